@@ -7,9 +7,9 @@ namespace tally::detail {
 [[noreturn]] void check_failed(const char* expr, const char* file, int line);
 }  // namespace tally::detail
 
-#define TALLY_CHECK(cond)                                                \
-  do {                                                                   \
-    if (__builtin_expect(!(cond), 0)) {                                  \
-      ::tally::detail::check_failed(#cond, __FILE__, __LINE__);          \
-    }                                                                    \
+#define TALLY_CHECK(cond)                                       \
+  do {                                                          \
+    if (__builtin_expect(!(cond), 0)) {                         \
+      ::tally::detail::check_failed(#cond, __FILE__, __LINE__); \
+    }                                                           \
   } while (0)

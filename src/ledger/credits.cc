@@ -22,7 +22,9 @@ Credits operator-(Credits a, Credits b) {
   return *r;
 }
 
-Credits operator-(Credits a) { return Credits{} - a; }
+Credits operator-(Credits a) {
+  return Credits{} - a;
+}
 
 std::optional<Credits> checked_add(Credits a, Credits b) {
   int64_t r = 0;
@@ -62,7 +64,7 @@ std::optional<Credits> parse_credits(std::string_view text) {
   uint64_t frac = 0;
   size_t frac_digits = 0;
   if (i < text.size()) {
-    ++i;  // '.'
+    ++i;                                        // '.'
     if (i == text.size()) return std::nullopt;  // "12." is not an amount
     for (; i < text.size(); ++i) {
       char ch = text[i];

@@ -39,8 +39,12 @@ struct Credits {
 // a * n, n an integer factor (batch size, seconds); nullopt on overflow.
 [[nodiscard]] std::optional<Credits> checked_mul(Credits a, int64_t n);
 
-constexpr Credits min(Credits a, Credits b) { return a < b ? a : b; }
-constexpr Credits max(Credits a, Credits b) { return a < b ? b : a; }
+constexpr Credits min(Credits a, Credits b) {
+  return a < b ? a : b;
+}
+constexpr Credits max(Credits a, Credits b) {
+  return a < b ? b : a;
+}
 
 // Parses a decimal amount of credits: "12", "12.5", "-0.000001". At most six decimals,
 // no exponent, no spaces, no leading '+'. nullopt on any malformed or out-of-range input.

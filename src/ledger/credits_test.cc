@@ -9,8 +9,8 @@ TEST(Credits, ParseAndFormatRoundTrip) {
   struct Case {
     const char* text;
     int64_t micro;
-  } cases[] = {{"0", 0},         {"12", 12'000'000},    {"12.5", 12'500'000},
-               {"0.000001", 1},  {"-0.000001", -1},     {"1000000", 1'000'000'000'000},
+  } cases[] = {{"0", 0},           {"12", 12'000'000}, {"12.5", 12'500'000},
+               {"0.000001", 1},    {"-0.000001", -1},  {"1000000", 1'000'000'000'000},
                {"3.14", 3'140'000}};
   for (const auto& c : cases) {
     auto parsed = parse_credits(c.text);
@@ -21,8 +21,8 @@ TEST(Credits, ParseAndFormatRoundTrip) {
 }
 
 TEST(Credits, ParseRejectsMalformed) {
-  for (const char* bad : {"", "-", ".5", "5.", "1.0000001", "1e3", "+1", " 1", "1 ", "0x10",
-                          "12a", "99999999999999", "9223372036854.775808", "1..2", "--1"}) {
+  for (const char* bad : {"", "-", ".5", "5.", "1.0000001", "1e3", "+1", " 1", "1 ", "0x10", "12a",
+                          "99999999999999", "9223372036854.775808", "1..2", "--1"}) {
     EXPECT_FALSE(parse_credits(bad).has_value()) << bad;
   }
 }

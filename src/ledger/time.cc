@@ -29,14 +29,18 @@ void civil_from_days(int64_t z, int64_t* y, int* m, int* d) {
   *y = yoe + era * 400 + (*m <= 2);
 }
 
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int days_in_month(int64_t y, int m) {
   static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : k_days[m - 1];
 }
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
 
 }  // namespace
 
@@ -78,7 +82,9 @@ TimeUs add_months(TimeUs t, int n) {
   return from_civil(c);
 }
 
-TimeUs day_start(TimeUs t) { return TimeUs{floor_div(t.us, k_us_per_day) * k_us_per_day}; }
+TimeUs day_start(TimeUs t) {
+  return TimeUs{floor_div(t.us, k_us_per_day) * k_us_per_day};
+}
 
 std::string format_time(TimeUs t) {
   if (t.is_never()) return "never";
@@ -108,8 +114,8 @@ std::optional<TimeUs> parse_time(std::string_view s) {
   };
   int64_t y, mo, d, h, mi, se;
   if (!digits(0, 4, &y) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mo) || s[7] != '-' ||
-      !digits(8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, &h) ||
-      s[13] != ':' || !digits(14, 2, &mi) || s[16] != ':' || !digits(17, 2, &se)) {
+      !digits(8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, &h) || s[13] != ':' ||
+      !digits(14, 2, &mi) || s[16] != ':' || !digits(17, 2, &se)) {
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, static_cast<int>(mo)) || h > 23 ||
@@ -142,8 +148,13 @@ std::optional<TimeUs> parse_time(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  CivilTime c{y, static_cast<int>(mo), static_cast<int>(d), static_cast<int>(h),
-              static_cast<int>(mi), static_cast<int>(se), micro};
+  CivilTime c{y,
+              static_cast<int>(mo),
+              static_cast<int>(d),
+              static_cast<int>(h),
+              static_cast<int>(mi),
+              static_cast<int>(se),
+              micro};
   return TimeUs{from_civil(c).us - offset_us};
 }
 

@@ -34,8 +34,8 @@ TimeUs add_months(TimeUs t, int n);
 
 struct CivilTime {
   int64_t year;
-  int month;   // 1..12
-  int day;     // 1..31
+  int month;  // 1..12
+  int day;    // 1..31
   int hour, minute, second;
   int64_t micro;  // 0..999999
 };

@@ -14,9 +14,8 @@ TimeUs at(const char* text) {
 TEST(Time, ParseAndFormatRoundTrip) {
   for (const char* text : {"1970-01-01T00:00:00Z", "2026-11-21T05:29:58Z",
                            "2024-02-29T23:59:59.000001Z", "1969-12-31T23:59:59.5Z"}) {
-    EXPECT_EQ(format_time(at(text)), text == std::string("1969-12-31T23:59:59.5Z")
-                                          ? "1969-12-31T23:59:59.500000Z"
-                                          : text);
+    EXPECT_EQ(format_time(at(text)),
+              text == std::string("1969-12-31T23:59:59.5Z") ? "1969-12-31T23:59:59.500000Z" : text);
   }
   EXPECT_EQ(at("1970-01-01T00:00:01Z").us, k_us_per_second);
   EXPECT_EQ(at("1970-01-01T02:00:00+02:00").us, 0);
@@ -24,10 +23,10 @@ TEST(Time, ParseAndFormatRoundTrip) {
 }
 
 TEST(Time, ParseRejectsMalformed) {
-  for (const char* bad : {"", "2026-11-21", "2026-11-21T05:29:58", "2026-13-01T00:00:00Z",
-                          "2026-02-29T00:00:00Z", "2026-11-21T24:00:00Z", "2026-11-21T05:29:58.Z",
-                          "2026-11-21T05:29:58.1234567Z", "2026-11-21T05:29:58Zjunk",
-                          "2026-11-21 05:29:58Z", "2026-11-21T05:29:58+0200"}) {
+  for (const char* bad :
+       {"", "2026-11-21", "2026-11-21T05:29:58", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
+        "2026-11-21T24:00:00Z", "2026-11-21T05:29:58.Z", "2026-11-21T05:29:58.1234567Z",
+        "2026-11-21T05:29:58Zjunk", "2026-11-21 05:29:58Z", "2026-11-21T05:29:58+0200"}) {
     EXPECT_FALSE(parse_time(bad).has_value()) << bad;
   }
 }

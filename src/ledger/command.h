@@ -1,0 +1,160 @@
+// Commands the ledger applies, and the replies it gives. A command is plain data: amounts are
+// already priced (the ledger never prices, DESIGN §4), times come from the caller.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ledger/config.h"
+#include "ledger/errors.h"
+#include "ledger/types.h"
+
+namespace tally {
+
+struct OpenAccount {
+  std::string account;
+};
+
+// When a granted lot expires: the source's default (rule 5), an instant, never, or a validity
+// counted from the lot's effective time.
+struct Expiry {
+  enum class Mode : uint8_t { source_default, at, never, valid_for };
+  Mode mode = Mode::source_default;
+  TimeUs at;
+  Validity valid_for;
+};
+
+struct Grant {
+  std::string account;
+  Source source = Source::admin;
+  Credits amount;
+  std::optional<TimeUs> effective_at;  // default: now; a later time is not spendable until then
+  Expiry expiry;
+  std::vector<std::string> scope;  // tools the lot may pay for; empty = every tool
+  CostBasis cost_basis;
+  std::string reference;
+  std::string reason;
+};
+
+struct PlaceHold {
+  std::string account;
+  Credits amount;
+  std::string tool;
+  std::optional<int64_t> ttl_us;  // default config.hold_ttl_default_us, at most hold_ttl_max_us
+  std::string price_book_version;
+};
+
+struct Capture {
+  HoldId hold;
+  std::optional<Credits> amount;  // default: everything held; the rest is released
+};
+
+struct Release {
+  HoldId hold;
+  std::string reason;
+};
+
+struct SpendNow {
+  std::string account;
+  Credits amount;
+  std::string tool;
+  std::string price_book_version;
+};
+
+struct Refund {
+  SpendId spend;
+  std::optional<Credits> amount;  // default: everything not yet refunded
+  std::string reason;
+};
+
+struct VoidLot {
+  LotId lot;
+  std::string reason;
+};
+
+// Applies due expiries and hold timeouts up to `now` and does nothing else.
+struct AdvanceTime {};
+
+using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, SpendNow, Refund,
+                             VoidLot, AdvanceTime>;
+
+// Every mutating command carries an idempotency key (rule 8); AdvanceTime needs none.
+struct Request {
+  std::string idempotency_key;
+  Command command;
+};
+
+// --- Replies ---
+
+struct OpenAccountReply {
+  std::string account;
+};
+struct GrantReply {
+  LotId lot;
+  Credits amount;
+  TimeUs effective_at;
+  TimeUs expires_at;
+};
+struct HoldReply {
+  HoldId hold;
+  Credits amount;
+  TimeUs expires_at;
+  Portions portions;
+};
+// Refund lots created when credits came back to a lot that had expired (rule 3).
+struct Restored {
+  Credits to_lots;         // back into the lots they came from
+  Credits to_refund_lots;  // into new refund lots
+  Credits voided;          // came back to a voided lot, so voided
+  std::vector<LotId> refund_lots;
+};
+struct CaptureReply {
+  HoldId hold;
+  SpendId spend;
+  Credits captured;
+  Credits released;
+  Portions portions;  // what was consumed, per lot
+  Restored restored;  // where the released rest went
+};
+struct ReleaseReply {
+  HoldId hold;
+  Credits released;
+  Restored restored;
+};
+struct SpendReply {
+  SpendId spend;
+  Credits amount;
+  Portions portions;
+};
+struct RefundReply {
+  SpendId spend;
+  Credits refunded;        // by this command
+  Credits refunded_total;  // by every refund of the spend so far
+  Restored restored;
+};
+struct VoidReply {
+  LotId lot;
+  Credits voided;    // the remainder removed now
+  Credits consumed;  // already spent from the lot, net of refunds
+  Credits held;      // reserved by open holds; voided if those holds are released
+  Credits expired;
+};
+struct AdvanceReply {
+  TimeUs now;
+  uint32_t lots_expired = 0;
+  uint32_t holds_expired = 0;
+};
+
+using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
+                           SpendReply, RefundReply, VoidReply, AdvanceReply>;
+using Result = std::expected<Reply, LedgerError>;
+
+// A canonical byte string of everything a command asks, used to tell a retry (same key, same
+// command) from a conflict (same key, different command). Deterministic across processes.
+std::string fingerprint(const Command& c);
+
+}  // namespace tally

@@ -1,0 +1,72 @@
+// Ledger configuration: consumption policy, source priorities, default validity per source
+// (DESIGN rule 5), refund grace, hold TTLs, retention windows and bounds. All of it is
+// configuration, not code: the catalog loader (issue 4) fills this from TOML.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "ledger/time.h"
+#include "ledger/types.h"
+
+namespace tally {
+
+// Rule 1 and its alternative.
+enum class ConsumptionPolicy : uint8_t {
+  expiry_first,    // earliest expiry, then source priority, then oldest grant, then lot id
+  priority_first,  // source priority, then earliest expiry, then oldest grant, then lot id
+};
+std::string_view policy_name(ConsumptionPolicy p);
+std::optional<ConsumptionPolicy> parse_policy(std::string_view name);
+
+// How long a lot stays valid from the moment it becomes effective.
+struct Validity {
+  enum class Kind : uint8_t { never, months, duration };
+  Kind kind = Kind::never;
+  int64_t count = 0;  // months, or microseconds for `duration`
+
+  static constexpr Validity never() { return {Kind::never, 0}; }
+  static constexpr Validity months(int64_t n) { return {Kind::months, n}; }
+  static constexpr Validity duration_us(int64_t us) { return {Kind::duration, us}; }
+  // The expiry of a lot effective at `from`; saturates at never().
+  TimeUs expiry_from(TimeUs from) const;
+  friend bool operator==(const Validity&, const Validity&) = default;
+};
+
+struct LedgerConfig {
+  ConsumptionPolicy policy = ConsumptionPolicy::expiry_first;
+  // Lower consumes first. Default: reward, promo, admin, refund, signup, rollover,
+  // subscription, purchase (DESIGN rule 1). Indexed by Source.
+  std::array<uint8_t, k_source_count> source_priority = default_source_priority();
+
+  // Used when a grant names no expiry (rule 5). Indexed by Source.
+  std::array<Validity, k_source_count> default_validity = default_validities();
+
+  int64_t refund_grace_us = 7 * k_us_per_day;  // life of a refund lot (rule 3)
+  int64_t hold_ttl_default_us = 15 * k_us_per_minute;
+  int64_t hold_ttl_max_us = 24 * k_us_per_hour;
+  // How long a finished spend (and a finished hold) stays refundable and queryable.
+  int64_t spend_retention_us = 90 * k_us_per_day;
+  // How long an idempotency key is remembered by the in-memory ledger.
+  int64_t idempotency_retention_us = 7 * k_us_per_day;
+
+  // Bounds on what a client controls; past them a command is refused with limit_exceeded or
+  // invalid_request.
+  uint32_t lots_per_account_max = 256;
+  uint32_t holds_per_account_max = 256;  // open holds
+  uint32_t scope_tools_max = 32;
+  uint32_t account_id_length_max = 128;
+  uint32_t tool_length_max = 64;
+  uint32_t reason_length_max = 1024;
+  uint32_t reference_length_max = 256;
+  uint32_t idempotency_key_length_max = 256;
+  uint32_t version_length_max = 64;
+  Credits amount_max = Credits::from_micro(1'000'000'000 * k_micro_per_credit);  // per command
+
+  static std::array<uint8_t, k_source_count> default_source_priority();
+  static std::array<Validity, k_source_count> default_validities();
+};
+
+}  // namespace tally

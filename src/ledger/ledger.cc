@@ -1,0 +1,315 @@
+// Ledger: construction, the apply loop with idempotency, accounts, grants and the one function
+// that changes lot books (post).
+#include "ledger/ledger.h"
+
+#include <algorithm>
+
+#include "ledger/check.h"
+#include "ledger/lot_order.h"
+#include "ledger/text.h"
+
+namespace tally {
+namespace {
+
+bool is_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-' || c == ':' || c == '@' || c == '+' || c == '~';
+}
+
+LedgerError error(ErrorCode code, std::string detail) {
+  return {code, std::move(detail), {}};
+}
+
+bool is_iso_currency(const std::array<char, 3>& c) {
+  return std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+}
+
+}  // namespace
+
+Ledger::Ledger(LedgerConfig config, ShardId shard) : config_(std::move(config)), shard_(shard) {
+  TALLY_CHECK(config_.hold_ttl_default_us > 0);
+  TALLY_CHECK(config_.hold_ttl_default_us <= config_.hold_ttl_max_us);
+  TALLY_CHECK(config_.refund_grace_us > 0);
+  TALLY_CHECK(config_.amount_max.is_positive());
+}
+
+uint64_t Ledger::next_id() {
+  ++id_counter_;
+  TALLY_CHECK(id_counter_ < (uint64_t{1} << k_id_shard_shift));
+  return (static_cast<uint64_t>(shard_) << k_id_shard_shift) | id_counter_;
+}
+
+Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out) {
+  TALLY_CHECK(out != nullptr);
+  TALLY_CHECK(now >= now_);  // the caller's clock never goes back (DESIGN rule 10)
+  AdvanceReply advanced = advance_to(now, out);
+  if (std::holds_alternative<AdvanceTime>(request.command)) return advanced;
+
+  if (auto e = check_text("idempotency_key", request.idempotency_key,
+                          config_.idempotency_key_length_max, true)) {
+    return std::unexpected(*e);
+  }
+  std::string print = fingerprint(request.command);
+  if (auto it = idempotency_.find(request.idempotency_key); it != idempotency_.end()) {
+    if (it->second.fingerprint == print) return it->second.result;
+    return std::unexpected(error(
+        ErrorCode::idempotency_conflict,
+        cat("idempotency key '", request.idempotency_key, "' was used for a different request")));
+  }
+  Result result = execute(request.command, now, out);
+  if (!result && result.error().code == ErrorCode::invalid_request) return result;
+  idempotency_.emplace(request.idempotency_key, Idempotent{std::move(print), result});
+  idempotency_order_.emplace_back(now, request.idempotency_key);
+  return result;
+}
+
+Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
+  struct Visitor {
+    Ledger& l;
+    TimeUs now;
+    std::vector<Entry>* out;
+    Result operator()(const OpenAccount& c) { return l.open_account(c); }
+    Result operator()(const Grant& c) { return l.grant(c, now, out); }
+    Result operator()(const PlaceHold& c) { return l.place_hold(c, now, out); }
+    Result operator()(const Capture& c) { return l.capture(c, now, out); }
+    Result operator()(const Release& c) { return l.release(c, now, out); }
+    Result operator()(const SpendNow& c) { return l.spend_now(c, now, out); }
+    Result operator()(const Refund& c) { return l.refund(c, now, out); }
+    Result operator()(const VoidLot& c) { return l.void_lot(c, now, out); }
+    Result operator()(const AdvanceTime&) { return AdvanceReply{now}; }
+  };
+  return std::visit(Visitor{*this, now, out}, c);
+}
+
+std::optional<LedgerError> Ledger::check_text(std::string_view what, std::string_view text,
+                                              uint32_t max, bool is_id) const {
+  if (text.size() > max) {
+    return error(ErrorCode::invalid_request,
+                 cat(what, " is ", text.size(), " bytes; at most ", max, " allowed"));
+  }
+  if (is_id && (text.empty() || !std::all_of(text.begin(), text.end(), is_id_char))) {
+    return error(ErrorCode::invalid_request,
+                 cat(what, " must be 1 to ", max, " characters of A-Z a-z 0-9 . _ - : @ + ~"));
+  }
+  return std::nullopt;
+}
+
+Result Ledger::open_account(const OpenAccount& c) {
+  if (auto e = check_text("account", c.account, config_.account_id_length_max, true)) {
+    return std::unexpected(*e);
+  }
+  auto [it, inserted] = account_index_.try_emplace(c.account, accounts_.size());
+  if (!inserted) {
+    return std::unexpected(
+        error(ErrorCode::account_exists, cat("account '", c.account, "' exists")));
+  }
+  accounts_.push_back(Account{.id = c.account});
+  return OpenAccountReply{c.account};
+}
+
+const Account* Ledger::find_account(std::string_view id) const {
+  auto it = account_index_.find(to_absl(id));
+  return it == account_index_.end() ? nullptr : &accounts_[it->second];
+}
+
+Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
+  auto it = account_index_.find(c.account);
+  if (it == account_index_.end()) {
+    return std::unexpected(error(ErrorCode::not_found, cat("no account '", c.account, "'")));
+  }
+  if (!c.amount.is_positive() || c.amount > config_.amount_max) {
+    return std::unexpected(
+        error(ErrorCode::invalid_request,
+              cat("amount must be > 0 and at most ", format_credits(config_.amount_max))));
+  }
+  for (auto [what, text, max] :
+       {std::tuple{"reason", &c.reason, config_.reason_length_max},
+        std::tuple{"reference", &c.reference, config_.reference_length_max}}) {
+    if (auto e = check_text(what, *text, max, false)) return std::unexpected(*e);
+  }
+  if (c.scope.size() > config_.scope_tools_max) {
+    return std::unexpected(
+        error(ErrorCode::invalid_request,
+              cat("scope names ", c.scope.size(), " tools; at most ", config_.scope_tools_max)));
+  }
+  for (const auto& tool : c.scope) {
+    if (auto e = check_text("scope tool", tool, config_.tool_length_max, true)) {
+      return std::unexpected(*e);
+    }
+  }
+  if (c.cost_basis.paid_minor < 0 ||
+      (c.cost_basis.paid_minor > 0 && !is_iso_currency(c.cost_basis.currency))) {
+    return std::unexpected(error(ErrorCode::invalid_request,
+                                 "cost basis must be >= 0 with a 3-letter ISO 4217 currency"));
+  }
+  const TimeUs effective = c.effective_at.value_or(now);
+  if (effective < now) {
+    return std::unexpected(error(ErrorCode::invalid_request,
+                                 "effective_at is in the past; grants cannot be backdated"));
+  }
+  TimeUs expires = TimeUs::never();
+  switch (c.expiry.mode) {
+    case Expiry::Mode::source_default:
+      expires = config_.default_validity[static_cast<size_t>(c.source)].expiry_from(effective);
+      break;
+    case Expiry::Mode::at:
+      expires = c.expiry.at;
+      break;
+    case Expiry::Mode::never:
+      break;
+    case Expiry::Mode::valid_for: {
+      const Validity& v = c.expiry.valid_for;
+      if (v.kind == Validity::Kind::never || v.count <= 0 ||
+          (v.kind == Validity::Kind::months && v.count > 1200)) {
+        return std::unexpected(error(ErrorCode::invalid_request,
+                                     "valid_for must be a positive duration of at most 100 years"));
+      }
+      expires = v.expiry_from(effective);
+      break;
+    }
+  }
+  if (expires <= effective) {
+    return std::unexpected(
+        error(ErrorCode::invalid_request,
+              cat("expires_at ", format_time(expires), " is not after the lot becomes effective (",
+                  format_time(effective), ")")));
+  }
+  const uint32_t account = it->second;
+  if (accounts_[account].lots.size() >= config_.lots_per_account_max) {
+    return std::unexpected(
+        error(ErrorCode::limit_exceeded,
+              cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
+  }
+  Lot lot;
+  lot.source = c.source;
+  lot.amount = c.amount;
+  lot.granted_at = now;
+  lot.effective_at = effective;
+  lot.expires_at = expires;
+  lot.scope = c.scope;
+  std::sort(lot.scope.begin(), lot.scope.end());
+  lot.scope.erase(std::unique(lot.scope.begin(), lot.scope.end()), lot.scope.end());
+  lot.cost_basis = c.cost_basis;
+  lot.reference = c.reference;
+  lot.reason = c.reason;
+  const Lot& created = insert_lot(account, std::move(lot));
+  const LotId id = created.id;
+  post(account, id,
+       {.kind = EntryKind::grant,
+        .counter = Book::issuance,
+        .amount = c.amount,
+        .reason = &c.reason},
+       now, out);
+  return GrantReply{id, c.amount, effective, expires};
+}
+
+Lot& Ledger::insert_lot(uint32_t account, Lot lot) {
+  lot.id = LotId{next_id()};
+  auto& lots = accounts_[account].lots;
+  auto pos = std::upper_bound(lots.begin(), lots.end(), lot, [this](const Lot& a, const Lot& b) {
+    return consumes_before(a, b, config_);
+  });
+  lot_account_.emplace(lot.id, account);
+  if (!lot.expires_at.is_never()) lot_expiries_.emplace(lot.expires_at, lot.id);
+  return *lots.insert(pos, std::move(lot));
+}
+
+Lot* Ledger::lot_in(uint32_t account, LotId id) {
+  for (Lot& lot : accounts_[account].lots) {
+    if (lot.id == id) return &lot;
+  }
+  return nullptr;
+}
+
+const Lot* Ledger::find_lot(LotId id) const {
+  auto it = lot_account_.find(id);
+  if (it == lot_account_.end()) return nullptr;
+  for (const Lot& lot : accounts_[it->second].lots) {
+    if (lot.id == id) return &lot;
+  }
+  return nullptr;
+}
+
+void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
+  auto& lots = accounts_[account].lots;
+  auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
+  TALLY_CHECK(it != lots.end());
+  if (!it->remaining.is_zero() || !it->held.is_zero() || it->refs != 0) return;
+  if (!it->expires_at.is_never()) lot_expiries_.erase({it->expires_at, id});
+  lot_account_.erase(id);
+  lots.erase(it);
+}
+
+// The one place where lot books, account caches and system books change; it emits the entry
+// that records the change, so state and journal cannot disagree.
+void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
+                  std::vector<Entry>* out) {
+  Account& a = accounts_[account];
+  Lot* lot = lot_in(account, lot_id);
+  TALLY_CHECK(lot != nullptr);
+  lot->remaining += p.amount;
+  lot->held += p.held;
+  a.balance += p.amount;
+  a.held += p.held;
+  TALLY_CHECK(!lot->remaining.is_negative() && !lot->held.is_negative());
+  const Credits counter = -(p.amount + p.held);
+  const Credits out_of_lot = counter;  // what left the lot towards the counter book
+  switch (p.kind) {
+    case EntryKind::capture:
+    case EntryKind::spend:
+      lot->consumed += out_of_lot;
+      break;
+    case EntryKind::expire:
+      lot->expired += out_of_lot;
+      break;
+    case EntryKind::void_lot:
+      lot->voided_amount += out_of_lot;
+      break;
+    case EntryKind::refund:
+      lot->restored += p.amount;
+      break;
+    case EntryKind::grant:
+    case EntryKind::hold:
+    case EntryKind::release:
+      break;
+  }
+  switch (p.counter) {
+    case Book::none:
+      TALLY_CHECK(counter.is_zero());
+      break;
+    case Book::issuance:
+      books_.issuance[static_cast<size_t>(lot->source)] += counter;
+      break;
+    case Book::consumption:
+      TALLY_CHECK(p.tool != nullptr);
+      books_.consumption[*p.tool] += counter;
+      break;
+    case Book::expired:
+      books_.expired += counter;
+      break;
+    case Book::voided:
+      books_.voided += counter;
+      break;
+  }
+  Entry& e = out->emplace_back();
+  e.seq = ++seq_;
+  e.at = at;
+  e.kind = p.kind;
+  e.counter = p.counter;
+  e.source = lot->source;
+  e.account = a.id;
+  e.lot = lot_id;
+  e.amount = p.amount;
+  e.held = p.held;
+  e.balance_after = a.balance;
+  e.hold = p.hold;
+  e.spend = p.spend;
+  if (p.tool != nullptr) e.tool = *p.tool;
+  if (p.reason != nullptr) e.reason = *p.reason;
+  if (p.kind == EntryKind::grant) {
+    e.effective_at = lot->effective_at;
+    e.expires_at = lot->expires_at;
+  }
+}
+
+}  // namespace tally

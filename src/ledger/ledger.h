@@ -1,0 +1,167 @@
+// The ledger state machine of one shard: pure, deterministic, single-threaded.
+//
+// apply(request, now) first brings the ledger's time up to `now` (expiring lots at their
+// exact instants and releasing holds whose TTL passed, in time order, rule 2 and rule 4), then
+// applies the command and appends the entries it produced. Same configuration + same requests
+// with the same times => byte-identical entries (DESIGN rule 10).
+//
+// Threads: none of its own; not thread-safe. One thread owns a Ledger (the shard thread).
+// Memory: bounded per account. History is not kept: the entries go to the caller (the journal
+// writer); finished holds and spends stay only for config.spend_retention_us, idempotency keys
+// for config.idempotency_retention_us.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "ledger/command.h"
+#include "ledger/config.h"
+#include "ledger/entry.h"
+#include "ledger/types.h"
+
+namespace tally {
+
+struct Account {
+  std::string id;
+  std::vector<Lot> lots;  // always sorted in consumption order (lot_order.h)
+  Credits balance;        // sum of lot remaining
+  Credits held;           // sum of lot held
+  uint32_t open_holds = 0;
+};
+
+struct BalanceSummary {
+  Credits available;  // spendable now: effective, unexpired remaining
+  Credits pending;    // granted with a future effective time
+  Credits held;
+  Credits total;                                    // available + pending + held
+  std::array<Credits, k_source_count> by_source{};  // available + pending, by lot source
+  TimeUs next_expiry = TimeUs::never();             // earliest expiry of a lot with remaining
+  Credits next_expiry_amount;                       // what expires then
+};
+
+// The system books, recomputable from entries (journal.h).
+struct SystemBooks {
+  std::array<Credits, k_source_count> issuance{};  // negative: credits issued
+  absl::flat_hash_map<std::string, Credits> consumption;
+  Credits expired;
+  Credits voided;
+};
+
+class Ledger {
+ public:
+  explicit Ledger(LedgerConfig config, ShardId shard = 0);
+
+  // Applies one request at `now` (>= every earlier now; asserted). Appends the entries it
+  // produced to `out` (none on failure or idempotent retry). A retry (same key, same command)
+  // returns the first result and changes nothing; the same key with another command is
+  // idempotency_conflict. invalid_request results are not remembered.
+  [[nodiscard]] Result apply(const Request& request, TimeUs now, std::vector<Entry>* out);
+
+  // --- Queries (no side effects; `now` only decides what is spendable) ---
+  const Account* find_account(std::string_view id) const;
+  BalanceSummary balance(const Account& account, TimeUs now) const;
+  const Hold* find_hold(HoldId id) const;
+  const Spend* find_spend(SpendId id) const;
+  const Lot* find_lot(LotId id) const;
+  std::span<const Account> accounts() const { return accounts_; }
+  const SystemBooks& system_books() const { return books_; }
+  const LedgerConfig& config() const { return config_; }
+  TimeUs now() const { return now_; }
+  uint64_t last_seq() const { return seq_; }
+  ShardId shard() const { return shard_; }
+
+  // Checks every invariant of rule 9 on the whole state: no negative book, each lot's
+  // conservation, account caches, and the zero sum of lots and system books. Returns one line
+  // per violation (empty = sound). O(state); tests call it after every command.
+  std::vector<std::string> check_invariants() const;
+
+ private:
+  // One movement on one lot, balanced by its counter book (see entry.h).
+  struct Posting {
+    EntryKind kind;
+    Book counter = Book::none;
+    Credits amount;  // change of the lot's remaining
+    Credits held;    // change of the lot's held
+    HoldId hold;
+    SpendId spend;
+    const std::string* tool = nullptr;
+    const std::string* reason = nullptr;
+  };
+  struct Idempotent {
+    std::string fingerprint;
+    Result result;
+  };
+
+  Result execute(const Command& c, TimeUs now, std::vector<Entry>* out);
+  Result open_account(const OpenAccount& c);
+  Result grant(const Grant& c, TimeUs now, std::vector<Entry>* out);
+  Result place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* out);
+  Result capture(const Capture& c, TimeUs now, std::vector<Entry>* out);
+  Result release(const Release& c, TimeUs now, std::vector<Entry>* out);
+  Result spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out);
+  Result refund(const Refund& c, TimeUs now, std::vector<Entry>* out);
+  Result void_lot(const VoidLot& c, TimeUs now, std::vector<Entry>* out);
+
+  // Time: runs every lot expiry and hold timeout due at or before `now`, in time order.
+  AdvanceReply advance_to(TimeUs now, std::vector<Entry>* out);
+  void expire_lot(uint32_t account, LotId lot, TimeUs at, std::vector<Entry>* out);
+  void prune_retained(TimeUs now);
+
+  // Consumption (rule 1): the portions that pay `amount` for `tool`, or the shortfall.
+  std::expected<Portions, LedgerError> choose_portions(const Account& a, Credits amount,
+                                                       std::string_view tool, TimeUs now) const;
+  // Returns credits of `portions` to their lots or refund lots (rule 3). `from_held` says
+  // whether they come from a hold (release) or from consumption (refund).
+  Restored restore(uint32_t account, const Portions& portions, bool from_held,
+                   const std::string& tool, HoldId hold, SpendId spend, const std::string& reason,
+                   TimeUs now, std::vector<Entry>* out);
+  // Creates a refund lot of `amount` for credits of `origin` that came back after it expired.
+  LotId refund_lot(uint32_t account, const Lot& origin, Credits amount, Book counter,
+                   const std::string& tool, HoldId hold, SpendId spend, const std::string& reason,
+                   TimeUs now, std::vector<Entry>* out);
+  void end_hold(Hold& h, HoldState state, TimeUs now);
+  void record_spend(SpendId id, uint32_t account, const Portions& portions, const std::string& tool,
+                    const std::string& version, HoldId hold, TimeUs now);
+
+  // Lots
+  Lot& insert_lot(uint32_t account, Lot lot);
+  Lot* lot_in(uint32_t account, LotId id);
+  // Forgets a lot with nothing remaining, held or refundable into it.
+  void maybe_drop_lot(uint32_t account, LotId id);
+  void post(uint32_t account, LotId lot, const Posting& p, TimeUs at, std::vector<Entry>* out);
+  uint64_t next_id();
+
+  std::optional<LedgerError> check_text(std::string_view what, std::string_view text, uint32_t max,
+                                        bool required) const;
+
+  LedgerConfig config_;
+  ShardId shard_;
+  TimeUs now_{INT64_MIN};
+  uint64_t seq_ = 0;
+  uint64_t id_counter_ = 0;
+
+  std::vector<Account> accounts_;
+  absl::flat_hash_map<std::string, uint32_t> account_index_;
+  absl::flat_hash_map<LotId, uint32_t> lot_account_;
+  absl::flat_hash_map<HoldId, Hold> holds_;
+  absl::flat_hash_map<SpendId, Spend> spends_;
+  SystemBooks books_;
+
+  // Time-ordered work. Lot expiries sort before hold timeouts at the same instant, so a hold
+  // on a lot that expires when the hold times out returns its portion as a refund lot.
+  absl::btree_set<std::pair<TimeUs, LotId>> lot_expiries_;
+  absl::btree_set<std::pair<TimeUs, HoldId>> hold_timeouts_;
+  // Retention: finished holds and spends, idempotency keys, in the order they finish.
+  std::deque<std::pair<TimeUs, HoldId>> finished_holds_;
+  std::deque<std::pair<TimeUs, SpendId>> retained_spends_;
+  absl::flat_hash_map<std::string, Idempotent> idempotency_;
+  std::deque<std::pair<TimeUs, std::string>> idempotency_order_;
+};
+
+}  // namespace tally

@@ -1,0 +1,252 @@
+// Debits: holds, captures, releases and one-shot spends (DESIGN rules 1 and 2).
+#include <algorithm>
+
+#include "ledger/check.h"
+#include "ledger/ledger.h"
+#include "ledger/lot_order.h"
+#include "ledger/text.h"
+
+namespace tally {
+namespace {
+
+LedgerError error(ErrorCode code, std::string detail) {
+  return {code, std::move(detail), {}};
+}
+
+}  // namespace
+
+std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, Credits amount,
+                                                             std::string_view tool,
+                                                             TimeUs now) const {
+  // Lots are kept in consumption order, so taking eligible lots front to back is rule 1.
+  Credits eligible;
+  for (const Lot& lot : a.lots) {
+    if (is_eligible(lot, tool, now)) eligible += lot.remaining;
+  }
+  if (eligible < amount) {
+    LedgerError e = error(ErrorCode::insufficient_credits,
+                          cat("needs ", format_credits(amount), " credits for '", tool, "'; ",
+                              format_credits(eligible), " available"));
+    e.shortfall = amount - eligible;
+    return std::unexpected(std::move(e));
+  }
+  Portions portions;
+  Credits left = amount;
+  for (const Lot& lot : a.lots) {
+    if (left.is_zero()) break;
+    if (!is_eligible(lot, tool, now)) continue;
+    Credits take = min(left, lot.remaining);
+    portions.push_back({lot.id, take, lot.expires_at, {}});
+    left -= take;
+  }
+  TALLY_CHECK(left.is_zero());
+  return portions;
+}
+
+// Validation shared by holds and spends.
+static std::optional<LedgerError> check_debit(const LedgerConfig& config, Credits amount,
+                                              const std::string& tool, const std::string& version) {
+  if (!amount.is_positive() || amount > config.amount_max) {
+    return error(ErrorCode::invalid_request,
+                 cat("amount must be > 0 and at most ", format_credits(config.amount_max)));
+  }
+  if (version.size() > config.version_length_max) {
+    return error(ErrorCode::invalid_request, "price_book_version is too long");
+  }
+  if (tool.empty() || tool.size() > config.tool_length_max) {
+    return error(ErrorCode::invalid_request,
+                 cat("tool must be 1 to ", config.tool_length_max, " characters"));
+  }
+  return std::nullopt;
+}
+
+Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* out) {
+  auto it = account_index_.find(c.account);
+  if (it == account_index_.end()) {
+    return std::unexpected(error(ErrorCode::not_found, cat("no account '", c.account, "'")));
+  }
+  if (auto e = check_debit(config_, c.amount, c.tool, c.price_book_version)) {
+    return std::unexpected(*e);
+  }
+  if (auto e = check_text("tool", c.tool, config_.tool_length_max, true)) {
+    return std::unexpected(*e);
+  }
+  const int64_t ttl_us = c.ttl_us.value_or(config_.hold_ttl_default_us);
+  if (ttl_us <= 0 || ttl_us > config_.hold_ttl_max_us) {
+    return std::unexpected(error(
+        ErrorCode::invalid_request,
+        cat("ttl must be > 0 and at most ", config_.hold_ttl_max_us / k_us_per_second, " s")));
+  }
+  const uint32_t account = it->second;
+  if (accounts_[account].open_holds >= config_.holds_per_account_max) {
+    return std::unexpected(
+        error(ErrorCode::limit_exceeded,
+              cat("account has ", config_.holds_per_account_max, " open holds, the most allowed")));
+  }
+  auto portions = choose_portions(accounts_[account], c.amount, c.tool, now);
+  if (!portions) return std::unexpected(std::move(portions.error()));
+
+  const HoldId id{next_id()};
+  for (const Portion& p : *portions) {
+    post(account, p.lot,
+         {.kind = EntryKind::hold,
+          .amount = -p.amount,
+          .held = p.amount,
+          .hold = id,
+          .tool = &c.tool},
+         now, out);
+  }
+  Hold& h = holds_[id];
+  h.id = id;
+  h.account = account;
+  h.amount = c.amount;
+  h.tool = c.tool;
+  h.price_book_version = c.price_book_version;
+  h.created_at = now;
+  h.expires_at = add_us(now, ttl_us);
+  h.portions = *portions;
+  hold_timeouts_.emplace(h.expires_at, id);
+  ++accounts_[account].open_holds;
+  return HoldReply{id, c.amount, h.expires_at, std::move(*portions)};
+}
+
+// A hold that cannot be captured or released says why.
+static std::optional<LedgerError> check_active(const Hold& h) {
+  switch (h.state) {
+    case HoldState::active:
+      return std::nullopt;
+    case HoldState::expired:
+      return error(ErrorCode::hold_expired,
+                   cat("hold ", h.id.value, " passed its TTL at ", format_time(h.expires_at),
+                       "; its credits were released"));
+    case HoldState::captured:
+    case HoldState::released:
+      return error(ErrorCode::hold_not_active,
+                   cat("hold ", h.id.value, " is already ", hold_state_name(h.state)));
+  }
+  return std::nullopt;
+}
+
+Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
+  auto it = holds_.find(c.hold);
+  if (it == holds_.end()) {
+    return std::unexpected(error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
+  }
+  Hold& h = it->second;
+  if (auto e = check_active(h)) return std::unexpected(*e);
+  const Credits amount = c.amount.value_or(h.amount);
+  if (amount.is_negative()) {
+    return std::unexpected(error(ErrorCode::invalid_request, "capture amount must be >= 0"));
+  }
+  if (amount > h.amount) {
+    return std::unexpected(error(ErrorCode::capture_exceeds_hold,
+                                 cat("capture of ", format_credits(amount), " exceeds the ",
+                                     format_credits(h.amount), " held")));
+  }
+  // Capture consumes the hold's portions in consumption order; what is left is released.
+  Portions consumed;
+  Portions rest;
+  Credits left = amount;
+  for (const Portion& p : h.portions) {
+    Credits take = min(left, p.amount);
+    left -= take;
+    if (take.is_positive()) consumed.push_back({p.lot, take, p.expires_at, {}});
+    if (take < p.amount) rest.push_back({p.lot, p.amount - take, p.expires_at, {}});
+  }
+  const SpendId spend = SpendId{next_id()};
+  for (const Portion& p : consumed) {
+    post(h.account, p.lot,
+         {.kind = EntryKind::capture,
+          .counter = Book::consumption,
+          .held = -p.amount,
+          .hold = h.id,
+          .spend = spend,
+          .tool = &h.tool},
+         now, out);
+  }
+  record_spend(spend, h.account, consumed, h.tool, h.price_book_version, h.id, now);
+  static const std::string k_rest_reason = "released: captured less than held";
+  Restored restored =
+      restore(h.account, rest, /*from_held=*/true, h.tool, h.id, {}, k_rest_reason, now, out);
+  h.captured = amount;
+  h.spend = spend;
+  end_hold(h, HoldState::captured, now);
+  return CaptureReply{
+      h.id, spend, amount, h.amount - amount, std::move(consumed), std::move(restored)};
+}
+
+Result Ledger::release(const Release& c, TimeUs now, std::vector<Entry>* out) {
+  if (auto e = check_text("reason", c.reason, config_.reason_length_max, false)) {
+    return std::unexpected(*e);
+  }
+  auto it = holds_.find(c.hold);
+  if (it == holds_.end()) {
+    return std::unexpected(error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
+  }
+  Hold& h = it->second;
+  if (auto e = check_active(h)) return std::unexpected(*e);
+  Restored restored =
+      restore(h.account, h.portions, /*from_held=*/true, h.tool, h.id, {}, c.reason, now, out);
+  end_hold(h, HoldState::released, now);
+  return ReleaseReply{h.id, h.amount, std::move(restored)};
+}
+
+void Ledger::end_hold(Hold& h, HoldState state, TimeUs now) {
+  TALLY_CHECK(h.state == HoldState::active && state != HoldState::active);
+  h.state = state;
+  h.ended_at = now;
+  hold_timeouts_.erase({h.expires_at, h.id});
+  TALLY_CHECK(accounts_[h.account].open_holds > 0);
+  --accounts_[h.account].open_holds;
+  finished_holds_.emplace_back(now, h.id);
+}
+
+Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out) {
+  auto it = account_index_.find(c.account);
+  if (it == account_index_.end()) {
+    return std::unexpected(error(ErrorCode::not_found, cat("no account '", c.account, "'")));
+  }
+  if (auto e = check_debit(config_, c.amount, c.tool, c.price_book_version)) {
+    return std::unexpected(*e);
+  }
+  if (auto e = check_text("tool", c.tool, config_.tool_length_max, true)) {
+    return std::unexpected(*e);
+  }
+  const uint32_t account = it->second;
+  auto portions = choose_portions(accounts_[account], c.amount, c.tool, now);
+  if (!portions) return std::unexpected(std::move(portions.error()));
+  const SpendId spend{next_id()};
+  for (const Portion& p : *portions) {
+    post(account, p.lot,
+         {.kind = EntryKind::spend,
+          .counter = Book::consumption,
+          .amount = -p.amount,
+          .spend = spend,
+          .tool = &c.tool},
+         now, out);
+  }
+  record_spend(spend, account, *portions, c.tool, c.price_book_version, {}, now);
+  return SpendReply{spend, c.amount, std::move(*portions)};
+}
+
+void Ledger::record_spend(SpendId id, uint32_t account, const Portions& portions,
+                          const std::string& tool, const std::string& version, HoldId hold,
+                          TimeUs now) {
+  Spend& s = spends_[id];
+  s.id = id;
+  s.account = account;
+  s.tool = tool;
+  s.price_book_version = version;
+  s.at = now;
+  s.hold = hold;
+  s.portions = portions;
+  for (const Portion& p : portions) {
+    s.amount += p.amount;
+    Lot* lot = lot_in(account, p.lot);
+    TALLY_CHECK(lot != nullptr);
+    ++lot->refs;
+  }
+  retained_spends_.emplace_back(now, id);
+}
+
+}  // namespace tally

@@ -1,0 +1,119 @@
+// Read-only views of the ledger and the invariant check of DESIGN rule 9.
+#include <map>
+
+#include "ledger/ledger.h"
+#include "ledger/lot_order.h"
+#include "ledger/text.h"
+
+namespace tally {
+
+BalanceSummary Ledger::balance(const Account& a, TimeUs now) const {
+  BalanceSummary b;
+  b.held = a.held;
+  for (const Lot& lot : a.lots) {
+    if (!lot.remaining.is_positive() || lot.is_expired_at(now)) continue;
+    if (lot.is_effective_at(now)) {
+      b.available += lot.remaining;
+    } else {
+      b.pending += lot.remaining;
+    }
+    b.by_source[static_cast<size_t>(lot.source)] += lot.remaining;
+    if (lot.expires_at < b.next_expiry) {
+      b.next_expiry = lot.expires_at;
+      b.next_expiry_amount = Credits{};
+    }
+    if (lot.expires_at == b.next_expiry && !lot.expires_at.is_never()) {
+      b.next_expiry_amount += lot.remaining;
+    }
+  }
+  b.total = b.available + b.pending + b.held;
+  return b;
+}
+
+const Hold* Ledger::find_hold(HoldId id) const {
+  auto it = holds_.find(id);
+  return it == holds_.end() ? nullptr : &it->second;
+}
+
+const Spend* Ledger::find_spend(SpendId id) const {
+  auto it = spends_.find(id);
+  return it == spends_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Ledger::check_invariants() const {
+  std::vector<std::string> bad;
+  // What open holds and retained spends say each lot should carry.
+  std::map<uint64_t, Credits> held_by_holds;
+  std::map<uint64_t, uint32_t> refs_by_spends;
+  std::vector<uint32_t> open_holds(accounts_.size());
+  for (const auto& [id, h] : holds_) {
+    if (h.state != HoldState::active) continue;
+    ++open_holds[h.account];
+    Credits sum;
+    for (const Portion& p : h.portions) {
+      held_by_holds[p.lot.value] += p.amount;
+      sum += p.amount;
+    }
+    if (sum != h.amount) bad.push_back(cat("hold ", id.value, " portions != amount"));
+  }
+  for (const auto& [id, s] : spends_) {
+    Credits amount, refunded;
+    for (const Portion& p : s.portions) {
+      ++refs_by_spends[p.lot.value];
+      amount += p.amount;
+      refunded += p.refunded;
+      if (p.refunded > p.amount) bad.push_back(cat("spend ", id.value, ": portion over-refunded"));
+    }
+    if (amount != s.amount || refunded != s.refunded || s.refunded > s.amount) {
+      bad.push_back(cat("spend ", id.value, ": portions disagree with amount or refunded"));
+    }
+  }
+  __int128 total = 0;
+  for (size_t i = 0; i < accounts_.size(); ++i) {
+    const Account& a = accounts_[i];
+    Credits balance, held;
+    if (open_holds[i] != a.open_holds) bad.push_back(cat(a.id, ": open_holds cache"));
+    for (size_t j = 0; j < a.lots.size(); ++j) {
+      const Lot& l = a.lots[j];
+      const std::string name = cat(a.id, " lot ", l.id.value);
+      if (l.remaining.is_negative() || l.held.is_negative() || l.consumed.is_negative() ||
+          l.expired.is_negative() || l.voided_amount.is_negative() || l.restored.is_negative()) {
+        bad.push_back(name + ": negative book");
+      }
+      if (l.amount !=
+          l.remaining + l.held + l.consumed + l.expired + l.voided_amount - l.restored) {
+        bad.push_back(name +
+                      ": amount != remaining + held + consumed + expired + voided - restored");
+      }
+      if (l.restored > l.consumed) bad.push_back(name + ": restored more than consumed");
+      if (l.held != held_by_holds[l.id.value]) bad.push_back(name + ": held != open hold portions");
+      if (l.refs != refs_by_spends[l.id.value]) bad.push_back(name + ": refs != spend portions");
+      if (l.remaining.is_positive() && l.is_expired_at(now_)) bad.push_back(name + ": unexpired");
+      if (j > 0 && !consumes_before(a.lots[j - 1], l, config_)) bad.push_back(name + ": order");
+      if (l.remaining.is_zero() && l.held.is_zero() && l.refs == 0) bad.push_back(name + ": kept");
+      auto owner = lot_account_.find(l.id);
+      if (owner == lot_account_.end() || owner->second != i) bad.push_back(name + ": index");
+      balance += l.remaining;
+      held += l.held;
+    }
+    if (balance != a.balance) bad.push_back(cat(a.id, ": balance cache"));
+    if (held != a.held) bad.push_back(cat(a.id, ": held cache"));
+    total += static_cast<__int128>(balance.micro) + held.micro;
+  }
+  // Issuance books only go down (credits issued), the others only up; a refund can never
+  // take a tool's consumption below zero.
+  for (Credits c : books_.issuance) total += c.micro;
+  for (const auto& [tool, c] : books_.consumption) {
+    total += c.micro;
+    if (c.is_negative()) bad.push_back(cat("consumption of ", tool, " is negative"));
+  }
+  if (books_.expired.is_negative() || books_.voided.is_negative()) {
+    bad.push_back("expired or voided book is negative");
+  }
+  total += books_.expired.micro;
+  total += books_.voided.micro;
+  if (total != 0) bad.push_back("lots and system books do not sum to zero");
+  return bad;
+}
+
+}  // namespace tally

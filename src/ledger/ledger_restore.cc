@@ -1,0 +1,195 @@
+// Credits coming back: releases and refunds to the lots they came from, refund lots for the
+// parts whose lot expired (DESIGN rule 3), and voids (charge-backs).
+#include <algorithm>
+#include <numeric>
+
+#include "ledger/check.h"
+#include "ledger/ledger.h"
+#include "ledger/text.h"
+
+namespace tally {
+namespace {
+
+LedgerError error(ErrorCode code, std::string detail) {
+  return {code, std::move(detail), {}};
+}
+
+// The cost basis of `part` of a lot, prorated and rounded down to a minor unit.
+CostBasis prorate(const Lot& lot, Credits part) {
+  CostBasis c = lot.cost_basis;
+  if (c.paid_minor != 0) {
+    __int128 paid = static_cast<__int128>(c.paid_minor) * part.micro / lot.amount.micro;
+    c.paid_minor = static_cast<int64_t>(paid);
+  }
+  return c;
+}
+
+}  // namespace
+
+LotId Ledger::refund_lot(uint32_t account, const Lot& origin, Credits amount, Book counter,
+                         const std::string& tool, HoldId hold, SpendId spend,
+                         const std::string& reason, TimeUs now, std::vector<Entry>* out) {
+  Lot lot;
+  lot.source = Source::refund;
+  lot.amount = amount;
+  lot.granted_at = now;
+  lot.effective_at = now;
+  lot.expires_at = add_us(now, config_.refund_grace_us);
+  lot.scope = origin.scope;
+  lot.cost_basis = prorate(origin, amount);
+  lot.reference = cat("lot:", origin.id.value);
+  lot.reason = reason;
+  const LotId id = insert_lot(account, std::move(lot)).id;
+  post(account, id,
+       {.kind = EntryKind::grant,
+        .counter = counter,
+        .amount = amount,
+        .hold = hold,
+        .spend = spend,
+        .tool = &tool,
+        .reason = &reason},
+       now, out);
+  return id;
+}
+
+Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_held,
+                         const std::string& tool, HoldId hold, SpendId spend,
+                         const std::string& reason, TimeUs now, std::vector<Entry>* out) {
+  Restored r;
+  for (const Portion& p : portions) {
+    const Credits a = p.amount;
+    if (a.is_zero()) continue;
+    Lot* lot = lot_in(account, p.lot);
+    TALLY_CHECK(lot != nullptr);  // held credits or a retained spend keep their lot
+    const Posting base{.hold = hold, .spend = spend, .tool = &tool, .reason = &reason};
+    if (lot->voided) {
+      // The lot's payment was charged back: what comes back to it is voided.
+      if (!from_held) {
+        Posting back = base;
+        back.kind = EntryKind::refund;
+        back.counter = Book::consumption;
+        back.amount = a;
+        post(account, p.lot, back, now, out);
+      }
+      Posting v = base;
+      v.kind = EntryKind::void_lot;
+      v.counter = Book::voided;
+      (from_held ? v.held : v.amount) = -a;
+      post(account, p.lot, v, now, out);
+      r.voided += a;
+    } else if (lot->is_expired_at(now)) {
+      // Nothing is lost to errors: a new refund lot valid for the grace period.
+      Book counter = Book::consumption;
+      if (from_held) {
+        Posting x = base;
+        x.kind = EntryKind::expire;
+        x.counter = Book::expired;
+        x.held = -a;
+        post(account, p.lot, x, now, out);
+        counter = Book::expired;
+      }
+      const Lot origin = *lot;  // refund_lot inserts into the lots vector
+      r.refund_lots.push_back(
+          refund_lot(account, origin, a, counter, tool, hold, spend, reason, now, out));
+      r.to_refund_lots += a;
+    } else {
+      Posting back = base;
+      back.kind = from_held ? EntryKind::release : EntryKind::refund;
+      back.counter = from_held ? Book::none : Book::consumption;
+      back.amount = a;
+      if (from_held) back.held = -a;
+      post(account, p.lot, back, now, out);
+      r.to_lots += a;
+    }
+    maybe_drop_lot(account, p.lot);
+  }
+  return r;
+}
+
+Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
+  if (auto e = check_text("reason", c.reason, config_.reason_length_max, false)) {
+    return std::unexpected(*e);
+  }
+  auto it = spends_.find(c.spend);
+  if (it == spends_.end()) {
+    return std::unexpected(
+        error(ErrorCode::not_found,
+              cat("no refundable spend ", c.spend.value, " (spends stay refundable for ",
+                  config_.spend_retention_us / k_us_per_day, " days)")));
+  }
+  Spend& s = it->second;
+  const Credits refundable = s.amount - s.refunded;
+  if (c.amount && !c.amount->is_positive()) {
+    return std::unexpected(error(ErrorCode::invalid_request, "refund amount must be > 0"));
+  }
+  const Credits amount = c.amount.value_or(refundable);
+  if (amount > refundable || amount.is_zero()) {
+    return std::unexpected(
+        error(ErrorCode::refund_exceeds_spend,
+              cat("refund of ", format_credits(amount), " exceeds the ", format_credits(refundable),
+                  " refundable of spend ", s.id.value, " (", format_credits(s.amount), " spent, ",
+                  format_credits(s.refunded), " refunded)")));
+  }
+  // Rule 3: restore the latest-expiring portions first; among equals, the last consumed.
+  std::vector<size_t> order(s.portions.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (s.portions[a].expires_at != s.portions[b].expires_at) {
+      return s.portions[a].expires_at > s.portions[b].expires_at;
+    }
+    return a > b;
+  });
+  Portions back;
+  Credits left = amount;
+  for (size_t i : order) {
+    Portion& p = s.portions[i];
+    Credits take = min(left, p.amount - p.refunded);
+    if (!take.is_positive()) continue;
+    p.refunded += take;
+    left -= take;
+    back.push_back({p.lot, take, p.expires_at, {}});
+    if (left.is_zero()) break;
+  }
+  TALLY_CHECK(left.is_zero());
+  s.refunded += amount;
+  Restored restored =
+      restore(s.account, back, /*from_held=*/false, s.tool, s.hold, s.id, c.reason, now, out);
+  return RefundReply{s.id, amount, s.refunded, std::move(restored)};
+}
+
+Result Ledger::void_lot(const VoidLot& c, TimeUs now, std::vector<Entry>* out) {
+  if (auto e = check_text("reason", c.reason, config_.reason_length_max, false)) {
+    return std::unexpected(*e);
+  }
+  auto it = lot_account_.find(c.lot);
+  if (it == lot_account_.end()) {
+    return std::unexpected(
+        error(ErrorCode::not_found, cat("no open lot ", c.lot.value,
+                                        " (a fully spent and settled lot has nothing left"
+                                        " to void)")));
+  }
+  const uint32_t account = it->second;
+  Lot* lot = lot_in(account, c.lot);
+  TALLY_CHECK(lot != nullptr);
+  if (lot->voided) {
+    return std::unexpected(
+        error(ErrorCode::lot_voided, cat("lot ", c.lot.value, " is already voided")));
+  }
+  const Credits voided = lot->remaining;
+  if (voided.is_positive()) {
+    post(account, c.lot,
+         {.kind = EntryKind::void_lot,
+          .counter = Book::voided,
+          .amount = -voided,
+          .reason = &c.reason},
+         now, out);
+    lot = lot_in(account, c.lot);
+  }
+  lot->voided = true;
+  if (!lot->expires_at.is_never()) lot_expiries_.erase({lot->expires_at, lot->id});
+  VoidReply reply{c.lot, voided, lot->consumed - lot->restored, lot->held, lot->expired};
+  maybe_drop_lot(account, c.lot);
+  return reply;
+}
+
+}  // namespace tally

@@ -1,0 +1,163 @@
+// Worked examples from the seeds, voids, bounds and queries.
+#include <gtest/gtest.h>
+
+#include "ledger/test_support.h"
+
+namespace tally::testing {
+namespace {
+
+// MiocAI (seed 000): free weekly 5 credits, an admin grant of 10 (one month), a purchase of
+// 100 (one year). A 30-credit video takes 5 + 10 + 15 in that order; it fails; every lot is
+// restored exactly.
+TEST(MiocaiWorkedExample, VideoTakesWeeklyThenAdminThenPurchaseAndFailureRestoresAll) {
+  Harness h(LedgerConfig{}, "2026-11-16T00:00:00Z");
+  h.open("miocai-user");
+  LotId weekly =
+      h.grant("miocai-user", Source::subscription, "5", expires_at("2026-11-23T00:00:00Z"));
+  LotId admin = h.grant("miocai-user", Source::admin, "10");
+  LotId purchase = h.grant("miocai-user", Source::purchase, "100");
+  EXPECT_EQ(format_time(h.lot(admin).expires_at), "2026-12-16T00:00:00Z");
+  EXPECT_EQ(format_time(h.lot(purchase).expires_at), "2027-11-16T00:00:00Z");
+
+  const size_t before = h.journal().size();
+  auto hold = h.hold("miocai-user", "30", "video");
+  ASSERT_EQ(hold.portions.size(), 3u);
+  EXPECT_EQ(hold.portions[0].lot, weekly);
+  EXPECT_EQ(hold.portions[0].amount, cr("5"));
+  EXPECT_EQ(hold.portions[1].lot, admin);
+  EXPECT_EQ(hold.portions[1].amount, cr("10"));
+  EXPECT_EQ(hold.portions[2].lot, purchase);
+  EXPECT_EQ(hold.portions[2].amount, cr("15"));
+  EXPECT_EQ(h.available("miocai-user"), cr("85"));
+
+  h.release(hold.hold);  // the video failed
+  EXPECT_EQ(h.lot(weekly).remaining, cr("5"));
+  EXPECT_EQ(h.lot(admin).remaining, cr("10"));
+  EXPECT_EQ(h.lot(purchase).remaining, cr("100"));
+  EXPECT_EQ(h.available("miocai-user"), cr("115"));
+  // History explains each step with the balance after it.
+  std::vector<std::string> lines;
+  for (const Entry& e : h.since(before)) {
+    lines.push_back(std::string(entry_kind_name(e.kind)) + " " + format_credits(e.amount) + " " +
+                    format_credits(e.balance_after));
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{"hold -5 110", "hold -10 100", "hold -15 85",
+                                             "release 5 90", "release 10 100", "release 15 115"}));
+}
+
+TEST(VoidLot, VoidAfterPartialSpendReportsWhatWasSpent) {
+  Harness h;
+  h.open("u");
+  LotId bought = h.grant("u", Source::purchase, "100");
+  h.spend("u", "30");
+  auto hold = h.hold("u", "20");
+  auto r = h.run(VoidLot{bought, "payment charged back"});
+  ASSERT_TRUE(r.has_value());
+  const auto& v = std::get<VoidReply>(*r);
+  EXPECT_EQ(v.voided, cr("50"));
+  EXPECT_EQ(v.consumed, cr("30"));
+  EXPECT_EQ(v.held, cr("20"));
+  EXPECT_EQ(h.available("u"), cr("0"));
+  // The held part comes back to a voided lot when its job fails: it is voided, not restored.
+  auto released = h.release(hold.hold);
+  EXPECT_EQ(released.restored.voided, cr("20"));
+  EXPECT_EQ(h.available("u"), cr("0"));
+  EXPECT_EQ(h.ledger().system_books().voided, cr("70"));
+  EXPECT_EQ(h.run(VoidLot{bought, "again"}).error().code, ErrorCode::lot_voided);
+}
+
+TEST(VoidLot, RefundIntoAVoidedLotIsVoided) {
+  Harness h;
+  h.open("u");
+  LotId bought = h.grant("u", Source::purchase, "10");
+  auto s = h.spend("u", "4");
+  ASSERT_TRUE(h.run(VoidLot{bought, "charge-back"}).has_value());
+  auto r = h.refund(s.spend);
+  EXPECT_EQ(r.restored.voided, cr("4"));
+  EXPECT_EQ(h.available("u"), cr("0"));
+  EXPECT_EQ(h.lot(bought).voided_amount, cr("10"));
+  EXPECT_EQ(h.lot(bought).restored, cr("4"));
+}
+
+TEST(Bounds, LotsAndOpenHoldsPerAccountAreLimited) {
+  LedgerConfig config;
+  config.lots_per_account_max = 3;
+  config.holds_per_account_max = 2;
+  Harness h(config);
+  h.open("u");
+  for (int i = 0; i < 3; ++i) h.grant("u", Source::purchase, "10");
+  auto r = h.run(Grant{.account = "u", .source = Source::purchase, .amount = cr("1")});
+  EXPECT_EQ(r.error().code, ErrorCode::limit_exceeded);
+  h.hold("u", "1");
+  h.hold("u", "1");
+  EXPECT_EQ(h.run(PlaceHold{"u", cr("1"), "image", std::nullopt, "v1"}).error().code,
+            ErrorCode::limit_exceeded);
+}
+
+TEST(Bounds, TextsIdsAndAmountsAreChecked) {
+  Harness h;
+  EXPECT_EQ(h.run(OpenAccount{""}).error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(h.run(OpenAccount{"a/b"}).error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(h.run(OpenAccount{std::string(129, 'a')}).error().code, ErrorCode::invalid_request);
+  h.open("u");
+  EXPECT_EQ(h.run(OpenAccount{"u"}).error().code, ErrorCode::account_exists);
+  Grant g{.account = "u", .source = Source::admin, .amount = cr("1")};
+  g.reason = std::string(1025, 'x');
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::invalid_request);
+  g.reason = "ok";
+  g.amount = Credits::from_micro(INT64_MAX);
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::invalid_request);
+  g.amount = cr("-1");
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::invalid_request);
+  g.amount = cr("1");
+  g.expiry = expires_at("2026-01-04T00:00:00Z");
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::invalid_request);  // already expired
+  g.expiry = {};
+  g.account = "nobody";
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::not_found);
+}
+
+TEST(BalanceSummary, ReportsBySourceAndNextExpiry) {
+  Harness h;
+  h.open("u");
+  h.grant("u", Source::promo, "3", expires_at("2026-01-07T00:00:00Z"));
+  h.grant("u", Source::reward, "2", expires_at("2026-01-07T00:00:00Z"));
+  h.grant("u", Source::purchase, "10");
+  h.hold("u", "1");
+  auto b = h.ledger().balance(*h.ledger().find_account("u"), h.now());
+  EXPECT_EQ(b.available, cr("14"));
+  EXPECT_EQ(b.held, cr("1"));
+  EXPECT_EQ(b.total, cr("15"));
+  EXPECT_EQ(b.by_source[static_cast<size_t>(Source::promo)], cr("3"));
+  EXPECT_EQ(b.by_source[static_cast<size_t>(Source::reward)], cr("1"));
+  EXPECT_EQ(format_time(b.next_expiry), "2026-01-07T00:00:00Z");
+  EXPECT_EQ(b.next_expiry_amount, cr("4"));
+}
+
+TEST(Retention, SpendsStayRefundableForTheirWindowThenAreForgotten) {
+  LedgerConfig config;
+  config.spend_retention_us = 2 * k_us_per_day;
+  Harness h(config);
+  h.open("u");
+  LotId lot = h.grant("u", Source::signup, "5");
+  auto s = h.spend("u", "5");
+  EXPECT_EQ(h.lot(lot).refs, 1u);  // the spend keeps its fully spent lot refundable
+  h.advance_us(2 * k_us_per_day);
+  EXPECT_EQ(h.run(Refund{s.spend, std::nullopt, ""}).error().code, ErrorCode::not_found);
+  EXPECT_EQ(h.ledger().find_lot(lot), nullptr);  // nothing left in it, nothing can return
+}
+
+TEST(Retention, IdempotencyKeysAreForgottenAfterTheirWindow) {
+  LedgerConfig config;
+  config.idempotency_retention_us = k_us_per_hour;
+  Harness h(config);
+  h.open("u");
+  h.grant("u", Source::signup, "5");
+  ASSERT_TRUE(h.run(SpendNow{"u", cr("1"), "image", "v1"}, "k").has_value());
+  h.advance_us(k_us_per_hour);
+  ASSERT_TRUE(h.run(SpendNow{"u", cr("2"), "image", "v1"}, "k").has_value());
+  EXPECT_EQ(h.available("u"), cr("2"));
+}
+
+}  // namespace
+}  // namespace tally::testing

@@ -1,0 +1,224 @@
+// Stable names of the ledger's enums (stored and shown in the API: never rename one) and
+// the canonical text forms of entries and commands.
+#include <string>
+
+#include "ledger/command.h"
+#include "ledger/config.h"
+#include "ledger/entry.h"
+#include "ledger/errors.h"
+#include "ledger/text.h"
+#include "ledger/types.h"
+
+namespace tally {
+
+std::string_view source_name(Source s) {
+  switch (s) {
+    case Source::signup:
+      return "signup";
+    case Source::subscription:
+      return "subscription";
+    case Source::rollover:
+      return "rollover";
+    case Source::reward:
+      return "reward";
+    case Source::promo:
+      return "promo";
+    case Source::admin:
+      return "admin";
+    case Source::purchase:
+      return "purchase";
+    case Source::refund:
+      return "refund";
+  }
+  return "?";
+}
+
+std::optional<Source> parse_source(std::string_view name) {
+  for (Source s : k_all_sources) {
+    if (source_name(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string_view hold_state_name(HoldState s) {
+  switch (s) {
+    case HoldState::active:
+      return "active";
+    case HoldState::captured:
+      return "captured";
+    case HoldState::released:
+      return "released";
+    case HoldState::expired:
+      return "expired";
+  }
+  return "?";
+}
+
+std::string_view entry_kind_name(EntryKind k) {
+  switch (k) {
+    case EntryKind::grant:
+      return "grant";
+    case EntryKind::hold:
+      return "hold";
+    case EntryKind::release:
+      return "release";
+    case EntryKind::capture:
+      return "capture";
+    case EntryKind::spend:
+      return "spend";
+    case EntryKind::refund:
+      return "refund";
+    case EntryKind::expire:
+      return "expire";
+    case EntryKind::void_lot:
+      return "void";
+  }
+  return "?";
+}
+
+std::string_view book_name(Book b) {
+  switch (b) {
+    case Book::none:
+      return "none";
+    case Book::issuance:
+      return "issuance";
+    case Book::consumption:
+      return "consumption";
+    case Book::expired:
+      return "expired";
+    case Book::voided:
+      return "voided";
+  }
+  return "?";
+}
+
+std::string_view error_code_name(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::invalid_request:
+      return "invalid_request";
+    case ErrorCode::not_found:
+      return "not_found";
+    case ErrorCode::account_exists:
+      return "account_exists";
+    case ErrorCode::insufficient_credits:
+      return "insufficient_credits";
+    case ErrorCode::hold_expired:
+      return "hold_expired";
+    case ErrorCode::hold_not_active:
+      return "hold_not_active";
+    case ErrorCode::capture_exceeds_hold:
+      return "capture_exceeds_hold";
+    case ErrorCode::refund_exceeds_spend:
+      return "refund_exceeds_spend";
+    case ErrorCode::spend_not_refundable:
+      return "spend_not_refundable";
+    case ErrorCode::lot_voided:
+      return "lot_voided";
+    case ErrorCode::idempotency_conflict:
+      return "idempotency_conflict";
+    case ErrorCode::limit_exceeded:
+      return "limit_exceeded";
+  }
+  return "?";
+}
+
+std::string_view policy_name(ConsumptionPolicy p) {
+  return p == ConsumptionPolicy::priority_first ? "priority_first" : "expiry_first";
+}
+
+std::optional<ConsumptionPolicy> parse_policy(std::string_view name) {
+  if (name == "expiry_first") return ConsumptionPolicy::expiry_first;
+  if (name == "priority_first") return ConsumptionPolicy::priority_first;
+  return std::nullopt;
+}
+
+TimeUs Validity::expiry_from(TimeUs from) const {
+  switch (kind) {
+    case Kind::never:
+      return TimeUs::never();
+    case Kind::months:
+      return add_months(from, static_cast<int>(count));
+    case Kind::duration:
+      return add_us(from, count);
+  }
+  return TimeUs::never();
+}
+
+std::array<uint8_t, k_source_count> LedgerConfig::default_source_priority() {
+  std::array<uint8_t, k_source_count> p{};
+  const Source order[] = {Source::reward, Source::promo,    Source::admin,        Source::refund,
+                          Source::signup, Source::rollover, Source::subscription, Source::purchase};
+  for (uint8_t i = 0; i < k_source_count; ++i) p[static_cast<size_t>(order[i])] = i;
+  return p;
+}
+
+std::array<Validity, k_source_count> LedgerConfig::default_validities() {
+  std::array<Validity, k_source_count> v{};
+  v[static_cast<size_t>(Source::signup)] = Validity::never();
+  v[static_cast<size_t>(Source::subscription)] = Validity::months(1);
+  v[static_cast<size_t>(Source::rollover)] = Validity::months(1);
+  v[static_cast<size_t>(Source::reward)] = Validity::duration_us(7 * k_us_per_day);
+  v[static_cast<size_t>(Source::promo)] = Validity::months(1);
+  v[static_cast<size_t>(Source::admin)] = Validity::months(1);
+  v[static_cast<size_t>(Source::purchase)] = Validity::months(12);
+  v[static_cast<size_t>(Source::refund)] = Validity::duration_us(7 * k_us_per_day);
+  return v;
+}
+
+namespace {
+std::string id_text(uint64_t v) {
+  return v == 0 ? "-" : cat(v);
+}
+std::string opt_credits(const std::optional<Credits>& c) {
+  return c ? format_credits(*c) : "-";
+}
+}  // namespace
+
+std::string format_entry(const Entry& e) {
+  return cat(e.seq, " ", format_time(e.at), " ", entry_kind_name(e.kind), " account=", e.account,
+             " lot=", id_text(e.lot.value), " source=", source_name(e.source),
+             " amount=", format_credits(e.amount), " held=", format_credits(e.held),
+             " counter=", book_name(e.counter), " balance_after=", format_credits(e.balance_after),
+             " hold=", id_text(e.hold.value), " spend=", id_text(e.spend.value), " tool=", e.tool,
+             " effective_at=", format_time(e.effective_at),
+             " expires_at=", format_time(e.expires_at), " reason=", e.reason);
+}
+
+std::string fingerprint(const Command& command) {
+  // '\x1f' (unit separator) between fields: text fields may hold anything else.
+  static constexpr char s = '\x1f';
+  struct Visitor {
+    std::string operator()(const OpenAccount& c) { return cat("open", s, c.account); }
+    std::string operator()(const Grant& c) {
+      std::string out =
+          cat("grant", s, c.account, s, source_name(c.source), s, c.amount.micro, s,
+              c.effective_at ? cat(c.effective_at->us) : "-", s, static_cast<int>(c.expiry.mode), s,
+              c.expiry.at.us, s, static_cast<int>(c.expiry.valid_for.kind), s,
+              c.expiry.valid_for.count, s, std::string_view(c.cost_basis.currency.data(), 3), s,
+              c.cost_basis.paid_minor, s, c.reference, s, c.reason);
+      for (const auto& tool : c.scope) out += cat(s, "scope=", tool);
+      return out;
+    }
+    std::string operator()(const PlaceHold& c) {
+      return cat("hold", s, c.account, s, c.amount.micro, s, c.tool, s,
+                 c.ttl_us ? cat(*c.ttl_us) : "-", s, c.price_book_version);
+    }
+    std::string operator()(const Capture& c) {
+      return cat("capture", s, c.hold.value, s, opt_credits(c.amount));
+    }
+    std::string operator()(const Release& c) {
+      return cat("release", s, c.hold.value, s, c.reason);
+    }
+    std::string operator()(const SpendNow& c) {
+      return cat("spend", s, c.account, s, c.amount.micro, s, c.tool, s, c.price_book_version);
+    }
+    std::string operator()(const Refund& c) {
+      return cat("refund", s, c.spend.value, s, opt_credits(c.amount), s, c.reason);
+    }
+    std::string operator()(const VoidLot& c) { return cat("void", s, c.lot.value, s, c.reason); }
+    std::string operator()(const AdvanceTime&) { return "advance"; }
+  };
+  return std::visit(Visitor{}, command);
+}
+
+}  // namespace tally

@@ -1,0 +1,60 @@
+// Test harness for the ledger: applies commands at a hand-driven time, keeps the whole
+// journal, and checks every invariant and `verify` after every command (STYLE.md).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ledger/command.h"
+#include "ledger/journal.h"
+#include "ledger/ledger.h"
+
+namespace tally::testing {
+
+TimeUs at(const char* rfc3339);
+Credits cr(const char* decimal);  // "12.5" -> 12.5 credits
+
+class Harness {
+ public:
+  explicit Harness(LedgerConfig config = {}, const char* start = "2026-01-05T00:00:00Z");
+
+  // Applies `c` at now() under `key` (a fresh key if empty), then checks invariants and verify;
+  // a violation fails the current test.
+  Result run(const Command& c, std::string key = "");
+  void advance_us(int64_t us);
+  void advance_to(TimeUs t);
+  TimeUs now() const { return now_; }
+
+  // Shorthands that expect success.
+  void open(const std::string& account);
+  LotId grant(const std::string& account, Source source, const char* amount, Expiry expiry = {},
+              std::vector<std::string> scope = {});
+  HoldReply hold(const std::string& account, const char* amount, const std::string& tool = "image");
+  CaptureReply capture(HoldId h, std::optional<Credits> amount = std::nullopt);
+  ReleaseReply release(HoldId h);
+  SpendReply spend(const std::string& account, const char* amount,
+                   const std::string& tool = "image");
+  RefundReply refund(SpendId s, std::optional<Credits> amount = std::nullopt);
+
+  Credits available(const std::string& account) const;
+  const Lot& lot(LotId id) const;
+  // Entries appended since `from` (an index into journal()).
+  std::vector<Entry> since(size_t from) const;
+
+  Ledger& ledger() { return ledger_; }
+  const std::vector<Entry>& journal() const { return journal_; }
+  void check() const;
+
+ private:
+  Ledger ledger_;
+  std::vector<Entry> journal_;
+  TimeUs now_;
+  uint64_t key_counter_ = 0;
+};
+
+Expiry expires_at(const char* rfc3339);
+Expiry never_expires();
+
+}  // namespace tally::testing

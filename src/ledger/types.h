@@ -1,0 +1,135 @@
+// The ledger's vocabulary (DESIGN.md §2): ids, sources, lots, holds and spends.
+// Plain data; the rules that change them live in ledger.h. Thread-compatible.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "ledger/credits.h"
+#include "ledger/time.h"
+
+namespace tally {
+
+// Ids the ledger assigns: the shard in the top 16 bits, a per-shard counter below, so an
+// id names the shard that owns it (DESIGN §4: shard_id everywhere from day one).
+template <typename Tag>
+struct Id {
+  uint64_t value = 0;
+  constexpr bool is_set() const { return value != 0; }
+  friend constexpr auto operator<=>(Id, Id) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, Id id) {
+    return H::combine(std::move(h), id.value);
+  }
+};
+using LotId = Id<struct LotTag>;
+using HoldId = Id<struct HoldTag>;
+using SpendId = Id<struct SpendTag>;
+using ShardId = uint16_t;
+inline constexpr int k_id_shard_shift = 48;
+constexpr ShardId shard_of(uint64_t id) {
+  return static_cast<ShardId>(id >> k_id_shard_shift);
+}
+
+// Why a lot exists. The numeric values are stable (they are stored).
+enum class Source : uint8_t {
+  signup = 0,
+  subscription = 1,
+  rollover = 2,
+  reward = 3,
+  promo = 4,
+  admin = 5,
+  purchase = 6,
+  refund = 7,
+};
+inline constexpr int k_source_count = 8;
+inline constexpr std::array<Source, k_source_count> k_all_sources = {
+    Source::signup, Source::subscription, Source::rollover, Source::reward,
+    Source::promo,  Source::admin,        Source::purchase, Source::refund};
+std::string_view source_name(Source s);
+std::optional<Source> parse_source(std::string_view name);
+
+// What the credits of a lot cost: `paid_minor` units of `currency` (ISO 4217) for the
+// lot's whole amount. Free credits have paid_minor 0 and an empty currency.
+struct CostBasis {
+  std::array<char, 3> currency{};
+  int64_t paid_minor = 0;
+  friend bool operator==(const CostBasis&, const CostBasis&) = default;
+};
+
+// A lot: one grant of credits. The per-lot books obey, at every instant (DESIGN rule 9):
+//   amount = remaining + held + consumed + expired + voided - restored
+struct Lot {
+  LotId id;
+  Source source = Source::admin;
+  bool voided = false;
+  Credits amount;     // granted
+  Credits remaining;  // unspent, unreserved
+  Credits held;       // reserved by open holds
+  Credits consumed;   // captured or spent (gross of refunds)
+  Credits expired;    // written off at expiry
+  Credits voided_amount;
+  Credits restored;  // refunded back into this lot
+  TimeUs granted_at;
+  TimeUs effective_at;             // not spendable before
+  TimeUs expires_at;               // not spendable from this instant; never() if it never expires
+  std::vector<std::string> scope;  // tools it may pay for, sorted; empty = every tool
+  CostBasis cost_basis;
+  std::string reference;  // purchase id, origin lot of a refund lot, ...
+  std::string reason;
+  // Retained spends whose portions may still be refunded into this lot; the lot stays in
+  // memory while this is non-zero.
+  uint32_t refs = 0;
+
+  bool is_expired_at(TimeUs now) const { return now >= expires_at; }
+  bool is_effective_at(TimeUs now) const { return now >= effective_at; }
+  bool allows_tool(std::string_view tool) const;
+};
+
+// One lot's share of a hold or spend, in consumption order.
+struct Portion {
+  LotId lot;
+  Credits amount;
+  TimeUs expires_at;  // the lot's expiry, kept to order refunds (rule 3)
+  Credits refunded;   // spends only
+  friend bool operator==(const Portion&, const Portion&) = default;
+};
+using Portions = absl::InlinedVector<Portion, 2>;
+
+enum class HoldState : uint8_t { active, captured, released, expired };
+std::string_view hold_state_name(HoldState s);
+
+struct Hold {
+  HoldId id;
+  uint32_t account = 0;  // index into the ledger's accounts
+  HoldState state = HoldState::active;
+  Credits amount;
+  Credits captured;
+  std::string tool;
+  std::string price_book_version;
+  TimeUs created_at;
+  TimeUs expires_at;  // TTL end: released by the ledger itself at this instant
+  TimeUs ended_at;    // capture, release or expiry time; unset while active
+  SpendId spend;      // set by capture
+  Portions portions;
+};
+
+struct Spend {
+  SpendId id;
+  uint32_t account = 0;
+  Credits amount;
+  Credits refunded;
+  std::string tool;
+  std::string price_book_version;
+  TimeUs at;
+  HoldId hold;  // the captured hold, unset for a one-shot spend
+  Portions portions;
+};
+
+}  // namespace tally
