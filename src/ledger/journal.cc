@@ -88,16 +88,16 @@ void fold_entry(const Entry& e, Fold* f) {
     case Book::none:
       break;
     case Book::issuance:
-      f->books.issuance[static_cast<size_t>(e.source)] += out;
+      f->books.issuance[static_cast<size_t>(e.source)] += out.micro;
       break;
     case Book::consumption:
-      f->books.consumption[e.tool] += out;
+      f->books.consumption[e.tool] += out.micro;
       break;
     case Book::expired:
-      f->books.expired += out;
+      f->books.expired += out.micro;
       break;
     case Book::voided:
-      f->books.voided += out;
+      f->books.voided += out.micro;
       break;
   }
   auto& [balance, held] = f->accounts[e.account];
@@ -177,10 +177,10 @@ VerifyReport verify(const Ledger& ledger, std::span<const Entry> entries) {
       r.differences.push_back(cat("issuance ", source_name(static_cast<Source>(i)), " differs"));
     }
   }
-  auto nonzero = [](const absl::flat_hash_map<std::string, Credits>& m) {
-    std::map<std::string, Credits> out;
+  auto nonzero = [](const absl::flat_hash_map<std::string, BookMicro>& m) {
+    std::map<std::string, BookMicro> out;
     for (const auto& [k, v] : m) {
-      if (!v.is_zero()) out[k] = v;
+      if (v != 0) out[k] = v;
     }
     return out;
   };

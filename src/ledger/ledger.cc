@@ -11,9 +11,18 @@
 namespace tally {
 namespace {
 
+// Ids and tool names: A-Z a-z 0-9 . _ - : @ + ~ (safe in URLs, logs and file names).
+constexpr std::array<bool, 256> k_id_chars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
+  for (char c : {'.', '_', '-', ':', '@', '+', '~'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 bool is_id_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-' || c == ':' || c == '@' || c == '+' || c == '~';
+  return k_id_chars[static_cast<unsigned char>(c)];
 }
 
 LedgerError error(ErrorCode code, std::string detail) {
@@ -58,8 +67,9 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
   }
   Result result = execute(request.command, now, out);
   if (!result && result.error().code == ErrorCode::invalid_request) return result;
-  idempotency_.emplace(request.idempotency_key, Idempotent{std::move(print), result});
-  idempotency_order_.emplace_back(now, request.idempotency_key);
+  auto stored =
+      idempotency_.emplace(request.idempotency_key, Idempotent{std::move(print), result}).first;
+  idempotency_order_.emplace_back(now, &stored->first);
   return result;
 }
 
@@ -278,17 +288,17 @@ void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
       TALLY_CHECK(counter.is_zero());
       break;
     case Book::issuance:
-      books_.issuance[static_cast<size_t>(lot->source)] += counter;
+      books_.issuance[static_cast<size_t>(lot->source)] += counter.micro;
       break;
     case Book::consumption:
       TALLY_CHECK(p.tool != nullptr);
-      books_.consumption[*p.tool] += counter;
+      books_.consumption[*p.tool] += counter.micro;
       break;
     case Book::expired:
-      books_.expired += counter;
+      books_.expired += counter.micro;
       break;
     case Book::voided:
-      books_.voided += counter;
+      books_.voided += counter.micro;
       break;
   }
   Entry& e = out->emplace_back();

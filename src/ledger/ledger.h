@@ -20,6 +20,7 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "ledger/command.h"
 #include "ledger/config.h"
 #include "ledger/entry.h"
@@ -45,12 +46,16 @@ struct BalanceSummary {
   Credits next_expiry_amount;                       // what expires then
 };
 
+// Micro-credits summed over a shard's whole life: 128 bits, so a system book cannot overflow
+// however many credits pass through it (a single lot or account stays within int64).
+using BookMicro = __int128;
+
 // The system books, recomputable from entries (journal.h).
 struct SystemBooks {
-  std::array<Credits, k_source_count> issuance{};  // negative: credits issued
-  absl::flat_hash_map<std::string, Credits> consumption;
-  Credits expired;
-  Credits voided;
+  std::array<BookMicro, k_source_count> issuance{};  // negative: credits issued
+  absl::flat_hash_map<std::string, BookMicro> consumption;
+  BookMicro expired = 0;
+  BookMicro voided = 0;
 };
 
 class Ledger {
@@ -160,8 +165,9 @@ class Ledger {
   // Retention: finished holds and spends, idempotency keys, in the order they finish.
   std::deque<std::pair<TimeUs, HoldId>> finished_holds_;
   std::deque<std::pair<TimeUs, SpendId>> retained_spends_;
-  absl::flat_hash_map<std::string, Idempotent> idempotency_;
-  std::deque<std::pair<TimeUs, std::string>> idempotency_order_;
+  // Node map: the order queue points at its keys, which must not move.
+  absl::node_hash_map<std::string, Idempotent> idempotency_;
+  std::deque<std::pair<TimeUs, const std::string*>> idempotency_order_;
 };
 
 }  // namespace tally

@@ -19,25 +19,23 @@ std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, C
                                                              std::string_view tool,
                                                              TimeUs now) const {
   // Lots are kept in consumption order, so taking eligible lots front to back is rule 1.
-  Credits eligible;
-  for (const Lot& lot : a.lots) {
-    if (is_eligible(lot, tool, now)) eligible += lot.remaining;
-  }
-  if (eligible < amount) {
-    LedgerError e = error(ErrorCode::insufficient_credits,
-                          cat("needs ", format_credits(amount), " credits for '", tool, "'; ",
-                              format_credits(eligible), " available"));
-    e.shortfall = amount - eligible;
-    return std::unexpected(std::move(e));
-  }
+  // One pass: when the lots run out before `amount` is met, every eligible lot was summed.
   Portions portions;
   Credits left = amount;
   for (const Lot& lot : a.lots) {
-    if (left.is_zero()) break;
     if (!is_eligible(lot, tool, now)) continue;
     Credits take = min(left, lot.remaining);
     portions.push_back({lot.id, take, lot.expires_at, {}});
     left -= take;
+    if (left.is_zero()) break;
+  }
+  if (left.is_positive()) {
+    const Credits eligible = amount - left;
+    LedgerError e = error(ErrorCode::insufficient_credits,
+                          cat("needs ", format_credits(amount), " credits for '", tool, "'; ",
+                              format_credits(eligible), " available"));
+    e.shortfall = left;
+    return std::unexpected(std::move(e));
   }
   TALLY_CHECK(left.is_zero());
   return portions;

@@ -102,16 +102,17 @@ std::vector<std::string> Ledger::check_invariants() const {
   }
   // Issuance books only go down (credits issued), the others only up; a refund can never
   // take a tool's consumption below zero.
-  for (Credits c : books_.issuance) total += c.micro;
+  for (BookMicro c : books_.issuance) {
+    total += c;
+    if (c > 0) bad.push_back("an issuance book is positive");
+  }
   for (const auto& [tool, c] : books_.consumption) {
-    total += c.micro;
-    if (c.is_negative()) bad.push_back(cat("consumption of ", tool, " is negative"));
+    total += c;
+    if (c < 0) bad.push_back(cat("consumption of ", tool, " is negative"));
   }
-  if (books_.expired.is_negative() || books_.voided.is_negative()) {
-    bad.push_back("expired or voided book is negative");
-  }
-  total += books_.expired.micro;
-  total += books_.voided.micro;
+  if (books_.expired < 0 || books_.voided < 0) bad.push_back("expired or voided book is negative");
+  total += books_.expired;
+  total += books_.voided;
   if (total != 0) bad.push_back("lots and system books do not sum to zero");
   return bad;
 }

@@ -71,7 +71,7 @@ void Ledger::prune_retained(TimeUs now) {
   }
   while (!idempotency_order_.empty() &&
          add_us(idempotency_order_.front().first, config_.idempotency_retention_us) <= now) {
-    idempotency_.erase(idempotency_order_.front().second);
+    idempotency_.erase(*idempotency_order_.front().second);
     idempotency_order_.pop_front();
   }
 }

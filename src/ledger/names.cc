@@ -1,5 +1,6 @@
 // Stable names of the ledger's enums (stored and shown in the API: never rename one) and
 // the canonical text forms of entries and commands.
+#include <cstring>
 #include <string>
 
 #include "ledger/command.h"
@@ -169,9 +170,6 @@ namespace {
 std::string id_text(uint64_t v) {
   return v == 0 ? "-" : cat(v);
 }
-std::string opt_credits(const std::optional<Credits>& c) {
-  return c ? format_credits(*c) : "-";
-}
 }  // namespace
 
 std::string format_entry(const Entry& e) {
@@ -184,39 +182,81 @@ std::string format_entry(const Entry& e) {
              " expires_at=", format_time(e.expires_at), " reason=", e.reason);
 }
 
+namespace {
+
+// Fixed-width integers and length-prefixed strings: unambiguous, and cheap on the hot path.
+class Fingerprint {
+ public:
+  explicit Fingerprint(char tag) {
+    out_.reserve(96);
+    out_.push_back(tag);
+  }
+  Fingerprint& i(int64_t v) {
+    char b[sizeof v];
+    std::memcpy(b, &v, sizeof v);
+    out_.append(b, sizeof v);
+    return *this;
+  }
+  Fingerprint& u(uint64_t v) { return i(static_cast<int64_t>(v)); }
+  Fingerprint& s(std::string_view v) {
+    i(static_cast<int64_t>(v.size()));
+    out_.append(v);
+    return *this;
+  }
+  Fingerprint& opt(const std::optional<Credits>& c) { return c ? i(1).i(c->micro) : i(0); }
+  Fingerprint& opt(const std::optional<int64_t>& v) { return v ? i(1).i(*v) : i(0); }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
 std::string fingerprint(const Command& command) {
-  // '\x1f' (unit separator) between fields: text fields may hold anything else.
-  static constexpr char s = '\x1f';
   struct Visitor {
-    std::string operator()(const OpenAccount& c) { return cat("open", s, c.account); }
+    std::string operator()(const OpenAccount& c) { return Fingerprint('o').s(c.account).take(); }
     std::string operator()(const Grant& c) {
-      std::string out =
-          cat("grant", s, c.account, s, source_name(c.source), s, c.amount.micro, s,
-              c.effective_at ? cat(c.effective_at->us) : "-", s, static_cast<int>(c.expiry.mode), s,
-              c.expiry.at.us, s, static_cast<int>(c.expiry.valid_for.kind), s,
-              c.expiry.valid_for.count, s, std::string_view(c.cost_basis.currency.data(), 3), s,
-              c.cost_basis.paid_minor, s, c.reference, s, c.reason);
-      for (const auto& tool : c.scope) out += cat(s, "scope=", tool);
-      return out;
+      Fingerprint f('g');
+      f.s(c.account).i(static_cast<int64_t>(c.source)).i(c.amount.micro);
+      f.opt(c.effective_at ? std::optional<int64_t>(c.effective_at->us) : std::nullopt);
+      f.i(static_cast<int64_t>(c.expiry.mode)).i(c.expiry.at.us);
+      f.i(static_cast<int64_t>(c.expiry.valid_for.kind)).i(c.expiry.valid_for.count);
+      f.s(std::string_view(c.cost_basis.currency.data(), 3)).i(c.cost_basis.paid_minor);
+      f.s(c.reference).s(c.reason).i(static_cast<int64_t>(c.scope.size()));
+      for (const auto& tool : c.scope) f.s(tool);
+      return f.take();
     }
     std::string operator()(const PlaceHold& c) {
-      return cat("hold", s, c.account, s, c.amount.micro, s, c.tool, s,
-                 c.ttl_us ? cat(*c.ttl_us) : "-", s, c.price_book_version);
+      return Fingerprint('h')
+          .s(c.account)
+          .i(c.amount.micro)
+          .s(c.tool)
+          .opt(c.ttl_us)
+          .s(c.price_book_version)
+          .take();
     }
     std::string operator()(const Capture& c) {
-      return cat("capture", s, c.hold.value, s, opt_credits(c.amount));
+      return Fingerprint('c').u(c.hold.value).opt(c.amount).take();
     }
     std::string operator()(const Release& c) {
-      return cat("release", s, c.hold.value, s, c.reason);
+      return Fingerprint('r').u(c.hold.value).s(c.reason).take();
     }
     std::string operator()(const SpendNow& c) {
-      return cat("spend", s, c.account, s, c.amount.micro, s, c.tool, s, c.price_book_version);
+      return Fingerprint('s')
+          .s(c.account)
+          .i(c.amount.micro)
+          .s(c.tool)
+          .s(c.price_book_version)
+          .take();
     }
     std::string operator()(const Refund& c) {
-      return cat("refund", s, c.spend.value, s, opt_credits(c.amount), s, c.reason);
+      return Fingerprint('f').u(c.spend.value).opt(c.amount).s(c.reason).take();
     }
-    std::string operator()(const VoidLot& c) { return cat("void", s, c.lot.value, s, c.reason); }
-    std::string operator()(const AdvanceTime&) { return "advance"; }
+    std::string operator()(const VoidLot& c) {
+      return Fingerprint('v').u(c.lot.value).s(c.reason).take();
+    }
+    std::string operator()(const AdvanceTime&) { return Fingerprint('a').take(); }
   };
   return std::visit(Visitor{}, command);
 }

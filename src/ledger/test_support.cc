@@ -17,6 +17,11 @@ Credits cr(const char* decimal) {
   return c.value_or(Credits{});
 }
 
+Credits book(BookMicro b) {
+  EXPECT_TRUE(b >= INT64_MIN && b <= INT64_MAX);
+  return Credits::from_micro(static_cast<int64_t>(b));
+}
+
 Expiry expires_at(const char* rfc3339) {
   return {Expiry::Mode::at, at(rfc3339), {}};
 }

@@ -15,6 +15,7 @@ namespace tally::testing {
 
 TimeUs at(const char* rfc3339);
 Credits cr(const char* decimal);  // "12.5" -> 12.5 credits
+Credits book(BookMicro b);        // a system book as Credits (asserts it fits)
 
 class Harness {
  public:
