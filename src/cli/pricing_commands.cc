@@ -1,0 +1,168 @@
+#include "cli/pricing_commands.h"
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/time.h"
+#include "pricing/breakdown.h"
+#include "pricing/catalog.h"
+#include "pricing/diff.h"
+#include "pricing/loader.h"
+#include "pricing/table.h"
+
+namespace tally::cli {
+namespace {
+
+using pricing::LoadedConfig;
+using pricing::PricingError;
+
+struct Loaded {
+  pricing::PriceCatalog catalog;
+  std::vector<LoadedConfig> configs;
+};
+
+int fail(const std::string& message, int code = 1) {
+  std::cerr << "tally: " << message << "\n";
+  return code;
+}
+
+// Loads every file into one catalog (each file is one version).
+std::unique_ptr<Loaded> load_all(const std::vector<std::string>& files, int& code) {
+  auto out = std::make_unique<Loaded>();
+  std::vector<std::shared_ptr<const pricing::PriceBook>> books;
+  for (const std::string& f : files) {
+    auto c = pricing::load_config_file(f);
+    if (!c) {
+      code = fail(c.error().to_string());
+      return nullptr;
+    }
+    books.push_back(c->book);
+    out->configs.push_back(std::move(*c));
+  }
+  if (auto r = out->catalog.add_all(books); !r) {
+    code = fail(r.error().to_string());
+    return nullptr;
+  }
+  return out;
+}
+
+// The version in force at `at`, or the latest version when at is empty.
+std::shared_ptr<const pricing::PriceBook> pick_version(const Loaded& l, const std::string& at,
+                                                       int& code) {
+  if (at.empty()) return l.catalog.versions().back();
+  auto t = parse_time(at);
+  if (!t) {
+    code = fail("--at \"" + at + "\" is not an RFC 3339 time (e.g. 2026-11-21T00:00:00Z)", 2);
+    return nullptr;
+  }
+  auto book = l.catalog.version_at(*t);
+  if (!book) code = fail("no_version_in_force: no price book version is in force at " + at);
+  return book;
+}
+
+struct TableOptions {
+  std::vector<std::string> configs;
+  std::string format = "text";
+  std::string at;
+};
+
+int run_price_table(const TableOptions& o) {
+  int code = 0;
+  auto loaded = load_all(o.configs, code);
+  if (!loaded) return code;
+  auto book = pick_version(*loaded, o.at, code);
+  if (!book) return code;
+  const std::vector<pricing::Pack>* packs = nullptr;
+  for (const auto& c : loaded->configs) {
+    if (c.book->version == book->version) packs = &c.packs;
+  }
+  auto table = pricing::build_price_table(*book, *packs);
+  if (o.format == "json")
+    std::cout << pricing::render_table_json(table) << "\n";
+  else if (o.format == "markdown")
+    std::cout << pricing::render_table_markdown(table);
+  else
+    std::cout << pricing::render_table_text(table);
+  return 0;
+}
+
+struct QuoteOptions {
+  std::vector<std::string> configs;
+  std::string at, plan, tool;
+  std::vector<std::string> params;
+  bool json = false;
+};
+
+int run_quote(const QuoteOptions& o) {
+  int code = 0;
+  std::vector<pricing::ParamValue> params;
+  for (const std::string& kv : o.params) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return fail("parameter \"" + kv + "\" must be written key=value", 2);
+    }
+    params.push_back({std::string_view(kv).substr(0, eq), std::string_view(kv).substr(eq + 1)});
+  }
+  auto loaded = load_all(o.configs, code);
+  if (!loaded) return code;
+  auto book = pick_version(*loaded, o.at, code);
+  if (!book) return code;
+  auto q = pricing::quote(*book, o.tool, params, o.plan);
+  if (!q) return fail(q.error().to_string());
+  std::cout << (o.json ? pricing::render_quote_json(*q) + "\n" : pricing::format_breakdown(*q));
+  return 0;
+}
+
+int run_price_diff(const std::string& old_file, const std::string& new_file) {
+  auto a = pricing::load_config_file(old_file);
+  if (!a) return fail(a.error().to_string());
+  auto b = pricing::load_config_file(new_file);
+  if (!b) return fail(b.error().to_string());
+  std::cout << pricing::render_diff_text(pricing::diff_price_books(*a->book, *b->book));
+  return 0;
+}
+
+}  // namespace
+
+void add_pricing_commands(CLI::App& app, int& exit_code) {
+  auto table = std::make_shared<TableOptions>();
+  CLI::App* t = app.add_subcommand("price-table", "Print the public price table of a price book");
+  t->add_option("--config", table->configs, "Config file(s); each holds one price book version")
+      ->required()
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
+  t->add_option("--format", table->format, "text, markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  t->add_option("--at", table->at,
+                "Use the version in force at this RFC 3339 time (default: latest)");
+  t->callback([table, &exit_code] { exit_code = run_price_table(*table); });
+
+  auto quote = std::make_shared<QuoteOptions>();
+  CLI::App* q = app.add_subcommand("quote", "Quote one job with its breakdown");
+  q->add_option("--config", quote->configs, "Config file(s); each holds one price book version")
+      ->required()
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
+  q->add_option("--at", quote->at, "Quote at this RFC 3339 time (default: latest version)");
+  q->add_option("--plan", quote->plan, "The account's plan id (for included options)");
+  q->add_flag("--json", quote->json, "Print the quote as JSON");
+  q->add_option("tool", quote->tool, "Tool id")->required();
+  q->add_option("params", quote->params, "Parameters as key=value");
+  q->callback([quote, &exit_code] { exit_code = run_quote(*quote); });
+
+  auto files = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* d =
+      app.add_subcommand("price-diff", "Show what got cheaper or dearer between versions");
+  d->add_option("old", files->first, "The old price book file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  d->add_option("new", files->second, "The new price book file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  d->callback([files, &exit_code] { exit_code = run_price_diff(files->first, files->second); });
+}
+
+}  // namespace tally::cli

@@ -1,0 +1,69 @@
+// The public price table: every tool, every option and what it costs, plus the money value
+// of a credit derived from the pack catalog when one is configured. Built once into a plain
+// model (PriceTable), then rendered as text (CLI), Markdown (docs) or JSON (API). Pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/credits.h"
+#include "pricing/book.h"
+#include "pricing/loader.h"
+
+namespace tally::pricing {
+
+struct TableOption {
+  std::string id;      // option id, "true"/"false", a tier range "26-35", or "each"
+  std::string name;    // display name
+  std::string effect;  // "1500", "× 0.9", "+ 200", "× value", "× seconds"
+  std::string kind;    // effect kind: "price", "add", "multiply", "none"
+  std::string amount;  // exact decimal ("0.9"), empty for "× value" rows
+  bool is_default = false;
+  std::vector<std::string> included_in;  // plans for which the option is free
+};
+
+struct TableParam {
+  std::string id, name, kind;
+  std::string detail;  // "default 1:1", "10 to 50, default 25", "required"
+  std::vector<TableOption> options;
+};
+
+struct TableTool {
+  std::string id, name, description;
+  std::string unit;                      // "generation", "second", "1k_tokens"…
+  std::string base;                      // decimal, empty if the first parameter sets the price
+  std::string minimum;                   // decimal, "0" if none
+  std::string rounding;                  // "up to 1", "nearest 0.5"
+  std::optional<Credits> default_total;  // all defaults, one unit of usage; none if required
+  std::vector<TableParam> params;
+};
+
+// What one credit costs in one currency, across the packs priced in it.
+struct CreditValue {
+  std::string currency;
+  std::string min_text, max_text;    // "$0.05", "$0.29995" (exact to 5 decimals, half up)
+  std::string min_major, max_major;  // "0.05" (decimal of the major unit)
+  int packs = 0;
+};
+
+struct PriceTable {
+  std::string name, version, effective_at;
+  std::vector<CreditValue> credit_values;
+  std::vector<TableTool> tools;
+};
+
+// The value of a credit per currency over the packs priced in it (price / credits), sorted by
+// currency. Exact to 5 decimals of the major unit, rounded half up.
+std::vector<CreditValue> credit_values(const std::vector<Pack>& packs);
+
+PriceTable build_price_table(const PriceBook& book, const std::vector<Pack>& packs);
+
+std::string render_table_text(const PriceTable& table);
+std::string render_table_markdown(const PriceTable& table);
+std::string render_table_json(const PriceTable& table);
+
+// "1 credit = $0.05–$0.10" per currency, or empty when no pack is configured.
+std::string credit_value_line(const PriceTable& table);
+
+}  // namespace tally::pricing
