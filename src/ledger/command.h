@@ -9,14 +9,19 @@
 #include <variant>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "ledger/config.h"
 #include "ledger/errors.h"
 #include "ledger/types.h"
 
 namespace tally {
 
+// Opens an account; with a plan (or the catalog's default plan when `plan` is empty and
+// `no_plan` is false) it also subscribes and applies the plan's signup grant.
 struct OpenAccount {
   std::string account;
+  std::string plan;
+  bool no_plan = false;
 };
 
 // When a granted lot expires: the source's default (rule 5), an instant, never, or a validity
@@ -76,11 +81,53 @@ struct VoidLot {
   std::string reason;
 };
 
-// Applies due expiries and hold timeouts up to `now` and does nothing else.
+// Subscription lifecycle (issue 4, DESIGN rule 6). SetPlan starts a subscription, or changes
+// plan: a higher tier is an upgrade that takes effect now (the current period ends with a
+// rollover under the old plan's cap and a full period of the new plan starts); a lower or equal
+// tier takes effect at the period end. Setting the current plan again cancels a pending change
+// or cancellation.
+struct SetPlan {
+  std::string account;
+  std::string plan;
+  std::optional<Credits> allocation;  // plans with custom_allocation only (enterprise)
+};
+struct CancelSubscription {  // takes effect at the period end
+  std::string account;
+};
+struct MarkPastDue {  // payment failed: allocations pause until ResumeSubscription
+  std::string account;
+};
+struct ResumeSubscription {  // payment recovered: this period's allocation is granted if missing
+  std::string account;
+};
+
+// One daily reward per UTC day, from the account's plan (with member boost and any season).
+struct ClaimDailyReward {
+  std::string account;
+};
+
+// A pack bought with money. `payment_ref` identifies the payment: a webhook retried with the
+// same reference (under any idempotency key) gets the first reply and changes nothing.
+struct Purchase {
+  std::string account;
+  std::string pack;
+  std::string currency;  // ISO 4217
+  std::string region;    // empty = the pack's price for any region
+  std::string payment_ref;
+};
+
+// Charge-back of a purchase: voids what remains of its lots (the pack's and its bonus).
+struct VoidPurchase {
+  uint64_t purchase = 0;
+  std::string reason;
+};
+
+// Applies due renewals, expiries and hold timeouts up to `now` and does nothing else.
 struct AdvanceTime {};
 
 using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, SpendNow, Refund,
-                             VoidLot, AdvanceTime>;
+                             VoidLot, SetPlan, CancelSubscription, MarkPastDue, ResumeSubscription,
+                             ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime>;
 
 // Every mutating command carries an idempotency key (rule 8); AdvanceTime needs none.
 struct Request {
@@ -92,6 +139,9 @@ struct Request {
 
 struct OpenAccountReply {
   std::string account;
+  std::string plan;      // empty without a subscription
+  LotId signup_lot;      // the signup grant, if any
+  LotId allocation_lot;  // the first period's allocation, if any
 };
 struct GrantReply {
   LotId lot;
@@ -147,10 +197,49 @@ struct AdvanceReply {
   TimeUs now;
   uint32_t lots_expired = 0;
   uint32_t holds_expired = 0;
+  uint32_t renewals = 0;
+};
+// The state of a subscription after a lifecycle command.
+struct SubscriptionReply {
+  std::string account;
+  std::string plan;
+  std::string pending_plan;  // takes effect at period_end
+  std::string state;         // active, past_due, cancelling
+  TimeUs period_start;
+  TimeUs period_end;
+  Credits allocation;
+  LotId allocation_lot;  // granted by this command, if any
+  LotId rollover_lot;    // created by this command (upgrade), if any
+  LotId signup_lot;      // granted by this command, if any
+};
+struct RewardReply {
+  LotId lot;
+  Credits amount;
+  TimeUs expires_at;
+  std::string season;  // the season that set the amount, if any
+};
+struct PurchaseReply {
+  uint64_t purchase = 0;
+  std::string pack;
+  Money price;
+  LotId lot;
+  Credits credits;
+  LotId bonus_lot;
+  Credits bonus;
+  TimeUs expires_at;
+};
+struct VoidPurchaseReply {
+  uint64_t purchase = 0;
+  Credits voided;    // removed now, over the purchase's lots
+  Credits consumed;  // already spent, net of refunds
+  Credits held;
+  Credits expired;
+  std::vector<VoidReply> lots;  // one per lot still open
 };
 
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
-                           SpendReply, RefundReply, VoidReply, AdvanceReply>;
+                           SpendReply, RefundReply, VoidReply, AdvanceReply, SubscriptionReply,
+                           RewardReply, PurchaseReply, VoidPurchaseReply>;
 using Result = std::expected<Reply, LedgerError>;
 
 // A canonical byte string of everything a command asks, used to tell a retry (same key, same

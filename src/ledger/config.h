@@ -49,6 +49,8 @@ struct LedgerConfig {
   int64_t hold_ttl_max_us = 24 * k_us_per_hour;
   // How long a finished spend (and a finished hold) stays refundable and queryable.
   int64_t spend_retention_us = 90 * k_us_per_day;
+  // How long a purchase stays voidable (charge-backs) and its payment reference known.
+  int64_t purchase_retention_us = 400 * k_us_per_day;
   // How long an idempotency key is remembered by the in-memory ledger.
   int64_t idempotency_retention_us = 7 * k_us_per_day;
 

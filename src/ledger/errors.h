@@ -23,6 +23,9 @@ enum class ErrorCode : uint8_t {
   lot_voided,            // void of a lot already voided
   idempotency_conflict,  // same key, different command (rule 8)
   limit_exceeded,        // a bound on lots, holds or sizes
+  not_subscribed,        // a subscription command for an account without a subscription
+  already_claimed,       // a second daily reward in the same UTC day
+  reward_unavailable,    // the account's plan has no daily reward (or none today)
 };
 std::string_view error_code_name(ErrorCode c);
 
@@ -32,5 +35,9 @@ struct LedgerError {
   Credits shortfall;   // insufficient_credits only
   friend bool operator==(const LedgerError&, const LedgerError&) = default;
 };
+
+inline LedgerError make_error(ErrorCode code, std::string detail) {
+  return {code, std::move(detail), {}};
+}
 
 }  // namespace tally

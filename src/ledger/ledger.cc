@@ -25,17 +25,16 @@ bool is_id_char(char c) {
   return k_id_chars[static_cast<unsigned char>(c)];
 }
 
-LedgerError error(ErrorCode code, std::string detail) {
-  return {code, std::move(detail), {}};
-}
-
 bool is_iso_currency(const std::array<char, 3>& c) {
   return std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
 }
 
 }  // namespace
 
-Ledger::Ledger(LedgerConfig config, ShardId shard) : config_(std::move(config)), shard_(shard) {
+Ledger::Ledger(LedgerConfig config, std::shared_ptr<const Catalog> catalog, ShardId shard)
+    : config_(std::move(config)),
+      shard_(shard),
+      catalog_(catalog ? std::move(catalog) : std::make_shared<const Catalog>()) {
   TALLY_CHECK(config_.hold_ttl_default_us > 0);
   TALLY_CHECK(config_.hold_ttl_default_us <= config_.hold_ttl_max_us);
   TALLY_CHECK(config_.refund_grace_us > 0);
@@ -61,7 +60,7 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
   std::string print = fingerprint(request.command);
   if (auto it = idempotency_.find(request.idempotency_key); it != idempotency_.end()) {
     if (it->second.fingerprint == print) return it->second.result;
-    return std::unexpected(error(
+    return std::unexpected(make_error(
         ErrorCode::idempotency_conflict,
         cat("idempotency key '", request.idempotency_key, "' was used for a different request")));
   }
@@ -78,7 +77,7 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
     Ledger& l;
     TimeUs now;
     std::vector<Entry>* out;
-    Result operator()(const OpenAccount& c) { return l.open_account(c); }
+    Result operator()(const OpenAccount& c) { return l.open_account(c, now, out); }
     Result operator()(const Grant& c) { return l.grant(c, now, out); }
     Result operator()(const PlaceHold& c) { return l.place_hold(c, now, out); }
     Result operator()(const Capture& c) { return l.capture(c, now, out); }
@@ -86,6 +85,13 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
     Result operator()(const SpendNow& c) { return l.spend_now(c, now, out); }
     Result operator()(const Refund& c) { return l.refund(c, now, out); }
     Result operator()(const VoidLot& c) { return l.void_lot(c, now, out); }
+    Result operator()(const SetPlan& c) { return l.set_plan(c, now, out); }
+    Result operator()(const CancelSubscription& c) { return l.cancel_subscription(c); }
+    Result operator()(const MarkPastDue& c) { return l.mark_past_due(c); }
+    Result operator()(const ResumeSubscription& c) { return l.resume_subscription(c, now, out); }
+    Result operator()(const ClaimDailyReward& c) { return l.claim_daily_reward(c, now, out); }
+    Result operator()(const Purchase& c) { return l.purchase(c, now, out); }
+    Result operator()(const VoidPurchase& c) { return l.void_purchase(c, now, out); }
     Result operator()(const AdvanceTime&) { return AdvanceReply{now}; }
   };
   return std::visit(Visitor{*this, now, out}, c);
@@ -94,27 +100,58 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
 std::optional<LedgerError> Ledger::check_text(std::string_view what, std::string_view text,
                                               uint32_t max, bool is_id) const {
   if (text.size() > max) {
-    return error(ErrorCode::invalid_request,
-                 cat(what, " is ", text.size(), " bytes; at most ", max, " allowed"));
+    return make_error(ErrorCode::invalid_request,
+                      cat(what, " is ", text.size(), " bytes; at most ", max, " allowed"));
   }
   if (is_id && (text.empty() || !std::all_of(text.begin(), text.end(), is_id_char))) {
-    return error(ErrorCode::invalid_request,
-                 cat(what, " must be 1 to ", max, " characters of A-Z a-z 0-9 . _ - : @ + ~"));
+    return make_error(ErrorCode::invalid_request,
+                      cat(what, " must be 1 to ", max, " characters of A-Z a-z 0-9 . _ - : @ + ~"));
   }
   return std::nullopt;
 }
 
-Result Ledger::open_account(const OpenAccount& c) {
+Result Ledger::open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>* out) {
   if (auto e = check_text("account", c.account, config_.account_id_length_max, true)) {
     return std::unexpected(*e);
+  }
+  const std::string& plan_id = c.plan.empty() && !c.no_plan ? catalog_->default_plan : c.plan;
+  const Plan* plan = nullptr;
+  if (!plan_id.empty()) {
+    plan = catalog_->find_plan(plan_id);
+    if (plan == nullptr) {
+      return std::unexpected(make_error(ErrorCode::not_found, cat("no plan '", plan_id, "'")));
+    }
+    if (plan->custom_allocation) {
+      return std::unexpected(
+          make_error(ErrorCode::invalid_request,
+                     cat("plan '", plan_id, "' needs a custom allocation: open the",
+                         " account without a plan, then set the plan")));
+    }
   }
   auto [it, inserted] = account_index_.try_emplace(c.account, accounts_.size());
   if (!inserted) {
     return std::unexpected(
-        error(ErrorCode::account_exists, cat("account '", c.account, "' exists")));
+        make_error(ErrorCode::account_exists, cat("account '", c.account, "' exists")));
   }
-  accounts_.push_back(Account{.id = c.account});
-  return OpenAccountReply{c.account};
+  Account& a = accounts_.emplace_back();
+  a.id = c.account;
+  OpenAccountReply reply{c.account, {}, {}, {}};
+  if (plan != nullptr) {
+    SubscriptionReply sub;
+    start_subscription(it->second, *plan, plan->allocation, now, out, &sub);
+    reply.plan = plan->id;
+    reply.signup_lot = sub.signup_lot;
+    reply.allocation_lot = sub.allocation_lot;
+  }
+  return reply;
+}
+
+std::expected<uint32_t, LedgerError> Ledger::account_for(const std::string& id) const {
+  auto it = account_index_.find(id);
+  if (it == account_index_.end()) {
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", id, "'")));
+  }
+  return it->second;
 }
 
 const Account* Ledger::find_account(std::string_view id) const {
@@ -125,12 +162,12 @@ const Account* Ledger::find_account(std::string_view id) const {
 Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
   auto it = account_index_.find(c.account);
   if (it == account_index_.end()) {
-    return std::unexpected(error(ErrorCode::not_found, cat("no account '", c.account, "'")));
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", c.account, "'")));
   }
   if (!c.amount.is_positive() || c.amount > config_.amount_max) {
     return std::unexpected(
-        error(ErrorCode::invalid_request,
-              cat("amount must be > 0 and at most ", format_credits(config_.amount_max))));
+        make_error(ErrorCode::invalid_request,
+                   cat("amount must be > 0 and at most ", format_credits(config_.amount_max))));
   }
   for (auto [what, text, max] :
        {std::tuple{"reason", &c.reason, config_.reason_length_max},
@@ -138,9 +175,9 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
     if (auto e = check_text(what, *text, max, false)) return std::unexpected(*e);
   }
   if (c.scope.size() > config_.scope_tools_max) {
-    return std::unexpected(
-        error(ErrorCode::invalid_request,
-              cat("scope names ", c.scope.size(), " tools; at most ", config_.scope_tools_max)));
+    return std::unexpected(make_error(
+        ErrorCode::invalid_request,
+        cat("scope names ", c.scope.size(), " tools; at most ", config_.scope_tools_max)));
   }
   for (const auto& tool : c.scope) {
     if (auto e = check_text("scope tool", tool, config_.tool_length_max, true)) {
@@ -149,13 +186,13 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
   }
   if (c.cost_basis.paid_minor < 0 ||
       (c.cost_basis.paid_minor > 0 && !is_iso_currency(c.cost_basis.currency))) {
-    return std::unexpected(error(ErrorCode::invalid_request,
-                                 "cost basis must be >= 0 with a 3-letter ISO 4217 currency"));
+    return std::unexpected(make_error(ErrorCode::invalid_request,
+                                      "cost basis must be >= 0 with a 3-letter ISO 4217 currency"));
   }
   const TimeUs effective = c.effective_at.value_or(now);
   if (effective < now) {
-    return std::unexpected(error(ErrorCode::invalid_request,
-                                 "effective_at is in the past; grants cannot be backdated"));
+    return std::unexpected(make_error(ErrorCode::invalid_request,
+                                      "effective_at is in the past; grants cannot be backdated"));
   }
   TimeUs expires = TimeUs::never();
   switch (c.expiry.mode) {
@@ -171,8 +208,9 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
       const Validity& v = c.expiry.valid_for;
       if (v.kind == Validity::Kind::never || v.count <= 0 ||
           (v.kind == Validity::Kind::months && v.count > 1200)) {
-        return std::unexpected(error(ErrorCode::invalid_request,
-                                     "valid_for must be a positive duration of at most 100 years"));
+        return std::unexpected(
+            make_error(ErrorCode::invalid_request,
+                       "valid_for must be a positive duration of at most 100 years"));
       }
       expires = v.expiry_from(effective);
       break;
@@ -180,15 +218,15 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
   }
   if (expires <= effective) {
     return std::unexpected(
-        error(ErrorCode::invalid_request,
-              cat("expires_at ", format_time(expires), " is not after the lot becomes effective (",
-                  format_time(effective), ")")));
+        make_error(ErrorCode::invalid_request,
+                   cat("expires_at ", format_time(expires),
+                       " is not after the lot becomes effective (", format_time(effective), ")")));
   }
   const uint32_t account = it->second;
   if (accounts_[account].lots.size() >= config_.lots_per_account_max) {
     return std::unexpected(
-        error(ErrorCode::limit_exceeded,
-              cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
+        make_error(ErrorCode::limit_exceeded,
+                   cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
   }
   Lot lot;
   lot.source = c.source;

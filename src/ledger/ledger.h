@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "catalog/catalog.h"
 #include "ledger/command.h"
 #include "ledger/config.h"
 #include "ledger/entry.h"
@@ -28,12 +30,48 @@
 
 namespace tally {
 
+// An account on a plan. Periods are numbered from the anchor: period n runs from
+// period_end(anchor, n - 1) (or the anchor) to period_end(anchor, n).
+struct Subscription {
+  std::string plan;
+  bool past_due = false;              // allocations pause until resumed
+  bool cancel_at_period_end = false;  // no renewal: the subscription ends at period_end
+  TimeUs anchor;
+  int64_t period = 0;
+  TimeUs period_start;
+  TimeUs period_end;
+  Credits allocation;        // per period (the plan's, or the subscription's own when custom)
+  bool allocated = false;    // this period's allocation was granted
+  std::string pending_plan;  // a downgrade that takes effect at period_end
+  std::optional<Credits> pending_allocation;
+
+  // "active", "past_due" or "cancelling".
+  std::string_view state() const;
+};
+
 struct Account {
   std::string id;
   std::vector<Lot> lots;  // always sorted in consumption order (lot_order.h)
   Credits balance;        // sum of lot remaining
   Credits held;           // sum of lot held
   uint32_t open_holds = 0;
+  std::optional<Subscription> subscription;
+  bool signup_granted = false;        // a plan's signup grant is given once per account
+  TimeUs last_reward_day{INT64_MIN};  // start of the UTC day of the last daily reward
+};
+
+struct PurchaseRecord {
+  uint64_t id = 0;
+  uint32_t account = 0;
+  std::string pack;
+  std::string payment_ref;
+  Money price;
+  LotId lot;
+  LotId bonus_lot;
+  TimeUs at;
+  bool voided = false;
+  PurchaseReply reply;  // what a retried webhook gets
+  std::string fingerprint;
 };
 
 struct BalanceSummary {
@@ -60,7 +98,9 @@ struct SystemBooks {
 
 class Ledger {
  public:
-  explicit Ledger(LedgerConfig config, ShardId shard = 0);
+  // `catalog` holds the plans and packs that subscriptions, rewards and purchases use.
+  explicit Ledger(LedgerConfig config, std::shared_ptr<const Catalog> catalog = nullptr,
+                  ShardId shard = 0);
 
   // Applies one request at `now` (>= every earlier now; asserted). Appends the entries it
   // produced to `out` (none on failure or idempotent retry). A retry (same key, same command)
@@ -77,6 +117,8 @@ class Ledger {
   std::span<const Account> accounts() const { return accounts_; }
   const SystemBooks& system_books() const { return books_; }
   const LedgerConfig& config() const { return config_; }
+  const Catalog& catalog() const { return *catalog_; }
+  const PurchaseRecord* find_purchase(uint64_t id) const;
   TimeUs now() const { return now_; }
   uint64_t last_seq() const { return seq_; }
   ShardId shard() const { return shard_; }
@@ -104,7 +146,7 @@ class Ledger {
   };
 
   Result execute(const Command& c, TimeUs now, std::vector<Entry>* out);
-  Result open_account(const OpenAccount& c);
+  Result open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>* out);
   Result grant(const Grant& c, TimeUs now, std::vector<Entry>* out);
   Result place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* out);
   Result capture(const Capture& c, TimeUs now, std::vector<Entry>* out);
@@ -112,6 +154,36 @@ class Ledger {
   Result spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out);
   Result refund(const Refund& c, TimeUs now, std::vector<Entry>* out);
   Result void_lot(const VoidLot& c, TimeUs now, std::vector<Entry>* out);
+  Result set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out);
+  Result cancel_subscription(const CancelSubscription& c);
+  Result mark_past_due(const MarkPastDue& c);
+  Result resume_subscription(const ResumeSubscription& c, TimeUs now, std::vector<Entry>* out);
+  Result claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::vector<Entry>* out);
+  Result purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out);
+  Result void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entry>* out);
+
+  // Voids what remains of an open, unvoided lot.
+  VoidReply void_open_lot(uint32_t account, LotId id, const std::string& reason, TimeUs now,
+                          std::vector<Entry>* out);
+  // Plans (ledger_plans.cc).
+  // Starts a subscription to `plan` at `now` (first period, allocation, signup grant).
+  void start_subscription(uint32_t account, const Plan& plan, Credits allocation, TimeUs now,
+                          std::vector<Entry>* out, SubscriptionReply* reply);
+  // Ends the current period at `at`: consolidates the plan's credits (subscription and
+  // rollover lots), carrying min(remaining, cap) into one rollover lot expiring at `new_end`
+  // and expiring the rest (rule 6). Returns the rollover lot, if any.
+  LotId end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_end,
+                   std::vector<Entry>* out);
+  void renew(uint32_t account, TimeUs at, std::vector<Entry>* out);
+  LotId grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>* out);
+  LotId grant_internal(uint32_t account, Source source, Credits amount, TimeUs now,
+                       TimeUs expires_at, Book counter, const std::string& reference,
+                       const std::string& reason, std::vector<Entry>* out,
+                       const CostBasis& cost_basis = {});
+  SubscriptionReply subscription_reply(const Account& a) const;
+  // Moves a lot's expiry earlier to `at` (an upgrade ends the period early).
+  void shorten_expiry(uint32_t account, LotId id, TimeUs at);
+  std::expected<uint32_t, LedgerError> account_for(const std::string& id) const;
 
   // Time: runs every lot expiry and hold timeout due at or before `now`, in time order.
   AdvanceReply advance_to(TimeUs now, std::vector<Entry>* out);
@@ -157,9 +229,15 @@ class Ledger {
   absl::flat_hash_map<HoldId, Hold> holds_;
   absl::flat_hash_map<SpendId, Spend> spends_;
   SystemBooks books_;
+  std::shared_ptr<const Catalog> catalog_;
+  absl::flat_hash_map<uint64_t, PurchaseRecord> purchases_;
+  absl::flat_hash_map<std::string, uint64_t> purchase_by_payment_;
+  std::deque<std::pair<TimeUs, uint64_t>> purchase_order_;
 
-  // Time-ordered work. Lot expiries sort before hold timeouts at the same instant, so a hold
-  // on a lot that expires when the hold times out returns its portion as a refund lot.
+  // Time-ordered work. At the same instant renewals run first (they consolidate the plan
+  // credits that expire then), then lot expiries, then hold timeouts (so a hold on a lot that
+  // expires when the hold times out returns its portion as a refund lot).
+  absl::btree_set<std::pair<TimeUs, uint32_t>> renewals_;  // period ends, by account
   absl::btree_set<std::pair<TimeUs, LotId>> lot_expiries_;
   absl::btree_set<std::pair<TimeUs, HoldId>> hold_timeouts_;
   // Retention: finished holds and spends, idempotency keys, in the order they finish.

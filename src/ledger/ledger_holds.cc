@@ -7,13 +7,7 @@
 #include "ledger/text.h"
 
 namespace tally {
-namespace {
-
-LedgerError error(ErrorCode code, std::string detail) {
-  return {code, std::move(detail), {}};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, Credits amount,
                                                              std::string_view tool,
@@ -31,9 +25,9 @@ std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, C
   }
   if (left.is_positive()) {
     const Credits eligible = amount - left;
-    LedgerError e = error(ErrorCode::insufficient_credits,
-                          cat("needs ", format_credits(amount), " credits for '", tool, "'; ",
-                              format_credits(eligible), " available"));
+    LedgerError e = make_error(ErrorCode::insufficient_credits,
+                               cat("needs ", format_credits(amount), " credits for '", tool, "'; ",
+                                   format_credits(eligible), " available"));
     e.shortfall = left;
     return std::unexpected(std::move(e));
   }
@@ -45,15 +39,15 @@ std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, C
 static std::optional<LedgerError> check_debit(const LedgerConfig& config, Credits amount,
                                               const std::string& tool, const std::string& version) {
   if (!amount.is_positive() || amount > config.amount_max) {
-    return error(ErrorCode::invalid_request,
-                 cat("amount must be > 0 and at most ", format_credits(config.amount_max)));
+    return make_error(ErrorCode::invalid_request,
+                      cat("amount must be > 0 and at most ", format_credits(config.amount_max)));
   }
   if (version.size() > config.version_length_max) {
-    return error(ErrorCode::invalid_request, "price_book_version is too long");
+    return make_error(ErrorCode::invalid_request, "price_book_version is too long");
   }
   if (tool.empty() || tool.size() > config.tool_length_max) {
-    return error(ErrorCode::invalid_request,
-                 cat("tool must be 1 to ", config.tool_length_max, " characters"));
+    return make_error(ErrorCode::invalid_request,
+                      cat("tool must be 1 to ", config.tool_length_max, " characters"));
   }
   return std::nullopt;
 }
@@ -61,7 +55,7 @@ static std::optional<LedgerError> check_debit(const LedgerConfig& config, Credit
 Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* out) {
   auto it = account_index_.find(c.account);
   if (it == account_index_.end()) {
-    return std::unexpected(error(ErrorCode::not_found, cat("no account '", c.account, "'")));
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", c.account, "'")));
   }
   if (auto e = check_debit(config_, c.amount, c.tool, c.price_book_version)) {
     return std::unexpected(*e);
@@ -71,15 +65,15 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
   }
   const int64_t ttl_us = c.ttl_us.value_or(config_.hold_ttl_default_us);
   if (ttl_us <= 0 || ttl_us > config_.hold_ttl_max_us) {
-    return std::unexpected(error(
+    return std::unexpected(make_error(
         ErrorCode::invalid_request,
         cat("ttl must be > 0 and at most ", config_.hold_ttl_max_us / k_us_per_second, " s")));
   }
   const uint32_t account = it->second;
   if (accounts_[account].open_holds >= config_.holds_per_account_max) {
-    return std::unexpected(
-        error(ErrorCode::limit_exceeded,
-              cat("account has ", config_.holds_per_account_max, " open holds, the most allowed")));
+    return std::unexpected(make_error(
+        ErrorCode::limit_exceeded,
+        cat("account has ", config_.holds_per_account_max, " open holds, the most allowed")));
   }
   auto portions = choose_portions(accounts_[account], c.amount, c.tool, now);
   if (!portions) return std::unexpected(std::move(portions.error()));
@@ -114,13 +108,13 @@ static std::optional<LedgerError> check_active(const Hold& h) {
     case HoldState::active:
       return std::nullopt;
     case HoldState::expired:
-      return error(ErrorCode::hold_expired,
-                   cat("hold ", h.id.value, " passed its TTL at ", format_time(h.expires_at),
-                       "; its credits were released"));
+      return make_error(ErrorCode::hold_expired,
+                        cat("hold ", h.id.value, " passed its TTL at ", format_time(h.expires_at),
+                            "; its credits were released"));
     case HoldState::captured:
     case HoldState::released:
-      return error(ErrorCode::hold_not_active,
-                   cat("hold ", h.id.value, " is already ", hold_state_name(h.state)));
+      return make_error(ErrorCode::hold_not_active,
+                        cat("hold ", h.id.value, " is already ", hold_state_name(h.state)));
   }
   return std::nullopt;
 }
@@ -128,18 +122,18 @@ static std::optional<LedgerError> check_active(const Hold& h) {
 Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
   auto it = holds_.find(c.hold);
   if (it == holds_.end()) {
-    return std::unexpected(error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
   }
   Hold& h = it->second;
   if (auto e = check_active(h)) return std::unexpected(*e);
   const Credits amount = c.amount.value_or(h.amount);
   if (amount.is_negative()) {
-    return std::unexpected(error(ErrorCode::invalid_request, "capture amount must be >= 0"));
+    return std::unexpected(make_error(ErrorCode::invalid_request, "capture amount must be >= 0"));
   }
   if (amount > h.amount) {
-    return std::unexpected(error(ErrorCode::capture_exceeds_hold,
-                                 cat("capture of ", format_credits(amount), " exceeds the ",
-                                     format_credits(h.amount), " held")));
+    return std::unexpected(make_error(ErrorCode::capture_exceeds_hold,
+                                      cat("capture of ", format_credits(amount), " exceeds the ",
+                                          format_credits(h.amount), " held")));
   }
   // Capture consumes the hold's portions in consumption order; what is left is released.
   Portions consumed;
@@ -179,7 +173,7 @@ Result Ledger::release(const Release& c, TimeUs now, std::vector<Entry>* out) {
   }
   auto it = holds_.find(c.hold);
   if (it == holds_.end()) {
-    return std::unexpected(error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
   }
   Hold& h = it->second;
   if (auto e = check_active(h)) return std::unexpected(*e);
@@ -202,7 +196,7 @@ void Ledger::end_hold(Hold& h, HoldState state, TimeUs now) {
 Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out) {
   auto it = account_index_.find(c.account);
   if (it == account_index_.end()) {
-    return std::unexpected(error(ErrorCode::not_found, cat("no account '", c.account, "'")));
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", c.account, "'")));
   }
   if (auto e = check_debit(config_, c.amount, c.tool, c.price_book_version)) {
     return std::unexpected(*e);

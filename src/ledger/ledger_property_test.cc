@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
+#include "ledger/test_support.h"
 #include "ledger/text.h"
 
 namespace tally {
@@ -33,7 +34,7 @@ struct Arbitrary<tally::Op> {
   static Gen<tally::Op> arbitrary() {
     using tally::Op;
     return gen::build<Op>(
-        gen::set(&Op::kind, gen::inRange(0, 11)), gen::set(&Op::account, gen::inRange(0, 3)),
+        gen::set(&Op::kind, gen::inRange(0, 18)), gen::set(&Op::account, gen::inRange(0, 3)),
         gen::set(&Op::amount, gen::inRange(1, 5000)), gen::set(&Op::pick, gen::inRange(0, 64)),
         gen::set(&Op::source, gen::inRange(0, 8)), gen::set(&Op::expiry, gen::inRange(0, 40)),
         gen::set(&Op::dt_s, gen::weightedOneOf<int>({{6, gen::just(0)},
@@ -59,7 +60,11 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
   config.policy = policy;
   config.spend_retention_us = 20 * k_us_per_day;
   config.idempotency_retention_us = 10 * k_us_per_day;
-  Ledger ledger(config);
+  Ledger ledger(config, testing::test_catalog());
+  const char* const plans[] = {"basic",          "pro",       "business", "free", "miocai-free",
+                               "miocai-premium", "enterprise"};
+  const char* const packs[] = {"p20", "p200", "forever", "p50"};
+  std::vector<uint64_t> purchases;
   std::vector<Entry> journal;
   TimeUs now{1'767'225'600'000'000};  // 2026-01-01
   std::vector<HoldId> holds;
@@ -115,8 +120,36 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
       case 9:
         c = AdvanceTime{};
         break;
-      default:
+      case 10:
         c = Capture{pick(holds), std::nullopt};
+        break;
+      case 11:
+      case 12: {
+        const char* plan = plans[static_cast<size_t>(op.pick) % std::size(plans)];
+        std::optional<Credits> allocation;
+        if (std::string_view(plan) == "enterprise") allocation = amount;
+        c = SetPlan{account, plan, allocation};
+        break;
+      }
+      case 13:
+        c = CancelSubscription{account};
+        break;
+      case 14:
+        if (op.pick % 2) {
+          c = MarkPastDue{account};
+        } else {
+          c = ResumeSubscription{account};
+        }
+        break;
+      case 15:
+        c = ClaimDailyReward{account};
+        break;
+      case 16:
+        c = Purchase{account, packs[static_cast<size_t>(op.pick) % std::size(packs)], "USD",
+                     op.source % 2 ? "IN" : "", cat("pay-", op.amount % 50)};
+        break;
+      default:
+        c = VoidPurchase{pick(purchases), "charge-back"};
         break;
     }
     Request req{cat("k", i), c};
@@ -128,6 +161,7 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
       if (auto* h = std::get_if<HoldReply>(&*r)) holds.push_back(h->hold);
       if (auto* s = std::get_if<SpendReply>(&*r)) spends.push_back(s->spend);
       if (auto* cap = std::get_if<CaptureReply>(&*r)) spends.push_back(cap->spend);
+      if (auto* p = std::get_if<PurchaseReply>(&*r)) purchases.push_back(p->purchase);
     }
     auto bad = ledger.check_invariants();
     if (!bad.empty()) RC_FAIL(cat("after op ", i, ": ", absl::StrJoin(bad, "; ")));

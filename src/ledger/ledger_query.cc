@@ -35,6 +35,11 @@ const Hold* Ledger::find_hold(HoldId id) const {
   return it == holds_.end() ? nullptr : &it->second;
 }
 
+const PurchaseRecord* Ledger::find_purchase(uint64_t id) const {
+  auto it = purchases_.find(id);
+  return it == purchases_.end() ? nullptr : &it->second;
+}
+
 const Spend* Ledger::find_spend(SpendId id) const {
   auto it = spends_.find(id);
   return it == spends_.end() ? nullptr : &it->second;
@@ -68,6 +73,11 @@ std::vector<std::string> Ledger::check_invariants() const {
       bad.push_back(cat("spend ", id.value, ": portions disagree with amount or refunded"));
     }
   }
+  for (const auto& [id, p] : purchases_) {
+    for (LotId lot : {p.lot, p.bonus_lot}) {
+      if (lot.is_set()) ++refs_by_spends[lot.value];
+    }
+  }
   __int128 total = 0;
   for (size_t i = 0; i < accounts_.size(); ++i) {
     const Account& a = accounts_[i];
@@ -97,6 +107,11 @@ std::vector<std::string> Ledger::check_invariants() const {
       held += l.held;
     }
     if (balance != a.balance) bad.push_back(cat(a.id, ": balance cache"));
+    if (a.subscription &&
+        (!renewals_.contains({a.subscription->period_end, static_cast<uint32_t>(i)}) ||
+         a.subscription->period_end <= now_)) {
+      bad.push_back(cat(a.id, ": subscription renewal not scheduled"));
+    }
     if (held != a.held) bad.push_back(cat(a.id, ": held cache"));
     total += static_cast<__int128>(balance.micro) + held.micro;
   }

@@ -10,10 +10,6 @@
 namespace tally {
 namespace {
 
-LedgerError error(ErrorCode code, std::string detail) {
-  return {code, std::move(detail), {}};
-}
-
 // The cost basis of `part` of a lot, prorated and rounded down to a minor unit.
 CostBasis prorate(const Lot& lot, Credits part) {
   CostBasis c = lot.cost_basis;
@@ -113,22 +109,22 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
   auto it = spends_.find(c.spend);
   if (it == spends_.end()) {
     return std::unexpected(
-        error(ErrorCode::not_found,
-              cat("no refundable spend ", c.spend.value, " (spends stay refundable for ",
-                  config_.spend_retention_us / k_us_per_day, " days)")));
+        make_error(ErrorCode::not_found,
+                   cat("no refundable spend ", c.spend.value, " (spends stay refundable for ",
+                       config_.spend_retention_us / k_us_per_day, " days)")));
   }
   Spend& s = it->second;
   const Credits refundable = s.amount - s.refunded;
   if (c.amount && !c.amount->is_positive()) {
-    return std::unexpected(error(ErrorCode::invalid_request, "refund amount must be > 0"));
+    return std::unexpected(make_error(ErrorCode::invalid_request, "refund amount must be > 0"));
   }
   const Credits amount = c.amount.value_or(refundable);
   if (amount > refundable || amount.is_zero()) {
-    return std::unexpected(
-        error(ErrorCode::refund_exceeds_spend,
-              cat("refund of ", format_credits(amount), " exceeds the ", format_credits(refundable),
-                  " refundable of spend ", s.id.value, " (", format_credits(s.amount), " spent, ",
-                  format_credits(s.refunded), " refunded)")));
+    return std::unexpected(make_error(
+        ErrorCode::refund_exceeds_spend,
+        cat("refund of ", format_credits(amount), " exceeds the ", format_credits(refundable),
+            " refundable of spend ", s.id.value, " (", format_credits(s.amount), " spent, ",
+            format_credits(s.refunded), " refunded)")));
   }
   // Rule 3: restore the latest-expiring portions first; among equals, the last consumed.
   std::vector<size_t> order(s.portions.size());
@@ -164,31 +160,36 @@ Result Ledger::void_lot(const VoidLot& c, TimeUs now, std::vector<Entry>* out) {
   auto it = lot_account_.find(c.lot);
   if (it == lot_account_.end()) {
     return std::unexpected(
-        error(ErrorCode::not_found, cat("no open lot ", c.lot.value,
-                                        " (a fully spent and settled lot has nothing left"
-                                        " to void)")));
+        make_error(ErrorCode::not_found, cat("no open lot ", c.lot.value,
+                                             " (a fully spent and settled lot has nothing left"
+                                             " to void)")));
   }
   const uint32_t account = it->second;
-  Lot* lot = lot_in(account, c.lot);
-  TALLY_CHECK(lot != nullptr);
-  if (lot->voided) {
+  if (lot_in(account, c.lot)->voided) {
     return std::unexpected(
-        error(ErrorCode::lot_voided, cat("lot ", c.lot.value, " is already voided")));
+        make_error(ErrorCode::lot_voided, cat("lot ", c.lot.value, " is already voided")));
   }
+  return void_open_lot(account, c.lot, c.reason, now, out);
+}
+
+VoidReply Ledger::void_open_lot(uint32_t account, LotId id, const std::string& reason, TimeUs now,
+                                std::vector<Entry>* out) {
+  Lot* lot = lot_in(account, id);
+  TALLY_CHECK(lot != nullptr && !lot->voided);
   const Credits voided = lot->remaining;
   if (voided.is_positive()) {
-    post(account, c.lot,
+    post(account, id,
          {.kind = EntryKind::void_lot,
           .counter = Book::voided,
           .amount = -voided,
-          .reason = &c.reason},
+          .reason = &reason},
          now, out);
-    lot = lot_in(account, c.lot);
+    lot = lot_in(account, id);
   }
   lot->voided = true;
   if (!lot->expires_at.is_never()) lot_expiries_.erase({lot->expires_at, lot->id});
-  VoidReply reply{c.lot, voided, lot->consumed - lot->restored, lot->held, lot->expired};
-  maybe_drop_lot(account, c.lot);
+  VoidReply reply{id, voided, lot->consumed - lot->restored, lot->held, lot->expired};
+  maybe_drop_lot(account, id);
   return reply;
 }
 

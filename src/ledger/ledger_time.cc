@@ -10,11 +10,29 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
   AdvanceReply reply{now};
   static const std::string k_timeout_reason = "released: hold passed its TTL";
   while (true) {
-    const bool has_lot = !lot_expiries_.empty() && lot_expiries_.begin()->first <= now;
-    const bool has_hold = !hold_timeouts_.empty() && hold_timeouts_.begin()->first <= now;
-    if (!has_lot && !has_hold) break;
-    // At the same instant a lot expires before a hold times out (see ledger.h).
-    if (has_lot && (!has_hold || lot_expiries_.begin()->first <= hold_timeouts_.begin()->first)) {
+    // The next due item: renewals, then lot expiries, then hold timeouts at equal times.
+    TimeUs next = TimeUs::never();
+    int which = -1;
+    if (!renewals_.empty() && renewals_.begin()->first <= now) {
+      next = renewals_.begin()->first;
+      which = 0;
+    }
+    if (!lot_expiries_.empty() && lot_expiries_.begin()->first <= now &&
+        (which < 0 || lot_expiries_.begin()->first < next)) {
+      next = lot_expiries_.begin()->first;
+      which = 1;
+    }
+    if (!hold_timeouts_.empty() && hold_timeouts_.begin()->first <= now &&
+        (which < 0 || hold_timeouts_.begin()->first < next)) {
+      which = 2;
+    }
+    if (which < 0) break;
+    if (which == 0) {
+      auto [at, account] = *renewals_.begin();
+      renewals_.erase(renewals_.begin());
+      renew(account, at, out);
+      ++reply.renewals;
+    } else if (which == 1) {
       auto [at, lot] = *lot_expiries_.begin();
       lot_expiries_.erase(lot_expiries_.begin());
       expire_lot(lot_account_.at(lot), lot, at, out);
@@ -68,6 +86,22 @@ void Ledger::prune_retained(TimeUs now) {
     }
     spends_.erase(it);
     retained_spends_.pop_front();
+  }
+  while (!purchase_order_.empty() &&
+         add_us(purchase_order_.front().first, config_.purchase_retention_us) <= now) {
+    auto it = purchases_.find(purchase_order_.front().second);
+    TALLY_CHECK(it != purchases_.end());
+    const PurchaseRecord& rec = it->second;
+    for (LotId id : {rec.lot, rec.bonus_lot}) {
+      if (!id.is_set()) continue;
+      Lot* lot = lot_in(rec.account, id);
+      TALLY_CHECK(lot != nullptr && lot->refs > 0);
+      --lot->refs;
+      maybe_drop_lot(rec.account, id);
+    }
+    purchase_by_payment_.erase(rec.payment_ref);
+    purchases_.erase(it);
+    purchase_order_.pop_front();
   }
   while (!idempotency_order_.empty() &&
          add_us(idempotency_order_.front().first, config_.idempotency_retention_us) <= now) {

@@ -119,6 +119,12 @@ std::string_view error_code_name(ErrorCode c) {
       return "idempotency_conflict";
     case ErrorCode::limit_exceeded:
       return "limit_exceeded";
+    case ErrorCode::not_subscribed:
+      return "not_subscribed";
+    case ErrorCode::already_claimed:
+      return "already_claimed";
+    case ErrorCode::reward_unavailable:
+      return "reward_unavailable";
   }
   return "?";
 }
@@ -215,7 +221,34 @@ class Fingerprint {
 
 std::string fingerprint(const Command& command) {
   struct Visitor {
-    std::string operator()(const OpenAccount& c) { return Fingerprint('o').s(c.account).take(); }
+    std::string operator()(const OpenAccount& c) {
+      return Fingerprint('o').s(c.account).s(c.plan).i(c.no_plan).take();
+    }
+    std::string operator()(const SetPlan& c) {
+      return Fingerprint('p').s(c.account).s(c.plan).opt(c.allocation).take();
+    }
+    std::string operator()(const CancelSubscription& c) {
+      return Fingerprint('x').s(c.account).take();
+    }
+    std::string operator()(const MarkPastDue& c) { return Fingerprint('d').s(c.account).take(); }
+    std::string operator()(const ResumeSubscription& c) {
+      return Fingerprint('u').s(c.account).take();
+    }
+    std::string operator()(const ClaimDailyReward& c) {
+      return Fingerprint('w').s(c.account).take();
+    }
+    std::string operator()(const Purchase& c) {
+      return Fingerprint('b')
+          .s(c.account)
+          .s(c.pack)
+          .s(c.currency)
+          .s(c.region)
+          .s(c.payment_ref)
+          .take();
+    }
+    std::string operator()(const VoidPurchase& c) {
+      return Fingerprint('y').u(c.purchase).s(c.reason).take();
+    }
     std::string operator()(const Grant& c) {
       Fingerprint f('g');
       f.s(c.account).i(static_cast<int64_t>(c.source)).i(c.amount.micro);

@@ -29,8 +29,53 @@ Expiry never_expires() {
   return {Expiry::Mode::never, {}, {}};
 }
 
-Harness::Harness(LedgerConfig config, const char* start)
-    : ledger_(std::move(config)), now_(at(start)) {}
+Harness::Harness(LedgerConfig config, const char* start, std::shared_ptr<const Catalog> catalog)
+    : ledger_(std::move(config), std::move(catalog)), now_(at(start)) {}
+
+std::shared_ptr<const Catalog> test_catalog() {
+  auto c = std::make_shared<Catalog>();
+  auto plan = [&](const char* id, int tier, const char* allocation, Period period,
+                  const char* cap) -> Plan& {
+    Plan& p = c->plans.emplace_back();
+    p.id = id;
+    p.tier = tier;
+    p.allocation = cr(allocation);
+    p.period = period;
+    p.rollover_cap = cr(cap);
+    return p;
+  };
+  const DailyReward reward{cr("1"), Ratio{2, 1}, Validity::months(1)};
+  plan("miocai-free", 0, "5", Period::weekly, "0").daily_reward = reward;
+  Plan& premium = plan("miocai-premium", 1, "40", Period::weekly, "0");
+  premium.daily_reward = reward;
+  premium.member = true;
+  premium.purchase_bonus_percent = 10;
+  plan("miocai-elite", 2, "100", Period::weekly, "0").member = true;
+  plan("free", 0, "0", Period::monthly, "0").signup_grant = cr("5");
+  plan("basic", 1, "20", Period::monthly, "40");
+  plan("pro", 2, "50", Period::monthly, "100");
+  plan("business", 3, "150", Period::monthly, "300");
+  plan("enterprise", 4, "0", Period::monthly, "0").custom_allocation = true;
+  auto pack = [&](const char* id, const char* credits, int64_t usd_cents) -> Pack& {
+    Pack& p = c->packs.emplace_back();
+    p.id = id;
+    p.credits = cr(credits);
+    p.prices.push_back({Money{{'U', 'S', 'D'}, usd_cents}, ""});
+    return p;
+  };
+  pack("p20", "20", 999);
+  pack("p50", "50", 1999);
+  pack("p100", "100", 3499);
+  Pack& p200 = pack("p200", "200", 5999);
+  p200.prices.push_back({Money{{'U', 'S', 'D'}, 4999}, "IN"});
+  Pack& forever = pack("forever", "100", 1000);
+  forever.validity = Validity::never();
+  forever.bonus = cr("20");
+  forever.bonus_validity = Validity::duration_us(7 * k_us_per_day);
+  c->seasons.push_back(Season{"winter", at("2026-12-20T00:00:00Z"), at("2027-01-01T00:00:00Z"),
+                              std::nullopt, Ratio{3, 1}});
+  return c;
+}
 
 void Harness::check() const {
   auto bad = ledger_.check_invariants();

@@ -11,6 +11,16 @@
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
 
+namespace tally {
+// Readable values in test failures.
+inline void PrintTo(const Credits& c, std::ostream* os) {
+  *os << format_credits(c);
+}
+inline void PrintTo(const TimeUs& t, std::ostream* os) {
+  *os << format_time(t);
+}
+}  // namespace tally
+
 namespace tally::testing {
 
 TimeUs at(const char* rfc3339);
@@ -19,7 +29,8 @@ Credits book(BookMicro b);        // a system book as Credits (asserts it fits)
 
 class Harness {
  public:
-  explicit Harness(LedgerConfig config = {}, const char* start = "2026-01-05T00:00:00Z");
+  explicit Harness(LedgerConfig config = {}, const char* start = "2026-01-05T00:00:00Z",
+                   std::shared_ptr<const Catalog> catalog = nullptr);
 
   // Applies `c` at now() under `key` (a fresh key if empty), then checks invariants and verify;
   // a violation fails the current test.
@@ -54,6 +65,12 @@ class Harness {
   TimeUs now_;
   uint64_t key_counter_ = 0;
 };
+
+// Plans and packs of the seeds, written out in C++ (the TOML examples load the same values).
+// MiocAI: weekly free 5 / premium 40 / elite 100 (cycle resets), daily reward 1 (premium and
+// elite are members, boost x2), packs. Amisi: free (5 one-time), basic 20 / pro 50 /
+// business 150 monthly with rollover caps 40 / 100 / 300, enterprise custom; packs p20..p200.
+std::shared_ptr<const Catalog> test_catalog();
 
 Expiry expires_at(const char* rfc3339);
 Expiry never_expires();

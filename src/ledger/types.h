@@ -83,8 +83,8 @@ struct Lot {
   CostBasis cost_basis;
   std::string reference;  // purchase id, origin lot of a refund lot, ...
   std::string reason;
-  // Retained spends whose portions may still be refunded into this lot; the lot stays in
-  // memory while this is non-zero.
+  // Retained spends whose portions may still be refunded into this lot, and the retained
+  // purchase that created it; the lot stays in memory while this is non-zero.
   uint32_t refs = 0;
 
   bool is_expired_at(TimeUs now) const { return now >= expires_at; }

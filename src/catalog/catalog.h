@@ -1,0 +1,113 @@
+// Plans and packs (DESIGN §2): how credits come in. Plain immutable data, pure C++ (no I/O),
+// shared by the ledger (renewals, rollover, rewards, purchases), the loader (catalog_loader.h)
+// and the price table. Thread-safe to read once built.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/config.h"
+#include "ledger/credits.h"
+#include "ledger/time.h"
+
+namespace tally {
+
+// Integer minor units of an ISO 4217 currency: USD 999 = $9.99. Never floating point.
+struct Money {
+  std::array<char, 3> currency{};
+  int64_t minor = 0;
+  friend bool operator==(const Money&, const Money&) = default;
+};
+std::string_view currency_code(const std::array<char, 3>& c);
+std::optional<std::array<char, 3>> parse_currency(std::string_view code);  // "USD"
+// Minor-unit digits of a currency (2 for USD/EUR, 0 for JPY/KRW, 3 for BHD/KWD...).
+int currency_exponent(const std::array<char, 3>& c);
+// "USD 9.99"
+std::string format_money(const Money& m);
+// What one credit of a pack costs: price / credits in major units, exact to 6 decimals
+// (rounded half up beyond that), trailing zeros dropped: USD 999 for 20 credits -> "USD 0.4995".
+std::string format_price_per_credit(const Money& price, Credits credits);
+
+enum class Period : uint8_t { weekly, monthly, yearly };
+std::string_view period_name(Period p);
+std::optional<Period> parse_period(std::string_view name);
+// The end of period `n` (0-based) of a schedule anchored at `anchor`. Months count from the
+// anchor, not from the previous boundary: an anchor of Jan 31 gives Feb 28/29, Mar 31, Apr 30.
+TimeUs period_end(TimeUs anchor, Period p, int64_t n);
+
+// A multiplier as an exact ratio (200% = 2/1, 150% = 3/2).
+struct Ratio {
+  int64_t num = 1;
+  int64_t den = 1;
+  friend bool operator==(const Ratio&, const Ratio&) = default;
+};
+// amount * r, rounded down to a micro-credit; nullopt on overflow.
+std::optional<Credits> apply_ratio(Credits amount, Ratio r);
+
+struct DailyReward {
+  Credits amount;            // per claim
+  Ratio member_boost{1, 1};  // applied on plans that are `member`
+  Validity validity = Validity::months(1);
+};
+
+// A seasonal override of the daily reward, active on [from, to).
+struct Season {
+  std::string id;
+  TimeUs from;
+  TimeUs to;
+  std::optional<Credits> amount;  // replaces the plan's amount, or
+  Ratio multiplier{1, 1};         // multiplies it
+};
+
+struct Plan {
+  std::string id;
+  std::string name;
+  int tier = 0;        // higher = better; moving up is an upgrade (immediate)
+  Credits allocation;  // per period; zero for plans without one
+  Period period = Period::monthly;
+  Credits rollover_cap;            // 0 = the cycle resets
+  bool custom_allocation = false;  // enterprise: each subscription sets its own allocation
+  Credits signup_grant;            // once per account, when it first joins this plan
+  Validity signup_validity = Validity::never();
+  std::vector<std::string> included_models;  // priced at zero for this plan (price book)
+  std::optional<DailyReward> daily_reward;
+  bool member = false;                 // member boosts apply
+  int64_t purchase_bonus_percent = 0;  // bonus credits on every pack bought while on this plan
+};
+
+struct PackPrice {
+  Money price;
+  std::string region;  // empty = any region
+};
+
+struct Pack {
+  std::string id;
+  std::string name;
+  Credits credits;
+  std::vector<PackPrice> prices;
+  Validity validity = Validity::months(12);
+  Credits bonus;  // extra credits in their own lot
+  Validity bonus_validity = Validity::months(12);
+
+  // The price in `currency` for `region`: the region's own price, else the price for any
+  // region; nullopt if the pack is not sold in that currency there.
+  std::optional<Money> price_for(std::string_view currency, std::string_view region) const;
+};
+
+struct Catalog {
+  std::vector<Plan> plans;
+  std::vector<Pack> packs;
+  std::vector<Season> seasons;
+  std::string default_plan;  // for accounts opened without a plan; may be empty
+
+  const Plan* find_plan(std::string_view id) const;
+  const Pack* find_pack(std::string_view id) const;
+  // The season active at `t`, if any (the first listed wins).
+  const Season* season_at(TimeUs t) const;
+};
+
+}  // namespace tally

@@ -1,0 +1,479 @@
+// How credits come in (issue 4): subscriptions with renewals anchored to their start, rollover
+// at period boundaries (DESIGN rule 6), daily rewards and purchases of packs.
+#include <algorithm>
+
+#include "ledger/check.h"
+#include "ledger/ledger.h"
+#include "ledger/lot_order.h"
+#include "ledger/text.h"
+
+namespace tally {
+namespace {
+
+std::string plan_ids(const Catalog& c) {
+  std::string out;
+  for (const Plan& p : c.plans) out += cat(out.empty() ? "" : ", ", p.id);
+  return out.empty() ? "none configured" : out;
+}
+
+std::string pack_ids(const Catalog& c) {
+  std::string out;
+  for (const Pack& p : c.packs) out += cat(out.empty() ? "" : ", ", p.id);
+  return out.empty() ? "none configured" : out;
+}
+
+bool is_plan_credit(const Lot& lot) {
+  return lot.source == Source::subscription || lot.source == Source::rollover;
+}
+
+}  // namespace
+
+std::string_view Subscription::state() const {
+  if (cancel_at_period_end) return "cancelling";
+  return past_due ? "past_due" : "active";
+}
+
+LotId Ledger::grant_internal(uint32_t account, Source source, Credits amount, TimeUs now,
+                             TimeUs expires_at, Book counter, const std::string& reference,
+                             const std::string& reason, std::vector<Entry>* out,
+                             const CostBasis& cost_basis) {
+  TALLY_CHECK(amount.is_positive() && expires_at > now);
+  Lot lot;
+  lot.source = source;
+  lot.amount = amount;
+  lot.granted_at = now;
+  lot.effective_at = now;
+  lot.expires_at = expires_at;
+  lot.cost_basis = cost_basis;
+  lot.reference = reference;
+  lot.reason = reason;
+  const LotId id = insert_lot(account, std::move(lot)).id;
+  post(account, id,
+       {.kind = EntryKind::grant, .counter = counter, .amount = amount, .reason = &reason}, now,
+       out);
+  return id;
+}
+
+SubscriptionReply Ledger::subscription_reply(const Account& a) const {
+  const Subscription& s = *a.subscription;
+  SubscriptionReply r;
+  r.account = a.id;
+  r.plan = s.plan;
+  r.pending_plan = s.pending_plan;
+  r.state = std::string(s.state());
+  r.period_start = s.period_start;
+  r.period_end = s.period_end;
+  r.allocation = s.allocation;
+  return r;
+}
+
+LotId Ledger::grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>* out) {
+  Subscription& s = *accounts_[account].subscription;
+  if (s.past_due || s.allocated) return {};
+  s.allocated = true;
+  if (!s.allocation.is_positive()) return {};
+  const Plan* plan = catalog_->find_plan(s.plan);
+  TALLY_CHECK(plan != nullptr);
+  return grant_internal(account, Source::subscription, s.allocation, now, s.period_end,
+                        Book::issuance, cat("plan:", plan->id),
+                        cat(plan->name.empty() ? plan->id : plan->name, " ",
+                            period_name(plan->period), " allocation"),
+                        out);
+}
+
+void Ledger::start_subscription(uint32_t account, const Plan& plan, Credits allocation, TimeUs now,
+                                std::vector<Entry>* out, SubscriptionReply* reply) {
+  Account& a = accounts_[account];
+  Subscription s;
+  s.plan = plan.id;
+  s.anchor = now;
+  s.period_start = now;
+  s.period_end = period_end(now, plan.period, 0);
+  s.allocation = allocation;
+  a.subscription = std::move(s);
+  renewals_.emplace(a.subscription->period_end, account);
+  LotId signup;
+  if (!a.signup_granted && plan.signup_grant.is_positive()) {
+    a.signup_granted = true;
+    signup = grant_internal(account, Source::signup, plan.signup_grant, now,
+                            plan.signup_validity.expiry_from(now), Book::issuance,
+                            cat("plan:", plan.id), "signup grant", out);
+  }
+  const LotId allocation_lot = grant_allocation(account, now, out);
+  *reply = subscription_reply(accounts_[account]);
+  reply->signup_lot = signup;
+  reply->allocation_lot = allocation_lot;
+}
+
+void Ledger::shorten_expiry(uint32_t account, LotId id, TimeUs at) {
+  auto& lots = accounts_[account].lots;
+  auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
+  TALLY_CHECK(it != lots.end() && it->expires_at > at);
+  Lot lot = std::move(*it);
+  lots.erase(it);
+  if (!lot.expires_at.is_never()) lot_expiries_.erase({lot.expires_at, id});
+  lot.expires_at = at;
+  lot_expiries_.emplace(at, id);
+  auto pos = std::upper_bound(lots.begin(), lots.end(), lot, [this](const Lot& a, const Lot& b) {
+    return consumes_before(a, b, config_);
+  });
+  lots.insert(pos, std::move(lot));
+}
+
+LotId Ledger::end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_end,
+                         std::vector<Entry>* out) {
+  // The plan's credits, in consumption order; those that would outlive the period (an upgrade
+  // ends it early) now end with it, held portions included (rule 3 decides their return).
+  std::vector<LotId> ids;
+  Credits total;
+  for (const Lot& lot : accounts_[account].lots) {
+    if (!is_plan_credit(lot) || lot.voided || lot.expires_at < at) continue;
+    if (lot.remaining.is_zero() && lot.held.is_zero()) continue;
+    ids.push_back(lot.id);
+    total += lot.remaining;
+  }
+  for (LotId id : ids) {
+    if (lot_in(account, id)->expires_at > at) shorten_expiry(account, id, at);
+  }
+  const Credits carry = min(total, cap);
+  LotId rollover;
+  std::string carried_reason;
+  if (carry.is_positive()) {
+    Lot lot;  // granted below, once the carried credits have left their lots
+    lot.source = Source::rollover;
+    lot.amount = carry;
+    lot.granted_at = at;
+    lot.effective_at = at;
+    lot.expires_at = new_end;
+    lot.reference = "rollover";
+    lot.reason = cat("rollover of ", format_credits(carry), " (cap ", format_credits(cap), ")");
+    rollover = insert_lot(account, std::move(lot)).id;
+    carried_reason = cat("rolled over into lot ", rollover.value);
+  }
+  static const std::string k_expired = "expired at period end";
+  Credits left = carry;
+  for (LotId id : ids) {
+    const Lot* lot = lot_in(account, id);
+    const Credits take = min(left, lot->remaining);
+    const Credits rest = lot->remaining - take;
+    left -= take;
+    if (take.is_positive()) {
+      post(account, id,
+           {.kind = EntryKind::expire,
+            .counter = Book::expired,
+            .amount = -take,
+            .reason = &carried_reason},
+           at, out);
+    }
+    if (rest.is_positive()) {
+      post(account, id,
+           {.kind = EntryKind::expire,
+            .counter = Book::expired,
+            .amount = -rest,
+            .reason = &k_expired},
+           at, out);
+    }
+  }
+  if (carry.is_positive()) {
+    const std::string reason = lot_in(account, rollover)->reason;
+    post(account, rollover,
+         {.kind = EntryKind::grant, .counter = Book::expired, .amount = carry, .reason = &reason},
+         at, out);
+  }
+  for (LotId id : ids) maybe_drop_lot(account, id);
+  return rollover;
+}
+
+void Ledger::renew(uint32_t account, TimeUs at, std::vector<Entry>* out) {
+  Account& a = accounts_[account];
+  TALLY_CHECK(a.subscription.has_value() && a.subscription->period_end == at);
+  Subscription& s = *a.subscription;
+  if (s.cancel_at_period_end) {
+    a.subscription.reset();  // the plan's credits expire at their own expiry, this instant
+    return;
+  }
+  const Plan* old_plan = catalog_->find_plan(s.plan);
+  TALLY_CHECK(old_plan != nullptr);
+  const Plan* next = s.pending_plan.empty() ? old_plan : catalog_->find_plan(s.pending_plan);
+  TALLY_CHECK(next != nullptr);
+  TimeUs new_end;
+  if (next == old_plan) {
+    new_end = period_end(s.anchor, old_plan->period, s.period + 1);
+  } else {
+    new_end = period_end(at, next->period, 0);  // a new plan starts its own schedule
+  }
+  end_period(account, old_plan->rollover_cap, at, new_end, out);
+  Subscription& t = *accounts_[account].subscription;
+  if (next == old_plan) {
+    ++t.period;
+  } else {
+    t.plan = next->id;
+    t.anchor = at;
+    t.period = 0;
+    t.allocation = t.pending_allocation.value_or(next->allocation);
+  }
+  t.pending_plan.clear();
+  t.pending_allocation.reset();
+  t.period_start = at;
+  t.period_end = new_end;
+  t.allocated = false;
+  grant_allocation(account, at, out);
+  renewals_.emplace(new_end, account);
+}
+
+Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
+  auto account = account_for(c.account);
+  if (!account) return std::unexpected(account.error());
+  const Plan* plan = catalog_->find_plan(c.plan);
+  if (plan == nullptr) {
+    return std::unexpected(make_error(ErrorCode::not_found,
+                                      cat("no plan '", c.plan, "'; plans: ", plan_ids(*catalog_))));
+  }
+  if (plan->custom_allocation != c.allocation.has_value()) {
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request,
+                   cat("plan '", plan->id, "' ", plan->custom_allocation ? "needs" : "takes no",
+                       " allocation of its own")));
+  }
+  if (c.allocation && (!c.allocation->is_positive() || *c.allocation > config_.amount_max)) {
+    return std::unexpected(make_error(ErrorCode::invalid_request,
+                                      "allocation must be > 0 and within the amount bound"));
+  }
+  const Credits allocation = c.allocation.value_or(plan->allocation);
+  Account& a = accounts_[*account];
+  SubscriptionReply reply;
+  if (!a.subscription) {
+    start_subscription(*account, *plan, allocation, now, out, &reply);
+    return reply;
+  }
+  Subscription& s = *a.subscription;
+  const Plan* current = catalog_->find_plan(s.plan);
+  TALLY_CHECK(current != nullptr);
+  if (plan == current && allocation == s.allocation) {
+    s.pending_plan.clear();  // keep the current plan: withdraw a pending change or cancellation
+    s.pending_allocation.reset();
+    s.cancel_at_period_end = false;
+    return subscription_reply(a);
+  }
+  if (plan->tier <= current->tier) {  // downgrade or lateral move: at the period end
+    s.pending_plan = plan->id;
+    s.pending_allocation = c.allocation;
+    s.cancel_at_period_end = false;
+    return subscription_reply(a);
+  }
+  // Upgrade: the current period ends now with the old plan's rollover; the new plan's first
+  // full period starts now.
+  const TimeUs new_end = period_end(now, plan->period, 0);
+  const LotId rollover = end_period(*account, current->rollover_cap, now, new_end, out);
+  renewals_.erase({s.period_end, *account});
+  Subscription& t = *accounts_[*account].subscription;
+  t.plan = plan->id;
+  t.anchor = now;
+  t.period = 0;
+  t.period_start = now;
+  t.period_end = new_end;
+  t.allocation = allocation;
+  t.allocated = false;
+  t.pending_plan.clear();
+  t.pending_allocation.reset();
+  t.cancel_at_period_end = false;
+  renewals_.emplace(new_end, *account);
+  Account& b = accounts_[*account];
+  LotId signup;
+  if (!b.signup_granted && plan->signup_grant.is_positive()) {
+    b.signup_granted = true;
+    signup = grant_internal(*account, Source::signup, plan->signup_grant, now,
+                            plan->signup_validity.expiry_from(now), Book::issuance,
+                            cat("plan:", plan->id), "signup grant", out);
+  }
+  const LotId allocated = grant_allocation(*account, now, out);
+  reply = subscription_reply(accounts_[*account]);
+  reply.allocation_lot = allocated;
+  reply.rollover_lot = rollover;
+  reply.signup_lot = signup;
+  return reply;
+}
+
+Result Ledger::cancel_subscription(const CancelSubscription& c) {
+  auto account = account_for(c.account);
+  if (!account) return std::unexpected(account.error());
+  Account& a = accounts_[*account];
+  if (!a.subscription) {
+    return std::unexpected(make_error(ErrorCode::not_subscribed,
+                                      cat("account '", c.account, "' has no subscription")));
+  }
+  a.subscription->cancel_at_period_end = true;
+  a.subscription->pending_plan.clear();
+  a.subscription->pending_allocation.reset();
+  return subscription_reply(a);
+}
+
+Result Ledger::mark_past_due(const MarkPastDue& c) {
+  auto account = account_for(c.account);
+  if (!account) return std::unexpected(account.error());
+  Account& a = accounts_[*account];
+  if (!a.subscription) {
+    return std::unexpected(make_error(ErrorCode::not_subscribed,
+                                      cat("account '", c.account, "' has no subscription")));
+  }
+  a.subscription->past_due = true;
+  return subscription_reply(a);
+}
+
+Result Ledger::resume_subscription(const ResumeSubscription& c, TimeUs now,
+                                   std::vector<Entry>* out) {
+  auto account = account_for(c.account);
+  if (!account) return std::unexpected(account.error());
+  if (!accounts_[*account].subscription) {
+    return std::unexpected(make_error(ErrorCode::not_subscribed,
+                                      cat("account '", c.account, "' has no subscription")));
+  }
+  accounts_[*account].subscription->past_due = false;
+  const LotId lot = grant_allocation(*account, now, out);
+  SubscriptionReply reply = subscription_reply(accounts_[*account]);
+  reply.allocation_lot = lot;
+  return reply;
+}
+
+Result Ledger::claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::vector<Entry>* out) {
+  auto account = account_for(c.account);
+  if (!account) return std::unexpected(account.error());
+  Account& a = accounts_[*account];
+  const Plan* plan = a.subscription ? catalog_->find_plan(a.subscription->plan) : nullptr;
+  if (plan == nullptr || !plan->daily_reward) {
+    return std::unexpected(
+        make_error(ErrorCode::reward_unavailable,
+                   cat("account '", c.account, "' has no plan with a daily", " reward")));
+  }
+  const TimeUs day = day_start(now);
+  if (a.last_reward_day == day) {
+    return std::unexpected(
+        make_error(ErrorCode::already_claimed, cat("today's reward was claimed; the next one from ",
+                                                   format_time(add_us(day, k_us_per_day)))));
+  }
+  const DailyReward& rule = *plan->daily_reward;
+  std::optional<Credits> amount = rule.amount;
+  const Season* season = catalog_->season_at(now);
+  if (season)
+    amount = season->amount ? season->amount : apply_ratio(rule.amount, season->multiplier);
+  if (amount && plan->member) amount = apply_ratio(*amount, rule.member_boost);
+  if (!amount || !amount->is_positive() || *amount > config_.amount_max) {
+    return std::unexpected(make_error(ErrorCode::reward_unavailable, "no reward today"));
+  }
+  if (a.lots.size() >= config_.lots_per_account_max) {
+    return std::unexpected(
+        make_error(ErrorCode::limit_exceeded,
+                   cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
+  }
+  a.last_reward_day = day;
+  const std::string reason = season ? cat("daily reward (", season->id, ")") : "daily reward";
+  const TimeUs expires = rule.validity.expiry_from(now);
+  const LotId lot = grant_internal(*account, Source::reward, *amount, now, expires, Book::issuance,
+                                   cat("daily:", format_time(day).substr(0, 10)), reason, out);
+  return RewardReply{lot, *amount, expires, season ? season->id : ""};
+}
+
+}  // namespace tally
+
+namespace tally {
+
+Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) {
+  auto account = account_for(c.account);
+  if (!account) return std::unexpected(account.error());
+  if (auto e = check_text("payment_ref", c.payment_ref, config_.reference_length_max, true)) {
+    return std::unexpected(*e);
+  }
+  const std::string print = fingerprint(Command{c});
+  if (auto it = purchase_by_payment_.find(c.payment_ref); it != purchase_by_payment_.end()) {
+    const PurchaseRecord& rec = purchases_.at(it->second);
+    if (rec.fingerprint == print) return rec.reply;  // a retried webhook: the first reply
+    return std::unexpected(
+        make_error(ErrorCode::idempotency_conflict,
+                   cat("payment_ref '", c.payment_ref, "' was used for a different purchase")));
+  }
+  const Pack* pack = catalog_->find_pack(c.pack);
+  if (pack == nullptr) {
+    return std::unexpected(make_error(ErrorCode::not_found,
+                                      cat("no pack '", c.pack, "'; packs: ", pack_ids(*catalog_))));
+  }
+  const std::optional<Money> price = pack->price_for(c.currency, c.region);
+  if (!price) {
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request,
+                   cat("pack '", pack->id, "' is not sold in '", c.currency, "'",
+                       c.region.empty() ? "" : cat(" in region '", c.region, "'"))));
+  }
+  Account& a = accounts_[*account];
+  const Plan* plan = a.subscription ? catalog_->find_plan(a.subscription->plan) : nullptr;
+  Credits bonus = pack->bonus;
+  if (plan != nullptr && plan->purchase_bonus_percent > 0) {
+    bonus += *apply_ratio(pack->credits, {plan->purchase_bonus_percent, 100});
+  }
+  if (a.lots.size() + (bonus.is_positive() ? 2 : 1) > config_.lots_per_account_max) {
+    return std::unexpected(make_error(
+        ErrorCode::limit_exceeded,
+        cat("account holds ", a.lots.size(), " lots; at most ", config_.lots_per_account_max)));
+  }
+  const uint64_t id = next_id();
+  const std::string reference = cat("purchase:", c.payment_ref);
+  PurchaseRecord rec;
+  rec.id = id;
+  rec.account = *account;
+  rec.pack = pack->id;
+  rec.payment_ref = c.payment_ref;
+  rec.price = *price;
+  rec.at = now;
+  rec.fingerprint = print;
+  const TimeUs expires = pack->validity.expiry_from(now);
+  rec.lot = grant_internal(*account, Source::purchase, pack->credits, now, expires, Book::issuance,
+                           reference, cat("pack ", pack->id), out,
+                           CostBasis{price->currency, price->minor});
+  if (bonus.is_positive()) {
+    rec.bonus_lot =
+        grant_internal(*account, Source::promo, bonus, now, pack->bonus_validity.expiry_from(now),
+                       Book::issuance, reference, cat("bonus with pack ", pack->id), out);
+  }
+  for (LotId lot : {rec.lot, rec.bonus_lot}) {
+    if (lot.is_set()) ++lot_in(*account, lot)->refs;  // kept voidable while the record lives
+  }
+  rec.reply =
+      PurchaseReply{id, pack->id, *price, rec.lot, pack->credits, rec.bonus_lot, bonus, expires};
+  PurchaseReply reply = rec.reply;
+  purchase_by_payment_.emplace(c.payment_ref, id);
+  purchases_.emplace(id, std::move(rec));
+  purchase_order_.emplace_back(now, id);
+  return reply;
+}
+
+Result Ledger::void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entry>* out) {
+  if (auto e = check_text("reason", c.reason, config_.reason_length_max, false)) {
+    return std::unexpected(*e);
+  }
+  auto it = purchases_.find(c.purchase);
+  if (it == purchases_.end()) {
+    return std::unexpected(
+        make_error(ErrorCode::not_found,
+                   cat("no voidable purchase ", c.purchase, " (purchases stay voidable for ",
+                       config_.purchase_retention_us / k_us_per_day, " days)")));
+  }
+  PurchaseRecord& rec = it->second;
+  if (rec.voided) {
+    return std::unexpected(
+        make_error(ErrorCode::lot_voided, cat("purchase ", c.purchase, " is already voided")));
+  }
+  rec.voided = true;
+  VoidPurchaseReply reply;
+  reply.purchase = rec.id;
+  for (LotId lot : {rec.lot, rec.bonus_lot}) {
+    if (!lot.is_set() || lot_in(rec.account, lot)->voided) continue;
+    VoidReply v = void_open_lot(rec.account, lot, c.reason, now, out);
+    reply.voided += v.voided;
+    reply.consumed += v.consumed;
+    reply.held += v.held;
+    reply.expired += v.expired;
+    reply.lots.push_back(v);
+  }
+  return reply;
+}
+
+}  // namespace tally
