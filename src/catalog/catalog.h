@@ -63,6 +63,8 @@ struct Season {
   Ratio multiplier{1, 1};         // multiplies it
 };
 
+// Models included at no cost in a plan are declared in the price book (an option's
+// `included_in` list, docs/pricing.md); the config loader checks that every plan it names exists.
 struct Plan {
   std::string id;
   std::string name;
@@ -73,7 +75,6 @@ struct Plan {
   bool custom_allocation = false;  // enterprise: each subscription sets its own allocation
   Credits signup_grant;            // once per account, when it first joins this plan
   Validity signup_validity = Validity::never();
-  std::vector<std::string> included_models;  // priced at zero for this plan (price book)
   std::optional<DailyReward> daily_reward;
   bool member = false;                 // member boosts apply
   int64_t purchase_bonus_percent = 0;  // bonus credits on every pack bought while on this plan

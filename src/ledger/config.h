@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "ledger/time.h"
@@ -34,6 +35,13 @@ struct Validity {
   TimeUs expiry_from(TimeUs from) const;
   friend bool operator==(const Validity&, const Validity&) = default;
 };
+
+// "never", or an ISO 8601 duration. Years and months ("P1Y", "P6M", "P1Y6M") are calendar
+// months; weeks, days, hours, minutes and seconds ("P7D", "PT15M", "P1DT12H", "PT0.5S") are a
+// fixed duration. Mixing the two kinds is refused: a month has no fixed length. Zero is refused.
+std::optional<Validity> parse_validity(std::string_view text);
+// The inverse: "never", "P12M", "PT900S".
+std::string format_validity(const Validity& v);
 
 struct LedgerConfig {
   ConsumptionPolicy policy = ConsumptionPolicy::expiry_first;

@@ -160,10 +160,8 @@ const Account* Ledger::find_account(std::string_view id) const {
 }
 
 Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
-  auto it = account_index_.find(c.account);
-  if (it == account_index_.end()) {
-    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", c.account, "'")));
-  }
+  auto found = account_for(c.account);
+  if (!found) return std::unexpected(std::move(found.error()));
   if (!c.amount.is_positive() || c.amount > config_.amount_max) {
     return std::unexpected(
         make_error(ErrorCode::invalid_request,
@@ -222,7 +220,7 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
                    cat("expires_at ", format_time(expires),
                        " is not after the lot becomes effective (", format_time(effective), ")")));
   }
-  const uint32_t account = it->second;
+  const uint32_t account = *found;
   if (accounts_[account].lots.size() >= config_.lots_per_account_max) {
     return std::unexpected(
         make_error(ErrorCode::limit_exceeded,
@@ -240,15 +238,18 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
   lot.cost_basis = c.cost_basis;
   lot.reference = c.reference;
   lot.reason = c.reason;
-  const Lot& created = insert_lot(account, std::move(lot));
-  const LotId id = created.id;
-  post(account, id,
-       {.kind = EntryKind::grant,
-        .counter = Book::issuance,
-        .amount = c.amount,
-        .reason = &c.reason},
-       now, out);
+  const LotId id = create_lot(account, std::move(lot),
+                              {.counter = Book::issuance, .reason = &c.reason}, now, out);
   return GrantReply{id, c.amount, effective, expires};
+}
+
+LotId Ledger::create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now,
+                         std::vector<Entry>* out) {
+  grant.kind = EntryKind::grant;
+  grant.amount = lot.amount;
+  const LotId id = insert_lot(account, std::move(lot)).id;
+  post(account, id, grant, now, out);
+  return id;
 }
 
 Lot& Ledger::insert_lot(uint32_t account, Lot lot) {

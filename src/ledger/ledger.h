@@ -176,14 +176,20 @@ class Ledger {
                    std::vector<Entry>* out);
   void renew(uint32_t account, TimeUs at, std::vector<Entry>* out);
   LotId grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>* out);
+  // A lot granted by the ledger itself (allocations, rewards, purchases), counter issuance.
   LotId grant_internal(uint32_t account, Source source, Credits amount, TimeUs now,
-                       TimeUs expires_at, Book counter, const std::string& reference,
-                       const std::string& reason, std::vector<Entry>* out,
-                       const CostBasis& cost_basis = {});
+                       TimeUs expires_at, const std::string& reference, const std::string& reason,
+                       std::vector<Entry>* out, const CostBasis& cost_basis = {});
+  // The plan's signup grant, if the account has never had one.
+  LotId grant_signup_once(uint32_t account, const Plan& plan, TimeUs now, std::vector<Entry>* out);
   SubscriptionReply subscription_reply(const Account& a) const;
   // Moves a lot's expiry earlier to `at` (an upgrade ends the period early).
   void shorten_expiry(uint32_t account, LotId id, TimeUs at);
   std::expected<uint32_t, LedgerError> account_for(const std::string& id) const;
+  // Validates a hold or spend; returns the account's index.
+  std::expected<uint32_t, LedgerError> check_debit(const std::string& account, Credits amount,
+                                                   const std::string& tool,
+                                                   const std::string& version) const;
 
   // Time: runs every lot expiry and hold timeout due at or before `now`, in time order.
   AdvanceReply advance_to(TimeUs now, std::vector<Entry>* out);
@@ -208,6 +214,9 @@ class Ledger {
 
   // Lots
   Lot& insert_lot(uint32_t account, Lot lot);
+  // Inserts `lot` and posts its grant entry (kind, amount set here; counter and references
+  // from `grant`).
+  LotId create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now, std::vector<Entry>* out);
   Lot* lot_in(uint32_t account, LotId id);
   // Forgets a lot with nothing remaining, held or refundable into it.
   void maybe_drop_lot(uint32_t account, LotId id);

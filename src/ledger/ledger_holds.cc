@@ -35,41 +35,36 @@ std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, C
   return portions;
 }
 
-// Validation shared by holds and spends.
-static std::optional<LedgerError> check_debit(const LedgerConfig& config, Credits amount,
-                                              const std::string& tool, const std::string& version) {
-  if (!amount.is_positive() || amount > config.amount_max) {
-    return make_error(ErrorCode::invalid_request,
-                      cat("amount must be > 0 and at most ", format_credits(config.amount_max)));
+std::expected<uint32_t, LedgerError> Ledger::check_debit(const std::string& account, Credits amount,
+                                                         const std::string& tool,
+                                                         const std::string& version) const {
+  auto index = account_for(account);
+  if (!index) return index;
+  if (!amount.is_positive() || amount > config_.amount_max) {
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request,
+                   cat("amount must be > 0 and at most ", format_credits(config_.amount_max))));
   }
-  if (version.size() > config.version_length_max) {
-    return make_error(ErrorCode::invalid_request, "price_book_version is too long");
+  if (version.size() > config_.version_length_max) {
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request, "price_book_version is too long"));
   }
-  if (tool.empty() || tool.size() > config.tool_length_max) {
-    return make_error(ErrorCode::invalid_request,
-                      cat("tool must be 1 to ", config.tool_length_max, " characters"));
+  if (auto e = check_text("tool", tool, config_.tool_length_max, true)) {
+    return std::unexpected(*e);
   }
-  return std::nullopt;
+  return index;
 }
 
 Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* out) {
-  auto it = account_index_.find(c.account);
-  if (it == account_index_.end()) {
-    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", c.account, "'")));
-  }
-  if (auto e = check_debit(config_, c.amount, c.tool, c.price_book_version)) {
-    return std::unexpected(*e);
-  }
-  if (auto e = check_text("tool", c.tool, config_.tool_length_max, true)) {
-    return std::unexpected(*e);
-  }
+  auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  const uint32_t account = *checked;
   const int64_t ttl_us = c.ttl_us.value_or(config_.hold_ttl_default_us);
   if (ttl_us <= 0 || ttl_us > config_.hold_ttl_max_us) {
     return std::unexpected(make_error(
         ErrorCode::invalid_request,
         cat("ttl must be > 0 and at most ", config_.hold_ttl_max_us / k_us_per_second, " s")));
   }
-  const uint32_t account = it->second;
   if (accounts_[account].open_holds >= config_.holds_per_account_max) {
     return std::unexpected(make_error(
         ErrorCode::limit_exceeded,
@@ -194,17 +189,9 @@ void Ledger::end_hold(Hold& h, HoldState state, TimeUs now) {
 }
 
 Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out) {
-  auto it = account_index_.find(c.account);
-  if (it == account_index_.end()) {
-    return std::unexpected(make_error(ErrorCode::not_found, cat("no account '", c.account, "'")));
-  }
-  if (auto e = check_debit(config_, c.amount, c.tool, c.price_book_version)) {
-    return std::unexpected(*e);
-  }
-  if (auto e = check_text("tool", c.tool, config_.tool_length_max, true)) {
-    return std::unexpected(*e);
-  }
-  const uint32_t account = it->second;
+  auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  const uint32_t account = *checked;
   auto portions = choose_portions(accounts_[account], c.amount, c.tool, now);
   if (!portions) return std::unexpected(std::move(portions.error()));
   const SpendId spend{next_id()};

@@ -34,7 +34,7 @@ std::string_view Subscription::state() const {
 }
 
 LotId Ledger::grant_internal(uint32_t account, Source source, Credits amount, TimeUs now,
-                             TimeUs expires_at, Book counter, const std::string& reference,
+                             TimeUs expires_at, const std::string& reference,
                              const std::string& reason, std::vector<Entry>* out,
                              const CostBasis& cost_basis) {
   TALLY_CHECK(amount.is_positive() && expires_at > now);
@@ -47,11 +47,18 @@ LotId Ledger::grant_internal(uint32_t account, Source source, Credits amount, Ti
   lot.cost_basis = cost_basis;
   lot.reference = reference;
   lot.reason = reason;
-  const LotId id = insert_lot(account, std::move(lot)).id;
-  post(account, id,
-       {.kind = EntryKind::grant, .counter = counter, .amount = amount, .reason = &reason}, now,
-       out);
-  return id;
+  return create_lot(account, std::move(lot), {.counter = Book::issuance, .reason = &reason}, now,
+                    out);
+}
+
+LotId Ledger::grant_signup_once(uint32_t account, const Plan& plan, TimeUs now,
+                                std::vector<Entry>* out) {
+  Account& a = accounts_[account];
+  if (a.signup_granted || !plan.signup_grant.is_positive()) return {};
+  a.signup_granted = true;
+  return grant_internal(account, Source::signup, plan.signup_grant, now,
+                        plan.signup_validity.expiry_from(now), cat("plan:", plan.id),
+                        "signup grant", out);
 }
 
 SubscriptionReply Ledger::subscription_reply(const Account& a) const {
@@ -75,7 +82,7 @@ LotId Ledger::grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>*
   const Plan* plan = catalog_->find_plan(s.plan);
   TALLY_CHECK(plan != nullptr);
   return grant_internal(account, Source::subscription, s.allocation, now, s.period_end,
-                        Book::issuance, cat("plan:", plan->id),
+                        cat("plan:", plan->id),
                         cat(plan->name.empty() ? plan->id : plan->name, " ",
                             period_name(plan->period), " allocation"),
                         out);
@@ -92,13 +99,7 @@ void Ledger::start_subscription(uint32_t account, const Plan& plan, Credits allo
   s.allocation = allocation;
   a.subscription = std::move(s);
   renewals_.emplace(a.subscription->period_end, account);
-  LotId signup;
-  if (!a.signup_granted && plan.signup_grant.is_positive()) {
-    a.signup_granted = true;
-    signup = grant_internal(account, Source::signup, plan.signup_grant, now,
-                            plan.signup_validity.expiry_from(now), Book::issuance,
-                            cat("plan:", plan.id), "signup grant", out);
-  }
+  const LotId signup = grant_signup_once(account, plan, now, out);
   const LotId allocation_lot = grant_allocation(account, now, out);
   *reply = subscription_reply(accounts_[account]);
   reply->signup_lot = signup;
@@ -157,20 +158,11 @@ LotId Ledger::end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_en
     const Credits take = min(left, lot->remaining);
     const Credits rest = lot->remaining - take;
     left -= take;
-    if (take.is_positive()) {
+    for (auto [part, reason] : {std::pair<Credits, const std::string*>{take, &carried_reason},
+                                std::pair<Credits, const std::string*>{rest, &k_expired}}) {
+      if (!part.is_positive()) continue;
       post(account, id,
-           {.kind = EntryKind::expire,
-            .counter = Book::expired,
-            .amount = -take,
-            .reason = &carried_reason},
-           at, out);
-    }
-    if (rest.is_positive()) {
-      post(account, id,
-           {.kind = EntryKind::expire,
-            .counter = Book::expired,
-            .amount = -rest,
-            .reason = &k_expired},
+           {.kind = EntryKind::expire, .counter = Book::expired, .amount = -part, .reason = reason},
            at, out);
     }
   }
@@ -278,14 +270,7 @@ Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
   t.pending_allocation.reset();
   t.cancel_at_period_end = false;
   renewals_.emplace(new_end, *account);
-  Account& b = accounts_[*account];
-  LotId signup;
-  if (!b.signup_granted && plan->signup_grant.is_positive()) {
-    b.signup_granted = true;
-    signup = grant_internal(*account, Source::signup, plan->signup_grant, now,
-                            plan->signup_validity.expiry_from(now), Book::issuance,
-                            cat("plan:", plan->id), "signup grant", out);
-  }
+  const LotId signup = grant_signup_once(*account, *plan, now, out);
   const LotId allocated = grant_allocation(*account, now, out);
   reply = subscription_reply(accounts_[*account]);
   reply.allocation_lot = allocated;
@@ -368,7 +353,7 @@ Result Ledger::claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::ve
   a.last_reward_day = day;
   const std::string reason = season ? cat("daily reward (", season->id, ")") : "daily reward";
   const TimeUs expires = rule.validity.expiry_from(now);
-  const LotId lot = grant_internal(*account, Source::reward, *amount, now, expires, Book::issuance,
+  const LotId lot = grant_internal(*account, Source::reward, *amount, now, expires,
                                    cat("daily:", format_time(day).substr(0, 10)), reason, out);
   return RewardReply{lot, *amount, expires, season ? season->id : ""};
 }
@@ -425,13 +410,12 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   rec.at = now;
   rec.fingerprint = print;
   const TimeUs expires = pack->validity.expiry_from(now);
-  rec.lot = grant_internal(*account, Source::purchase, pack->credits, now, expires, Book::issuance,
-                           reference, cat("pack ", pack->id), out,
-                           CostBasis{price->currency, price->minor});
+  rec.lot = grant_internal(*account, Source::purchase, pack->credits, now, expires, reference,
+                           cat("pack ", pack->id), out, CostBasis{price->currency, price->minor});
   if (bonus.is_positive()) {
     rec.bonus_lot =
         grant_internal(*account, Source::promo, bonus, now, pack->bonus_validity.expiry_from(now),
-                       Book::issuance, reference, cat("bonus with pack ", pack->id), out);
+                       reference, cat("bonus with pack ", pack->id), out);
   }
   for (LotId lot : {rec.lot, rec.bonus_lot}) {
     if (lot.is_set()) ++lot_in(*account, lot)->refs;  // kept voidable while the record lives

@@ -35,17 +35,10 @@ LotId Ledger::refund_lot(uint32_t account, const Lot& origin, Credits amount, Bo
   lot.cost_basis = prorate(origin, amount);
   lot.reference = cat("lot:", origin.id.value);
   lot.reason = reason;
-  const LotId id = insert_lot(account, std::move(lot)).id;
-  post(account, id,
-       {.kind = EntryKind::grant,
-        .counter = counter,
-        .amount = amount,
-        .hold = hold,
-        .spend = spend,
-        .tool = &tool,
-        .reason = &reason},
-       now, out);
-  return id;
+  return create_lot(
+      account, std::move(lot),
+      {.counter = counter, .hold = hold, .spend = spend, .tool = &tool, .reason = &reason}, now,
+      out);
 }
 
 Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_held,

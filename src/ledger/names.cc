@@ -151,6 +151,84 @@ TimeUs Validity::expiry_from(TimeUs from) const {
   return TimeUs::never();
 }
 
+std::optional<Validity> parse_validity(std::string_view s) {
+  if (s == "never") return Validity::never();
+  if (s.size() < 3 || s[0] != 'P') return std::nullopt;
+  int64_t months = 0;
+  int64_t us = 0;
+  bool in_time = false;
+  bool any = false;
+  bool any_time = false;  // "T" must be followed by hours, minutes or seconds
+  size_t i = 1;
+  while (i < s.size()) {
+    if (s[i] == 'T') {
+      if (in_time) return std::nullopt;
+      in_time = true;
+      ++i;
+      continue;
+    }
+    // A number: digits, and for seconds an optional fraction of up to 6 digits.
+    int64_t whole = 0;
+    int64_t frac_us = 0;
+    size_t digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (++digits > 9) return std::nullopt;
+      whole = whole * 10 + (s[i++] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      int64_t scale = 100'000;
+      size_t frac_digits = 0;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (++frac_digits > 6) return std::nullopt;
+        frac_us += (s[i++] - '0') * scale;
+        scale /= 10;
+      }
+      if (frac_digits == 0 || i >= s.size() || s[i] != 'S' || !in_time) return std::nullopt;
+    }
+    if (i >= s.size()) return std::nullopt;
+    const char unit = s[i++];
+    any = true;
+    any_time = any_time || in_time;
+    if (!in_time && unit == 'Y') {
+      months += whole * 12;
+    } else if (!in_time && unit == 'M') {
+      months += whole;
+    } else if (!in_time && unit == 'W') {
+      us += whole * 7 * k_us_per_day;
+    } else if (!in_time && unit == 'D') {
+      us += whole * k_us_per_day;
+    } else if (in_time && unit == 'H') {
+      us += whole * k_us_per_hour;
+    } else if (in_time && unit == 'M') {
+      us += whole * k_us_per_minute;
+    } else if (in_time && unit == 'S') {
+      us += whole * k_us_per_second + frac_us;
+    } else {
+      return std::nullopt;
+    }
+    if (months > 1200 || us > 100 * 366 * k_us_per_day) return std::nullopt;  // 100 years
+  }
+  if (!any || (in_time && !any_time) || (months > 0 && us > 0) || (months == 0 && us == 0)) {
+    return std::nullopt;
+  }
+  return months > 0 ? Validity::months(months) : Validity::duration_us(us);
+}
+
+std::string format_validity(const Validity& v) {
+  switch (v.kind) {
+    case Validity::Kind::never:
+      return "never";
+    case Validity::Kind::months:
+      return cat("P", v.count, "M");
+    case Validity::Kind::duration:
+      if (v.count % k_us_per_second == 0) return cat("PT", v.count / k_us_per_second, "S");
+      return cat("PT", format_credits(Credits::from_micro(v.count)), "S");
+  }
+  return "never";
+}
+
 std::array<uint8_t, k_source_count> LedgerConfig::default_source_priority() {
   std::array<uint8_t, k_source_count> p{};
   const Source order[] = {Source::reward, Source::promo,    Source::admin,        Source::refund,
