@@ -34,11 +34,13 @@ LotId Ledger::refund_lot(uint32_t account, const Lot& origin, Credits amount, Bo
   lot.scope = origin.scope;
   lot.cost_basis = prorate(origin, amount);
   lot.reference = cat("lot:", origin.id.value);
-  lot.reason = reason;
+  // The history says why the credits came back and why into a new lot.
+  const std::string why =
+      cat(reason.empty() ? "returned" : reason, " (lot ", origin.id.value, " had expired)");
+  lot.reason = why;
   return create_lot(
       account, std::move(lot),
-      {.counter = counter, .hold = hold, .spend = spend, .tool = &tool, .reason = &reason}, now,
-      out);
+      {.counter = counter, .hold = hold, .spend = spend, .tool = &tool, .reason = &why}, now, out);
 }
 
 Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_held,
@@ -70,10 +72,12 @@ Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_h
       // Nothing is lost to errors: a new refund lot valid for the grace period.
       Book counter = Book::consumption;
       if (from_held) {
+        static const std::string k_expired_held = "lot expired while held";
         Posting x = base;
         x.kind = EntryKind::expire;
         x.counter = Book::expired;
         x.held = -a;
+        x.reason = &k_expired_held;
         post(account, p.lot, x, now, out);
         counter = Book::expired;
       }
