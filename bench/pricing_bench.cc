@@ -17,12 +17,12 @@ using namespace tally::pricing;
 
 std::shared_ptr<const PriceBook> pixai() {
   static auto book = [] {
-    auto r = load_config_file(std::string(TALLY_SOURCE_DIR) + "/config/examples/pixai.toml");
+    auto r = load_price_book_file(std::string(TALLY_SOURCE_DIR) + "/config/examples/pixai.toml");
     if (!r) {
       std::cerr << r.error().to_string() << "\n";
       std::abort();
     }
-    return r->book;
+    return *r;
   }();
   return book;
 }

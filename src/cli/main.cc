@@ -1,14 +1,22 @@
 // tally: the command line. Each command group registers its subcommands; a command's
-// callback stores its exit status (0 success, 1 a pricing or configuration error, 2 usage).
+// callback stores its exit status. Exit codes: 0 success, 1 the command failed (a pricing,
+// configuration or scenario error), 2 usage (unknown command, missing or invalid argument).
 #include <CLI/CLI.hpp>
 
 #include "cli/pricing_commands.h"
+#include "cli/scenario_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tally: credit ledger and pricing engine for AI generation platforms"};
   app.require_subcommand(1);
   int exit_code = 0;
   tally::cli::add_pricing_commands(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  tally::cli::add_scenario_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, or the error and a usage hint
+    return code == 0 ? 0 : 2;
+  }
   return exit_code;
 }

@@ -6,22 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "ledger/time.h"
 #include "pricing/breakdown.h"
-#include "pricing/catalog.h"
 #include "pricing/diff.h"
-#include "pricing/loader.h"
 #include "pricing/table.h"
+#include "pricing/versions.h"
 
 namespace tally::cli {
 namespace {
 
-using pricing::LoadedConfig;
-using pricing::PricingError;
-
 struct Loaded {
-  pricing::PriceCatalog catalog;
-  std::vector<LoadedConfig> configs;
+  pricing::PriceVersions versions;
+  std::vector<config::Config> configs;
 };
 
 int fail(const std::string& message, int code = 1) {
@@ -29,20 +26,33 @@ int fail(const std::string& message, int code = 1) {
   return code;
 }
 
-// Loads every file into one catalog (each file is one version).
+// Loads a whole config file (config/config.h) that must hold a price book. Errors print as
+// pricing errors ("file:line:column: invalid_book: detail", or io_error), as before the
+// config loader was shared.
+std::optional<config::Config> load_book_config(const std::string& file, int& code) {
+  auto c = config::load_config(file);
+  if (!c) {
+    code = fail(pricing::from_config_error(c.error()).to_string());
+    return std::nullopt;
+  }
+  if (!c->price_book) {
+    code = fail(file + " has no [price_book]");
+    return std::nullopt;
+  }
+  return std::move(*c);
+}
+
+// Loads every file's price book into one set of versions (each file is one version).
 std::unique_ptr<Loaded> load_all(const std::vector<std::string>& files, int& code) {
   auto out = std::make_unique<Loaded>();
   std::vector<std::shared_ptr<const pricing::PriceBook>> books;
   for (const std::string& f : files) {
-    auto c = pricing::load_config_file(f);
-    if (!c) {
-      code = fail(c.error().to_string());
-      return nullptr;
-    }
-    books.push_back(c->book);
+    auto c = load_book_config(f, code);
+    if (!c) return nullptr;
+    books.push_back(c->price_book);
     out->configs.push_back(std::move(*c));
   }
-  if (auto r = out->catalog.add_all(books); !r) {
+  if (auto r = out->versions.add_all(books); !r) {
     code = fail(r.error().to_string());
     return nullptr;
   }
@@ -52,13 +62,13 @@ std::unique_ptr<Loaded> load_all(const std::vector<std::string>& files, int& cod
 // The version in force at `at`, or the latest version when at is empty.
 std::shared_ptr<const pricing::PriceBook> pick_version(const Loaded& l, const std::string& at,
                                                        int& code) {
-  if (at.empty()) return l.catalog.versions().back();
+  if (at.empty()) return l.versions.versions().back();
   auto t = parse_time(at);
   if (!t) {
     code = fail("--at \"" + at + "\" is not an RFC 3339 time (e.g. 2026-11-21T00:00:00Z)", 2);
     return nullptr;
   }
-  auto book = l.catalog.version_at(*t);
+  auto book = l.versions.version_at(*t);
   if (!book) code = fail("no_version_in_force: no price book version is in force at " + at);
   return book;
 }
@@ -75,9 +85,10 @@ int run_price_table(const TableOptions& o) {
   if (!loaded) return code;
   auto book = pick_version(*loaded, o.at, code);
   if (!book) return code;
-  const std::vector<pricing::Pack>* packs = nullptr;
+  // The packs of the file that holds the chosen version.
+  const std::vector<Pack>* packs = nullptr;
   for (const auto& c : loaded->configs) {
-    if (c.book->version == book->version) packs = &c.packs;
+    if (c.price_book->version == book->version) packs = &c.catalog->packs;
   }
   auto table = pricing::build_price_table(*book, *packs);
   if (o.format == "json")
@@ -117,11 +128,12 @@ int run_quote(const QuoteOptions& o) {
 }
 
 int run_price_diff(const std::string& old_file, const std::string& new_file) {
-  auto a = pricing::load_config_file(old_file);
-  if (!a) return fail(a.error().to_string());
-  auto b = pricing::load_config_file(new_file);
-  if (!b) return fail(b.error().to_string());
-  std::cout << pricing::render_diff_text(pricing::diff_price_books(*a->book, *b->book));
+  int code = 0;
+  auto a = load_book_config(old_file, code);
+  if (!a) return code;
+  auto b = load_book_config(new_file, code);
+  if (!b) return code;
+  std::cout << pricing::render_diff_text(pricing::diff_price_books(*a->price_book, *b->price_book));
   return 0;
 }
 

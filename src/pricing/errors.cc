@@ -34,6 +34,11 @@ std::string_view error_code_name(PricingErrorCode code) {
   return "unknown";
 }
 
+PricingError from_config_error(const config::ConfigError& e) {
+  return PricingError{e.io_error ? PricingErrorCode::io_error : PricingErrorCode::invalid_book,
+                      e.detail, e.where};
+}
+
 std::string PricingError::to_string() const {
   std::string out;
   if (!where.file.empty()) {

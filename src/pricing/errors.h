@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/config_error.h"
+
 namespace tally::pricing {
 
 enum class PricingErrorCode : uint8_t {
@@ -28,11 +30,7 @@ enum class PricingErrorCode : uint8_t {
 // Stable snake_case names ("unknown_option"), used by the CLI and the API.
 std::string_view error_code_name(PricingErrorCode code);
 
-struct SourcePosition {
-  std::string file;
-  uint32_t line = 0;  // 1-based; 0 when unknown
-  uint32_t column = 0;
-};
+using SourcePosition = config::SourcePosition;
 
 struct PricingError {
   PricingErrorCode code;
@@ -42,5 +40,9 @@ struct PricingError {
   // "file:line:column: invalid_book: detail", or "code: detail" without a position.
   std::string to_string() const;
 };
+
+// A configuration error as a pricing error: io_error if the file could not be read, else
+// invalid_book; detail and position unchanged.
+PricingError from_config_error(const config::ConfigError& e);
 
 }  // namespace tally::pricing

@@ -1,8 +1,6 @@
 #include "pricing/loader.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "config/toml_reader.h"
 #include "pricing/loader_reader.h"
 
 namespace tally::pricing {
@@ -41,90 +39,37 @@ PriceBook read_book(BookReader& r, const toml::node& n) {
   return book;
 }
 
-bool is_currency(std::string_view s) {
-  return s.size() == 3 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
-
-Pack read_pack(BookReader& r, const toml::node& n) {
-  const toml::table& t = r.as_table(n, "packs entry");
-  Pack p;
-  p.id = r.read_id(r.require(t, "id", "[[packs]] entry"), "packs.id");
-  std::string what = "pack " + p.id;
-  const toml::node& c = r.require(t, "credits", what);
-  auto credits = to_credits_exact(r.read_amount(c, what + ".credits"));
-  if (!credits || !credits->is_positive()) r.fail(c.source(), what + ".credits must be positive");
-  p.credits = *credits;
-  if (const toml::node* prices = t.get("prices")) {
-    for (auto [key, node] : r.in_file_order(r.as_table(*prices, what + ".prices"))) {
-      if (!is_currency(key->str())) {
-        r.fail(key->source(), what + ".prices: \"" + std::string(key->str()) +
-                                  "\" is not an ISO 4217 currency code such as USD");
-      }
-      int64_t minor = r.read_integer(
-          *node,
-          what + ".prices." + std::string(key->str()) + " (integer minor units, e.g. 999 for 9.99)",
-          0, int64_t{1} << 50);
-      p.prices.push_back(PackPrice{std::string(key->str()), minor});
-    }
-  }
-  return p;
-}
-
-std::vector<Pack> read_packs(BookReader& r, const toml::node& n) {
-  const toml::array& arr = r.as_array(n, "packs (write [[packs]])");
-  if (arr.size() > k_packs_max)
-    r.fail(n.source(), "at most " + std::to_string(k_packs_max) + " packs");
-  std::vector<Pack> packs;
-  for (const toml::node& e : arr) packs.push_back(read_pack(r, e));
-  return packs;
-}
-
 }  // namespace
 
-std::expected<LoadedConfig, PricingError> parse_config(std::string_view text,
-                                                       std::string_view file) {
+std::expected<std::shared_ptr<const PriceBook>, PricingError> read_price_book(
+    const toml::node& price_book_table, std::string_view file) {
   BookReader r{std::string(file)};
   try {
-    toml::table root = toml::parse(text, file);
-    const toml::node* book_node = root.get("price_book");
-    if (book_node == nullptr) {
-      r.fail(root.source(), "no [price_book] table (see docs/pricing.md)");
-    }
-    LoadedConfig out;
-    out.book = std::make_shared<const PriceBook>(read_book(r, *book_node));
-    if (const toml::node* packs = root.get("packs")) out.packs = read_packs(r, *packs);
-    return out;
-  } catch (const toml::parse_error& e) {
-    const auto& at = e.source().begin;
-    return std::unexpected(PricingError{PricingErrorCode::invalid_book,
-                                        std::string(e.description()),
-                                        SourcePosition{std::string(file), at.line, at.column}});
-  } catch (const detail::LoadFailure& f) {
-    return std::unexpected(f.error);
+    return std::make_shared<const PriceBook>(read_book(r, price_book_table));
+  } catch (const config::ConfigFailure& f) {
+    return std::unexpected(from_config_error(f.error));
   }
 }
 
-std::expected<LoadedConfig, PricingError> load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::unexpected(PricingError{PricingErrorCode::io_error, "cannot open " + path, {}});
+std::expected<std::shared_ptr<const PriceBook>, PricingError> parse_price_book(
+    std::string_view text, std::string_view file) {
+  auto root = config::parse_toml(text, file);
+  if (!root) return std::unexpected(from_config_error(root.error()));
+  const toml::node* book = root->get("price_book");
+  if (book == nullptr) {
+    const auto& at = root->source().begin;
+    return std::unexpected(PricingError{PricingErrorCode::invalid_book,
+                                        "no [price_book] table (see docs/pricing.md)",
+                                        SourcePosition{std::string(file), at.line, at.column}});
   }
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > k_config_bytes_max) {
-      return std::unexpected(
-          PricingError{PricingErrorCode::io_error,
-                       path + " is larger than " + std::to_string(k_config_bytes_max) + " bytes",
-                       {}});
-    }
-  }
-  if (in.bad()) {
-    return std::unexpected(PricingError{PricingErrorCode::io_error, "cannot read " + path, {}});
-  }
-  return parse_config(text, path);
+  return read_price_book(*book, file);
+}
+
+std::expected<std::shared_ptr<const PriceBook>, PricingError> load_price_book_file(
+    const std::string& path) {
+  auto text = config::read_config_text(path);
+  if (!text) return std::unexpected(from_config_error(text.error()));
+  return parse_price_book(*text, path);
 }
 
 }  // namespace tally::pricing

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/config.h"
 #include "pricing/test_books.h"
 
 namespace tally::pricing {
@@ -12,26 +13,30 @@ version = "v1"
 effective_at = 2026-01-01T00:00:00Z
 )";
 
-TEST(Loader, ReadsAMinimalBookAndIgnoresTablesItDoesNotOwn) {
-  auto r = parse_config(std::string(k_head) + R"(
+constexpr const char* k_two_tools = R"(
 [price_book.tools.zeta]
 base = 2
 [price_book.tools.alpha]
 base = "0.5"
+)";
 
-[[plans]]
-id = "pro"
-anything = "issue 4 owns this"
-
+constexpr const char* k_pack = R"(
 [[packs]]
 id = "p"
 credits = 10
 prices = { USD = 500, EUR = 450 }
 bonus = 2
-)",
-                        "book.toml");
+)";
+
+TEST(Loader, ReadsAMinimalBookAndIgnoresTablesItDoesNotOwn) {
+  auto r = parse_price_book(std::string(k_head) + k_two_tools + R"(
+[[plans]]
+id = "pro"
+anything = "the catalog reader owns this"
+)" + k_pack,
+                            "book.toml");
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
-  const PriceBook& b = *r->book;
+  const PriceBook& b = **r;
   EXPECT_EQ(b.version, "v1");
   EXPECT_EQ(b.name, "v1");
   EXPECT_EQ(format_time(b.effective_at), "2026-01-01T00:00:00Z");
@@ -39,43 +44,57 @@ bonus = 2
   EXPECT_EQ(b.tools[0].id, "zeta");  // file order, not key order
   EXPECT_EQ(b.find_tool("alpha"), 1);
   EXPECT_EQ(b.find_tool("beta"), -1);
-  ASSERT_EQ(r->packs.size(), 1u);
-  EXPECT_EQ(r->packs[0].credits, Credits::from_credits(10));
-  ASSERT_EQ(r->packs[0].prices.size(), 2u);
-  EXPECT_EQ(r->packs[0].prices[0].currency, "USD");
-  EXPECT_EQ(r->packs[0].prices[0].amount_minor, 500);
+}
+
+// The packs beside a book are the catalog's (config/catalog_reader.cc); the whole file,
+// read by config::parse_config, gives both the book and the packs the price table uses.
+TEST(Loader, PacksBesideTheBookComeFromTheConfigLoader) {
+  auto r = config::parse_config(std::string(k_head) + k_two_tools + k_pack, "book.toml");
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_TRUE(r->price_book);
+  EXPECT_EQ(r->price_book->tools.size(), 2u);
+  const std::vector<tally::Pack>& packs = r->catalog->packs;
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].credits, Credits::from_credits(10));
+  ASSERT_EQ(packs[0].prices.size(), 2u);
+  EXPECT_EQ(currency_code(packs[0].prices[0].price.currency), "USD");
+  EXPECT_EQ(packs[0].prices[0].price.minor, 500);
 }
 
 TEST(Loader, EffectiveTimeAcceptsOffsetsAndStrings) {
-  auto a = parse_config(R"([price_book]
+  auto a = parse_price_book(R"([price_book]
 version = "v"
 effective_at = 2026-01-01T02:00:00+02:00
 [price_book.tools.t]
 base = 1
 )",
-                        "a.toml");
-  auto b = parse_config(R"([price_book]
+                            "a.toml");
+  auto b = parse_price_book(R"([price_book]
 version = "v"
 effective_at = "2026-01-01T00:00:00Z"
 [price_book.tools.t]
 base = 1
 )",
-                        "b.toml");
+                            "b.toml");
   ASSERT_TRUE(a && b);
-  EXPECT_EQ(a->book->effective_at, b->book->effective_at);
-  EXPECT_TRUE(a->book->same_content(*b->book));
+  EXPECT_EQ((*a)->effective_at, (*b)->effective_at);
+  EXPECT_TRUE((*a)->same_content(**b));
 }
 
 TEST(Loader, MissingFileIsAnIoError) {
-  auto r = load_config_file("/nonexistent/book.toml");
+  auto r = load_price_book_file("/nonexistent/book.toml");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, PricingErrorCode::io_error);
 }
 
 TEST(Loader, EveryExampleBookLoads) {
   for (const char* name : {"miocai", "modelpix", "amisi", "pixai", "fair-guide"}) {
-    auto r = load_config_file(testing::example_path(name));
+    auto r = load_price_book_file(testing::example_path(name));
     EXPECT_TRUE(r.has_value()) << name << ": " << (r ? "" : r.error().to_string());
+    // The whole file, as the CLI and the server read it.
+    auto c = config::load_config(testing::example_path(name));
+    EXPECT_TRUE(c.has_value()) << name << ": " << (c ? "" : c.error().to_string());
+    EXPECT_TRUE(c && c->price_book) << name;
   }
 }
 
@@ -216,17 +235,6 @@ std::vector<Broken> broken_books() {
        tool("[price_book.tools.t]\nbase = 1\n[[price_book.tools.t.params]]\nid = \"p\"\nkind = "
             "\"choice\"\noptions = [ { id = \"a\", add = 1, included_in = \"pro\" } ]\n"),
        9, "must be an array"},
-      {"pack bad currency",
-       tool("[price_book.tools.t]\nbase = 1\n[[packs]]\nid = \"p\"\ncredits = 10\nprices = { usd = "
-            "5 }\n"),
-       9, "ISO 4217"},
-      {"pack fractional price",
-       tool("[price_book.tools.t]\nbase = 1\n[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = "
-            "\"9.99\" }\n"),
-       9, "integer minor units"},
-      {"pack zero credits",
-       tool("[price_book.tools.t]\nbase = 1\n[[packs]]\nid = \"p\"\ncredits = 0\n"), 8,
-       "must be positive"},
       {"control char in name", tool("[price_book.tools.t]\nbase = 1\nname = \"a\\u0001b\"\n"), 6,
        "control character"},
   };
@@ -234,7 +242,7 @@ std::vector<Broken> broken_books() {
 
 TEST(Loader, BrokenBooksAreRejectedWithPositionAndReason) {
   for (const Broken& b : broken_books()) {
-    auto r = parse_config(b.text, "broken.toml");
+    auto r = parse_price_book(b.text, "broken.toml");
     ASSERT_FALSE(r.has_value()) << b.name;
     const PricingError& e = r.error();
     EXPECT_EQ(e.code, PricingErrorCode::invalid_book) << b.name;
@@ -245,8 +253,36 @@ TEST(Loader, BrokenBooksAreRejectedWithPositionAndReason) {
   }
 }
 
+// Packs are read by the catalog reader with the same rules and positions; through the whole
+// config loader, a broken pack beside a good book is an error of the file.
+TEST(Loader, BrokenPacksAreRejectedWithPositionAndReason) {
+  const std::vector<Broken> packs = {
+      {"pack bad currency",
+       tool("[price_book.tools.t]\nbase = 1\n[[packs]]\nid = \"p\"\ncredits = 10\nprices = { usd = "
+            "5 }\n"),
+       9, "ISO 4217"},
+      {"pack fractional price",
+       tool("[price_book.tools.t]\nbase = 1\n[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = "
+            "\"9.99\" }\n"),
+       9, "integer minor units"},
+      {"pack zero credits",
+       tool("[price_book.tools.t]\nbase = 1\n[[packs]]\nid = \"p\"\ncredits = 0\n"), 8,
+       ".credits must be"},
+  };
+  for (const Broken& b : packs) {
+    auto r = config::parse_config(b.text, "broken.toml");
+    ASSERT_FALSE(r.has_value()) << b.name;
+    const PricingError e = from_config_error(r.error());
+    EXPECT_EQ(e.code, PricingErrorCode::invalid_book) << b.name;
+    EXPECT_EQ(e.where.file, "broken.toml") << b.name;
+    EXPECT_EQ(e.where.line, b.line) << b.name << ": " << e.to_string();
+    EXPECT_GT(e.where.column, 0u) << b.name;
+    EXPECT_NE(e.detail.find(b.message_part), std::string::npos) << b.name << ": " << e.to_string();
+  }
+}
+
 TEST(Loader, ErrorTextNamesFileLineAndColumn) {
-  auto r = parse_config(tool("[price_book.tools.t]\nbase = 1.5\n"), "books/x.toml");
+  auto r = parse_price_book(tool("[price_book.tools.t]\nbase = 1.5\n"), "books/x.toml");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().to_string().rfind("books/x.toml:5:8: invalid_book: tool t.base", 0), 0u)
       << r.error().to_string();

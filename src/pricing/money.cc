@@ -1,6 +1,8 @@
 // The money value of a credit, from pack prices. Integer arithmetic only: a pack's price per
 // credit is price_minor / credits, kept as an exact 128-bit fraction and shown to 5 decimals.
+// Minor-unit digits per currency come from the catalog (tally::currency_exponent).
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include "pricing/decimal.h"
@@ -8,16 +10,6 @@
 
 namespace tally::pricing {
 namespace {
-
-int minor_digits(std::string_view currency) {
-  for (std::string_view c : {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"}) {
-    if (c == currency) return 0;
-  }
-  for (std::string_view c : {"BHD", "KWD", "JOD", "OMR", "TND", "LYD", "IQD"}) {
-    if (c == currency) return 3;
-  }
-  return 2;
-}
 
 std::string symbol(std::string_view currency) {
   if (currency == "USD") return "$";
@@ -47,20 +39,28 @@ std::string money_text(Decimal d) {
 
 }  // namespace
 
-std::vector<CreditValue> credit_values(const std::vector<Pack>& packs) {
+std::vector<CreditValue> credit_values(const std::vector<tally::Pack>& packs) {
   struct Range {
     Decimal lo, hi;
     int packs = 0;
+    size_t last_pack = SIZE_MAX;  // the pack counted last, so a pack counts once per currency
   };
   std::map<std::string, Range> by_currency;
-  for (const Pack& pack : packs) {
-    for (const PackPrice& price : pack.prices) {
-      Decimal v = per_credit(price.amount_minor, pack.credits, minor_digits(price.currency));
-      auto [it, fresh] = by_currency.try_emplace(price.currency, Range{v, v, 0});
+  for (size_t i = 0; i < packs.size(); ++i) {
+    const tally::Pack& pack = packs[i];
+    if (!pack.credits.is_positive()) continue;  // no price per credit without credits
+    for (const tally::PackPrice& p : pack.prices) {
+      Decimal v =
+          per_credit(p.price.minor, pack.credits, tally::currency_exponent(p.price.currency));
+      auto [it, fresh] = by_currency.try_emplace(
+          std::string(tally::currency_code(p.price.currency)), Range{v, v, 0});
       Range& r = it->second;
       if (compare(v, r.lo).value_or(0) < 0) r.lo = v;
       if (compare(v, r.hi).value_or(0) > 0) r.hi = v;
-      ++r.packs;
+      if (r.last_pack != i) {
+        r.last_pack = i;
+        ++r.packs;
+      }
     }
   }
   std::vector<CreditValue> out;

@@ -129,7 +129,7 @@ TableTool tool_row(const PriceBook& book, uint16_t t) {
 
 }  // namespace
 
-PriceTable build_price_table(const PriceBook& book, const std::vector<Pack>& packs) {
+PriceTable build_price_table(const PriceBook& book, const std::vector<tally::Pack>& packs) {
   PriceTable table;
   table.name = book.name;
   table.version = book.version;

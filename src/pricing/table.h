@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "ledger/credits.h"
 #include "pricing/book.h"
-#include "pricing/loader.h"
 
 namespace tally::pricing {
 
@@ -44,7 +44,7 @@ struct CreditValue {
   std::string currency;
   std::string min_text, max_text;    // "$0.05", "$0.29995" (exact to 5 decimals, half up)
   std::string min_major, max_major;  // "0.05" (decimal of the major unit)
-  int packs = 0;
+  int packs = 0;                     // packs with at least one price in this currency
 };
 
 struct PriceTable {
@@ -53,11 +53,13 @@ struct PriceTable {
   std::vector<TableTool> tools;
 };
 
-// The value of a credit per currency over the packs priced in it (price / credits), sorted by
-// currency. Exact to 5 decimals of the major unit, rounded half up.
-std::vector<CreditValue> credit_values(const std::vector<Pack>& packs);
+// The value of a credit per currency (price / credits), sorted by currency: the range over
+// every price of every pack in that currency, regional prices included. Exact to 5 decimals
+// of the major unit, rounded half up. Packs without credits are skipped.
+std::vector<CreditValue> credit_values(const std::vector<tally::Pack>& packs);
 
-PriceTable build_price_table(const PriceBook& book, const std::vector<Pack>& packs);
+// The packs come from the catalog (catalog/catalog.h); empty when none is configured.
+PriceTable build_price_table(const PriceBook& book, const std::vector<tally::Pack>& packs);
 
 std::string render_table_text(const PriceTable& table);
 std::string render_table_markdown(const PriceTable& table);

@@ -18,15 +18,15 @@ inline std::string example_path(const std::string& name) {
 
 // Loads a book; fails the test (and returns nullptr) on error.
 inline std::shared_ptr<const PriceBook> book_from_text(const std::string& text) {
-  auto r = parse_config(text, "test.toml");
+  auto r = parse_price_book(text, "test.toml");
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().to_string());
-  return r ? r->book : nullptr;
+  return r ? *r : nullptr;
 }
 
 inline std::shared_ptr<const PriceBook> example_book(const std::string& name) {
-  auto r = load_config_file(example_path(name));
+  auto r = load_price_book_file(example_path(name));
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().to_string());
-  return r ? r->book : nullptr;
+  return r ? *r : nullptr;
 }
 
 // Quotes with params written "key=value"; fails the test on error and returns the quote.

@@ -1,11 +1,11 @@
-#include "pricing/catalog.h"
+#include "pricing/versions.h"
 
 #include <algorithm>
 #include <mutex>
 
 namespace tally::pricing {
 
-std::expected<void, PricingError> PriceCatalog::add(std::shared_ptr<const PriceBook> book) {
+std::expected<void, PricingError> PriceVersions::add(std::shared_ptr<const PriceBook> book) {
   std::unique_lock lock(mu_);
   for (const auto& existing : by_time_) {
     if (existing->version != book->version) continue;
@@ -29,7 +29,7 @@ std::expected<void, PricingError> PriceCatalog::add(std::shared_ptr<const PriceB
   return {};
 }
 
-std::expected<void, PricingError> PriceCatalog::add_all(
+std::expected<void, PricingError> PriceVersions::add_all(
     std::vector<std::shared_ptr<const PriceBook>> books) {
   std::stable_sort(books.begin(), books.end(),
                    [](const auto& a, const auto& b) { return a->effective_at < b->effective_at; });
@@ -39,7 +39,7 @@ std::expected<void, PricingError> PriceCatalog::add_all(
   return {};
 }
 
-std::shared_ptr<const PriceBook> PriceCatalog::version_at(TimeUs at) const {
+std::shared_ptr<const PriceBook> PriceVersions::version_at(TimeUs at) const {
   std::shared_lock lock(mu_);
   auto it = std::upper_bound(by_time_.begin(), by_time_.end(), at,
                              [](TimeUs t, const auto& b) { return t < b->effective_at; });
@@ -47,7 +47,7 @@ std::shared_ptr<const PriceBook> PriceCatalog::version_at(TimeUs at) const {
   return *std::prev(it);
 }
 
-std::shared_ptr<const PriceBook> PriceCatalog::version(std::string_view id) const {
+std::shared_ptr<const PriceBook> PriceVersions::version(std::string_view id) const {
   std::shared_lock lock(mu_);
   for (const auto& b : by_time_) {
     if (b->version == id) return b;
@@ -55,14 +55,14 @@ std::shared_ptr<const PriceBook> PriceCatalog::version(std::string_view id) cons
   return nullptr;
 }
 
-std::vector<std::shared_ptr<const PriceBook>> PriceCatalog::versions() const {
+std::vector<std::shared_ptr<const PriceBook>> PriceVersions::versions() const {
   std::shared_lock lock(mu_);
   return by_time_;
 }
 
-std::expected<BookedQuote, PricingError> PriceCatalog::quote_at(TimeUs at, std::string_view tool,
-                                                                std::span<const ParamValue> params,
-                                                                std::string_view plan) const {
+std::expected<BookedQuote, PricingError> PriceVersions::quote_at(TimeUs at, std::string_view tool,
+                                                                 std::span<const ParamValue> params,
+                                                                 std::string_view plan) const {
   auto book = version_at(at);
   if (!book) {
     return std::unexpected(PricingError{PricingErrorCode::no_version_in_force,
@@ -74,7 +74,7 @@ std::expected<BookedQuote, PricingError> PriceCatalog::quote_at(TimeUs at, std::
   return BookedQuote{std::move(book), *q};
 }
 
-std::expected<BookedQuote, PricingError> PriceCatalog::price_capture(
+std::expected<BookedQuote, PricingError> PriceVersions::price_capture(
     std::string_view hold_version, Credits held, std::string_view tool,
     std::span<const ParamValue> params, std::string_view plan) const {
   auto book = version(hold_version);

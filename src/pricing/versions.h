@@ -1,4 +1,4 @@
-// PriceCatalog: every loaded version of a price book, kept forever (DESIGN rule 7).
+// PriceVersions: every loaded version of a price book, kept forever (DESIGN rule 7).
 //
 // Versions are immutable once added and shared as std::shared_ptr<const PriceBook>.
 // Rules of add():
@@ -32,7 +32,7 @@ struct BookedQuote {
   Quote quote;
 };
 
-class PriceCatalog {
+class PriceVersions {
  public:
   [[nodiscard]] std::expected<void, PricingError> add(std::shared_ptr<const PriceBook> book);
   // Adds books in effective_at order; stops at the first error.

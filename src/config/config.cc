@@ -1,0 +1,55 @@
+#include "config/config.h"
+
+#include "config/readers.h"
+#include "config/toml_reader.h"
+#include "ledger/text.h"
+#include "pricing/loader.h"
+
+namespace tally::config {
+namespace {
+
+// Every plan the price book names in an `included_in` list must exist, when plans exist.
+void check_plans(const TomlReader& r, const toml::table& root, const Config& c) {
+  if (!c.price_book || c.catalog->plans.empty()) return;
+  for (const std::string& plan : c.price_book->plans) {
+    if (c.catalog->find_plan(plan) == nullptr) {
+      r.fail(root.get("price_book")->source(), cat("the price book includes models for plan \"",
+                                                   plan, "\", which is not one of the [[plans]]"));
+    }
+  }
+}
+
+}  // namespace
+
+std::expected<Config, ConfigError> parse_config(std::string_view text, std::string_view file) {
+  auto root = parse_toml(text, file);
+  if (!root) return std::unexpected(root.error());
+  TomlReader r{std::string(file)};
+  try {
+    r.check_keys(*root, {"price_book", "plans", "packs", "seasons", "ledger"},
+                 "the configuration (top level)");
+    Config c;
+    c.file = std::string(file);
+    if (const toml::node* book = root->get("price_book")) {
+      auto read = pricing::read_price_book(*book, file);
+      if (!read) {
+        return std::unexpected(ConfigError{read.error().detail, read.error().where});
+      }
+      c.price_book = std::move(*read);
+    }
+    c.catalog = std::make_shared<const Catalog>(detail::read_catalog(r, *root));
+    c.ledger = detail::read_ledger(r, *root);
+    check_plans(r, *root, c);
+    return c;
+  } catch (const ConfigFailure& f) {
+    return std::unexpected(f.error);
+  }
+}
+
+std::expected<Config, ConfigError> load_config(const std::string& path) {
+  auto text = read_config_text(path);
+  if (!text) return std::unexpected(text.error());
+  return parse_config(*text, path);
+}
+
+}  // namespace tally::config

@@ -1,0 +1,34 @@
+// The configuration file: one TOML file holds the price book ([price_book], docs/pricing.md),
+// the catalog ([[plans]], [[packs]], [[seasons]]; docs/catalog.md) and the
+// ledger's policy ([ledger]; docs/catalog.md). Any other top-level key is an error, so a typo
+// never becomes a silent default.
+//
+// The only part of the config layer most callers need. Thread-safe: no shared state.
+#pragma once
+
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "catalog/catalog.h"
+#include "config/config_error.h"
+#include "ledger/config.h"
+#include "pricing/book.h"
+
+namespace tally::config {
+
+struct Config {
+  std::string file;
+  std::shared_ptr<const pricing::PriceBook> price_book;  // null when the file has none
+  std::shared_ptr<const Catalog> catalog;                // never null; empty without plans/packs
+  LedgerConfig ledger;
+};
+
+// Parses configuration text; `file` names it in error positions.
+[[nodiscard]] std::expected<Config, ConfigError> parse_config(std::string_view text,
+                                                              std::string_view file);
+// Reads and parses a file (at most k_config_bytes_max bytes).
+[[nodiscard]] std::expected<Config, ConfigError> load_config(const std::string& path);
+
+}  // namespace tally::config

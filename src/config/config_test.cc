@@ -1,0 +1,202 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "ledger/text.h"
+
+namespace tally::config {
+namespace {
+
+std::string example(const char* name) {
+  const char* root = std::getenv("TALLY_SOURCE_DIR");
+  return cat(root ? root : ".", "/config/", name);
+}
+
+Credits cr(const char* s) {
+  return *parse_credits(s);
+}
+
+// "p20 20 USD 9.99 USD 0.4995": id, credits, price, price per credit.
+std::string cat_text(const char* id, const Pack* p) {
+  const Money price = *p->price_for("USD", "");
+  return cat(id, " ", format_credits(p->credits), " ", format_money(price), " ",
+             format_price_per_credit(price, p->credits));
+}
+
+TEST(Config, EveryShippedConfigurationLoads) {
+  for (const char* name : {"examples/miocai.toml", "examples/modelpix.toml", "examples/amisi.toml",
+                           "examples/pixai.toml", "examples/fair-guide.toml", "default.toml"}) {
+    auto c = load_config(example(name));
+    ASSERT_TRUE(c.has_value()) << c.error().to_string();
+    EXPECT_NE(c->price_book, nullptr) << name;
+  }
+}
+
+TEST(Config, AmisiCatalogMatchesTheSeed) {
+  auto c = load_config(example("examples/amisi.toml"));
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  const Catalog& cat = *c->catalog;
+  EXPECT_EQ(cat.default_plan, "free");
+  EXPECT_EQ(cat.find_plan("free")->signup_grant, cr("5"));
+  EXPECT_TRUE(cat.find_plan("free")->signup_validity.kind == Validity::Kind::never);
+  struct Row {
+    const char* plan;
+    const char* allocation;
+    const char* cap;
+  };
+  for (const Row& row :
+       {Row{"basic", "20", "40"}, Row{"pro", "50", "100"}, Row{"business", "150", "300"}}) {
+    const Plan* p = cat.find_plan(row.plan);
+    ASSERT_NE(p, nullptr) << row.plan;
+    EXPECT_EQ(p->allocation, cr(row.allocation)) << row.plan;
+    EXPECT_EQ(p->rollover_cap, cr(row.cap)) << row.plan;
+    EXPECT_EQ(p->period, Period::monthly);
+  }
+  EXPECT_TRUE(cat.find_plan("enterprise")->custom_allocation);
+  std::vector<std::string> prices;
+  for (const char* id : {"p20", "p50", "p100", "p200"}) {
+    const Pack* p = cat.find_pack(id);
+    ASSERT_NE(p, nullptr) << id;
+    prices.push_back(cat_text(id, p));
+  }
+  EXPECT_EQ(prices, (std::vector<std::string>{
+                        "p20 20 USD 9.99 USD 0.4995", "p50 50 USD 19.99 USD 0.3998",
+                        "p100 100 USD 34.99 USD 0.3499", "p200 200 USD 59.99 USD 0.29995"}));
+}
+
+TEST(Config, MiocaiCatalogMatchesTheSeed) {
+  auto c = load_config(example("examples/miocai.toml"));
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  for (auto [id, credits] : {std::pair{"free", "5"}, {"premium", "40"}, {"elite", "100"}}) {
+    const Plan* p = c->catalog->find_plan(id);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->allocation, cr(credits));
+    EXPECT_EQ(p->period, Period::weekly);
+    EXPECT_TRUE(p->rollover_cap.is_zero());  // the cycle resets
+  }
+  EXPECT_EQ(c->ledger.default_validity[static_cast<size_t>(Source::admin)], Validity::months(1));
+  EXPECT_EQ(c->ledger.default_validity[static_cast<size_t>(Source::purchase)],
+            Validity::months(12));
+  // Every pack and region costs $0.05 to $0.10 a credit.
+  for (const Pack& p : c->catalog->packs) {
+    for (const PackPrice& price : p.prices) {
+      const __int128 per_credit_micro_cents = static_cast<__int128>(price.price.minor) * 1'000'000 *
+                                              k_micro_per_credit / p.credits.micro;
+      EXPECT_GE(per_credit_micro_cents, 5 * 1'000'000) << p.id << " " << price.region;
+      EXPECT_LE(per_credit_micro_cents, 10 * 1'000'000) << p.id << " " << price.region;
+    }
+  }
+}
+
+TEST(Config, ModelpixPurchasedCreditsNeverExpire) {
+  auto c = load_config(example("examples/modelpix.toml"));
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  for (const Pack& p : c->catalog->packs) EXPECT_EQ(p.validity, Validity::never()) << p.id;
+  EXPECT_TRUE(c->catalog->find_plan("free")->signup_grant.is_positive());
+  EXPECT_TRUE(c->catalog->find_plan("free")->daily_reward.has_value());
+}
+
+TEST(Config, LedgerPolicyIsConfiguration) {
+  auto c = parse_config(R"(
+[ledger]
+consumption_order = "priority_first"
+source_priority = ["purchase", "reward", "promo", "admin", "refund", "signup", "rollover",
+                   "subscription"]
+refund_grace = "P3D"
+hold_ttl_default = "PT5M"
+hold_ttl_max = "PT2H"
+
+[ledger.validity]
+admin = "P14D"
+purchase = "never"
+
+[ledger.limits]
+lots_per_account = 64
+)",
+                        "policy.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->ledger.policy, ConsumptionPolicy::priority_first);
+  EXPECT_EQ(c->ledger.source_priority[static_cast<size_t>(Source::purchase)], 0);
+  EXPECT_EQ(c->ledger.refund_grace_us, 3 * k_us_per_day);
+  EXPECT_EQ(c->ledger.hold_ttl_default_us, 5 * k_us_per_minute);
+  EXPECT_EQ(c->ledger.hold_ttl_max_us, 2 * k_us_per_hour);
+  EXPECT_EQ(c->ledger.default_validity[static_cast<size_t>(Source::admin)],
+            Validity::duration_us(14 * k_us_per_day));
+  EXPECT_EQ(c->ledger.lots_per_account_max, 64u);
+  EXPECT_EQ(c->price_book, nullptr);
+}
+
+TEST(Config, BrokenConfigurationsSayWhereAndWhy) {
+  struct Case {
+    const char* text;
+    const char* where;  // "line:column"
+    const char* says;
+  } cases[] = {
+      {"[pricebook]\n", "1:2", "unknown key \"pricebook\""},
+      {"[[plans]]\nid = \"a\"\nperiod = \"daily\"\n", "3:10", "weekly, monthly or yearly"},
+      {"[[plans]]\nid = \"a\"\nalocation = 5\n", "3:1", "unknown key \"alocation\""},
+      {"[[plans]]\nid = \"a\"\n[[plans]]\nid = \"a\"\n", "3:1", "appears twice"},
+      {"[[plans]]\nid = \"a\"\nallocation = 1.5\n", "3:14", "inexact"},
+      {"[[plans]]\nid = \"a\"\ndefault = true\n[[plans]]\nid = \"b\"\ndefault = true\n", "6:11",
+       "both the default"},
+      {"[[packs]]\nid = \"p\"\ncredits = 10\nprices = { usd = 100 }\n", "4:12", "ISO 4217"},
+      {"[[packs]]\nid = \"p\"\ncredits = 10\n", "1:1", "needs a key \"prices\""},
+      {"[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = 100 }\nvalidity = \"P1M2D\"\n",
+       "5:12", "ISO 8601"},
+      {"[ledger]\nsource_priority = [\"reward\"]\n", "2:19", "all 8 sources"},
+      {"[ledger]\nconsumption_order = \"fifo\"\n", "2:21", "expiry_first or priority_first"},
+      {"[ledger]\nhold_ttl_default = \"P1M\"\n", "2:20", "fixed duration"},
+      {"[ledger.validity]\nrefund = \"P1D\"\n", "2:1", "refund_grace"},
+      {"[[seasons]]\nid = \"s\"\nfrom = 2026-01-02T00:00:00Z\nto = 2026-01-01T00:00:00Z\n"
+       "amount = 1\n",
+       "4:6", "after from"},
+      {"[[plans]]\nid = \"a\"\n[price_book]\nname = \"x\"\nversion = \"v\"\n"
+       "effective_at = 2026-01-01T00:00:00Z\n[price_book.tools.chat]\n"
+       "[[price_book.tools.chat.params]]\nid = \"model\"\nkind = \"choice\"\n"
+       "options = [{ id = \"std\", price = 1, included_in = [\"gold\"] }]\n",
+       "3:1", "plan \"gold\""},
+      {"x = [\n", "", "parse"},
+  };
+  for (const Case& c : cases) {
+    auto r = parse_config(c.text, "broken.toml");
+    ASSERT_FALSE(r.has_value()) << c.text;
+    const std::string message = r.error().to_string();
+    if (*c.where != '\0') {
+      EXPECT_NE(message.find(cat("broken.toml:", c.where, ":")), std::string::npos)
+          << message << "\n--- for ---\n"
+          << c.text;
+    }
+    if (std::string_view(c.says) != "parse") {
+      EXPECT_NE(message.find(c.says), std::string::npos) << message;
+    }
+  }
+}
+
+TEST(Config, MissingFileIsAnIoError) {
+  auto r = load_config("/nonexistent/tally.toml");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().io_error);
+}
+
+TEST(Validity, Iso8601DurationsAndNever) {
+  EXPECT_EQ(parse_validity("never"), Validity::never());
+  EXPECT_EQ(parse_validity("P1M"), Validity::months(1));
+  EXPECT_EQ(parse_validity("P1Y6M"), Validity::months(18));
+  EXPECT_EQ(parse_validity("P7D"), Validity::duration_us(7 * k_us_per_day));
+  EXPECT_EQ(parse_validity("P1W"), Validity::duration_us(7 * k_us_per_day));
+  EXPECT_EQ(parse_validity("PT15M"), Validity::duration_us(15 * k_us_per_minute));
+  EXPECT_EQ(parse_validity("P1DT12H"), Validity::duration_us(36 * k_us_per_hour));
+  EXPECT_EQ(parse_validity("PT0.5S"), Validity::duration_us(500'000));
+  for (const char* bad : {"", "P", "PT", "1M", "P1", "P1M2D", "P0D", "PT1.5M", "P1.5D", "P-1D",
+                          "P1DT", "PTM", "P99999999999D", "P101Y", "never ", "p1m"}) {
+    EXPECT_FALSE(parse_validity(bad).has_value()) << bad;
+  }
+  for (const char* text : {"never", "P12M", "PT900S", "PT0.5S"}) {
+    EXPECT_EQ(format_validity(*parse_validity(text)), text);
+  }
+}
+
+}  // namespace
+}  // namespace tally::config

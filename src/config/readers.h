@@ -1,0 +1,18 @@
+// The readers of the configuration file's sections, each over the parsed TOML root. They
+// throw ConfigFailure (toml_reader.h) and are called only from parse_config (config.cc).
+#pragma once
+
+#include <toml++/toml.h>
+
+#include "catalog/catalog.h"
+#include "config/toml_reader.h"
+#include "ledger/config.h"
+
+namespace tally::config::detail {
+
+// [[plans]] (one may be the default), [[packs]] and [[seasons]].
+Catalog read_catalog(const TomlReader& r, const toml::table& root);
+// [ledger]: policy defaults and bounds; absent keys keep LedgerConfig's defaults.
+LedgerConfig read_ledger(const TomlReader& r, const toml::table& root);
+
+}  // namespace tally::config::detail

@@ -1,0 +1,118 @@
+#include "scenario/describe.h"
+
+#include "ledger/text.h"
+
+namespace tally::scenario {
+namespace {
+
+std::string c(Credits x) {
+  return format_credits(x);
+}
+std::string t(TimeUs x) {
+  return format_time(x);
+}
+
+std::string portions(const Portions& ps) {
+  std::string out;
+  for (const Portion& p : ps)
+    out += cat(out.empty() ? "" : " ", "lot ", p.lot.value, ":", c(p.amount));
+  return out.empty() ? "none" : out;
+}
+
+std::string restored(const Restored& r) {
+  std::string out = cat("to lots ", c(r.to_lots));
+  if (r.to_refund_lots.is_positive()) out += cat(", to refund lots ", c(r.to_refund_lots));
+  for (LotId id : r.refund_lots) out += cat(" (lot ", id.value, ")");
+  if (r.voided.is_positive()) out += cat(", voided ", c(r.voided));
+  return out;
+}
+
+struct Describe {
+  std::string operator()(const OpenAccountReply& r) {
+    std::string out = cat("account ", r.account);
+    if (!r.plan.empty()) out += cat(" on plan ", r.plan);
+    if (r.signup_lot.is_set()) out += cat(", signup lot ", r.signup_lot.value);
+    if (r.allocation_lot.is_set()) out += cat(", allocation lot ", r.allocation_lot.value);
+    return out;
+  }
+  std::string operator()(const GrantReply& r) {
+    return cat("lot ", r.lot.value, ": ", c(r.amount), ", effective ", t(r.effective_at),
+               ", expires ", t(r.expires_at));
+  }
+  std::string operator()(const HoldReply& r) {
+    return cat("hold ", r.hold.value, ": ", c(r.amount), " until ", t(r.expires_at), " from ",
+               portions(r.portions));
+  }
+  std::string operator()(const CaptureReply& r) {
+    return cat("spend ", r.spend.value, ": captured ", c(r.captured), " from ",
+               portions(r.portions), "; released ", c(r.released), " (", restored(r.restored), ")");
+  }
+  std::string operator()(const ReleaseReply& r) {
+    return cat("released ", c(r.released), " (", restored(r.restored), ")");
+  }
+  std::string operator()(const SpendReply& r) {
+    return cat("spend ", r.spend.value, ": ", c(r.amount), " from ", portions(r.portions));
+  }
+  std::string operator()(const RefundReply& r) {
+    return cat("refunded ", c(r.refunded), " (", c(r.refunded_total), " in all; ",
+               restored(r.restored), ")");
+  }
+  std::string operator()(const VoidReply& r) {
+    return cat("lot ", r.lot.value, ": voided ", c(r.voided), "; already consumed ", c(r.consumed),
+               ", held ", c(r.held), ", expired ", c(r.expired));
+  }
+  std::string operator()(const AdvanceReply& r) {
+    return cat("now ", t(r.now), ": ", r.renewals, " renewals, ", r.lots_expired, " lots expired, ",
+               r.holds_expired, " holds timed out");
+  }
+  std::string operator()(const SubscriptionReply& r) {
+    std::string out = cat(r.plan, " (", r.state, ") ", t(r.period_start), " to ", t(r.period_end),
+                          ", allocation ", c(r.allocation));
+    if (!r.pending_plan.empty()) out += cat(", then ", r.pending_plan);
+    if (r.allocation_lot.is_set()) out += cat(", allocation lot ", r.allocation_lot.value);
+    if (r.rollover_lot.is_set()) out += cat(", rollover lot ", r.rollover_lot.value);
+    if (r.signup_lot.is_set()) out += cat(", signup lot ", r.signup_lot.value);
+    return out;
+  }
+  std::string operator()(const RewardReply& r) {
+    std::string out =
+        cat("lot ", r.lot.value, ": reward ", c(r.amount), ", expires ", t(r.expires_at));
+    if (!r.season.empty()) out += cat(" (season ", r.season, ")");
+    return out;
+  }
+  std::string operator()(const PurchaseReply& r) {
+    std::string out =
+        cat("purchase ", r.purchase, ": pack ", r.pack, " for ", format_money(r.price), ", lot ",
+            r.lot.value, ": ", c(r.credits), ", expires ", t(r.expires_at));
+    if (r.bonus_lot.is_set()) out += cat(", bonus lot ", r.bonus_lot.value, ": ", c(r.bonus));
+    return out;
+  }
+  std::string operator()(const VoidPurchaseReply& r) {
+    return cat("purchase ", r.purchase, ": voided ", c(r.voided), "; already consumed ",
+               c(r.consumed), ", held ", c(r.held), ", expired ", c(r.expired));
+  }
+};
+
+}  // namespace
+
+std::string describe(const Result& r) {
+  if (!r) {
+    std::string out = cat("error ", error_code_name(r.error().code), ": ", r.error().detail);
+    if (r.error().shortfall.is_positive()) out += cat(" (shortfall ", c(r.error().shortfall), ")");
+    return out;
+  }
+  return cat("ok: ", std::visit(Describe{}, *r));
+}
+
+std::string describe(const Entry& e) {
+  std::string out = cat("#", e.seq, " ", t(e.at), " ", entry_kind_name(e.kind), " ", e.account,
+                        " lot ", e.lot.value, " (", source_name(e.source), ") ");
+  out += cat(e.amount.is_negative() ? "" : "+", c(e.amount));
+  if (!e.held.is_zero()) out += cat(" held ", e.held.is_negative() ? "" : "+", c(e.held));
+  out += cat(" -> balance ", c(e.balance_after));
+  if (!e.tool.empty()) out += cat(" tool ", e.tool);
+  if (!e.reason.empty()) out += cat(" \"", e.reason, "\"");
+  return out;
+}
+
+}  // namespace tally::scenario
