@@ -25,7 +25,7 @@ bench: release
 # Starts the server on its embedded defaults (arrives with the HTTP issue); until then it
 # prints the public price table of the default configuration.
 run: release
-	./build/release/tally price-table --config config/examples/miocai.toml
+	./build/release/tally price-table --config config/default.toml
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

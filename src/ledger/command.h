@@ -242,8 +242,15 @@ using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply
                            RewardReply, PurchaseReply, VoidPurchaseReply>;
 using Result = std::expected<Reply, LedgerError>;
 
-// A canonical byte string of everything a command asks, used to tell a retry (same key, same
-// command) from a conflict (same key, different command). Deterministic across processes.
-std::string fingerprint(const Command& c);
+// A 128-bit digest of everything a command asks, used to tell a retry (same key, same command)
+// from a conflict (same key, different command). Deterministic across processes and machines
+// (little-endian, as every supported platform is). Not cryptographic: two different commands
+// under one key are told apart except with probability 2^-128.
+struct CommandDigest {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  friend bool operator==(const CommandDigest&, const CommandDigest&) = default;
+};
+CommandDigest fingerprint(const Command& c);
 
 }  // namespace tally

@@ -10,22 +10,6 @@ Credits Credits::from_credits(int64_t whole) {
   return Credits{m};
 }
 
-Credits operator+(Credits a, Credits b) {
-  auto r = checked_add(a, b);
-  TALLY_CHECK(r.has_value());
-  return *r;
-}
-
-Credits operator-(Credits a, Credits b) {
-  auto r = checked_sub(a, b);
-  TALLY_CHECK(r.has_value());
-  return *r;
-}
-
-Credits operator-(Credits a) {
-  return Credits{} - a;
-}
-
 std::optional<Credits> checked_add(Credits a, Credits b) {
   int64_t r = 0;
   if (__builtin_add_overflow(a.micro, b.micro, &r)) return std::nullopt;

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/check.h"
+
 namespace tally {
 
 inline constexpr int64_t k_micro_per_credit = 1'000'000;
@@ -27,9 +29,18 @@ struct Credits {
   constexpr bool is_positive() const { return micro > 0; }
 
   friend constexpr auto operator<=>(Credits, Credits) = default;
-  friend Credits operator+(Credits a, Credits b);
-  friend Credits operator-(Credits a, Credits b);
-  friend Credits operator-(Credits a);
+  // Inline: they are on every hot path. Overflow is a bug and stops the process.
+  friend Credits operator+(Credits a, Credits b) {
+    int64_t r;
+    TALLY_CHECK(!__builtin_add_overflow(a.micro, b.micro, &r));
+    return Credits{r};
+  }
+  friend Credits operator-(Credits a, Credits b) {
+    int64_t r;
+    TALLY_CHECK(!__builtin_sub_overflow(a.micro, b.micro, &r));
+    return Credits{r};
+  }
+  friend Credits operator-(Credits a) { return Credits{} - a; }
   Credits& operator+=(Credits b) { return *this = *this + b; }
   Credits& operator-=(Credits b) { return *this = *this - b; }
 };

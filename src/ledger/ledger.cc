@@ -57,18 +57,22 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
                           config_.idempotency_key_length_max, true)) {
     return std::unexpected(*e);
   }
-  std::string print = fingerprint(request.command);
-  if (auto it = idempotency_.find(request.idempotency_key); it != idempotency_.end()) {
+  const CommandDigest print = fingerprint(request.command);
+  // One probe: a new key is inserted before the command runs and its result filled in after.
+  auto [it, fresh] = idempotency_.try_emplace(request.idempotency_key);
+  if (!fresh) {
     if (it->second.fingerprint == print) return it->second.result;
     return std::unexpected(make_error(
         ErrorCode::idempotency_conflict,
         cat("idempotency key '", request.idempotency_key, "' was used for a different request")));
   }
   Result result = execute(request.command, now, out);
-  if (!result && result.error().code == ErrorCode::invalid_request) return result;
-  auto stored =
-      idempotency_.emplace(request.idempotency_key, Idempotent{std::move(print), result}).first;
-  idempotency_order_.emplace_back(now, &stored->first);
+  if (!result && result.error().code == ErrorCode::invalid_request) {
+    idempotency_.erase(it);  // not remembered: a corrected request may reuse the key
+    return result;
+  }
+  it->second = Idempotent{print, result};
+  idempotency_order_.emplace_back(now, &it->first);
   return result;
 }
 

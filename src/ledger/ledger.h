@@ -71,7 +71,7 @@ struct PurchaseRecord {
   TimeUs at;
   bool voided = false;
   PurchaseReply reply;  // what a retried webhook gets
-  std::string fingerprint;
+  CommandDigest fingerprint;
 };
 
 struct BalanceSummary {
@@ -111,7 +111,15 @@ class Ledger {
   // --- Queries (no side effects; `now` only decides what is spendable) ---
   const Account* find_account(std::string_view id) const;
   BalanceSummary balance(const Account& account, TimeUs now) const;
+  // An open hold, or nullptr once it was captured, released or timed out.
   const Hold* find_hold(HoldId id) const;
+  // The state of any hold the ledger still knows: open holds, and finished ones for
+  // config.spend_retention_us (with the spend a capture made). nullopt if unknown.
+  struct HoldStatus {
+    HoldState state;
+    SpendId spend;
+  };
+  std::optional<HoldStatus> hold_status(HoldId id) const;
   const Spend* find_spend(SpendId id) const;
   const Lot* find_lot(LotId id) const;
   std::span<const Account> accounts() const { return accounts_; }
@@ -141,7 +149,7 @@ class Ledger {
     const std::string* reason = nullptr;
   };
   struct Idempotent {
-    std::string fingerprint;
+    CommandDigest fingerprint;
     Result result;
   };
 
@@ -208,7 +216,9 @@ class Ledger {
   LotId refund_lot(uint32_t account, const Lot& origin, Credits amount, Book counter,
                    const std::string& tool, HoldId hold, SpendId spend, const std::string& reason,
                    TimeUs now, std::vector<Entry>* out);
-  void end_hold(Hold& h, HoldState state, TimeUs now);
+  std::expected<Hold*, LedgerError> active_hold(HoldId id);
+  // Finishes an open hold: it leaves holds_ (references to it dangle) for a small tombstone.
+  void end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now);
   void record_spend(SpendId id, uint32_t account, const Portions& portions, const std::string& tool,
                     const std::string& version, HoldId hold, TimeUs now);
 
@@ -235,7 +245,13 @@ class Ledger {
   std::vector<Account> accounts_;
   absl::flat_hash_map<std::string, uint32_t> account_index_;
   absl::flat_hash_map<LotId, uint32_t> lot_account_;
-  absl::flat_hash_map<HoldId, Hold> holds_;
+  absl::flat_hash_map<HoldId, Hold> holds_;  // open holds only
+  struct FinishedHold {
+    HoldState state;
+    TimeUs expires_at;
+    SpendId spend;
+  };
+  absl::flat_hash_map<HoldId, FinishedHold> finished_;
   absl::flat_hash_map<SpendId, Spend> spends_;
   SystemBooks books_;
   std::shared_ptr<const Catalog> catalog_;

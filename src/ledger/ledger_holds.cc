@@ -97,30 +97,28 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
   return HoldReply{id, c.amount, h.expires_at, std::move(*portions)};
 }
 
-// A hold that cannot be captured or released says why.
-static std::optional<LedgerError> check_active(const Hold& h) {
-  switch (h.state) {
-    case HoldState::active:
-      return std::nullopt;
-    case HoldState::expired:
-      return make_error(ErrorCode::hold_expired,
-                        cat("hold ", h.id.value, " passed its TTL at ", format_time(h.expires_at),
-                            "; its credits were released"));
-    case HoldState::captured:
-    case HoldState::released:
-      return make_error(ErrorCode::hold_not_active,
-                        cat("hold ", h.id.value, " is already ", hold_state_name(h.state)));
+// The active hold `id`, or why it cannot be captured or released.
+std::expected<Hold*, LedgerError> Ledger::active_hold(HoldId id) {
+  if (auto it = holds_.find(id); it != holds_.end()) return &it->second;
+  auto done = finished_.find(id);
+  if (done == finished_.end()) {
+    return std::unexpected(make_error(ErrorCode::not_found, cat("no hold ", id.value)));
   }
-  return std::nullopt;
+  if (done->second.state == HoldState::expired) {
+    return std::unexpected(
+        make_error(ErrorCode::hold_expired,
+                   cat("hold ", id.value, " passed its TTL at ",
+                       format_time(done->second.expires_at), "; its credits were released")));
+  }
+  return std::unexpected(
+      make_error(ErrorCode::hold_not_active,
+                 cat("hold ", id.value, " is already ", hold_state_name(done->second.state))));
 }
 
 Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
-  auto it = holds_.find(c.hold);
-  if (it == holds_.end()) {
-    return std::unexpected(make_error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
-  }
-  Hold& h = it->second;
-  if (auto e = check_active(h)) return std::unexpected(*e);
+  auto active = active_hold(c.hold);
+  if (!active) return std::unexpected(std::move(active.error()));
+  Hold& h = **active;
   const Credits amount = c.amount.value_or(h.amount);
   if (amount.is_negative()) {
     return std::unexpected(make_error(ErrorCode::invalid_request, "capture amount must be >= 0"));
@@ -155,37 +153,35 @@ Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
   static const std::string k_rest_reason = "released: captured less than held";
   Restored restored =
       restore(h.account, rest, /*from_held=*/true, h.tool, h.id, {}, k_rest_reason, now, out);
-  h.captured = amount;
-  h.spend = spend;
-  end_hold(h, HoldState::captured, now);
-  return CaptureReply{
+  CaptureReply reply{
       h.id, spend, amount, h.amount - amount, std::move(consumed), std::move(restored)};
+  end_hold(h, HoldState::captured, spend, now);  // h is gone after this
+  return reply;
 }
 
 Result Ledger::release(const Release& c, TimeUs now, std::vector<Entry>* out) {
   if (auto e = check_text("reason", c.reason, config_.reason_length_max, false)) {
     return std::unexpected(*e);
   }
-  auto it = holds_.find(c.hold);
-  if (it == holds_.end()) {
-    return std::unexpected(make_error(ErrorCode::not_found, cat("no hold ", c.hold.value)));
-  }
-  Hold& h = it->second;
-  if (auto e = check_active(h)) return std::unexpected(*e);
+  auto active = active_hold(c.hold);
+  if (!active) return std::unexpected(std::move(active.error()));
+  Hold& h = **active;
   Restored restored =
       restore(h.account, h.portions, /*from_held=*/true, h.tool, h.id, {}, c.reason, now, out);
-  end_hold(h, HoldState::released, now);
-  return ReleaseReply{h.id, h.amount, std::move(restored)};
+  ReleaseReply reply{h.id, h.amount, std::move(restored)};
+  end_hold(h, HoldState::released, {}, now);  // h is gone after this
+  return reply;
 }
 
-void Ledger::end_hold(Hold& h, HoldState state, TimeUs now) {
+void Ledger::end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now) {
   TALLY_CHECK(h.state == HoldState::active && state != HoldState::active);
-  h.state = state;
-  h.ended_at = now;
   hold_timeouts_.erase({h.expires_at, h.id});
   TALLY_CHECK(accounts_[h.account].open_holds > 0);
   --accounts_[h.account].open_holds;
+  // Only what answers a late capture or release is kept; the spend keeps the rest.
+  finished_.emplace(h.id, FinishedHold{state, h.expires_at, spend});
   finished_holds_.emplace_back(now, h.id);
+  holds_.erase(h.id);
 }
 
 Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out) {

@@ -368,7 +368,7 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   if (auto e = check_text("payment_ref", c.payment_ref, config_.reference_length_max, true)) {
     return std::unexpected(*e);
   }
-  const std::string print = fingerprint(Command{c});
+  const CommandDigest print = fingerprint(Command{c});
   if (auto it = purchase_by_payment_.find(c.payment_ref); it != purchase_by_payment_.end()) {
     const PurchaseRecord& rec = purchases_.at(it->second);
     if (rec.fingerprint == print) return rec.reply;  // a retried webhook: the first reply

@@ -35,6 +35,13 @@ const Hold* Ledger::find_hold(HoldId id) const {
   return it == holds_.end() ? nullptr : &it->second;
 }
 
+std::optional<Ledger::HoldStatus> Ledger::hold_status(HoldId id) const {
+  if (holds_.contains(id)) return HoldStatus{HoldState::active, {}};
+  auto it = finished_.find(id);
+  if (it == finished_.end()) return std::nullopt;
+  return HoldStatus{it->second.state, it->second.spend};
+}
+
 const PurchaseRecord* Ledger::find_purchase(uint64_t id) const {
   auto it = purchases_.find(id);
   return it == purchases_.end() ? nullptr : &it->second;
@@ -52,7 +59,7 @@ std::vector<std::string> Ledger::check_invariants() const {
   std::map<uint64_t, uint32_t> refs_by_spends;
   std::vector<uint32_t> open_holds(accounts_.size());
   for (const auto& [id, h] : holds_) {
-    if (h.state != HoldState::active) continue;
+    if (h.state != HoldState::active) bad.push_back(cat("hold ", id.value, ": finished but kept"));
     ++open_holds[h.account];
     Credits sum;
     for (const Portion& p : h.portions) {

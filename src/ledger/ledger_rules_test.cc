@@ -152,7 +152,9 @@ TEST(Rule2Holds, PartialCaptureConsumesInOrderAndReleasesTheRest) {
   EXPECT_EQ(h.lot(purchase).remaining, cr("93"));
   EXPECT_EQ(h.available("u"), cr("93"));
   EXPECT_EQ(h.ledger().find_spend(c.spend)->amount, cr("12"));
-  EXPECT_EQ(h.ledger().find_hold(hold.hold)->state, HoldState::captured);
+  EXPECT_EQ(h.ledger().hold_status(hold.hold)->state, HoldState::captured);
+  EXPECT_EQ(h.ledger().hold_status(hold.hold)->spend, c.spend);
+  EXPECT_EQ(h.ledger().find_hold(hold.hold), nullptr);  // only open holds stay in memory
 }
 
 TEST(Rule2Holds, CaptureAfterTtlIsHoldExpiredAndCreditsReturned) {
@@ -165,7 +167,7 @@ TEST(Rule2Holds, CaptureAfterTtlIsHoldExpiredAndCreditsReturned) {
   auto r = h.run(Capture{hold.hold, std::nullopt});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::hold_expired);
-  EXPECT_EQ(h.ledger().find_hold(hold.hold)->state, HoldState::expired);
+  EXPECT_EQ(h.ledger().hold_status(hold.hold)->state, HoldState::expired);
   auto release = h.run(Release{hold.hold, ""});
   EXPECT_EQ(release.error().code, ErrorCode::hold_expired);
 }
@@ -207,7 +209,7 @@ TEST(Rule2Holds, CaptureMoreThanHeldIsRefused) {
   auto a = h.hold("u", "2");
   auto r = h.run(Capture{a.hold, cr("2.000001")});
   EXPECT_EQ(r.error().code, ErrorCode::capture_exceeds_hold);
-  EXPECT_EQ(h.ledger().find_hold(a.hold)->state, HoldState::active);
+  EXPECT_EQ(h.ledger().hold_status(a.hold)->state, HoldState::active);
 }
 
 TEST(Rule2Holds, TtlIsBounded) {

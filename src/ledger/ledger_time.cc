@@ -42,7 +42,7 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
       Hold& h = holds_.at(id);
       restore(h.account, h.portions, /*from_held=*/true, h.tool, h.id, {}, k_timeout_reason, at,
               out);
-      end_hold(h, HoldState::expired, at);  // erases the timeout
+      end_hold(h, HoldState::expired, {}, at);  // erases the timeout and the hold
       ++reply.holds_expired;
     }
   }
@@ -70,7 +70,7 @@ void Ledger::expire_lot(uint32_t account, LotId id, TimeUs at, std::vector<Entry
 void Ledger::prune_retained(TimeUs now) {
   while (!finished_holds_.empty() &&
          add_us(finished_holds_.front().first, config_.spend_retention_us) <= now) {
-    holds_.erase(finished_holds_.front().second);
+    finished_.erase(finished_holds_.front().second);
     finished_holds_.pop_front();
   }
   while (!retained_spends_.empty() &&

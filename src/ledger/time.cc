@@ -44,13 +44,6 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 }  // namespace
 
-TimeUs add_us(TimeUs t, int64_t d_us) {
-  TALLY_CHECK(d_us >= 0);
-  int64_t r = 0;
-  if (t.is_never() || __builtin_add_overflow(t.us, d_us, &r)) return TimeUs::never();
-  return TimeUs{r};
-}
-
 CivilTime to_civil(TimeUs t) {
   int64_t days = floor_div(t.us, k_us_per_day);
   int64_t rest = t.us - days * k_us_per_day;

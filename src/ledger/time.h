@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/check.h"
+
 namespace tally {
 
 inline constexpr int64_t k_us_per_second = 1'000'000;
@@ -26,7 +28,12 @@ struct TimeUs {
 };
 
 // t + d_us, saturating at never() (never + anything stays never). Asserts d_us >= 0.
-TimeUs add_us(TimeUs t, int64_t d_us);
+inline TimeUs add_us(TimeUs t, int64_t d_us) {
+  TALLY_CHECK(d_us >= 0);
+  int64_t r = 0;
+  if (t.is_never() || __builtin_add_overflow(t.us, d_us, &r)) return TimeUs::never();
+  return TimeUs{r};
+}
 
 // Calendar months in UTC, keeping the time of day; the day is clamped to the end of the
 // target month (Jan 31 + 1 month = Feb 28 or 29). n may be negative. never stays never.

@@ -105,18 +105,17 @@ using Portions = absl::InlinedVector<Portion, 2>;
 enum class HoldState : uint8_t { active, captured, released, expired };
 std::string_view hold_state_name(HoldState s);
 
+// An open hold. Once captured, released or timed out it leaves the ledger's memory (a small
+// tombstone answers late captures; the journal and the store keep its history).
 struct Hold {
   HoldId id;
   uint32_t account = 0;  // index into the ledger's accounts
   HoldState state = HoldState::active;
   Credits amount;
-  Credits captured;
   std::string tool;
   std::string price_book_version;
   TimeUs created_at;
   TimeUs expires_at;  // TTL end: released by the ledger itself at this instant
-  TimeUs ended_at;    // capture, release or expiry time; unset while active
-  SpendId spend;      // set by capture
   Portions portions;
 };
 
