@@ -195,7 +195,7 @@ struct VoidReply {
 };
 struct AdvanceReply {
   TimeUs now;
-  uint32_t lots_expired = 0;
+  uint32_t lots_expired = 0;  // lots with credits left when they expired
   uint32_t holds_expired = 0;
   uint32_t renewals = 0;
 };

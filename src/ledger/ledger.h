@@ -201,7 +201,8 @@ class Ledger {
 
   // Time: runs every lot expiry and hold timeout due at or before `now`, in time order.
   AdvanceReply advance_to(TimeUs now, std::vector<Entry>* out);
-  void expire_lot(uint32_t account, LotId lot, TimeUs at, std::vector<Entry>* out);
+  // Writes off a lot's remainder at its expiry; false if nothing remained.
+  bool expire_lot(uint32_t account, LotId lot, TimeUs at, std::vector<Entry>* out);
   void prune_retained(TimeUs now);
 
   // Consumption (rule 1): the portions that pay `amount` for `tool`, or the shortfall.

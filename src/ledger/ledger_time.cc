@@ -35,8 +35,7 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
     } else if (which == 1) {
       auto [at, lot] = *lot_expiries_.begin();
       lot_expiries_.erase(lot_expiries_.begin());
-      expire_lot(lot_account_.at(lot), lot, at, out);
-      ++reply.lots_expired;
+      if (expire_lot(lot_account_.at(lot), lot, at, out)) ++reply.lots_expired;
     } else {
       auto [at, id] = *hold_timeouts_.begin();
       Hold& h = holds_.at(id);
@@ -51,7 +50,7 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
   return reply;
 }
 
-void Ledger::expire_lot(uint32_t account, LotId id, TimeUs at, std::vector<Entry>* out) {
+bool Ledger::expire_lot(uint32_t account, LotId id, TimeUs at, std::vector<Entry>* out) {
   Lot* lot = lot_in(account, id);
   TALLY_CHECK(lot != nullptr && lot->expires_at == at);
   const Credits remaining = lot->remaining;
@@ -65,6 +64,7 @@ void Ledger::expire_lot(uint32_t account, LotId id, TimeUs at, std::vector<Entry
          at, out);
   }
   maybe_drop_lot(account, id);
+  return remaining.is_positive();
 }
 
 void Ledger::prune_retained(TimeUs now) {
