@@ -7,7 +7,6 @@
 #include "ledger/text.h"
 
 namespace tally::config {
-namespace {
 
 std::string type_name(const toml::node& n) {
   std::ostringstream os;
@@ -18,6 +17,8 @@ std::string type_name(const toml::node& n) {
 std::string quoted(std::string_view s) {
   return cat("\"", s, "\"");
 }
+
+namespace {
 
 bool is_id_char(char ch) {
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||

@@ -34,6 +34,10 @@ inline constexpr size_t k_name_length_max = 200;
 
 using KeyList = std::initializer_list<std::string_view>;
 
+// For messages: a node's TOML type ("string", "integer"…) and a string in double quotes.
+std::string type_name(const toml::node& n);
+std::string quoted(std::string_view s);
+
 class TomlReader {
  public:
   explicit TomlReader(std::string file) : file_(std::move(file)) {}

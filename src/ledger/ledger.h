@@ -194,6 +194,8 @@ class Ledger {
   // Moves a lot's expiry earlier to `at` (an upgrade ends the period early).
   void shorten_expiry(uint32_t account, LotId id, TimeUs at);
   std::expected<uint32_t, LedgerError> account_for(const std::string& id) const;
+  // account_for, and not_subscribed unless the account has a subscription.
+  std::expected<uint32_t, LedgerError> subscribed(const std::string& id) const;
   // Validates a hold or spend; returns the account's index.
   std::expected<uint32_t, LedgerError> check_debit(const std::string& account, Credits amount,
                                                    const std::string& tool,

@@ -279,14 +279,19 @@ Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
   return reply;
 }
 
+std::expected<uint32_t, LedgerError> Ledger::subscribed(const std::string& id) const {
+  auto account = account_for(id);
+  if (account && !accounts_[*account].subscription) {
+    return std::unexpected(
+        make_error(ErrorCode::not_subscribed, cat("account '", id, "' has no subscription")));
+  }
+  return account;
+}
+
 Result Ledger::cancel_subscription(const CancelSubscription& c) {
-  auto account = account_for(c.account);
+  auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
   Account& a = accounts_[*account];
-  if (!a.subscription) {
-    return std::unexpected(make_error(ErrorCode::not_subscribed,
-                                      cat("account '", c.account, "' has no subscription")));
-  }
   a.subscription->cancel_at_period_end = true;
   a.subscription->pending_plan.clear();
   a.subscription->pending_allocation.reset();
@@ -294,25 +299,17 @@ Result Ledger::cancel_subscription(const CancelSubscription& c) {
 }
 
 Result Ledger::mark_past_due(const MarkPastDue& c) {
-  auto account = account_for(c.account);
+  auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
   Account& a = accounts_[*account];
-  if (!a.subscription) {
-    return std::unexpected(make_error(ErrorCode::not_subscribed,
-                                      cat("account '", c.account, "' has no subscription")));
-  }
   a.subscription->past_due = true;
   return subscription_reply(a);
 }
 
 Result Ledger::resume_subscription(const ResumeSubscription& c, TimeUs now,
                                    std::vector<Entry>* out) {
-  auto account = account_for(c.account);
+  auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
-  if (!accounts_[*account].subscription) {
-    return std::unexpected(make_error(ErrorCode::not_subscribed,
-                                      cat("account '", c.account, "' has no subscription")));
-  }
   accounts_[*account].subscription->past_due = false;
   const LotId lot = grant_allocation(*account, now, out);
   SubscriptionReply reply = subscription_reply(accounts_[*account]);

@@ -3,19 +3,9 @@
 #include <sstream>
 
 namespace tally::pricing::detail {
-namespace {
 
-std::string type_name(const toml::node& n) {
-  std::ostringstream os;
-  os << n.type();
-  return os.str();
-}
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
-
-}  // namespace
+using config::quoted;
+using config::type_name;
 
 Decimal BookReader::read_amount(const toml::node& n, std::string_view what) const {
   Decimal d = read_factor(n, what);  // same syntax; the bound differs
