@@ -71,7 +71,7 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
     idempotency_.erase(it);  // not remembered: a corrected request may reuse the key
     return result;
   }
-  it->second = Idempotent{print, result};
+  it->second = Idempotent{print, result, now};
   idempotency_order_.emplace_back(now, &it->first);
   return result;
 }

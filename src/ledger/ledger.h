@@ -60,6 +60,22 @@ struct Account {
   TimeUs last_reward_day{INT64_MIN};  // start of the UTC day of the last daily reward
 };
 
+// What the ledger remembers of a captured, released or timed-out hold.
+struct FinishedHold {
+  HoldState state = HoldState::released;
+  TimeUs expires_at;  // its TTL end
+  SpendId spend;      // the capture's spend
+  TimeUs ended_at;
+};
+
+// A remembered request (rule 8): its key, when it ran, a digest of the command and the reply.
+struct IdempotencyRecord {
+  std::string key;
+  TimeUs at;
+  CommandDigest fingerprint;
+  Result result;
+};
+
 struct PurchaseRecord {
   uint64_t id = 0;
   uint32_t account = 0;
@@ -96,6 +112,8 @@ struct SystemBooks {
   BookMicro voided = 0;
 };
 
+struct LedgerState;  // ledger_state.h
+
 class Ledger {
  public:
   // `catalog` holds the plans and packs that subscriptions, rewards and purchases use.
@@ -131,6 +149,15 @@ class Ledger {
   uint64_t last_seq() const { return seq_; }
   ShardId shard() const { return shard_; }
 
+  // Everything needed to continue exactly where this ledger is (ledger_state.h). O(state).
+  LedgerState export_state() const;
+  // A ledger that continues from `state` as the one that exported it would: the same
+  // commands at the same times give byte-identical entries. Refused, with every violation
+  // named, if the state breaks an invariant (a corrupt or half-written store).
+  static std::expected<std::unique_ptr<Ledger>, std::string> from_state(
+      LedgerConfig config, std::shared_ptr<const Catalog> catalog, ShardId shard,
+      LedgerState state);
+
   // Checks every invariant of rule 9 on the whole state: no negative book, each lot's
   // conservation, account caches, and the zero sum of lots and system books. Returns one line
   // per violation (empty = sound). O(state); tests call it after every command.
@@ -151,6 +178,7 @@ class Ledger {
   struct Idempotent {
     CommandDigest fingerprint;
     Result result;
+    TimeUs at;
   };
 
   Result execute(const Command& c, TimeUs now, std::vector<Entry>* out);
@@ -249,11 +277,6 @@ class Ledger {
   absl::flat_hash_map<std::string, uint32_t> account_index_;
   absl::flat_hash_map<LotId, uint32_t> lot_account_;
   absl::flat_hash_map<HoldId, Hold> holds_;  // open holds only
-  struct FinishedHold {
-    HoldState state;
-    TimeUs expires_at;
-    SpendId spend;
-  };
   absl::flat_hash_map<HoldId, FinishedHold> finished_;
   absl::flat_hash_map<SpendId, Spend> spends_;
   SystemBooks books_;

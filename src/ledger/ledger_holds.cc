@@ -179,7 +179,7 @@ void Ledger::end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now) {
   TALLY_CHECK(accounts_[h.account].open_holds > 0);
   --accounts_[h.account].open_holds;
   // Only what answers a late capture or release is kept; the spend keeps the rest.
-  finished_.emplace(h.id, FinishedHold{state, h.expires_at, spend});
+  finished_.emplace(h.id, FinishedHold{state, h.expires_at, spend, now});
   finished_holds_.emplace_back(now, h.id);
   holds_.erase(h.id);
 }

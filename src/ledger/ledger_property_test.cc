@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
+#include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 
@@ -55,12 +56,16 @@ const char* const k_tools[] = {"image", "video"};
 
 // Runs `ops` against a fresh ledger, asserting the invariants after every command; returns
 // the journal as canonical text.
-std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
+// With `restart_at` < ops.size(), the ledger is exported before that op and the rest runs on
+// a ledger rebuilt from the export (what a restart from the store does).
+std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
+                    size_t restart_at = SIZE_MAX) {
   LedgerConfig config;
   config.policy = policy;
   config.spend_retention_us = 20 * k_us_per_day;
   config.idempotency_retention_us = 10 * k_us_per_day;
-  Ledger ledger(config, testing::test_catalog());
+  auto owned = std::make_unique<Ledger>(config, testing::test_catalog());
+  Ledger* ledger_ptr = owned.get();
   const char* const plans[] = {"basic",          "pro",       "business", "free", "miocai-free",
                                "miocai-premium", "enterprise"};
   const char* const packs[] = {"p20", "p200", "forever", "p50"};
@@ -72,10 +77,17 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
   std::vector<LotId> lots;
   std::vector<Request> sent;
   for (const char* a : k_accounts) {
-    RC_ASSERT(ledger.apply({cat("open-", a), OpenAccount{a}}, now, &journal).has_value());
+    RC_ASSERT(ledger_ptr->apply({cat("open-", a), OpenAccount{a}}, now, &journal).has_value());
   }
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
+    if (i == restart_at) {
+      auto restarted =
+          Ledger::from_state(config, testing::test_catalog(), 0, ledger_ptr->export_state());
+      if (!restarted) RC_FAIL(cat("restart refused: ", restarted.error()));
+      owned = std::move(*restarted);
+      ledger_ptr = owned.get();
+    }
     now = add_us(now, int64_t{op.dt_s} * k_us_per_second);
     const std::string account = k_accounts[op.account];
     const Credits amount = Credits::from_micro(int64_t{op.amount} * 10'000);
@@ -155,7 +167,7 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
     Request req{cat("k", i), c};
     if (op.reuse_key && !sent.empty()) req = sent[static_cast<size_t>(op.pick) % sent.size()];
     sent.push_back(req);
-    Result r = ledger.apply(req, now, &journal);
+    Result r = ledger_ptr->apply(req, now, &journal);
     if (r) {
       if (auto* g = std::get_if<GrantReply>(&*r)) lots.push_back(g->lot);
       if (auto* h = std::get_if<HoldReply>(&*r)) holds.push_back(h->hold);
@@ -163,9 +175,9 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy) {
       if (auto* cap = std::get_if<CaptureReply>(&*r)) spends.push_back(cap->spend);
       if (auto* p = std::get_if<PurchaseReply>(&*r)) purchases.push_back(p->purchase);
     }
-    auto bad = ledger.check_invariants();
+    auto bad = ledger_ptr->check_invariants();
     if (!bad.empty()) RC_FAIL(cat("after op ", i, ": ", absl::StrJoin(bad, "; ")));
-    VerifyReport report = verify(ledger, journal);
+    VerifyReport report = verify(*ledger_ptr, journal);
     if (!report.ok()) {
       RC_FAIL(cat("after op ", i, ": ", absl::StrJoin(report.differences, "; ")));
     }
@@ -183,6 +195,14 @@ RC_GTEST_PROP(LedgerProperty, RandomCommandsKeepEveryInvariantExpiryFirst,
 RC_GTEST_PROP(LedgerProperty, RandomCommandsKeepEveryInvariantPriorityFirst,
               (const std::vector<Op>& ops)) {
   run_ops(ops, ConsumptionPolicy::priority_first);
+}
+
+// A ledger rebuilt from its exported state continues exactly as the original would have.
+RC_GTEST_PROP(LedgerProperty, RestartFromExportedStateContinuesIdentically,
+              (const std::vector<Op>& ops)) {
+  const size_t restart_at = *rc::gen::inRange<size_t>(0, ops.size() + 1);
+  RC_ASSERT(run_ops(ops, ConsumptionPolicy::expiry_first) ==
+            run_ops(ops, ConsumptionPolicy::expiry_first, restart_at));
 }
 
 RC_GTEST_PROP(LedgerProperty, ReplayGivesByteIdenticalEntries, (const std::vector<Op>& ops)) {

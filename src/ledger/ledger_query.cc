@@ -61,6 +61,9 @@ std::vector<std::string> Ledger::check_invariants() const {
   for (const auto& [id, h] : holds_) {
     if (h.state != HoldState::active) bad.push_back(cat("hold ", id.value, ": finished but kept"));
     ++open_holds[h.account];
+    if (!hold_timeouts_.contains({h.expires_at, id})) {
+      bad.push_back(cat("hold ", id.value, ": no timeout scheduled"));
+    }
     Credits sum;
     for (const Portion& p : h.portions) {
       held_by_holds[p.lot.value] += p.amount;
@@ -85,6 +88,11 @@ std::vector<std::string> Ledger::check_invariants() const {
       if (lot.is_set()) ++refs_by_spends[lot.value];
     }
   }
+  for (const auto& [at, id] : lot_expiries_) {
+    if (!lot_account_.contains(id))
+      bad.push_back(cat("expiry scheduled for unknown lot ", id.value));
+  }
+  if (hold_timeouts_.size() != holds_.size()) bad.push_back("hold timeouts != open holds");
   __int128 total = 0;
   for (size_t i = 0; i < accounts_.size(); ++i) {
     const Account& a = accounts_[i];
@@ -107,6 +115,10 @@ std::vector<std::string> Ledger::check_invariants() const {
       if (l.refs != refs_by_spends[l.id.value]) bad.push_back(name + ": refs != spend portions");
       if (l.remaining.is_positive() && l.is_expired_at(now_)) bad.push_back(name + ": unexpired");
       if (j > 0 && !consumes_before(a.lots[j - 1], l, config_)) bad.push_back(name + ": order");
+      if (!l.voided && !l.expires_at.is_never() && l.expires_at > now_ &&
+          !lot_expiries_.contains({l.expires_at, l.id})) {
+        bad.push_back(name + ": no expiry scheduled");
+      }
       if (l.remaining.is_zero() && l.held.is_zero() && l.refs == 0) bad.push_back(name + ": kept");
       auto owner = lot_account_.find(l.id);
       if (owner == lot_account_.end() || owner->second != i) bad.push_back(name + ": index");
