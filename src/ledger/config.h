@@ -62,6 +62,9 @@ struct LedgerConfig {
   // How long an idempotency key is remembered by the in-memory ledger.
   int64_t idempotency_retention_us = 7 * k_us_per_day;
 
+  // Record what each command changes, for take_delta() (the durable service turns on).
+  bool track_changes = false;
+
   // Bounds on what a client controls; past them a command is refused with limit_exceeded or
   // invalid_request.
   uint32_t lots_per_account_max = 256;

@@ -72,6 +72,7 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
     return result;
   }
   it->second = Idempotent{print, result, now};
+  if (tracking()) changes_.idempotency_put.push_back(request.idempotency_key);
   idempotency_order_.emplace_back(now, &it->first);
   return result;
 }
@@ -139,6 +140,7 @@ Result Ledger::open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>
   }
   Account& a = accounts_.emplace_back();
   a.id = c.account;
+  touch(it->second);
   OpenAccountReply reply{c.account, {}, {}, {}};
   if (plan != nullptr) {
     SubscriptionReply sub;
@@ -257,6 +259,7 @@ LotId Ledger::create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now,
 }
 
 Lot& Ledger::insert_lot(uint32_t account, Lot lot) {
+  touch(account);
   lot.id = LotId{next_id()};
   auto& lots = accounts_[account].lots;
   auto pos = std::upper_bound(lots.begin(), lots.end(), lot, [this](const Lot& a, const Lot& b) {
@@ -284,6 +287,7 @@ const Lot* Ledger::find_lot(LotId id) const {
 }
 
 void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
+  touch(account);
   auto& lots = accounts_[account].lots;
   auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
   TALLY_CHECK(it != lots.end());
@@ -297,6 +301,7 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
 // that records the change, so state and journal cannot disagree.
 void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
                   std::vector<Entry>* out) {
+  touch(account);
   Account& a = accounts_[account];
   Lot* lot = lot_in(account, lot_id);
   TALLY_CHECK(lot != nullptr);

@@ -113,6 +113,7 @@ struct SystemBooks {
 };
 
 struct LedgerState;  // ledger_state.h
+struct StateDelta;   // ledger_state.h
 
 class Ledger {
  public:
@@ -148,6 +149,11 @@ class Ledger {
   TimeUs now() const { return now_; }
   uint64_t last_seq() const { return seq_; }
   ShardId shard() const { return shard_; }
+
+  // With config.track_changes: what changed since the last call, as rows to write (one
+  // store transaction). Applying every delta in order to an exported state gives the current
+  // export (apply_delta, ledger_state.h). O(changes).
+  void take_delta(StateDelta* delta);
 
   // Everything needed to continue exactly where this ledger is (ledger_state.h). O(state).
   LedgerState export_state() const;
@@ -259,6 +265,20 @@ class Ledger {
   // from `grant`).
   LotId create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now, std::vector<Entry>* out);
   Lot* lot_in(uint32_t account, LotId id);
+  // Change tracking (config.track_changes): what take_delta() will report.
+  void touch(uint32_t account);
+  struct Changes {
+    std::vector<uint32_t> accounts;
+    std::vector<bool> account_dirty;
+    std::vector<HoldId> holds_put, holds_gone;
+    std::vector<HoldId> finished_put, finished_gone;
+    std::vector<SpendId> spends_put, spends_gone;
+    std::vector<uint64_t> purchases_put, purchases_gone;
+    std::vector<std::string> idempotency_put, idempotency_gone;
+  };
+  Changes changes_;
+  bool tracking() const { return config_.track_changes; }
+
   // Forgets a lot with nothing remaining, held or refundable into it.
   void maybe_drop_lot(uint32_t account, LotId id);
   void post(uint32_t account, LotId lot, const Posting& p, TimeUs at, std::vector<Entry>* out);

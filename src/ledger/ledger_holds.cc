@@ -93,6 +93,7 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
   h.expires_at = add_us(now, ttl_us);
   h.portions = *portions;
   hold_timeouts_.emplace(h.expires_at, id);
+  if (tracking()) changes_.holds_put.push_back(id);
   ++accounts_[account].open_holds;
   return HoldReply{id, c.amount, h.expires_at, std::move(*portions)};
 }
@@ -181,6 +182,11 @@ void Ledger::end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now) {
   // Only what answers a late capture or release is kept; the spend keeps the rest.
   finished_.emplace(h.id, FinishedHold{state, h.expires_at, spend, now});
   finished_holds_.emplace_back(now, h.id);
+  touch(h.account);
+  if (tracking()) {
+    changes_.holds_gone.push_back(h.id);
+    changes_.finished_put.push_back(h.id);
+  }
   holds_.erase(h.id);
 }
 
@@ -222,6 +228,8 @@ void Ledger::record_spend(SpendId id, uint32_t account, const Portions& portions
     ++lot->refs;
   }
   retained_spends_.emplace_back(now, id);
+  touch(account);
+  if (tracking()) changes_.spends_put.push_back(id);
 }
 
 }  // namespace tally

@@ -90,6 +90,7 @@ LotId Ledger::grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>*
 
 void Ledger::start_subscription(uint32_t account, const Plan& plan, Credits allocation, TimeUs now,
                                 std::vector<Entry>* out, SubscriptionReply* reply) {
+  touch(account);
   Account& a = accounts_[account];
   Subscription s;
   s.plan = plan.id;
@@ -107,6 +108,7 @@ void Ledger::start_subscription(uint32_t account, const Plan& plan, Credits allo
 }
 
 void Ledger::shorten_expiry(uint32_t account, LotId id, TimeUs at) {
+  touch(account);
   auto& lots = accounts_[account].lots;
   auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
   TALLY_CHECK(it != lots.end() && it->expires_at > at);
@@ -177,6 +179,7 @@ LotId Ledger::end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_en
 }
 
 void Ledger::renew(uint32_t account, TimeUs at, std::vector<Entry>* out) {
+  touch(account);
   Account& a = accounts_[account];
   TALLY_CHECK(a.subscription.has_value() && a.subscription->period_end == at);
   Subscription& s = *a.subscription;
@@ -232,6 +235,7 @@ Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
                                       "allocation must be > 0 and within the amount bound"));
   }
   const Credits allocation = c.allocation.value_or(plan->allocation);
+  touch(*account);
   Account& a = accounts_[*account];
   SubscriptionReply reply;
   if (!a.subscription) {
@@ -291,6 +295,7 @@ std::expected<uint32_t, LedgerError> Ledger::subscribed(const std::string& id) c
 Result Ledger::cancel_subscription(const CancelSubscription& c) {
   auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
+  touch(*account);
   Account& a = accounts_[*account];
   a.subscription->cancel_at_period_end = true;
   a.subscription->pending_plan.clear();
@@ -301,6 +306,7 @@ Result Ledger::cancel_subscription(const CancelSubscription& c) {
 Result Ledger::mark_past_due(const MarkPastDue& c) {
   auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
+  touch(*account);
   Account& a = accounts_[*account];
   a.subscription->past_due = true;
   return subscription_reply(a);
@@ -310,6 +316,7 @@ Result Ledger::resume_subscription(const ResumeSubscription& c, TimeUs now,
                                    std::vector<Entry>* out) {
   auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
+  touch(*account);
   accounts_[*account].subscription->past_due = false;
   const LotId lot = grant_allocation(*account, now, out);
   SubscriptionReply reply = subscription_reply(accounts_[*account]);
@@ -348,6 +355,7 @@ Result Ledger::claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::ve
                    cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
   }
   a.last_reward_day = day;
+  touch(*account);
   const std::string reason = season ? cat("daily reward (", season->id, ")") : "daily reward";
   const TimeUs expires = rule.validity.expiry_from(now);
   const LotId lot = grant_internal(*account, Source::reward, *amount, now, expires,
@@ -423,6 +431,7 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   purchase_by_payment_.emplace(c.payment_ref, id);
   purchases_.emplace(id, std::move(rec));
   purchase_order_.emplace_back(now, id);
+  if (tracking()) changes_.purchases_put.push_back(id);
   return reply;
 }
 
@@ -443,6 +452,7 @@ Result Ledger::void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entr
         make_error(ErrorCode::lot_voided, cat("purchase ", c.purchase, " is already voided")));
   }
   rec.voided = true;
+  if (tracking()) changes_.purchases_put.push_back(rec.id);
   VoidPurchaseReply reply;
   reply.purchase = rec.id;
   for (LotId lot : {rec.lot, rec.bonus_lot}) {

@@ -58,14 +58,20 @@ const char* const k_tools[] = {"image", "video"};
 // the journal as canonical text.
 // With `restart_at` < ops.size(), the ledger is exported before that op and the rest runs on
 // a ledger rebuilt from the export (what a restart from the store does).
+// With `check_deltas`, the deltas taken after every command are applied to a copy of the
+// state (what a store holds) and compared with the ledger's own export.
 std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
-                    size_t restart_at = SIZE_MAX) {
+                    size_t restart_at = SIZE_MAX, bool check_deltas = false) {
   LedgerConfig config;
   config.policy = policy;
   config.spend_retention_us = 20 * k_us_per_day;
   config.idempotency_retention_us = 10 * k_us_per_day;
+  config.track_changes = true;
   auto owned = std::make_unique<Ledger>(config, testing::test_catalog());
   Ledger* ledger_ptr = owned.get();
+  // What a store would hold: the deltas applied, one per command, to an empty state.
+  LedgerState stored = ledger_ptr->export_state();
+  StateDelta delta;
   const char* const plans[] = {"basic",          "pro",       "business", "free", "miocai-free",
                                "miocai-premium", "enterprise"};
   const char* const packs[] = {"p20", "p200", "forever", "p50"};
@@ -79,6 +85,8 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
   for (const char* a : k_accounts) {
     RC_ASSERT(ledger_ptr->apply({cat("open-", a), OpenAccount{a}}, now, &journal).has_value());
   }
+  ledger_ptr->take_delta(&delta);  // a store commits what it is told before anything else
+  apply_delta(&stored, delta);
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
     if (i == restart_at) {
@@ -175,6 +183,12 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
       if (auto* cap = std::get_if<CaptureReply>(&*r)) spends.push_back(cap->spend);
       if (auto* p = std::get_if<PurchaseReply>(&*r)) purchases.push_back(p->purchase);
     }
+    ledger_ptr->take_delta(&delta);
+    apply_delta(&stored, delta);
+    if (check_deltas && dump_state(stored) != dump_state(ledger_ptr->export_state())) {
+      RC_FAIL(cat("after op ", i, " the stored deltas differ from the state:\n", dump_state(stored),
+                  "--- state ---\n", dump_state(ledger_ptr->export_state())));
+    }
     auto bad = ledger_ptr->check_invariants();
     if (!bad.empty()) RC_FAIL(cat("after op ", i, ": ", absl::StrJoin(bad, "; ")));
     VerifyReport report = verify(*ledger_ptr, journal);
@@ -189,12 +203,12 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
 
 RC_GTEST_PROP(LedgerProperty, RandomCommandsKeepEveryInvariantExpiryFirst,
               (const std::vector<Op>& ops)) {
-  run_ops(ops, ConsumptionPolicy::expiry_first);
+  run_ops(ops, ConsumptionPolicy::expiry_first, SIZE_MAX, /*check_deltas=*/true);
 }
 
 RC_GTEST_PROP(LedgerProperty, RandomCommandsKeepEveryInvariantPriorityFirst,
               (const std::vector<Op>& ops)) {
-  run_ops(ops, ConsumptionPolicy::priority_first);
+  run_ops(ops, ConsumptionPolicy::priority_first, SIZE_MAX, /*check_deltas=*/true);
 }
 
 // A ledger rebuilt from its exported state continues exactly as the original would have.

@@ -145,6 +145,7 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
   }
   TALLY_CHECK(left.is_zero());
   s.refunded += amount;
+  if (tracking()) changes_.spends_put.push_back(s.id);
   Restored restored =
       restore(s.account, back, /*from_held=*/false, s.tool, s.hold, s.id, c.reason, now, out);
   return RefundReply{s.id, amount, s.refunded, std::move(restored)};
@@ -184,6 +185,7 @@ VoidReply Ledger::void_open_lot(uint32_t account, LotId id, const std::string& r
     lot = lot_in(account, id);
   }
   lot->voided = true;
+  touch(account);
   if (!lot->expires_at.is_never()) lot_expiries_.erase({lot->expires_at, lot->id});
   VoidReply reply{id, voided, lot->consumed - lot->restored, lot->held, lot->expired};
   maybe_drop_lot(account, id);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_join.h"
 #include "ledger/check.h"
 #include "ledger/text.h"
@@ -81,6 +82,116 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
   std::vector<std::string> bad = l->check_invariants();
   if (!bad.empty()) return std::unexpected(absl::StrJoin(bad, "; "));
   return l;
+}
+
+}  // namespace tally
+
+namespace tally {
+
+void Ledger::touch(uint32_t account) {
+  if (!tracking()) return;
+  if (changes_.account_dirty.size() <= account) changes_.account_dirty.resize(accounts_.size());
+  if (changes_.account_dirty[account]) return;
+  changes_.account_dirty[account] = true;
+  changes_.accounts.push_back(account);
+}
+
+void Ledger::take_delta(StateDelta* d) {
+  TALLY_CHECK(tracking());
+  *d = StateDelta{};
+  d->now = now_;
+  d->seq = seq_;
+  d->id_counter = id_counter_;
+  d->books = books_;
+  Changes& c = changes_;
+  std::sort(c.accounts.begin(), c.accounts.end());
+  for (uint32_t i : c.accounts) {
+    d->accounts.push_back(accounts_[i]);
+    c.account_dirty[i] = false;
+  }
+  // A record is put only if it is still in memory; several changes in one batch put it once,
+  // at its first place: the order records arrived in is the order they are pruned in.
+  auto unique = [](auto& v) {
+    absl::flat_hash_set<std::decay_t<decltype(v[0])>> seen;
+    std::erase_if(v, [&](const auto& x) { return !seen.insert(x).second; });
+  };
+  unique(c.holds_put);
+  for (HoldId id : c.holds_put) {
+    if (auto it = holds_.find(id); it != holds_.end()) d->holds_put.push_back(it->second);
+  }
+  for (HoldId id : c.finished_put) {
+    if (auto it = finished_.find(id); it != finished_.end())
+      d->finished_put.emplace_back(id, it->second);
+  }
+  unique(c.spends_put);
+  for (SpendId id : c.spends_put) {
+    if (auto it = spends_.find(id); it != spends_.end()) d->spends_put.push_back(it->second);
+  }
+  unique(c.purchases_put);
+  for (uint64_t id : c.purchases_put) {
+    if (auto it = purchases_.find(id); it != purchases_.end())
+      d->purchases_put.push_back(it->second);
+  }
+  unique(c.idempotency_put);
+  for (const std::string& key : c.idempotency_put) {
+    if (auto it = idempotency_.find(key); it != idempotency_.end()) {
+      d->idempotency_put.push_back(
+          IdempotencyRecord{key, it->second.at, it->second.fingerprint, it->second.result});
+    }
+  }
+  d->holds_gone = std::move(c.holds_gone);
+  d->finished_gone = std::move(c.finished_gone);
+  d->spends_gone = std::move(c.spends_gone);
+  d->purchases_gone = std::move(c.purchases_gone);
+  d->idempotency_gone = std::move(c.idempotency_gone);
+  std::vector<bool> dirty = std::move(c.account_dirty);
+  c = Changes{};
+  c.account_dirty = std::move(dirty);
+}
+
+namespace {
+
+// Replaces the element with the same key, or appends: records keep the order they arrived in.
+template <typename T, typename Key>
+void put(std::vector<T>* v, const T& item, Key key) {
+  auto it = std::find_if(v->begin(), v->end(), [&](const T& x) { return key(x) == key(item); });
+  if (it != v->end()) {
+    *it = item;
+  } else {
+    v->push_back(item);
+  }
+}
+
+template <typename T, typename Id, typename Key>
+void erase(std::vector<T>* v, const Id& id, Key key) {
+  std::erase_if(*v, [&](const T& x) { return key(x) == id; });
+}
+
+}  // namespace
+
+void apply_delta(LedgerState* s, const StateDelta& d) {
+  s->now = d.now;
+  s->seq = d.seq;
+  s->id_counter = d.id_counter;
+  s->books = d.books;
+  for (const Account& a : d.accounts) put(&s->accounts, a, [](const Account& x) { return x.id; });
+  auto hold_id = [](const Hold& h) { return h.id; };
+  auto finished_id = [](const std::pair<HoldId, FinishedHold>& f) { return f.first; };
+  auto spend_id = [](const Spend& x) { return x.id; };
+  auto purchase_id = [](const PurchaseRecord& p) { return p.id; };
+  auto key = [](const IdempotencyRecord& r) { return r.key; };
+  for (HoldId id : d.holds_gone) erase(&s->holds, id, hold_id);
+  for (HoldId id : d.finished_gone) erase(&s->finished_holds, id, finished_id);
+  for (SpendId id : d.spends_gone) erase(&s->spends, id, spend_id);
+  for (uint64_t id : d.purchases_gone) erase(&s->purchases, id, purchase_id);
+  for (const std::string& k : d.idempotency_gone) erase(&s->idempotency, k, key);
+  for (const Hold& h : d.holds_put) put(&s->holds, h, hold_id);
+  std::sort(s->holds.begin(), s->holds.end(),
+            [](const Hold& a, const Hold& b) { return a.id < b.id; });
+  for (const auto& f : d.finished_put) put(&s->finished_holds, f, finished_id);
+  for (const Spend& x : d.spends_put) put(&s->spends, x, spend_id);
+  for (const PurchaseRecord& p : d.purchases_put) put(&s->purchases, p, purchase_id);
+  for (const IdempotencyRecord& r : d.idempotency_put) put(&s->idempotency, r, key);
 }
 
 }  // namespace tally

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ledger/ledger.h"
@@ -22,5 +23,34 @@ struct LedgerState {
   std::vector<PurchaseRecord> purchases;                        // in the order they were made
   std::vector<IdempotencyRecord> idempotency;                   // in the order they ran
 };
+
+// What a batch of commands changed: the rows a store writes in one transaction. Always the
+// clock, counters and system books; then whole accounts (with lots and subscription) that
+// changed, in opening order; and per kind of record the ones that appeared or changed (`put`)
+// and the ones that left memory (`gone`). Apply `gone` before `put`: a key can leave and come
+// back in one batch. Idempotency records that leave memory stay in a store for good.
+struct StateDelta {
+  TimeUs now{INT64_MIN};
+  uint64_t seq = 0;
+  uint64_t id_counter = 0;
+  SystemBooks books;
+  std::vector<Account> accounts;
+  std::vector<Hold> holds_put;
+  std::vector<HoldId> holds_gone;
+  std::vector<std::pair<HoldId, FinishedHold>> finished_put;
+  std::vector<HoldId> finished_gone;
+  std::vector<Spend> spends_put;
+  std::vector<SpendId> spends_gone;
+  std::vector<PurchaseRecord> purchases_put;
+  std::vector<uint64_t> purchases_gone;
+  std::vector<IdempotencyRecord> idempotency_put;
+  std::vector<std::string> idempotency_gone;
+};
+
+// What a store does with a delta, on a state held in memory (the in-memory store and tests).
+void apply_delta(LedgerState* state, const StateDelta& delta);
+
+// Every field of a state as canonical text: two states are equal exactly when their dumps are.
+std::string dump_state(const LedgerState& state);
 
 }  // namespace tally

@@ -71,6 +71,7 @@ void Ledger::prune_retained(TimeUs now) {
   while (!finished_holds_.empty() &&
          add_us(finished_holds_.front().first, config_.spend_retention_us) <= now) {
     finished_.erase(finished_holds_.front().second);
+    if (tracking()) changes_.finished_gone.push_back(finished_holds_.front().second);
     finished_holds_.pop_front();
   }
   while (!retained_spends_.empty() &&
@@ -84,6 +85,7 @@ void Ledger::prune_retained(TimeUs now) {
       --lot->refs;
       maybe_drop_lot(s.account, p.lot);
     }
+    if (tracking()) changes_.spends_gone.push_back(s.id);
     spends_.erase(it);
     retained_spends_.pop_front();
   }
@@ -99,12 +101,14 @@ void Ledger::prune_retained(TimeUs now) {
       --lot->refs;
       maybe_drop_lot(rec.account, id);
     }
+    if (tracking()) changes_.purchases_gone.push_back(rec.id);
     purchase_by_payment_.erase(rec.payment_ref);
     purchases_.erase(it);
     purchase_order_.pop_front();
   }
   while (!idempotency_order_.empty() &&
          add_us(idempotency_order_.front().first, config_.idempotency_retention_us) <= now) {
+    if (tracking()) changes_.idempotency_gone.push_back(*idempotency_order_.front().second);
     idempotency_.erase(*idempotency_order_.front().second);
     idempotency_order_.pop_front();
   }

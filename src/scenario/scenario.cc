@@ -8,10 +8,10 @@
 
 #include "config/config.h"
 #include "config/toml_reader.h"
+#include "ledger/describe.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
 #include "ledger/text.h"
-#include "scenario/describe.h"
 
 namespace tally::scenario {
 namespace {

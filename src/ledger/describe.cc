@@ -1,8 +1,8 @@
-#include "scenario/describe.h"
+#include "ledger/describe.h"
 
 #include "ledger/text.h"
 
-namespace tally::scenario {
+namespace tally {
 namespace {
 
 std::string c(Credits x) {
@@ -115,4 +115,4 @@ std::string describe(const Entry& e) {
   return out;
 }
 
-}  // namespace tally::scenario
+}  // namespace tally

@@ -7,9 +7,9 @@
 #include "ledger/command.h"
 #include "ledger/entry.h"
 
-namespace tally::scenario {
+namespace tally {
 
 std::string describe(const Result& r);
 std::string describe(const Entry& e);
 
-}  // namespace tally::scenario
+}  // namespace tally

@@ -1,0 +1,110 @@
+// dump_state(): every field of a LedgerState as canonical text (ledger_state.h).
+#include <map>
+
+#include "ledger/describe.h"
+#include "ledger/ledger_state.h"
+#include "ledger/text.h"
+
+namespace tally {
+namespace {
+
+std::string big(BookMicro v) {
+  if (v == 0) return "0";
+  const bool negative = v < 0;
+  unsigned __int128 u =
+      negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string digits;
+  while (u > 0) {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  }
+  return negative ? "-" + digits : digits;
+}
+
+std::string c(Credits x) {
+  return format_credits(x);
+}
+std::string t(TimeUs x) {
+  return x.us == INT64_MIN ? "-" : format_time(x);
+}
+
+std::string portions(const Portions& ps) {
+  std::string out;
+  for (const Portion& p : ps) {
+    out += cat(" [lot ", p.lot.value, " ", c(p.amount), " exp ", t(p.expires_at), " refunded ",
+               c(p.refunded), "]");
+  }
+  return out;
+}
+
+std::string lot_text(const Lot& l) {
+  std::string scope;
+  for (const std::string& tool : l.scope) scope += cat(tool, ",");
+  return cat("  lot ", l.id.value, " ", source_name(l.source), l.voided ? " voided" : "",
+             " amount ", c(l.amount), " remaining ", c(l.remaining), " held ", c(l.held),
+             " consumed ", c(l.consumed), " expired ", c(l.expired), " voided ", c(l.voided_amount),
+             " restored ", c(l.restored), " granted ", t(l.granted_at), " effective ",
+             t(l.effective_at), " expires ", t(l.expires_at), " scope ", scope, " cost ",
+             currency_code(l.cost_basis.currency), " ", l.cost_basis.paid_minor, " ref '",
+             l.reference, "' reason '", l.reason, "' refs ", l.refs, "\n");
+}
+
+std::string account_text(const Account& a) {
+  std::string out = cat("account ", a.id, " balance ", c(a.balance), " held ", c(a.held),
+                        " open_holds ", a.open_holds, " signup_granted ", a.signup_granted,
+                        " last_reward_day ", t(a.last_reward_day), "\n");
+  if (a.subscription) {
+    const Subscription& s = *a.subscription;
+    out += cat("  subscription ", s.plan, " past_due ", s.past_due, " cancel ",
+               s.cancel_at_period_end, " anchor ", t(s.anchor), " period ", s.period, " ",
+               t(s.period_start), "..", t(s.period_end), " allocation ", c(s.allocation),
+               " allocated ", s.allocated, " pending '", s.pending_plan, "' ",
+               s.pending_allocation ? c(*s.pending_allocation) : "-", "\n");
+  }
+  for (const Lot& l : a.lots) out += lot_text(l);
+  return out;
+}
+
+}  // namespace
+
+std::string dump_state(const LedgerState& s) {
+  std::string out = cat("now ", t(s.now), " seq ", s.seq, " ids ", s.id_counter, "\n");
+  for (size_t i = 0; i < k_source_count; ++i) {
+    out +=
+        cat("issuance ", source_name(static_cast<Source>(i)), " ", big(s.books.issuance[i]), "\n");
+  }
+  std::map<std::string, BookMicro> consumption(s.books.consumption.begin(),
+                                               s.books.consumption.end());
+  for (const auto& [tool, v] : consumption) {
+    if (v != 0) out += cat("consumption ", tool, " ", big(v), "\n");
+  }
+  out += cat("expired ", big(s.books.expired), " voided ", big(s.books.voided), "\n");
+  for (const Account& a : s.accounts) out += account_text(a);
+  for (const Hold& h : s.holds) {
+    out += cat("hold ", h.id.value, " account ", h.account, " ", hold_state_name(h.state), " ",
+               c(h.amount), " tool ", h.tool, " version ", h.price_book_version, " ",
+               t(h.created_at), "..", t(h.expires_at), portions(h.portions), "\n");
+  }
+  for (const auto& [id, f] : s.finished_holds) {
+    out += cat("finished ", id.value, " ", hold_state_name(f.state), " ttl ", t(f.expires_at),
+               " spend ", f.spend.value, " at ", t(f.ended_at), "\n");
+  }
+  for (const Spend& x : s.spends) {
+    out += cat("spend ", x.id.value, " account ", x.account, " ", c(x.amount), " refunded ",
+               c(x.refunded), " tool ", x.tool, " version ", x.price_book_version, " at ", t(x.at),
+               " hold ", x.hold.value, portions(x.portions), "\n");
+  }
+  for (const PurchaseRecord& p : s.purchases) {
+    out += cat("purchase ", p.id, " account ", p.account, " pack ", p.pack, " ref ", p.payment_ref,
+               " ", format_money(p.price), " lots ", p.lot.value, " ", p.bonus_lot.value, " at ",
+               t(p.at), " voided ", p.voided, " digest ", p.fingerprint.hi, ":", p.fingerprint.lo,
+               " reply ", describe(Result{p.reply}), "\n");
+  }
+  for (const IdempotencyRecord& r : s.idempotency) {
+    out += cat("key ", r.key, " at ", t(r.at), " digest ", r.fingerprint.hi, ":", r.fingerprint.lo,
+               " ", describe(r.result), "\n");
+  }
+  return out;
+}
+
+}  // namespace tally
