@@ -148,6 +148,8 @@ TEST(Config, BrokenConfigurationsSayWhereAndWhy) {
       {"[ledger]\nsource_priority = [\"reward\"]\n", "2:19", "all 8 sources"},
       {"[ledger]\nconsumption_order = \"fifo\"\n", "2:21", "expiry_first or priority_first"},
       {"[ledger]\nhold_ttl_default = \"P1M\"\n", "2:20", "fixed duration"},
+      {"[ledger]\nhold_ttl_max = \"PT25H\"\n", "2:16", "too long"},
+      {"[ledger.validity]\nadmin = \"P999999999D\"\n", "2:9", "ISO 8601"},
       {"[ledger.validity]\nrefund = \"P1D\"\n", "2:1", "refund_grace"},
       {"[[seasons]]\nid = \"s\"\nfrom = 2026-01-02T00:00:00Z\nto = 2026-01-01T00:00:00Z\n"
        "amount = 1\n",
@@ -190,7 +192,8 @@ TEST(Validity, Iso8601DurationsAndNever) {
   EXPECT_EQ(parse_validity("P1DT12H"), Validity::duration_us(36 * k_us_per_hour));
   EXPECT_EQ(parse_validity("PT0.5S"), Validity::duration_us(500'000));
   for (const char* bad : {"", "P", "PT", "1M", "P1", "P1M2D", "P0D", "PT1.5M", "P1.5D", "P-1D",
-                          "P1DT", "PTM", "P99999999999D", "P101Y", "never ", "p1m"}) {
+                          "P1DT", "PTM", "P99999999999D", "P101Y", "never ", "p1m", "P999999999D",
+                          "PT999999999H", "P999999999W", "P36601D"}) {
     EXPECT_FALSE(parse_validity(bad).has_value()) << bad;
   }
   for (const char* text : {"never", "P12M", "PT900S", "PT0.5S"}) {

@@ -89,8 +89,9 @@ LedgerConfig read_ledger(const TomlReader& r, const toml::table& root) {
   };
   for (const Window& w :
        {Window{"refund_grace", &c.refund_grace_us, 366 * k_us_per_day},
-        Window{"hold_ttl_default", &c.hold_ttl_default_us, 7 * k_us_per_day},
-        Window{"hold_ttl_max", &c.hold_ttl_max_us, 7 * k_us_per_day},
+        // DESIGN rule 2: a hold lives at most 24 hours.
+        Window{"hold_ttl_default", &c.hold_ttl_default_us, k_us_per_day},
+        Window{"hold_ttl_max", &c.hold_ttl_max_us, k_us_per_day},
         Window{"spend_retention", &c.spend_retention_us, 3660 * k_us_per_day},
         Window{"purchase_retention", &c.purchase_retention_us, 3660 * k_us_per_day},
         Window{"idempotency_retention", &c.idempotency_retention_us, 3660 * k_us_per_day}}) {

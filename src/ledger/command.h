@@ -204,7 +204,8 @@ struct SubscriptionReply {
   std::string account;
   std::string plan;
   std::string pending_plan;  // takes effect at period_end
-  std::string state;         // active, past_due, cancelling
+  std::string state;         // past_due, else cancelling, else active
+  bool cancel_at_period_end = false;
   TimeUs period_start;
   TimeUs period_end;
   Credits allocation;

@@ -77,6 +77,9 @@ struct LedgerConfig {
   uint32_t idempotency_key_length_max = 256;
   uint32_t version_length_max = 64;
   Credits amount_max = Credits::from_micro(1'000'000'000 * k_micro_per_credit);  // per command
+  // An account's credits (remaining + held) after a grant, purchase or reward; past it the
+  // command is refused with limit_exceeded, so no sum of an account can overflow.
+  Credits account_total_max = Credits::from_micro(1'000'000'000'000 * k_micro_per_credit);
 
   static std::array<uint8_t, k_source_count> default_source_priority();
   static std::array<Validity, k_source_count> default_validities();

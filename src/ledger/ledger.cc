@@ -152,6 +152,14 @@ Result Ledger::open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>
   return reply;
 }
 
+std::optional<LedgerError> Ledger::check_room(const Account& a, Credits amount) const {
+  auto total = checked_add(a.balance + a.held, amount);
+  if (total && *total <= config_.account_total_max) return std::nullopt;
+  return make_error(ErrorCode::limit_exceeded,
+                    cat("account '", a.id, "' would hold more than ",
+                        format_credits(config_.account_total_max), " credits"));
+}
+
 std::expected<uint32_t, LedgerError> Ledger::account_for(const std::string& id) const {
   auto it = account_index_.find(id);
   if (it == account_index_.end()) {
@@ -227,6 +235,7 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
                        " is not after the lot becomes effective (", format_time(effective), ")")));
   }
   const uint32_t account = *found;
+  if (auto e = check_room(accounts_[account], c.amount)) return std::unexpected(*e);
   if (accounts_[account].lots.size() >= config_.lots_per_account_max) {
     return std::unexpected(
         make_error(ErrorCode::limit_exceeded,

@@ -45,7 +45,7 @@ struct Subscription {
   std::string pending_plan;  // a downgrade that takes effect at period_end
   std::optional<Credits> pending_allocation;
 
-  // "active", "past_due" or "cancelling".
+  // "past_due" if payment failed, else "cancelling" if it ends at period_end, else "active".
   std::string_view state() const;
 };
 
@@ -121,8 +121,10 @@ class Ledger {
   explicit Ledger(LedgerConfig config, std::shared_ptr<const Catalog> catalog = nullptr,
                   ShardId shard = 0);
 
-  // Applies one request at `now` (>= every earlier now; asserted). Appends the entries it
-  // produced to `out` (none on failure or idempotent retry). A retry (same key, same command)
+  // Applies one request at `now` (>= every earlier now; asserted). First runs the time-driven
+  // work due by `now` (expiries, hold timeouts, renewals), whose entries are appended to `out`
+  // whatever happens next; then the command, whose entries follow (none if it is refused or
+  // a retry). Persist all of `out`, on success and failure alike. A retry (same key, same command)
   // returns the first result and changes nothing; the same key with another command is
   // idempotency_conflict. invalid_request results are not remembered.
   [[nodiscard]] Result apply(const Request& request, TimeUs now, std::vector<Entry>* out);
@@ -214,7 +216,7 @@ class Ledger {
   // Ends the current period at `at`: consolidates the plan's credits (subscription and
   // rollover lots), carrying min(remaining, cap) into one rollover lot expiring at `new_end`
   // and expiring the rest (rule 6). Returns the rollover lot, if any.
-  LotId end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_end,
+  LotId end_period(uint32_t account, Credits cap, TimeUs at, TimeUs period_end, TimeUs new_end,
                    std::vector<Entry>* out);
   void renew(uint32_t account, TimeUs at, std::vector<Entry>* out);
   LotId grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>* out);
@@ -228,6 +230,8 @@ class Ledger {
   // Moves a lot's expiry earlier to `at` (an upgrade ends the period early).
   void shorten_expiry(uint32_t account, LotId id, TimeUs at);
   std::expected<uint32_t, LedgerError> account_for(const std::string& id) const;
+  // limit_exceeded if `amount` more would put the account past config.account_total_max.
+  std::optional<LedgerError> check_room(const Account& a, Credits amount) const;
   // account_for, and not_subscribed unless the account has a subscription.
   std::expected<uint32_t, LedgerError> subscribed(const std::string& id) const;
   // Validates a hold or spend; returns the account's index.
@@ -255,6 +259,8 @@ class Ledger {
                    TimeUs now, std::vector<Entry>* out);
   std::expected<Hold*, LedgerError> active_hold(HoldId id);
   // Finishes an open hold: it leaves holds_ (references to it dangle) for a small tombstone.
+  // A refund lot created at `now` for credits of `origin`, which more of them may join.
+  Lot* mergeable_refund_lot(uint32_t account, const Lot& origin, TimeUs now);
   void end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now);
   void record_spend(SpendId id, uint32_t account, const Portions& portions, const std::string& tool,
                     const std::string& version, HoldId hold, TimeUs now);

@@ -41,12 +41,13 @@ std::string lot_text(const Lot& l) {
   std::string scope;
   for (const std::string& tool : l.scope) scope += cat(tool, ",");
   return cat("  lot ", l.id.value, " ", source_name(l.source), l.voided ? " voided" : "",
-             " amount ", c(l.amount), " remaining ", c(l.remaining), " held ", c(l.held),
-             " consumed ", c(l.consumed), " expired ", c(l.expired), " voided ", c(l.voided_amount),
-             " restored ", c(l.restored), " granted ", t(l.granted_at), " effective ",
-             t(l.effective_at), " expires ", t(l.expires_at), " scope ", scope, " cost ",
-             currency_code(l.cost_basis.currency), " ", l.cost_basis.paid_minor, " ref '",
-             l.reference, "' reason '", l.reason, "' refs ", l.refs, "\n");
+             l.plan_credit ? " plan" : "", " amount ", c(l.amount), " remaining ", c(l.remaining),
+             " held ", c(l.held), " consumed ", c(l.consumed), " expired ", c(l.expired),
+             " voided ", c(l.voided_amount), " restored ", c(l.restored), " granted ",
+             t(l.granted_at), " effective ", t(l.effective_at), " expires ", t(l.expires_at),
+             " scope ", scope, " cost ", currency_code(l.cost_basis.currency), " ",
+             l.cost_basis.paid_minor, " ref '", l.reference, "' reason '", l.reason, "' refs ",
+             l.refs, "\n");
 }
 
 std::string account_text(const Account& a) {

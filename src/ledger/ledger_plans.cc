@@ -22,15 +22,11 @@ std::string pack_ids(const Catalog& c) {
   return out.empty() ? "none configured" : out;
 }
 
-bool is_plan_credit(const Lot& lot) {
-  return lot.source == Source::subscription || lot.source == Source::rollover;
-}
-
 }  // namespace
 
 std::string_view Subscription::state() const {
-  if (cancel_at_period_end) return "cancelling";
-  return past_due ? "past_due" : "active";
+  if (past_due) return "past_due";  // a payment problem matters most; cancelling says the rest
+  return cancel_at_period_end ? "cancelling" : "active";
 }
 
 LotId Ledger::grant_internal(uint32_t account, Source source, Credits amount, TimeUs now,
@@ -68,6 +64,7 @@ SubscriptionReply Ledger::subscription_reply(const Account& a) const {
   r.plan = s.plan;
   r.pending_plan = s.pending_plan;
   r.state = std::string(s.state());
+  r.cancel_at_period_end = s.cancel_at_period_end;
   r.period_start = s.period_start;
   r.period_end = s.period_end;
   r.allocation = s.allocation;
@@ -81,11 +78,13 @@ LotId Ledger::grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>*
   if (!s.allocation.is_positive()) return {};
   const Plan* plan = catalog_->find_plan(s.plan);
   TALLY_CHECK(plan != nullptr);
-  return grant_internal(account, Source::subscription, s.allocation, now, s.period_end,
-                        cat("plan:", plan->id),
-                        cat(plan->name.empty() ? plan->id : plan->name, " ",
-                            period_name(plan->period), " allocation"),
-                        out);
+  const LotId id = grant_internal(account, Source::subscription, s.allocation, now, s.period_end,
+                                  cat("plan:", plan->id),
+                                  cat(plan->name.empty() ? plan->id : plan->name, " ",
+                                      period_name(plan->period), " allocation"),
+                                  out);
+  lot_in(account, id)->plan_credit = true;
+  return id;
 }
 
 void Ledger::start_subscription(uint32_t account, const Plan& plan, Credits allocation, TimeUs now,
@@ -123,14 +122,15 @@ void Ledger::shorten_expiry(uint32_t account, LotId id, TimeUs at) {
   lots.insert(pos, std::move(lot));
 }
 
-LotId Ledger::end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_end,
-                         std::vector<Entry>* out) {
-  // The plan's credits, in consumption order; those that would outlive the period (an upgrade
-  // ends it early) now end with it, held portions included (rule 3 decides their return).
+LotId Ledger::end_period(uint32_t account, Credits cap, TimeUs at, TimeUs period_end,
+                         TimeUs new_end, std::vector<Entry>* out) {
+  // The plan's credits of this period (its allocation and the rollover lot that began it), in
+  // consumption order. An upgrade ends the period before period_end: those lots end with it,
+  // held portions included (rule 3 decides their return).
   std::vector<LotId> ids;
   Credits total;
   for (const Lot& lot : accounts_[account].lots) {
-    if (!is_plan_credit(lot) || lot.voided || lot.expires_at < at) continue;
+    if (!lot.plan_credit || lot.voided || lot.expires_at != period_end) continue;
     if (lot.remaining.is_zero() && lot.held.is_zero()) continue;
     ids.push_back(lot.id);
     total += lot.remaining;
@@ -144,6 +144,7 @@ LotId Ledger::end_period(uint32_t account, Credits cap, TimeUs at, TimeUs new_en
   if (carry.is_positive()) {
     Lot lot;  // granted below, once the carried credits have left their lots
     lot.source = Source::rollover;
+    lot.plan_credit = true;
     lot.amount = carry;
     lot.granted_at = at;
     lot.effective_at = at;
@@ -189,22 +190,24 @@ void Ledger::renew(uint32_t account, TimeUs at, std::vector<Entry>* out) {
   }
   const Plan* old_plan = catalog_->find_plan(s.plan);
   TALLY_CHECK(old_plan != nullptr);
-  const Plan* next = s.pending_plan.empty() ? old_plan : catalog_->find_plan(s.pending_plan);
+  const bool change = !s.pending_plan.empty();  // a downgrade, or a new custom allocation
+  const Plan* next = change ? catalog_->find_plan(s.pending_plan) : old_plan;
   TALLY_CHECK(next != nullptr);
-  TimeUs new_end;
-  if (next == old_plan) {
-    new_end = period_end(s.anchor, old_plan->period, s.period + 1);
-  } else {
-    new_end = period_end(at, next->period, 0);  // a new plan starts its own schedule
-  }
-  end_period(account, old_plan->rollover_cap, at, new_end, out);
+  // Renewals stay anchored to the start (Jan 31 -> Feb 29 -> Mar 31) while the period length
+  // stays; a plan with another period length starts its own schedule at this boundary.
+  const bool same_schedule = next->period == old_plan->period;
+  const TimeUs new_end = same_schedule ? period_end(s.anchor, old_plan->period, s.period + 1)
+                                       : period_end(at, next->period, 0);
+  end_period(account, old_plan->rollover_cap, at, at, new_end, out);
   Subscription& t = *accounts_[account].subscription;
-  if (next == old_plan) {
+  if (same_schedule) {
     ++t.period;
   } else {
-    t.plan = next->id;
     t.anchor = at;
     t.period = 0;
+  }
+  if (change) {
+    t.plan = next->id;
     t.allocation = t.pending_allocation.value_or(next->allocation);
   }
   t.pending_plan.clear();
@@ -260,7 +263,8 @@ Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
   // Upgrade: the current period ends now with the old plan's rollover; the new plan's first
   // full period starts now.
   const TimeUs new_end = period_end(now, plan->period, 0);
-  const LotId rollover = end_period(*account, current->rollover_cap, now, new_end, out);
+  const LotId rollover =
+      end_period(*account, current->rollover_cap, now, s.period_end, new_end, out);
   renewals_.erase({s.period_end, *account});
   Subscription& t = *accounts_[*account].subscription;
   t.plan = plan->id;
@@ -349,6 +353,7 @@ Result Ledger::claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::ve
   if (!amount || !amount->is_positive() || *amount > config_.amount_max) {
     return std::unexpected(make_error(ErrorCode::reward_unavailable, "no reward today"));
   }
+  if (auto e = check_room(a, *amount)) return std::unexpected(*e);
   if (a.lots.size() >= config_.lots_per_account_max) {
     return std::unexpected(
         make_error(ErrorCode::limit_exceeded,
@@ -399,6 +404,7 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   if (plan != nullptr && plan->purchase_bonus_percent > 0) {
     bonus += *apply_ratio(pack->credits, {plan->purchase_bonus_percent, 100});
   }
+  if (auto e = check_room(a, pack->credits + bonus)) return std::unexpected(*e);
   if (a.lots.size() + (bonus.is_positive() ? 2 : 1) > config_.lots_per_account_max) {
     return std::unexpected(make_error(
         ErrorCode::limit_exceeded,

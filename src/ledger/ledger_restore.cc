@@ -22,9 +22,38 @@ CostBasis prorate(const Lot& lot, Credits part) {
 
 }  // namespace
 
+Lot* Ledger::mergeable_refund_lot(uint32_t account, const Lot& origin, TimeUs now) {
+  const TimeUs expires = add_us(now, config_.refund_grace_us);
+  const std::string reference = cat("lot:", origin.id.value);
+  for (Lot& l : accounts_[account].lots) {
+    if (l.source == Source::refund && !l.voided && l.granted_at == now && l.expires_at == expires &&
+        l.reference == reference) {
+      return &l;
+    }
+  }
+  return nullptr;
+}
+
 LotId Ledger::refund_lot(uint32_t account, const Lot& origin, Credits amount, Book counter,
                          const std::string& tool, HoldId hold, SpendId spend,
                          const std::string& reason, TimeUs now, std::vector<Entry>* out) {
+  // Credits of one origin coming back at one instant share one refund lot.
+  if (Lot* same = mergeable_refund_lot(account, origin, now)) {
+    same->amount += amount;
+    same->cost_basis.paid_minor += prorate(origin, amount).paid_minor;
+    const LotId id = same->id;
+    const std::string why = same->reason;
+    post(account, id,
+         {.kind = EntryKind::grant,
+          .counter = counter,
+          .amount = amount,
+          .hold = hold,
+          .spend = spend,
+          .tool = &tool,
+          .reason = &why},
+         now, out);
+    return id;
+  }
   Lot lot;
   lot.source = Source::refund;
   lot.amount = amount;
@@ -82,8 +111,10 @@ Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_h
         counter = Book::expired;
       }
       const Lot origin = *lot;  // refund_lot inserts into the lots vector
-      r.refund_lots.push_back(
-          refund_lot(account, origin, a, counter, tool, hold, spend, reason, now, out));
+      const LotId to = refund_lot(account, origin, a, counter, tool, hold, spend, reason, now, out);
+      if (std::find(r.refund_lots.begin(), r.refund_lots.end(), to) == r.refund_lots.end()) {
+        r.refund_lots.push_back(to);
+      }
       r.to_refund_lots += a;
     } else {
       Posting back = base;
@@ -133,17 +164,32 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
     return a > b;
   });
   Portions back;
+  std::vector<size_t> taken;
   Credits left = amount;
+  size_t new_lots = 0;  // refund lots this refund would add
   for (size_t i : order) {
-    Portion& p = s.portions[i];
+    const Portion& p = s.portions[i];
     Credits take = min(left, p.amount - p.refunded);
     if (!take.is_positive()) continue;
-    p.refunded += take;
     left -= take;
     back.push_back({p.lot, take, p.expires_at, {}});
+    taken.push_back(i);
+    const Lot* lot = lot_in(s.account, p.lot);
+    if (!lot->voided && lot->is_expired_at(now) && !mergeable_refund_lot(s.account, *lot, now)) {
+      ++new_lots;
+    }
     if (left.is_zero()) break;
   }
   TALLY_CHECK(left.is_zero());
+  // Refund lots count against the account's bound: a refund split into many small ones cannot
+  // grow an account without limit. Refused, nothing changes; the refund can be retried later.
+  if (new_lots > 0 && accounts_[s.account].lots.size() + new_lots > config_.lots_per_account_max) {
+    return std::unexpected(make_error(
+        ErrorCode::limit_exceeded,
+        cat("the refund needs ", new_lots, " new refund lot(s) and the account holds ",
+            accounts_[s.account].lots.size(), " lots; at most ", config_.lots_per_account_max)));
+  }
+  for (size_t k = 0; k < taken.size(); ++k) s.portions[taken[k]].refunded += back[k].amount;
   s.refunded += amount;
   if (tracking()) changes_.spends_put.push_back(s.id);
   Restored restored =

@@ -161,3 +161,54 @@ TEST(Retention, IdempotencyKeysAreForgottenAfterTheirWindow) {
 
 }  // namespace
 }  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+TEST(Bounds, AccountTotalIsBoundedSoNoSumCanOverflow) {
+  LedgerConfig config;
+  config.account_total_max = cr("1000");
+  Harness h(config, "2026-01-05T00:00:00Z", test_catalog());
+  h.open("u");
+  h.grant("u", Source::admin, "900");
+  auto r = h.run(Grant{.account = "u", .source = Source::admin, .amount = cr("100.000001")});
+  EXPECT_EQ(r.error().code, ErrorCode::limit_exceeded);
+  EXPECT_EQ(h.run(Purchase{"u", "p200", "USD", "", "pay"}).error().code,
+            ErrorCode::limit_exceeded);
+  h.grant("u", Source::admin, "100");  // exactly at the bound
+}
+
+TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
+  LedgerConfig config;
+  config.lots_per_account_max = 4;
+  Harness h(config);
+  h.open("u");
+  for (const char* expiry : {"2026-01-05T01:00:00Z", "2026-01-05T02:00:00Z"}) {
+    h.grant("u", Source::promo, "10", expires_at(expiry));
+  }
+  auto s = h.spend("u", "20");
+  h.advance_to(at("2026-01-06T00:00:00Z"));  // both lots expired: refunds need refund lots
+  // Many small refunds at one instant share one refund lot per origin.
+  for (int i = 0; i < 5; ++i) h.refund(s.spend, cr("1"));
+  EXPECT_EQ(h.ledger().find_account("u")->lots.size(), 3u);  // 2 spent + 1 refund lot
+  h.grant("u", Source::admin, "1");                           // the account is now full
+  auto refused = h.run(Refund{s.spend, cr("10"), ""});  // needs a lot for the other origin
+  EXPECT_EQ(refused.error().code, ErrorCode::limit_exceeded);
+  EXPECT_EQ(h.ledger().find_spend(s.spend)->refunded, cr("5"));  // nothing half-done
+}
+
+TEST(Rule4Expiry, TimeDrivenEntriesAreWrittenEvenWhenTheCommandIsRefused) {
+  Harness h;
+  h.open("u");
+  h.grant("u", Source::admin, "10", expires_at("2026-01-05T01:00:00Z"));
+  std::vector<Entry> out;
+  auto r = h.ledger().apply(Request{"k", SpendNow{"u", cr("1"), "image", "v1"}},
+                            at("2026-01-05T02:00:00Z"), &out);
+  EXPECT_EQ(r.error().code, ErrorCode::insufficient_credits);
+  ASSERT_EQ(out.size(), 1u);  // the expiry at 01:00, which the journal must keep
+  EXPECT_EQ(out[0].kind, EntryKind::expire);
+  EXPECT_EQ(format_time(out[0].at), "2026-01-05T01:00:00Z");
+}
+
+}  // namespace
+}  // namespace tally::testing

@@ -192,22 +192,28 @@ std::optional<Validity> parse_validity(std::string_view s) {
     const char unit = s[i++];
     any = true;
     any_time = any_time || in_time;
-    if (!in_time && unit == 'Y') {
-      months += whole * 12;
-    } else if (!in_time && unit == 'M') {
-      months += whole;
+    int64_t scale_us = 0;  // 0: calendar months
+    if (!in_time && (unit == 'Y' || unit == 'M')) {
+      months += whole * (unit == 'Y' ? 12 : 1);  // whole < 10^9: cannot overflow
     } else if (!in_time && unit == 'W') {
-      us += whole * 7 * k_us_per_day;
+      scale_us = 7 * k_us_per_day;
     } else if (!in_time && unit == 'D') {
-      us += whole * k_us_per_day;
+      scale_us = k_us_per_day;
     } else if (in_time && unit == 'H') {
-      us += whole * k_us_per_hour;
+      scale_us = k_us_per_hour;
     } else if (in_time && unit == 'M') {
-      us += whole * k_us_per_minute;
+      scale_us = k_us_per_minute;
     } else if (in_time && unit == 'S') {
-      us += whole * k_us_per_second + frac_us;
+      scale_us = k_us_per_second;
     } else {
       return std::nullopt;
+    }
+    if (scale_us != 0) {
+      int64_t part = 0;
+      if (__builtin_mul_overflow(whole, scale_us, &part) ||
+          __builtin_add_overflow(us, part + (unit == 'S' ? frac_us : 0), &us)) {
+        return std::nullopt;
+      }
     }
     if (months > 1200 || us > 100 * 366 * k_us_per_day) return std::nullopt;  // 100 years
   }

@@ -69,6 +69,9 @@ struct Lot {
   LotId id;
   Source source = Source::admin;
   bool voided = false;
+  // Made by the plan machinery (a period's allocation or a rollover lot): only these are
+  // consolidated at a period boundary (rule 6). A client's grant is never, whatever its source.
+  bool plan_credit = false;
   Credits amount;     // granted
   Credits remaining;  // unspent, unreserved
   Credits held;       // reserved by open holds
