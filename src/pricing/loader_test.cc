@@ -237,6 +237,10 @@ std::vector<Broken> broken_books() {
        9, "must be an array"},
       {"control char in name", tool("[price_book.tools.t]\nbase = 1\nname = \"a\\u0001b\"\n"), 6,
        "control character"},
+      {"minimum not a multiple of the precision",
+       tool("[price_book.tools.t]\nbase = 1\nminimum = \"1.5\"\n"
+            "rounding = { precision = \"1\", direction = \"down\" }\n"),
+       6, "multiple of the rounding precision"},
   };
 }
 

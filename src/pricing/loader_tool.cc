@@ -48,6 +48,13 @@ Tool BookReader::read_tool(const toml::key& key, const toml::node& n,
   }
   tool.rounding =
       t.get("rounding") ? read_rounding(*t.get("rounding"), what + ".rounding") : book_rounding;
+  // The minimum is applied before the rounding; one that is not a multiple of the precision
+  // could round below itself (a minimum of 1.5 rounded down to 1), so it is refused.
+  if (tool.minimum.micro % tool.rounding.precision.micro != 0) {
+    fail(t.get("minimum")->source(), what +
+                                         ".minimum must be a multiple of the rounding precision (" +
+                                         format_credits(tool.rounding.precision) + ")");
+  }
   if (const toml::node* ps = t.get("params")) {
     const toml::array& arr = as_array(*ps, what + ".params");
     if (arr.size() > k_params_per_tool_max) {
