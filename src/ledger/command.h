@@ -142,18 +142,21 @@ struct OpenAccountReply {
   std::string plan;      // empty without a subscription
   LotId signup_lot;      // the signup grant, if any
   LotId allocation_lot;  // the first period's allocation, if any
+  friend bool operator==(const OpenAccountReply&, const OpenAccountReply&) = default;
 };
 struct GrantReply {
   LotId lot;
   Credits amount;
   TimeUs effective_at;
   TimeUs expires_at;
+  friend bool operator==(const GrantReply&, const GrantReply&) = default;
 };
 struct HoldReply {
   HoldId hold;
   Credits amount;
   TimeUs expires_at;
   Portions portions;
+  friend bool operator==(const HoldReply&, const HoldReply&) = default;
 };
 // Refund lots created when credits came back to a lot that had expired (rule 3).
 struct Restored {
@@ -161,6 +164,7 @@ struct Restored {
   Credits to_refund_lots;  // into new refund lots
   Credits voided;          // came back to a voided lot, so voided
   std::vector<LotId> refund_lots;
+  friend bool operator==(const Restored&, const Restored&) = default;
 };
 struct CaptureReply {
   HoldId hold;
@@ -169,22 +173,26 @@ struct CaptureReply {
   Credits released;
   Portions portions;  // what was consumed, per lot
   Restored restored;  // where the released rest went
+  friend bool operator==(const CaptureReply&, const CaptureReply&) = default;
 };
 struct ReleaseReply {
   HoldId hold;
   Credits released;
   Restored restored;
+  friend bool operator==(const ReleaseReply&, const ReleaseReply&) = default;
 };
 struct SpendReply {
   SpendId spend;
   Credits amount;
   Portions portions;
+  friend bool operator==(const SpendReply&, const SpendReply&) = default;
 };
 struct RefundReply {
   SpendId spend;
   Credits refunded;        // by this command
   Credits refunded_total;  // by every refund of the spend so far
   Restored restored;
+  friend bool operator==(const RefundReply&, const RefundReply&) = default;
 };
 struct VoidReply {
   LotId lot;
@@ -192,12 +200,14 @@ struct VoidReply {
   Credits consumed;  // already spent from the lot, net of refunds
   Credits held;      // reserved by open holds; voided if those holds are released
   Credits expired;
+  friend bool operator==(const VoidReply&, const VoidReply&) = default;
 };
 struct AdvanceReply {
   TimeUs now;
   uint32_t lots_expired = 0;  // lots with credits left when they expired
   uint32_t holds_expired = 0;
   uint32_t renewals = 0;
+  friend bool operator==(const AdvanceReply&, const AdvanceReply&) = default;
 };
 // The state of a subscription after a lifecycle command.
 struct SubscriptionReply {
@@ -212,12 +222,14 @@ struct SubscriptionReply {
   LotId allocation_lot;  // granted by this command, if any
   LotId rollover_lot;    // created by this command (upgrade), if any
   LotId signup_lot;      // granted by this command, if any
+  friend bool operator==(const SubscriptionReply&, const SubscriptionReply&) = default;
 };
 struct RewardReply {
   LotId lot;
   Credits amount;
   TimeUs expires_at;
   std::string season;  // the season that set the amount, if any
+  friend bool operator==(const RewardReply&, const RewardReply&) = default;
 };
 struct PurchaseReply {
   uint64_t purchase = 0;
@@ -228,6 +240,7 @@ struct PurchaseReply {
   LotId bonus_lot;
   Credits bonus;
   TimeUs expires_at;
+  friend bool operator==(const PurchaseReply&, const PurchaseReply&) = default;
 };
 struct VoidPurchaseReply {
   uint64_t purchase = 0;
@@ -236,6 +249,7 @@ struct VoidPurchaseReply {
   Credits held;
   Credits expired;
   std::vector<VoidReply> lots;  // one per lot still open
+  friend bool operator==(const VoidPurchaseReply&, const VoidPurchaseReply&) = default;
 };
 
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,

@@ -28,6 +28,8 @@ enum class ErrorCode : uint8_t {
   reward_unavailable,    // the account's plan has no daily reward (or none today)
 };
 std::string_view error_code_name(ErrorCode c);
+// The highest ErrorCode value (keep it the last enumerator): decoders check against it.
+inline constexpr uint8_t k_error_code_last = static_cast<uint8_t>(ErrorCode::reward_unavailable);
 
 struct LedgerError {
   ErrorCode code = ErrorCode::invalid_request;

@@ -1,0 +1,73 @@
+#include "store/codec.h"
+
+#include <gtest/gtest.h>
+
+#include "ledger/describe.h"
+#include "ledger/test_support.h"
+
+namespace tally::store {
+namespace {
+
+using testing::at;
+using testing::cr;
+
+Portions two_portions() {
+  return {Portion{LotId{7}, cr("1.5"), at("2026-02-01T00:00:00Z"), cr("0.5")},
+          Portion{LotId{9}, cr("3"), TimeUs::never(), cr("0")}};
+}
+
+Restored restored() {
+  return Restored{cr("1"), cr("2"), cr("3"), {LotId{11}, LotId{12}}};
+}
+
+// One result of every kind, every field set to something other than its default.
+std::vector<Result> every_kind() {
+  const TimeUs t = at("2026-03-04T05:06:07.000008Z");
+  const VoidReply v{LotId{4}, cr("1"), cr("2"), cr("3"), cr("4")};
+  std::vector<Result> out = {
+      OpenAccountReply{"user-1", "pro", LotId{1}, LotId{2}},
+      GrantReply{LotId{3}, cr("10"), t, TimeUs::never()},
+      HoldReply{HoldId{5}, cr("4.5"), t, two_portions()},
+      CaptureReply{HoldId{5}, SpendId{6}, cr("4"), cr("0.5"), two_portions(), restored()},
+      ReleaseReply{HoldId{5}, cr("4.5"), restored()},
+      SpendReply{SpendId{8}, cr("2"), two_portions()},
+      RefundReply{SpendId{8}, cr("1"), cr("2"), restored()},
+      v,
+      AdvanceReply{t, 1, 2, 3},
+      SubscriptionReply{"user-1", "basic", "free", "cancelling", true, t, t, cr("20"), LotId{13},
+                        LotId{14}, LotId{15}},
+      RewardReply{LotId{16}, cr("2"), t, "winter"},
+      PurchaseReply{17, "p20", Money{{'U', 'S', 'D'}, 999}, LotId{18}, cr("20"), LotId{19}, cr("2"),
+                    t},
+      VoidPurchaseReply{17, cr("1"), cr("2"), cr("3"), cr("4"), {v, v}},
+  };
+  out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
+  return out;
+}
+
+TEST(Codec, EveryResultRoundTrips) {
+  const auto results = every_kind();
+  ASSERT_EQ(results.size(), std::variant_size_v<Reply> + 1);  // a new reply needs a case here
+  for (const Result& r : results) {
+    auto back = decode_result(encode_result(r));
+    ASSERT_TRUE(back.has_value()) << back.error();
+    EXPECT_TRUE(*back == r) << describe(r);
+  }
+}
+
+TEST(Codec, CorruptBytesAreErrorsNotCrashes) {
+  for (const Result& r : every_kind()) {
+    const std::string bytes = encode_result(r);
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      EXPECT_FALSE(decode_result(std::string_view(bytes).substr(0, n)).has_value()) << n;
+    }
+    EXPECT_EQ(decode_result(bytes + "x").error(), "trailing bytes");
+  }
+  EXPECT_EQ(decode_result(std::string("\x02\x01", 2)).error(), "unknown codec version 2");
+  EXPECT_EQ(decode_result(std::string("\x01\x63", 2)).error(), "unknown reply tag 99");
+  std::string huge("\x01\x01\xff\xff\xff\x7f", 6);  // an account name of 2 GB
+  EXPECT_FALSE(decode_result(huge).has_value());
+}
+
+}  // namespace
+}  // namespace tally::store
