@@ -1,0 +1,66 @@
+#include "store/memory_store.h"
+
+#include <algorithm>
+
+#include "ledger/text.h"
+
+namespace tally::store {
+
+std::expected<LedgerState, StoreError> MemoryStore::load(ShardId shard) {
+  auto it = shards_.find(shard);
+  return it == shards_.end() ? LedgerState{} : it->second.state;
+}
+
+std::expected<void, StoreError> MemoryStore::commit(ShardId shard, std::span<const Entry> entries,
+                                                    const StateDelta& delta) {
+  Shard& s = shards_[shard];
+  uint64_t expected = s.entries.empty() ? 1 : s.entries.back().seq + 1;
+  for (const Entry& e : entries) {
+    if (e.seq != expected++) {
+      return std::unexpected(StoreError{cat("entry ", e.seq, " does not follow the journal")});
+    }
+  }
+  if (delta.seq != expected - 1) {
+    return std::unexpected(StoreError{"the delta does not match the entries"});
+  }
+  // Records leaving the ledger's memory stay here for good.
+  for (const std::string& key : delta.idempotency_gone) {
+    auto it = std::find_if(s.state.idempotency.begin(), s.state.idempotency.end(),
+                           [&](const IdempotencyRecord& r) { return r.key == key; });
+    if (it != s.state.idempotency.end()) s.archive.insert_or_assign(key, *it);
+  }
+  s.entries.insert(s.entries.end(), entries.begin(), entries.end());
+  apply_delta(&s.state, delta);
+  for (const IdempotencyRecord& r : delta.idempotency_put) s.archive.erase(r.key);
+  return {};
+}
+
+std::expected<void, StoreError> MemoryStore::scan_entries(
+    ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) {
+  auto it = shards_.find(shard);
+  if (it == shards_.end()) return {};
+  for (const Entry& e : it->second.entries) {
+    if (e.seq > after_seq && !visit(e)) break;
+  }
+  return {};
+}
+
+std::expected<std::optional<IdempotencyRecord>, StoreError> MemoryStore::find_idempotency(
+    ShardId shard, std::string_view key) {
+  auto it = shards_.find(shard);
+  if (it == shards_.end()) return std::nullopt;
+  for (const IdempotencyRecord& r : it->second.state.idempotency) {
+    if (r.key == key) return r;
+  }
+  auto a = it->second.archive.find(key);
+  if (a == it->second.archive.end()) return std::nullopt;
+  return a->second;
+}
+
+std::expected<void, StoreError> FaultyStore::commit(ShardId shard, std::span<const Entry> entries,
+                                                    const StateDelta& delta) {
+  if (commits_++ >= fail_at_) return std::unexpected(StoreError{"injected commit failure"});
+  return inner_->commit(shard, entries, delta);
+}
+
+}  // namespace tally::store

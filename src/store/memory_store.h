@@ -1,0 +1,58 @@
+// A Store in memory: what the durable backends must be indistinguishable from (the
+// conformance suite runs against every backend and this one). Not durable, not thread-safe.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "store/store.h"
+
+namespace tally::store {
+
+class MemoryStore : public Store {
+ public:
+  std::expected<LedgerState, StoreError> load(ShardId shard) override;
+  std::expected<void, StoreError> commit(ShardId shard, std::span<const Entry> entries,
+                                         const StateDelta& delta) override;
+  std::expected<void, StoreError> scan_entries(
+      ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override;
+  std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+      ShardId shard, std::string_view key) override;
+
+ private:
+  struct Shard {
+    LedgerState state;
+    std::vector<Entry> entries;
+    std::map<std::string, IdempotencyRecord, std::less<>> archive;  // left the ledger's memory
+  };
+  std::map<ShardId, Shard> shards_;
+};
+
+// Fails commits on purpose (the fault layer of issue 5): the Nth commit from now, or every
+// commit once `fail_from` is reached. A failed commit writes nothing, as a real one would.
+class FaultyStore : public Store {
+ public:
+  explicit FaultyStore(Store* inner) : inner_(inner) {}
+  void fail_commit_after(uint64_t successes) { fail_at_ = commits_ + successes; }
+
+  std::expected<LedgerState, StoreError> load(ShardId shard) override {
+    return inner_->load(shard);
+  }
+  std::expected<void, StoreError> commit(ShardId shard, std::span<const Entry> entries,
+                                         const StateDelta& delta) override;
+  std::expected<void, StoreError> scan_entries(
+      ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override {
+    return inner_->scan_entries(shard, after_seq, visit);
+  }
+  std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+      ShardId shard, std::string_view key) override {
+    return inner_->find_idempotency(shard, key);
+  }
+
+ private:
+  Store* inner_;
+  uint64_t commits_ = 0;
+  uint64_t fail_at_ = UINT64_MAX;
+};
+
+}  // namespace tally::store

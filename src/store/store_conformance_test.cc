@@ -1,0 +1,196 @@
+// The conformance suite every Store backend passes (issue 5): batches of random commands are
+// committed as the shard writer will commit them, and at random points the shard is loaded
+// back and must equal the ledger field by field, continue identically, and verify clean.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+
+#include "absl/strings/str_join.h"
+#include "ledger/journal.h"
+#include "ledger/ledger_state.h"
+#include "ledger/test_support.h"
+#include "ledger/text.h"
+#include "store/memory_store.h"
+
+namespace tally::store {
+namespace {
+
+using testing::cr;
+
+struct Backend {
+  const char* name;
+  std::function<std::unique_ptr<Store>()> make;
+};
+void PrintTo(const Backend& b, std::ostream* os) {
+  *os << b.name;
+}
+
+LedgerConfig config() {
+  LedgerConfig c;
+  c.track_changes = true;
+  c.spend_retention_us = 2 * k_us_per_day;
+  c.idempotency_retention_us = k_us_per_day;
+  return c;
+}
+
+// A random but reproducible command (from `rng`) over three accounts.
+Command random_command(std::mt19937_64& rng, const std::vector<HoldId>& holds,
+                       const std::vector<SpendId>& spends) {
+  static const char* const accounts[] = {"a", "b", "c"};
+  static const char* const plans[] = {"basic", "pro", "miocai-free", "free"};
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  const std::string account = accounts[pick(3)];
+  const Credits amount = Credits::from_micro(static_cast<int64_t>(1 + pick(3000)) * 10'000);
+  switch (pick(9)) {
+    case 0:
+    case 1:
+      return Grant{.account = account,
+                   .source = static_cast<Source>(pick(k_source_count)),
+                   .amount = Credits::from_micro(amount.micro * 3)};
+    case 2:
+      return PlaceHold{account, amount, "image", 3600 * k_us_per_second, "v1"};
+    case 3:
+      return holds.empty() ? Command{AdvanceTime{}}
+                           : Command{Capture{holds[pick(holds.size())], std::nullopt}};
+    case 4:
+      return holds.empty() ? Command{AdvanceTime{}}
+                           : Command{Release{holds[pick(holds.size())], ""}};
+    case 5:
+      return SpendNow{account, amount, "video", "v1"};
+    case 6:
+      return spends.empty() ? Command{AdvanceTime{}}
+                            : Command{Refund{spends[pick(spends.size())], std::nullopt, ""}};
+    case 7:
+      return SetPlan{account, plans[pick(4)], std::nullopt};
+    default:
+      return Purchase{account, "p20", "USD", "", cat("pay-", pick(20))};
+  }
+}
+
+struct Run {
+  std::unique_ptr<Ledger> ledger;
+  std::vector<Entry> journal;  // everything committed
+};
+
+void check_loaded_equals(Store& store, const Ledger& ledger) {
+  auto loaded = store.load(0);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(dump_state(*loaded), dump_state(ledger.export_state()));
+}
+
+class StoreConformance : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE(cat("seed ", seed));
+    std::mt19937_64 rng(seed);
+    std::unique_ptr<Store> store = GetParam().make();
+    auto ledger = std::make_unique<Ledger>(config(), testing::test_catalog());
+    std::vector<Entry> pending;
+    std::vector<Entry> committed;
+    std::vector<HoldId> holds;
+    std::vector<SpendId> spends;
+    TimeUs now{1'767'225'600'000'000};
+    for (const char* a : {"a", "b", "c"}) {
+      ASSERT_TRUE(ledger->apply({cat("open-", a), OpenAccount{a}}, now, &pending).has_value());
+    }
+    for (int op = 0; op < 300; ++op) {
+      now = add_us(now, static_cast<int64_t>(rng() % 4) * static_cast<int64_t>(rng() % 40'000) *
+                            k_us_per_second);
+      Result r = ledger->apply({cat("k", seed, "-", op), random_command(rng, holds, spends)}, now,
+                               &pending);
+      if (r && std::holds_alternative<HoldReply>(*r)) holds.push_back(std::get<HoldReply>(*r).hold);
+      if (r && std::holds_alternative<SpendReply>(*r))
+        spends.push_back(std::get<SpendReply>(*r).spend);
+      if (rng() % 4 != 0) continue;  // batches of about four commands
+      StateDelta delta;
+      ledger->take_delta(&delta);
+      ASSERT_TRUE(store->commit(0, pending, delta).has_value());
+      committed.insert(committed.end(), pending.begin(), pending.end());
+      pending.clear();
+      if (rng() % 8 == 0) {  // restart from the store
+        check_loaded_equals(*store, *ledger);
+        auto restarted = Ledger::from_state(config(), testing::test_catalog(), 0, *store->load(0));
+        ASSERT_TRUE(restarted.has_value()) << restarted.error();
+        ledger = std::move(*restarted);
+      }
+    }
+    StateDelta delta;
+    ledger->take_delta(&delta);
+    ASSERT_TRUE(store->commit(0, pending, delta).has_value());
+    committed.insert(committed.end(), pending.begin(), pending.end());
+    check_loaded_equals(*store, *ledger);
+    std::vector<Entry> scanned;
+    ASSERT_TRUE(store
+                    ->scan_entries(0, 0,
+                                   [&](const Entry& e) {
+                                     scanned.push_back(e);
+                                     return true;
+                                   })
+                    .has_value());
+    EXPECT_EQ(scanned, committed);
+    VerifyReport report = verify(*ledger, scanned);
+    EXPECT_TRUE(report.ok()) << absl::StrJoin(report.differences, "\n");
+  }
+}
+
+TEST_P(StoreConformance, AFailedCommitWritesNothing) {
+  std::unique_ptr<Store> inner = GetParam().make();
+  FaultyStore store(inner.get());
+  Ledger ledger(config(), testing::test_catalog());
+  std::vector<Entry> out;
+  StateDelta delta;
+  TimeUs now{1'767'225'600'000'000};
+  ASSERT_TRUE(ledger.apply({"open", OpenAccount{"u", "basic"}}, now, &out).has_value());
+  ledger.take_delta(&delta);
+  ASSERT_TRUE(store.commit(0, out, delta).has_value());
+  const std::string before = dump_state(*store.load(0));
+  out.clear();
+  store.fail_commit_after(0);
+  ASSERT_TRUE(
+      ledger.apply({"spend", SpendNow{"u", cr("5"), "image", "v1"}}, now, &out).has_value());
+  ledger.take_delta(&delta);
+  EXPECT_FALSE(store.commit(0, out, delta).has_value());
+  EXPECT_EQ(dump_state(*store.load(0)), before);  // the process stops; a restart sees this
+  uint64_t last = 0;
+  ASSERT_TRUE(store
+                  .scan_entries(0, 0,
+                                [&](const Entry& e) {
+                                  last = e.seq;
+                                  return true;
+                                })
+                  .has_value());
+  EXPECT_EQ(last, 1u);
+}
+
+TEST_P(StoreConformance, IdempotencyRecordsOutliveTheLedgersMemory) {
+  std::unique_ptr<Store> store = GetParam().make();
+  Ledger ledger(config(), testing::test_catalog());
+  std::vector<Entry> out;
+  StateDelta delta;
+  TimeUs now{1'767'225'600'000'000};
+  ASSERT_TRUE(ledger.apply({"open", OpenAccount{"u", "basic"}}, now, &out).has_value());
+  Result first = ledger.apply({"job-1", SpendNow{"u", cr("5"), "image", "v1"}}, now, &out);
+  ledger.take_delta(&delta);
+  ASSERT_TRUE(store->commit(0, out, delta).has_value());
+  out.clear();
+  now = add_us(now, 2 * k_us_per_day);  // past the in-memory window
+  ASSERT_TRUE(ledger.apply({"later", AdvanceTime{}}, now, &out).has_value());
+  ledger.take_delta(&delta);
+  ASSERT_TRUE(store->commit(0, out, delta).has_value());
+  EXPECT_TRUE(store->load(0)->idempotency.empty());
+  auto found = store->find_idempotency(0, "job-1");
+  ASSERT_TRUE(found.has_value() && found->has_value());
+  EXPECT_TRUE((*found)->result == first);
+  EXPECT_FALSE(store->find_idempotency(0, "never-used")->has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, StoreConformance,
+    ::testing::Values(Backend{
+        "memory", [] { return std::unique_ptr<Store>(std::make_unique<MemoryStore>()); }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace tally::store
