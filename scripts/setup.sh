@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache make
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev
+  libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
 )
 
 missing=()

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,10 +43,12 @@ enum class EntryKind : uint8_t {
   void_lot = 7,  // named "void" everywhere outside C++
 };
 std::string_view entry_kind_name(EntryKind k);
+std::optional<EntryKind> parse_entry_kind(std::string_view name);
 
 // The system books. `issuance` is keyed by source, `consumption` by tool.
 enum class Book : uint8_t { none = 0, issuance = 1, consumption = 2, expired = 3, voided = 4 };
 std::string_view book_name(Book b);
+std::optional<Book> parse_book(std::string_view name);
 
 struct Entry {
   uint64_t seq = 0;  // per shard, from 1, no gaps

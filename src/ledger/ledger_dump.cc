@@ -1,4 +1,5 @@
 // dump_state(): every field of a LedgerState as canonical text (ledger_state.h).
+#include <algorithm>
 #include <map>
 
 #include "ledger/describe.h"
@@ -62,7 +63,11 @@ std::string account_text(const Account& a) {
                " allocated ", s.allocated, " pending '", s.pending_plan, "' ",
                s.pending_allocation ? c(*s.pending_allocation) : "-", "\n");
   }
-  for (const Lot& l : a.lots) out += lot_text(l);
+  // By id: the order of an account's lots is derived (consumption order), not state.
+  std::vector<const Lot*> lots;
+  for (const Lot& l : a.lots) lots.push_back(&l);
+  std::sort(lots.begin(), lots.end(), [](const Lot* x, const Lot* y) { return x->id < y->id; });
+  for (const Lot* l : lots) out += lot_text(*l);
   return out;
 }
 

@@ -43,9 +43,8 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
   for (uint32_t i = 0; i < l->accounts_.size(); ++i) {
     Account& a = l->accounts_[i];
     // A store may return lots in any order; the ledger keeps them in consumption order.
-    std::sort(a.lots.begin(), a.lots.end(), [&l](const Lot& x, const Lot& y) {
-      return consumes_before(x, y, l->config_);
-    });
+    std::sort(a.lots.begin(), a.lots.end(),
+              [&l](const Lot& x, const Lot& y) { return consumes_before(x, y, l->config_); });
     if (!l->account_index_.emplace(a.id, i).second)
       return std::unexpected("duplicate account " + a.id);
     if (a.subscription) l->renewals_.emplace(a.subscription->period_end, i);

@@ -173,8 +173,7 @@ TEST(Bounds, AccountTotalIsBoundedSoNoSumCanOverflow) {
   h.grant("u", Source::admin, "900");
   auto r = h.run(Grant{.account = "u", .source = Source::admin, .amount = cr("100.000001")});
   EXPECT_EQ(r.error().code, ErrorCode::limit_exceeded);
-  EXPECT_EQ(h.run(Purchase{"u", "p200", "USD", "", "pay"}).error().code,
-            ErrorCode::limit_exceeded);
+  EXPECT_EQ(h.run(Purchase{"u", "p200", "USD", "", "pay"}).error().code, ErrorCode::limit_exceeded);
   h.grant("u", Source::admin, "100");  // exactly at the bound
 }
 
@@ -191,8 +190,8 @@ TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
   // Many small refunds at one instant share one refund lot per origin.
   for (int i = 0; i < 5; ++i) h.refund(s.spend, cr("1"));
   EXPECT_EQ(h.ledger().find_account("u")->lots.size(), 3u);  // 2 spent + 1 refund lot
-  h.grant("u", Source::admin, "1");                           // the account is now full
-  auto refused = h.run(Refund{s.spend, cr("10"), ""});  // needs a lot for the other origin
+  h.grant("u", Source::admin, "1");                          // the account is now full
+  auto refused = h.run(Refund{s.spend, cr("10"), ""});       // needs a lot for the other origin
   EXPECT_EQ(refused.error().code, ErrorCode::limit_exceeded);
   EXPECT_EQ(h.ledger().find_spend(s.spend)->refunded, cr("5"));  // nothing half-done
 }

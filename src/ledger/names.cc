@@ -78,6 +78,20 @@ std::string_view entry_kind_name(EntryKind k) {
   return "?";
 }
 
+std::optional<EntryKind> parse_entry_kind(std::string_view name) {
+  for (uint8_t k = 0; k <= static_cast<uint8_t>(EntryKind::void_lot); ++k) {
+    if (entry_kind_name(static_cast<EntryKind>(k)) == name) return static_cast<EntryKind>(k);
+  }
+  return std::nullopt;
+}
+
+std::optional<Book> parse_book(std::string_view name) {
+  for (uint8_t b = 0; b <= static_cast<uint8_t>(Book::voided); ++b) {
+    if (book_name(static_cast<Book>(b)) == name) return static_cast<Book>(b);
+  }
+  return std::nullopt;
+}
+
 std::string_view book_name(Book b) {
   switch (b) {
     case Book::none:

@@ -215,6 +215,25 @@ std::string encode_result(const Result& result) {
   return std::move(w.out);
 }
 
+std::string encode_portions(const Portions& p) {
+  Writer w;
+  w(k_codec_version);
+  w.list(p);
+  return std::move(w.out);
+}
+
+std::expected<Portions, std::string> decode_portions(std::string_view bytes) {
+  Reader r(bytes);
+  uint8_t version = 0;
+  r(version);
+  if (r.ok && version != k_codec_version)
+    return std::unexpected(cat("unknown codec version ", version));
+  Portions out;
+  r.list(out);
+  if (!r.done()) return std::unexpected("truncated or trailing bytes");
+  return out;
+}
+
 std::expected<Result, std::string> decode_result(std::string_view bytes) {
   Reader r(bytes);
   uint8_t version = 0;

@@ -16,6 +16,9 @@ namespace tally::store {
 inline constexpr uint8_t k_codec_version = 1;
 
 std::string encode_result(const Result& r);
+// A hold's or spend's lot portions (stored as one column).
+std::string encode_portions(const Portions& p);
+[[nodiscard]] std::expected<Portions, std::string> decode_portions(std::string_view bytes);
 // Errors name what was malformed ("truncated", "unknown reply tag 42", ...).
 [[nodiscard]] std::expected<Result, std::string> decode_result(std::string_view bytes);
 

@@ -1,0 +1,269 @@
+// Reading a shard's database back: its state for Ledger::from_state, its journal, and
+// remembered requests.
+#include <map>
+
+#include "ledger/text.h"
+#include "store/codec.h"
+#include "store/sqlite_schema.h"
+
+namespace tally::store::sqlite {
+namespace {
+
+uint64_t u64(int64_t v) {
+  return static_cast<uint64_t>(v);
+}
+
+std::array<char, 3> currency_of(const std::string& s) {
+  std::array<char, 3> c{};
+  if (s.size() == 3) std::copy(s.begin(), s.end(), c.begin());
+  return c;
+}
+
+std::vector<std::string> scope_of(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::expected<void, std::string> read_meta_and_books(sqlite3* db, ShardId shard, LedgerState* s) {
+  Stmt meta(db, "SELECT key, value FROM meta WHERE shard_id = ?");
+  meta.bind(1, shard);
+  while (meta.step() == SQLITE_ROW) {
+    const std::string key = meta.text(0);
+    const int64_t v = std::stoll(meta.text(1));
+    if (key == "now_us") s->now = TimeUs{v};
+    if (key == "seq") s->seq = u64(v);
+    if (key == "id_counter") s->id_counter = u64(v);
+  }
+  Stmt books(db, "SELECT book, key, amount_micro FROM books WHERE shard_id = ?");
+  books.bind(1, shard);
+  while (books.step() == SQLITE_ROW) {
+    const std::string book = books.text(0);
+    const BookMicro v = book_value(books.text(2));
+    if (book == "issuance") {
+      auto source = parse_source(books.text(1));
+      if (!source) return std::unexpected("unknown source in books");
+      s->books.issuance[static_cast<size_t>(*source)] = v;
+    } else if (book == "consumption") {
+      s->books.consumption[books.text(1)] = v;
+    } else if (book == "expired") {
+      s->books.expired = v;
+    } else if (book == "voided") {
+      s->books.voided = v;
+    }
+  }
+  return {};
+}
+
+std::expected<void, std::string> read_accounts(sqlite3* db, ShardId shard, LedgerState* s) {
+  Stmt acc(db,
+           "SELECT id, balance_micro, held_micro, open_holds, signup_granted, "
+           "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "
+           "period_start_us, period_end_us, allocation_micro, allocated, pending_plan, "
+           "pending_allocation_micro FROM accounts WHERE shard_id = ? ORDER BY idx");
+  acc.bind(1, shard);
+  std::map<std::string, size_t> index;
+  while (acc.step() == SQLITE_ROW) {
+    Account& a = s->accounts.emplace_back();
+    a.id = acc.text(0);
+    a.balance = Credits::from_micro(acc.i64(1));
+    a.held = Credits::from_micro(acc.i64(2));
+    a.open_holds = static_cast<uint32_t>(acc.i64(3));
+    a.signup_granted = acc.i64(4) != 0;
+    a.last_reward_day = TimeUs{acc.i64(5)};
+    if (!acc.is_null(6)) {
+      Subscription& sub = a.subscription.emplace();
+      sub.plan = acc.text(6);
+      sub.past_due = acc.i64(7) != 0;
+      sub.cancel_at_period_end = acc.i64(8) != 0;
+      sub.anchor = TimeUs{acc.i64(9)};
+      sub.period = acc.i64(10);
+      sub.period_start = TimeUs{acc.i64(11)};
+      sub.period_end = TimeUs{acc.i64(12)};
+      sub.allocation = Credits::from_micro(acc.i64(13));
+      sub.allocated = acc.i64(14) != 0;
+      sub.pending_plan = acc.text(15);
+      if (!acc.is_null(16)) sub.pending_allocation = Credits::from_micro(acc.i64(16));
+    }
+    index[a.id] = s->accounts.size() - 1;
+  }
+  Stmt lots(db,
+            "SELECT id, account, source, voided, plan_credit, amount_micro, "
+            "remaining_micro, held_micro, consumed_micro, expired_micro, voided_micro, "
+            "restored_micro, granted_at_us, effective_at_us, expires_at_us, scope, currency, "
+            "paid_minor, reference, reason, refs FROM lots WHERE shard_id = ? ORDER BY id");
+  lots.bind(1, shard);
+  while (lots.step() == SQLITE_ROW) {
+    auto owner = index.find(lots.text(1));
+    auto source = parse_source(lots.text(2));
+    if (owner == index.end() || !source) return std::unexpected("a lot of an unknown account");
+    Lot& l = s->accounts[owner->second].lots.emplace_back();
+    l.id = LotId{u64(lots.i64(0))};
+    l.source = *source;
+    l.voided = lots.i64(3) != 0;
+    l.plan_credit = lots.i64(4) != 0;
+    l.amount = Credits::from_micro(lots.i64(5));
+    l.remaining = Credits::from_micro(lots.i64(6));
+    l.held = Credits::from_micro(lots.i64(7));
+    l.consumed = Credits::from_micro(lots.i64(8));
+    l.expired = Credits::from_micro(lots.i64(9));
+    l.voided_amount = Credits::from_micro(lots.i64(10));
+    l.restored = Credits::from_micro(lots.i64(11));
+    l.granted_at = TimeUs{lots.i64(12)};
+    l.effective_at = TimeUs{lots.i64(13)};
+    l.expires_at = TimeUs{lots.i64(14)};
+    l.scope = scope_of(lots.text(15));
+    l.cost_basis = CostBasis{currency_of(lots.text(16)), lots.i64(17)};
+    l.reference = lots.text(18);
+    l.reason = lots.text(19);
+    l.refs = static_cast<uint32_t>(lots.i64(20));
+  }
+  return {};
+}
+
+std::expected<void, std::string> read_holds_and_spends(sqlite3* db, ShardId shard, LedgerState* s) {
+  Stmt holds(db,
+             "SELECT id, account_idx, amount_micro, tool, price_book_version, "
+             "created_at_us, expires_at_us, portions FROM holds WHERE shard_id = ? ORDER BY id");
+  holds.bind(1, shard);
+  while (holds.step() == SQLITE_ROW) {
+    auto portions = decode_portions(holds.bytes(7));
+    if (!portions) return std::unexpected(cat("hold portions: ", portions.error()));
+    s->holds.push_back(Hold{HoldId{u64(holds.i64(0))}, static_cast<uint32_t>(holds.i64(1)),
+                            HoldState::active, Credits::from_micro(holds.i64(2)), holds.text(3),
+                            holds.text(4), TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)},
+                            std::move(*portions)});
+  }
+  Stmt fin(db,
+           "SELECT id, state, expires_at_us, spend, ended_at_us FROM finished_holds "
+           "WHERE shard_id = ? ORDER BY rowid");
+  fin.bind(1, shard);
+  while (fin.step() == SQLITE_ROW) {
+    s->finished_holds.emplace_back(
+        HoldId{u64(fin.i64(0))},
+        FinishedHold{static_cast<HoldState>(fin.i64(1)), TimeUs{fin.i64(2)},
+                     SpendId{u64(fin.i64(3))}, TimeUs{fin.i64(4)}});
+  }
+  Stmt spends(db,
+              "SELECT id, account_idx, amount_micro, refunded_micro, tool, "
+              "price_book_version, at_us, hold, portions FROM spends WHERE shard_id = ? "
+              "ORDER BY id");
+  spends.bind(1, shard);
+  while (spends.step() == SQLITE_ROW) {
+    auto portions = decode_portions(spends.bytes(8));
+    if (!portions) return std::unexpected(cat("spend portions: ", portions.error()));
+    s->spends.push_back(Spend{
+        SpendId{u64(spends.i64(0))}, static_cast<uint32_t>(spends.i64(1)),
+        Credits::from_micro(spends.i64(2)), Credits::from_micro(spends.i64(3)), spends.text(4),
+        spends.text(5), TimeUs{spends.i64(6)}, HoldId{u64(spends.i64(7))}, std::move(*portions)});
+  }
+  return {};
+}
+
+std::expected<void, std::string> read_purchases_and_keys(sqlite3* db, ShardId shard,
+                                                         LedgerState* s) {
+  Stmt p(db,
+         "SELECT id, account_idx, pack, payment_ref, currency, price_minor, lot, bonus_lot, "
+         "at_us, voided, digest_hi, digest_lo, reply FROM purchases WHERE shard_id = ? "
+         "ORDER BY id");
+  p.bind(1, shard);
+  while (p.step() == SQLITE_ROW) {
+    auto reply = decode_result(p.bytes(12));
+    if (!reply || !*reply || !std::holds_alternative<PurchaseReply>(**reply)) {
+      return std::unexpected("a purchase reply is not readable");
+    }
+    PurchaseRecord& r = s->purchases.emplace_back();
+    r.id = u64(p.i64(0));
+    r.account = static_cast<uint32_t>(p.i64(1));
+    r.pack = p.text(2);
+    r.payment_ref = p.text(3);
+    r.price = Money{currency_of(p.text(4)), p.i64(5)};
+    r.lot = LotId{u64(p.i64(6))};
+    r.bonus_lot = LotId{u64(p.i64(7))};
+    r.at = TimeUs{p.i64(8)};
+    r.voided = p.i64(9) != 0;
+    r.fingerprint = CommandDigest{u64(p.i64(10)), u64(p.i64(11))};
+    r.reply = std::get<PurchaseReply>(**reply);
+  }
+  Stmt k(db,
+         "SELECT key, at_us, digest_hi, digest_lo, result FROM idempotency "
+         "WHERE shard_id = ? AND in_memory = 1 ORDER BY rowid");
+  k.bind(1, shard);
+  while (k.step() == SQLITE_ROW) {
+    auto result = decode_result(k.bytes(4));
+    if (!result) return std::unexpected(cat("an idempotency reply: ", result.error()));
+    s->idempotency.push_back(IdempotencyRecord{k.text(0), TimeUs{k.i64(1)},
+                                               CommandDigest{u64(k.i64(2)), u64(k.i64(3))},
+                                               std::move(*result)});
+  }
+  return {};
+}
+
+}  // namespace
+
+std::expected<LedgerState, std::string> read_state(sqlite3* db, ShardId shard) {
+  LedgerState s;
+  for (auto step :
+       {read_meta_and_books, read_accounts, read_holds_and_spends, read_purchases_and_keys}) {
+    if (auto r = step(db, shard, &s); !r) return std::unexpected(r.error());
+  }
+  return s;
+}
+
+std::expected<void, std::string> scan_entries(sqlite3* db, ShardId shard, uint64_t after_seq,
+                                              const std::function<bool(const Entry&)>& visit) {
+  Stmt q(db,
+         "SELECT seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "
+         "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us "
+         "FROM entries WHERE shard_id = ? AND seq > ? ORDER BY seq");
+  q.bind(1, shard).bind(2, static_cast<int64_t>(after_seq));
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    Entry e;
+    e.seq = u64(q.i64(0));
+    e.at = TimeUs{q.i64(1)};
+    auto kind = parse_entry_kind(q.text(2));
+    auto counter = parse_book(q.text(3));
+    auto source = parse_source(q.text(4));
+    if (!kind || !counter || !source)
+      return std::unexpected(cat("entry ", e.seq, " is not readable"));
+    e.kind = *kind;
+    e.counter = *counter;
+    e.source = *source;
+    e.account = q.text(5);
+    e.lot = LotId{u64(q.i64(6))};
+    e.amount = Credits::from_micro(q.i64(7));
+    e.held = Credits::from_micro(q.i64(8));
+    e.balance_after = Credits::from_micro(q.i64(9));
+    e.hold = HoldId{u64(q.i64(10))};
+    e.spend = SpendId{u64(q.i64(11))};
+    e.tool = q.text(12);
+    e.reason = q.text(13);
+    e.effective_at = TimeUs{q.i64(14)};
+    e.expires_at = TimeUs{q.i64(15)};
+    if (!visit(e)) return {};
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(cat("reading entries: ", sqlite3_errmsg(db)));
+  return {};
+}
+
+std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(
+    sqlite3* db, ShardId shard, std::string_view key) {
+  Stmt k(db,
+         "SELECT at_us, digest_hi, digest_lo, result FROM idempotency "
+         "WHERE shard_id = ? AND key = ?");
+  k.bind(1, shard).bind(2, key);
+  if (k.step() != SQLITE_ROW) return std::nullopt;
+  auto result = decode_result(k.bytes(3));
+  if (!result) return std::unexpected(cat("an idempotency reply: ", result.error()));
+  return IdempotencyRecord{std::string(key), TimeUs{k.i64(0)},
+                           CommandDigest{u64(k.i64(1)), u64(k.i64(2))}, std::move(*result)};
+}
+
+}  // namespace tally::store::sqlite

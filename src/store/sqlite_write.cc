@@ -1,0 +1,352 @@
+// The schema of a shard's SQLite database and the write of one batch (one transaction).
+#include <string>
+
+#include "ledger/text.h"
+#include "store/codec.h"
+#include "store/sqlite_schema.h"
+
+namespace tally::store::sqlite {
+namespace {
+
+// shard_id is in every table and key, so that one database can also hold many shards.
+constexpr const char* k_schema = R"SQL(
+CREATE TABLE IF NOT EXISTS meta (shard_id INTEGER NOT NULL, key TEXT NOT NULL,
+  value TEXT NOT NULL, PRIMARY KEY (shard_id, key));
+CREATE TABLE IF NOT EXISTS books (shard_id INTEGER NOT NULL, book TEXT NOT NULL,
+  key TEXT NOT NULL, amount_micro TEXT NOT NULL, PRIMARY KEY (shard_id, book, key));
+CREATE TABLE IF NOT EXISTS accounts (shard_id INTEGER NOT NULL, id TEXT NOT NULL,
+  idx INTEGER NOT NULL, balance_micro INTEGER NOT NULL, held_micro INTEGER NOT NULL,
+  open_holds INTEGER NOT NULL, signup_granted INTEGER NOT NULL, last_reward_day_us INTEGER NOT NULL,
+  plan TEXT, past_due INTEGER, cancel_at_period_end INTEGER, anchor_us INTEGER, period INTEGER,
+  period_start_us INTEGER, period_end_us INTEGER, allocation_micro INTEGER, allocated INTEGER,
+  pending_plan TEXT, pending_allocation_micro INTEGER,
+  PRIMARY KEY (shard_id, id), UNIQUE (shard_id, idx));
+CREATE TABLE IF NOT EXISTS lots (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
+  account TEXT NOT NULL, source TEXT NOT NULL, voided INTEGER NOT NULL,
+  plan_credit INTEGER NOT NULL, amount_micro INTEGER NOT NULL, remaining_micro INTEGER NOT NULL,
+  held_micro INTEGER NOT NULL, consumed_micro INTEGER NOT NULL, expired_micro INTEGER NOT NULL,
+  voided_micro INTEGER NOT NULL, restored_micro INTEGER NOT NULL, granted_at_us INTEGER NOT NULL,
+  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, scope TEXT NOT NULL,
+  currency TEXT NOT NULL, paid_minor INTEGER NOT NULL, reference TEXT NOT NULL,
+  reason TEXT NOT NULL, refs INTEGER NOT NULL, PRIMARY KEY (shard_id, id));
+CREATE INDEX IF NOT EXISTS lots_by_account ON lots (shard_id, account);
+CREATE TABLE IF NOT EXISTS holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
+  account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, tool TEXT NOT NULL,
+  price_book_version TEXT NOT NULL, created_at_us INTEGER NOT NULL,
+  expires_at_us INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id));
+CREATE TABLE IF NOT EXISTS finished_holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
+  state INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, spend INTEGER NOT NULL,
+  ended_at_us INTEGER NOT NULL, UNIQUE (shard_id, id));
+CREATE TABLE IF NOT EXISTS spends (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
+  account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, refunded_micro INTEGER NOT NULL,
+  tool TEXT NOT NULL, price_book_version TEXT NOT NULL, at_us INTEGER NOT NULL,
+  hold INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id));
+CREATE TABLE IF NOT EXISTS purchases (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
+  account_idx INTEGER NOT NULL, pack TEXT NOT NULL, payment_ref TEXT NOT NULL,
+  currency TEXT NOT NULL, price_minor INTEGER NOT NULL, lot INTEGER NOT NULL,
+  bonus_lot INTEGER NOT NULL, at_us INTEGER NOT NULL, voided INTEGER NOT NULL,
+  digest_hi INTEGER NOT NULL, digest_lo INTEGER NOT NULL, reply BLOB NOT NULL,
+  PRIMARY KEY (shard_id, id));
+CREATE TABLE IF NOT EXISTS idempotency (shard_id INTEGER NOT NULL, key TEXT NOT NULL,
+  at_us INTEGER NOT NULL, digest_hi INTEGER NOT NULL, digest_lo INTEGER NOT NULL,
+  result BLOB NOT NULL, in_memory INTEGER NOT NULL, UNIQUE (shard_id, key));
+CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  at_us INTEGER NOT NULL, kind TEXT NOT NULL, counter TEXT NOT NULL, source TEXT NOT NULL,
+  account TEXT NOT NULL, lot INTEGER NOT NULL, amount_micro INTEGER NOT NULL,
+  held_micro INTEGER NOT NULL, balance_after_micro INTEGER NOT NULL, hold INTEGER NOT NULL,
+  spend INTEGER NOT NULL, tool TEXT NOT NULL, reason TEXT NOT NULL,
+  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, PRIMARY KEY (shard_id, seq));
+CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
+)SQL";
+
+std::string error_of(sqlite3* db, std::string_view what) {
+  return cat(what, ": ", sqlite3_errmsg(db));
+}
+
+std::expected<void, std::string> exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
+  std::string text = message ? message : "unknown error";
+  sqlite3_free(message);
+  return std::unexpected(text);
+}
+
+int64_t id64(uint64_t v) {
+  return static_cast<int64_t>(v);
+}  // ids and digests, bit for bit
+
+std::string currency_text(const std::array<char, 3>& c) {
+  return c[0] == '\0' ? "" : std::string(c.data(), 3);
+}
+
+std::string scope_text(const std::vector<std::string>& scope) {
+  std::string out;
+  for (const std::string& tool : scope) out += cat(out.empty() ? "" : ",", tool);
+  return out;
+}
+
+bool write_account(sqlite3* db, ShardId shard, const Account& a) {
+  // A new account takes the next index: deltas list accounts in opening order.
+  Stmt up(db, R"SQL(INSERT INTO accounts VALUES (?1, ?2,
+      COALESCE((SELECT idx FROM accounts WHERE shard_id = ?1 AND id = ?2),
+               (SELECT COUNT(*) FROM accounts WHERE shard_id = ?1)),
+      ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+      ON CONFLICT (shard_id, id) DO UPDATE SET balance_micro = ?3, held_micro = ?4,
+      open_holds = ?5, signup_granted = ?6, last_reward_day_us = ?7, plan = ?8, past_due = ?9,
+      cancel_at_period_end = ?10, anchor_us = ?11, period = ?12, period_start_us = ?13,
+      period_end_us = ?14, allocation_micro = ?15, allocated = ?16, pending_plan = ?17,
+      pending_allocation_micro = ?18)SQL");
+  up.bind(1, shard).bind(2, a.id).bind(3, a.balance.micro).bind(4, a.held.micro);
+  up.bind(5, a.open_holds).bind(6, a.signup_granted).bind(7, a.last_reward_day.us);
+  if (a.subscription) {
+    const Subscription& s = *a.subscription;
+    up.bind(8, s.plan).bind(9, s.past_due).bind(10, s.cancel_at_period_end);
+    up.bind(11, s.anchor.us).bind(12, s.period).bind(13, s.period_start.us);
+    up.bind(14, s.period_end.us).bind(15, s.allocation.micro).bind(16, s.allocated);
+    up.bind(17, s.pending_plan);
+    if (s.pending_allocation) {
+      up.bind(18, s.pending_allocation->micro);
+    } else {
+      up.null(18);
+    }
+  } else {
+    for (int i = 8; i <= 18; ++i) up.null(i);
+  }
+  if (!up.run()) return false;
+  if (!Stmt(db, "DELETE FROM lots WHERE shard_id = ? AND account = ?")
+           .bind(1, shard)
+           .bind(2, a.id)
+           .run()) {
+    return false;
+  }
+  Stmt lot(db,
+           "INSERT INTO lots VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+  for (const Lot& l : a.lots) {
+    lot.bind(1, shard).bind(2, id64(l.id.value)).bind(3, a.id).bind(4, source_name(l.source));
+    lot.bind(5, l.voided).bind(6, l.plan_credit).bind(7, l.amount.micro);
+    lot.bind(8, l.remaining.micro).bind(9, l.held.micro).bind(10, l.consumed.micro);
+    lot.bind(11, l.expired.micro).bind(12, l.voided_amount.micro).bind(13, l.restored.micro);
+    lot.bind(14, l.granted_at.us).bind(15, l.effective_at.us).bind(16, l.expires_at.us);
+    lot.bind(17, scope_text(l.scope)).bind(18, currency_text(l.cost_basis.currency));
+    lot.bind(19, l.cost_basis.paid_minor).bind(20, l.reference).bind(21, l.reason);
+    lot.bind(22, l.refs);
+    if (!lot.run()) return false;
+  }
+  return true;
+}
+
+bool write_entries(sqlite3* db, ShardId shard, std::span<const Entry> entries) {
+  Stmt in(db,
+          "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+          "?13, ?14, ?15, ?16, ?17)");
+  for (const Entry& e : entries) {
+    in.bind(1, shard).bind(2, id64(e.seq)).bind(3, e.at.us).bind(4, entry_kind_name(e.kind));
+    in.bind(5, book_name(e.counter)).bind(6, source_name(e.source)).bind(7, e.account);
+    in.bind(8, id64(e.lot.value)).bind(9, e.amount.micro).bind(10, e.held.micro);
+    in.bind(11, e.balance_after.micro).bind(12, id64(e.hold.value)).bind(13, id64(e.spend.value));
+    in.bind(14, e.tool).bind(15, e.reason).bind(16, e.effective_at.us).bind(17, e.expires_at.us);
+    if (!in.run()) return false;
+  }
+  return true;
+}
+
+bool write_books_and_meta(sqlite3* db, ShardId shard, const StateDelta& d) {
+  if (!Stmt(db, "DELETE FROM books WHERE shard_id = ?").bind(1, shard).run()) return false;
+  Stmt book(db, "INSERT INTO books VALUES (?, ?, ?, ?)");
+  auto put = [&](std::string_view name, std::string_view key, BookMicro v) {
+    return book.bind(1, shard).bind(2, name).bind(3, key).bind(4, book_text(v)).run();
+  };
+  for (size_t i = 0; i < k_source_count; ++i) {
+    if (!put("issuance", source_name(static_cast<Source>(i)), d.books.issuance[i])) return false;
+  }
+  for (const auto& [tool, v] : d.books.consumption) {
+    if (!put("consumption", tool, v)) return false;
+  }
+  if (!put("expired", "", d.books.expired) || !put("voided", "", d.books.voided)) return false;
+  Stmt meta(db, "INSERT OR REPLACE INTO meta VALUES (?, ?, ?)");
+  for (auto [key, value] : {std::pair<const char*, int64_t>{"now_us", d.now.us},
+                            {"seq", id64(d.seq)},
+                            {"id_counter", id64(d.id_counter)}}) {
+    if (!meta.bind(1, shard).bind(2, key).bind(3, std::to_string(value)).run()) return false;
+  }
+  return true;
+}
+
+bool write_records(sqlite3* db, ShardId shard, const StateDelta& d) {
+  Stmt del_hold(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?");
+  for (HoldId id : d.holds_gone) {
+    if (!del_hold.bind(1, shard).bind(2, id64(id.value)).run()) return false;
+  }
+  Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const Hold& h : d.holds_put) {
+    hold.bind(1, shard).bind(2, id64(h.id.value)).bind(3, h.account).bind(4, h.amount.micro);
+    hold.bind(5, h.tool).bind(6, h.price_book_version).bind(7, h.created_at.us);
+    hold.bind(8, h.expires_at.us).blob(9, encode_portions(h.portions));
+    if (!hold.run()) return false;
+  }
+  Stmt del_fin(db, "DELETE FROM finished_holds WHERE shard_id = ? AND id = ?");
+  for (HoldId id : d.finished_gone) {
+    if (!del_fin.bind(1, shard).bind(2, id64(id.value)).run()) return false;
+  }
+  Stmt fin(db, "INSERT INTO finished_holds VALUES (?, ?, ?, ?, ?, ?)");
+  for (const auto& [id, f] : d.finished_put) {
+    fin.bind(1, shard).bind(2, id64(id.value)).bind(3, static_cast<int64_t>(f.state));
+    fin.bind(4, f.expires_at.us).bind(5, id64(f.spend.value)).bind(6, f.ended_at.us);
+    if (!fin.run()) return false;
+  }
+  Stmt del_spend(db, "DELETE FROM spends WHERE shard_id = ? AND id = ?");
+  for (SpendId id : d.spends_gone) {
+    if (!del_spend.bind(1, shard).bind(2, id64(id.value)).run()) return false;
+  }
+  Stmt spend(db, "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const Spend& s : d.spends_put) {
+    spend.bind(1, shard).bind(2, id64(s.id.value)).bind(3, s.account).bind(4, s.amount.micro);
+    spend.bind(5, s.refunded.micro).bind(6, s.tool).bind(7, s.price_book_version);
+    spend.bind(8, s.at.us).bind(9, id64(s.hold.value)).blob(10, encode_portions(s.portions));
+    if (!spend.run()) return false;
+  }
+  return true;
+}
+
+bool write_purchases_and_keys(sqlite3* db, ShardId shard, const StateDelta& d) {
+  Stmt del(db, "DELETE FROM purchases WHERE shard_id = ? AND id = ?");
+  for (uint64_t id : d.purchases_gone) {
+    if (!del.bind(1, shard).bind(2, id64(id)).run()) return false;
+  }
+  Stmt put(db,
+           "INSERT OR REPLACE INTO purchases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const PurchaseRecord& p : d.purchases_put) {
+    put.bind(1, shard).bind(2, id64(p.id)).bind(3, p.account).bind(4, p.pack);
+    put.bind(5, p.payment_ref).bind(6, currency_text(p.price.currency)).bind(7, p.price.minor);
+    put.bind(8, id64(p.lot.value)).bind(9, id64(p.bonus_lot.value)).bind(10, p.at.us);
+    put.bind(11, p.voided).bind(12, id64(p.fingerprint.hi)).bind(13, id64(p.fingerprint.lo));
+    put.blob(14, encode_result(Result{p.reply}));
+    if (!put.run()) return false;
+  }
+  // Keys leaving the ledger's memory stay, for retries of old keys (rule 8).
+  Stmt cold(db, "UPDATE idempotency SET in_memory = 0 WHERE shard_id = ? AND key = ?");
+  for (const std::string& key : d.idempotency_gone) {
+    if (!cold.bind(1, shard).bind(2, key).run()) return false;
+  }
+  Stmt drop(db, "DELETE FROM idempotency WHERE shard_id = ? AND key = ?");
+  Stmt key(db, "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, 1)");
+  for (const IdempotencyRecord& r : d.idempotency_put) {
+    if (!drop.bind(1, shard).bind(2, r.key).run()) return false;  // a key used again later
+    key.bind(1, shard).bind(2, r.key).bind(3, r.at.us).bind(4, id64(r.fingerprint.hi));
+    key.bind(5, id64(r.fingerprint.lo)).blob(6, encode_result(r.result));
+    if (!key.run()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Stmt::Stmt(sqlite3* db, std::string_view sql) {
+  sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s_, nullptr);
+}
+
+Stmt& Stmt::bind(int i, int64_t v) {
+  sqlite3_bind_int64(s_, i, v);
+  return *this;
+}
+
+Stmt& Stmt::bind(int i, std::string_view v) {
+  sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::blob(int i, std::string_view v) {
+  sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::null(int i) {
+  sqlite3_bind_null(s_, i);
+  return *this;
+}
+
+bool Stmt::run() {
+  if (s_ == nullptr) return false;
+  const int rc = sqlite3_step(s_);
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+  return rc == SQLITE_DONE;
+}
+
+std::string Stmt::text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+}
+
+std::string_view Stmt::bytes(int col) const {
+  const void* p = sqlite3_column_blob(s_, col);
+  const int n = sqlite3_column_bytes(s_, col);
+  return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
+           : std::string_view();
+}
+
+std::string book_text(BookMicro v) {
+  const bool negative = v < 0;
+  unsigned __int128 u =
+      negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  } while (u > 0);
+  return negative ? "-" + digits : digits;
+}
+
+BookMicro book_value(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  BookMicro v = 0;
+  for (size_t i = negative ? 1 : 0; i < s.size(); ++i) v = v * 10 + (s[i] - '0');
+  return negative ? -v : v;
+}
+
+std::expected<void, std::string> prepare_database(sqlite3* db, bool synchronous_full,
+                                                  int schema_version) {
+  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = OFF"}) {
+    if (auto r = exec(db, pragma); !r) return r;
+  }
+  if (auto r =
+          exec(db, synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+      !r) {
+    return r;
+  }
+  if (auto r = exec(db, k_schema); !r) return r;
+  Stmt get(db, "SELECT value FROM meta WHERE shard_id = -1 AND key = 'schema_version'");
+  if (get.step() == SQLITE_ROW) {
+    if (get.text(0) != std::to_string(schema_version)) {
+      return std::unexpected(
+          cat("schema version ", get.text(0), ", this Tally reads ", schema_version));
+    }
+    return {};
+  }
+  if (!Stmt(db, "INSERT INTO meta VALUES (-1, 'schema_version', ?)")
+           .bind(1, std::to_string(schema_version))
+           .run()) {
+    return std::unexpected(error_of(db, "schema version"));
+  }
+  return {};
+}
+
+std::expected<void, std::string> write_batch(sqlite3* db, ShardId shard,
+                                             std::span<const Entry> entries,
+                                             const StateDelta& delta) {
+  if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
+  bool ok = write_entries(db, shard, entries) && write_books_and_meta(db, shard, delta);
+  for (size_t i = 0; ok && i < delta.accounts.size(); ++i) {
+    ok = write_account(db, shard, delta.accounts[i]);
+  }
+  ok = ok && write_records(db, shard, delta) && write_purchases_and_keys(db, shard, delta);
+  if (!ok) {
+    std::string error = error_of(db, "write");
+    (void)exec(db, "ROLLBACK");
+    return std::unexpected(error);
+  }
+  return exec(db, "COMMIT");  // one transaction, one fsync (synchronous = FULL)
+}
+
+}  // namespace tally::store::sqlite
