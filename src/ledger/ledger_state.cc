@@ -111,6 +111,7 @@ void Ledger::take_delta(StateDelta* d) {
   std::sort(c.accounts.begin(), c.accounts.end());
   for (uint32_t i : c.accounts) {
     d->accounts.push_back(accounts_[i]);
+    d->account_indexes.push_back(i);
     c.account_dirty[i] = false;
   }
   // A record is put only if it is still in memory; several changes in one batch put it once,

@@ -35,6 +35,7 @@ struct StateDelta {
   uint64_t id_counter = 0;
   SystemBooks books;
   std::vector<Account> accounts;
+  std::vector<uint32_t> account_indexes;  // each account's position in opening order
   std::vector<Hold> holds_put;
   std::vector<HoldId> holds_gone;
   std::vector<std::pair<HoldId, FinishedHold>> finished_put;

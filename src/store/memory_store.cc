@@ -7,12 +7,14 @@
 namespace tally::store {
 
 std::expected<LedgerState, StoreError> MemoryStore::load(ShardId shard) {
+  std::lock_guard lock(mu_);
   auto it = shards_.find(shard);
   return it == shards_.end() ? LedgerState{} : it->second.state;
 }
 
 std::expected<void, StoreError> MemoryStore::commit(ShardId shard, std::span<const Entry> entries,
                                                     const StateDelta& delta) {
+  std::lock_guard lock(mu_);
   Shard& s = shards_[shard];
   uint64_t expected = s.entries.empty() ? 1 : s.entries.back().seq + 1;
   for (const Entry& e : entries) {
@@ -37,6 +39,7 @@ std::expected<void, StoreError> MemoryStore::commit(ShardId shard, std::span<con
 
 std::expected<void, StoreError> MemoryStore::scan_entries(
     ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) {
+  std::lock_guard lock(mu_);
   auto it = shards_.find(shard);
   if (it == shards_.end()) return {};
   for (const Entry& e : it->second.entries) {
@@ -47,6 +50,7 @@ std::expected<void, StoreError> MemoryStore::scan_entries(
 
 std::expected<std::optional<IdempotencyRecord>, StoreError> MemoryStore::find_idempotency(
     ShardId shard, std::string_view key) {
+  std::lock_guard lock(mu_);
   auto it = shards_.find(shard);
   if (it == shards_.end()) return std::nullopt;
   for (const IdempotencyRecord& r : it->second.state.idempotency) {

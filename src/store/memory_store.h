@@ -1,8 +1,9 @@
 // A Store in memory: what the durable backends must be indistinguishable from (the
-// conformance suite runs against every backend and this one). Not durable, not thread-safe.
+// conformance suite runs against every backend and this one). Not durable; thread-safe.
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include "store/store.h"
@@ -25,6 +26,7 @@ class MemoryStore : public Store {
     std::vector<Entry> entries;
     std::map<std::string, IdempotencyRecord, std::less<>> archive;  // left the ledger's memory
   };
+  std::mutex mu_;  // shards commit from their own threads
   std::map<ShardId, Shard> shards_;
 };
 

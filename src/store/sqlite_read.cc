@@ -31,7 +31,8 @@ std::vector<std::string> scope_of(const std::string& s) {
   return out;
 }
 
-std::expected<void, std::string> read_meta_and_books(sqlite3* db, ShardId shard, LedgerState* s) {
+std::expected<void, std::string> read_meta_and_books(Connection& db, ShardId shard,
+                                                     LedgerState* s) {
   Stmt meta(db, "SELECT key, value FROM meta WHERE shard_id = ?");
   meta.bind(1, shard);
   while (meta.step() == SQLITE_ROW) {
@@ -61,7 +62,7 @@ std::expected<void, std::string> read_meta_and_books(sqlite3* db, ShardId shard,
   return {};
 }
 
-std::expected<void, std::string> read_accounts(sqlite3* db, ShardId shard, LedgerState* s) {
+std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, LedgerState* s) {
   Stmt acc(db,
            "SELECT id, balance_micro, held_micro, open_holds, signup_granted, "
            "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "
@@ -127,7 +128,8 @@ std::expected<void, std::string> read_accounts(sqlite3* db, ShardId shard, Ledge
   return {};
 }
 
-std::expected<void, std::string> read_holds_and_spends(sqlite3* db, ShardId shard, LedgerState* s) {
+std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId shard,
+                                                       LedgerState* s) {
   Stmt holds(db,
              "SELECT id, account_idx, amount_micro, tool, price_book_version, "
              "created_at_us, expires_at_us, portions FROM holds WHERE shard_id = ? ORDER BY id");
@@ -166,7 +168,7 @@ std::expected<void, std::string> read_holds_and_spends(sqlite3* db, ShardId shar
   return {};
 }
 
-std::expected<void, std::string> read_purchases_and_keys(sqlite3* db, ShardId shard,
+std::expected<void, std::string> read_purchases_and_keys(Connection& db, ShardId shard,
                                                          LedgerState* s) {
   Stmt p(db,
          "SELECT id, account_idx, pack, payment_ref, currency, price_minor, lot, bonus_lot, "
@@ -207,7 +209,7 @@ std::expected<void, std::string> read_purchases_and_keys(sqlite3* db, ShardId sh
 
 }  // namespace
 
-std::expected<LedgerState, std::string> read_state(sqlite3* db, ShardId shard) {
+std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard) {
   LedgerState s;
   for (auto step :
        {read_meta_and_books, read_accounts, read_holds_and_spends, read_purchases_and_keys}) {
@@ -216,7 +218,7 @@ std::expected<LedgerState, std::string> read_state(sqlite3* db, ShardId shard) {
   return s;
 }
 
-std::expected<void, std::string> scan_entries(sqlite3* db, ShardId shard, uint64_t after_seq,
+std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit) {
   Stmt q(db,
          "SELECT seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "
@@ -249,12 +251,12 @@ std::expected<void, std::string> scan_entries(sqlite3* db, ShardId shard, uint64
     e.expires_at = TimeUs{q.i64(15)};
     if (!visit(e)) return {};
   }
-  if (rc != SQLITE_DONE) return std::unexpected(cat("reading entries: ", sqlite3_errmsg(db)));
+  if (rc != SQLITE_DONE) return std::unexpected(cat("reading entries: ", sqlite3_errmsg(db.raw)));
   return {};
 }
 
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(
-    sqlite3* db, ShardId shard, std::string_view key) {
+    Connection& db, ShardId shard, std::string_view key) {
   Stmt k(db,
          "SELECT at_us, digest_hi, digest_lo, result FROM idempotency "
          "WHERE shard_id = ? AND key = ?");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,11 +19,30 @@
 
 namespace tally::store::sqlite {
 
-// A prepared statement; columns and parameters are 0- and 1-based as in SQLite.
+// One shard's connection and its prepared statements, each prepared once (by the address of
+// its SQL literal) and reused. Used by one thread at a time.
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : raw(db) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  sqlite3_stmt* statement(const char* sql);
+  sqlite3* const raw;
+
+ private:
+  std::map<const char*, sqlite3_stmt*> cache_;
+};
+
+// A cached statement in use: reset when it goes out of scope. Columns and parameters are
+// 0- and 1-based as in SQLite.
 class Stmt {
  public:
-  Stmt(sqlite3* db, std::string_view sql);
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(Connection& c, const char* sql) : s_(c.statement(sql)) {}
+  ~Stmt() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -45,15 +65,15 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
-std::expected<void, std::string> prepare_database(sqlite3* db, bool synchronous_full,
+std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
                                                   int schema_version);
-std::expected<void, std::string> write_batch(sqlite3* db, ShardId shard,
+std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
                                              std::span<const Entry> entries,
                                              const StateDelta& delta);
-std::expected<LedgerState, std::string> read_state(sqlite3* db, ShardId shard);
-std::expected<void, std::string> scan_entries(sqlite3* db, ShardId shard, uint64_t after_seq,
+std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard);
+std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit);
-std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(sqlite3* db,
+std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(Connection& db,
                                                                               ShardId shard,
                                                                               std::string_view key);
 

@@ -11,9 +11,8 @@
 
 namespace tally::store {
 
-SqliteStore::~SqliteStore() {
-  for (auto& [shard, db] : dbs_) sqlite3_close_v2(db);
-}
+SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+SqliteStore::~SqliteStore() = default;
 
 std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(SqliteOptions options) {
   std::error_code ec;
@@ -23,8 +22,8 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(Sqlite
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(options)));
 }
 
-std::expected<sqlite3*, StoreError> SqliteStore::db(ShardId shard) {
-  if (auto it = dbs_.find(shard); it != dbs_.end()) return it->second;
+std::expected<sqlite::Connection*, StoreError> SqliteStore::db(ShardId shard) {
+  if (auto it = dbs_.find(shard); it != dbs_.end()) return it->second.get();
   const std::string path = cat(options_.dir, "/shard-", shard, ".db");
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -33,20 +32,17 @@ std::expected<sqlite3*, StoreError> SqliteStore::db(ShardId shard) {
     sqlite3_close_v2(db);
     return std::unexpected(StoreError{cat("cannot open ", path, ": ", message)});
   }
-  auto ready = sqlite::prepare_database(db, options_.synchronous_full, k_schema_version);
-  if (!ready) {
-    sqlite3_close_v2(db);
-    return std::unexpected(StoreError{cat(path, ": ", ready.error())});
-  }
-  dbs_.emplace(shard, db);
-  return db;
+  auto conn = std::make_unique<sqlite::Connection>(db);  // owns and closes it from here on
+  auto ready = sqlite::prepare_database(*conn, options_.synchronous_full, k_schema_version);
+  if (!ready) return std::unexpected(StoreError{cat(path, ": ", ready.error())});
+  return dbs_.emplace(shard, std::move(conn)).first->second.get();
 }
 
 std::expected<void, StoreError> SqliteStore::commit(ShardId shard, std::span<const Entry> entries,
                                                     const StateDelta& delta) {
   auto d = db(shard);
   if (!d) return std::unexpected(d.error());
-  auto written = sqlite::write_batch(*d, shard, entries, delta);
+  auto written = sqlite::write_batch(**d, shard, entries, delta);
   if (!written) return std::unexpected(StoreError{written.error()});
   return {};
 }
@@ -54,7 +50,7 @@ std::expected<void, StoreError> SqliteStore::commit(ShardId shard, std::span<con
 std::expected<LedgerState, StoreError> SqliteStore::load(ShardId shard) {
   auto d = db(shard);
   if (!d) return std::unexpected(d.error());
-  auto state = sqlite::read_state(*d, shard);
+  auto state = sqlite::read_state(**d, shard);
   if (!state) return std::unexpected(StoreError{state.error()});
   return std::move(*state);
 }
@@ -63,7 +59,7 @@ std::expected<void, StoreError> SqliteStore::scan_entries(
     ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) {
   auto d = db(shard);
   if (!d) return std::unexpected(d.error());
-  auto scanned = sqlite::scan_entries(*d, shard, after_seq, visit);
+  auto scanned = sqlite::scan_entries(**d, shard, after_seq, visit);
   if (!scanned) return std::unexpected(StoreError{scanned.error()});
   return {};
 }
@@ -72,7 +68,7 @@ std::expected<std::optional<IdempotencyRecord>, StoreError> SqliteStore::find_id
     ShardId shard, std::string_view key) {
   auto d = db(shard);
   if (!d) return std::unexpected(d.error());
-  auto found = sqlite::find_idempotency(*d, shard, key);
+  auto found = sqlite::find_idempotency(**d, shard, key);
   if (!found) return std::unexpected(StoreError{found.error()});
   return std::move(*found);
 }

@@ -11,9 +11,10 @@
 
 #include "store/store.h"
 
-struct sqlite3;
-
 namespace tally::store {
+namespace sqlite {
+class Connection;
+}
 
 struct SqliteOptions {
   std::string dir;  // created if missing
@@ -39,11 +40,13 @@ class SqliteStore : public Store {
   static constexpr int k_schema_version = 1;
 
  private:
-  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
-  std::expected<sqlite3*, StoreError> db(ShardId shard);
+  explicit SqliteStore(SqliteOptions options);
+  // The shard's connection, opened (and its schema made) on first use. Call load() for every
+  // shard before shards are used from several threads: this map is then only read.
+  std::expected<sqlite::Connection*, StoreError> db(ShardId shard);
 
   SqliteOptions options_;
-  std::map<ShardId, sqlite3*> dbs_;
+  std::map<ShardId, std::unique_ptr<sqlite::Connection>> dbs_;
 };
 
 }  // namespace tally::store

@@ -59,13 +59,13 @@ CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT N
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
 )SQL";
 
-std::string error_of(sqlite3* db, std::string_view what) {
-  return cat(what, ": ", sqlite3_errmsg(db));
+std::string error_of(Connection& db, std::string_view what) {
+  return cat(what, ": ", sqlite3_errmsg(db.raw));
 }
 
-std::expected<void, std::string> exec(sqlite3* db, const char* sql) {
+std::expected<void, std::string> exec(Connection& db, const char* sql) {
   char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
+  if (sqlite3_exec(db.raw, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
   std::string text = message ? message : "unknown error";
   sqlite3_free(message);
   return std::unexpected(text);
@@ -85,11 +85,8 @@ std::string scope_text(const std::vector<std::string>& scope) {
   return out;
 }
 
-bool write_account(sqlite3* db, ShardId shard, const Account& a) {
-  // A new account takes the next index: deltas list accounts in opening order.
-  Stmt up(db, R"SQL(INSERT INTO accounts VALUES (?1, ?2,
-      COALESCE((SELECT idx FROM accounts WHERE shard_id = ?1 AND id = ?2),
-               (SELECT COUNT(*) FROM accounts WHERE shard_id = ?1)),
+bool write_account(Connection& db, ShardId shard, uint32_t index, const Account& a) {
+  Stmt up(db, R"SQL(INSERT INTO accounts VALUES (?1, ?2, ?19,
       ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
       ON CONFLICT (shard_id, id) DO UPDATE SET balance_micro = ?3, held_micro = ?4,
       open_holds = ?5, signup_granted = ?6, last_reward_day_us = ?7, plan = ?8, past_due = ?9,
@@ -98,6 +95,7 @@ bool write_account(sqlite3* db, ShardId shard, const Account& a) {
       pending_allocation_micro = ?18)SQL");
   up.bind(1, shard).bind(2, a.id).bind(3, a.balance.micro).bind(4, a.held.micro);
   up.bind(5, a.open_holds).bind(6, a.signup_granted).bind(7, a.last_reward_day.us);
+  up.bind(19, index);
   if (a.subscription) {
     const Subscription& s = *a.subscription;
     up.bind(8, s.plan).bind(9, s.past_due).bind(10, s.cancel_at_period_end);
@@ -136,7 +134,7 @@ bool write_account(sqlite3* db, ShardId shard, const Account& a) {
   return true;
 }
 
-bool write_entries(sqlite3* db, ShardId shard, std::span<const Entry> entries) {
+bool write_entries(Connection& db, ShardId shard, std::span<const Entry> entries) {
   Stmt in(db,
           "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
           "?13, ?14, ?15, ?16, ?17)");
@@ -151,7 +149,7 @@ bool write_entries(sqlite3* db, ShardId shard, std::span<const Entry> entries) {
   return true;
 }
 
-bool write_books_and_meta(sqlite3* db, ShardId shard, const StateDelta& d) {
+bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
   if (!Stmt(db, "DELETE FROM books WHERE shard_id = ?").bind(1, shard).run()) return false;
   Stmt book(db, "INSERT INTO books VALUES (?, ?, ?, ?)");
   auto put = [&](std::string_view name, std::string_view key, BookMicro v) {
@@ -173,7 +171,7 @@ bool write_books_and_meta(sqlite3* db, ShardId shard, const StateDelta& d) {
   return true;
 }
 
-bool write_records(sqlite3* db, ShardId shard, const StateDelta& d) {
+bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
   Stmt del_hold(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?");
   for (HoldId id : d.holds_gone) {
     if (!del_hold.bind(1, shard).bind(2, id64(id.value)).run()) return false;
@@ -209,7 +207,7 @@ bool write_records(sqlite3* db, ShardId shard, const StateDelta& d) {
   return true;
 }
 
-bool write_purchases_and_keys(sqlite3* db, ShardId shard, const StateDelta& d) {
+bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d) {
   Stmt del(db, "DELETE FROM purchases WHERE shard_id = ? AND id = ?");
   for (uint64_t id : d.purchases_gone) {
     if (!del.bind(1, shard).bind(2, id64(id)).run()) return false;
@@ -242,8 +240,15 @@ bool write_purchases_and_keys(sqlite3* db, ShardId shard, const StateDelta& d) {
 
 }  // namespace
 
-Stmt::Stmt(sqlite3* db, std::string_view sql) {
-  sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s_, nullptr);
+Connection::~Connection() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(raw);
+}
+
+sqlite3_stmt* Connection::statement(const char* sql) {
+  auto [it, fresh] = cache_.try_emplace(sql, nullptr);
+  if (fresh) sqlite3_prepare_v3(raw, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->second, nullptr);
+  return it->second;
 }
 
 Stmt& Stmt::bind(int i, int64_t v) {
@@ -305,7 +310,7 @@ BookMicro book_value(std::string_view s) {
   return negative ? -v : v;
 }
 
-std::expected<void, std::string> prepare_database(sqlite3* db, bool synchronous_full,
+std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
                                                   int schema_version) {
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = OFF"}) {
     if (auto r = exec(db, pragma); !r) return r;
@@ -332,13 +337,13 @@ std::expected<void, std::string> prepare_database(sqlite3* db, bool synchronous_
   return {};
 }
 
-std::expected<void, std::string> write_batch(sqlite3* db, ShardId shard,
+std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
                                              std::span<const Entry> entries,
                                              const StateDelta& delta) {
   if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
   bool ok = write_entries(db, shard, entries) && write_books_and_meta(db, shard, delta);
   for (size_t i = 0; ok && i < delta.accounts.size(); ++i) {
-    ok = write_account(db, shard, delta.accounts[i]);
+    ok = write_account(db, shard, delta.account_indexes[i], delta.accounts[i]);
   }
   ok = ok && write_records(db, shard, delta) && write_purchases_and_keys(db, shard, delta);
   if (!ok) {
