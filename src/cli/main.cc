@@ -5,6 +5,7 @@
 
 #include "cli/pricing_commands.h"
 #include "cli/scenario_command.h"
+#include "cli/verify_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tally: credit ledger and pricing engine for AI generation platforms"};
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   tally::cli::add_pricing_commands(app, exit_code);
   tally::cli::add_scenario_command(app, exit_code);
+  tally::cli::add_verify_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
