@@ -131,6 +131,10 @@ class Ledger {
 
   // --- Queries (no side effects; `now` only decides what is spendable) ---
   const Account* find_account(std::string_view id) const;
+  // Whether an idempotency key is still in memory (else a store may still know it).
+  bool remembers(const std::string& idempotency_key) const {
+    return idempotency_.contains(idempotency_key);
+  }
   BalanceSummary balance(const Account& account, TimeUs now) const;
   // An open hold, or nullptr once it was captured, released or timed out.
   const Hold* find_hold(HoldId id) const;

@@ -47,6 +47,7 @@ struct Service::Shard {
   bool stopping = false;
   std::thread thread;
   TimeUs last_now{INT64_MIN};
+  bool cold_keys = false;  // the store holds keys the ledger let go: look them up on a miss
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> commands{0};
   std::atomic<uint64_t> commit_us_total{0};
@@ -70,8 +71,11 @@ std::expected<std::unique_ptr<Service>, std::string> Service::start(ServiceOptio
     auto ledger =
         Ledger::from_state(s->options_.ledger, s->options_.catalog, id, std::move(*state));
     if (!ledger) return std::unexpected(cat("shard ", id, " is not sound: ", ledger.error()));
+    auto cold = store->has_cold_keys(id);
+    if (!cold) return std::unexpected(cat("shard ", id, ": ", cold.error().message));
     auto shard = std::make_unique<Shard>();
     shard->id = id;
+    shard->cold_keys = *cold;
     shard->ledger = std::move(*ledger);
     shard->last_now = shard->ledger->now();
     s->shards_.push_back(std::move(shard));
@@ -153,6 +157,30 @@ ShardStats Service::stats(ShardId id) const {
   return {s.batches.load(), s.commands.load(), s.commit_us_total.load(), s.commit_us_max.load()};
 }
 
+// Rule 8 beyond the ledger's memory: a key the ledger no longer remembers may be in the store,
+// and then its first reply is the answer (or a conflict, if the command differs).
+Result Service::apply(Shard& shard, const Request& request, TimeUs now,
+                      std::vector<Entry>* entries) {
+  if (shard.cold_keys && !request.idempotency_key.empty() &&
+      !std::holds_alternative<AdvanceTime>(request.command) &&
+      !shard.ledger->remembers(request.idempotency_key)) {
+    auto found = store_->find_idempotency(shard.id, request.idempotency_key);
+    if (!found) {
+      std::fprintf(stderr, "tally: shard %u: idempotency lookup failed: %s; stopping\n", shard.id,
+                   found.error().message.c_str());
+      std::abort();
+    }
+    if (found->has_value()) {
+      (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, entries);  // time still moves
+      if ((*found)->fingerprint == fingerprint(request.command)) return (*found)->result;
+      return std::unexpected(make_error(
+          ErrorCode::idempotency_conflict,
+          cat("idempotency key '", request.idempotency_key, "' was used for a different request")));
+    }
+  }
+  return shard.ledger->apply(request, now, entries);
+}
+
 void Service::run(Shard& shard) {
   std::vector<Shard::Item> batch;
   std::vector<Entry> entries;
@@ -180,12 +208,13 @@ void Service::run(Shard& shard) {
     }
     for (Shard::Item& item : batch) {
       if (item.request) {
-        results.push_back(shard.ledger->apply(*item.request, now, &entries));
+        results.push_back(apply(shard, *item.request, now, &entries));
       } else {
         item.read(*shard.ledger);
       }
     }
     shard.ledger->take_delta(&delta);
+    shard.cold_keys = shard.cold_keys || !delta.idempotency_gone.empty();
     if (!entries.empty() || has_changes(delta)) {
       const auto t0 = std::chrono::steady_clock::now();
       auto committed = store_->commit(shard.id, entries, delta);

@@ -70,6 +70,7 @@ class Service {
   struct Shard;
   explicit Service(ServiceOptions options, store::Store* store);
   void run(Shard& shard);
+  Result apply(Shard& shard, const Request& request, TimeUs now, std::vector<Entry>* entries);
 
   ServiceOptions options_;
   store::Store* store_;

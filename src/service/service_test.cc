@@ -158,6 +158,34 @@ TEST(Service, IdleShardsAdvanceTimeThemselves) {
   EXPECT_TRUE(expired);  // durable, dated at the expiry instant
 }
 
+TEST(Service, AKeyOlderThanTheLedgersMemoryStillGetsItsFirstReply) {
+  auto store = store::SqliteStore::open({temp_dir("old-keys"), /*synchronous_full=*/false});
+  ASSERT_TRUE(store.has_value());
+  ManualClock clock;
+  ServiceOptions o = options(clock, 1);
+  o.ledger.idempotency_retention_us = k_us_per_hour;
+  Result first;
+  {
+    auto service = Service::start(o, store->get());
+    ASSERT_TRUE(service.has_value()) << service.error();
+    (*service)->submit({"o", OpenAccount{"u", "", true}}).get();
+    (*service)->submit({"g", Grant{.account = "u", .amount = cr("10")}}).get();
+    first = (*service)->submit({"job-1", SpendNow{"u", cr("4"), "image", "v1"}}).get();
+    ASSERT_TRUE(first.has_value());
+    clock.us += 2 * k_us_per_hour;  // the ledger lets the key go at its next tick
+    (*service)->submit({"later", SpendNow{"u", cr("1"), "image", "v1"}}).get();
+  }
+  // After a restart too: the retry of the old key is answered from the store.
+  auto service = Service::start(o, store->get());
+  ASSERT_TRUE(service.has_value()) << service.error();
+  Result again = (*service)->submit({"job-1", SpendNow{"u", cr("4"), "image", "v1"}}).get();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(std::get<SpendReply>(*again).spend, std::get<SpendReply>(*first).spend);
+  EXPECT_EQ(balance(**service, "u"), cr("5"));  // 10 - 4 - 1, the retry changed nothing
+  Result other = (*service)->submit({"job-1", SpendNow{"u", cr("3"), "image", "v1"}}).get();
+  EXPECT_EQ(other.error().code, ErrorCode::idempotency_conflict);
+}
+
 TEST(ServiceDeathTest, AFailedCommitStopsTheProcess) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

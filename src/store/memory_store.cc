@@ -61,6 +61,12 @@ std::expected<std::optional<IdempotencyRecord>, StoreError> MemoryStore::find_id
   return a->second;
 }
 
+std::expected<bool, StoreError> MemoryStore::has_cold_keys(ShardId shard) {
+  std::lock_guard lock(mu_);
+  auto it = shards_.find(shard);
+  return it != shards_.end() && !it->second.archive.empty();
+}
+
 std::expected<void, StoreError> FaultyStore::commit(ShardId shard, std::span<const Entry> entries,
                                                     const StateDelta& delta) {
   if (commits_++ >= fail_at_) return std::unexpected(StoreError{"injected commit failure"});

@@ -19,6 +19,7 @@ class MemoryStore : public Store {
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override;
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override;
+  std::expected<bool, StoreError> has_cold_keys(ShardId shard) override;
 
  private:
   struct Shard {
@@ -49,6 +50,9 @@ class FaultyStore : public Store {
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override {
     return inner_->find_idempotency(shard, key);
+  }
+  std::expected<bool, StoreError> has_cold_keys(ShardId shard) override {
+    return inner_->has_cold_keys(shard);
   }
 
  private:

@@ -73,4 +73,12 @@ std::expected<std::optional<IdempotencyRecord>, StoreError> SqliteStore::find_id
   return std::move(*found);
 }
 
+std::expected<bool, StoreError> SqliteStore::has_cold_keys(ShardId shard) {
+  auto d = db(shard);
+  if (!d) return std::unexpected(d.error());
+  sqlite::Stmt q(**d, "SELECT 1 FROM idempotency WHERE shard_id = ? AND in_memory = 0 LIMIT 1");
+  q.bind(1, shard);
+  return q.step() == SQLITE_ROW;
+}
+
 }  // namespace tally::store

@@ -36,6 +36,7 @@ class SqliteStore : public Store {
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override;
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override;
+  std::expected<bool, StoreError> has_cold_keys(ShardId shard) override;
 
   static constexpr int k_schema_version = 1;
 

@@ -45,6 +45,10 @@ class Store {
   // of an old key still gets its first reply). nullopt if the key was never used.
   [[nodiscard]] virtual std::expected<std::optional<IdempotencyRecord>, StoreError>
   find_idempotency(ShardId shard, std::string_view key) = 0;
+
+  // Whether the store holds keys that left the ledger's memory (then a key the ledger does
+  // not remember must be looked up here before it is treated as new).
+  [[nodiscard]] virtual std::expected<bool, StoreError> has_cold_keys(ShardId shard) = 0;
 };
 
 }  // namespace tally::store

@@ -204,12 +204,14 @@ TEST_P(StoreConformance, IdempotencyRecordsOutliveTheLedgersMemory) {
   Result first = ledger.apply({"job-1", SpendNow{"u", cr("5"), "image", "v1"}}, now, &out);
   ledger.take_delta(&delta);
   ASSERT_TRUE(store->commit(0, out, delta).has_value());
+  EXPECT_FALSE(*store->has_cold_keys(0));
   out.clear();
   now = add_us(now, 2 * k_us_per_day);  // past the in-memory window
   ASSERT_TRUE(ledger.apply({"later", AdvanceTime{}}, now, &out).has_value());
   ledger.take_delta(&delta);
   ASSERT_TRUE(store->commit(0, out, delta).has_value());
   EXPECT_TRUE(store->load(0)->idempotency.empty());
+  EXPECT_TRUE(*store->has_cold_keys(0));
   auto found = store->find_idempotency(0, "job-1");
   ASSERT_TRUE(found.has_value() && found->has_value());
   EXPECT_TRUE((*found)->result == first);
