@@ -1,5 +1,9 @@
 #include "ledger/test_support.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "absl/strings/str_join.h"
 #include "ledger/text.h"
 
@@ -20,6 +24,22 @@ Credits cr(const char* decimal) {
 Credits book(BookMicro b) {
   EXPECT_TRUE(b >= INT64_MIN && b <= INT64_MAX);
   return Credits::from_micro(static_cast<int64_t>(b));
+}
+
+std::string scratch_dir(std::string_view name) {
+  static struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const std::string& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  } cleanup;
+  const std::string dir =
+      cat(::testing::TempDir(), "tally-", name, "-", ::getpid(), "-", cleanup.dirs.size());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  cleanup.dirs.push_back(dir);
+  return dir;
 }
 
 Expiry expires_at(const char* rfc3339) {

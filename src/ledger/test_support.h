@@ -72,6 +72,9 @@ class Harness {
 // business 150 monthly with rollover caps 40 / 100 / 300, enterprise custom; packs p20..p200.
 std::shared_ptr<const Catalog> test_catalog();
 
+// A fresh, empty directory for a test's files, removed when the test program ends.
+std::string scratch_dir(std::string_view name);
+
 Expiry expires_at(const char* rfc3339);
 Expiry never_expires();
 

@@ -38,9 +38,7 @@ ServiceOptions options(ManualClock& clock, size_t shards) {
 }
 
 std::string temp_dir(const char* name) {
-  const std::string dir = cat(::testing::TempDir(), "tally-service-", name, "-", ::getpid());
-  std::filesystem::remove_all(dir);
-  return dir;
+  return testing::scratch_dir(cat("service-", name));
 }
 
 Credits balance(Service& s, const std::string& account) {

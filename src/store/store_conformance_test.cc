@@ -226,10 +226,7 @@ INSTANTIATE_TEST_SUITE_P(
                 [] {
                   // A fresh directory per store; synchronous=NORMAL keeps the suite quick (a
                   // process crash, which is all a test can cause, loses nothing in WAL mode).
-                  static int n = 0;
-                  const std::string dir =
-                      cat(::testing::TempDir(), "tally-store-", ::getpid(), "-", ++n);
-                  std::filesystem::remove_all(dir);
+                  const std::string dir = testing::scratch_dir("store");
                   auto s = SqliteStore::open({dir, /*synchronous_full=*/false});
                   EXPECT_TRUE(s.has_value());
                   return std::unique_ptr<Store>(std::move(*s));
