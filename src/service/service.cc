@@ -52,6 +52,14 @@ struct Service::Shard {
   std::atomic<uint64_t> commands{0};
   std::atomic<uint64_t> commit_us_total{0};
   std::atomic<uint64_t> commit_us_max{0};
+
+  void push(Item item) {
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(item));
+    }
+    wake.notify_one();
+  }
 };
 
 Service::Service(ServiceOptions options, store::Store* store)
@@ -131,11 +139,7 @@ std::future<Result> Service::submit(Request request) {
   Shard::Item item;
   item.request = std::move(request);
   std::future<Result> reply = item.reply.get_future();
-  {
-    std::lock_guard lock(shard.mu);
-    shard.queue.push_back(std::move(item));
-  }
-  shard.wake.notify_one();
+  shard.push(std::move(item));
   return reply;
 }
 
@@ -144,11 +148,7 @@ std::future<void> Service::read(ShardId id, std::function<void(const Ledger&)> r
   Shard::Item item;
   item.read = std::move(read);
   std::future<void> done = item.read_done.get_future();
-  {
-    std::lock_guard lock(shard.mu);
-    shard.queue.push_back(std::move(item));
-  }
-  shard.wake.notify_one();
+  shard.push(std::move(item));
   return done;
 }
 
