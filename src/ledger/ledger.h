@@ -76,14 +76,11 @@ struct IdempotencyRecord {
   Result result;
 };
 
+// A purchase the ledger can still void. Its pack, price and lots are those of its reply.
 struct PurchaseRecord {
   uint64_t id = 0;
   uint32_t account = 0;
-  std::string pack;
   std::string payment_ref;
-  Money price;
-  LotId lot;
-  LotId bonus_lot;
   TimeUs at;
   bool voided = false;
   PurchaseReply reply;  // what a retried webhook gets
@@ -103,6 +100,9 @@ struct BalanceSummary {
 // Micro-credits summed over a shard's whole life: 128 bits, so a system book cannot overflow
 // however many credits pass through it (a single lot or account stays within int64).
 using BookMicro = __int128;
+// Decimal text of a book ("-125970000"), and back (nullopt unless exactly such text).
+std::string format_book(BookMicro v);
+std::optional<BookMicro> parse_book_micro(std::string_view s);
 
 // The system books, recomputable from entries (journal.h).
 struct SystemBooks {
@@ -289,6 +289,9 @@ class Ledger {
   Changes changes_;
   bool tracking() const { return config_.track_changes; }
 
+  // A retained spend or purchase starts or stops keeping `id` in memory (Lot::refs).
+  void ref_lot(uint32_t account, LotId id);
+  void unref_lot(uint32_t account, LotId id);
   // Forgets a lot with nothing remaining, held or refundable into it.
   void maybe_drop_lot(uint32_t account, LotId id);
   void post(uint32_t account, LotId lot, const Posting& p, TimeUs at, std::vector<Entry>* out);

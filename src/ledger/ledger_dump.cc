@@ -9,19 +9,6 @@
 namespace tally {
 namespace {
 
-std::string big(BookMicro v) {
-  if (v == 0) return "0";
-  const bool negative = v < 0;
-  unsigned __int128 u =
-      negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
-  std::string digits;
-  while (u > 0) {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  }
-  return negative ? "-" + digits : digits;
-}
-
 std::string c(Credits x) {
   return format_credits(x);
 }
@@ -76,20 +63,21 @@ std::string account_text(const Account& a) {
 std::string dump_state(const LedgerState& s) {
   std::string out = cat("now ", t(s.now), " seq ", s.seq, " ids ", s.id_counter, "\n");
   for (size_t i = 0; i < k_source_count; ++i) {
-    out +=
-        cat("issuance ", source_name(static_cast<Source>(i)), " ", big(s.books.issuance[i]), "\n");
+    out += cat("issuance ", source_name(static_cast<Source>(i)), " ",
+               format_book(s.books.issuance[i]), "\n");
   }
   std::map<std::string, BookMicro> consumption(s.books.consumption.begin(),
                                                s.books.consumption.end());
   for (const auto& [tool, v] : consumption) {
-    if (v != 0) out += cat("consumption ", tool, " ", big(v), "\n");
+    if (v != 0) out += cat("consumption ", tool, " ", format_book(v), "\n");
   }
-  out += cat("expired ", big(s.books.expired), " voided ", big(s.books.voided), "\n");
+  out +=
+      cat("expired ", format_book(s.books.expired), " voided ", format_book(s.books.voided), "\n");
   for (const Account& a : s.accounts) out += account_text(a);
   for (const Hold& h : s.holds) {
-    out += cat("hold ", h.id.value, " account ", h.account, " ", hold_state_name(h.state), " ",
-               c(h.amount), " tool ", h.tool, " version ", h.price_book_version, " ",
-               t(h.created_at), "..", t(h.expires_at), portions(h.portions), "\n");
+    out += cat("hold ", h.id.value, " account ", h.account, " ", c(h.amount), " tool ", h.tool,
+               " version ", h.price_book_version, " ", t(h.created_at), "..", t(h.expires_at),
+               portions(h.portions), "\n");
   }
   for (const auto& [id, f] : s.finished_holds) {
     out += cat("finished ", id.value, " ", hold_state_name(f.state), " ttl ", t(f.expires_at),
@@ -101,10 +89,9 @@ std::string dump_state(const LedgerState& s) {
                " hold ", x.hold.value, portions(x.portions), "\n");
   }
   for (const PurchaseRecord& p : s.purchases) {
-    out += cat("purchase ", p.id, " account ", p.account, " pack ", p.pack, " ref ", p.payment_ref,
-               " ", format_money(p.price), " lots ", p.lot.value, " ", p.bonus_lot.value, " at ",
-               t(p.at), " voided ", p.voided, " digest ", p.fingerprint.hi, ":", p.fingerprint.lo,
-               " reply ", describe(Result{p.reply}), "\n");
+    out += cat("purchase ", p.id, " account ", p.account, " ref ", p.payment_ref, " at ", t(p.at),
+               " voided ", p.voided, " digest ", p.fingerprint.hi, ":", p.fingerprint.lo, " reply ",
+               describe(Result{p.reply}), "\n");
   }
   for (const IdempotencyRecord& r : s.idempotency) {
     out += cat("key ", r.key, " at ", t(r.at), " digest ", r.fingerprint.hi, ":", r.fingerprint.lo,

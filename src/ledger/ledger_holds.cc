@@ -175,7 +175,7 @@ Result Ledger::release(const Release& c, TimeUs now, std::vector<Entry>* out) {
 }
 
 void Ledger::end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now) {
-  TALLY_CHECK(h.state == HoldState::active && state != HoldState::active);
+  TALLY_CHECK(state != HoldState::active);
   hold_timeouts_.erase({h.expires_at, h.id});
   TALLY_CHECK(accounts_[h.account].open_holds > 0);
   --accounts_[h.account].open_holds;
@@ -223,9 +223,7 @@ void Ledger::record_spend(SpendId id, uint32_t account, const Portions& portions
   s.portions = portions;
   for (const Portion& p : portions) {
     s.amount += p.amount;
-    Lot* lot = lot_in(account, p.lot);
-    TALLY_CHECK(lot != nullptr);
-    ++lot->refs;
+    ref_lot(account, p.lot);
   }
   retained_spends_.emplace_back(now, id);
   touch(account);

@@ -412,27 +412,22 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   }
   const uint64_t id = next_id();
   const std::string reference = cat("purchase:", c.payment_ref);
-  PurchaseRecord rec;
-  rec.id = id;
-  rec.account = *account;
-  rec.pack = pack->id;
-  rec.payment_ref = c.payment_ref;
-  rec.price = *price;
-  rec.at = now;
-  rec.fingerprint = print;
   const TimeUs expires = pack->validity.expiry_from(now);
-  rec.lot = grant_internal(*account, Source::purchase, pack->credits, now, expires, reference,
-                           cat("pack ", pack->id), out, CostBasis{price->currency, price->minor});
+  PurchaseRecord rec{
+      id,   *account, c.payment_ref,
+      now,  false,    PurchaseReply{id, pack->id, *price, {}, pack->credits, {}, bonus, expires},
+      print};
+  PurchaseReply& r = rec.reply;
+  r.lot = grant_internal(*account, Source::purchase, pack->credits, now, expires, reference,
+                         cat("pack ", pack->id), out, CostBasis{price->currency, price->minor});
   if (bonus.is_positive()) {
-    rec.bonus_lot =
+    r.bonus_lot =
         grant_internal(*account, Source::promo, bonus, now, pack->bonus_validity.expiry_from(now),
                        reference, cat("bonus with pack ", pack->id), out);
   }
-  for (LotId lot : {rec.lot, rec.bonus_lot}) {
-    if (lot.is_set()) ++lot_in(*account, lot)->refs;  // kept voidable while the record lives
+  for (LotId lot : {r.lot, r.bonus_lot}) {
+    if (lot.is_set()) ref_lot(*account, lot);  // kept voidable while the record lives
   }
-  rec.reply =
-      PurchaseReply{id, pack->id, *price, rec.lot, pack->credits, rec.bonus_lot, bonus, expires};
   PurchaseReply reply = rec.reply;
   purchase_by_payment_.emplace(c.payment_ref, id);
   purchases_.emplace(id, std::move(rec));
@@ -461,7 +456,7 @@ Result Ledger::void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entr
   if (tracking()) changes_.purchases_put.push_back(rec.id);
   VoidPurchaseReply reply;
   reply.purchase = rec.id;
-  for (LotId lot : {rec.lot, rec.bonus_lot}) {
+  for (LotId lot : {rec.reply.lot, rec.reply.bonus_lot}) {
     if (!lot.is_set() || lot_in(rec.account, lot)->voided) continue;
     VoidReply v = void_open_lot(rec.account, lot, c.reason, now, out);
     reply.voided += v.voided;

@@ -59,7 +59,6 @@ std::vector<std::string> Ledger::check_invariants() const {
   std::map<uint64_t, uint32_t> refs_by_spends;
   std::vector<uint32_t> open_holds(accounts_.size());
   for (const auto& [id, h] : holds_) {
-    if (h.state != HoldState::active) bad.push_back(cat("hold ", id.value, ": finished but kept"));
     ++open_holds[h.account];
     if (!hold_timeouts_.contains({h.expires_at, id})) {
       bad.push_back(cat("hold ", id.value, ": no timeout scheduled"));
@@ -84,7 +83,7 @@ std::vector<std::string> Ledger::check_invariants() const {
     }
   }
   for (const auto& [id, p] : purchases_) {
-    for (LotId lot : {p.lot, p.bonus_lot}) {
+    for (LotId lot : {p.reply.lot, p.reply.bonus_lot}) {
       if (lot.is_set()) ++refs_by_spends[lot.value];
     }
   }

@@ -67,6 +67,20 @@ bool Ledger::expire_lot(uint32_t account, LotId id, TimeUs at, std::vector<Entry
   return remaining.is_positive();
 }
 
+void Ledger::ref_lot(uint32_t account, LotId id) {
+  Lot* lot = lot_in(account, id);
+  TALLY_CHECK(lot != nullptr);
+  ++lot->refs;
+  touch(account);
+}
+
+void Ledger::unref_lot(uint32_t account, LotId id) {
+  Lot* lot = lot_in(account, id);
+  TALLY_CHECK(lot != nullptr && lot->refs > 0);
+  --lot->refs;
+  maybe_drop_lot(account, id);  // touches the account
+}
+
 void Ledger::prune_retained(TimeUs now) {
   while (!finished_holds_.empty() &&
          add_us(finished_holds_.front().first, config_.spend_retention_us) <= now) {
@@ -79,12 +93,7 @@ void Ledger::prune_retained(TimeUs now) {
     auto it = spends_.find(retained_spends_.front().second);
     TALLY_CHECK(it != spends_.end());
     const Spend& s = it->second;
-    for (const Portion& p : s.portions) {
-      Lot* lot = lot_in(s.account, p.lot);
-      TALLY_CHECK(lot != nullptr && lot->refs > 0);
-      --lot->refs;
-      maybe_drop_lot(s.account, p.lot);
-    }
+    for (const Portion& p : s.portions) unref_lot(s.account, p.lot);
     if (tracking()) changes_.spends_gone.push_back(s.id);
     spends_.erase(it);
     retained_spends_.pop_front();
@@ -94,12 +103,8 @@ void Ledger::prune_retained(TimeUs now) {
     auto it = purchases_.find(purchase_order_.front().second);
     TALLY_CHECK(it != purchases_.end());
     const PurchaseRecord& rec = it->second;
-    for (LotId id : {rec.lot, rec.bonus_lot}) {
-      if (!id.is_set()) continue;
-      Lot* lot = lot_in(rec.account, id);
-      TALLY_CHECK(lot != nullptr && lot->refs > 0);
-      --lot->refs;
-      maybe_drop_lot(rec.account, id);
+    for (LotId id : {rec.reply.lot, rec.reply.bonus_lot}) {
+      if (id.is_set()) unref_lot(rec.account, id);
     }
     if (tracking()) changes_.purchases_gone.push_back(rec.id);
     purchase_by_payment_.erase(rec.payment_ref);

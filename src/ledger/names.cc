@@ -8,6 +8,7 @@
 #include "ledger/config.h"
 #include "ledger/entry.h"
 #include "ledger/errors.h"
+#include "ledger/ledger.h"
 #include "ledger/text.h"
 #include "ledger/types.h"
 
@@ -90,6 +91,30 @@ std::optional<Book> parse_book(std::string_view name) {
     if (book_name(static_cast<Book>(b)) == name) return static_cast<Book>(b);
   }
   return std::nullopt;
+}
+
+std::string format_book(BookMicro v) {
+  const bool negative = v < 0;
+  unsigned __int128 u =
+      negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  } while (u > 0);
+  return negative ? "-" + digits : digits;
+}
+
+std::optional<BookMicro> parse_book_micro(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || s.size() > 38) return std::nullopt;  // 10^38 < 2^127
+  BookMicro v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return negative ? -v : v;
 }
 
 std::string_view book_name(Book b) {

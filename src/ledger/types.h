@@ -113,7 +113,6 @@ std::string_view hold_state_name(HoldState s);
 struct Hold {
   HoldId id;
   uint32_t account = 0;  // index into the ledger's accounts
-  HoldState state = HoldState::active;
   Credits amount;
   std::string tool;
   std::string price_book_version;

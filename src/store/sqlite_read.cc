@@ -46,7 +46,9 @@ std::expected<void, std::string> read_meta_and_books(Connection& db, ShardId sha
   books.bind(1, shard);
   while (books.step() == SQLITE_ROW) {
     const std::string book = books.text(0);
-    const BookMicro v = book_value(books.text(2));
+    const auto parsed = parse_book_micro(books.text(2));
+    if (!parsed) return std::unexpected("a system book is not a number");
+    const BookMicro v = *parsed;
     if (book == "issuance") {
       auto source = parse_source(books.text(1));
       if (!source) return std::unexpected("unknown source in books");
@@ -138,9 +140,8 @@ std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId s
     auto portions = decode_portions(holds.bytes(7));
     if (!portions) return std::unexpected(cat("hold portions: ", portions.error()));
     s->holds.push_back(Hold{HoldId{u64(holds.i64(0))}, static_cast<uint32_t>(holds.i64(1)),
-                            HoldState::active, Credits::from_micro(holds.i64(2)), holds.text(3),
-                            holds.text(4), TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)},
-                            std::move(*portions)});
+                            Credits::from_micro(holds.i64(2)), holds.text(3), holds.text(4),
+                            TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)}, std::move(*portions)});
   }
   Stmt fin(db,
            "SELECT id, state, expires_at_us, spend, ended_at_us FROM finished_holds "
@@ -171,26 +172,21 @@ std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId s
 std::expected<void, std::string> read_purchases_and_keys(Connection& db, ShardId shard,
                                                          LedgerState* s) {
   Stmt p(db,
-         "SELECT id, account_idx, pack, payment_ref, currency, price_minor, lot, bonus_lot, "
-         "at_us, voided, digest_hi, digest_lo, reply FROM purchases WHERE shard_id = ? "
-         "ORDER BY id");
+         "SELECT id, account_idx, payment_ref, at_us, voided, digest_hi, digest_lo, reply "
+         "FROM purchases WHERE shard_id = ? ORDER BY id");
   p.bind(1, shard);
   while (p.step() == SQLITE_ROW) {
-    auto reply = decode_result(p.bytes(12));
+    auto reply = decode_result(p.bytes(7));
     if (!reply || !*reply || !std::holds_alternative<PurchaseReply>(**reply)) {
       return std::unexpected("a purchase reply is not readable");
     }
     PurchaseRecord& r = s->purchases.emplace_back();
     r.id = u64(p.i64(0));
     r.account = static_cast<uint32_t>(p.i64(1));
-    r.pack = p.text(2);
-    r.payment_ref = p.text(3);
-    r.price = Money{currency_of(p.text(4)), p.i64(5)};
-    r.lot = LotId{u64(p.i64(6))};
-    r.bonus_lot = LotId{u64(p.i64(7))};
-    r.at = TimeUs{p.i64(8)};
-    r.voided = p.i64(9) != 0;
-    r.fingerprint = CommandDigest{u64(p.i64(10)), u64(p.i64(11))};
+    r.payment_ref = p.text(2);
+    r.at = TimeUs{p.i64(3)};
+    r.voided = p.i64(4) != 0;
+    r.fingerprint = CommandDigest{u64(p.i64(5)), u64(p.i64(6))};
     r.reply = std::get<PurchaseReply>(**reply);
   }
   Stmt k(db,

@@ -77,8 +77,4 @@ std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(Co
                                                                               ShardId shard,
                                                                               std::string_view key);
 
-// 128-bit system books as decimal text.
-std::string book_text(BookMicro v);
-BookMicro book_value(std::string_view s);
-
 }  // namespace tally::store::sqlite

@@ -153,7 +153,7 @@ bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
   if (!Stmt(db, "DELETE FROM books WHERE shard_id = ?").bind(1, shard).run()) return false;
   Stmt book(db, "INSERT INTO books VALUES (?, ?, ?, ?)");
   auto put = [&](std::string_view name, std::string_view key, BookMicro v) {
-    return book.bind(1, shard).bind(2, name).bind(3, key).bind(4, book_text(v)).run();
+    return book.bind(1, shard).bind(2, name).bind(3, key).bind(4, format_book(v)).run();
   };
   for (size_t i = 0; i < k_source_count; ++i) {
     if (!put("issuance", source_name(static_cast<Source>(i)), d.books.issuance[i])) return false;
@@ -215,9 +215,11 @@ bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d
   Stmt put(db,
            "INSERT OR REPLACE INTO purchases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const PurchaseRecord& p : d.purchases_put) {
-    put.bind(1, shard).bind(2, id64(p.id)).bind(3, p.account).bind(4, p.pack);
-    put.bind(5, p.payment_ref).bind(6, currency_text(p.price.currency)).bind(7, p.price.minor);
-    put.bind(8, id64(p.lot.value)).bind(9, id64(p.bonus_lot.value)).bind(10, p.at.us);
+    // pack, price and lots are also columns, for people querying the database.
+    const PurchaseReply& r = p.reply;
+    put.bind(1, shard).bind(2, id64(p.id)).bind(3, p.account).bind(4, r.pack);
+    put.bind(5, p.payment_ref).bind(6, currency_text(r.price.currency)).bind(7, r.price.minor);
+    put.bind(8, id64(r.lot.value)).bind(9, id64(r.bonus_lot.value)).bind(10, p.at.us);
     put.bind(11, p.voided).bind(12, id64(p.fingerprint.hi)).bind(13, id64(p.fingerprint.lo));
     put.blob(14, encode_result(Result{p.reply}));
     if (!put.run()) return false;
@@ -289,25 +291,6 @@ std::string_view Stmt::bytes(int col) const {
   const int n = sqlite3_column_bytes(s_, col);
   return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
            : std::string_view();
-}
-
-std::string book_text(BookMicro v) {
-  const bool negative = v < 0;
-  unsigned __int128 u =
-      negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  } while (u > 0);
-  return negative ? "-" + digits : digits;
-}
-
-BookMicro book_value(std::string_view s) {
-  const bool negative = !s.empty() && s[0] == '-';
-  BookMicro v = 0;
-  for (size_t i = negative ? 1 : 0; i < s.size(); ++i) v = v * 10 + (s[i] - '0');
-  return negative ? -v : v;
 }
 
 std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
