@@ -171,10 +171,25 @@ bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
   return true;
 }
 
+// Deletes the rows of `ids` with `sql` ("DELETE FROM t WHERE shard_id = ? AND id = ?").
+template <typename Ids>
+bool delete_ids(Connection& db, const char* sql, ShardId shard, const Ids& ids) {
+  Stmt del(db, sql);
+  for (const auto& id : ids) {
+    uint64_t v;
+    if constexpr (std::is_integral_v<std::decay_t<decltype(id)>>) {
+      v = id;
+    } else {
+      v = id.value;
+    }
+    if (!del.bind(1, shard).bind(2, id64(v)).run()) return false;
+  }
+  return true;
+}
+
 bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
-  Stmt del_hold(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?");
-  for (HoldId id : d.holds_gone) {
-    if (!del_hold.bind(1, shard).bind(2, id64(id.value)).run()) return false;
+  if (!delete_ids(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?", shard, d.holds_gone)) {
+    return false;
   }
   Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Hold& h : d.holds_put) {
@@ -183,9 +198,9 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
     hold.bind(8, h.expires_at.us).blob(9, encode_portions(h.portions));
     if (!hold.run()) return false;
   }
-  Stmt del_fin(db, "DELETE FROM finished_holds WHERE shard_id = ? AND id = ?");
-  for (HoldId id : d.finished_gone) {
-    if (!del_fin.bind(1, shard).bind(2, id64(id.value)).run()) return false;
+  if (!delete_ids(db, "DELETE FROM finished_holds WHERE shard_id = ? AND id = ?", shard,
+                  d.finished_gone)) {
+    return false;
   }
   Stmt fin(db, "INSERT INTO finished_holds VALUES (?, ?, ?, ?, ?, ?)");
   for (const auto& [id, f] : d.finished_put) {
@@ -193,9 +208,8 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
     fin.bind(4, f.expires_at.us).bind(5, id64(f.spend.value)).bind(6, f.ended_at.us);
     if (!fin.run()) return false;
   }
-  Stmt del_spend(db, "DELETE FROM spends WHERE shard_id = ? AND id = ?");
-  for (SpendId id : d.spends_gone) {
-    if (!del_spend.bind(1, shard).bind(2, id64(id.value)).run()) return false;
+  if (!delete_ids(db, "DELETE FROM spends WHERE shard_id = ? AND id = ?", shard, d.spends_gone)) {
+    return false;
   }
   Stmt spend(db, "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Spend& s : d.spends_put) {
@@ -208,9 +222,9 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
 }
 
 bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d) {
-  Stmt del(db, "DELETE FROM purchases WHERE shard_id = ? AND id = ?");
-  for (uint64_t id : d.purchases_gone) {
-    if (!del.bind(1, shard).bind(2, id64(id)).run()) return false;
+  if (!delete_ids(db, "DELETE FROM purchases WHERE shard_id = ? AND id = ?", shard,
+                  d.purchases_gone)) {
+    return false;
   }
   Stmt put(db,
            "INSERT OR REPLACE INTO purchases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
