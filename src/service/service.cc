@@ -34,9 +34,9 @@ bool has_changes(const StateDelta& d) {
 struct Service::Shard {
   struct Item {
     std::optional<Request> request;
-    std::promise<Result> reply;
+    ReplyFn reply;
     std::function<void(const Ledger&)> read;
-    std::promise<void> read_done;
+    std::function<void()> read_done;
   };
 
   ShardId id = 0;
@@ -134,21 +134,34 @@ ShardId Service::shard_of(const Command& command) const {
   return std::visit(Route{*this}, command);
 }
 
-std::future<Result> Service::submit(Request request) {
+void Service::submit(Request request, ReplyFn done) {
   Shard& shard = *shards_[shard_of(request.command)];
   Shard::Item item;
   item.request = std::move(request);
-  std::future<Result> reply = item.reply.get_future();
+  item.reply = std::move(done);
   shard.push(std::move(item));
+}
+
+std::future<Result> Service::submit(Request request) {
+  auto promise = std::make_shared<std::promise<Result>>();
+  std::future<Result> reply = promise->get_future();
+  submit(std::move(request), [promise](Result r) { promise->set_value(std::move(r)); });
   return reply;
 }
 
-std::future<void> Service::read(ShardId id, std::function<void(const Ledger&)> read) {
+void Service::read(ShardId id, std::function<void(const Ledger&)> read,
+                   std::function<void()> done) {
   Shard& shard = *shards_.at(id);
   Shard::Item item;
   item.read = std::move(read);
-  std::future<void> done = item.read_done.get_future();
+  item.read_done = std::move(done);
   shard.push(std::move(item));
+}
+
+std::future<void> Service::read(ShardId id, std::function<void(const Ledger&)> read) {
+  auto promise = std::make_shared<std::promise<void>>();
+  std::future<void> done = promise->get_future();
+  this->read(id, std::move(read), [promise] { promise->set_value(); });
   return done;
 }
 
@@ -236,9 +249,9 @@ void Service::run(Shard& shard) {
     size_t next = 0;
     for (Shard::Item& item : batch) {  // only now: the batch is durable
       if (item.request) {
-        item.reply.set_value(std::move(results[next++]));
+        item.reply(std::move(results[next++]));
       } else {
-        item.read_done.set_value();
+        item.read_done();
       }
     }
     batch.clear();

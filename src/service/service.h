@@ -52,12 +52,21 @@ class Service {
   // Stops taking work, applies and commits everything queued, then joins the threads.
   ~Service();
 
-  // Applies a command on its shard; the future is fulfilled once the batch holding it is
-  // durable. AdvanceTime is not routed (each shard advances itself).
+  // Called with a command's result on its shard's thread once the batch holding it is
+  // durable. Must be quick and must not block: it delays the shard's next batch.
+  using ReplyFn = std::function<void(Result)>;
+
+  // Applies a command on its shard; `done` runs once the batch holding it is durable.
+  // AdvanceTime is not routed (each shard advances itself).
+  void submit(Request request, ReplyFn done);
+  // The same, waited for with a future.
   std::future<Result> submit(Request request);
 
-  // Runs `read` on the shard's thread after every write queued before it; the future is
-  // fulfilled after that batch is durable.
+  // Runs `read` on the shard's thread after every write queued before it (so it may also use
+  // the store's reads for that shard); `done` runs after that batch is durable, so what `read`
+  // saw was acknowledged. Both on the shard's thread; neither may block.
+  void read(ShardId shard, std::function<void(const Ledger&)> read, std::function<void()> done);
+  // The same, waited for with a future.
   std::future<void> read(ShardId shard, std::function<void(const Ledger&)> read);
 
   ShardId shard_of_account(std::string_view account) const;

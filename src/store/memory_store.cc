@@ -48,6 +48,13 @@ std::expected<void, StoreError> MemoryStore::scan_entries(
   return {};
 }
 
+std::expected<void, StoreError> MemoryStore::scan_account_entries(
+    ShardId shard, std::string_view account, uint64_t after_seq,
+    const std::function<bool(const Entry&)>& visit) {
+  return scan_entries(shard, after_seq,
+                      [&](const Entry& e) { return e.account != account || visit(e); });
+}
+
 std::expected<std::optional<IdempotencyRecord>, StoreError> MemoryStore::find_idempotency(
     ShardId shard, std::string_view key) {
   std::lock_guard lock(mu_);

@@ -17,6 +17,9 @@ class MemoryStore : public Store {
                                          const StateDelta& delta) override;
   std::expected<void, StoreError> scan_entries(
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override;
+  std::expected<void, StoreError> scan_account_entries(
+      ShardId shard, std::string_view account, uint64_t after_seq,
+      const std::function<bool(const Entry&)>& visit) override;
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override;
   std::expected<bool, StoreError> has_cold_keys(ShardId shard) override;
@@ -46,6 +49,11 @@ class FaultyStore : public Store {
   std::expected<void, StoreError> scan_entries(
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override {
     return inner_->scan_entries(shard, after_seq, visit);
+  }
+  std::expected<void, StoreError> scan_account_entries(
+      ShardId shard, std::string_view account, uint64_t after_seq,
+      const std::function<bool(const Entry&)>& visit) override {
+    return inner_->scan_account_entries(shard, account, after_seq, visit);
   }
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override {

@@ -214,13 +214,19 @@ std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard
   return s;
 }
 
+#define TALLY_ENTRY_COLUMNS                                                                  \
+  "SELECT seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "        \
+  "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us FROM entries "
+
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
-                                              const std::function<bool(const Entry&)>& visit) {
-  Stmt q(db,
-         "SELECT seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "
-         "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us "
-         "FROM entries WHERE shard_id = ? AND seq > ? ORDER BY seq");
+                                              const std::function<bool(const Entry&)>& visit,
+                                              std::string_view account) {
+  // Two statements, so that each keeps its own plan (the account one uses entries_by_account).
+  Stmt q(db, account.empty()
+                 ? TALLY_ENTRY_COLUMNS "WHERE shard_id = ? AND seq > ? ORDER BY seq"
+                 : TALLY_ENTRY_COLUMNS "WHERE shard_id = ? AND seq > ? AND account = ? ORDER BY seq");
   q.bind(1, shard).bind(2, static_cast<int64_t>(after_seq));
+  if (!account.empty()) q.bind(3, account);
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
     Entry e;
@@ -250,6 +256,7 @@ std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uin
   if (rc != SQLITE_DONE) return std::unexpected(cat("reading entries: ", sqlite3_errmsg(db.raw)));
   return {};
 }
+#undef TALLY_ENTRY_COLUMNS
 
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(
     Connection& db, ShardId shard, std::string_view key) {

@@ -71,8 +71,10 @@ std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
                                              std::span<const Entry> entries,
                                              const StateDelta& delta);
 std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard);
+// Entries with seq > after_seq in seq order; only `account`'s when it is not empty.
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
-                                              const std::function<bool(const Entry&)>& visit);
+                                              const std::function<bool(const Entry&)>& visit,
+                                              std::string_view account = {});
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(Connection& db,
                                                                               ShardId shard,
                                                                               std::string_view key);

@@ -64,6 +64,16 @@ std::expected<void, StoreError> SqliteStore::scan_entries(
   return {};
 }
 
+std::expected<void, StoreError> SqliteStore::scan_account_entries(
+    ShardId shard, std::string_view account, uint64_t after_seq,
+    const std::function<bool(const Entry&)>& visit) {
+  auto d = db(shard);
+  if (!d) return std::unexpected(d.error());
+  auto scanned = sqlite::scan_entries(**d, shard, after_seq, visit, account);
+  if (!scanned) return std::unexpected(StoreError{scanned.error()});
+  return {};
+}
+
 std::expected<std::optional<IdempotencyRecord>, StoreError> SqliteStore::find_idempotency(
     ShardId shard, std::string_view key) {
   auto d = db(shard);

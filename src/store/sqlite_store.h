@@ -34,6 +34,9 @@ class SqliteStore : public Store {
                                          const StateDelta& delta) override;
   std::expected<void, StoreError> scan_entries(
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override;
+  std::expected<void, StoreError> scan_account_entries(
+      ShardId shard, std::string_view account, uint64_t after_seq,
+      const std::function<bool(const Entry&)>& visit) override;
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override;
   std::expected<bool, StoreError> has_cold_keys(ShardId shard) override;

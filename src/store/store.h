@@ -41,6 +41,10 @@ class Store {
   [[nodiscard]] virtual std::expected<void, StoreError> scan_entries(
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) = 0;
 
+  // The same for one account's entries only (its history, issue 6), using an index.
+  [[nodiscard]] virtual std::expected<void, StoreError> scan_account_entries(
+      ShardId shard, std::string_view account, uint64_t after_seq,
+      const std::function<bool(const Entry&)>& visit) = 0;
   // A request remembered by the store, also after it left the ledger's memory (rule 8: a retry
   // of an old key still gets its first reply). nullopt if the key was never used.
   [[nodiscard]] virtual std::expected<std::optional<IdempotencyRecord>, StoreError>
