@@ -275,6 +275,7 @@ Lot& Ledger::insert_lot(uint32_t account, Lot lot) {
     return consumes_before(a, b, config_);
   });
   lot_account_.emplace(lot.id, account);
+  touch_lot(account, lot.id);
   if (!lot.expires_at.is_never()) lot_expiries_.emplace(lot.expires_at, lot.id);
   return *lots.insert(pos, std::move(lot));
 }
@@ -304,13 +305,14 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
   if (!it->expires_at.is_never()) lot_expiries_.erase({it->expires_at, id});
   lot_account_.erase(id);
   lots.erase(it);
+  if (tracking()) changes_.lots_gone.push_back(id);
 }
 
 // The one place where lot books, account caches and system books change; it emits the entry
 // that records the change, so state and journal cannot disagree.
 void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
                   std::vector<Entry>* out) {
-  touch(account);
+  touch_lot(account, lot_id);
   Account& a = accounts_[account];
   Lot* lot = lot_in(account, lot_id);
   TALLY_CHECK(lot != nullptr);

@@ -277,9 +277,12 @@ class Ledger {
   Lot* lot_in(uint32_t account, LotId id);
   // Change tracking (config.track_changes): what take_delta() will report.
   void touch(uint32_t account);
+  // The same, and the lot `id` of that account changed (it is written again).
+  void touch_lot(uint32_t account, LotId id);
   struct Changes {
     std::vector<uint32_t> accounts;
     std::vector<bool> account_dirty;
+    std::vector<LotId> lots_put, lots_gone;
     std::vector<HoldId> holds_put, holds_gone;
     std::vector<HoldId> finished_put, finished_gone;
     std::vector<SpendId> spends_put, spends_gone;

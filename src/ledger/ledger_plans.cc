@@ -84,6 +84,7 @@ LotId Ledger::grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>*
                                       period_name(plan->period), " allocation"),
                                   out);
   lot_in(account, id)->plan_credit = true;
+  touch_lot(account, id);
   return id;
 }
 
@@ -107,7 +108,7 @@ void Ledger::start_subscription(uint32_t account, const Plan& plan, Credits allo
 }
 
 void Ledger::shorten_expiry(uint32_t account, LotId id, TimeUs at) {
-  touch(account);
+  touch_lot(account, id);
   auto& lots = accounts_[account].lots;
   auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
   TALLY_CHECK(it != lots.end() && it->expires_at > at);

@@ -231,7 +231,7 @@ VoidReply Ledger::void_open_lot(uint32_t account, LotId id, const std::string& r
     lot = lot_in(account, id);
   }
   lot->voided = true;
-  touch(account);
+  touch_lot(account, id);
   if (!lot->expires_at.is_never()) lot_expiries_.erase({lot->expires_at, lot->id});
   VoidReply reply{id, voided, lot->consumed - lot->restored, lot->held, lot->expired};
   maybe_drop_lot(account, id);

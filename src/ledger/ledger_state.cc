@@ -100,6 +100,12 @@ void Ledger::touch(uint32_t account) {
   changes_.accounts.push_back(account);
 }
 
+void Ledger::touch_lot(uint32_t account, LotId id) {
+  if (!tracking()) return;
+  touch(account);
+  changes_.lots_put.push_back(id);
+}
+
 void Ledger::take_delta(StateDelta* d) {
   TALLY_CHECK(tracking());
   *d = StateDelta{};
@@ -109,11 +115,21 @@ void Ledger::take_delta(StateDelta* d) {
   d->books = books_;
   Changes& c = changes_;
   std::sort(c.accounts.begin(), c.accounts.end());
+  // Each changed account goes with the lots that changed only: its other lots are as stored.
+  const absl::flat_hash_set<LotId> lots_put(c.lots_put.begin(), c.lots_put.end());
+  d->accounts.reserve(c.accounts.size());
   for (uint32_t i : c.accounts) {
-    d->accounts.push_back(accounts_[i]);
+    Account& a = accounts_[i];
+    std::vector<Lot> lots = std::move(a.lots);  // copy the account without its lots
+    Account& copy = d->accounts.emplace_back(a);
+    a.lots = std::move(lots);
+    for (const Lot& lot : a.lots) {
+      if (lots_put.contains(lot.id)) copy.lots.push_back(lot);
+    }
     d->account_indexes.push_back(i);
     c.account_dirty[i] = false;
   }
+  d->lots_gone = std::move(c.lots_gone);
   // A record is put only if it is still in memory; several changes in one batch put it once,
   // at its first place: the order records arrived in is the order they are pruned in.
   auto unique = [](auto& v) {
@@ -179,7 +195,21 @@ void apply_delta(LedgerState* s, const StateDelta& d) {
   s->seq = d.seq;
   s->id_counter = d.id_counter;
   s->books = d.books;
-  for (const Account& a : d.accounts) put(&s->accounts, a, [](const Account& x) { return x.id; });
+  // An account's lots that are not in the delta stay as they were.
+  const absl::flat_hash_set<LotId> gone(d.lots_gone.begin(), d.lots_gone.end());
+  for (const Account& a : d.accounts) {
+    auto it = std::find_if(s->accounts.begin(), s->accounts.end(),
+                           [&](const Account& x) { return x.id == a.id; });
+    if (it == s->accounts.end()) {
+      s->accounts.push_back(a);
+      continue;
+    }
+    std::vector<Lot> lots = std::move(it->lots);
+    *it = a;
+    it->lots = std::move(lots);
+    for (const Lot& lot : a.lots) put(&it->lots, lot, [](const Lot& x) { return x.id; });
+    std::erase_if(it->lots, [&](const Lot& x) { return gone.contains(x.id); });
+  }
   auto hold_id = [](const Hold& h) { return h.id; };
   auto finished_id = [](const std::pair<HoldId, FinishedHold>& f) { return f.first; };
   auto spend_id = [](const Spend& x) { return x.id; };

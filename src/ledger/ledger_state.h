@@ -25,10 +25,12 @@ struct LedgerState {
 };
 
 // What a batch of commands changed: the rows a store writes in one transaction. Always the
-// clock, counters and system books; then whole accounts (with lots and subscription) that
-// changed, in opening order; and per kind of record the ones that appeared or changed (`put`)
-// and the ones that left memory (`gone`). Apply `gone` before `put`: a key can leave and come
-// back in one batch. Idempotency records that leave memory stay in a store for good.
+// clock, counters and system books; then the accounts that changed (with their subscription),
+// in opening order, each with only the lots that appeared or changed since the last delta
+// (its other lots are unchanged), and the lots that left memory (`lots_gone`, from accounts in
+// the delta); and per kind of record the ones that appeared or changed (`put`) and the ones that
+// left memory (`gone`). Apply `gone` before `put`: a key can leave and come back in one batch
+// (a lot id never comes back). Idempotency records that leave memory stay in a store for good.
 struct StateDelta {
   TimeUs now{INT64_MIN};
   uint64_t seq = 0;
@@ -36,6 +38,7 @@ struct StateDelta {
   SystemBooks books;
   std::vector<Account> accounts;
   std::vector<uint32_t> account_indexes;  // each account's position in opening order
+  std::vector<LotId> lots_gone;
   std::vector<Hold> holds_put;
   std::vector<HoldId> holds_gone;
   std::vector<std::pair<HoldId, FinishedHold>> finished_put;

@@ -1,7 +1,9 @@
 // Worked examples from the seeds, voids, bounds and queries.
 #include <gtest/gtest.h>
 
+#include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
+#include "ledger/text.h"
 
 namespace tally::testing {
 namespace {
@@ -207,6 +209,54 @@ TEST(Rule4Expiry, TimeDrivenEntriesAreWrittenEvenWhenTheCommandIsRefused) {
   ASSERT_EQ(out.size(), 1u);  // the expiry at 01:00, which the journal must keep
   EXPECT_EQ(out[0].kind, EntryKind::expire);
   EXPECT_EQ(format_time(out[0].at), "2026-01-05T01:00:00Z");
+}
+
+}  // namespace
+}  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+// The delta of a batch (what a store writes) holds the lots that changed, not the account's
+// others; a lot that leaves memory is named once.
+TEST(ChangeTracking, ADeltaCarriesOnlyTheLotsThatChanged) {
+  LedgerConfig config;
+  config.track_changes = true;
+  config.spend_retention_us = 0;  // spends leave at once: a drained lot can leave memory
+  Ledger l(config, test_catalog());
+  std::vector<Entry> out;
+  TimeUs now = at("2026-11-16T00:00:00Z");
+  ASSERT_TRUE(l.apply({"o", OpenAccount{"u"}}, now, &out).has_value());
+  std::vector<LotId> lots;
+  for (int i = 0; i < 5; ++i) {
+    auto r = l.apply({cat("g", i), Grant{.account = "u", .source = Source::purchase,
+                                         .amount = cr("10")}},
+                     now, &out);
+    ASSERT_TRUE(r.has_value());
+    lots.push_back(std::get<GrantReply>(*r).lot);
+  }
+  StateDelta d;
+  l.take_delta(&d);
+  ASSERT_EQ(d.accounts.size(), 1u);
+  EXPECT_EQ(d.accounts[0].lots.size(), 5u);  // new lots are all written
+  // A spend that one lot pays for changes that lot only.
+  ASSERT_TRUE(l.apply({"s1", SpendNow{"u", cr("4"), "image", "v1"}}, now, &out).has_value());
+  l.take_delta(&d);
+  ASSERT_EQ(d.accounts.size(), 1u);
+  ASSERT_EQ(d.accounts[0].lots.size(), 1u);
+  EXPECT_EQ(d.accounts[0].lots[0].id, lots[0]);
+  EXPECT_EQ(d.accounts[0].lots[0].remaining, cr("6"));
+  EXPECT_EQ(d.accounts[0].balance, cr("46"));
+  EXPECT_TRUE(d.lots_gone.empty());
+  // Draining it: the lot leaves memory once its spends are forgotten, and the delta says so.
+  ASSERT_TRUE(l.apply({"s2", SpendNow{"u", cr("6"), "image", "v1"}}, now, &out).has_value());
+  ASSERT_TRUE(l.apply({"t", AdvanceTime{}}, add_us(now, 1), &out).has_value());
+  l.take_delta(&d);
+  EXPECT_EQ(d.lots_gone, std::vector<LotId>{lots[0]});
+  // Nothing changed: no account, no lot.
+  l.take_delta(&d);
+  EXPECT_TRUE(d.accounts.empty());
+  EXPECT_TRUE(d.lots_gone.empty());
 }
 
 }  // namespace

@@ -71,14 +71,15 @@ void Ledger::ref_lot(uint32_t account, LotId id) {
   Lot* lot = lot_in(account, id);
   TALLY_CHECK(lot != nullptr);
   ++lot->refs;
-  touch(account);
+  touch_lot(account, id);
 }
 
 void Ledger::unref_lot(uint32_t account, LotId id) {
   Lot* lot = lot_in(account, id);
   TALLY_CHECK(lot != nullptr && lot->refs > 0);
   --lot->refs;
-  maybe_drop_lot(account, id);  // touches the account
+  touch_lot(account, id);
+  maybe_drop_lot(account, id);
 }
 
 void Ledger::prune_retained(TimeUs now) {

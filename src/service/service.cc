@@ -1,6 +1,9 @@
 #include "service/service.h"
 
 #include <chrono>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 
 #include "ledger/ledger_state.h"
 #include "ledger/text.h"
+#include "service/key_filter.h"
 
 namespace tally::service {
 namespace {
@@ -37,6 +41,21 @@ struct Service::Shard {
     ReplyFn reply;
     std::function<void(const Ledger&)> read;
     std::function<void()> read_done;
+    bool read_uses_store = true;  // read(): wait for the commit in flight first
+  };
+  // One applied batch on its way to the disk: what it replies, and what it writes.
+  struct Batch {
+    std::vector<Item> items;
+    std::vector<Result> results;  // one per request item, in order
+    std::vector<Entry> entries;
+    StateDelta delta;
+    bool commit = false;  // something to write (else the batch only waits its turn)
+    void clear() {
+      items.clear();
+      results.clear();
+      entries.clear();
+      commit = false;
+    }
   };
 
   ShardId id = 0;
@@ -45,13 +64,27 @@ struct Service::Shard {
   std::condition_variable wake;
   std::deque<Item> queue;
   bool stopping = false;
-  std::thread thread;
+  std::thread thread;  // applies batches (owns the ledger)
   TimeUs last_now{INT64_MIN};
   bool cold_keys = false;  // the store holds keys the ledger let go: look them up on a miss
+  // Every key the store may hold that the ledger does not remember: a miss outside it is new.
+  KeyFilter cold_filter;
+  std::atomic<uint64_t> cold_lookups{0};
+
+  // The pipeline (depth 2): the shard thread applies batch k+1 while the writer thread
+  // commits batch k and then releases its replies. `committing` belongs to the writer while
+  // `writer_busy`; the shard thread hands it the next batch by swapping buffers.
+  std::mutex writer_mu;
+  std::condition_variable writer_wake;
+  bool writer_busy = false;
+  bool writer_stop = false;
+  Batch committing;
+  std::thread writer;
+
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> commands{0};
-  std::atomic<uint64_t> commit_us_total{0};
-  std::atomic<uint64_t> commit_us_max{0};
+  Histogram commit_us;  // recorded by the writer
+  Histogram batch_commands;
 
   void push(Item item) {
     {
@@ -59,6 +92,22 @@ struct Service::Shard {
       queue.push_back(std::move(item));
     }
     wake.notify_one();
+  }
+  // Waits until every batch handed to the writer is durable and replied to: the store is then
+  // the shard thread's to read, and up to date with the ledger as of the last handed batch.
+  void wait_writer_idle() {
+    std::unique_lock lock(writer_mu);
+    writer_wake.wait(lock, [&] { return !writer_busy; });
+  }
+  // Hands `batch` to the writer once it is free; `batch` comes back empty (the old buffers).
+  void hand_over(Batch& batch) {
+    {
+      std::unique_lock lock(writer_mu);
+      writer_wake.wait(lock, [&] { return !writer_busy; });
+      std::swap(batch, committing);
+      writer_busy = true;
+    }
+    writer_wake.notify_all();
   }
 };
 
@@ -72,27 +121,52 @@ std::expected<std::unique_ptr<Service>, std::string> Service::start(ServiceOptio
   if (!options.clock) return std::unexpected("the service needs a clock");
   options.ledger.track_changes = true;  // the service commits each batch's delta
   std::unique_ptr<Service> s(new Service(std::move(options), store));
-  for (size_t i = 0; i < s->options_.shards; ++i) {
-    const ShardId id = static_cast<ShardId>(i);
-    auto state = store->load(id);  // recovery: exactly what was acknowledged
-    if (!state) return std::unexpected(cat("shard ", id, ": ", state.error().message));
-    auto ledger =
-        Ledger::from_state(s->options_.ledger, s->options_.catalog, id, std::move(*state));
-    if (!ledger) return std::unexpected(cat("shard ", id, " is not sound: ", ledger.error()));
-    auto cold = store->has_cold_keys(id);
-    if (!cold) return std::unexpected(cat("shard ", id, ": ", cold.error().message));
-    auto shard = std::make_unique<Shard>();
-    shard->id = id;
-    shard->cold_keys = *cold;
-    shard->ledger = std::move(*ledger);
-    shard->last_now = shard->ledger->now();
-    s->shards_.push_back(std::move(shard));
+  // Recovery: shards load in parallel, one loader per core.
+  const size_t n = s->options_.shards;
+  std::vector<std::expected<std::unique_ptr<Shard>, std::string>> loaded(n);
+  std::atomic<size_t> next{0};
+  auto loader = [&] {
+    for (size_t i = next++; i < n; i = next++) loaded[i] = s->load_shard(static_cast<ShardId>(i));
+  };
+  std::vector<std::thread> loaders;
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  for (size_t t = 1; t < std::min(n, cores); ++t) loaders.emplace_back(loader);
+  loader();
+  for (std::thread& t : loaders) t.join();
+  for (auto& shard : loaded) {
+    if (!shard) return std::unexpected(shard.error());
+    s->shards_.push_back(std::move(*shard));
   }
+#if defined(__GLIBC__)
+  malloc_trim(0);  // give the loading's transient memory (rows, states) back to the system
+#endif
   for (auto& shard : s->shards_) {
     Shard* raw = shard.get();
+    raw->writer = std::thread([svc = s.get(), raw] { svc->write(*raw); });
     raw->thread = std::thread([svc = s.get(), raw] { svc->run(*raw); });
   }
   return s;
+}
+
+// One shard as last committed (exactly what was acknowledged), with its cold-key filter.
+std::expected<std::unique_ptr<Service::Shard>, std::string> Service::load_shard(ShardId id) {
+  auto state = store_->load(id);
+  if (!state) return std::unexpected(cat("shard ", id, ": ", state.error().message));
+  auto ledger = Ledger::from_state(options_.ledger, options_.catalog, id, std::move(*state));
+  if (!ledger) return std::unexpected(cat("shard ", id, " is not sound: ", ledger.error()));
+  auto cold = store_->has_cold_keys(id);
+  if (!cold) return std::unexpected(cat("shard ", id, ": ", cold.error().message));
+  auto shard = std::make_unique<Shard>();
+  shard->id = id;
+  shard->cold_keys = *cold;
+  if (*cold) {
+    auto scanned = store_->scan_idempotency_keys(
+        id, [&](std::string_view key) { shard->cold_filter.add(key); });
+    if (!scanned) return std::unexpected(cat("shard ", id, ": ", scanned.error().message));
+  }
+  shard->ledger = std::move(*ledger);
+  shard->last_now = shard->ledger->now();
+  return shard;
 }
 
 Service::~Service() {
@@ -102,7 +176,8 @@ Service::~Service() {
     shard->wake.notify_one();
   }
   for (auto& shard : shards_) {
-    if (shard->thread.joinable()) shard->thread.join();
+    if (shard->thread.joinable()) shard->thread.join();  // it stops its writer last
+    if (shard->writer.joinable()) shard->writer.join();
   }
 }
 
@@ -158,6 +233,16 @@ void Service::read(ShardId id, std::function<void(const Ledger&)> read,
   shard.push(std::move(item));
 }
 
+void Service::read_ledger(ShardId id, std::function<void(const Ledger&)> read,
+                          std::function<void()> done) {
+  Shard& shard = *shards_.at(id);
+  Shard::Item item;
+  item.read = std::move(read);
+  item.read_done = std::move(done);
+  item.read_uses_store = false;
+  shard.push(std::move(item));
+}
+
 std::future<void> Service::read(ShardId id, std::function<void(const Ledger&)> read) {
   auto promise = std::make_shared<std::promise<void>>();
   std::future<void> done = promise->get_future();
@@ -167,7 +252,17 @@ std::future<void> Service::read(ShardId id, std::function<void(const Ledger&)> r
 
 ShardStats Service::stats(ShardId id) const {
   const Shard& s = *shards_.at(id);
-  return {s.batches.load(), s.commands.load(), s.commit_us_total.load(), s.commit_us_max.load()};
+  ShardStats st;
+  st.commit_us = s.commit_us.snapshot();
+  st.batch_commands = s.batch_commands.snapshot();
+  st.batches = s.batches.load();
+  st.commands = s.commands.load();
+  st.commit_us_total = st.commit_us.sum;
+  st.commit_us_max = st.commit_us.max;
+  st.commit_us_p50 = st.commit_us.quantile(0.5);
+  st.commit_us_p99 = st.commit_us.quantile(0.99);
+  st.cold_key_lookups = s.cold_lookups.load();
+  return st;
 }
 
 // Rule 8 beyond the ledger's memory: a key the ledger no longer remembers may be in the store,
@@ -176,7 +271,10 @@ Result Service::apply(Shard& shard, const Request& request, TimeUs now,
                       std::vector<Entry>* entries) {
   if (shard.cold_keys && !request.idempotency_key.empty() &&
       !std::holds_alternative<AdvanceTime>(request.command) &&
-      !shard.ledger->remembers(request.idempotency_key)) {
+      !shard.ledger->remembers(request.idempotency_key) &&
+      shard.cold_filter.may_contain(request.idempotency_key)) {
+    ++shard.cold_lookups;
+    shard.wait_writer_idle();  // the store is the writer's while it commits
     auto found = store_->find_idempotency(shard.id, request.idempotency_key);
     if (!found) {
       std::fprintf(stderr, "tally: shard %u: idempotency lookup failed: %s; stopping\n", shard.id,
@@ -195,18 +293,15 @@ Result Service::apply(Shard& shard, const Request& request, TimeUs now,
 }
 
 void Service::run(Shard& shard) {
-  std::vector<Shard::Item> batch;
-  std::vector<Entry> entries;
-  std::vector<Result> results;
-  StateDelta delta;
+  Shard::Batch batch;
   bool last = false;
   while (!last) {
     {
       std::unique_lock lock(shard.mu);
       shard.wake.wait_for(lock, std::chrono::microseconds(options_.tick_us),
                           [&] { return shard.stopping || !shard.queue.empty(); });
-      while (!shard.queue.empty() && batch.size() < options_.batch_max) {
-        batch.push_back(std::move(shard.queue.front()));
+      while (!shard.queue.empty() && batch.items.size() < options_.batch_max) {
+        batch.items.push_back(std::move(shard.queue.front()));
         shard.queue.pop_front();
       }
       last = shard.stopping && shard.queue.empty();
@@ -214,23 +309,48 @@ void Service::run(Shard& shard) {
     // The ledger's time never goes back, whatever the wall clock does.
     const TimeUs now = std::max(options_.clock(), shard.last_now);
     shard.last_now = now;
-    entries.clear();
-    results.clear();
-    if (batch.empty()) {
-      (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, &entries);  // idle tick
+    if (batch.items.empty()) {
+      (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, &batch.entries);  // idle tick
     }
-    for (Shard::Item& item : batch) {
+    for (Shard::Item& item : batch.items) {
       if (item.request) {
-        results.push_back(apply(shard, *item.request, now, &entries));
+        batch.results.push_back(apply(shard, *item.request, now, &batch.entries));
       } else {
+        if (item.read_uses_store) shard.wait_writer_idle();
         item.read(*shard.ledger);
       }
     }
-    shard.ledger->take_delta(&delta);
-    shard.cold_keys = shard.cold_keys || !delta.idempotency_gone.empty();
-    if (!entries.empty() || has_changes(delta)) {
+    shard.ledger->take_delta(&batch.delta);
+    for (const std::string& key : batch.delta.idempotency_gone) shard.cold_filter.add(key);
+    shard.cold_keys = shard.cold_keys || !batch.delta.idempotency_gone.empty();
+    batch.commit = !batch.entries.empty() || has_changes(batch.delta);
+    shard.commands += batch.results.size();
+    if (batch.commit || !batch.items.empty()) {
+      shard.hand_over(batch);  // committed and replied to by the writer, in order
+      if (!options_.overlap_commit) shard.wait_writer_idle();
+    } else {
+      batch.clear();
+    }
+  }
+  shard.wait_writer_idle();
+  {
+    std::lock_guard lock(shard.writer_mu);
+    shard.writer_stop = true;
+  }
+  shard.writer_wake.notify_all();
+}
+
+void Service::write(Shard& shard) {
+  Shard::Batch& batch = shard.committing;  // the writer's while writer_busy
+  while (true) {
+    {
+      std::unique_lock lock(shard.writer_mu);
+      shard.writer_wake.wait(lock, [&] { return shard.writer_busy || shard.writer_stop; });
+      if (!shard.writer_busy) return;  // stopping, and nothing left
+    }
+    if (batch.commit) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto committed = store_->commit(shard.id, entries, delta);
+      auto committed = store_->commit(shard.id, batch.entries, batch.delta);
       if (!committed) {
         // Fail-stop: the disk state is unknown; a restart recovers what was acknowledged.
         std::fprintf(stderr, "tally: shard %u: commit failed: %s; stopping\n", shard.id,
@@ -241,20 +361,24 @@ void Service::run(Shard& shard) {
       const auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                 std::chrono::steady_clock::now() - t0)
                                                 .count());
-      shard.commit_us_total += us;
-      if (us > shard.commit_us_max) shard.commit_us_max = us;
+      shard.commit_us.record(us);
+      shard.batch_commands.record(batch.results.size());
       ++shard.batches;
     }
-    shard.commands += results.size();
     size_t next = 0;
-    for (Shard::Item& item : batch) {  // only now: the batch is durable
+    for (Shard::Item& item : batch.items) {  // only now: the batch is durable
       if (item.request) {
-        item.reply(std::move(results[next++]));
+        item.reply(std::move(batch.results[next++]));
       } else {
         item.read_done();
       }
     }
     batch.clear();
+    {
+      std::lock_guard lock(shard.writer_mu);
+      shard.writer_busy = false;
+    }
+    shard.writer_wake.notify_all();
   }
 }
 

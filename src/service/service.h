@@ -1,7 +1,9 @@
 // The service layer (DESIGN §4, issue 5): accounts map to shards by a stable hash of the
 // account id; one thread per shard owns that shard's Ledger; commands queued while a batch
 // is being applied and committed form the next batch (group commit: one batch, one store
-// transaction, one fsync); a reply is released only after its batch is durable.
+// transaction, one fsync); a reply is released only after its batch is durable. Each shard
+// also has a writer thread: applying batch k+1 overlaps committing batch k (a pipeline of
+// depth 2), and replies are released in order by the writer once their batch is durable.
 //
 // Thread-safe: any thread may submit. Reads go through the same queue, so a read submitted
 // after a write was acknowledged sees it. A failed commit stops the process (fail-stop):
@@ -20,6 +22,7 @@
 #include "ledger/command.h"
 #include "ledger/config.h"
 #include "ledger/ledger.h"
+#include "service/histogram.h"
 #include "store/store.h"
 
 namespace tally::service {
@@ -34,26 +37,40 @@ struct ServiceOptions {
   // time for accounts that send nothing (DESIGN rule 4).
   int64_t tick_us = k_us_per_second;
   size_t batch_max = 4096;  // commands per batch at most
+  // Apply the next batch while the last one commits (true), or wait for each commit before
+  // applying more (false: for measuring what the overlap gives).
+  bool overlap_commit = true;
 };
 
+// What a shard has done since it started. A batch is one commit (one store transaction);
+// commands count every request applied, also those of batches that changed nothing.
 struct ShardStats {
   uint64_t batches = 0;
   uint64_t commands = 0;
   uint64_t commit_us_total = 0;
   uint64_t commit_us_max = 0;
+  uint64_t commit_us_p50 = 0;  // bucket upper bounds (within 25 %), see histogram.h
+  uint64_t commit_us_p99 = 0;
+  HistogramSnapshot commit_us;       // time of each commit, µs
+  HistogramSnapshot batch_commands;  // commands in each committed batch
+  // Keys the ledger did not remember that were looked up in the store (the filter said they
+  // may be there): retries of old keys, and the filter's false positives.
+  uint64_t cold_key_lookups = 0;
 };
 
 class Service {
  public:
-  // Loads every shard from `store` (recovery) and starts the shard threads. `store` must
+  // Loads every shard from `store` (recovery; shards in parallel, so `store` must take calls
+  // for different shards from different threads) and starts the shard threads. `store` must
   // outlive the service. Fails if a shard's stored state breaks an invariant.
   static std::expected<std::unique_ptr<Service>, std::string> start(ServiceOptions options,
                                                                     store::Store* store);
   // Stops taking work, applies and commits everything queued, then joins the threads.
   ~Service();
 
-  // Called with a command's result on its shard's thread once the batch holding it is
-  // durable. Must be quick and must not block: it delays the shard's next batch.
+  // Called with a command's result on its shard's writer thread once the batch holding it is
+  // durable, in submission order per shard. Must be quick and must not block: it delays the
+  // shard's next commit.
   using ReplyFn = std::function<void(Result)>;
 
   // Applies a command on its shard; `done` runs once the batch holding it is durable.
@@ -62,10 +79,16 @@ class Service {
   // The same, waited for with a future.
   std::future<Result> submit(Request request);
 
-  // Runs `read` on the shard's thread after every write queued before it (so it may also use
-  // the store's reads for that shard); `done` runs after that batch is durable, so what `read`
-  // saw was acknowledged. Both on the shard's thread; neither may block.
+  // Runs `read` on the shard's thread after every write queued before it, once every earlier
+  // batch is durable (so it may also use the store's reads for that shard, which then hold
+  // every write before `read`'s own batch); `done` runs after that batch is durable, so what
+  // `read` saw was acknowledged. `read` on the shard's thread, `done` on its writer thread;
+  // neither may block.
   void read(ShardId shard, std::function<void(const Ledger&)> read, std::function<void()> done);
+  // The same for a `read` that uses the Ledger only, never the store: it does not wait for the
+  // commit in flight (a balance read costs no pipeline stall). `done` as for read().
+  void read_ledger(ShardId shard, std::function<void(const Ledger&)> read,
+                   std::function<void()> done);
   // The same, waited for with a future.
   std::future<void> read(ShardId shard, std::function<void(const Ledger&)> read);
 
@@ -78,7 +101,9 @@ class Service {
  private:
   struct Shard;
   explicit Service(ServiceOptions options, store::Store* store);
-  void run(Shard& shard);
+  std::expected<std::unique_ptr<Shard>, std::string> load_shard(ShardId id);
+  void run(Shard& shard);    // the shard thread: applies batches, hands them to write()
+  void write(Shard& shard);  // the writer thread: commits each batch, then releases its replies
   Result apply(Shard& shard, const Request& request, TimeUs now, std::vector<Entry>* entries);
 
   ServiceOptions options_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <thread>
 
@@ -88,9 +89,24 @@ TEST(Service, ConcurrentClientsAreAcknowledgedDurablyAndRecoveredExactly) {
     }
     for (auto& t : clients) t.join();
     for (const std::string& id : accounts) acknowledged[id] = balance(s, id);
-    uint64_t commands = 0;
-    for (ShardId i = 0; i < s.shards(); ++i) commands += s.stats(i).commands;
+    uint64_t commands = 0, batches = 0, batched = 0;
+    for (ShardId i = 0; i < s.shards(); ++i) {
+      const ShardStats st = s.stats(i);
+      commands += st.commands;
+      batches += st.batches;
+      batched += st.batch_commands.sum;
+      // One commit time and one batch size per committed batch.
+      EXPECT_EQ(st.commit_us.count, st.batches);
+      EXPECT_EQ(st.batch_commands.count, st.batches);
+      EXPECT_LE(st.commit_us_p50, st.commit_us_p99);
+      EXPECT_LE(st.commit_us_p99, st.commit_us_max);
+      EXPECT_EQ(st.commit_us.upper_bounds.size(), st.commit_us.counts.size());
+    }
     EXPECT_GE(commands, static_cast<uint64_t>(k_clients * k_accounts * 6));
+    EXPECT_GT(batches, 0u);
+    // Every command that changed something was in a committed batch (retries change nothing).
+    EXPECT_LE(batched, commands);
+    EXPECT_GE(batched, static_cast<uint64_t>(k_clients * k_accounts * 5));
   }
   for (const auto& [id, b] : acknowledged) EXPECT_EQ(b, cr("83")) << id;  // 100 - 12 - 5
   // A new service on the same files: exactly what was acknowledged, and a clean journal.
@@ -182,6 +198,128 @@ TEST(Service, AKeyOlderThanTheLedgersMemoryStillGetsItsFirstReply) {
   EXPECT_EQ(balance(**service, "u"), cr("5"));  // 10 - 4 - 1, the retry changed nothing
   Result other = (*service)->submit({"job-1", SpendNow{"u", cr("3"), "image", "v1"}}).get();
   EXPECT_EQ(other.error().code, ErrorCode::idempotency_conflict);
+}
+
+// A restart loads only the most recent keys (SqliteOptions::idempotency_loaded_max); an older
+// one is still answered from the store, and a key never seen costs no store lookup.
+TEST(Service, KeysLeftOutOfTheLoadStillGetTheirFirstReplyAndNewKeysAreNotLookedUp) {
+  const std::string dir = temp_dir("load-window");
+  ManualClock clock;
+  std::vector<Result> first;
+  {
+    auto store = store::SqliteStore::open({dir, /*synchronous_full=*/false});
+    ASSERT_TRUE(store.has_value());
+    auto service = Service::start(options(clock, 1), store->get());
+    ASSERT_TRUE(service.has_value()) << service.error();
+    (*service)->submit({"o", OpenAccount{"u", "", true}}).get();
+    (*service)->submit({"g", Grant{.account = "u", .amount = cr("100")}}).get();
+    for (int i = 0; i < 10; ++i) {
+      first.push_back((*service)->submit({cat("job-", i), SpendNow{"u", cr("1"), "image", "v1"}})
+                          .get());
+      ASSERT_TRUE(first.back().has_value());
+    }
+  }
+  store::SqliteOptions small{dir, /*synchronous_full=*/false};
+  small.idempotency_loaded_max = 3;
+  auto store = store::SqliteStore::open(small);
+  ASSERT_TRUE(store.has_value());
+  EXPECT_EQ((*store)->load(0)->idempotency.size(), 3u);  // job-7, job-8, job-9
+  EXPECT_TRUE(*(*store)->has_cold_keys(0));
+  auto service = Service::start(options(clock, 1), store->get());
+  ASSERT_TRUE(service.has_value()) << service.error();
+  Service& s = **service;
+  for (int i = 0; i < 10; ++i) {  // every retry, loaded or not, gets its first reply
+    Result again = s.submit({cat("job-", i), SpendNow{"u", cr("1"), "image", "v1"}}).get();
+    ASSERT_TRUE(again.has_value()) << i;
+    EXPECT_EQ(std::get<SpendReply>(again.value()).spend,
+              std::get<SpendReply>(first[static_cast<size_t>(i)].value()).spend);
+  }
+  EXPECT_EQ(balance(s, "u"), cr("90"));
+  Result other = s.submit({"job-0", SpendNow{"u", cr("2"), "image", "v1"}}).get();
+  EXPECT_EQ(other.error().code, ErrorCode::idempotency_conflict);
+  const uint64_t lookups = s.stats(0).cold_key_lookups;
+  EXPECT_GE(lookups, 7u);  // job-0 .. job-6 came from the store
+  for (int i = 0; i < 100; ++i) {  // new keys: the filter knows they were never used
+    ASSERT_TRUE(s.submit({cat("new-", i), SpendNow{"u", cr("0.1"), "image", "v1"}}).get());
+  }
+  EXPECT_LE(s.stats(0).cold_key_lookups, lookups + 2);  // a false positive at most, rarely
+}
+
+// A store whose commits wait at a gate the test opens: what a slow fsync looks like.
+class GatedStore : public store::MemoryStore {
+ public:
+  std::expected<void, store::StoreError> commit(ShardId shard, std::span<const Entry> entries,
+                                                const StateDelta& delta) override {
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    --waiting_;
+    lock.unlock();
+    return MemoryStore::commit(shard, entries, delta);
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  void wait_for_commit() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return waiting_ > 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+// Applying the next batch overlaps the commit in flight, but nothing of it is acknowledged
+// before its own batch (and every one before it) is durable, and replies come in order.
+TEST(Service, TheNextBatchIsAppliedWhileOneCommitsAndRepliesWaitTheirTurn) {
+  GatedStore store;
+  ManualClock clock;
+  auto service = Service::start(options(clock, 1), &store);
+  ASSERT_TRUE(service.has_value());
+  Service& s = **service;
+  struct Opener {  // whatever happens, the service can stop
+    GatedStore& store;
+    ~Opener() { store.open(); }
+  } opener{store};
+  std::mutex mu;
+  std::vector<std::string> replied;
+  auto note = [&](std::string what) {
+    std::lock_guard lock(mu);
+    replied.push_back(std::move(what));
+  };
+  s.submit({"o", OpenAccount{"u", "", true}}, [&](Result r) {
+    EXPECT_TRUE(r.has_value());
+    note("open");
+  });
+  store.wait_for_commit();  // batch 1 is committing and cannot finish
+  std::promise<bool> seen;
+  s.read_ledger(
+      0, [&](const Ledger& l) { seen.set_value(l.find_account("u") != nullptr); },
+      [&] { note("read"); });
+  // The read was applied meanwhile (batch 2) and saw batch 1's account...
+  auto applied = seen.get_future();
+  ASSERT_EQ(applied.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(applied.get());
+  s.submit({"g", Grant{.account = "u", .source = Source::admin, .amount = cr("7")}},
+           [&](Result r) {
+             EXPECT_TRUE(r.has_value());
+             note("grant");
+           });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(replied.empty());  // ...but nothing is acknowledged before it is durable
+  }
+  store.open();
+  EXPECT_EQ(balance(s, "u"), cr("7"));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(replied, (std::vector<std::string>{"open", "read", "grant"}));
 }
 
 TEST(ServiceDeathTest, AFailedCommitStopsTheProcess) {

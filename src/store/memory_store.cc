@@ -74,6 +74,16 @@ std::expected<bool, StoreError> MemoryStore::has_cold_keys(ShardId shard) {
   return it != shards_.end() && !it->second.archive.empty();
 }
 
+std::expected<void, StoreError> MemoryStore::scan_idempotency_keys(
+    ShardId shard, const std::function<void(std::string_view)>& visit) {
+  std::lock_guard lock(mu_);
+  auto it = shards_.find(shard);
+  if (it == shards_.end()) return {};
+  for (const IdempotencyRecord& r : it->second.state.idempotency) visit(r.key);
+  for (const auto& [key, r] : it->second.archive) visit(key);
+  return {};
+}
+
 std::expected<void, StoreError> FaultyStore::commit(ShardId shard, std::span<const Entry> entries,
                                                     const StateDelta& delta) {
   if (commits_++ >= fail_at_) return std::unexpected(StoreError{"injected commit failure"});

@@ -23,6 +23,8 @@ class MemoryStore : public Store {
   std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
       ShardId shard, std::string_view key) override;
   std::expected<bool, StoreError> has_cold_keys(ShardId shard) override;
+  std::expected<void, StoreError> scan_idempotency_keys(
+      ShardId shard, const std::function<void(std::string_view)>& visit) override;
 
  private:
   struct Shard {
@@ -61,6 +63,10 @@ class FaultyStore : public Store {
   }
   std::expected<bool, StoreError> has_cold_keys(ShardId shard) override {
     return inner_->has_cold_keys(shard);
+  }
+  std::expected<void, StoreError> scan_idempotency_keys(
+      ShardId shard, const std::function<void(std::string_view)>& visit) override {
+    return inner_->scan_idempotency_keys(shard, visit);
   }
 
  private:

@@ -1,6 +1,8 @@
 // Reading a shard's database back: its state for Ledger::from_state, its journal, and
 // remembered requests.
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "ledger/text.h"
 #include "store/codec.h"
@@ -69,10 +71,19 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
            "SELECT id, balance_micro, held_micro, open_holds, signup_granted, "
            "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "
            "period_start_us, period_end_us, allocation_micro, allocated, pending_plan, "
-           "pending_allocation_micro FROM accounts WHERE shard_id = ? ORDER BY idx");
+           "pending_allocation_micro, idx FROM accounts WHERE shard_id = ? ORDER BY idx");
   acc.bind(1, shard);
-  std::map<std::string, size_t> index;
+  {  // positions are 0, 1, 2, ...: the largest is the count less one (one B-tree descent)
+    Stmt last(db, "SELECT max(idx) FROM accounts WHERE shard_id = ?");
+    last.bind(1, shard);
+    if (last.step() == SQLITE_ROW && !last.is_null(0)) {
+      s->accounts.reserve(static_cast<size_t>(last.i64(0)) + 1);
+    }
+  }
   while (acc.step() == SQLITE_ROW) {
+    if (acc.i64(17) != static_cast<int64_t>(s->accounts.size())) {
+      return std::unexpected("account positions are not 0, 1, 2, ...");
+    }
     Account& a = s->accounts.emplace_back();
     a.id = acc.text(0);
     a.balance = Credits::from_micro(acc.i64(1));
@@ -94,19 +105,20 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
       sub.pending_plan = acc.text(15);
       if (!acc.is_null(16)) sub.pending_allocation = Credits::from_micro(acc.i64(16));
     }
-    index[a.id] = s->accounts.size() - 1;
   }
   Stmt lots(db,
-            "SELECT id, account, source, voided, plan_credit, amount_micro, "
+            "SELECT id, account_idx, source, voided, plan_credit, amount_micro, "
             "remaining_micro, held_micro, consumed_micro, expired_micro, voided_micro, "
             "restored_micro, granted_at_us, effective_at_us, expires_at_us, scope, currency, "
             "paid_minor, reference, reason, refs FROM lots WHERE shard_id = ? ORDER BY id");
   lots.bind(1, shard);
   while (lots.step() == SQLITE_ROW) {
-    auto owner = index.find(lots.text(1));
+    const int64_t owner = lots.i64(1);
     auto source = parse_source(lots.text(2));
-    if (owner == index.end() || !source) return std::unexpected("a lot of an unknown account");
-    Lot& l = s->accounts[owner->second].lots.emplace_back();
+    if (owner < 0 || owner >= static_cast<int64_t>(s->accounts.size()) || !source) {
+      return std::unexpected("a lot of an unknown account");
+    }
+    Lot& l = s->accounts[static_cast<size_t>(owner)].lots.emplace_back();
     l.id = LotId{u64(lots.i64(0))};
     l.source = *source;
     l.voided = lots.i64(3) != 0;
@@ -127,6 +139,9 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
     l.reason = lots.text(19);
     l.refs = static_cast<uint32_t>(lots.i64(20));
   }
+  // Lots arrive one by one: give back what vector growth reserved beyond them (an account of
+  // 5 lots would otherwise keep room for 8, 624 bytes for nothing).
+  for (Account& a : s->accounts) a.lots.shrink_to_fit();
   return {};
 }
 
@@ -169,7 +184,7 @@ std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId s
   return {};
 }
 
-std::expected<void, std::string> read_purchases_and_keys(Connection& db, ShardId shard,
+std::expected<void, std::string> read_purchases(Connection& db, ShardId shard,
                                                          LedgerState* s) {
   Stmt p(db,
          "SELECT id, account_idx, payment_ref, at_us, voided, digest_hi, digest_lo, reply "
@@ -189,27 +204,51 @@ std::expected<void, std::string> read_purchases_and_keys(Connection& db, ShardId
     r.fingerprint = CommandDigest{u64(p.i64(5)), u64(p.i64(6))};
     r.reply = std::get<PurchaseReply>(**reply);
   }
+  return {};
+}
+
+// Keys that ran after the cold mark are the ledger's (write_batch explains the mark); of
+// those, the most recent `max` are loaded, in the order they ran.
+std::expected<void, std::string> read_keys(Connection& db, ShardId shard, size_t max,
+                                           bool* left_out, LedgerState* s) {
   Stmt k(db,
          "SELECT key, at_us, digest_hi, digest_lo, result FROM idempotency "
-         "WHERE shard_id = ? AND in_memory = 1 ORDER BY rowid");
-  k.bind(1, shard);
+         "WHERE shard_id = ?1 AND at_us > ?2 ORDER BY rowid DESC LIMIT ?3");
+  k.bind(1, shard).bind(2, idempotency_cold_until_us(db, shard).value_or(INT64_MIN));
+  k.bind(3, static_cast<int64_t>(max) + 1);  // one more: whether any is left out
   while (k.step() == SQLITE_ROW) {
+    if (s->idempotency.size() == max) {
+      *left_out = true;
+      break;
+    }
     auto result = decode_result(k.bytes(4));
     if (!result) return std::unexpected(cat("an idempotency reply: ", result.error()));
     s->idempotency.push_back(IdempotencyRecord{k.text(0), TimeUs{k.i64(1)},
                                                CommandDigest{u64(k.i64(2)), u64(k.i64(3))},
                                                std::move(*result)});
   }
+  std::reverse(s->idempotency.begin(), s->idempotency.end());
   return {};
 }
 
 }  // namespace
 
-std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard) {
+std::optional<int64_t> idempotency_cold_until_us(Connection& db, ShardId shard) {
+  Stmt q(db, "SELECT value FROM meta WHERE shard_id = ? AND key = 'idempotency_cold_until_us'");
+  q.bind(1, shard);
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return std::stoll(q.text(0));
+}
+
+std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard,
+                                                   size_t idempotency_max, bool* left_out) {
   LedgerState s;
-  for (auto step :
-       {read_meta_and_books, read_accounts, read_holds_and_spends, read_purchases_and_keys}) {
+  *left_out = false;
+  for (auto step : {read_meta_and_books, read_accounts, read_holds_and_spends, read_purchases}) {
     if (auto r = step(db, shard, &s); !r) return std::unexpected(r.error());
+  }
+  if (auto r = read_keys(db, shard, idempotency_max, left_out, &s); !r) {
+    return std::unexpected(r.error());
   }
   return s;
 }

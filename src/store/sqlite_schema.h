@@ -48,12 +48,19 @@ class Stmt {
 
   bool ok() const { return s_ != nullptr; }
   Stmt& bind(int i, int64_t v);
-  Stmt& bind(int i, std::string_view v);
+  Stmt& bind(int i, std::string_view v);  // copies v
+  // Binds v without a copy: v must stay valid until the statement is run (or stepped to its
+  // end) and reset, as in `s.bind_ref(1, x).run()`.
+  Stmt& bind_ref(int i, std::string_view v);
   Stmt& blob(int i, std::string_view v);
   Stmt& null(int i);
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int step() { return sqlite3_step(s_); }
-  bool run();  // steps to SQLITE_DONE and resets; false on error
+  // Steps to SQLITE_DONE and resets; false on error. Bindings stay: the next row binds every
+  // parameter again.
+  bool run();
+  // Rows the last run() inserted, updated or deleted.
+  int64_t changes() const { return sqlite3_changes64(sqlite3_db_handle(s_)); }
   void reset() { sqlite3_reset(s_); }
 
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
@@ -65,16 +72,24 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// `background_checkpoints`: another connection checkpoints; commits only do so past 64 MiB of
+// WAL, as a backstop.
 std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
-                                                  int schema_version);
+                                                  int schema_version, bool background_checkpoints);
 std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
                                              std::span<const Entry> entries,
                                              const StateDelta& delta);
-std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard);
+// The shard's state, with at most `idempotency_max` idempotency records (the most recent);
+// `*left_out` says whether the store holds others that are not cold.
+std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard,
+                                                   size_t idempotency_max, bool* left_out);
 // Entries with seq > after_seq in seq order; only `account`'s when it is not empty.
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit,
                                               std::string_view account = {});
+// The time of the newest idempotency key the ledger let go (every key that ran at or before it
+// left the ledger's memory), or nullopt if none has.
+std::optional<int64_t> idempotency_cold_until_us(Connection& db, ShardId shard);
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(Connection& db,
                                                                               ShardId shard,
                                                                               std::string_view key);

@@ -11,51 +11,51 @@ namespace {
 // shard_id is in every table and key, so that one database can also hold many shards.
 constexpr const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta (shard_id INTEGER NOT NULL, key TEXT NOT NULL,
-  value TEXT NOT NULL, PRIMARY KEY (shard_id, key));
+  value TEXT NOT NULL, PRIMARY KEY (shard_id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS books (shard_id INTEGER NOT NULL, book TEXT NOT NULL,
-  key TEXT NOT NULL, amount_micro TEXT NOT NULL, PRIMARY KEY (shard_id, book, key));
-CREATE TABLE IF NOT EXISTS accounts (shard_id INTEGER NOT NULL, id TEXT NOT NULL,
-  idx INTEGER NOT NULL, balance_micro INTEGER NOT NULL, held_micro INTEGER NOT NULL,
+  key TEXT NOT NULL, amount_micro TEXT NOT NULL, PRIMARY KEY (shard_id, book, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (shard_id INTEGER NOT NULL, idx INTEGER NOT NULL,
+  id TEXT NOT NULL, balance_micro INTEGER NOT NULL, held_micro INTEGER NOT NULL,
   open_holds INTEGER NOT NULL, signup_granted INTEGER NOT NULL, last_reward_day_us INTEGER NOT NULL,
   plan TEXT, past_due INTEGER, cancel_at_period_end INTEGER, anchor_us INTEGER, period INTEGER,
   period_start_us INTEGER, period_end_us INTEGER, allocation_micro INTEGER, allocated INTEGER,
   pending_plan TEXT, pending_allocation_micro INTEGER,
-  PRIMARY KEY (shard_id, id), UNIQUE (shard_id, idx));
+  PRIMARY KEY (shard_id, idx), UNIQUE (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lots (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
-  account TEXT NOT NULL, source TEXT NOT NULL, voided INTEGER NOT NULL,
+  account_idx INTEGER NOT NULL, source TEXT NOT NULL, voided INTEGER NOT NULL,
   plan_credit INTEGER NOT NULL, amount_micro INTEGER NOT NULL, remaining_micro INTEGER NOT NULL,
   held_micro INTEGER NOT NULL, consumed_micro INTEGER NOT NULL, expired_micro INTEGER NOT NULL,
   voided_micro INTEGER NOT NULL, restored_micro INTEGER NOT NULL, granted_at_us INTEGER NOT NULL,
   effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, scope TEXT NOT NULL,
   currency TEXT NOT NULL, paid_minor INTEGER NOT NULL, reference TEXT NOT NULL,
-  reason TEXT NOT NULL, refs INTEGER NOT NULL, PRIMARY KEY (shard_id, id));
-CREATE INDEX IF NOT EXISTS lots_by_account ON lots (shard_id, account);
+  reason TEXT NOT NULL, refs INTEGER NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, tool TEXT NOT NULL,
   price_book_version TEXT NOT NULL, created_at_us INTEGER NOT NULL,
-  expires_at_us INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id));
+  expires_at_us INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS finished_holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   state INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, spend INTEGER NOT NULL,
   ended_at_us INTEGER NOT NULL, UNIQUE (shard_id, id));
 CREATE TABLE IF NOT EXISTS spends (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, refunded_micro INTEGER NOT NULL,
   tool TEXT NOT NULL, price_book_version TEXT NOT NULL, at_us INTEGER NOT NULL,
-  hold INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id));
+  hold INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS purchases (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, pack TEXT NOT NULL, payment_ref TEXT NOT NULL,
   currency TEXT NOT NULL, price_minor INTEGER NOT NULL, lot INTEGER NOT NULL,
   bonus_lot INTEGER NOT NULL, at_us INTEGER NOT NULL, voided INTEGER NOT NULL,
   digest_hi INTEGER NOT NULL, digest_lo INTEGER NOT NULL, reply BLOB NOT NULL,
-  PRIMARY KEY (shard_id, id));
+  PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (shard_id INTEGER NOT NULL, key TEXT NOT NULL,
   at_us INTEGER NOT NULL, digest_hi INTEGER NOT NULL, digest_lo INTEGER NOT NULL,
-  result BLOB NOT NULL, in_memory INTEGER NOT NULL, UNIQUE (shard_id, key));
+  result BLOB NOT NULL, UNIQUE (shard_id, key));
 CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT NULL,
   at_us INTEGER NOT NULL, kind TEXT NOT NULL, counter TEXT NOT NULL, source TEXT NOT NULL,
   account TEXT NOT NULL, lot INTEGER NOT NULL, amount_micro INTEGER NOT NULL,
   held_micro INTEGER NOT NULL, balance_after_micro INTEGER NOT NULL, hold INTEGER NOT NULL,
   spend INTEGER NOT NULL, tool TEXT NOT NULL, reason TEXT NOT NULL,
-  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, PRIMARY KEY (shard_id, seq));
+  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL,
+  PRIMARY KEY (shard_id, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
 )SQL";
 
@@ -85,51 +85,72 @@ std::string scope_text(const std::vector<std::string>& scope) {
   return out;
 }
 
+// Binds an account's row (?1 shard, ?2 id, ?3..?18 fields, ?19 idx) to `st`.
+void bind_account(Stmt& st, ShardId shard, uint32_t index, const Account& a) {
+  st.bind(1, shard).bind_ref(2, a.id).bind(3, a.balance.micro).bind(4, a.held.micro);
+  st.bind(5, a.open_holds).bind(6, a.signup_granted).bind(7, a.last_reward_day.us);
+  st.bind(19, index);
+  if (a.subscription) {
+    const Subscription& s = *a.subscription;
+    st.bind_ref(8, s.plan).bind(9, s.past_due).bind(10, s.cancel_at_period_end);
+    st.bind(11, s.anchor.us).bind(12, s.period).bind(13, s.period_start.us);
+    st.bind(14, s.period_end.us).bind(15, s.allocation.micro).bind(16, s.allocated);
+    st.bind_ref(17, s.pending_plan);
+    if (s.pending_allocation) {
+      st.bind(18, s.pending_allocation->micro);
+    } else {
+      st.null(18);
+    }
+  } else {
+    for (int i = 8; i <= 18; ++i) st.null(i);
+  }
+}
+
+// Writes an account row and the lots the delta holds for it (those that appeared or changed).
+// A row that exists is updated in place (one B-tree search); only a new one is inserted.
 bool write_account(Connection& db, ShardId shard, uint32_t index, const Account& a) {
-  Stmt up(db, R"SQL(INSERT INTO accounts VALUES (?1, ?2, ?19,
-      ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-      ON CONFLICT (shard_id, id) DO UPDATE SET balance_micro = ?3, held_micro = ?4,
+  Stmt update(db, R"SQL(UPDATE accounts SET balance_micro = ?3, held_micro = ?4,
       open_holds = ?5, signup_granted = ?6, last_reward_day_us = ?7, plan = ?8, past_due = ?9,
       cancel_at_period_end = ?10, anchor_us = ?11, period = ?12, period_start_us = ?13,
       period_end_us = ?14, allocation_micro = ?15, allocated = ?16, pending_plan = ?17,
-      pending_allocation_micro = ?18)SQL");
-  up.bind(1, shard).bind(2, a.id).bind(3, a.balance.micro).bind(4, a.held.micro);
-  up.bind(5, a.open_holds).bind(6, a.signup_granted).bind(7, a.last_reward_day.us);
-  up.bind(19, index);
-  if (a.subscription) {
-    const Subscription& s = *a.subscription;
-    up.bind(8, s.plan).bind(9, s.past_due).bind(10, s.cancel_at_period_end);
-    up.bind(11, s.anchor.us).bind(12, s.period).bind(13, s.period_start.us);
-    up.bind(14, s.period_end.us).bind(15, s.allocation.micro).bind(16, s.allocated);
-    up.bind(17, s.pending_plan);
-    if (s.pending_allocation) {
-      up.bind(18, s.pending_allocation->micro);
-    } else {
-      up.null(18);
-    }
-  } else {
-    for (int i = 8; i <= 18; ++i) up.null(i);
+      pending_allocation_micro = ?18 WHERE shard_id = ?1 AND idx = ?19)SQL");
+  // (By the key alone: a condition on `id` too makes SQLite search the (shard_id, id) index
+  // first, then the table.)
+  bind_account(update, shard, index, a);
+  if (!update.run()) return false;
+  if (update.changes() == 0) {
+    Stmt insert(db, R"SQL(INSERT INTO accounts VALUES (?1, ?19, ?2,
+        ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18))SQL");
+    bind_account(insert, shard, index, a);
+    if (!insert.run()) return false;
   }
-  if (!up.run()) return false;
-  if (!Stmt(db, "DELETE FROM lots WHERE shard_id = ? AND account = ?")
-           .bind(1, shard)
-           .bind(2, a.id)
-           .run()) {
-    return false;
-  }
-  Stmt lot(db,
-           "INSERT INTO lots VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+  Stmt lot_update(db,
+                  "UPDATE lots SET voided = ?3, plan_credit = ?4, amount_micro = ?5, "
+                  "remaining_micro = ?6, held_micro = ?7, consumed_micro = ?8, "
+                  "expired_micro = ?9, voided_micro = ?10, restored_micro = ?11, "
+                  "expires_at_us = ?12, paid_minor = ?13, refs = ?14 "
+                  "WHERE shard_id = ?1 AND id = ?2");
+  Stmt lot_insert(db,
+                  "INSERT INTO lots VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                  "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
   for (const Lot& l : a.lots) {
-    lot.bind(1, shard).bind(2, id64(l.id.value)).bind(3, a.id).bind(4, source_name(l.source));
-    lot.bind(5, l.voided).bind(6, l.plan_credit).bind(7, l.amount.micro);
-    lot.bind(8, l.remaining.micro).bind(9, l.held.micro).bind(10, l.consumed.micro);
-    lot.bind(11, l.expired.micro).bind(12, l.voided_amount.micro).bind(13, l.restored.micro);
-    lot.bind(14, l.granted_at.us).bind(15, l.effective_at.us).bind(16, l.expires_at.us);
-    lot.bind(17, scope_text(l.scope)).bind(18, currency_text(l.cost_basis.currency));
-    lot.bind(19, l.cost_basis.paid_minor).bind(20, l.reference).bind(21, l.reason);
-    lot.bind(22, l.refs);
-    if (!lot.run()) return false;
+    lot_update.bind(1, shard).bind(2, id64(l.id.value)).bind(3, l.voided).bind(4, l.plan_credit);
+    lot_update.bind(5, l.amount.micro).bind(6, l.remaining.micro).bind(7, l.held.micro);
+    lot_update.bind(8, l.consumed.micro).bind(9, l.expired.micro);
+    lot_update.bind(10, l.voided_amount.micro).bind(11, l.restored.micro);
+    lot_update.bind(12, l.expires_at.us).bind(13, l.cost_basis.paid_minor).bind(14, l.refs);
+    if (!lot_update.run()) return false;
+    if (lot_update.changes() != 0) continue;
+    Stmt& in = lot_insert;
+    in.bind(1, shard).bind(2, id64(l.id.value)).bind(3, index).bind(4, source_name(l.source));
+    in.bind(5, l.voided).bind(6, l.plan_credit).bind(7, l.amount.micro);
+    in.bind(8, l.remaining.micro).bind(9, l.held.micro).bind(10, l.consumed.micro);
+    in.bind(11, l.expired.micro).bind(12, l.voided_amount.micro).bind(13, l.restored.micro);
+    in.bind(14, l.granted_at.us).bind(15, l.effective_at.us).bind(16, l.expires_at.us);
+    in.bind(17, scope_text(l.scope)).bind(18, currency_text(l.cost_basis.currency));
+    in.bind(19, l.cost_basis.paid_minor).bind(20, l.reference).bind(21, l.reason);
+    in.bind(22, l.refs);
+    if (!in.run()) return false;
   }
   return true;
 }
@@ -139,19 +160,21 @@ bool write_entries(Connection& db, ShardId shard, std::span<const Entry> entries
           "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
           "?13, ?14, ?15, ?16, ?17)");
   for (const Entry& e : entries) {
-    in.bind(1, shard).bind(2, id64(e.seq)).bind(3, e.at.us).bind(4, entry_kind_name(e.kind));
-    in.bind(5, book_name(e.counter)).bind(6, source_name(e.source)).bind(7, e.account);
-    in.bind(8, id64(e.lot.value)).bind(9, e.amount.micro).bind(10, e.held.micro);
-    in.bind(11, e.balance_after.micro).bind(12, id64(e.hold.value)).bind(13, id64(e.spend.value));
-    in.bind(14, e.tool).bind(15, e.reason).bind(16, e.effective_at.us).bind(17, e.expires_at.us);
+    // Names are static text and the entry outlives the row: nothing is copied.
+    in.bind(1, shard).bind(2, id64(e.seq)).bind(3, e.at.us).bind_ref(4, entry_kind_name(e.kind));
+    in.bind_ref(5, book_name(e.counter)).bind_ref(6, source_name(e.source));
+    in.bind_ref(7, e.account).bind(8, id64(e.lot.value)).bind(9, e.amount.micro);
+    in.bind(10, e.held.micro).bind(11, e.balance_after.micro).bind(12, id64(e.hold.value));
+    in.bind(13, id64(e.spend.value)).bind_ref(14, e.tool).bind_ref(15, e.reason);
+    in.bind(16, e.effective_at.us).bind(17, e.expires_at.us);
     if (!in.run()) return false;
   }
   return true;
 }
 
 bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
-  if (!Stmt(db, "DELETE FROM books WHERE shard_id = ?").bind(1, shard).run()) return false;
-  Stmt book(db, "INSERT INTO books VALUES (?, ?, ?, ?)");
+  // Books only grow keys (a tool, once consumed, stays): each is written in place.
+  Stmt book(db, "INSERT OR REPLACE INTO books VALUES (?, ?, ?, ?)");
   auto put = [&](std::string_view name, std::string_view key, BookMicro v) {
     return book.bind(1, shard).bind(2, name).bind(3, key).bind(4, format_book(v)).run();
   };
@@ -214,7 +237,7 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
   Stmt spend(db, "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Spend& s : d.spends_put) {
     spend.bind(1, shard).bind(2, id64(s.id.value)).bind(3, s.account).bind(4, s.amount.micro);
-    spend.bind(5, s.refunded.micro).bind(6, s.tool).bind(7, s.price_book_version);
+    spend.bind(5, s.refunded.micro).bind_ref(6, s.tool).bind_ref(7, s.price_book_version);
     spend.bind(8, s.at.us).bind(9, id64(s.hold.value)).blob(10, encode_portions(s.portions));
     if (!spend.run()) return false;
   }
@@ -238,16 +261,31 @@ bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d
     put.blob(14, encode_result(Result{p.reply}));
     if (!put.run()) return false;
   }
-  // Keys leaving the ledger's memory stay, for retries of old keys (rule 8).
-  Stmt cold(db, "UPDATE idempotency SET in_memory = 0 WHERE shard_id = ? AND key = ?");
-  for (const std::string& key : d.idempotency_gone) {
-    if (!cold.bind(1, shard).bind(2, key).run()) return false;
+  // Keys leaving the ledger's memory stay, for retries of old keys (rule 8). The ledger lets
+  // keys go in the order they ran, all of one instant together, so one mark says which rows
+  // are cold: every key that ran at or before it (a key used again later has a newer time).
+  if (!d.idempotency_gone.empty()) {
+    int64_t cold_until_us = INT64_MIN;
+    Stmt at(db, "SELECT at_us FROM idempotency WHERE shard_id = ? AND key = ?");
+    for (auto k = d.idempotency_gone.rbegin(); k != d.idempotency_gone.rend(); ++k) {
+      at.bind(1, shard).bind(2, *k);  // the newest key gone that a row holds
+      const bool found = at.step() == SQLITE_ROW;
+      if (found) cold_until_us = at.i64(0);
+      at.reset();
+      if (found) break;
+    }
+    if (cold_until_us != INT64_MIN &&
+        !Stmt(db, "INSERT OR REPLACE INTO meta VALUES (?, 'idempotency_cold_until_us', ?)")
+             .bind(1, shard)
+             .bind(2, std::to_string(cold_until_us))
+             .run()) {
+      return false;
+    }
   }
-  Stmt drop(db, "DELETE FROM idempotency WHERE shard_id = ? AND key = ?");
-  Stmt key(db, "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, 1)");
+  // A key used again after it went cold replaces its row: the new row comes last (run order).
+  Stmt key(db, "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)");
   for (const IdempotencyRecord& r : d.idempotency_put) {
-    if (!drop.bind(1, shard).bind(2, r.key).run()) return false;  // a key used again later
-    key.bind(1, shard).bind(2, r.key).bind(3, r.at.us).bind(4, id64(r.fingerprint.hi));
+    key.bind(1, shard).bind_ref(2, r.key).bind(3, r.at.us).bind(4, id64(r.fingerprint.hi));
     key.bind(5, id64(r.fingerprint.lo)).blob(6, encode_result(r.result));
     if (!key.run()) return false;
   }
@@ -277,6 +315,11 @@ Stmt& Stmt::bind(int i, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind_ref(int i, std::string_view v) {
+  sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Stmt& Stmt::blob(int i, std::string_view v) {
   sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
@@ -291,7 +334,6 @@ bool Stmt::run() {
   if (s_ == nullptr) return false;
   const int rc = sqlite3_step(s_);
   sqlite3_reset(s_);
-  sqlite3_clear_bindings(s_);
   return rc == SQLITE_DONE;
 }
 
@@ -308,10 +350,18 @@ std::string_view Stmt::bytes(int col) const {
 }
 
 std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
-                                                  int schema_version) {
-  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = OFF"}) {
+                                                  int schema_version, bool background_checkpoints) {
+  // A larger page cache (64 MiB) keeps the hot pages of accounts and lots.
+  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = OFF",
+                             "PRAGMA cache_size = -65536"}) {
     if (auto r = exec(db, pragma); !r) return r;
   }
+  if (background_checkpoints) {
+    if (auto r = exec(db, "PRAGMA wal_autocheckpoint = 16384"); !r) return r;
+  }
+  // Another connection (the checkpointer, or a reader such as `tally verify`) may hold a lock
+  // for a moment: wait for it rather than fail the commit (and stop the process).
+  if (auto r = exec(db, "PRAGMA busy_timeout = 5000"); !r) return r;
   if (auto r =
           exec(db, synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
       !r) {
@@ -342,6 +392,8 @@ std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
   for (size_t i = 0; ok && i < delta.accounts.size(); ++i) {
     ok = write_account(db, shard, delta.account_indexes[i], delta.accounts[i]);
   }
+  ok = ok && delete_ids(db, "DELETE FROM lots WHERE shard_id = ? AND id = ?", shard,
+                       delta.lots_gone);
   ok = ok && write_records(db, shard, delta) && write_purchases_and_keys(db, shard, delta);
   if (!ok) {
     std::string error = error_of(db, "write");

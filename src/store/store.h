@@ -27,7 +27,8 @@ class Store {
   virtual ~Store() = default;
 
   // The shard's state as last committed (empty for a new shard), for Ledger::from_state.
-  // Idempotency records that left the ledger's memory stay in the store but are not loaded.
+  // Idempotency records that left the ledger's memory stay in the store but are not loaded;
+  // a backend may also load only the most recent of the others (has_cold_keys then says so).
   [[nodiscard]] virtual std::expected<LedgerState, StoreError> load(ShardId shard) = 0;
 
   // Writes one batch atomically and durably: its entries (seqs following the last committed
@@ -50,9 +51,15 @@ class Store {
   [[nodiscard]] virtual std::expected<std::optional<IdempotencyRecord>, StoreError>
   find_idempotency(ShardId shard, std::string_view key) = 0;
 
-  // Whether the store holds keys that left the ledger's memory (then a key the ledger does
-  // not remember must be looked up here before it is treated as new).
+  // Whether the store holds keys that left the ledger's memory, or that load() did not return
+  // (then a key the ledger does not remember must be looked up here before it is treated as
+  // new).
   [[nodiscard]] virtual std::expected<bool, StoreError> has_cold_keys(ShardId shard) = 0;
+
+  // Calls `visit` with every idempotency key the store holds, in no particular order (for a
+  // filter that spares the lookup of keys never seen).
+  [[nodiscard]] virtual std::expected<void, StoreError> scan_idempotency_keys(
+      ShardId shard, const std::function<void(std::string_view)>& visit) = 0;
 };
 
 }  // namespace tally::store

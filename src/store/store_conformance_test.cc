@@ -234,6 +234,43 @@ TEST_P(StoreConformance, IdempotencyRecordsOutliveTheLedgersMemory) {
   EXPECT_FALSE(store->find_idempotency(0, "never-used")->has_value());
 }
 
+// A key the ledger let go and a client then used again for a new request is the ledger's
+// again: loaded with its new reply, found with it, and the store still holds cold keys.
+TEST_P(StoreConformance, AKeyUsedAgainAfterItWentColdIsLoadedWithItsNewReply) {
+  std::unique_ptr<Store> store = GetParam().make();
+  Ledger ledger(config(), testing::test_catalog());
+  std::vector<Entry> out;
+  StateDelta delta;
+  TimeUs now{1'767'225'600'000'000};
+  auto commit = [&] {
+    ledger.take_delta(&delta);
+    ASSERT_TRUE(store->commit(0, out, delta).has_value());
+    out.clear();
+  };
+  ASSERT_TRUE(ledger.apply({"open", OpenAccount{"u", "basic"}}, now, &out).has_value());
+  ASSERT_TRUE(ledger.apply({"job", SpendNow{"u", cr("5"), "image", "v1"}}, now, &out));
+  commit();
+  now = add_us(now, 2 * k_us_per_day);  // "open" and "job" leave the ledger's memory
+  ASSERT_TRUE(ledger.apply({"tick", AdvanceTime{}}, now, &out).has_value());
+  commit();
+  EXPECT_FALSE(ledger.remembers("job"));
+  Result again = ledger.apply({"job", SpendNow{"u", cr("2"), "image", "v1"}}, now, &out);
+  ASSERT_TRUE(again.has_value());
+  commit();
+  check_loaded_equals(*store, ledger);  // "job" is loaded again, "open" is not
+  auto loaded = store->load(0);
+  ASSERT_TRUE(loaded.has_value());
+  ASSERT_FALSE(loaded->idempotency.empty());
+  EXPECT_EQ(loaded->idempotency.back().key, "job");  // the newest
+  EXPECT_TRUE(loaded->idempotency.back().result == again);
+  for (const IdempotencyRecord& r : loaded->idempotency) EXPECT_NE(r.key, "open");
+  EXPECT_TRUE(*store->has_cold_keys(0));
+  auto found = store->find_idempotency(0, "job");
+  ASSERT_TRUE(found.has_value() && found->has_value());
+  EXPECT_TRUE((*found)->result == again);
+  EXPECT_TRUE(store->find_idempotency(0, "open")->has_value());  // cold, still there
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, StoreConformance,
     ::testing::Values(
@@ -244,6 +281,15 @@ INSTANTIATE_TEST_SUITE_P(
                   // process crash, which is all a test can cause, loses nothing in WAL mode).
                   const std::string dir = testing::scratch_dir("store");
                   auto s = SqliteStore::open({dir, /*synchronous_full=*/false});
+                  EXPECT_TRUE(s.has_value());
+                  return std::unique_ptr<Store>(std::move(*s));
+                }},
+        Backend{"sqlite_checkpointing",
+                [] {
+                  // The same, with a background thread checkpointing every millisecond.
+                  SqliteOptions o{testing::scratch_dir("store"), /*synchronous_full=*/true};
+                  o.checkpoint_interval_ms = 1;
+                  auto s = SqliteStore::open(o);
                   EXPECT_TRUE(s.has_value());
                   return std::unique_ptr<Store>(std::move(*s));
                 }}),

@@ -76,8 +76,8 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
   tamper("UPDATE entries SET amount_micro = amount_micro - 1 WHERE seq = 2");
   // A state that breaks an invariant: refused before any comparison.
   tamper(
-      "UPDATE lots SET remaining_micro = remaining_micro + 1 WHERE rowid = "
-      "(SELECT MIN(rowid) FROM lots)");
+      "UPDATE lots SET remaining_micro = remaining_micro + 1 WHERE id = "
+      "(SELECT MIN(id) FROM lots)");
   CliRun state = tally_cli(cat("verify --data ", dir));
   EXPECT_EQ(state.status, 1) << state.out;
   EXPECT_NE(state.out.find("stored state is not sound"), std::string::npos) << state.out;
