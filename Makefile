@@ -21,11 +21,12 @@ release: setup
 bench: release
 	./build/release/bench/ledger_bench
 	./build/release/bench/pricing_bench
+	./bench/http_bench.sh
 
-# Starts the server on its embedded defaults (arrives with the HTTP issue); until then it
-# prints the public price table of the default configuration.
+# Starts the server on its built-in configuration (config/default.toml), data in ./tally-data;
+# it prints where the API, the dashboard, the admin key and the data are. Ctrl-C stops it.
 run: release
-	./build/release/tally price-table --config config/default.toml
+	./build/release/tally serve --data tally-data
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build ccache make
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
+  libboost-dev rapidjson-dev libssl-dev wrk curl
 )
 
 missing=()

@@ -1,10 +1,13 @@
 // tally: the command line. Each command group registers its subcommands; a command's
 // callback stores its exit status. Exit codes: 0 success, 1 the command failed (a pricing,
-// configuration or scenario error), 2 usage (unknown command, missing or invalid argument).
+// configuration or scenario error, or the server refused), 2 usage (unknown command, missing
+// or invalid argument), 3 the server cannot be reached (client commands).
 #include <CLI/CLI.hpp>
 
+#include "cli/client_commands.h"
 #include "cli/pricing_commands.h"
 #include "cli/scenario_command.h"
+#include "cli/serve_command.h"
 #include "cli/verify_command.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +17,8 @@ int main(int argc, char** argv) {
   tally::cli::add_pricing_commands(app, exit_code);
   tally::cli::add_scenario_command(app, exit_code);
   tally::cli::add_verify_command(app, exit_code);
+  tally::cli::add_serve_command(app, exit_code);
+  tally::cli::add_client_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/client_commands.h"
 #include "config/config.h"
 #include "ledger/time.h"
 #include "pricing/breakdown.h"
@@ -105,6 +106,8 @@ struct QuoteOptions {
   std::string at, plan, tool;
   std::vector<std::string> params;
   bool json = false;
+  std::string account;   // --server only
+  ClientOptions remote;  // --server, --key...: quote on a running server instead
 };
 
 int run_quote(const QuoteOptions& o) {
@@ -153,17 +156,33 @@ void add_pricing_commands(CLI::App& app, int& exit_code) {
   t->callback([table, &exit_code] { exit_code = run_price_table(*table); });
 
   auto quote = std::make_shared<QuoteOptions>();
-  CLI::App* q = app.add_subcommand("quote", "Quote one job with its breakdown");
-  q->add_option("--config", quote->configs, "Config file(s); each holds one price book version")
-      ->required()
+  CLI::App* q = app.add_subcommand(
+      "quote", "Quote one job with its breakdown, from config files or a running server");
+  q->add_option("--config", quote->configs,
+                "Config file(s); each holds one price book version (offline)")
       ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
   q->add_option("--at", quote->at, "Quote at this RFC 3339 time (default: latest version)");
   q->add_option("--plan", quote->plan, "The account's plan id (for included options)");
   q->add_flag("--json", quote->json, "Print the quote as JSON");
+  q->add_option("--account", quote->account, "With --server: price with this account's plan");
+  CLI::Option* server = add_client_options(q, quote->remote, KeyUse::none, /*json=*/false);
   q->add_option("tool", quote->tool, "Tool id")->required();
   q->add_option("params", quote->params, "Parameters as key=value");
-  q->callback([quote, &exit_code] { exit_code = run_quote(*quote); });
+  q->callback([quote, server, &exit_code] {
+    if (!quote->configs.empty()) {  // offline wins, even with $TALLY_SERVER set
+      exit_code = quote->account.empty() ? run_quote(*quote)
+                                         : fail("--account needs --server, not --config", 2);
+    } else if (server->count() == 0) {
+      exit_code = fail("quote needs --config FILE (offline) or --server URL", 2);
+    } else if (!quote->at.empty()) {
+      exit_code = fail("--at works offline only (with --config)", 2);
+    } else {
+      quote->remote.json = quote->json;
+      exit_code =
+          run_remote_quote(quote->remote, quote->tool, quote->params, quote->plan, quote->account);
+    }
+  });
 
   auto files = std::make_shared<std::pair<std::string, std::string>>();
   CLI::App* d =

@@ -1,5 +1,5 @@
-// Offline pricing commands on config files (no server): price-table, quote, price-diff.
-// Usage and output formats: docs/pricing.md.
+// Pricing commands on config files: price-table, quote, price-diff. `quote --server URL` asks
+// a running server instead (client_commands.h). Usage and output formats: docs/pricing.md.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# HTTP end to end (DESIGN §7): durable one-shot spends and holds, one per request, with
+# keep-alive (wrk), and spends through /v1/batch. Starts its own `tally serve` (release build,
+# synchronous=FULL, 2 shards) on a fresh data directory and stops it.
+#   bench/http_bench.sh [seconds] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-64}
+bin=./build/release/tally
+[ -x "$bin" ] || { echo "build first: make release" >&2; exit 1; }
+data=$(mktemp -d /tmp/tally-http-bench-XXXXXX)
+export TALLY_KEY=tk_admin_bench TALLY_ADMIN_KEY=tk_admin_bench TALLY_ACCOUNTS=1000
+"$bin" serve --data "$data" --listen 127.0.0.1:0 --shards 2 > "$data/out" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 50); do grep -q "listening on" "$data/out" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$data/out" | head -1)
+
+# Accounts with plenty of credits, 500 per batch.
+body() { # $1 = first, $2 = last
+  local items=()
+  for i in $(seq "$1" "$2"); do
+    items+=("{\"method\":\"POST\",\"path\":\"/v1/accounts\",\"idempotency_key\":\"open-$i\",\"body\":{\"id\":\"bench-$i\",\"plan\":null}}")
+    items+=("{\"method\":\"POST\",\"path\":\"/v1/accounts/bench-$i/grants\",\"idempotency_key\":\"grant-$i\",\"body\":{\"amount\":\"1000000\",\"reason\":\"bench\",\"never_expires\":true}}")
+  done
+  local IFS=,
+  echo "{\"requests\":[${items[*]}]}"
+}
+for start in $(seq 0 250 $((TALLY_ACCOUNTS - 1))); do
+  body "$start" $((start + 249)) | curl -sf -o /dev/null -X POST "$url/v1/batch" \
+    -H "Authorization: Bearer $TALLY_KEY" -H 'Content-Type: application/json' --data-binary @-
+done
+
+echo "tally http bench: $(nproc) cores, $conns connections, ${secs}s each, synchronous=FULL"
+TALLY_MODE=spend wrk -t2 -c"$conns" -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
+TALLY_MODE=hold wrk -t2 -c"$conns" -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
+TALLY_MODE=batch TALLY_BATCH=256 wrk -t2 -c16 -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1

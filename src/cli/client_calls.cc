@@ -1,0 +1,295 @@
+// Arguments -> ApiCall for the client commands (client_commands.h). Pure: no I/O. Checks
+// here are the ones a person gets wrong at the keyboard (exit 2 before any request); the
+// server checks everything again.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <charconv>
+
+#include "cli/client_commands.h"
+
+namespace tally::cli {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Builds one JSON object; keys and values are copied.
+class Body {
+ public:
+  Body() : w_(buf_) { w_.StartObject(); }
+  Body& str(std::string_view key, std::string_view value) {
+    name(key);
+    w_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    return *this;
+  }
+  Body& integer(std::string_view key, int64_t value) {
+    name(key);
+    w_.Int64(value);
+    return *this;
+  }
+  Body& boolean(std::string_view key, bool value) {
+    name(key);
+    w_.Bool(value);
+    return *this;
+  }
+  Body& null(std::string_view key) {
+    name(key);
+    w_.Null();
+    return *this;
+  }
+  Body& strings(std::string_view key, const std::vector<std::string>& values) {
+    name(key);
+    w_.StartArray();
+    for (const std::string& v : values)
+      w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w_.EndArray();
+    return *this;
+  }
+  // {"k": v, ...} from "k=v" texts already checked by parse_params: integers and booleans
+  // travel as JSON integers and booleans, everything else as strings.
+  Body& params(std::string_view key, const std::vector<std::pair<std::string, std::string>>& kvs);
+  std::string take() {
+    w_.EndObject();
+    return buf_.GetString();
+  }
+
+ private:
+  void name(std::string_view key) {
+    w_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  }
+  rapidjson::StringBuffer buf_;
+  Writer w_;
+};
+
+std::optional<int64_t> as_integer(std::string_view v) {
+  if (v.empty() || v.size() > 19) return std::nullopt;
+  if (v.size() > 1 && (v.front() == '0' || (v.front() == '-' && v[1] == '0'))) return std::nullopt;
+  int64_t out = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+  return out;
+}
+
+Body& Body::params(std::string_view key,
+                   const std::vector<std::pair<std::string, std::string>>& kvs) {
+  name(key);
+  w_.StartObject();
+  for (const auto& [k, v] : kvs) {
+    w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    if (auto i = as_integer(v)) {
+      w_.Int64(*i);
+    } else if (v == "true" || v == "false") {
+      w_.Bool(v == "true");
+    } else {
+      w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    }
+  }
+  w_.EndObject();
+  return *this;
+}
+
+bool in_id_alphabet(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("._-:@+~").find(c) != std::string_view::npos;
+}
+
+std::optional<std::string> check_account(const std::string& id) {
+  if (id.empty() || id.size() > 64) return "account id \"" + id + "\" must be 1 to 64 characters";
+  for (char c : id) {
+    if (!in_id_alphabet(c)) {
+      return "account id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_object_id(const char* what, const std::string& id) {
+  if (id.empty() || id.size() > 20 || id.find_first_not_of("0123456789") != std::string::npos) {
+    return std::string(what) + " id \"" + id + "\" must be the decimal id the server gave";
+  }
+  return std::nullopt;
+}
+
+// Credits as the API takes them: digits with at most 6 decimals ("12", "12.5").
+std::optional<std::string> check_amount(const char* what, const std::string& a) {
+  const size_t dot = a.find('.');
+  const std::string whole = a.substr(0, dot);
+  const std::string frac = dot == std::string::npos ? "" : a.substr(dot + 1);
+  const bool ok =
+      !whole.empty() && whole.size() <= 13 &&
+      whole.find_first_not_of("0123456789") == std::string::npos &&
+      (dot == std::string::npos || (!frac.empty() && frac.size() <= 6 &&
+                                    frac.find_first_not_of("0123456789") == std::string::npos));
+  if (ok) return std::nullopt;
+  return std::string(what) + " \"" + a +
+         "\" must be credits such as 12 or 12.5 (at most 6 decimals)";
+}
+
+std::expected<std::vector<std::pair<std::string, std::string>>, std::string> parse_params(
+    const char* what, const std::vector<std::string>& kvs) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& kv : kvs) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return std::unexpected(std::string(what) + " \"" + kv + "\" must be written key=value");
+    }
+    for (const auto& [k, v] : out) {
+      if (k == kv.substr(0, eq))
+        return std::unexpected(std::string(what) + " " + k + " given twice");
+    }
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
+ApiCall call(std::string method, std::string path, std::string body, KeyUse key, View view) {
+  return ApiCall{std::move(method), std::move(path), std::move(body), key, view};
+}
+
+}  // namespace
+
+Built build_account_open(const std::string& account, const std::optional<std::string>& plan,
+                         bool no_plan) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  if (plan && no_plan) return std::unexpected("give --plan or --no-plan, not both");
+  Body b;
+  b.str("id", account);
+  if (plan) b.str("plan", *plan);
+  if (no_plan) b.null("plan");
+  return call("POST", "/v1/accounts", b.take(), KeyUse::always, View::account);
+}
+
+Built build_balance(const std::string& account) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  return call("GET", "/v1/accounts/" + account, "", KeyUse::none, View::account);
+}
+
+Built build_history(const std::string& account, std::optional<int64_t> limit,
+                    std::optional<int64_t> after) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  if (limit && (*limit < 1 || *limit > 1000)) return std::unexpected("--limit must be 1 to 1000");
+  if (after && *after < 0) return std::unexpected("--after must be a sequence number (0 or more)");
+  std::string path = "/v1/accounts/" + account + "/entries";
+  char sep = '?';
+  if (limit) {
+    path += sep + std::string("limit=") + std::to_string(*limit);
+    sep = '&';
+  }
+  if (after) path += sep + std::string("after=") + std::to_string(*after);
+  return call("GET", path, "", KeyUse::none, View::history);
+}
+
+Built build_grant(const GrantArgs& a) {
+  if (auto e = check_account(a.account)) return std::unexpected(*e);
+  if (auto e = check_amount("amount", a.amount)) return std::unexpected(*e);
+  if (a.reason.empty()) return std::unexpected("--reason is required and may not be empty");
+  const int validities =
+      int(!a.valid_for.empty()) + int(!a.expires_at.empty()) + int(a.never_expires);
+  if (validities > 1) {
+    return std::unexpected("give at most one of --valid-for, --expires-at, --never-expires");
+  }
+  Body b;
+  b.str("amount", a.amount);
+  if (!a.source.empty()) b.str("source", a.source);
+  if (!a.valid_for.empty()) b.str("valid_for", a.valid_for);
+  if (!a.expires_at.empty()) b.str("expires_at", a.expires_at);
+  if (a.never_expires) b.boolean("never_expires", true);
+  if (!a.scope.empty()) b.strings("scope", a.scope);
+  b.str("reason", a.reason);
+  return call("POST", "/v1/accounts/" + a.account + "/grants", b.take(), KeyUse::always, View::lot);
+}
+
+Built build_hold(const HoldArgs& a) {
+  if (auto e = check_account(a.account)) return std::unexpected(*e);
+  Body b;
+  b.str("account", a.account);
+  if (!a.amount.empty()) {
+    if (auto e = check_amount("--amount", a.amount)) return std::unexpected(*e);
+    if (!a.params.empty())
+      return std::unexpected("--param prices a job: give --tool without --amount");
+    b.str("amount", a.amount);
+    if (!a.tool.empty()) b.str("tool", a.tool);
+  } else {
+    if (a.tool.empty()) return std::unexpected("give --amount A, or --tool T with its --param k=v");
+    auto params = parse_params("--param", a.params);
+    if (!params) return std::unexpected(params.error());
+    b.str("tool", a.tool).params("params", *params);
+  }
+  if (a.ttl_s) b.integer("ttl_s", *a.ttl_s);
+  return call("POST", "/v1/holds", b.take(), KeyUse::always, View::hold);
+}
+
+Built build_capture(const std::string& hold, const std::string& amount,
+                    const std::vector<std::string>& usage) {
+  if (auto e = check_object_id("hold", hold)) return std::unexpected(*e);
+  if (!amount.empty() && !usage.empty())
+    return std::unexpected("give --amount or --usage, not both");
+  Body b;
+  if (!amount.empty()) {
+    if (auto e = check_amount("--amount", amount)) return std::unexpected(*e);
+    b.str("amount", amount);
+  }
+  if (!usage.empty()) {
+    auto params = parse_params("--usage", usage);
+    if (!params) return std::unexpected(params.error());
+    b.params("usage", *params);
+  }
+  return call("POST", "/v1/holds/" + hold + "/capture", b.take(), KeyUse::always, View::capture);
+}
+
+Built build_release(const std::string& hold, const std::string& reason) {
+  if (auto e = check_object_id("hold", hold)) return std::unexpected(*e);
+  Body b;
+  if (!reason.empty()) b.str("reason", reason);
+  return call("POST", "/v1/holds/" + hold + "/release", b.take(), KeyUse::always, View::release);
+}
+
+Built build_buy(const BuyArgs& a) {
+  if (auto e = check_account(a.account)) return std::unexpected(*e);
+  if (a.pack.empty()) return std::unexpected("the pack id may not be empty");
+  if (a.currency.size() != 3)
+    return std::unexpected("--currency must be an ISO 4217 code such as USD");
+  if (a.payment_ref.empty()) return std::unexpected("--payment-ref may not be empty");
+  Body b;
+  b.str("account", a.account).str("pack", a.pack).str("currency", a.currency);
+  if (!a.region.empty()) b.str("region", a.region);
+  b.str("payment_ref", a.payment_ref);
+  return call("POST", "/v1/purchases", b.take(), KeyUse::only_if_given, View::purchase);
+}
+
+Built build_subscribe(const std::string& account, const std::string& plan) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  if (plan.empty()) return std::unexpected("the plan id may not be empty");
+  return call("PUT", "/v1/accounts/" + account + "/subscription", Body().str("plan", plan).take(),
+              KeyUse::always, View::subscription);
+}
+
+Built build_key_create(const std::string& name) {
+  if (name.empty() || name.size() > 64) return std::unexpected("--name must be 1 to 64 characters");
+  return call("POST", "/v1/keys", Body().str("name", name).str("scope", "service").take(),
+              KeyUse::none, View::key);
+}
+
+Built build_token(const std::string& account, std::optional<int64_t> ttl_s) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  Body b;
+  if (ttl_s) b.integer("ttl_s", *ttl_s);
+  return call("POST", "/v1/accounts/" + account + "/tokens", b.take(), KeyUse::none, View::token);
+}
+
+Built build_quote(const std::string& tool, const std::vector<std::string>& params,
+                  const std::string& plan, const std::string& account) {
+  if (tool.empty()) return std::unexpected("the tool id may not be empty");
+  auto kvs = parse_params("parameter", params);
+  if (!kvs) return std::unexpected(kvs.error());
+  Body b;
+  b.str("tool", tool).params("params", *kvs);
+  if (!account.empty()) {
+    if (auto e = check_account(account)) return std::unexpected(*e);
+    b.str("account", account);
+  }
+  if (!plan.empty()) b.str("plan", plan);
+  return call("POST", "/v1/quotes", b.take(), KeyUse::none, View::quote);
+}
+
+}  // namespace tally::cli

@@ -1,0 +1,367 @@
+// The client commands without a server: arguments -> method, path and body; response bodies
+// -> tables; problems -> one line. End-to-end runs against `tally serve` live in tests/.
+#include "cli/client_commands.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/http_client.h"
+
+namespace tally::cli {
+namespace {
+
+ApiCall ok(const Built& b) {
+  EXPECT_TRUE(b.has_value()) << b.error();
+  return b.value_or(ApiCall{});
+}
+
+std::string usage(const Built& b) {
+  EXPECT_FALSE(b.has_value()) << b->path;
+  return b ? "" : b.error();
+}
+
+TEST(ClientCalls, AccountOpenWithDefaultPlanNamedPlanOrNone) {
+  EXPECT_EQ(ok(build_account_open("u1", std::nullopt, false)),
+            (ApiCall{"POST", "/v1/accounts", R"({"id":"u1"})", KeyUse::always, View::account}));
+  EXPECT_EQ(ok(build_account_open("u1", "pro", false)).body, R"({"id":"u1","plan":"pro"})");
+  EXPECT_EQ(ok(build_account_open("u1", std::nullopt, true)).body, R"({"id":"u1","plan":null})");
+  EXPECT_NE(usage(build_account_open("u1", "pro", true)).find("not both"), std::string::npos);
+  EXPECT_NE(usage(build_account_open("bad id", std::nullopt, false)).find("may hold only"),
+            std::string::npos);
+  EXPECT_FALSE(build_account_open(std::string(65, 'a'), std::nullopt, false));
+  EXPECT_TRUE(build_account_open("team.a_b-c:d@e+f~1", std::nullopt, false));
+}
+
+TEST(ClientCalls, BalanceAndHistoryAreReads) {
+  EXPECT_EQ(ok(build_balance("u1")),
+            (ApiCall{"GET", "/v1/accounts/u1", "", KeyUse::none, View::account}));
+  EXPECT_EQ(ok(build_history("u1", std::nullopt, std::nullopt)).path, "/v1/accounts/u1/entries");
+  EXPECT_EQ(ok(build_history("u1", 10, std::nullopt)).path, "/v1/accounts/u1/entries?limit=10");
+  EXPECT_EQ(ok(build_history("u1", 10, 42)).path, "/v1/accounts/u1/entries?limit=10&after=42");
+  EXPECT_EQ(ok(build_history("u1", std::nullopt, 7)).path, "/v1/accounts/u1/entries?after=7");
+  EXPECT_EQ(ok(build_history("u1", 1, 0)).view, View::history);
+  EXPECT_FALSE(build_history("u1", 0, std::nullopt));
+  EXPECT_FALSE(build_history("u1", 1001, std::nullopt));
+  EXPECT_FALSE(build_history("u1", std::nullopt, -1));
+}
+
+TEST(ClientCalls, GrantBody) {
+  GrantArgs g{.account = "u1", .amount = "12.5", .reason = "goodwill"};
+  EXPECT_EQ(ok(build_grant(g)),
+            (ApiCall{"POST", "/v1/accounts/u1/grants", R"({"amount":"12.5","reason":"goodwill"})",
+                     KeyUse::always, View::lot}));
+  g.source = "promo";
+  g.valid_for = "P30D";
+  g.scope = {"image", "video"};
+  EXPECT_EQ(ok(build_grant(g)).body,
+            R"({"amount":"12.5","source":"promo","valid_for":"P30D","scope":["image","video"],)"
+            R"("reason":"goodwill"})");
+  g.valid_for.clear();
+  g.never_expires = true;
+  EXPECT_NE(ok(build_grant(g)).body.find(R"("never_expires":true)"), std::string::npos);
+  g.expires_at = "2027-01-01T00:00:00Z";
+  EXPECT_NE(usage(build_grant(g)).find("at most one"), std::string::npos);
+}
+
+TEST(ClientCalls, AmountsAreExactDecimalCredits) {
+  for (const char* good : {"0", "12", "12.5", "0.000001", "1000000"}) {
+    EXPECT_TRUE(build_grant({.account = "u1", .amount = good, .reason = "r"})) << good;
+  }
+  for (const char* bad : {"", "-1", "1.", ".5", "1.0000001", "1e3", "12,5", "abc", "1 "}) {
+    EXPECT_FALSE(build_grant({.account = "u1", .amount = bad, .reason = "r"})) << bad;
+  }
+  EXPECT_FALSE(build_grant({.account = "u1", .amount = "1", .reason = ""}));
+}
+
+TEST(ClientCalls, HoldPricedOrByAmount) {
+  HoldArgs priced{.account = "u1",
+                  .tool = "video",
+                  .params = {"resolution=1080p", "seconds=5", "hd=true", "ratio=16:9"}};
+  EXPECT_EQ(ok(build_hold(priced)),
+            (ApiCall{"POST", "/v1/holds",
+                     R"({"account":"u1","tool":"video","params":{"resolution":"1080p",)"
+                     R"("seconds":5,"hd":true,"ratio":"16:9"}})",
+                     KeyUse::always, View::hold}));
+  priced.ttl_s = 60;
+  EXPECT_NE(ok(build_hold(priced)).body.find(R"(,"ttl_s":60})"), std::string::npos);
+
+  EXPECT_EQ(ok(build_hold({.account = "u1", .amount = "5"})).body,
+            R"({"account":"u1","amount":"5"})");
+  EXPECT_EQ(ok(build_hold({.account = "u1", .amount = "5", .tool = "image"})).body,
+            R"({"account":"u1","amount":"5","tool":"image"})");
+
+  EXPECT_FALSE(build_hold({.account = "u1"}));
+  EXPECT_FALSE(build_hold({.account = "u1", .amount = "5", .params = {"a=1"}}));
+  EXPECT_NE(usage(build_hold({.account = "u1", .tool = "video", .params = {"seconds"}}))
+                .find("key=value"),
+            std::string::npos);
+  EXPECT_NE(
+      usage(build_hold({.account = "u1", .tool = "t", .params = {"a=1", "a=2"}})).find("twice"),
+      std::string::npos);
+}
+
+TEST(ClientCalls, ParamValuesKeepTheirJsonType) {
+  // Integers and booleans as JSON; anything else (leading zeros, too long, mixed) as text.
+  auto body =
+      ok(build_quote("t",
+                     {"a=0", "b=-3", "c=007", "d=12345678901234567890", "e=True", "f=", "g=x=y"},
+                     "", ""))
+          .body;
+  EXPECT_EQ(body, R"({"tool":"t","params":{"a":0,"b":-3,"c":"007","d":"12345678901234567890",)"
+                  R"("e":"True","f":"","g":"x=y"}})");
+}
+
+TEST(ClientCalls, CaptureAndRelease) {
+  EXPECT_EQ(
+      ok(build_capture("281474976710657", "", {})),
+      (ApiCall{"POST", "/v1/holds/281474976710657/capture", "{}", KeyUse::always, View::capture}));
+  EXPECT_EQ(ok(build_capture("7", "2.5", {})).body, R"({"amount":"2.5"})");
+  EXPECT_EQ(ok(build_capture("7", "", {"seconds=4"})).body, R"({"usage":{"seconds":4}})");
+  EXPECT_FALSE(build_capture("7", "1", {"seconds=4"}));
+  EXPECT_FALSE(build_capture("h7", "", {}));
+  EXPECT_FALSE(build_capture("", "", {}));
+
+  EXPECT_EQ(ok(build_release("7", "")),
+            (ApiCall{"POST", "/v1/holds/7/release", "{}", KeyUse::always, View::release}));
+  EXPECT_EQ(ok(build_release("7", "job failed")).body, R"({"reason":"job failed"})");
+  EXPECT_FALSE(build_release("../x", ""));
+}
+
+TEST(ClientCalls, BuyIsKeyedByItsPaymentRef) {
+  BuyArgs b{.account = "u1", .pack = "p100", .currency = "USD", .payment_ref = "pi_123"};
+  EXPECT_EQ(ok(build_buy(b)),
+            (ApiCall{"POST", "/v1/purchases",
+                     R"({"account":"u1","pack":"p100","currency":"USD","payment_ref":"pi_123"})",
+                     KeyUse::only_if_given, View::purchase}));
+  b.region = "IN";
+  EXPECT_EQ(
+      ok(build_buy(b)).body,
+      R"({"account":"u1","pack":"p100","currency":"USD","region":"IN","payment_ref":"pi_123"})");
+  b.currency = "DOLLAR";
+  EXPECT_FALSE(build_buy(b));
+}
+
+TEST(ClientCalls, SubscribeKeysTokenQuote) {
+  EXPECT_EQ(ok(build_subscribe("u1", "pro")),
+            (ApiCall{"PUT", "/v1/accounts/u1/subscription", R"({"plan":"pro"})", KeyUse::always,
+                     View::subscription}));
+  EXPECT_EQ(ok(build_key_create("pipeline")),
+            (ApiCall{"POST", "/v1/keys", R"({"name":"pipeline","scope":"service"})", KeyUse::none,
+                     View::key}));
+  EXPECT_FALSE(build_key_create(""));
+  EXPECT_EQ(ok(build_token("u1", std::nullopt)),
+            (ApiCall{"POST", "/v1/accounts/u1/tokens", "{}", KeyUse::none, View::token}));
+  EXPECT_EQ(ok(build_token("u1", 60)).body, R"({"ttl_s":60})");
+  EXPECT_EQ(ok(build_quote("image", {"model=flux"}, "pro", "u1")),
+            (ApiCall{"POST", "/v1/quotes",
+                     R"({"tool":"image","params":{"model":"flux"},"account":"u1","plan":"pro"})",
+                     KeyUse::none, View::quote}));
+}
+
+TEST(ClientCalls, JsonStringsAreEscaped) {
+  EXPECT_EQ(ok(build_release("7", "say \"no\"\n")).body, R"({"reason":"say \"no\"\n"})");
+}
+
+constexpr const char* k_account = R"({
+  "id": "u1", "plan": "pro",
+  "balance": {"available": "120.5", "available_micro": 120500000, "held": "5",
+              "held_micro": 5000000, "pending": "0", "pending_micro": 0, "total": "125.5",
+              "total_micro": 125500000},
+  "by_source": {"purchase": {"amount": "100", "amount_micro": 100000000}},
+  "next_expiry": {"at": "2026-12-01T00:00:00Z", "amount": "25.5", "amount_micro": 25500000},
+  "lots": [
+    {"id": "281474976710657", "account": "u1", "source": "subscription", "amount": "40",
+     "remaining": "25.5", "held": "0", "expires_at": "2026-12-01T00:00:00Z", "scope": [],
+     "voided": false},
+    {"id": "281474976710658", "account": "u1", "source": "purchase", "amount": "100",
+     "remaining": "95", "held": "5", "expires_at": null, "scope": ["image", "video"],
+     "voided": false}
+  ],
+  "subscription": {"plan": "pro", "state": "active", "period_end": "2026-12-01T00:00:00Z"},
+  "open_holds": 1
+})";
+
+TEST(ClientViews, AccountBalanceThenLots) {
+  auto text = render_view(View::account, k_account);
+  ASSERT_TRUE(text) << text.error();
+  EXPECT_EQ(*text,
+            "account u1  plan pro  active until 2026-12-01T00:00:00Z\n"
+            "available  held  total\n"
+            "    120.5     5  125.5\n"
+            "next expiry: 25.5 on 2026-12-01T00:00:00Z\n"
+            "\n"
+            "lot              source        remaining  held  expires               scope\n"
+            "281474976710657  subscription       25.5     0  2026-12-01T00:00:00Z\n"
+            "281474976710658  purchase             95     5  never                 image,video\n");
+}
+
+TEST(ClientViews, AccountShowsPendingOnlyWhenThereIsSome) {
+  auto text =
+      render_view(View::account, R"({"id":"u2","plan":null,"balance":{"available":"0","held":"0",)"
+                                 R"("pending":"10","total":"0"},"next_expiry":null,"lots":[],)"
+                                 R"("subscription":null})");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text,
+            "account u2  (no plan)\n"
+            "available  held  total  pending\n"
+            "        0     0      0       10\n");
+}
+
+TEST(ClientViews, HistoryColumnsAndNextPage) {
+  auto text = render_view(View::history, R"({"entries": [
+    {"seq": 1, "at": "2026-11-01T00:00:00Z", "kind": "grant", "amount": "40", "held": "0",
+     "balance_after": "40", "lot": "9", "source": "signup", "tool": "", "hold": null,
+     "spend": null, "reason": "welcome"},
+    {"seq": 2, "at": "2026-11-01T00:01:00Z", "kind": "hold", "amount": "-5", "held": "5",
+     "balance_after": "35", "lot": "9", "source": "signup", "tool": "video", "hold": "11",
+     "spend": null, "reason": ""},
+    {"seq": 13, "at": "2026-11-01T00:02:00Z", "kind": "capture", "amount": "0", "held": "-5",
+     "balance_after": "35", "lot": "9", "source": "signup", "tool": "video", "hold": "11",
+     "spend": "12", "reason": "¡ok!"}],
+    "next_after": 13})");
+  ASSERT_TRUE(text) << text.error();
+  EXPECT_EQ(
+      *text,
+      "seq  time                  kind     amount  held  balance after  source/tool   reason\n"
+      "  1  2026-11-01T00:00:00Z  grant       +40                   40  signup        welcome\n"
+      "  2  2026-11-01T00:01:00Z  hold         -5    +5             35  signup/video\n"
+      " 13  2026-11-01T00:02:00Z  capture            -5             35  signup/video  ¡ok!\n"
+      "more: --after 13\n");
+  auto last = render_view(View::history, R"({"entries": [], "next_after": null})");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, "no entries\n");
+}
+
+TEST(ClientViews, LotHoldCaptureRelease) {
+  auto lot = render_view(View::lot, R"({"id": "9", "account": "u1", "source": "admin",
+    "amount": "50", "effective_at": "2026-11-21T00:00:00Z", "expires_at": null,
+    "scope": ["image"], "reason": "goodwill", "reference": ""})");
+  ASSERT_TRUE(lot);
+  EXPECT_EQ(*lot,
+            "lot 9 on u1: +50 admin credits\n"
+            "effective  2026-11-21T00:00:00Z\n"
+            "expires    never\n"
+            "scope      image\n"
+            "reason     goodwill\n");
+
+  auto hold = render_view(View::hold, R"({"id": "11", "account": "u1", "amount": "5",
+    "state": "active", "tool": "video", "expires_at": "2026-11-21T00:15:00Z",
+    "price_book_version": "v2", "portions": [{"lot": "9", "amount": "3"},
+    {"lot": "10", "amount": "2"}]})");
+  ASSERT_TRUE(hold);
+  EXPECT_EQ(*hold,
+            "hold 11 active: 5 held on u1 for video\n"
+            "expires     2026-11-21T00:15:00Z\n"
+            "price book  v2\n"
+            "lot  amount\n"
+            "9         3\n"
+            "10        2\n");
+
+  auto cap = render_view(View::capture, R"({"hold": "11", "spend": "12", "captured": "4",
+    "released": "1", "portions": [], "restored": {"to_lots": "0.5", "to_refund_lots": "0.5",
+    "voided": "0", "refund_lots": ["13"]}})");
+  ASSERT_TRUE(cap);
+  EXPECT_EQ(*cap,
+            "hold 11: captured 4 (spend 12), released 1\n"
+            "restored 0.5 as refund lots 13 (their lots had expired)\n");
+
+  auto rel = render_view(View::release, R"({"hold": "11", "state": "released", "released": "5",
+    "restored": {"to_lots": "5", "to_refund_lots": "0", "voided": "0", "refund_lots": []}})");
+  ASSERT_TRUE(rel);
+  EXPECT_EQ(*rel, "hold 11: released, 5 back to its lots\n");
+}
+
+TEST(ClientViews, PurchaseSubscriptionKeyTokenQuote) {
+  auto p = render_view(View::purchase, R"({"id": "20", "account": "u1", "pack": "p100",
+    "price": {"amount": "9.99", "currency": "USD"}, "lot": "21", "credits": "100",
+    "bonus_lot": null, "bonus": "0", "expires_at": "2027-11-21T00:00:00Z"})");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*p,
+            "purchase 20: pack p100 for u1\n"
+            "price    9.99 USD\n"
+            "credits  +100 (lot 21)\n"
+            "expires  2027-11-21T00:00:00Z\n");
+
+  auto s = render_view(View::subscription, R"({"plan": "pro", "state": "cancelling",
+    "period_start": "2026-11-01T00:00:00Z", "period_end": "2026-12-01T00:00:00Z",
+    "allocation": "40", "pending_plan": null, "cancel_at_period_end": true})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s,
+            "plan        pro\n"
+            "state       cancelling\n"
+            "period      2026-11-01T00:00:00Z to 2026-12-01T00:00:00Z\n"
+            "allocation  40\n"
+            "cancels     at period end\n");
+
+  auto k = render_view(View::key, R"({"id": "k1", "name": "pipe", "scope": "service",
+    "key": "tk_secret", "created_at": "2026-11-21T00:00:00Z"})");
+  ASSERT_TRUE(k);
+  EXPECT_NE(k->find("key      tk_secret\n"), std::string::npos) << *k;
+
+  auto t = render_view(View::token, R"({"token": "tok", "account": "u1",
+    "expires_at": "2026-11-21T01:00:00Z", "url": "http://h/#token=tok"})");
+  ASSERT_TRUE(t);
+  EXPECT_NE(t->find("dashboard  http://h/#token=tok\n"), std::string::npos) << *t;
+
+  auto q = render_view(View::quote, R"({"tool": "video", "total": "12", "total_micro": 12000000,
+    "price_book_version": "v2", "plan": null, "breakdown": [
+      {"kind": "base", "param": null, "value": null, "amount": "10", "subtotal": "10"},
+      {"kind": "multiply", "param": "resolution", "value": "1080p", "amount": "1.2",
+       "subtotal": "12"}]})");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(*q,
+            "video: 12 credits  (price book v2)\n"
+            "kind      item              amount  subtotal\n"
+            "base                            10        10\n"
+            "multiply  resolution 1080p    ×1.2        12\n");
+  auto labelled = render_view(View::quote, R"({"tool": "image", "total": "2", "plan": "pro",
+    "price_book_version": "v2", "breakdown": [{"kind": "base", "param": "model",
+    "amount": "1", "label": "model Standard", "subtotal": "1"}]})");
+  ASSERT_TRUE(labelled);
+  EXPECT_EQ(*labelled,
+            "image: 2 credits  (price book v2, plan pro)\n"
+            "kind  item            amount  subtotal\n"
+            "base  model Standard       1         1\n");
+}
+
+TEST(ClientViews, NotJsonIsAnError) {
+  EXPECT_FALSE(render_view(View::account, "<html>"));
+  EXPECT_FALSE(render_view(View::account, "[1]"));
+  // Another shape (a proxy's JSON, a wrong route) is not shown as an empty table.
+  EXPECT_EQ(render_view(View::hold, R"({"echo": "/v1/holds"})").error(),
+            "the server's answer has no \"id\"");
+  EXPECT_FALSE(render_view(View::history, R"({"id": "u1"})"));
+}
+
+TEST(ClientViews, ProblemLine) {
+  EXPECT_EQ(format_problem(402, R"({"type": "insufficient_credits", "title": "t", "status": 402,
+    "detail": "the job costs 5, u1 has 3", "shortfall": "2", "shortfall_micro": 2000000})"),
+            "insufficient_credits: the job costs 5, u1 has 3 (shortfall 2)");
+  EXPECT_EQ(format_problem(409, R"({"type": "hold_expired", "detail": "hold 7 expired"})"),
+            "hold_expired: hold 7 expired");
+  EXPECT_EQ(format_problem(502, "Bad Gateway\nmore"), "HTTP 502: Bad Gateway");
+  EXPECT_EQ(format_problem(500, ""), "HTTP 500");
+}
+
+TEST(ClientOptionsTest, RandomKeysAreFreshAndInTheIdAlphabet) {
+  const std::string a = random_idempotency_key(), b = random_idempotency_key();
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(ServerUrlTest, Parses) {
+  EXPECT_EQ(parse_server_url("http://127.0.0.1:8080").value(),
+            (ServerUrl{"127.0.0.1", "8080", ""}));
+  EXPECT_EQ(parse_server_url("http://tally.internal/api/").value(),
+            (ServerUrl{"tally.internal", "80", "/api"}));
+  EXPECT_EQ(parse_server_url("localhost:9000").value(), (ServerUrl{"localhost", "9000", ""}));
+  EXPECT_EQ(parse_server_url("http://[::1]:8080").value(), (ServerUrl{"::1", "8080", ""}));
+  EXPECT_FALSE(parse_server_url("https://x"));
+  EXPECT_FALSE(parse_server_url("http://:80"));
+  EXPECT_FALSE(parse_server_url("http://x:0"));
+  EXPECT_FALSE(parse_server_url("http://x:99999"));
+  EXPECT_FALSE(parse_server_url("http://x:8o"));
+}
+
+}  // namespace
+}  // namespace tally::cli

@@ -1,0 +1,44 @@
+#include "cli/serve_command.h"
+
+#include <memory>
+
+#include "server/serve.h"
+
+namespace tally::cli {
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  struct Args {
+    server::ServeOptions serve;
+    std::string clock = "wall";
+    std::string sync = "full";
+  };
+  auto args = std::make_shared<Args>();
+  server::ServeOptions* options = &args->serve;
+  CLI::App* cmd = app.add_subcommand("serve", "run the HTTP API and the dashboard");
+  cmd->add_option("--config", options->config_file,
+                  "configuration file (default: the built-in config/default.toml)");
+  cmd->add_option("--data", options->data_dir, "data directory (created if missing)")
+      ->capture_default_str();
+  cmd->add_option("--listen", options->listen, "ADDRESS:PORT to listen on (port 0: any free)")
+      ->capture_default_str();
+  cmd->add_option("--shards", options->shards, "ledger shards (default: the number of cores)")
+      ->check(CLI::Range(0, 4096));
+  cmd->add_option("--http-threads", options->http_threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--clock", args->clock, "wall, or manual (tests only: POST /v1/admin/clock)")
+      ->check(CLI::IsMember({"wall", "manual"}))
+      ->capture_default_str();
+  cmd->add_option("--sync", args->sync,
+                  "full (fsync every commit) or normal (a power loss may lose the last "
+                  "acknowledged commits; docs/storage.md)")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+  cmd->callback([args, &exit_code] {
+    args->serve.manual_clock = args->clock == "manual";
+    args->serve.synchronous_full = args->sync == "full";
+    exit_code = server::serve(args->serve);
+  });
+}
+
+}  // namespace tally::cli

@@ -1,0 +1,533 @@
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+#include "ledger/text.h"
+#include "pricing/table.h"
+#include "server/api_internal.h"
+
+namespace tally::server {
+namespace {
+
+constexpr size_t k_target_bytes_max = 4096;
+constexpr size_t k_batch_requests_max = 1000;
+
+// %XX decoding (no '+' to space: this is a path or query of RFC 3986, not a form).
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int hi = nibble(s[i + 1]), lo = nibble(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+bool is_json(std::string_view content_type) {
+  const std::string_view base = content_type.substr(0, content_type.find(';'));
+  std::string lower(base);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!lower.empty() && lower.back() == ' ') lower.pop_back();
+  return lower == "application/json";
+}
+
+// Routes of the table that match `path` (segment count and literals), and their captures.
+struct Match {
+  const Route* route = nullptr;
+  std::vector<std::string> args;
+  std::string allow;  // methods of the path, when only the method is wrong
+};
+
+std::expected<Match, Problem> match(std::string_view method, std::string_view path,
+                                    bool clock_endpoint) {
+  const auto segments = split(path.substr(1), '/');
+  Match m;
+  for (const Route& r : routes()) {
+    if (!clock_endpoint && std::string_view(r.pattern) == "/v1/admin/clock") continue;
+    const auto pattern = split(std::string_view(r.pattern).substr(1), '/');
+    if (pattern.size() != segments.size()) continue;
+    std::vector<std::string> args;
+    bool same = true;
+    for (size_t i = 0; i < pattern.size() && same; ++i) {
+      if (pattern[i] == "{}") {
+        auto decoded = percent_decode(segments[i]);
+        if (!decoded) return std::unexpected(bad_request("the path has a bad %-escape"));
+        args.push_back(std::move(*decoded));
+      } else {
+        same = pattern[i] == segments[i];
+      }
+    }
+    if (!same) continue;
+    if (method != r.method) {
+      m.allow += cat(m.allow.empty() ? "" : ", ", r.method);
+      continue;
+    }
+    m.route = &r;
+    m.args = std::move(args);
+    return m;
+  }
+  if (!m.allow.empty()) return m;
+  return std::unexpected(not_found(cat("no endpoint ", method, " ", path, " (docs/openapi.yaml)")));
+}
+
+bool allowed(Access access, const Principal& who, const std::vector<std::string>& args) {
+  using K = Principal::Kind;
+  switch (access) {
+    case Access::open: return true;
+    case Access::any: return who.kind != K::none;
+    case Access::admin: return who.kind == K::admin;
+    case Access::service: return who.kind == K::admin || who.kind == K::service;
+    case Access::reader:
+      return who.kind == K::admin || who.kind == K::service ||
+             (who.kind == K::user && !args.empty() && args[0] == who.account);
+  }
+  return false;
+}
+
+void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond);
+
+// --- Endpoints that need no shard ---
+
+void healthz(const CallPtr& call) {
+  answer(call, json(200, [&](JsonWriter& w) {
+           w.StartObject();
+           write_text(w, "status", "ok");
+           w.Key("shards");
+           w.Uint64(call->ctx.o.service->shards());
+           w.EndObject();
+         }));
+}
+
+void metrics(const CallPtr& call) {
+  const service::Service& s = *call->ctx.o.service;
+  std::string out =
+      "# HELP tally_commands_total Commands applied, by shard.\n"
+      "# TYPE tally_commands_total counter\n";
+  std::string batches =
+      "# HELP tally_batches_total Batches committed (one transaction, one fsync), by shard.\n"
+      "# TYPE tally_batches_total counter\n";
+  std::string commit_sum =
+      "# HELP tally_commit_seconds_sum Time spent committing batches, by shard.\n"
+      "# TYPE tally_commit_seconds_sum counter\n";
+  std::string commit_max =
+      "# HELP tally_commit_seconds_max The longest commit, by shard.\n"
+      "# TYPE tally_commit_seconds_max gauge\n";
+  for (size_t i = 0; i < s.shards(); ++i) {
+    const service::ShardStats st = s.stats(static_cast<ShardId>(i));
+    out += cat("tally_commands_total{shard=\"", i, "\"} ", st.commands, "\n");
+    batches += cat("tally_batches_total{shard=\"", i, "\"} ", st.batches, "\n");
+    commit_sum += cat("tally_commit_seconds_sum{shard=\"", i, "\"} ",
+                      static_cast<double>(st.commit_us_total) / 1e6, "\n");
+    commit_max += cat("tally_commit_seconds_max{shard=\"", i, "\"} ",
+                      static_cast<double>(st.commit_us_max) / 1e6, "\n");
+  }
+  out += batches + commit_sum + commit_max;
+  if (call->ctx.o.metrics_extra) out += call->ctx.o.metrics_extra();
+  answer(call, {200, "text/plain; version=0.0.4", std::move(out), {}});
+}
+
+void pricing_table(const CallPtr& call) {
+  auto book = call->ctx.o.prices->version_at(call->now);
+  if (!book) return fail(call, not_found("no price book is in force"));
+  HttpResponse r{200, "application/json",
+                 pricing::render_table_json(
+                     pricing::build_price_table(*book, call->ctx.o.catalog->packs)),
+                 {}};
+  answer(call, std::move(r));
+}
+
+void plans(const CallPtr& call) {
+  const Catalog& c = *call->ctx.o.catalog;
+  answer(call, json(200, [&](JsonWriter& w) {
+           w.StartObject();
+           write_text_or_null(w, "default_plan", c.default_plan);
+           w.Key("plans");
+           w.StartArray();
+           for (const Plan& p : c.plans) {
+             w.StartObject();
+             write_text(w, "id", p.id);
+             write_text(w, "name", p.name);
+             w.Key("tier");
+             w.Int(p.tier);
+             write_amount(w, "allocation", p.allocation);
+             write_text(w, "period", period_name(p.period));
+             write_amount(w, "rollover_cap", p.rollover_cap);
+             w.Key("custom_allocation");
+             w.Bool(p.custom_allocation);
+             write_amount(w, "signup_grant", p.signup_grant);
+             w.Key("daily_reward");
+             if (p.daily_reward) {
+               w.StartObject();
+               write_amount(w, "amount", p.daily_reward->amount);
+               write_text(w, "validity", format_validity(p.daily_reward->validity));
+               w.EndObject();
+             } else {
+               w.Null();
+             }
+             w.Key("member");
+             w.Bool(p.member);
+             w.Key("purchase_bonus_percent");
+             w.Int64(p.purchase_bonus_percent);
+             w.EndObject();
+           }
+           w.EndArray();
+           w.EndObject();
+         }));
+}
+
+void packs(const CallPtr& call) {
+  const Catalog& c = *call->ctx.o.catalog;
+  answer(call, json(200, [&](JsonWriter& w) {
+           w.StartObject();
+           w.Key("packs");
+           w.StartArray();
+           for (const Pack& p : c.packs) {
+             w.StartObject();
+             write_text(w, "id", p.id);
+             write_text(w, "name", p.name);
+             write_amount(w, "credits", p.credits);
+             write_amount(w, "bonus", p.bonus);
+             write_text(w, "validity", format_validity(p.validity));
+             w.Key("prices");
+             w.StartArray();
+             for (const PackPrice& pp : p.prices) {
+               w.StartObject();
+               write_text(w, "currency", currency_code(pp.price.currency));
+               write_text(w, "amount", format_money(pp.price).substr(4));
+               write_text_or_null(w, "region", pp.region);
+               write_text(w, "per_credit", format_price_per_credit(pp.price, p.credits + p.bonus).substr(4));
+               w.EndObject();
+             }
+             w.EndArray();
+             w.EndObject();
+           }
+           w.EndArray();
+           w.EndObject();
+         }));
+}
+
+void create_key(const CallPtr& call) {
+  FieldReader f(call->body);
+  auto name = f.text("name", true, 128);
+  auto scope = f.text("scope", false, 16);
+  if (auto p = f.finish()) return fail(call, *p);
+  const std::string s = scope.value_or("service");
+  if (s != "service" && s != "admin") {
+    return fail(call, bad_request("'scope' must be \"service\" or \"admin\""));
+  }
+  auto key = call->ctx.o.auth->create_key(*name, s, call->now);
+  if (!key) return fail(call, Problem{500, "internal", key.error(), {}});
+  answer(call, json(201, [&](JsonWriter& w) {
+           w.StartObject();
+           write_text(w, "id", key->info.id);
+           write_text(w, "name", key->info.name);
+           write_text(w, "scope", key->info.scope);
+           write_text(w, "key", key->secret);
+           write_time(w, "created_at", key->info.created_at);
+           w.EndObject();
+         }));
+}
+
+void set_clock(const CallPtr& call) {
+  FieldReader f(call->body);
+  auto now = f.time("now", true);
+  if (auto p = f.finish()) return fail(call, *p);
+  call->ctx.o.set_clock(*now);
+  answer(call, json(200, [&](JsonWriter& w) {
+           w.StartObject();
+           write_time(w, "now", *now);
+           w.EndObject();
+         }));
+}
+
+// Each request of the batch is dispatched as if sent alone, with the batch's credential; the
+// answers come back in request order.
+void batch(const CallPtr& call) {
+  FieldReader f(call->body);
+  const rapidjson::Value* list = nullptr;
+  f.allow("requests");
+  if (auto m = call->body.FindMember("requests");
+      m == call->body.MemberEnd() || !m->value.IsArray()) {
+    f.fail("'requests' must be an array of {method, path, body?, idempotency_key?}");
+  } else if (m->value.Size() == 0 || m->value.Size() > k_batch_requests_max) {
+    f.fail(cat("'requests' must hold 1 to ", k_batch_requests_max, " requests"));
+  } else {
+    list = &m->value;
+  }
+  if (auto p = f.finish()) return fail(call, *p);
+
+  std::vector<HttpRequest> subs;
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const rapidjson::Value& item = (*list)[i];
+    if (!item.IsObject()) return fail(call, bad_request(cat("requests[", i, "] must be an object")));
+    FieldReader r(item, cat("requests[", i, "]."));
+    auto method = r.text("method", true, 8);
+    auto path = r.text("path", true, k_target_bytes_max);
+    auto key = r.text("idempotency_key", false, 256);
+    const rapidjson::Value* body = r.object("body", false);
+    if (auto p = r.finish()) return fail(call, *p);
+    if (path->starts_with("/v1/batch")) {
+      return fail(call, bad_request(cat("requests[", i, "]: a batch cannot contain a batch")));
+    }
+    HttpRequest sub;
+    sub.method = std::move(*method);
+    sub.target = std::move(*path);
+    sub.authorization = call->request.authorization;
+    sub.has_idempotency_key = key.has_value();
+    sub.idempotency_key = key.value_or("");
+    sub.content_type = "application/json";
+    sub.host = call->request.host;
+    if (body) {
+      rapidjson::StringBuffer b;
+      JsonWriter w(b);
+      body->Accept(w);
+      sub.body = std::string(json_text(b));
+    }
+    subs.push_back(std::move(sub));
+  }
+  struct State {
+    std::mutex mu;
+    std::vector<HttpResponse> answers;
+    size_t left = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->answers.resize(subs.size());
+  state->left = subs.size();
+  for (size_t i = 0; i < subs.size(); ++i) {
+    dispatch(call->ctx, std::move(subs[i]), [state, call, i](HttpResponse r) {
+      {
+        std::lock_guard lock(state->mu);
+        state->answers[i] = std::move(r);
+        if (--state->left != 0) return;
+      }
+      answer(call, json(200, [&](JsonWriter& w) {
+               w.StartObject();
+               w.Key("responses");
+               w.StartArray();
+               for (const HttpResponse& a : state->answers) {
+                 w.StartObject();
+                 w.Key("status");
+                 w.Int(a.status);
+                 w.Key("body");
+                 w.RawValue(a.body.data(), a.body.size(), rapidjson::kObjectType);
+                 w.EndObject();
+               }
+               w.EndArray();
+               w.EndObject();
+             }));
+    });
+  }
+}
+
+constexpr Route k_routes[] = {
+    {"GET", "/healthz", Access::open, false, healthz},
+    {"GET", "/metrics", Access::open, false, metrics},
+    {"GET", "/v1/pricing", Access::open, false, pricing_table},
+    {"GET", "/v1/plans", Access::open, false, plans},
+    {"GET", "/v1/packs", Access::open, false, packs},
+    {"POST", "/v1/accounts", Access::service, true, open_account},
+    {"GET", "/v1/accounts/{}", Access::reader, false, get_account},
+    {"GET", "/v1/accounts/{}/entries", Access::reader, false, get_entries},
+    {"GET", "/v1/accounts/{}/balance", Access::reader, false, get_balance},
+    {"POST", "/v1/accounts/{}/grants", Access::admin, true, grant},
+    {"PUT", "/v1/accounts/{}/subscription", Access::service, true, set_subscription},
+    {"DELETE", "/v1/accounts/{}/subscription", Access::service, true, cancel_subscription},
+    {"POST", "/v1/accounts/{}/subscription/past_due", Access::service, true, past_due},
+    {"POST", "/v1/accounts/{}/subscription/resume", Access::service, true, resume},
+    {"POST", "/v1/accounts/{}/rewards/daily", Access::service, true, daily_reward},
+    {"POST", "/v1/accounts/{}/tokens", Access::service, false, issue_token},
+    {"POST", "/v1/quotes", Access::service, false, quote},
+    {"POST", "/v1/holds", Access::service, true, place_hold},
+    {"GET", "/v1/holds/{}", Access::service, false, get_hold},
+    {"POST", "/v1/holds/{}/capture", Access::service, true, capture},
+    {"POST", "/v1/holds/{}/release", Access::service, true, release},
+    {"POST", "/v1/spends", Access::service, true, spend},
+    {"GET", "/v1/spends/{}", Access::service, false, get_spend},
+    {"POST", "/v1/spends/{}/refunds", Access::service, true, refund},
+    {"POST", "/v1/purchases", Access::service, true, purchase},
+    {"POST", "/v1/purchases/{}/void", Access::admin, true, void_purchase},
+    {"POST", "/v1/lots/{}/void", Access::admin, true, void_lot},
+    {"POST", "/v1/batch", Access::any, false, batch},
+    {"POST", "/v1/keys", Access::admin, false, create_key},
+    {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
+};
+
+void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond) {
+  auto call = std::make_shared<Call>(Call{ctx, std::move(request), {}, {}, {}, {}, {},
+                                          ctx.o.clock(), std::move(respond)});
+  const std::string& target = call->request.target;
+  if (target.size() > k_target_bytes_max || target.empty() || target[0] != '/') {
+    return fail(call, bad_request("the request target is not a path of at most 4096 bytes"));
+  }
+  const size_t q = target.find('?');
+  call->path = target.substr(0, q);
+  if (q != std::string::npos) {
+    for (std::string_view pair : split(std::string_view(target).substr(q + 1), '&')) {
+      if (pair.empty()) continue;
+      const size_t eq = pair.find('=');
+      auto name = percent_decode(pair.substr(0, eq));
+      auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+      if (!name || !value) return fail(call, bad_request("the query has a bad %-escape"));
+      call->query.emplace_back(std::move(*name), std::move(*value));
+    }
+  }
+  auto m = match(call->request.method, call->path, static_cast<bool>(ctx.o.set_clock));
+  if (!m) return fail(call, m.error());
+  if (!m->route) {
+    HttpResponse r = problem_response(
+        {405, "method_not_allowed", cat(call->path, " allows ", m->allow), {}});
+    r.headers.emplace_back("Allow", m->allow);
+    return answer(call, std::move(r));
+  }
+  const Route& route = *m->route;
+  call->args = std::move(m->args);
+  for (const std::string& a : call->args) {
+    if (!is_account_id(a)) {
+      return fail(call, bad_request(cat("'", a.substr(0, 128),
+                                        "' is not an id: 1 to 128 characters of A-Z a-z 0-9 . _ - "
+                                        ": @ + ~")));
+    }
+  }
+  if (route.access != Access::open) {
+    std::string why;
+    call->who = ctx.o.auth->authenticate(call->request.authorization, call->now, &why);
+    if (call->who.kind == Principal::Kind::none) {
+      HttpResponse r = problem_response({401, "unauthorized", why, {}});
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return answer(call, std::move(r));
+    }
+    if (!allowed(route.access, call->who, call->args)) {
+      return fail(call, Problem{403, "forbidden",
+                                call->who.kind == Principal::Kind::user
+                                    ? "this token reads only its own account"
+                                    : "this key may not call this endpoint",
+                                {}});
+    }
+  }
+  const bool has_body = call->request.method == "POST" || call->request.method == "PUT";
+  if (has_body && !call->request.body.empty() && !is_json(call->request.content_type)) {
+    return fail(call, Problem{415, "unsupported_media_type",
+                              "send the body as Content-Type: application/json", {}});
+  }
+  if (route.changes && !call->request.has_idempotency_key && route.fn != purchase) {
+    return fail(call, Problem{400, "idempotency_key_missing",
+                              "this request changes the ledger: send an Idempotency-Key header "
+                              "(rule 8), the same on every retry",
+                              {}});
+  }
+  if (has_body) {
+    if (auto p = parse_body(call->request.body, &call->body)) return fail(call, *p);
+  } else {
+    call->body.SetObject();
+  }
+  route.fn(call);
+}
+
+}  // namespace
+
+std::span<const Route> routes() { return k_routes; }
+
+std::optional<std::string> Call::query_value(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+void answer(const CallPtr& call, HttpResponse response) { call->respond(std::move(response)); }
+
+void fail(const CallPtr& call, const Problem& problem) { answer(call, problem_response(problem)); }
+
+Problem not_found(std::string detail) { return {404, "not_found", std::move(detail), {}}; }
+
+Problem ledger_problem(const LedgerError& e) {
+  int status = 409;
+  switch (e.code) {
+    case ErrorCode::invalid_request: status = 400; break;
+    case ErrorCode::not_found: status = 404; break;
+    case ErrorCode::insufficient_credits: status = 402; break;
+    case ErrorCode::limit_exceeded: status = 422; break;
+    default: break;
+  }
+  Problem p{status, std::string(error_code_name(e.code)), e.detail, {}};
+  if (e.code == ErrorCode::insufficient_credits) p.shortfall = e.shortfall;
+  return p;
+}
+
+Problem pricing_problem(const pricing::PricingError& e) {
+  using C = pricing::PricingErrorCode;
+  int status = 400;
+  if (e.code == C::capture_exceeds_hold) status = 409;
+  if (e.code == C::amount_too_large) status = 422;
+  if (e.code == C::no_version_in_force || e.code == C::unknown_version) status = 409;
+  return {status, std::string(pricing::error_code_name(e.code)), e.detail, {}};
+}
+
+void submit(const CallPtr& call, Command command, Encode encode, std::string key) {
+  if (key.empty()) key = call->request.idempotency_key;
+  call->ctx.o.service->submit(Request{std::move(key), std::move(command)},
+                              [call, encode = std::move(encode)](Result r) {
+                                if (!r) return fail(call, ledger_problem(r.error()));
+                                if (auto a = encode(*r)) answer(call, std::move(*a));
+                              });
+}
+
+void read_shard(const CallPtr& call, ShardId shard,
+                std::function<HttpResponse(const Ledger&)> read) {
+  auto out = std::make_shared<HttpResponse>();
+  call->ctx.o.service->read(
+      shard, [out, read = std::move(read)](const Ledger& l) { *out = read(l); },
+      [call, out] { answer(call, std::move(*out)); });
+}
+
+ShardId account_shard(const Call& call, std::string_view account) {
+  return call.ctx.o.service->shard_of_account(account);
+}
+
+ShardId object_shard(const Call& call, uint64_t id) {
+  return static_cast<ShardId>(tally::shard_of(id) % call.ctx.o.service->shards());
+}
+
+std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view what) {
+  auto id = parse_id(call->args.at(i));
+  if (!id) fail(call, not_found(cat("no ", what, " '", call->args[i], "'")));
+  return id;
+}
+
+Api::Api(ApiOptions options) : context_(std::make_unique<Context>(Context{std::move(options)})) {}
+Api::~Api() = default;
+
+void Api::handle(HttpRequest&& request, Respond respond) {
+  if (stopping_) {
+    HttpResponse r = problem_response({503, "unavailable", "the server is shutting down", {}});
+    r.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(r));
+  }
+  dispatch(*context_, std::move(request), std::move(respond));
+}
+
+}  // namespace tally::server

@@ -1,0 +1,54 @@
+// The HTTP API of `tally serve` (issue 6, docs/api.md, docs/openapi.yaml): routes a request,
+// authenticates it, decodes and prices it on the I/O thread, hands the command to its shard
+// and answers once the change is durable.
+//
+// Threads: handle() runs on any I/O thread; answers come from shard threads. The Api holds no
+// mutable state of its own except the manual clock.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "pricing/versions.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+#include "service/service.h"
+#include "store/store.h"
+
+namespace tally::server {
+
+struct ApiOptions {
+  service::Service* service = nullptr;
+  store::Store* store = nullptr;  // history reads, on the shard threads
+  Auth* auth = nullptr;
+  std::shared_ptr<const pricing::PriceVersions> prices;
+  std::shared_ptr<const Catalog> catalog;
+  std::function<TimeUs()> clock;
+  // Set only under `tally serve --clock manual` (tests): POST /v1/admin/clock moves it.
+  std::function<void(TimeUs)> set_clock;
+  // The base of dashboard links ("https://credits.example.com"); empty: http://<Host header>.
+  std::string public_url;
+  // More Prometheus text for /metrics (the HTTP server's counters).
+  std::function<std::string()> metrics_extra;
+};
+
+class Api {
+ public:
+  explicit Api(ApiOptions options);
+  ~Api();
+  // The HttpServer handler.
+  void handle(HttpRequest&& request, Respond respond);
+  // Refuses new work with 503 (graceful shutdown); answers already started complete.
+  void stop_accepting() { stopping_ = true; }
+
+  struct Context;
+
+ private:
+  std::unique_ptr<Context> context_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace tally::server

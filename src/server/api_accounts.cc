@@ -1,0 +1,295 @@
+// Accounts: open, read, history, balance as of, grants, subscriptions, rewards and tokens.
+#include "ledger/journal.h"
+#include "ledger/text.h"
+#include "server/api_internal.h"
+
+namespace tally::server {
+namespace {
+
+constexpr uint32_t k_page_default = 100;
+constexpr uint32_t k_page_max = 1000;
+constexpr int64_t k_token_ttl_default_s = 3600;
+constexpr int64_t k_token_ttl_max_s = 30 * 86400;
+
+HttpResponse balance_answer(TimeUs as_of, Credits available, Credits held, Credits pending,
+                            Credits total) {
+  return json(200, [&](JsonWriter& w) {
+    w.StartObject();
+    write_time(w, "as_of", as_of);
+    write_amount(w, "available", available);
+    write_amount(w, "held", held);
+    write_amount(w, "pending", pending);
+    write_amount(w, "total", total);
+    w.EndObject();
+  });
+}
+
+HttpResponse no_account(std::string_view id) {
+  return problem_response(not_found(cat("no account '", id, "'")));
+}
+
+// Answers with the account as it is now (after a change: as that change left it).
+void answer_account(const CallPtr& call, const std::string& id, int status) {
+  read_shard(call, account_shard(*call, id), [call, id, status](const Ledger& l) {
+    const Account* a = l.find_account(id);
+    if (!a) return no_account(id);
+    return json(status, [&](JsonWriter& w) { write_account(w, l, *a, l.now()); });
+  });
+}
+
+HttpResponse subscription_answer(const SubscriptionReply& s) {
+  return json(200, [&](JsonWriter& w) {
+    w.StartObject();
+    write_text(w, "account", s.account);
+    write_text(w, "plan", s.plan);
+    write_text(w, "state", s.state);
+    write_time(w, "period_start", s.period_start);
+    write_time(w, "period_end", s.period_end);
+    write_amount(w, "allocation", s.allocation);
+    write_text_or_null(w, "pending_plan", s.pending_plan);
+    w.Key("cancel_at_period_end");
+    w.Bool(s.cancel_at_period_end);
+    write_id(w, "allocation_lot", s.allocation_lot.value);
+    write_id(w, "rollover_lot", s.rollover_lot.value);
+    write_id(w, "signup_lot", s.signup_lot.value);
+    w.EndObject();
+  });
+}
+
+void subscription_command(const CallPtr& call, Command command) {
+  if (auto p = FieldReader(call->body).finish()) return fail(call, *p);
+  submit(call, std::move(command), [](const Reply& r) {
+    return subscription_answer(std::get<SubscriptionReply>(r));
+  });
+}
+
+}  // namespace
+
+void open_account(const CallPtr& call) {
+  FieldReader f(call->body);
+  auto id = f.id("id", true);
+  OpenAccount c;
+  if (f.is_null("plan")) {
+    f.allow("plan");
+    c.no_plan = true;
+  } else if (auto plan = f.text("plan", false, 128)) {
+    c.plan = std::move(*plan);
+  }
+  if (auto p = f.finish()) return fail(call, *p);
+  c.account = *id;
+  submit(call, std::move(c), [call, id = *id](const Reply&) -> std::optional<HttpResponse> {
+    answer_account(call, id, 201);
+    return std::nullopt;  // answered by the read
+  });
+}
+
+void get_account(const CallPtr& call) { answer_account(call, call->args[0], 200); }
+
+void get_entries(const CallPtr& call) {
+  const std::string id = call->args[0];
+  uint32_t limit = k_page_default;
+  uint64_t after = 0;
+  if (auto v = call->query_value("limit")) {
+    auto n = parse_id(*v);
+    if (!n || *n > k_page_max) {
+      return fail(call, bad_request(cat("'limit' must be an integer from 1 to ", k_page_max)));
+    }
+    limit = static_cast<uint32_t>(*n);
+  }
+  if (auto v = call->query_value("after")) {
+    auto n = parse_id(*v);
+    if (!n && *v != "0") return fail(call, bad_request("'after' must be a seq from a page"));
+    after = n.value_or(0);
+  }
+  store::Store* store = call->ctx.o.store;
+  const ShardId shard = account_shard(*call, id);
+  read_shard(call, shard, [id, limit, after, store, shard](const Ledger& l) {
+    if (!l.find_account(id)) return no_account(id);
+    std::vector<Entry> page;
+    bool more = false;
+    auto scanned = store->scan_account_entries(shard, id, after, [&](const Entry& e) {
+      if (page.size() == limit) {
+        more = true;
+        return false;
+      }
+      page.push_back(e);
+      return true;
+    });
+    if (!scanned) {
+      return problem_response({500, "internal", scanned.error().message, {}});
+    }
+    return json(200, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("entries");
+      w.StartArray();
+      for (const Entry& e : page) {
+        w.StartObject();
+        w.Key("seq");
+        w.Uint64(e.seq);
+        write_time(w, "at", e.at);
+        write_text(w, "kind", entry_kind_name(e.kind));
+        write_text(w, "account", e.account);
+        write_amount(w, "amount", e.amount);
+        write_amount(w, "held", e.held);
+        write_amount(w, "balance_after", e.balance_after);
+        write_id(w, "lot", e.lot.value);
+        write_text(w, "source", source_name(e.source));
+        write_text_or_null(w, "tool", e.tool);
+        write_id(w, "hold", e.hold.value);
+        write_id(w, "spend", e.spend.value);
+        write_text(w, "reason", e.reason);
+        write_time(w, "expires_at", e.expires_at);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("next_after");
+      if (more && !page.empty()) {
+        w.Uint64(page.back().seq);
+      } else {
+        w.Null();
+      }
+      w.EndObject();
+    });
+  });
+}
+
+void get_balance(const CallPtr& call) {
+  const std::string id = call->args[0];
+  TimeUs as_of = call->now;
+  if (auto v = call->query_value("as_of")) {
+    auto t = parse_time(*v);
+    if (!t) return fail(call, bad_request(cat("'as_of' is not an RFC 3339 time: '", *v, "'")));
+    as_of = *t;
+  }
+  const bool now = !call->query_value("as_of");
+  store::Store* store = call->ctx.o.store;
+  const ShardId shard = account_shard(*call, id);
+  read_shard(call, shard, [id, as_of, now, store, shard](const Ledger& l) {
+    const Account* a = l.find_account(id);
+    if (!a) return no_account(id);
+    if (now) {  // the live balance: also what this batch changed before the read
+      const BalanceSummary b = l.balance(*a, l.now());
+      return balance_answer(l.now(), b.available, b.held, b.pending, b.total);
+    }
+    std::vector<Entry> entries;
+    auto scanned = store->scan_account_entries(shard, id, 0, [&](const Entry& e) {
+      if (e.at > as_of) return false;
+      entries.push_back(e);
+      return true;
+    });
+    if (!scanned) return problem_response({500, "internal", scanned.error().message, {}});
+    const AsOfBalance b = balance_as_of(entries, id, as_of);
+    return balance_answer(b.as_of, b.available, b.held, b.pending, b.total);
+  });
+}
+
+void grant(const CallPtr& call) {
+  FieldReader f(call->body);
+  Grant g;
+  g.account = call->args[0];
+  auto amount = f.amount("amount", true);
+  auto source = f.text("source", false, 32);
+  auto expires_at = f.time("expires_at", false);
+  auto valid_for = f.validity("valid_for", false);
+  auto never = f.boolean("never_expires", false);
+  auto effective_at = f.time("effective_at", false);
+  auto scope = f.texts("scope", false, 64);
+  auto reason = f.text("reason", true, 1024);
+  auto reference = f.text("reference", false, 256);
+  if (f.ok() && (!!expires_at + !!valid_for + (never && *never) > 1)) {
+    f.fail("give at most one of 'expires_at', 'valid_for' and 'never_expires'");
+  }
+  if (f.ok() && source) {
+    auto s = parse_source(*source);
+    if (!s || *s == Source::refund) {
+      f.fail(cat("'source' must be one of signup, subscription, rollover, reward, promo, admin, "
+                 "purchase; not '", *source, "'"));
+    } else {
+      g.source = *s;
+    }
+  }
+  if (auto p = f.finish()) return fail(call, *p);
+  g.amount = *amount;
+  if (expires_at) g.expiry = {Expiry::Mode::at, *expires_at, {}};
+  if (valid_for) g.expiry = {Expiry::Mode::valid_for, {}, *valid_for};
+  if (never && *never) g.expiry.mode = Expiry::Mode::never;
+  g.effective_at = effective_at;
+  if (scope) g.scope = std::move(*scope);
+  g.reason = std::move(*reason);
+  if (reference) g.reference = std::move(*reference);
+  const std::string account = g.account;
+  submit(call, std::move(g), [call, account](const Reply& r) -> std::optional<HttpResponse> {
+    const GrantReply reply = std::get<GrantReply>(r);
+    read_shard(call, account_shard(*call, account), [account, reply](const Ledger& l) {
+      const Lot* lot = l.find_lot(reply.lot);
+      return json(201, [&](JsonWriter& w) {
+        if (lot) return write_lot(w, *lot, account);
+        // Already spent and forgotten by memory: the grant as it was made.
+        w.StartObject();
+        write_id(w, "id", reply.lot.value);
+        write_text(w, "account", account);
+        write_amount(w, "amount", reply.amount);
+        write_time(w, "effective_at", reply.effective_at);
+        write_time(w, "expires_at", reply.expires_at);
+        w.EndObject();
+      });
+    });
+    return std::nullopt;
+  });
+}
+
+void set_subscription(const CallPtr& call) {
+  FieldReader f(call->body);
+  auto plan = f.text("plan", true, 128);
+  auto allocation = f.amount("allocation", false);
+  if (auto p = f.finish()) return fail(call, *p);
+  submit(call, SetPlan{call->args[0], *plan, allocation}, [](const Reply& r) {
+    return subscription_answer(std::get<SubscriptionReply>(r));
+  });
+}
+
+void cancel_subscription(const CallPtr& call) {
+  subscription_command(call, CancelSubscription{call->args[0]});
+}
+void past_due(const CallPtr& call) { subscription_command(call, MarkPastDue{call->args[0]}); }
+void resume(const CallPtr& call) { subscription_command(call, ResumeSubscription{call->args[0]}); }
+
+void daily_reward(const CallPtr& call) {
+  if (auto p = FieldReader(call->body).finish()) return fail(call, *p);
+  submit(call, ClaimDailyReward{call->args[0]}, [](const Reply& r) {
+    const RewardReply& reward = std::get<RewardReply>(r);
+    return json(201, [&](JsonWriter& w) {
+      w.StartObject();
+      write_id(w, "lot", reward.lot.value);
+      write_amount(w, "amount", reward.amount);
+      write_time(w, "expires_at", reward.expires_at);
+      write_text_or_null(w, "season", reward.season);
+      w.EndObject();
+    });
+  });
+}
+
+void issue_token(const CallPtr& call) {
+  FieldReader f(call->body);
+  auto ttl = f.integer("ttl_s", false, 60, k_token_ttl_max_s);
+  if (auto p = f.finish()) return fail(call, *p);
+  const std::string id = call->args[0];
+  const TimeUs expires = add_us(call->now, ttl.value_or(k_token_ttl_default_s) * k_us_per_second);
+  const Token t = call->ctx.o.auth->issue_token(id, expires);
+  const std::string& base = call->ctx.o.public_url;
+  const std::string url =
+      cat(base.empty() ? cat("http://", call->request.host) : base, "/#token=", t.token);
+  read_shard(call, account_shard(*call, id), [id, t, url](const Ledger& l) {
+    if (!l.find_account(id)) return no_account(id);
+    return json(201, [&](JsonWriter& w) {
+      w.StartObject();
+      write_text(w, "token", t.token);
+      write_text(w, "account", id);
+      write_time(w, "expires_at", t.expires_at);
+      write_text(w, "url", url);
+      w.EndObject();
+    });
+  });
+}
+
+}  // namespace tally::server

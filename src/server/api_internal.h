@@ -1,0 +1,125 @@
+// Internal to the HTTP API: one request in progress (Call), the route table, and the helpers
+// every endpoint uses to answer, submit a command or read a shard. Endpoints live in
+// api_accounts.cc (accounts, grants, history, subscriptions, rewards, tokens), api_jobs.cc
+// (quotes, holds, spends, refunds, purchases, voids) and api.cc (dispatch, batch, keys,
+// public reads, health, metrics, clock).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ledger/ledger.h"
+#include "pricing/quote.h"
+#include "server/api.h"
+#include "server/json.h"
+
+namespace tally::server {
+
+struct Api::Context {
+  ApiOptions o;
+};
+
+struct Call {
+  Api::Context& ctx;
+  HttpRequest request;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::vector<std::string> args;                            // the path's {} segments, decoded
+  Principal who;
+  rapidjson::Document body;
+  TimeUs now;  // the clock when the request arrived (pricing, tokens)
+  Respond respond;
+
+  std::optional<std::string> query_value(std::string_view name) const;
+};
+using CallPtr = std::shared_ptr<Call>;
+
+// Who may call a route.
+enum class Access : uint8_t {
+  open,     // no credential
+  reader,   // admin, service, or the end-user token of the account in the path
+  service,  // admin or service key
+  admin,    // admin key
+  any,      // any valid credential (the batch checks each request)
+};
+
+struct Route {
+  const char* method;
+  const char* pattern;  // "/v1/accounts/{}/grants"
+  Access access;
+  bool changes;  // needs an Idempotency-Key (and a JSON body, if any)
+  void (*fn)(const CallPtr&);
+};
+std::span<const Route> routes();
+
+// --- Answers (any thread) ---
+void answer(const CallPtr& call, HttpResponse response);
+void fail(const CallPtr& call, const Problem& problem);
+Problem ledger_problem(const LedgerError& e);
+Problem pricing_problem(const pricing::PricingError& e);
+Problem not_found(std::string detail);
+
+// Submits `command` under the request's Idempotency-Key (or `key` when given); `encode` turns
+// the reply into the answer on the shard thread once it is durable, or returns nullopt when
+// it answers itself (e.g. with a read of the object as it is now). Errors become problems.
+using Encode = std::function<std::optional<HttpResponse>(const Reply&)>;
+void submit(const CallPtr& call, Command command, Encode encode, std::string key = {});
+// Runs `read` on the shard's thread after the writes queued before it; answers with its
+// response once what it saw is durable.
+void read_shard(const CallPtr& call, ShardId shard,
+                std::function<HttpResponse(const Ledger&)> read);
+ShardId account_shard(const Call& call, std::string_view account);
+ShardId object_shard(const Call& call, uint64_t id);
+
+// A path id or an account id from the path; nullopt after answering 400 / 404.
+std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view what);
+
+// The plan of `account` as pricing needs it (plan-included options), read from its shard,
+// then `then(plan)` on that shard thread; not_found if the account does not exist. Skips
+// the read when the price book includes nothing in any plan.
+void with_plan(const CallPtr& call, const std::string& account,
+               std::function<void(std::string plan)> then);
+// Params of a quote {"name": "value" | 123 | true}; nullopt after answering 400.
+struct ParamList {
+  std::vector<std::string> storage;
+  std::vector<pricing::ParamValue> values;
+};
+std::optional<ParamList> read_params(const CallPtr& call, const rapidjson::Value* params);
+
+// --- Encoders (docs/openapi.yaml shapes) ---
+void write_lot(JsonWriter& w, const Lot& lot, std::string_view account);
+void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs now);
+void write_portions(JsonWriter& w, const Portions& portions);
+void write_restored(JsonWriter& w, const Restored& r);
+void write_subscription(JsonWriter& w, const Subscription* s);
+void write_quote(JsonWriter& w, const pricing::Quote& q, std::string_view plan);
+
+// --- Endpoints ---
+void open_account(const CallPtr& call);
+void get_account(const CallPtr& call);
+void get_entries(const CallPtr& call);
+void get_balance(const CallPtr& call);
+void grant(const CallPtr& call);
+void set_subscription(const CallPtr& call);
+void cancel_subscription(const CallPtr& call);
+void past_due(const CallPtr& call);
+void resume(const CallPtr& call);
+void daily_reward(const CallPtr& call);
+void issue_token(const CallPtr& call);
+void quote(const CallPtr& call);
+void place_hold(const CallPtr& call);
+void get_hold(const CallPtr& call);
+void capture(const CallPtr& call);
+void release(const CallPtr& call);
+void spend(const CallPtr& call);
+void get_spend(const CallPtr& call);
+void refund(const CallPtr& call);
+void purchase(const CallPtr& call);
+void void_purchase(const CallPtr& call);
+void void_lot(const CallPtr& call);
+
+}  // namespace tally::server

@@ -1,0 +1,351 @@
+#include "server/json.h"
+
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "ledger/text.h"
+
+namespace tally::server {
+namespace {
+
+std::string_view status_title(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+// The deepest nesting of arrays and objects, found without recursion (a body of a million
+// '[' must not exhaust the stack of a recursive parser).
+int nesting_depth(std::string_view body) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// The first duplicated member name in any object of `v` (depth already bounded).
+std::optional<std::string> duplicate_key(const rapidjson::Value& v) {
+  if (v.IsObject()) {
+    std::vector<std::string_view> names;
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      names.emplace_back(m->name.GetString(), m->name.GetStringLength());
+      if (auto d = duplicate_key(m->value)) return d;
+    }
+    std::sort(names.begin(), names.end());
+    if (auto it = std::adjacent_find(names.begin(), names.end()); it != names.end()) {
+      return std::string(*it);
+    }
+  } else if (v.IsArray()) {
+    for (const auto& e : v.GetArray()) {
+      if (auto d = duplicate_key(e)) return d;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view kind_of(const rapidjson::Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsString()) return "a string";
+  if (v.IsNumber()) return "a number";
+  if (v.IsArray()) return "an array";
+  return "an object";
+}
+
+}  // namespace
+
+Problem bad_request(std::string detail) { return {400, "invalid_request", std::move(detail), {}}; }
+
+HttpResponse problem_response(const Problem& p) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  w.StartObject();
+  write_text(w, "type", p.type);
+  write_text(w, "title", status_title(p.status));
+  w.Key("status");
+  w.Int(p.status);
+  write_text(w, "detail", p.detail);
+  if (p.shortfall) write_amount(w, "shortfall", *p.shortfall);
+  w.EndObject();
+  HttpResponse r = json_response(p.status, b);
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+std::optional<Problem> parse_body(std::string_view body, rapidjson::Document* doc) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    doc->SetObject();
+    return std::nullopt;
+  }
+  if (nesting_depth(body) > k_json_depth_max) {
+    return bad_request(cat("the body is nested more than ", k_json_depth_max, " levels deep"));
+  }
+  doc->Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  if (doc->HasParseError()) {
+    return bad_request(cat("the body is not valid JSON: ",
+                           rapidjson::GetParseError_En(doc->GetParseError()), " at byte ",
+                           doc->GetErrorOffset()));
+  }
+  if (!doc->IsObject()) return bad_request(cat("the body must be a JSON object, not ", kind_of(*doc)));
+  if (auto d = duplicate_key(*doc)) return bad_request(cat("the body repeats the key '", *d, "'"));
+  return std::nullopt;
+}
+
+FieldReader::FieldReader(const rapidjson::Value& object, std::string where)
+    : object_(object), where_(std::move(where)) {}
+
+void FieldReader::fail(std::string detail) {
+  if (!error_) error_ = bad_request(std::move(detail));
+}
+
+bool FieldReader::has(const char* name) const { return object_.HasMember(name); }
+
+bool FieldReader::is_null(const char* name) const {
+  auto m = object_.FindMember(name);
+  return m != object_.MemberEnd() && m->value.IsNull();
+}
+
+void FieldReader::allow(const char* name) { known_.emplace_back(name); }
+
+const rapidjson::Value* FieldReader::find(const char* name, bool required) {
+  known_.emplace_back(name);
+  if (error_) return nullptr;
+  auto m = object_.FindMember(name);
+  if (m == object_.MemberEnd() || (m->value.IsNull() && !required)) {
+    if (required) fail(cat("'", where_, name, "' is required"));
+    return nullptr;
+  }
+  return &m->value;
+}
+
+std::optional<std::string> FieldReader::text(const char* name, bool required, size_t max_bytes) {
+  const rapidjson::Value* v = find(name, required);
+  if (!v) return std::nullopt;
+  if (!v->IsString()) {
+    fail(cat("'", where_, name, "' must be a string, not ", kind_of(*v)));
+    return std::nullopt;
+  }
+  if (v->GetStringLength() > max_bytes) {
+    fail(cat("'", where_, name, "' is ", v->GetStringLength(), " bytes; at most ", max_bytes,
+             " allowed"));
+    return std::nullopt;
+  }
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::optional<std::string> FieldReader::id(const char* name, bool required) {
+  auto t = text(name, required, 128);
+  if (t && !is_account_id(*t)) {
+    fail(cat("'", where_, name, "' must be 1 to 128 characters of A-Z a-z 0-9 . _ - : @ + ~"));
+    return std::nullopt;
+  }
+  return t;
+}
+
+bool is_account_id(std::string_view s) {
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("._-:@+~").find(c) != std::string_view::npos;
+  };
+  return !s.empty() && s.size() <= 128 && s != "." && s != ".." &&
+         std::all_of(s.begin(), s.end(), ok);
+}
+
+std::optional<Credits> FieldReader::amount(const char* name, bool required) {
+  const rapidjson::Value* v = find(name, required);
+  if (!v) return std::nullopt;
+  std::optional<Credits> c;
+  if (v->IsString()) {
+    c = parse_credits(std::string_view(v->GetString(), v->GetStringLength()));
+  } else if (v->IsInt64()) {
+    c = parse_credits(std::to_string(v->GetInt64()));
+  } else if (v->IsNumber()) {
+    fail(cat("'", where_, name,
+             "' is a JSON number with a fraction or exponent; send amounts as decimal strings "
+             "(\"12.5\")"));
+    return std::nullopt;
+  } else {
+    fail(cat("'", where_, name, "' must be a decimal string of credits, not ", kind_of(*v)));
+    return std::nullopt;
+  }
+  if (!c) {
+    fail(cat("'", where_, name,
+             "' is not an amount of credits: a decimal with at most 6 decimals, within range"));
+  }
+  return c;
+}
+
+std::optional<int64_t> FieldReader::integer(const char* name, bool required, int64_t min,
+                                            int64_t max) {
+  const rapidjson::Value* v = find(name, required);
+  if (!v) return std::nullopt;
+  if (!v->IsInt64() || v->GetInt64() < min || v->GetInt64() > max) {
+    fail(cat("'", where_, name, "' must be an integer from ", min, " to ", max));
+    return std::nullopt;
+  }
+  return v->GetInt64();
+}
+
+std::optional<bool> FieldReader::boolean(const char* name, bool required) {
+  const rapidjson::Value* v = find(name, required);
+  if (!v) return std::nullopt;
+  if (!v->IsBool()) {
+    fail(cat("'", where_, name, "' must be true or false, not ", kind_of(*v)));
+    return std::nullopt;
+  }
+  return v->GetBool();
+}
+
+std::optional<TimeUs> FieldReader::time(const char* name, bool required) {
+  auto t = text(name, required, 64);
+  if (!t) return std::nullopt;
+  auto parsed = parse_time(*t);
+  if (!parsed) fail(cat("'", where_, name, "' is not an RFC 3339 time: '", *t, "'"));
+  return parsed;
+}
+
+std::optional<Validity> FieldReader::validity(const char* name, bool required) {
+  auto t = text(name, required, 64);
+  if (!t) return std::nullopt;
+  auto parsed = parse_validity(*t);
+  if (!parsed) fail(cat("'", where_, name, "' is not an ISO 8601 duration (P30D, P1M): '", *t, "'"));
+  return parsed;
+}
+
+std::optional<std::vector<std::string>> FieldReader::texts(const char* name, bool required,
+                                                           size_t count_max) {
+  const rapidjson::Value* v = find(name, required);
+  if (!v) return std::nullopt;
+  if (!v->IsArray() || v->Size() > count_max) {
+    fail(cat("'", where_, name, "' must be an array of at most ", count_max, " strings"));
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const auto& e : v->GetArray()) {
+    if (!e.IsString() || e.GetStringLength() > 256) {
+      fail(cat("'", where_, name, "' must hold strings of at most 256 bytes"));
+      return std::nullopt;
+    }
+    out.emplace_back(e.GetString(), e.GetStringLength());
+  }
+  return out;
+}
+
+const rapidjson::Value* FieldReader::object(const char* name, bool required) {
+  const rapidjson::Value* v = find(name, required);
+  if (!v) return nullptr;
+  if (!v->IsObject()) {
+    fail(cat("'", where_, name, "' must be an object, not ", kind_of(*v)));
+    return nullptr;
+  }
+  return v;
+}
+
+std::optional<Problem> FieldReader::finish() {
+  if (error_) return error_;
+  for (auto m = object_.MemberBegin(); m != object_.MemberEnd(); ++m) {
+    const std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    if (std::find(known_.begin(), known_.end(), name) == known_.end()) {
+      std::string list;
+      for (std::string_view k : known_) list += cat(list.empty() ? "" : ", ", k);
+      return bad_request(cat("unknown field '", where_, name, "'; known: ",
+                             list.empty() ? std::string("none") : list));
+    }
+  }
+  return std::nullopt;
+}
+
+void write_amount(JsonWriter& w, std::string_view key, Credits c) {
+  write_text(w, key, format_credits(c));
+  const std::string micro = cat(key, "_micro");
+  w.Key(micro.data(), static_cast<rapidjson::SizeType>(micro.size()));
+  w.Int64(c.micro);
+}
+
+void write_time(JsonWriter& w, std::string_view key, TimeUs t) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  if (t == TimeUs::never()) {
+    w.Null();
+  } else {
+    const std::string s = format_time(t);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+}
+
+void write_id(JsonWriter& w, std::string_view key, uint64_t id) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  if (id == 0) {
+    w.Null();
+  } else {
+    const std::string s = std::to_string(id);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+}
+
+void write_text(JsonWriter& w, std::string_view key, std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void write_text_or_null(JsonWriter& w, std::string_view key, std::string_view value) {
+  if (!value.empty()) return write_text(w, key, value);
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Null();
+}
+
+std::string_view json_text(const rapidjson::StringBuffer& b) {
+  return {b.GetString(), b.GetSize()};
+}
+
+HttpResponse json_response(int status, const rapidjson::StringBuffer& b) {
+  return {status, "application/json", std::string(json_text(b)), {}};
+}
+
+HttpResponse json(int status, const std::function<void(JsonWriter&)>& write) {
+  rapidjson::StringBuffer b;
+  JsonWriter w(b);
+  write(w);
+  return json_response(status, b);
+}
+
+std::optional<uint64_t> parse_id(std::string_view text) {
+  uint64_t v = 0;
+  if (text.empty() || text.size() > 20 || text[0] == '0') return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace tally::server

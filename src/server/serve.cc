@@ -1,0 +1,159 @@
+#include "server/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "config/config.h"
+#include "ledger/text.h"
+#include "server/api.h"
+#include "store/sqlite_store.h"
+
+namespace tally::server {
+namespace {
+
+TimeUs wall_clock() {
+  return TimeUs{std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count()};
+}
+
+bool split_listen(const std::string& listen, std::string* address, uint16_t* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *address = listen.substr(0, colon);
+  if (address->size() > 2 && address->front() == '[' && address->back() == ']') {
+    *address = address->substr(1, address->size() - 2);
+  }
+  const std::string p = listen.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const int n = std::stoi(p);
+  if (n > 65535) return false;
+  *port = static_cast<uint16_t>(n);
+  return true;
+}
+
+int error(const std::string& message) {
+  std::fprintf(stderr, "tally serve: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  // Block the stop signals in every thread; this one waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config = options.config_file.empty()
+                    ? config::parse_config(default_config_text(), "(built-in default.toml)")
+                    : config::load_config(options.config_file);
+  if (!config) return error(config.error().to_string());
+  if (!config->price_book) return error("the configuration has no [price_book]");
+  auto prices = std::make_shared<pricing::PriceVersions>();
+  if (auto added = prices->add(config->price_book); !added) return error(added.error().to_string());
+
+  std::string address;
+  uint16_t port = 0;
+  if (!split_listen(options.listen, &address, &port)) {
+    return error(cat("--listen must be ADDRESS:PORT, not '", options.listen, "'"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return error(cat("cannot create ", options.data_dir, ": ", ec.message()));
+  auto store = store::SqliteStore::open({options.data_dir, options.synchronous_full});
+  if (!store) return error(store.error().message);
+
+  std::string generated_key_file;
+  const char* env_key = std::getenv("TALLY_ADMIN_KEY");
+  auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file);
+  if (!auth) return error(auth.error());
+
+  std::atomic<int64_t> manual_now{wall_clock().us};
+  std::function<TimeUs()> clock = wall_clock;
+  if (options.manual_clock) {
+    std::fprintf(stderr,
+                 "tally serve: WARNING: --clock manual: time moves only by POST /v1/admin/clock. "
+                 "For tests only; never in production.\n");
+    clock = [&manual_now] { return TimeUs{manual_now.load()}; };
+  }
+
+  service::ServiceOptions so;
+  so.shards = options.shards;
+  so.ledger = config->ledger;
+  so.catalog = config->catalog;
+  so.clock = clock;
+  auto service = service::Service::start(so, store->get());
+  if (!service) return error(service.error());
+
+  ApiOptions ao;
+  ao.service = service->get();
+  ao.store = store->get();
+  ao.auth = auth->get();
+  ao.prices = prices;
+  ao.catalog = config->catalog;
+  ao.clock = clock;
+  if (options.manual_clock) {
+    ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
+  }
+  HttpServer* http_raw = nullptr;
+  ao.metrics_extra = [&http_raw] {
+    if (!http_raw) return std::string();
+    const HttpServer::Counters c = http_raw->counters();
+    return cat("# TYPE tally_http_requests_total counter\ntally_http_requests_total ", c.requests,
+               "\n# TYPE tally_http_connections_open gauge\ntally_http_connections_open ",
+               c.connections_open,
+               "\n# TYPE tally_http_connections_total counter\ntally_http_connections_total ",
+               c.connections_total, "\n# TYPE tally_http_timeouts_total counter\ntally_http_timeouts_total ",
+               c.timeouts, "\n# TYPE tally_http_refused_too_large_total counter\n"
+               "tally_http_refused_too_large_total ", c.refused_too_large, "\n");
+  };
+  Api api(ao);
+  HttpOptions ho;
+  ho.address = address;
+  ho.port = port;
+  ho.threads = options.http_threads;
+  auto http = HttpServer::start(ho, [&api](HttpRequest&& r, Respond respond) {
+    api.handle(std::move(r), std::move(respond));
+  });
+  if (!http) return error(http.error());
+  http_raw = http->get();
+
+  const std::string url = cat("http://", address, ":", (*http)->port());
+  std::printf("tally: listening on %s\n", url.c_str());
+  std::printf("tally: dashboard   %s/\n", url.c_str());
+  std::printf("tally: data        %s (%zu shards, synchronous=%s)\n",
+              std::filesystem::absolute(options.data_dir).c_str(), (*service)->shards(),
+              options.synchronous_full ? "FULL" : "NORMAL");
+  if (env_key) {
+    std::printf("tally: admin key   from TALLY_ADMIN_KEY\n");
+  } else {
+    std::printf("tally: admin key   in %s%s\n",
+                (std::filesystem::absolute(options.data_dir) / "admin.key").c_str(),
+                generated_key_file.empty() ? "" : " (generated now)");
+  }
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::printf("tally: %s: finishing what is in flight\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  (*http)->shutdown();  // every request read is answered, hence durable
+  http->reset();
+  service->reset();  // commits anything still queued
+  std::printf("tally: stopped\n");
+  return 0;
+}
+
+}  // namespace tally::server

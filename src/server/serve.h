@@ -1,0 +1,28 @@
+// `tally serve`: loads the configuration, recovers the data directory, starts the shards,
+// the HTTP API and (issue 8) the dashboard, and runs until SIGTERM or SIGINT, when it stops
+// accepting, answers and commits everything in flight, and returns 0.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tally::server {
+
+struct ServeOptions {
+  std::string config_file;  // empty: the embedded default configuration
+  std::string data_dir = "tally-data";
+  std::string listen = "127.0.0.1:8080";
+  size_t shards = 0;        // 0: the number of cores
+  size_t http_threads = 2;
+  bool manual_clock = false;  // tests only: POST /v1/admin/clock sets the time
+  bool synchronous_full = true;
+};
+
+// Runs the server; returns the process exit status (0 after a graceful shutdown, 1 if it
+// could not start). Messages go to stdout (where things are) and stderr (errors).
+int serve(const ServeOptions& options);
+
+// The configuration `tally serve` runs when given none (config/default.toml, built in).
+std::string_view default_config_text();
+
+}  // namespace tally::server

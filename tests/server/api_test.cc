@@ -1,0 +1,483 @@
+// End to end over real HTTP against `tally serve` (issue 6): every row of the API table, each
+// error type, auth scopes, idempotent retries and conflicts, and the batch endpoint. One
+// server (manual clock) serves the suite; each test uses its own accounts.
+#include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "tests/server/server_process.h"
+
+namespace tally::testing {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class Api : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess();
+    HttpClient c(server_->port());
+    // A fixed, future time: the ledger never goes back, so every run sees the same calendar.
+    auto r = c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})",
+                    {bearer(server_->admin_key())});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->stop(), 0);  // graceful: exit 0
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { client_ = std::make_unique<HttpClient>(server_->port()); }
+
+  HttpReply admin(const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& key = "") {
+    Headers h = {bearer(server_->admin_key())};
+    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
+    return client_->send(method, path, body, h);
+  }
+  HttpReply as(const std::string& secret, const std::string& method, const std::string& path,
+               const std::string& body = "", const std::string& key = "") {
+    Headers h = {bearer(secret)};
+    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
+    return client_->send(method, path, body, h);
+  }
+  // Opens an account with the default plan (free: 25 signup + 10 weekly) and grants `extra`.
+  void open(const std::string& id, const std::string& extra = "") {
+    auto r = admin("POST", "/v1/accounts", R"({"id":")" + id + "\"}", "open-" + id);
+    ASSERT_EQ(r.status, 201) << r.body;
+    if (!extra.empty()) {
+      r = admin("POST", "/v1/accounts/" + id + "/grants",
+                R"({"amount":")" + extra + R"(","reason":"test credit"})", "grant-" + id);
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+  }
+  std::string available(const std::string& id) {
+    auto r = admin("GET", "/v1/accounts/" + id);
+    return r.json()["balance"]["available"].GetString();
+  }
+  void set_clock(const std::string& t) {
+    ASSERT_EQ(admin("POST", "/v1/admin/clock", R"({"now":")" + t + "\"}").status, 200);
+  }
+  static std::string type(const HttpReply& r) {
+    auto j = r.json();
+    if (!j.IsObject() || !j.HasMember("type")) return "(no type in " + r.body + ")";
+    return j["type"].GetString();
+  }
+
+  static ServerProcess* server_;
+  std::unique_ptr<HttpClient> client_;
+};
+ServerProcess* Api::server_ = nullptr;
+
+TEST_F(Api, PublicEndpointsNeedNoCredential) {
+  auto h = client_->send("GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_STREQ(h.json()["status"].GetString(), "ok");
+  auto p = client_->send("GET", "/v1/pricing");
+  ASSERT_EQ(p.status, 200) << p.body;
+  std::vector<std::string> tools;
+  const auto table = p.json();
+  for (const auto& t : table["tools"].GetArray()) tools.push_back(t["id"].GetString());
+  EXPECT_EQ(tools, (std::vector<std::string>{"image", "upscale", "video", "chat", "lora-training"}));
+  auto plans = client_->send("GET", "/v1/plans");
+  ASSERT_EQ(plans.status, 200);
+  EXPECT_STREQ(plans.json()["default_plan"].GetString(), "free");
+  EXPECT_EQ(plans.json()["plans"].Size(), 4u);
+  auto packs = client_->send("GET", "/v1/packs");
+  ASSERT_EQ(packs.status, 200);
+  EXPECT_STREQ(packs.json()["packs"][0]["id"].GetString(), "small");
+  auto m = client_->send("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("tally_commands_total{shard=\"0\"}"), std::string::npos);
+}
+
+TEST_F(Api, OpenAccountAppliesTheSignupGrantAndRetriesGetTheFirstReply) {
+  auto r = admin("POST", "/v1/accounts", R"({"id":"open-1"})", "k-open-1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto a = r.json();
+  EXPECT_STREQ(a["plan"].GetString(), "free");
+  EXPECT_STREQ(a["balance"]["available"].GetString(), "35");
+  EXPECT_EQ(a["balance"]["available_micro"].GetInt64(), 35'000'000);
+  EXPECT_EQ(a["lots"].Size(), 2u);
+  EXPECT_TRUE(a["subscription"].IsObject());
+  auto again = admin("POST", "/v1/accounts", R"({"id":"open-1"})", "k-open-1");
+  EXPECT_EQ(again.status, 201);
+  auto other = admin("POST", "/v1/accounts", R"({"id":"open-1"})", "k-open-2");
+  EXPECT_EQ(other.status, 409);
+  EXPECT_EQ(type(other), "account_exists");
+  auto conflict = admin("POST", "/v1/accounts", R"({"id":"open-1","plan":"plus"})", "k-open-1");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(type(conflict), "idempotency_conflict");
+  auto none = admin("POST", "/v1/accounts", R"({"id":"open-3","plan":null})", "k-open-3");
+  ASSERT_EQ(none.status, 201) << none.body;
+  EXPECT_TRUE(none.json()["plan"].IsNull());
+  EXPECT_STREQ(none.json()["balance"]["total"].GetString(), "0");
+  auto missing = admin("GET", "/v1/accounts/nobody");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(type(missing), "not_found");
+}
+
+TEST_F(Api, GrantsReplyWithTheirLotAndRefuseBadAmounts) {
+  open("grant-1");
+  auto r = admin("POST", "/v1/accounts/grant-1/grants",
+                 R"({"amount":"12.5","reason":"goodwill","valid_for":"P30D","scope":["video"]})",
+                 "g-1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto lot = r.json();
+  EXPECT_STREQ(lot["source"].GetString(), "admin");
+  EXPECT_STREQ(lot["amount"].GetString(), "12.5");
+  EXPECT_STREQ(lot["remaining"].GetString(), "12.5");
+  EXPECT_STREQ(lot["expires_at"].GetString(), "2027-02-03T10:00:00Z");
+  EXPECT_STREQ(lot["scope"][0].GetString(), "video");
+  auto never = admin("POST", "/v1/accounts/grant-1/grants",
+                     R"({"amount":5,"source":"promo","never_expires":true,"reason":"r"})", "g-2");
+  ASSERT_EQ(never.status, 201) << never.body;
+  EXPECT_TRUE(never.json()["expires_at"].IsNull());
+  EXPECT_EQ(available("grant-1"), "52.5");
+
+  for (const char* body : {R"({"amount":1.5,"reason":"r"})", R"({"amount":"-1","reason":"r"})",
+                           R"({"amount":"0","reason":"r"})", R"({"amount":"1.0000001","reason":"r"})",
+                           R"({"amount":"99999999999999999999","reason":"r"})",
+                           R"({"amount":"1"})", R"({"amount":"1","reason":"r","colour":"red"})",
+                           R"({"amount":"1","reason":"r","source":"refund"})",
+                           R"({"amount":"1","reason":"r","valid_for":"P1M","never_expires":true})"}) {
+    auto bad = admin("POST", "/v1/accounts/grant-1/grants", body, std::string("bad-") + body);
+    EXPECT_TRUE(bad.status == 400 || bad.status == 422) << body << " -> " << bad.body;
+  }
+  EXPECT_EQ(available("grant-1"), "52.5");  // nothing was written
+  auto no_key = admin("POST", "/v1/accounts/grant-1/grants", R"({"amount":"1","reason":"r"})");
+  EXPECT_EQ(no_key.status, 400);
+  EXPECT_EQ(type(no_key), "idempotency_key_missing");
+  auto text = client_->send("POST", "/v1/accounts/grant-1/grants", "amount=1",
+                            {bearer(server_->admin_key()), {"Idempotency-Key", "g-t"},
+                             {"Content-Type", "text/plain"}});
+  EXPECT_EQ(text.status, 415);
+  EXPECT_EQ(type(text), "unsupported_media_type");
+}
+
+TEST_F(Api, HoldCaptureAndReleaseFollowRulesOneTwoAndSeven) {
+  open("hold-1", "100");
+  auto h = admin("POST", "/v1/holds",
+                 R"({"account":"hold-1","tool":"video","params":{"resolution":"720p","seconds":10}})",
+                 "h-1");
+  ASSERT_EQ(h.status, 201) << h.body;
+  auto hold = h.json();
+  const std::string id = hold["id"].GetString();
+  EXPECT_STREQ(hold["amount"].GetString(), "50");
+  EXPECT_STREQ(hold["state"].GetString(), "active");
+  EXPECT_STREQ(hold["quote"]["total"].GetString(), "50");
+  EXPECT_TRUE(hold["price_book_version"].IsString());
+  EXPECT_GE(hold["portions"].Size(), 1u);
+  auto got = admin("GET", "/v1/holds/" + id);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_STREQ(got.json()["state"].GetString(), "active");
+  auto acct = admin("GET", "/v1/accounts/hold-1").json();
+  EXPECT_STREQ(acct["balance"]["held"].GetString(), "50");
+  // The job used 4 seconds: 20 captured, 30 back (rule 7: priced with the hold's version).
+  auto c = admin("POST", "/v1/holds/" + id + "/capture",
+                 R"({"usage":{"resolution":"720p","seconds":4}})", "c-1");
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_STREQ(c.json()["captured"].GetString(), "20");
+  EXPECT_STREQ(c.json()["released"].GetString(), "30");
+  auto after = admin("GET", "/v1/holds/" + id).json();
+  EXPECT_STREQ(after["state"].GetString(), "captured");
+  EXPECT_TRUE(after["spend"].IsString());
+  auto twice = admin("POST", "/v1/holds/" + id + "/capture", "{}", "c-2");
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(type(twice), "hold_not_active");
+  EXPECT_EQ(available("hold-1"), "115");  // 135 - 20
+
+  auto by_amount = admin("POST", "/v1/holds", R"({"account":"hold-1","amount":"10"})", "h-2");
+  ASSERT_EQ(by_amount.status, 201) << by_amount.body;
+  const std::string id2 = by_amount.json()["id"].GetString();
+  auto rel = admin("POST", "/v1/holds/" + id2 + "/release", R"({"reason":"job failed"})", "r-1");
+  ASSERT_EQ(rel.status, 200) << rel.body;
+  EXPECT_STREQ(rel.json()["released"].GetString(), "10");
+  EXPECT_EQ(available("hold-1"), "115");
+
+  auto too_much = admin("POST", "/v1/holds", R"({"account":"hold-1","amount":"1000"})", "h-3");
+  EXPECT_EQ(too_much.status, 402);
+  EXPECT_EQ(type(too_much), "insufficient_credits");
+  EXPECT_STREQ(too_much.json()["shortfall"].GetString(), "885");
+  auto over = admin("POST", "/v1/holds", R"({"account":"hold-1","amount":"5"})", "h-4");
+  const std::string id4 = over.json()["id"].GetString();
+  auto big = admin("POST", "/v1/holds/" + id4 + "/capture", R"({"amount":"6"})", "c-4");
+  EXPECT_EQ(big.status, 409);
+  EXPECT_EQ(type(big), "capture_exceeds_hold");
+  auto unknown = admin("POST", "/v1/holds", R"({"account":"hold-1","tool":"teleport","params":{}})", "h-5");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(type(unknown), "unknown_tool");
+  auto option = admin("POST", "/v1/holds",
+                      R"({"account":"hold-1","tool":"video","params":{"resolution":"8k","seconds":1}})",
+                      "h-6");
+  EXPECT_EQ(option.status, 400);
+  EXPECT_EQ(type(option), "unknown_option");
+}
+
+TEST_F(Api, AHoldTimesOutWithTheClock) {
+  open("ttl-1", "20");
+  auto h = admin("POST", "/v1/holds", R"({"account":"ttl-1","amount":"5","ttl_s":60})", "t-1");
+  ASSERT_EQ(h.status, 201) << h.body;
+  const std::string id = h.json()["id"].GetString();
+  set_clock("2027-01-04T10:30:00Z");
+  auto c = admin("POST", "/v1/holds/" + id + "/capture", "{}", "t-2");
+  EXPECT_EQ(c.status, 409) << c.body;
+  EXPECT_EQ(type(c), "hold_expired");
+  EXPECT_EQ(available("ttl-1"), "55");
+}
+
+TEST_F(Api, SpendsAndRefunds) {
+  open("spend-1", "10");
+  auto s = admin("POST", "/v1/spends", R"({"account":"spend-1","tool":"upscale","params":{}})", "s-1");
+  ASSERT_EQ(s.status, 201) << s.body;
+  const std::string id = s.json()["id"].GetString();
+  EXPECT_STREQ(s.json()["amount"].GetString(), "3");
+  auto again = admin("POST", "/v1/spends", R"({"account":"spend-1","tool":"upscale","params":{}})", "s-1");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.json()["id"].GetString(), id);  // a retry, not a second spend
+  EXPECT_EQ(available("spend-1"), "42");
+  auto got = admin("GET", "/v1/spends/" + id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_STREQ(got.json()["tool"].GetString(), "upscale");
+  auto r = admin("POST", "/v1/spends/" + id + "/refunds", R"({"amount":"1","reason":"blurry"})", "rf-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_STREQ(r.json()["refunded_total"].GetString(), "1");
+  auto more = admin("POST", "/v1/spends/" + id + "/refunds", R"({"amount":"5","reason":"x"})", "rf-2");
+  EXPECT_EQ(more.status, 409);
+  EXPECT_EQ(type(more), "refund_exceeds_spend");
+  EXPECT_EQ(available("spend-1"), "43");
+  auto nope = admin("POST", "/v1/spends/123/refunds", R"({"reason":"x"})", "rf-3");
+  EXPECT_EQ(nope.status, 404);
+}
+
+TEST_F(Api, PurchasesUseThePaymentReferenceAndVoidsAreForAdmins) {
+  open("buy-1");
+  const std::string body =
+      R"({"account":"buy-1","pack":"small","currency":"USD","payment_ref":"pay_1"})";
+  auto p = client_->send("POST", "/v1/purchases", body, {bearer(server_->admin_key())});
+  ASSERT_EQ(p.status, 201) << p.body;
+  const std::string id = p.json()["id"].GetString();
+  EXPECT_STREQ(p.json()["price"]["amount"].GetString(), "9.99");
+  auto retry = client_->send("POST", "/v1/purchases", body, {bearer(server_->admin_key())});
+  EXPECT_EQ(retry.json()["id"].GetString(), id);
+  EXPECT_EQ(available("buy-1"), "135");
+  auto key = admin("POST", "/v1/keys", R"({"name":"billing"})");
+  ASSERT_EQ(key.status, 201) << key.body;
+  const std::string service = key.json()["key"].GetString();
+  auto denied = as(service, "POST", "/v1/purchases/" + id + "/void", R"({"reason":"chargeback"})", "v-1");
+  EXPECT_EQ(denied.status, 403);
+  auto v = admin("POST", "/v1/purchases/" + id + "/void", R"({"reason":"chargeback"})", "v-1");
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_STREQ(v.json()["voided"].GetString(), "100");
+  EXPECT_EQ(available("buy-1"), "35");
+}
+
+TEST_F(Api, SubscriptionLifecycleAndDailyRewards) {
+  open("sub-1");
+  auto up = admin("PUT", "/v1/accounts/sub-1/subscription", R"({"plan":"plus"})", "u-1");
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_STREQ(up.json()["plan"].GetString(), "plus");
+  auto cancel = admin("DELETE", "/v1/accounts/sub-1/subscription", "", "u-2");
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_STREQ(cancel.json()["state"].GetString(), "cancelling");
+  auto due = admin("POST", "/v1/accounts/sub-1/subscription/past_due", "", "u-3");
+  ASSERT_EQ(due.status, 200) << due.body;
+  EXPECT_STREQ(due.json()["state"].GetString(), "past_due");
+  auto back = admin("POST", "/v1/accounts/sub-1/subscription/resume", "", "u-4");
+  ASSERT_EQ(back.status, 200) << back.body;
+  auto reward = admin("POST", "/v1/accounts/sub-1/rewards/daily", "", "d-1");
+  ASSERT_EQ(reward.status, 201) << reward.body;
+  auto twice = admin("POST", "/v1/accounts/sub-1/rewards/daily", "", "d-2");
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(type(twice), "already_claimed");
+  auto none = admin("POST", "/v1/accounts", R"({"id":"sub-2","plan":null})", "open-sub-2");
+  ASSERT_EQ(none.status, 201);
+  auto not_sub = admin("DELETE", "/v1/accounts/sub-2/subscription", "", "u-5");
+  EXPECT_EQ(not_sub.status, 409);
+  EXPECT_EQ(type(not_sub), "not_subscribed");
+}
+
+TEST_F(Api, HistoryPagesAndBalanceAsOf) {
+  open("hist-1", "10");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(admin("POST", "/v1/spends", R"({"account":"hist-1","amount":"1","tool":"chat"})",
+                    "hs-" + std::to_string(i))
+                  .status,
+              201);
+  }
+  std::vector<std::string> kinds;
+  std::string after = "0";
+  std::string last_balance;
+  for (int page = 0; page < 10; ++page) {
+    auto r = admin("GET", "/v1/accounts/hist-1/entries?limit=3&after=" + after);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = r.json();
+    for (const auto& e : j["entries"].GetArray()) {
+      kinds.push_back(e["kind"].GetString());
+      last_balance = e["balance_after"].GetString();
+    }
+    if (j["next_after"].IsNull()) break;
+    after = std::to_string(j["next_after"].GetUint64());
+  }
+  EXPECT_EQ(kinds.size(), 8u);  // signup, allocation, grant, 5 spends
+  EXPECT_EQ(last_balance, "40");
+  EXPECT_EQ(available("hist-1"), "40");
+  auto past = admin("GET", "/v1/accounts/hist-1/balance?as_of=2020-01-01T00:00:00Z");
+  ASSERT_EQ(past.status, 200) << past.body;
+  EXPECT_STREQ(past.json()["total"].GetString(), "0");
+  auto now = admin("GET", "/v1/accounts/hist-1/balance");
+  EXPECT_STREQ(now.json()["available"].GetString(), "40");
+  EXPECT_EQ(admin("GET", "/v1/accounts/hist-1/entries?limit=0").status, 400);
+  EXPECT_EQ(admin("GET", "/v1/accounts/hist-1/balance?as_of=yesterday").status, 400);
+}
+
+TEST_F(Api, AuthScopes) {
+  open("auth-1");
+  open("auth-2");
+  auto none = client_->send("GET", "/v1/accounts/auth-1");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.headers["www-authenticate"], "Bearer");
+  EXPECT_EQ(as("tk_wrong", "GET", "/v1/accounts/auth-1").status, 401);
+  auto key = admin("POST", "/v1/keys", R"({"name":"backend"})");
+  const std::string service = key.json()["key"].GetString();
+  EXPECT_EQ(as(service, "GET", "/v1/accounts/auth-1").status, 200);
+  EXPECT_EQ(as(service, "POST", "/v1/spends", R"({"account":"auth-1","amount":"1"})", "a-1").status, 201);
+  auto grant = as(service, "POST", "/v1/accounts/auth-1/grants", R"({"amount":"1","reason":"r"})", "a-2");
+  EXPECT_EQ(grant.status, 403);
+  EXPECT_EQ(type(grant), "forbidden");
+  EXPECT_EQ(as(service, "POST", "/v1/keys", R"({"name":"x"})").status, 403);
+
+  auto t = as(service, "POST", "/v1/accounts/auth-1/tokens", R"({"ttl_s":600})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  const std::string token = t.json()["token"].GetString();
+  EXPECT_NE(std::string(t.json()["url"].GetString()).find("/#token=" + token), std::string::npos);
+  EXPECT_EQ(as(token, "GET", "/v1/accounts/auth-1").status, 200);
+  EXPECT_EQ(as(token, "GET", "/v1/accounts/auth-1/entries").status, 200);
+  EXPECT_EQ(as(token, "GET", "/v1/accounts/auth-1/balance").status, 200);
+  EXPECT_EQ(as(token, "GET", "/v1/accounts/auth-2").status, 403);
+  EXPECT_EQ(as(token, "POST", "/v1/spends", R"({"account":"auth-1","amount":"1"})", "a-3").status, 403);
+  std::string forged = token;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(as(forged, "GET", "/v1/accounts/auth-1").status, 401);
+  set_clock("2027-01-05T00:00:00Z");  // past the token's 10 minutes
+  auto expired = as(token, "GET", "/v1/accounts/auth-1");
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_NE(expired.body.find("expired"), std::string::npos);
+}
+
+TEST_F(Api, BatchAnswersEachRequestAsIfSentAlone) {
+  open("batch-1", "5");
+  auto r = admin("POST", "/v1/batch", R"({"requests":[
+      {"method":"POST","path":"/v1/spends","idempotency_key":"b-1","body":{"account":"batch-1","amount":"2"}},
+      {"method":"POST","path":"/v1/spends","idempotency_key":"b-1","body":{"account":"batch-1","amount":"2"}},
+      {"method":"POST","path":"/v1/spends","body":{"account":"batch-1","amount":"2"}},
+      {"method":"POST","path":"/v1/spends","idempotency_key":"b-2","body":{"account":"batch-1","amount":"999"}},
+      {"method":"GET","path":"/v1/accounts/batch-1/balance"},
+      {"method":"GET","path":"/v1/nowhere"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = r.json();
+  const auto& a = j["responses"];
+  ASSERT_EQ(a.Size(), 6u);
+  EXPECT_EQ(a[0]["status"].GetInt(), 201);
+  EXPECT_EQ(a[1]["status"].GetInt(), 201);
+  EXPECT_STREQ(a[0]["body"]["id"].GetString(), a[1]["body"]["id"].GetString());
+  EXPECT_EQ(a[2]["status"].GetInt(), 400);
+  EXPECT_STREQ(a[2]["body"]["type"].GetString(), "idempotency_key_missing");
+  EXPECT_EQ(a[3]["status"].GetInt(), 402);
+  EXPECT_EQ(a[4]["status"].GetInt(), 200);
+  EXPECT_STREQ(a[4]["body"]["available"].GetString(), "38");
+  EXPECT_EQ(a[5]["status"].GetInt(), 404);
+  auto nested = admin("POST", "/v1/batch",
+                      R"({"requests":[{"method":"POST","path":"/v1/batch","body":{"requests":[]}}]})");
+  EXPECT_EQ(nested.status, 400);
+  EXPECT_EQ(admin("POST", "/v1/batch", R"({"requests":[]})").status, 400);
+}
+
+TEST_F(Api, BadInputGetsAProblemAndTheServerKeepsServing) {
+  open("bad-1");
+  const std::string k = server_->admin_key();
+  struct Case {
+    std::string method, path, body;
+    int status;
+    std::string type;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/v1/nowhere", "", 404, "not_found"},
+      {"DELETE", "/v1/holds", "", 405, "method_not_allowed"},
+      {"POST", "/v1/spends", "{\"account\":", 400, "invalid_request"},
+      {"POST", "/v1/spends", "[1,2]", 400, "invalid_request"},
+      {"POST", "/v1/spends", std::string(40, '[') + std::string(40, ']'), 400, "invalid_request"},
+      {"POST", "/v1/spends", R"({"account":"bad-1","account":"bad-1","amount":"1"})", 400, "invalid_request"},
+      {"POST", "/v1/spends", "{\"account\":\"bad-\xff\",\"amount\":\"1\"}", 400, "invalid_request"},
+      {"POST", "/v1/spends", R"({"account":"bad-1","amount":1e2})", 400, "invalid_request"},
+      {"POST", "/v1/spends", R"({"account":"bad-1","amount":"1","tool":"chat","x":1})", 400, "invalid_request"},
+      {"POST", "/v1/spends", R"({"account":"","amount":"1"})", 400, "invalid_request"},
+      {"POST", "/v1/spends", R"({"account":")" + std::string(300, 'a') + R"(","amount":"1"})", 400, "invalid_request"},
+      {"GET", "/v1/accounts/..", "", 400, "invalid_request"},
+      {"GET", "/v1/accounts/a%2Fb", "", 400, "invalid_request"},
+      {"GET", "/v1/accounts/a%zz", "", 400, "invalid_request"},
+      {"GET", "/v1/holds/not-a-number", "", 404, "not_found"},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->send(c.method, c.path, c.body, {bearer(k), {"Idempotency-Key", "bad-key"}});
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.path << " " << c.body << " -> " << r.body;
+    EXPECT_EQ(r.headers["content-type"], "application/problem+json") << c.path;
+    if (r.status == c.status) {
+      EXPECT_EQ(type(r), c.type) << c.path << " " << r.body;
+    }
+  }
+  // Over the body limit: 413, and the connection closes.
+  auto huge = client_->send("POST", "/v1/spends", std::string(2 << 20, ' '), {bearer(k), {"Idempotency-Key", "huge"}});
+  EXPECT_EQ(huge.status, 413);
+  HttpClient other(server_->port());
+  auto raw = other.raw("GARBAGE\r\n\r\n");
+  EXPECT_EQ(raw.status, 400);
+  EXPECT_EQ(available("bad-1"), "35");  // nothing was written
+}
+
+}  // namespace
+}  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+// The CLI's client commands against the same server: tables for people, exit codes.
+std::pair<int, std::string> run_cli(const std::string& args) {
+  const std::string cmd = tally_binary() + " " + args + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(Cli, ClientCommandsTalkToTheServer) {
+  ServerProcess server;
+  const std::string common = " --server http://127.0.0.1:" + std::to_string(server.port()) +
+                             " --key " + server.admin_key();
+  auto [open_rc, open_out] = run_cli("account open cli-1" + common);
+  EXPECT_EQ(open_rc, 0) << open_out;
+  auto [grant_rc, grant_out] = run_cli("grant cli-1 7.5 --reason 'cli test'" + common);
+  EXPECT_EQ(grant_rc, 0) << grant_out;
+  auto [bal_rc, bal_out] = run_cli("balance cli-1" + common);
+  EXPECT_EQ(bal_rc, 0) << bal_out;
+  EXPECT_NE(bal_out.find("42.5"), std::string::npos) << bal_out;  // 25 + 10 + 7.5
+  auto [json_rc, json_out] = run_cli("balance cli-1 --json" + common);
+  EXPECT_EQ(json_rc, 0);
+  EXPECT_NE(json_out.find("\"available_micro\":42500000"), std::string::npos) << json_out;
+  auto [hold_rc, hold_out] = run_cli("hold cli-1 --amount 1000" + common);
+  EXPECT_EQ(hold_rc, 1) << hold_out;  // refused by the server
+  EXPECT_NE(hold_out.find("insufficient_credits"), std::string::npos) << hold_out;
+  auto [down_rc, down_out] = run_cli("balance cli-1 --server http://127.0.0.1:1 --key x");
+  EXPECT_EQ(down_rc, 3) << down_out;  // cannot connect
+}
+
+}  // namespace
+}  // namespace tally::testing

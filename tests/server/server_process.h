@@ -1,0 +1,84 @@
+// Test support: runs `tally serve` as a child process on 127.0.0.1 (any free port) with its
+// own data directory, and talks to it over plain HTTP/1.1 (a small blocking client, so the
+// tests exercise the real server, sockets and all). The test that starts a server stops it.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tally::testing {
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+  rapidjson::Document json() const;  // the body parsed (asserts it is JSON)
+};
+
+// One keep-alive connection.
+class HttpClient {
+ public:
+  explicit HttpClient(int port);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends one request and reads the reply; status 0 if the connection failed.
+  HttpReply send(const std::string& method, const std::string& path, const std::string& body = "",
+                 const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Sends raw bytes and reads one reply (for malformed requests).
+  HttpReply raw(const std::string& bytes);
+  bool connected() const { return fd_ >= 0; }
+
+ private:
+  bool connect_();
+  HttpReply read_reply();
+  int port_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+struct ServerOptions {
+  std::string data_dir;  // empty: a fresh temporary one (removed by the destructor)
+  std::string config;    // empty: the built-in default
+  std::vector<std::string> extra_args = {"--clock", "manual"};
+  std::string admin_key = "tk_admin_test";
+};
+
+class ServerProcess {
+ public:
+  explicit ServerProcess(ServerOptions options = {});
+  // Stops the server with SIGTERM if it still runs (and removes a temporary data dir).
+  ~ServerProcess();
+
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& admin_key() const { return options_.admin_key; }
+  pid_t pid() const { return pid_; }
+  // SIGTERM and wait: the exit status (-1 if killed by a signal).
+  int stop();
+  // SIGKILL and wait.
+  void kill();
+  // Starts again on the same data directory.
+  void restart();
+
+ private:
+  void start();
+  ServerOptions options_;
+  std::string data_dir_;
+  bool own_dir_ = false;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// The path of the tally binary under test.
+std::string tally_binary();
+
+// Bearer header for a secret.
+std::pair<std::string, std::string> bearer(const std::string& secret);
+
+}  // namespace tally::testing
