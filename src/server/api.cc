@@ -122,30 +122,49 @@ void healthz(const CallPtr& call) {
          }));
 }
 
+// One Prometheus histogram over every shard, `scale` dividing the recorded values (1e6 for
+// µs -> seconds).
+void histogram_text(std::string& out, std::string_view name, std::string_view help,
+                    const std::vector<service::ShardStats>& shards,
+                    service::HistogramSnapshot service::ShardStats::*field, double scale) {
+  out += cat("# HELP ", name, " ", help, "\n# TYPE ", name, " histogram\n");
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const service::HistogramSnapshot& h = shards[i].*field;
+    uint64_t running = 0;
+    for (size_t b = 0; b < h.counts.size(); ++b) {
+      running += h.counts[b];
+      if (h.counts[b] == 0 && b + 1 != h.counts.size()) continue;  // keep the text short
+      const std::string le = h.upper_bounds[b] == UINT64_MAX
+                                 ? std::string("+Inf")
+                                 : cat(static_cast<double>(h.upper_bounds[b]) / scale);
+      out += cat(name, "_bucket{shard=\"", i, "\",le=\"", le, "\"} ", running, "\n");
+    }
+    out += cat(name, "_sum{shard=\"", i, "\"} ", static_cast<double>(h.sum) / scale, "\n");
+    out += cat(name, "_count{shard=\"", i, "\"} ", h.count, "\n");
+  }
+}
+
 void metrics(const CallPtr& call) {
   const service::Service& s = *call->ctx.o.service;
-  std::string out =
-      "# HELP tally_commands_total Commands applied, by shard.\n"
-      "# TYPE tally_commands_total counter\n";
-  std::string batches =
-      "# HELP tally_batches_total Batches committed (one transaction, one fsync), by shard.\n"
-      "# TYPE tally_batches_total counter\n";
-  std::string commit_sum =
-      "# HELP tally_commit_seconds_sum Time spent committing batches, by shard.\n"
-      "# TYPE tally_commit_seconds_sum counter\n";
-  std::string commit_max =
-      "# HELP tally_commit_seconds_max The longest commit, by shard.\n"
-      "# TYPE tally_commit_seconds_max gauge\n";
-  for (size_t i = 0; i < s.shards(); ++i) {
-    const service::ShardStats st = s.stats(static_cast<ShardId>(i));
-    out += cat("tally_commands_total{shard=\"", i, "\"} ", st.commands, "\n");
-    batches += cat("tally_batches_total{shard=\"", i, "\"} ", st.batches, "\n");
-    commit_sum += cat("tally_commit_seconds_sum{shard=\"", i, "\"} ",
-                      static_cast<double>(st.commit_us_total) / 1e6, "\n");
-    commit_max += cat("tally_commit_seconds_max{shard=\"", i, "\"} ",
-                      static_cast<double>(st.commit_us_max) / 1e6, "\n");
-  }
-  out += batches + commit_sum + commit_max;
+  std::vector<service::ShardStats> shards;
+  for (size_t i = 0; i < s.shards(); ++i) shards.push_back(s.stats(static_cast<ShardId>(i)));
+  std::string out;
+  auto counter = [&](std::string_view name, std::string_view help, auto field) {
+    out += cat("# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n");
+    for (size_t i = 0; i < shards.size(); ++i) {
+      out += cat(name, "{shard=\"", i, "\"} ", shards[i].*field, "\n");
+    }
+  };
+  counter("tally_commands_total", "Commands applied, by shard.", &service::ShardStats::commands);
+  counter("tally_batches_total", "Batches committed (one transaction, one fsync), by shard.",
+          &service::ShardStats::batches);
+  counter("tally_cold_key_lookups_total",
+          "Idempotency keys looked up in the store because memory no longer held them.",
+          &service::ShardStats::cold_key_lookups);
+  histogram_text(out, "tally_commit_seconds", "Time to commit one batch durably.", shards,
+                 &service::ShardStats::commit_us, 1e6);
+  histogram_text(out, "tally_batch_commands", "Commands per committed batch.", shards,
+                 &service::ShardStats::batch_commands, 1);
   if (call->ctx.o.metrics_extra) out += call->ctx.o.metrics_extra();
   answer(call, {200, "text/plain; version=0.0.4", std::move(out), {}});
 }
@@ -497,11 +516,12 @@ void submit(const CallPtr& call, Command command, Encode encode, std::string key
 }
 
 void read_shard(const CallPtr& call, ShardId shard,
-                std::function<HttpResponse(const Ledger&)> read) {
+                std::function<HttpResponse(const Ledger&)> read, bool uses_store) {
   auto out = std::make_shared<HttpResponse>();
-  call->ctx.o.service->read(
-      shard, [out, read = std::move(read)](const Ledger& l) { *out = read(l); },
-      [call, out] { answer(call, std::move(*out)); });
+  auto run = [out, read = std::move(read)](const Ledger& l) { *out = read(l); };
+  auto done = [call, out] { answer(call, std::move(*out)); };
+  if (uses_store) return call->ctx.o.service->read(shard, std::move(run), std::move(done));
+  call->ctx.o.service->read_ledger(shard, std::move(run), std::move(done));
 }
 
 ShardId account_shard(const Call& call, std::string_view account) {

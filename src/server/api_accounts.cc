@@ -150,7 +150,7 @@ void get_entries(const CallPtr& call) {
       }
       w.EndObject();
     });
-  });
+  }, /*uses_store=*/true);
 }
 
 void get_balance(const CallPtr& call) {
@@ -180,7 +180,7 @@ void get_balance(const CallPtr& call) {
     if (!scanned) return problem_response({500, "internal", scanned.error().message, {}});
     const AsOfBalance b = balance_as_of(entries, id, as_of);
     return balance_answer(b.as_of, b.available, b.held, b.pending, b.total);
-  });
+  }, /*uses_store=*/!now);
 }
 
 void grant(const CallPtr& call) {

@@ -69,9 +69,10 @@ Problem not_found(std::string detail);
 using Encode = std::function<std::optional<HttpResponse>(const Reply&)>;
 void submit(const CallPtr& call, Command command, Encode encode, std::string key = {});
 // Runs `read` on the shard's thread after the writes queued before it; answers with its
-// response once what it saw is durable.
+// response once what it saw is durable. `uses_store`: the read also reads the store (history),
+// so it waits for the commit in flight; else it reads the ledger only and does not.
 void read_shard(const CallPtr& call, ShardId shard,
-                std::function<HttpResponse(const Ledger&)> read);
+                std::function<HttpResponse(const Ledger&)> read, bool uses_store = false);
 ShardId account_shard(const Call& call, std::string_view account);
 ShardId object_shard(const Call& call, uint64_t id);
 

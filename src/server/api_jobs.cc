@@ -144,7 +144,7 @@ void with_plan(const CallPtr& call, const std::string& account,
     std::string plan;
   };
   auto seen = std::make_shared<Seen>();
-  call->ctx.o.service->read(
+  call->ctx.o.service->read_ledger(
       account_shard(*call, account),
       [seen, account](const Ledger& l) {
         const Account* a = l.find_account(account);
@@ -256,7 +256,7 @@ void capture(const CallPtr& call) {
     std::string plan;
   };
   auto seen = std::make_shared<Seen>();
-  call->ctx.o.service->read(
+  call->ctx.o.service->read_ledger(
       object_shard(*call, *id),
       [seen, id = *id](const Ledger& l) {
         if (const Hold* h = l.find_hold(HoldId{id})) {

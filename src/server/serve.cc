@@ -150,8 +150,10 @@ int serve(const ServeOptions& options) {
   std::printf("tally: %s: finishing what is in flight\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   (*http)->shutdown();  // every request read is answered, hence durable
-  http->reset();
+  // The shards go first: their threads may still hold finished requests (and through them
+  // connections), which must be released while the HTTP server's state exists.
   service->reset();  // commits anything still queued
+  http->reset();
   std::printf("tally: stopped\n");
   return 0;
 }

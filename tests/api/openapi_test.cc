@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "server/api_internal.h"
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -127,6 +129,7 @@ const std::vector<Expected> k_expected = {
     {"post", "/v1/spends/{id}/refunds", Key::required},
     {"post", "/v1/purchases", Key::optional},
     {"post", "/v1/purchases/{id}/void", Key::required},
+    {"post", "/v1/lots/{id}/void", Key::required},
     {"get", "/v1/pricing", Key::none},
     {"get", "/v1/plans", Key::none},
     {"get", "/v1/packs", Key::none},
@@ -160,6 +163,43 @@ TEST(OpenApi, DocumentsNoEndpointOutsideTheContract) {
     for (const Expected& e : k_expected) known |= op.method == e.method && op.path == e.path;
     EXPECT_TRUE(known) << op.method << " " << op.path << " is not in this test's list";
   }
+}
+
+// The server's route table (src/server/api.cc) is the contract: the same methods and paths,
+// and a route that changes the ledger is one that documents a required Idempotency-Key.
+TEST(OpenApi, TheServerRoutesAreExactlyTheDocumentedOnes) {
+  Spec s = load_spec();
+  std::set<std::string> documented, served;
+  auto normal = [](std::string path) {  // "{id}" and "{}" alike
+    std::string out;
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (path[i] == '{') {
+        out += "{}";
+        i = path.find('}', i);
+      } else {
+        out += path[i];
+      }
+    }
+    return out;
+  };
+  auto upper = [](std::string m) {
+    for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return m;
+  };
+  for (const Operation& op : s.operations) documented.insert(upper(op.method) + " " + normal(op.path));
+  for (const tally::server::Route& r : tally::server::routes()) {
+    served.insert(std::string(r.method) + " " + r.pattern);
+    const Operation* op = nullptr;
+    for (const Operation& o : s.operations) {
+      if (upper(o.method) == r.method && normal(o.path) == r.pattern) op = &o;
+    }
+    if (op == nullptr) continue;
+    const bool required = op->block.find("parameters/IdempotencyKey'") != std::string::npos;
+    if (std::string_view(r.pattern) != "/v1/purchases") {
+      EXPECT_EQ(required, r.changes) << r.method << " " << r.pattern;
+    }
+  }
+  EXPECT_EQ(served, documented);
 }
 
 TEST(OpenApi, ChangesCarryAnIdempotencyKey) {
