@@ -33,6 +33,9 @@ for start in $(seq 0 250 $((TALLY_ACCOUNTS - 1))); do
 done
 
 echo "tally http bench: $(nproc) cores, $conns connections, ${secs}s each, synchronous=FULL"
-TALLY_MODE=spend wrk -t2 -c"$conns" -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
-TALLY_MODE=hold wrk -t2 -c"$conns" -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
-TALLY_MODE=batch TALLY_BATCH=256 wrk -t2 -c16 -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
+echo "server pid $pid"
+for mode in ${MODES:-spend hold batch}; do
+  c=$conns
+  [ "$mode" = batch ] && c=16
+  TALLY_MODE=$mode TALLY_BATCH=256 wrk -t2 -c"$c" -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
+done

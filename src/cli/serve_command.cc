@@ -21,7 +21,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--listen", options->listen, "ADDRESS:PORT to listen on (port 0: any free)")
       ->capture_default_str();
-  cmd->add_option("--shards", options->shards, "ledger shards (default: the number of cores)")
+  cmd->add_option("--shards", options->shards, "ledger shards (default: the data directory's count, else the number of cores)")
       ->check(CLI::Range(0, 4096));
   cmd->add_option("--http-threads", options->http_threads, "HTTP I/O threads")
       ->capture_default_str()

@@ -72,6 +72,16 @@ int serve(const ServeOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return error(cat("cannot create ", options.data_dir, ": ", ec.message()));
+  // Accounts map to shards by hash modulo the shard count: a data directory keeps the count
+  // it was created with, or accounts would be looked for in the wrong shard.
+  size_t existing = 0;
+  while (std::filesystem::exists(cat(options.data_dir, "/shard-", existing, ".db"))) ++existing;
+  size_t shards = options.shards;
+  if (existing > 0 && shards == 0) shards = existing;
+  if (existing > 0 && shards != existing) {
+    return error(cat(options.data_dir, " holds ", existing, " shards; start with --shards ",
+                     existing, " (changing the shard count of existing data is not supported)"));
+  }
   auto store = store::SqliteStore::open({options.data_dir, options.synchronous_full});
   if (!store) return error(store.error().message);
 
@@ -90,7 +100,7 @@ int serve(const ServeOptions& options) {
   }
 
   service::ServiceOptions so;
-  so.shards = options.shards;
+  so.shards = shards;
   so.ledger = config->ledger;
   so.catalog = config->catalog;
   so.clock = clock;

@@ -126,6 +126,11 @@ TEST(GracefulShutdown, AnswersAndCommitsEverythingItReadThenExitsZero) {
   }
   EXPECT_EQ(server.stop(), 0);
   EXPECT_EQ(verify(server.data_dir()), 0);
+  // Another shard count would look for accounts in the wrong shards: refused at start.
+  const std::string other = tally_binary() + " serve --data " + server.data_dir() +
+                            " --shards 3 --listen 127.0.0.1:0 > /dev/null 2>&1";
+  const int status = std::system(other.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
 }
 
 TEST(CrashOverHttp, NoAcknowledgedRequestIsLostAndRetriesAreExactlyOnce) {
