@@ -64,11 +64,18 @@ struct Match {
 
 std::expected<Match, Problem> match(std::string_view method, std::string_view path,
                                     bool clock_endpoint) {
+  // The patterns' segments, split once: matching runs for every request.
+  static const std::vector<std::vector<std::string_view>> k_patterns = [] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const Route& r : routes()) out.push_back(split(std::string_view(r.pattern).substr(1), '/'));
+    return out;
+  }();
   const auto segments = split(path.substr(1), '/');
   Match m;
-  for (const Route& r : routes()) {
+  for (size_t n = 0; n < routes().size(); ++n) {
+    const Route& r = routes()[n];
     if (!clock_endpoint && std::string_view(r.pattern) == "/v1/admin/clock") continue;
-    const auto pattern = split(std::string_view(r.pattern).substr(1), '/');
+    const auto& pattern = k_patterns[n];
     if (pattern.size() != segments.size()) continue;
     std::vector<std::string> args;
     bool same = true;
