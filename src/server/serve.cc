@@ -114,6 +114,7 @@ int serve(const ServeOptions& options) {
   ao.prices = prices;
   ao.catalog = config->catalog;
   ao.clock = clock;
+  ao.public_url = options.public_url;
   if (options.manual_clock) {
     ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
   }

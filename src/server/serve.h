@@ -16,6 +16,9 @@ struct ServeOptions {
   size_t http_threads = 2;
   bool manual_clock = false;  // tests only: POST /v1/admin/clock sets the time
   bool synchronous_full = true;
+  // The base of dashboard links in tokens ("https://credits.example.com"); empty: from each
+  // request's Host header.
+  std::string public_url;
 };
 
 // Runs the server; returns the process exit status (0 after a graceful shutdown, 1 if it

@@ -481,3 +481,23 @@ TEST(Cli, ClientCommandsTalkToTheServer) {
 
 }  // namespace
 }  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+TEST(PublicUrl, TokenLinksUseTheConfiguredBase) {
+  ServerProcess server({.extra_args = {"--public-url", "https://credits.example.com"}});
+  HttpClient c(server.port());
+  ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"u"})",
+                   {bearer(server.admin_key()), {"Idempotency-Key", "o"}})
+                .status,
+            201);
+  auto t = c.send("POST", "/v1/accounts/u/tokens", "{}", {bearer(server.admin_key())});
+  ASSERT_EQ(t.status, 201) << t.body;
+  EXPECT_EQ(std::string(t.json()["url"].GetString()).rfind("https://credits.example.com/#token=", 0),
+            0u)
+      << t.body;
+}
+
+}  // namespace
+}  // namespace tally::testing
