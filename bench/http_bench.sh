@@ -37,5 +37,12 @@ echo "server pid $pid"
 for mode in ${MODES:-spend hold batch}; do
   c=$conns
   [ "$mode" = batch ] && c=16
-  TALLY_MODE=$mode TALLY_BATCH=256 wrk -t2 -c"$c" -d"${secs}s" -s bench/http_spend.lua "$url" | tail -1
+  # Server CPU time per command (user + system, from /proc): steadier than wall-clock rates
+  # on a shared machine.
+  t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  out=$(TALLY_MODE=$mode TALLY_BATCH=256 wrk -t2 -c"$c" -d"${secs}s" -s bench/http_spend.lua "$url")
+  t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  requests=$(grep -o '[0-9]* requests in' <<< "$out" | grep -o '^[0-9]*')
+  per=1; [ "$mode" = batch ] && per=256
+  echo "$(tail -1 <<< "$out")  server CPU/command $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) * 1000 / (requests * per) )) ns"
 done
