@@ -24,9 +24,11 @@ bench: release
 	./bench/http_bench.sh
 
 # Starts the server on its built-in configuration (config/default.toml), data in ./tally-data;
-# it prints where the API, the dashboard, the admin key and the data are. Ctrl-C stops it.
+# it prints where the API, the dashboard, the admin key and the data are. --demo seeds a new
+# data directory with three accounts and three months of history, and prints a link that opens
+# one of them in the dashboard. Ctrl-C stops it.
 run: release
-	./build/release/tally serve --data tally-data
+	./build/release/tally serve --data tally-data --demo
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

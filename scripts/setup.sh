@@ -9,7 +9,10 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
   libboost-dev rapidjson-dev libssl-dev wrk curl
+  nodejs chromium  # the dashboard's browser tests (tests/web)
 )
+# npm: Debian's package on a fresh system; a nodejs from elsewhere (NodeSource) bundles it.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -37,6 +37,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "acknowledged commits; docs/storage.md)")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
+  cmd->add_flag("--demo", options->demo,
+                "on a new data directory, seed demo accounts with three months of history; "
+                "print a dashboard link to one");
   cmd->callback([args, &exit_code] {
     args->serve.manual_clock = args->clock == "manual";
     args->serve.synchronous_full = args->sync == "full";

@@ -5,6 +5,7 @@
 #include "ledger/text.h"
 #include "pricing/table.h"
 #include "server/api_internal.h"
+#include "server/web.h"
 
 namespace tally::server {
 namespace {
@@ -115,7 +116,10 @@ bool allowed(Access access, const Principal& who, const std::vector<std::string>
   return false;
 }
 
-void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond);
+// `parsed` (a batch item's body, already parsed and checked with the batch): used instead of
+// parsing request.body.
+void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
+              const rapidjson::Value* parsed = nullptr);
 
 // --- Endpoints that need no shard ---
 
@@ -282,6 +286,10 @@ void set_clock(const CallPtr& call) {
   FieldReader f(call->body);
   auto now = f.time("now", true);
   if (auto p = f.finish()) return fail(call, *p);
+  if (*now < call->now) {  // the ledger's time never goes back (rule 10)
+    return fail(call, bad_request(cat("'now' is before the server's time ",
+                                      format_time(call->now), ": time only moves forward")));
+  }
   call->ctx.o.set_clock(*now);
   answer(call, json(200, [&](JsonWriter& w) {
            w.StartObject();
@@ -307,6 +315,7 @@ void batch(const CallPtr& call) {
   if (auto p = f.finish()) return fail(call, *p);
 
   std::vector<HttpRequest> subs;
+  std::vector<const rapidjson::Value*> bodies;  // in call->body, which outlives the dispatch
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
     const rapidjson::Value& item = (*list)[i];
     if (!item.IsObject()) return fail(call, bad_request(cat("requests[", i, "] must be an object")));
@@ -327,13 +336,8 @@ void batch(const CallPtr& call) {
     sub.idempotency_key = key.value_or("");
     sub.content_type = "application/json";
     sub.host = call->request.host;
-    if (body) {
-      rapidjson::StringBuffer b;
-      JsonWriter w(b);
-      body->Accept(w);
-      sub.body = std::string(json_text(b));
-    }
     subs.push_back(std::move(sub));
+    bodies.push_back(body);
   }
   struct State {
     std::mutex mu;
@@ -344,6 +348,7 @@ void batch(const CallPtr& call) {
   state->answers.resize(subs.size());
   state->left = subs.size();
   for (size_t i = 0; i < subs.size(); ++i) {
+    static const rapidjson::Value k_no_body(rapidjson::kObjectType);
     dispatch(call->ctx, std::move(subs[i]), [state, call, i](HttpResponse r) {
       {
         std::lock_guard lock(state->mu);
@@ -365,7 +370,7 @@ void batch(const CallPtr& call) {
                w.EndArray();
                w.EndObject();
              }));
-    });
+    }, bodies[i] ? bodies[i] : &k_no_body);
   }
 }
 
@@ -402,7 +407,8 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
 };
 
-void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond) {
+void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
+              const rapidjson::Value* parsed) {
   auto call = std::make_shared<Call>(Call{ctx, std::move(request), {}, {}, {}, {}, {},
                                           ctx.o.clock(), std::move(respond)});
   const std::string& target = call->request.target;
@@ -465,7 +471,9 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond) {
                               "(rule 8), the same on every retry",
                               {}});
   }
-  if (has_body) {
+  if (parsed && has_body) {
+    call->body.CopyFrom(*parsed, call->body.GetAllocator());
+  } else if (has_body) {
     if (auto p = parse_body(call->request.body, &call->body)) return fail(call, *p);
   } else {
     call->body.SetObject();
@@ -554,6 +562,8 @@ void Api::handle(HttpRequest&& request, Respond respond) {
     r.headers.emplace_back("Retry-After", "1");
     return respond(std::move(r));
   }
+  // The dashboard's files (web/, built in): GET /, /app.js, ... before the API's routes.
+  if (auto asset = static_asset(request.method, request.target)) return respond(std::move(*asset));
   dispatch(*context_, std::move(request), std::move(respond));
 }
 

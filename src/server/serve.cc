@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "config/config.h"
 #include "ledger/text.h"
 #include "server/api.h"
+#include "server/demo.h"
 #include "store/sqlite_store.h"
 
 namespace tally::server {
@@ -98,6 +100,18 @@ int serve(const ServeOptions& options) {
                  "For tests only; never in production.\n");
     clock = [&manual_now] { return TimeUs{manual_now.load()}; };
   }
+  // --demo on new data: the shards start three months back on a clock the seeding moves, then
+  // (unless --clock manual) run on the wall clock.
+  const TimeUs demo_end = wall_clock();
+  std::atomic<bool> demo_seeding{options.demo && existing == 0};
+  if (demo_seeding) {
+    manual_now = demo_end.us - 91 * k_us_per_day;
+    if (!options.manual_clock) {
+      clock = [&manual_now, &demo_seeding] {
+        return demo_seeding ? TimeUs{manual_now.load()} : wall_clock();
+      };
+    }
+  }
 
   service::ServiceOptions so;
   so.shards = shards;
@@ -131,6 +145,15 @@ int serve(const ServeOptions& options) {
                "tally_http_refused_too_large_total ", c.refused_too_large, "\n");
   };
   Api api(ao);
+  if (demo_seeding) {
+    std::string admin_key = env_key ? env_key : "";
+    if (admin_key.empty()) std::getline(std::ifstream(options.data_dir + "/admin.key"), admin_key);
+    std::fprintf(stderr, "tally serve: --demo: seeding three months of history\n");
+    auto seeded = seed_demo(
+        api, admin_key, [&manual_now](TimeUs t) { manual_now = t.us; }, demo_end);
+    demo_seeding = false;
+    if (!seeded) return error(cat("--demo: ", seeded.error()));
+  }
   HttpOptions ho;
   ho.address = address;
   ho.port = port;
@@ -153,6 +176,12 @@ int serve(const ServeOptions& options) {
     std::printf("tally: admin key   in %s%s\n",
                 (std::filesystem::absolute(options.data_dir) / "admin.key").c_str(),
                 generated_key_file.empty() ? "" : " (generated now)");
+  }
+  if (options.demo) {
+    const Token t = (*auth)->issue_token(k_demo_account, TimeUs{clock().us + 7 * k_us_per_day});
+    std::printf("tally: demo        %s/#token=%s (%s, for 7 days)\n",
+                options.public_url.empty() ? url.c_str() : options.public_url.c_str(),
+                t.token.c_str(), std::string(k_demo_account).c_str());
   }
   std::fflush(stdout);
 

@@ -16,6 +16,8 @@ struct ServeOptions {
   size_t http_threads = 2;
   bool manual_clock = false;  // tests only: POST /v1/admin/clock sets the time
   bool synchronous_full = true;
+  // Seed demo accounts with three months of history on a new data directory (src/server/demo.h).
+  bool demo = false;
   // The base of dashboard links in tokens ("https://credits.example.com"); empty: from each
   // request's Host header.
   std::string public_url;

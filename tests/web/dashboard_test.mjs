@@ -1,0 +1,369 @@
+// Browser tests of the dashboard (issue 8, docs/dashboard.md) in Debian's headless Chromium,
+// driven by playwright-core. Run by ctest (tests/web/CMakeLists.txt):
+//
+//   node dashboard_test.mjs --tally <tally binary> --config <config/default.toml> --out <dir>
+//
+// It installs playwright-core into <dir>/node_modules when missing (npm ci from this folder's
+// lock file), starts `tally serve --clock manual` on a free port with its own data directory
+// and admin key, drives the page as an end user and as an operator, compares what the page
+// shows with what the API says, saves a screenshot per test under <dir>/screenshots, and stops
+// the server with SIGTERM.
+import {spawn, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
+import {test, after} from 'node:test';
+import assert from 'node:assert/strict';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
+  (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const tallyBin = args.tally;
+const configFile = args.config;
+const outDir = path.resolve(args.out ?? path.join(os.tmpdir(), 'tally-web-test'));
+const shotDir = path.join(outDir, 'screenshots');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const adminKey = 'tk_admin_web_test';
+const t0 = '2031-03-01T10:00:00Z';  // the manual clock starts the tests here
+
+// --- playwright-core, installed on first use ------------------------------------------------
+
+function loadPlaywright() {
+  fs.mkdirSync(outDir, {recursive: true});
+  const require = createRequire(path.join(outDir, 'package.json'));
+  const want = JSON.parse(fs.readFileSync(path.join(here, 'package.json'), 'utf8'))
+    .dependencies['playwright-core'];
+  try {
+    const have = require('playwright-core/package.json').version;
+    if (have === want) return require('playwright-core');
+  } catch (e) { /* not installed yet */ }
+  for (const f of ['package.json', 'package-lock.json']) {
+    fs.copyFileSync(path.join(here, f), path.join(outDir, f));
+  }
+  console.log(`installing playwright-core ${want} into ${outDir}/node_modules (npm ci)`);
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'],
+                      {cwd: outDir, stdio: 'inherit'});
+  if (r.status !== 0) throw new Error('npm ci failed: is the npm registry reachable?');
+  return require('playwright-core');
+}
+
+// --- the server -----------------------------------------------------------------------------
+
+async function startServer(flags = ['--clock', 'manual']) {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
+  const child = spawn(tallyBin, ['serve', ...flags, '--data', data, '--listen', '127.0.0.1:0',
+                                 '--shards', '2'],
+                      {env: {...process.env, TALLY_ADMIN_KEY: adminKey},
+                       stdio: ['ignore', 'pipe', 'inherit']});
+  let buffer = '';
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('tally serve did not start in 60 s')), 60000);
+    child.once('exit', (code) => reject(new Error(`tally serve exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const m = /^tally: listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(buffer);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  child.stdout.resume();  // keep draining
+  // The first line of stdout matching `re`, once it is printed.
+  const line = async (re) => {
+    for (let i = 0; i < 600 && !re.test(buffer); ++i) await new Promise((r) => setTimeout(r, 100));
+    const m = re.exec(buffer);
+    if (!m) throw new Error(`tally serve never printed ${re}`);
+    return m;
+  };
+  const stop = async () => {
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const code = await exited;
+    fs.rmSync(data, {recursive: true, force: true});
+    return code;
+  };
+  return {base, stop, line};
+}
+
+if (!fs.existsSync(chromiumPath)) {
+  console.error(`no Chromium at ${chromiumPath}: run scripts/setup.sh (Debian package chromium)`);
+  process.exit(1);
+}
+const {chromium} = loadPlaywright();
+fs.mkdirSync(shotDir, {recursive: true});
+const server = await startServer();
+const base = server.base;
+
+async function call(method, p, body, {key = adminKey, idempotent = true} = {}) {
+  const headers = {Authorization: `Bearer ${key}`};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotent && method !== 'GET') {
+    headers['Idempotency-Key'] = `t-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  }
+  const r = await fetch(base + p, {method, headers,
+                                   body: body === undefined ? undefined : JSON.stringify(body)});
+  const json = await r.json();
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+const get = (p) => call('GET', p);
+const post = (p, body, o) => call('POST', p, body, o);
+
+await post('/v1/admin/clock', {now: t0}, {idempotent: false});
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  // Root (containers, CI) cannot use Chromium's sandbox.
+  args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+});
+after(async () => {
+  await browser.close();
+  const code = await server.stop();
+  assert.equal(code, 0, 'tally serve stops cleanly on SIGTERM');
+});
+
+// The page's way of writing an amount ("1234.5" -> "1,234.5", "-6" -> "−6").
+function fmt(amount) {
+  const neg = amount.startsWith('-');
+  const [int, frac] = (neg ? amount.slice(1) : amount).split('.');
+  const body = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
+  return neg ? `−${body}` : body;
+}
+
+async function newPage() {
+  const context = await browser.newContext({viewport: {width: 1100, height: 900}});
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    // A refused request (401 for a wrong token) is logged by Chromium; the page handles it.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      errors.push(m.text());
+    }
+  });
+  page.errors = errors;
+  return page;
+}
+
+async function openAsUser(account, page) {
+  const {url} = await post(`/v1/accounts/${account}/tokens`, {ttl_s: 86400}, {idempotent: false});
+  assert.ok(url.startsWith(`${base}/#token=`), `the token's url opens this server: ${url}`);
+  page = page ?? await newPage();
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready]');
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({path: path.join(shotDir, `${name}.png`), fullPage: true});
+  assert.deepEqual(page.errors, [], 'no script or CSP errors in the page');
+}
+
+const text = async (page, selector) => (await page.locator(selector).innerText()).trim();
+
+test('the page is served from the binary with a CSP and no external asset', async () => {
+  const r = await fetch(base + '/');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/html/);
+  assert.match(r.headers.get('content-security-policy'), /default-src 'self'/);
+  const html = await r.text();
+  for (const m of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
+    if (m[1].startsWith('#')) continue;
+    assert.ok(m[1].startsWith('/'), `same-origin asset: ${m[1]}`);
+    const a = await fetch(base + m[1]);
+    assert.equal(a.status, 200, m[1]);
+    assert.match(a.headers.get('cache-control'), /immutable/, m[1]);
+  }
+});
+
+test('the page shows the same balance and lots as the API', async () => {
+  await post('/v1/accounts', {id: 'alice'});
+  await post('/v1/accounts/alice/grants', {amount: '40', reason: 'welcome bonus',
+                                           valid_for: 'P5D'});
+  await post('/v1/purchases', {account: 'alice', pack: 'small', currency: 'USD',
+                               payment_ref: 'pay-alice-1'});
+  await post('/v1/spends', {account: 'alice', tool: 'image', params: {}});
+  const page = await openAsUser('alice');
+  const a = await get('/v1/accounts/alice');
+
+  assert.equal(await text(page, '#sum-available'), fmt(a.balance.available));
+  assert.equal(await text(page, '#sum-held'), fmt(a.balance.held));
+  assert.equal(await text(page, '#sum-plan'), 'Free');
+  const day = new Intl.DateTimeFormat('en-GB', {timeZone: 'UTC', day: 'numeric', month: 'short',
+                                                year: 'numeric'});
+  assert.equal(a.subscription.period_end.slice(0, 10), '2031-03-08');  // weekly, from t0
+  assert.equal(await text(page, '#sum-renews'), day.format(new Date(a.subscription.period_end)));
+  const rows = page.locator('#lots tbody tr');
+  assert.equal(await rows.count(), a.lots.length);
+  for (const lot of a.lots) {
+    const cells = await page.locator(`#lots tr[data-lot="${lot.id}"] td`).allInnerTexts();
+    assert.equal(cells[0].trim(), lot.source);
+    assert.equal(cells[2].trim(), fmt(lot.remaining), `remaining of lot ${lot.id}`);
+    assert.equal(cells[3].trim(), fmt(lot.held));
+  }
+  const admin = a.lots.find((l) => l.source === 'admin');
+  assert.match(await text(page, `#lots tr[data-lot="${admin.id}"]`), /expires in 5 days/);
+  // The spend shows in the usage chart.
+  assert.match(await text(page, '#usage'), /image/);
+  await shot(page, 'balance_and_lots');
+  await page.context().close();
+});
+
+test('a grant made in the operator view appears in the user history with its balance after',
+     async () => {
+  await post('/v1/accounts', {id: 'bob'});
+  const page = await newPage();
+  await page.goto(base + '/');
+  await page.getByLabel('Access token or admin key').fill(adminKey);
+  await page.getByRole('button', {name: 'Open'}).click();
+  await page.getByLabel('Account id').fill('bob');
+  await page.getByRole('button', {name: 'Find'}).click();
+  await page.waitForSelector('#operator-actions:not([hidden])');
+  await page.getByLabel('Credits', {exact: true}).fill('12.5');
+  await page.getByLabel('Reason (the user sees it)').fill('sorry for the outage');
+  await page.getByLabel(/Expires on/).fill('2031-03-31');
+  await page.getByRole('button', {name: 'Grant'}).click();
+  await page.waitForFunction(() => /Granted/.test(document.getElementById('op-result').textContent));
+  assert.match(await text(page, '#op-result'), /Granted 12\.5 credits/);
+  await shot(page, 'operator_grant');
+
+  const a = await get('/v1/accounts/bob');
+  const lot = a.lots.find((l) => l.reason === 'sorry for the outage');
+  assert.ok(lot, 'the API has the granted lot');
+  assert.equal(lot.amount, '12.5');
+  assert.equal(lot.expires_at, '2031-03-31T23:59:59Z');
+  const {entries} = await get('/v1/accounts/bob/entries?limit=1000');
+  const entry = entries.find((e) => e.kind === 'grant' && e.lot === lot.id);
+
+  // The operator issues the user's link from the page; the user opens it.
+  await page.getByText('End-user link').click();
+  await page.getByRole('button', {name: 'Issue link'}).click();
+  await page.waitForSelector('#link-out:not([hidden])');
+  const url = await page.locator('#link-url').getAttribute('href');
+  assert.ok(url.startsWith(`${base}/#token=v1.`), url);
+  const user = await newPage();
+  await user.goto(url);
+  await user.waitForSelector('body[data-ready]');
+  assert.equal(new URL(user.url()).hash, '', 'the token is taken out of the address bar');
+  const row = user.locator(`#history tr[data-seq="${entry.seq}"] td`);
+  const cells = await row.allInnerTexts();
+  assert.equal(cells[1].trim(), 'added: sorry for the outage');
+  assert.equal(cells[2].trim(), 'admin');
+  assert.equal(cells[3].trim(), '+12.5');
+  assert.equal(cells[4].trim(), fmt(entry.balance_after));
+  assert.equal(await text(user, '#sum-available'), fmt(a.balance.available));
+  await shot(user, 'user_history_after_grant');
+  await page.context().close();
+  await user.context().close();
+});
+
+test('a held job shows as held and disappears when released', async () => {
+  await post('/v1/accounts', {id: 'carol'});
+  const hold = await post('/v1/holds', {account: 'carol', tool: 'video', params: {seconds: 3}});
+  assert.equal(hold.amount, '6');
+  const page = await openAsUser('carol');
+  assert.equal(await text(page, '#sum-held'), '6');
+  const job = page.locator(`#jobs li[data-hold="${hold.id}"]`);
+  assert.match(await job.innerText(), /6 credits held for video/);
+  assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'), 'held for video');
+  await shot(page, 'held_job');
+
+  await post(`/v1/holds/${hold.id}/release`, {reason: 'video generation failed'});
+  await page.reload();  // the token stays in the tab's sessionStorage
+  await page.waitForSelector('body[data-ready]');
+  assert.equal(await text(page, '#sum-held'), '0');
+  assert.equal(await job.count(), 0, 'the released job is gone');
+  assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'),
+               'returned: video generation failed');
+  const a = await get('/v1/accounts/carol');
+  assert.equal(await text(page, '#sum-available'), fmt(a.balance.available));
+  await shot(page, 'held_job_released');
+  await page.context().close();
+});
+
+test('the price table lists every tool of the configuration', async () => {
+  const configured = [...fs.readFileSync(configFile, 'utf8')
+    .matchAll(/^\[price_book\.tools\.([A-Za-z0-9_-]+)\]\s*$/gm)].map((m) => m[1]);
+  assert.ok(configured.length >= 3, 'the configuration has tools');
+  const pricing = await (await fetch(base + '/v1/pricing')).json();
+  assert.deepEqual(pricing.tools.map((t) => t.id).sort(), [...configured].sort());
+
+  const page = await newPage();  // no token: prices are public
+  await page.goto(base + '/');
+  await page.waitForSelector('body[data-ready]');
+  const shown = await page.locator('#price-table [data-tool]')
+    .evaluateAll((els) => els.map((e) => e.dataset.tool));
+  assert.deepEqual(shown.sort(), [...configured].sort());
+  for (const tool of pricing.tools) {
+    const card = await text(page, `#price-table [data-tool="${tool.id}"]`);
+    assert.ok(card.includes(tool.name), tool.id);
+    for (const p of tool.params) {
+      for (const o of p.options) assert.ok(card.includes(`${o.name}: ${o.text}`), `${tool.id} ${o.id}`);
+    }
+  }
+  const plans = (await (await fetch(base + '/v1/plans')).json()).plans;
+  const packs = (await (await fetch(base + '/v1/packs')).json()).packs;
+  assert.equal(await page.locator('#plans tbody tr').count(), plans.length);
+  assert.equal(await page.locator('#packs tbody tr').count(), packs.length);
+  const small = await text(page, '#packs tr[data-pack="small"]');
+  assert.match(small, /0\.0999 USD/, 'price per credit');
+  await shot(page, 'price_table');
+  await page.context().close();
+});
+
+test('a wrong or expired token shows a clear message', async () => {
+  const page = await newPage();
+  // A well-formed token for alice with a forged signature.
+  await page.goto(`${base}/#token=v1.9999999999.616c696365.${'0'.repeat(64)}`);
+  await page.waitForSelector('#message:not([hidden])');
+  assert.match(await text(page, '#message'),
+               /This link is not valid or has expired \(the token's signature is not valid\)/);
+  assert.ok(await page.locator('#signin').isVisible(), 'the sign-in form is offered');
+  assert.ok(!(await page.locator('#account').isVisible()), 'no account is shown');
+  assert.ok(!(await page.locator('#summary').isVisible()), 'no balance in the top bar');
+  await shot(page, 'wrong_token');
+
+  await page.getByLabel('Access token or admin key').fill('not-a-key');
+  await page.getByRole('button', {name: 'Open'}).click();
+  await page.waitForFunction(() => /key is not valid/.test(document.getElementById('message').textContent));
+
+  const {token} = await post('/v1/accounts/alice/tokens', {ttl_s: 60}, {idempotent: false});
+  await post('/v1/admin/clock', {now: '2031-03-01T10:05:00Z'}, {idempotent: false});
+  await page.goto(`${base}/#token=${token}`);
+  await page.waitForFunction(() => /expired/.test(document.getElementById('message').textContent));
+  assert.match(await text(page, '#message'), /the token has expired/);
+  await shot(page, 'expired_token');
+  await page.context().close();
+});
+
+test('tally serve --demo seeds accounts with months of history and links to one', async () => {
+  const demo = await startServer(['--demo']);  // on the wall clock, as `make run` would
+  try {
+    const [, url] = await demo.line(/^tally: demo +(http\S+)/m);
+    assert.ok(url.startsWith(`${demo.base}/#token=v1.`), url);
+    const page = await newPage();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready]');
+    assert.equal(await text(page, '#account-title'), 'Your credits');
+    assert.equal(await page.locator('#history tbody tr').count(), 50, 'a full first page');
+    assert.ok(await page.locator('#more').isVisible(), 'older history to show');
+    assert.equal(await page.locator('#jobs li').count(), 1, 'one video still rendering');
+    assert.ok(await page.locator('#usage svg').isVisible(), 'a usage chart');
+    const r = await fetch(`${demo.base}/v1/accounts/maya/entries?limit=1000`,
+                          {headers: {Authorization: `Bearer ${adminKey}`}});
+    const {entries} = await r.json();
+    const kinds = new Set(entries.map((e) => e.kind));
+    for (const kind of ['grant', 'hold', 'capture', 'release', 'spend', 'refund']) {
+      assert.ok(kinds.has(kind), `the demo history has a ${kind}`);
+    }
+    const days = (Date.parse(entries.at(-1).at) - Date.parse(entries[0].at)) / 86400000;
+    assert.ok(days >= 85, `three months of history (${days} days)`);
+    await shot(page, 'demo');
+    await page.context().close();
+  } finally {
+    assert.equal(await demo.stop(), 0);
+  }
+});

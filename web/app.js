@@ -1,0 +1,678 @@
+// Tally dashboard (issue 8, docs/dashboard.md). Plain JavaScript, no dependencies, no build
+// step. It reads the HTTP API of the server that serves it (docs/api.md) with the token or
+// key the person gives it; the page itself holds no data.
+//
+// Amounts are shown from the API's decimal strings and summed as BigInt micro-credits: no
+// binary floats touch a credit. The DOM is built with textContent only (no innerHTML), and the
+// Content-Security-Policy allows no inline script or style.
+'use strict';
+
+(() => {
+  const k_entries_page = 1000;     // the API's page size maximum
+  const k_entry_pages_max = 50;    // history loaded at most (50,000 lines)
+  const k_history_step = 50;       // lines shown per "Show older"
+  const k_warn_days = 14;          // "expires in N days" from this close
+  const k_usage_days = 30;
+  const k_holds_shown_max = 20;
+  const k_day_ms = 86400000;
+
+  const state = {
+    secret: null,   // the token or key, kept in memory (a token also in sessionStorage)
+    kind: null,     // 'user' (an end-user token) or 'key' (admin or service key)
+    account: null,  // the account shown
+    now: null,      // the server's time (from /balance), ISO string
+    entries: [],
+    shown: k_history_step,
+    plans: new Map(),
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // h('td', {class: 'num'}, 'text', child...): an element; attributes set with setAttribute.
+  function h(tag, attrs, ...kids) {
+    const svg = ['svg', 'rect', 'text', 'g', 'title', 'line'].includes(tag);
+    const el = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+                   : document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === false || v === null || v === undefined) continue;
+      el.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const kid of kids.flat(Infinity)) {
+      if (kid === null || kid === undefined || kid === false) continue;
+      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    }
+    return el;
+  }
+
+  // --- Numbers and time -------------------------------------------------------------------
+
+  // "12345.5" -> "12,345.5"; "-6" -> "−6"; sign '+' added when `signed`.
+  function fmt(amount, signed) {
+    if (amount === null || amount === undefined) return '–';
+    let s = String(amount);
+    const neg = s.startsWith('-');
+    if (neg) s = s.slice(1);
+    const [int, frac] = s.split('.');
+    const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    const body = frac ? `${grouped}.${frac}` : grouped;
+    if (neg) return `−${body}`;
+    return signed && body !== '0' ? `+${body}` : body;
+  }
+
+  // BigInt micro-credits -> decimal string of credits ("12.5").
+  function microStr(micro) {
+    const neg = micro < 0n;
+    const m = neg ? -micro : micro;
+    const int = m / 1000000n;
+    let frac = (m % 1000000n).toString().padStart(6, '0').replace(/0+$/, '');
+    return `${neg ? '-' : ''}${int}${frac ? '.' + frac : ''}`;
+  }
+
+  const micro = (v) => BigInt(v ?? 0);
+  // "1 credit", "12.5 credits".
+  const credits = (amount) => `${fmt(amount)} credit${String(amount) === '1' ? '' : 's'}`;
+
+  // ISO 8601 durations of the catalog in words: "P12M" -> "12 months".
+  function fmtDuration(d) {
+    const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(d ?? '');
+    if (!m) return d ?? '–';
+    const parts = [];
+    ['year', 'month', 'week', 'day'].forEach((unit, i) => {
+      const n = Number(m[i + 1] ?? 0);
+      if (n) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+    });
+    return parts.join(' ') || d;
+  }
+
+  const dateFmt = new Intl.DateTimeFormat('en-GB',
+    {timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric'});
+  const timeFmt = new Intl.DateTimeFormat('en-GB',
+    {timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit',
+     minute: '2-digit'});
+  const fmtDate = (iso) => (iso ? dateFmt.format(new Date(iso)) : 'never');
+  const fmtTime = (iso) => `${timeFmt.format(new Date(iso))} UTC`;
+
+  // Whole days from the server's now to `iso`, rounded up ("expires in 3 days").
+  function daysUntil(iso) {
+    return Math.ceil((Date.parse(iso) - Date.parse(state.now)) / k_day_ms);
+  }
+  function inDays(days) {
+    if (days <= 0) return 'expires today';
+    if (days === 1) return 'expires tomorrow';
+    return `expires in ${days} days`;
+  }
+
+  // --- API --------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, type, detail) {
+      super(detail);
+      this.status = status;
+      this.type = type;
+    }
+  }
+
+  function idempotencyKey() {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return 'web-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  async function api(path, {method = 'GET', body, idempotent = false} = {}) {
+    const headers = {};
+    if (state.secret) headers.Authorization = `Bearer ${state.secret}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (idempotent) headers['Idempotency-Key'] = idempotencyKey();
+    let res;
+    try {
+      res = await fetch(path, {method, headers, cache: 'no-store',
+                               body: body === undefined ? undefined : JSON.stringify(body)});
+    } catch (e) {
+      throw new ApiError(0, 'network', 'The server cannot be reached. Check the connection ' +
+                                       'and try again.');
+    }
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch (e) { /* not JSON: reported below */ }
+    if (!res.ok) {
+      throw new ApiError(res.status, json?.type ?? 'error', json?.detail ?? `HTTP ${res.status}`);
+    }
+    return json;
+  }
+
+  const enc = encodeURIComponent;
+
+  // End-user tokens read as v1.<expires_s>.<hex of the account id>.<signature> (src/server/
+  // auth.cc): the account they read is in the token, signed; the server checks it.
+  function tokenAccount(token) {
+    const m = /^v1\.\d+\.((?:[0-9a-f]{2})+)\.[0-9a-f]+$/.exec(token);
+    if (!m) return null;
+    const bytes = m[1].match(/../g).map((x) => parseInt(x, 16));
+    try {
+      return new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array(bytes));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // --- Messages ---------------------------------------------------------------------------
+
+  function showMessage(text, info) {
+    const m = $('message');
+    m.textContent = text;
+    m.classList.toggle('info', !!info);
+    m.hidden = !text;
+  }
+
+  // A person's words for an API error on signing in or reading.
+  function explain(err) {
+    if (!(err instanceof ApiError)) return `Something went wrong: ${err.message}`;
+    if (err.status === 401) {
+      return state.kind === 'user'
+        ? `This link is not valid or has expired (${err.message}). Ask for a new link.`
+        : `This key is not valid (${err.message}).`;
+    }
+    if (err.status === 403) {
+      return state.kind === 'user' ? `This link does not open that account (${err.message}).`
+                                   : `This key may not do that (${err.message}).`;
+    }
+    if (err.status === 404 && err.type === 'not_found') return `Not found: ${err.message}.`;
+    return err.message;
+  }
+
+  function setStatus(text, bad) {
+    const s = $('op-result');
+    s.textContent = text;
+    s.classList.toggle('bad', !!bad);
+  }
+
+  // --- Views ------------------------------------------------------------------------------
+
+  function showView() {
+    const signedIn = state.secret !== null;
+    $('signin').hidden = signedIn;
+    $('signout').hidden = !signedIn;
+    $('operator').hidden = state.kind !== 'key';
+    $('operator-actions').hidden = !(state.kind === 'key' && state.account);
+    $('account').hidden = !state.account;
+    $('summary').hidden = !state.account;
+  }
+
+  function signOut() {
+    sessionStorage.removeItem('tally.token');
+    Object.assign(state, {secret: null, kind: null, account: null, entries: [], now: null});
+    showMessage('');
+    showView();
+    $('secret').value = '';
+    $('secret').focus();
+  }
+
+  async function signIn(secret) {
+    secret = secret.trim();
+    showMessage('');
+    state.secret = secret;
+    if (secret.startsWith('v1.')) {
+      state.kind = 'user';
+      const account = tokenAccount(secret);
+      if (!account) {
+        state.secret = null;
+        showView();
+        showMessage('This link is not valid: the token is malformed. Ask for a new link.');
+        return;
+      }
+      sessionStorage.setItem('tally.token', secret);
+      await openAccount(account);
+      return;
+    }
+    state.kind = 'key';
+    try {
+      // Any authenticated read tells a good key (404: no such hold) from a bad one (401).
+      await api('/v1/holds/0');
+    } catch (err) {
+      if (err.status === 401 || err.status === 0) {
+        const text = explain(err);
+        state.secret = null;
+        state.kind = null;
+        showView();
+        showMessage(text);
+        return;
+      }
+    }
+    showView();
+    $('find-id').focus();
+  }
+
+  async function openAccount(id) {
+    try {
+      const [account, balance, entries] = await Promise.all([
+        api(`/v1/accounts/${enc(id)}`),
+        api(`/v1/accounts/${enc(id)}/balance`),
+        loadEntries(id),
+      ]);
+      state.account = id;
+      state.now = balance.as_of;
+      state.entries = entries;
+      state.shown = k_history_step;
+      renderAccount(account);
+      showView();
+      if (state.kind === 'key') await renderHolds();
+    } catch (err) {
+      const text = explain(err);
+      if (state.kind === 'user') {
+        sessionStorage.removeItem('tally.token');
+        state.secret = null;
+        state.kind = null;
+      }
+      state.account = null;
+      showView();
+      showMessage(text);
+    }
+  }
+
+  async function loadEntries(id) {
+    const out = [];
+    let after = 0;
+    for (let page = 0; page < k_entry_pages_max; ++page) {
+      const r = await api(`/v1/accounts/${enc(id)}/entries?limit=${k_entries_page}&after=${after}`);
+      out.push(...r.entries);
+      if (r.next_after === null || r.next_after === undefined) break;
+      after = r.next_after;
+    }
+    return out;
+  }
+
+  // --- The account ------------------------------------------------------------------------
+
+  function renderAccount(a) {
+    $('sum-available').textContent = fmt(a.balance.available);
+    $('sum-held').textContent = fmt(a.balance.held);
+    const plan = a.subscription?.plan ?? a.plan;
+    $('sum-plan').textContent = plan ? (state.plans.get(plan)?.name ?? plan) : 'none';
+    const sub = a.subscription;
+    $('sum-renews').textContent = !sub ? '–'
+      : sub.cancel_at_period_end ? `ends ${fmtDate(sub.period_end)}`
+      : sub.state === 'past_due' ? 'payment due' : fmtDate(sub.period_end);
+    $('account-title').textContent = state.kind === 'user' ? 'Your credits' : `Account ${a.id}`;
+    const ne = a.next_expiry;
+    $('next-expiry').textContent = ne
+      ? `Next expiry: ${credits(ne.amount)} on ${fmtDate(ne.at)} (${inDays(daysUntil(ne.at))}).`
+      : 'None of these credits expire.';
+    renderLots(a.lots);
+    renderTimeline(a.lots);
+    renderJobs();
+    renderUsage();
+    renderFilters();
+    renderHistory();
+  }
+
+  function renderLots(lots) {
+    const rows = lots.map((l) => {
+      const days = l.expires_at ? daysUntil(l.expires_at) : null;
+      const warn = days !== null && days <= k_warn_days && !l.voided
+        ? h('span', {class: 'warn'}, inDays(days)) : null;
+      return h('tr', {class: l.voided ? 'voided' : null, 'data-lot': l.id},
+        h('td', {'data-label': 'Source'}, h('span', {class: 'tag'}, l.source)),
+        h('td', {'data-label': 'Reason'}, l.reason || '–', l.voided ? ' (voided)' : ''),
+        h('td', {class: 'num', 'data-label': 'Remaining'}, fmt(l.remaining)),
+        h('td', {class: 'num', 'data-label': 'Held'}, fmt(l.held)),
+        h('td', {'data-label': 'Expires on'}, h('span', {}, fmtDate(l.expires_at), warn)));
+    });
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'No credits yet.')));
+    $('lots').tBodies[0].replaceChildren(...rows);
+  }
+
+  // What expires when: remaining credits by expiry day, as a bar per day.
+  function renderTimeline(lots) {
+    const byDay = new Map();
+    for (const l of lots) {
+      if (!l.expires_at || l.voided) continue;
+      const m = micro(l.remaining_micro) + micro(l.held_micro);
+      if (m === 0n) continue;
+      const day = l.expires_at.slice(0, 10);
+      byDay.set(day, (byDay.get(day) ?? 0n) + m);
+    }
+    const days = [...byDay.keys()].sort();
+    if (!days.length) {
+      $('timeline').replaceChildren();
+      return;
+    }
+    const bars = days.map((d) => ({label: fmtDate(d + 'T00:00:00Z'), micro: byDay.get(d)}));
+    $('timeline').replaceChildren(h('h3', {class: 'note'}, 'What expires when'),
+                                  barChart(bars, 'Credits expiring by day'));
+  }
+
+  // Open holds from the journal: a hold's held portions that no release or capture undid.
+  function openHolds() {
+    const holds = new Map();
+    for (const e of state.entries) {
+      if (!e.hold) continue;
+      const h0 = holds.get(e.hold) ?? {id: e.hold, tool: e.tool, held: 0n, at: e.at};
+      h0.held += micro(e.held_micro);
+      if (e.kind === 'hold') h0.at = e.at;
+      holds.set(e.hold, h0);
+    }
+    return [...holds.values()].filter((x) => x.held !== 0n);
+  }
+
+  function renderJobs() {
+    const items = openHolds().map((x) => h('li', {'data-hold': x.id},
+      `${credits(microStr(x.held))} held for ${x.tool ?? 'a job'} since ${fmtTime(x.at)}`));
+    $('jobs').replaceChildren(...items);
+  }
+
+  // Credits used by tool (captures and spends, less refunds) over the last 30 days.
+  function renderUsage() {
+    const since = Date.parse(state.now) - k_usage_days * k_day_ms;
+    const byTool = new Map();
+    for (const e of state.entries) {
+      if (!['capture', 'spend', 'refund'].includes(e.kind) || Date.parse(e.at) < since) continue;
+      const tool = e.tool ?? 'unspecified';
+      const used = -(micro(e.amount_micro) + micro(e.held_micro));
+      byTool.set(tool, (byTool.get(tool) ?? 0n) + used);
+    }
+    const bars = [...byTool].filter(([, m]) => m > 0n).sort((a, b) => (b[1] > a[1] ? 1 : -1))
+      .map(([tool, m]) => ({label: tool, micro: m}));
+    if (!bars.length) {
+      $('usage').replaceChildren(h('p', {class: 'note'}, 'No usage in the last 30 days.'));
+      return;
+    }
+    const total = bars.reduce((s, b) => s + b.micro, 0n);
+    $('usage').replaceChildren(barChart(bars, 'Credits used by tool, last 30 days'),
+      h('p', {class: 'note'}, `${credits(microStr(total))} used in the last 30 days.`));
+  }
+
+  // A horizontal bar chart in inline SVG: one row per {label, micro}.
+  function barChart(bars, title) {
+    const row = 28, labelW = 120, valueW = 80, width = 440;
+    const max = bars.reduce((m, b) => (b.micro > m ? b.micro : m), 1n);
+    const barMax = width - labelW - valueW;
+    const svg = h('svg', {class: 'chart', role: 'img', 'aria-label': title,
+                          viewBox: `0 0 ${width} ${bars.length * row + 4}`},
+                  h('title', {}, title));
+    bars.forEach((b, i) => {
+      const y = i * row + 2;
+      const w = Math.max(2, Math.round(Number((b.micro * 1000n) / max) * barMax / 1000));
+      svg.append(h('g', {},
+        h('text', {x: 0, y: y + 18}, b.label),
+        h('rect', {class: 'lane', x: labelW, y: y + 4, width: barMax, height: row - 10, rx: 3}),
+        h('rect', {class: 'bar', x: labelW, y: y + 4, width: w, height: row - 10, rx: 3}),
+        h('text', {x: labelW + barMax + 8, y: y + 18}, fmt(microStr(b.micro)))));
+    });
+    return svg;
+  }
+
+  // --- History ----------------------------------------------------------------------------
+
+  // The reason a lot was granted, for "expired: weekly allocation".
+  function lotReasons() {
+    const m = new Map();
+    for (const e of state.entries) if (e.kind === 'grant') m.set(e.lot, e.reason);
+    return m;
+  }
+
+  function describe(e, reasons) {
+    const tool = e.tool ?? 'a job';
+    switch (e.kind) {
+      case 'grant': return `added: ${e.reason || e.source}`;
+      case 'hold': return `held for ${tool}`;
+      case 'release': return `returned: ${e.reason || 'job did not run'}`;
+      case 'capture': return `used by ${tool}`;
+      case 'spend': return `used by ${tool}`;
+      case 'refund': return `returned: ${e.reason || 'refund'}`;
+      case 'expire': return `expired: ${reasons.get(e.lot) || e.reason || e.source}`;
+      case 'void': return `removed: ${e.reason || 'voided'}`;
+      default: return e.kind;
+    }
+  }
+
+  function filtered() {
+    const tool = $('filter-tool').value, source = $('filter-source').value;
+    return state.entries.filter((e) => (!tool || e.tool === tool) && (!source || e.source === source));
+  }
+
+  function renderFilters() {
+    const fill = (select, values) => {
+      const keep = select.value;
+      select.replaceChildren(h('option', {value: ''}, 'all'),
+        ...[...values].sort().map((v) => h('option', {value: v}, v)));
+      select.value = values.has(keep) ? keep : '';
+    };
+    fill($('filter-tool'), new Set(state.entries.map((e) => e.tool).filter(Boolean)));
+    fill($('filter-source'), new Set(state.entries.map((e) => e.source)));
+  }
+
+  function renderHistory() {
+    const reasons = lotReasons();
+    const list = filtered().reverse();  // newest first
+    const rows = list.slice(0, state.shown).map((e) => {
+      const amount = micro(e.amount_micro);
+      const held = micro(e.held_micro);
+      // A capture moves credits out of "held": show what it took.
+      const shown = amount === 0n && held !== 0n ? held : amount;
+      const note = amount === 0n && held !== 0n ? ' held' : '';
+      return h('tr', {'data-kind': e.kind, 'data-seq': e.seq},
+        h('td', {'data-label': 'Time'}, h('time', {datetime: e.at}, fmtTime(e.at))),
+        h('td', {'data-label': 'What happened'}, describe(e, reasons)),
+        h('td', {'data-label': 'Source or tool'},
+          e.tool ? e.tool : h('span', {class: 'tag'}, e.source)),
+        h('td', {class: `num ${shown < 0n ? 'neg' : shown > 0n ? 'pos' : ''}`,
+                 'data-label': 'Amount'}, fmt(microStr(shown), true) + note),
+        h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(e.balance_after)));
+    });
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'Nothing here yet.')));
+    $('history').tBodies[0].replaceChildren(...rows);
+    $('more').hidden = list.length <= state.shown;
+  }
+
+  // --- Operator ---------------------------------------------------------------------------
+
+  async function renderHolds() {
+    const ids = openHolds().slice(0, k_holds_shown_max).map((x) => x.id);
+    if (!ids.length) {
+      $('holds').replaceChildren(h('p', {class: 'note'}, 'No open holds.'));
+      return;
+    }
+    const holds = await Promise.all(ids.map((id) => api(`/v1/holds/${enc(id)}`)
+      .catch((err) => ({id, state: explain(err)}))));
+    const rows = holds.map((x) => h('tr', {'data-hold': x.id},
+      h('td', {}, x.id), h('td', {}, x.tool ?? '–'), h('td', {class: 'num'}, fmt(x.amount)),
+      h('td', {}, x.state), h('td', {}, x.expires_at ? fmtTime(x.expires_at) : '–')));
+    $('holds').replaceChildren(h('div', {class: 'scroll'}, h('table', {},
+      h('thead', {}, h('tr', {}, ['Hold', 'Tool', 'Credits', 'State', 'Released on its own at']
+        .map((t, i) => h('th', {scope: 'col', class: i === 2 ? 'num' : null}, t)))),
+      h('tbody', {}, rows))));
+  }
+
+  // Runs `fn` with the form's button disabled; reports the outcome in the status line.
+  async function submitting(form, fn) {
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    setStatus('Working…');
+    try {
+      setStatus(await fn());
+      return true;
+    } catch (err) {
+      setStatus(explain(err), true);
+      return false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function grant(form) {
+    const body = {amount: form.amount.value.trim(), reason: form.reason.value.trim(),
+                  source: form.source.value};
+    if (form.expires.value) body.expires_at = `${form.expires.value}T23:59:59Z`;
+    const ok = await submitting(form, async () => {
+      const lot = await api(`/v1/accounts/${enc(state.account)}/grants`,
+                            {method: 'POST', body, idempotent: true});
+      return `Granted ${credits(lot.amount)} (lot ${lot.id}, ${lot.expires_at
+        ? 'expires ' + fmtDate(lot.expires_at) : 'never expires'}).`;
+    });
+    if (ok) {
+      form.reset();
+      await refresh();
+    }
+  }
+
+  async function voidPurchase(form) {
+    const ok = await submitting(form, async () => {
+      const r = await api(`/v1/purchases/${enc(form.purchase.value.trim())}/void`,
+                          {method: 'POST', body: {reason: form.reason.value.trim()},
+                           idempotent: true});
+      return `Purchase ${r.purchase} voided: ${credits(r.voided)} removed, ` +
+             `${fmt(r.consumed)} already used.`;
+    });
+    if (ok) {
+      form.reset();
+      await refresh();
+    }
+  }
+
+  async function issueLink(form) {
+    const days = Number(form.days.value);
+    await submitting(form, async () => {
+      const r = await api(`/v1/accounts/${enc(state.account)}/tokens`,
+                          {method: 'POST', body: {ttl_s: days * 86400}});
+      $('link-url').href = r.url;
+      $('link-url').textContent = r.url;
+      $('link-out').hidden = false;
+      return `Link for ${r.account}, valid until ${fmtTime(r.expires_at)}.`;
+    });
+  }
+
+  async function refresh() {
+    const status = $('op-result').textContent;
+    await openAccount(state.account);
+    if (state.kind === 'key') $('op-result').textContent = status;
+  }
+
+  // --- Prices, plans, packs (public) ------------------------------------------------------
+
+  async function loadPrices() {
+    try {
+      const [pricing, plans, packs] = await Promise.all([api('/v1/pricing'), api('/v1/plans'),
+                                                          api('/v1/packs')]);
+      for (const p of plans.plans) state.plans.set(p.id, p);
+      renderPricing(pricing);
+      renderPlans(plans.plans);
+      renderPacks(packs.packs);
+      if (state.account) $('sum-plan').textContent =
+        state.plans.get($('sum-plan').textContent)?.name ?? $('sum-plan').textContent;
+    } catch (err) {
+      $('price-version').textContent = `The price table cannot be loaded: ${explain(err)}`;
+    }
+  }
+
+  function renderPricing(p) {
+    const value = (p.credit_value ?? []).map((v) =>
+      `${v.min === v.max ? v.min : v.min + '–' + v.max} ${v.currency}`).join(', ');
+    $('price-version').textContent = `${p.name ?? 'Price book'} ${p.version}, in force since ` +
+      `${fmtDate(p.effective_at)}.${value ? ' One credit costs ' + value + ' in packs.' : ''}`;
+    const tools = p.tools.map((t) => {
+      const from = t.default_total === null ? 'price depends on the options'
+        : `${credits(t.default_total)} per ${t.unit} with the defaults`;
+      const params = t.params.map((q) => [
+        h('dt', {}, q.name, q.detail ? h('span', {class: 'note'}, ` (${q.detail})`) : null),
+        h('dd', {}, q.options.map((o) => `${o.name}: ${o.text}` + (o.included_in.length
+          ? ` (included in ${o.included_in.map((x) => state.plans.get(x)?.name ?? x).join(', ')})`
+          : '')).join(' · '))]);
+      const extra = [];
+      if (t.base !== null && t.base !== undefined) extra.push(`base ${fmt(t.base)}`);
+      if (t.minimum && t.minimum !== '0') extra.push(`minimum ${fmt(t.minimum)}`);
+      if (t.rounding) extra.push(`rounded ${t.rounding}`);
+      return h('article', {class: 'tool', 'data-tool': t.id},
+        h('h3', {}, t.name, ' ', h('span', {class: 'tag'}, t.id)),
+        t.description ? h('p', {}, t.description) : null,
+        h('p', {}, `${from}; ${extra.join(', ')}.`),
+        params.length ? h('dl', {}, params) : null);
+    });
+    $('price-table').replaceChildren(...tools);
+  }
+
+  function renderPlans(plans) {
+    const rows = plans.map((p) => h('tr', {'data-plan': p.id},
+      h('th', {scope: 'row'}, p.name ?? p.id),
+      h('td', {class: 'num'}, p.custom_allocation ? 'by contract' : fmt(p.allocation)),
+      h('td', {}, p.period ?? '–'),
+      h('td', {class: 'num'}, p.rollover_cap === '0' ? 'none (resets)' : fmt(p.rollover_cap)),
+      h('td', {class: 'num'}, fmt(p.signup_grant)),
+      h('td', {}, p.daily_reward ? `${fmt(p.daily_reward.amount)} a day, valid ` +
+        fmtDuration(p.daily_reward.validity) : '–'),
+      h('td', {}, p.purchase_bonus_percent ? `+${p.purchase_bonus_percent}%` : '–')));
+    $('plans').tBodies[0].replaceChildren(...rows);
+  }
+
+  function renderPacks(packs) {
+    const rows = packs.map((p) => h('tr', {'data-pack': p.id},
+      h('th', {scope: 'row'}, p.name ?? p.id),
+      h('td', {class: 'num'}, fmt(p.credits), p.bonus && p.bonus !== '0'
+        ? ` + ${fmt(p.bonus)} bonus` : ''),
+      h('td', {}, p.validity === 'never' ? 'never expires' : fmtDuration(p.validity)),
+      h('td', {}, p.prices.map((x) => `${x.amount} ${x.currency}` +
+        (x.region ? ` (${x.region})` : '')).join(' · ')),
+      h('td', {}, p.prices.map((x) => `${x.per_credit} ${x.currency}` +
+        (x.region ? ` (${x.region})` : '')).join(' · '))));
+    $('packs').tBodies[0].replaceChildren(...rows);
+  }
+
+  // --- Start ------------------------------------------------------------------------------
+
+  function tokenFromFragment() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const token = params.get('token');
+    if (token) {
+      // Keep the token out of the address bar, bookmarks and screenshots.
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    return token;
+  }
+
+  function start() {
+    $('signin-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      signIn($('secret').value);
+    });
+    $('signout').addEventListener('click', signOut);
+    $('find-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      setStatus('');
+      $('link-out').hidden = true;
+      openAccount($('find-id').value.trim());
+    });
+    $('grant-form').addEventListener('submit', (ev) => { ev.preventDefault(); grant(ev.target); });
+    $('void-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      voidPurchase(ev.target);
+    });
+    $('link-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      issueLink(ev.target);
+    });
+    $('link-copy').addEventListener('click', () => {
+      navigator.clipboard?.writeText($('link-url').href).then(() => setStatus('Link copied.'),
+        () => setStatus('Copy the link by hand.', true));
+    });
+    for (const id of ['filter-tool', 'filter-source']) {
+      $(id).addEventListener('change', () => {
+        state.shown = k_history_step;
+        renderHistory();
+      });
+    }
+    $('more').addEventListener('click', () => {
+      state.shown += k_history_step;
+      renderHistory();
+    });
+    window.addEventListener('hashchange', () => {
+      const token = tokenFromFragment();
+      if (token) signIn(token);
+    });
+
+    const prices = loadPrices();
+    const token = tokenFromFragment() ?? sessionStorage.getItem('tally.token');
+    const ready = token ? signIn(token) : Promise.resolve(showView());
+    Promise.all([prices, ready]).then(() => document.body.setAttribute('data-ready', 'true'));
+  }
+
+  start();
+})();
