@@ -138,7 +138,12 @@ void get_entries(const CallPtr& call) {
         write_id(w, "hold", e.hold.value);
         write_id(w, "spend", e.spend.value);
         write_text(w, "reason", e.reason);
-        write_time(w, "expires_at", e.expires_at);
+        if (e.kind == EntryKind::grant) {  // when the credits it granted expire
+          write_time(w, "expires_at", e.expires_at);
+        } else {
+          w.Key("expires_at");
+          w.Null();
+        }
         w.EndObject();
       }
       w.EndArray();

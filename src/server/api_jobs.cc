@@ -99,6 +99,23 @@ void price_job(const CallPtr& call, std::shared_ptr<Job> job,
     auto q = call->ctx.o.prices->quote_at(call->now, job->tool, list->values, plan);
     if (!q) return fail(call, pricing_problem(q.error()));
     auto booked = std::make_shared<pricing::BookedQuote>(std::move(*q));
+    if (booked->quote.total == Credits{}) {
+      // Included in the plan (or free): nothing to hold or spend, so no ledger command and no
+      // id; the quote says why.
+      return answer(call, json(200, [&](JsonWriter& w) {
+                      w.StartObject();
+                      write_id(w, "id", 0);
+                      write_text(w, "account", job->account);
+                      write_amount(w, "amount", Credits{});
+                      write_text(w, "state", "included");
+                      write_text(w, "tool", job->tool);
+                      write_text(w, "price_book_version", booked->book->version);
+                      write_portions(w, {});
+                      w.Key("quote");
+                      write_quote(w, booked->quote, plan);
+                      w.EndObject();
+                    }));
+    }
     then(booked->quote.total, booked, plan);
   });
 }

@@ -501,3 +501,36 @@ TEST(PublicUrl, TokenLinksUseTheConfiguredBase) {
 
 }  // namespace
 }  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+TEST(IncludedJobs, AJobThePlanIncludesCostsNothingAndWritesNothing) {
+  ServerProcess server;
+  HttpClient c(server.port());
+  const auto key = bearer(server.admin_key());
+  ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"pro-1","plan":"pro"})",
+                   {key, {"Idempotency-Key", "o"}}).status, 201);
+  auto before = c.send("GET", "/v1/accounts/pro-1/entries", "", {key}).json()["entries"].Size();
+  auto s = c.send("POST", "/v1/spends",
+                  R"({"account":"pro-1","tool":"chat","params":{"model":"advanced"}})",
+                  {key, {"Idempotency-Key", "s"}});
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_TRUE(s.json()["id"].IsNull());
+  EXPECT_STREQ(s.json()["state"].GetString(), "included");
+  EXPECT_EQ(s.json()["amount_micro"].GetInt64(), 0);
+  auto h = c.send("POST", "/v1/holds",
+                  R"({"account":"pro-1","tool":"chat","params":{"model":"advanced"}})",
+                  {key, {"Idempotency-Key", "h"}});
+  EXPECT_EQ(h.status, 200) << h.body;
+  EXPECT_EQ(c.send("GET", "/v1/accounts/pro-1/entries", "", {key}).json()["entries"].Size(), before);
+  // On a plan that does not include it, the same job is charged.
+  ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"free-1"})", {key, {"Idempotency-Key", "o2"}}).status, 201);
+  auto paid = c.send("POST", "/v1/spends",
+                     R"({"account":"free-1","tool":"chat","params":{"model":"advanced"}})",
+                     {key, {"Idempotency-Key", "s2"}});
+  EXPECT_EQ(paid.status, 201) << paid.body;
+}
+
+}  // namespace
+}  // namespace tally::testing
