@@ -34,13 +34,17 @@ int currency_exponent(const std::array<char, 3>& c) {
 }
 
 std::string format_money(const Money& m) {
+  return cat(currency_code(m.currency), " ", format_major(m));
+}
+
+std::string format_major(const Money& m) {
   const int exp = currency_exponent(m.currency);
   const bool negative = m.minor < 0;
   const uint64_t abs =
       negative ? 0 - static_cast<uint64_t>(m.minor) : static_cast<uint64_t>(m.minor);
   uint64_t scale = 1;
   for (int i = 0; i < exp; ++i) scale *= 10;
-  std::string out = cat(currency_code(m.currency), " ", negative ? "-" : "", abs / scale);
+  std::string out = cat(negative ? "-" : "", abs / scale);
   if (exp > 0) {
     std::string frac = std::to_string(abs % scale);
     frac.insert(0, static_cast<size_t>(exp) - frac.size(), '0');
@@ -50,6 +54,10 @@ std::string format_money(const Money& m) {
 }
 
 std::string format_price_per_credit(const Money& price, Credits credits) {
+  return cat(currency_code(price.currency), " ", format_price_per_credit_major(price, credits));
+}
+
+std::string format_price_per_credit_major(const Money& price, Credits credits) {
   TALLY_CHECK(credits.is_positive());
   // minor / 10^exp / (micro / 10^6) in units of 10^-6 major
   //   = minor * 10^(12 - exp) / micro, rounded half up.
@@ -57,8 +65,7 @@ std::string format_price_per_credit(const Money& price, Credits credits) {
   for (int i = currency_exponent(price.currency); i < 12; ++i) num *= 10;
   const __int128 micro_major = (num + credits.micro / 2) / credits.micro;
   TALLY_CHECK(micro_major <= INT64_MAX);
-  std::string text = format_credits(Credits::from_micro(static_cast<int64_t>(micro_major)));
-  return cat(currency_code(price.currency), " ", text);
+  return format_credits(Credits::from_micro(static_cast<int64_t>(micro_major)));
 }
 
 std::string_view period_name(Period p) {

@@ -28,9 +28,13 @@ std::optional<std::array<char, 3>> parse_currency(std::string_view code);  // "U
 int currency_exponent(const std::array<char, 3>& c);
 // "USD 9.99"
 std::string format_money(const Money& m);
+// The amount alone, in major units: "9.99" (JSON carries the currency in its own field).
+std::string format_major(const Money& m);
 // What one credit of a pack costs: price / credits in major units, exact to 6 decimals
 // (rounded half up beyond that), trailing zeros dropped: USD 999 for 20 credits -> "USD 0.4995".
 std::string format_price_per_credit(const Money& price, Credits credits);
+// The same without the currency: "0.4995".
+std::string format_price_per_credit_major(const Money& price, Credits credits);
 
 enum class Period : uint8_t { weekly, monthly, yearly };
 std::string_view period_name(Period p);

@@ -21,15 +21,15 @@ constexpr std::array<bool, 256> k_id_chars = [] {
   return t;
 }();
 
-bool is_id_char(char c) {
-  return k_id_chars[static_cast<unsigned char>(c)];
-}
-
 bool is_iso_currency(const std::array<char, 3>& c) {
   return std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
 }
 
 }  // namespace
+
+bool is_id_char(char c) {
+  return k_id_chars[static_cast<unsigned char>(c)];
+}
 
 Ledger::Ledger(LedgerConfig config, std::shared_ptr<const Catalog> catalog, ShardId shard)
     : config_(std::move(config)),

@@ -32,6 +32,11 @@ using LotId = Id<struct LotTag>;
 using HoldId = Id<struct HoldTag>;
 using SpendId = Id<struct SpendTag>;
 using ShardId = uint16_t;
+
+// The alphabet of account ids, tool names and idempotency keys: A-Z a-z 0-9 . _ - : @ + ~
+// (safe in URLs, logs and file names). The ledger refuses text outside it; the HTTP server
+// checks path segments against it before anything else.
+bool is_id_char(char c);
 inline constexpr int k_id_shard_shift = 48;
 constexpr ShardId shard_of(uint64_t id) {
   return static_cast<ShardId>(id >> k_id_shard_shift);

@@ -247,9 +247,9 @@ void packs(const CallPtr& call) {
              for (const PackPrice& pp : p.prices) {
                w.StartObject();
                write_text(w, "currency", currency_code(pp.price.currency));
-               write_text(w, "amount", format_money(pp.price).substr(4));
+               write_text(w, "amount", format_major(pp.price));
                write_text_or_null(w, "region", pp.region);
-               write_text(w, "per_credit", format_price_per_credit(pp.price, p.credits + p.bonus).substr(4));
+               write_text(w, "per_credit", format_price_per_credit_major(pp.price, p.credits + p.bonus));
                w.EndObject();
              }
              w.EndArray();
@@ -347,8 +347,8 @@ void batch(const CallPtr& call) {
   auto state = std::make_shared<State>();
   state->answers.resize(subs.size());
   state->left = subs.size();
+  static const rapidjson::Value k_no_body(rapidjson::kObjectType);
   for (size_t i = 0; i < subs.size(); ++i) {
-    static const rapidjson::Value k_no_body(rapidjson::kObjectType);
     dispatch(call->ctx, std::move(subs[i]), [state, call, i](HttpResponse r) {
       {
         std::lock_guard lock(state->mu);

@@ -395,7 +395,7 @@ void purchase(const CallPtr& call) {
           write_text(w, "pack", pr.pack);
           w.Key("price");
           w.StartObject();
-          write_text(w, "amount", format_money(pr.price).substr(4));
+          write_text(w, "amount", format_major(pr.price));
           write_text(w, "currency", currency_code(pr.price.currency));
           w.EndObject();
           write_id(w, "lot", pr.lot.value);

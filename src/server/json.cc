@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "ledger/text.h"
+#include "ledger/types.h"
 
 namespace tally::server {
 namespace {
@@ -175,12 +176,8 @@ std::optional<std::string> FieldReader::id(const char* name, bool required) {
 }
 
 bool is_account_id(std::string_view s) {
-  auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("._-:@+~").find(c) != std::string_view::npos;
-  };
   return !s.empty() && s.size() <= 128 && s != "." && s != ".." &&
-         std::all_of(s.begin(), s.end(), ok);
+         std::all_of(s.begin(), s.end(), is_id_char);
 }
 
 std::optional<Credits> FieldReader::amount(const char* name, bool required) {
