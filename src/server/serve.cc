@@ -11,9 +11,11 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "config/toml_reader.h"
 #include "ledger/text.h"
 #include "server/api.h"
 #include "server/demo.h"
+#include "server/price_book_store.h"
 #include "store/sqlite_store.h"
 
 namespace tally::server {
@@ -58,13 +60,17 @@ int serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto config = options.config_file.empty()
-                    ? config::parse_config(default_config_text(), "(built-in default.toml)")
-                    : config::load_config(options.config_file);
+  std::string config_text(default_config_text());
+  const std::string config_name =
+      options.config_file.empty() ? "(built-in default.toml)" : options.config_file;
+  if (!options.config_file.empty()) {
+    auto text = config::read_config_text(options.config_file);
+    if (!text) return error(text.error().to_string());
+    config_text = std::move(*text);
+  }
+  auto config = config::parse_config(config_text, config_name);
   if (!config) return error(config.error().to_string());
   if (!config->price_book) return error("the configuration has no [price_book]");
-  auto prices = std::make_shared<pricing::PriceVersions>();
-  if (auto added = prices->add(config->price_book); !added) return error(added.error().to_string());
 
   std::string address;
   uint16_t port = 0;
@@ -84,6 +90,9 @@ int serve(const ServeOptions& options) {
     return error(cat(options.data_dir, " holds ", existing, " shards; start with --shards ",
                      existing, " (changing the shard count of existing data is not supported)"));
   }
+  // Every version run so far stays priceable (rule 7: a capture uses its hold's version).
+  auto prices = open_price_versions(options.data_dir, config_text, config_name);
+  if (!prices) return error(prices.error());
   auto store = store::SqliteStore::open({options.data_dir, options.synchronous_full});
   if (!store) return error(store.error().message);
 
@@ -125,7 +134,7 @@ int serve(const ServeOptions& options) {
   ao.service = service->get();
   ao.store = store->get();
   ao.auth = auth->get();
-  ao.prices = prices;
+  ao.prices = *prices;
   ao.catalog = config->catalog;
   ao.clock = clock;
   ao.public_url = options.public_url;

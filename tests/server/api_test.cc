@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <memory>
 
 #include "tests/server/server_process.h"
@@ -530,6 +533,84 @@ TEST(IncludedJobs, AJobThePlanIncludesCostsNothingAndWritesNothing) {
                      R"({"account":"free-1","tool":"chat","params":{"model":"advanced"}})",
                      {key, {"Idempotency-Key", "s2"}});
   EXPECT_EQ(paid.status, 201) << paid.body;
+}
+
+}  // namespace
+}  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+std::string default_config() {
+  std::ifstream in(std::string(TALLY_SOURCE_DIR) + "/config/default.toml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// default.toml with another price book version, effective time and 720p video price.
+std::string write_config(const std::string& dir, const std::string& name,
+                         const std::string& version, const std::string& effective_at,
+                         const std::string& price_720p) {
+  std::string text = default_config();
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  };
+  replace(R"(version = "studio-2026-11-01")", "version = \"" + version + "\"");
+  replace("effective_at = 2026-11-01T00:00:00Z", "effective_at = " + effective_at);
+  replace(R"({ id = "720p", price = 5 })", "{ id = \"720p\", price = " + price_720p + " }");
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(PriceBookVersions, AHoldIsCapturedUnderItsVersionAfterTheConfigurationMovesOn) {
+  char tmpl[] = "/tmp/tally-versions-test-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string data = dir + "/data";
+  const std::string a = write_config(dir, "a.toml", "v-a", "2026-11-01T00:00:00Z", "5");
+  const std::string b = write_config(dir, "b.toml", "v-b", "2027-01-04T10:30:00Z", "6");
+  std::string hold;
+  {
+    ServerProcess server({.data_dir = data, .config = a});
+    HttpClient c(server.port());
+    const auto key = bearer(server.admin_key());
+    ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})", {key}).status, 200);
+    ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"v-1"})", {key, {"Idempotency-Key", "o"}}).status, 201);
+    ASSERT_EQ(c.send("POST", "/v1/accounts/v-1/grants", R"({"amount":"100","reason":"r"})",
+                     {key, {"Idempotency-Key", "g"}}).status, 201);
+    auto h = c.send("POST", "/v1/holds",
+                    R"({"account":"v-1","tool":"video","params":{"resolution":"720p","seconds":10},"ttl_s":86400})",
+                    {key, {"Idempotency-Key", "h"}});
+    ASSERT_EQ(h.status, 201) << h.body;
+    EXPECT_STREQ(h.json()["price_book_version"].GetString(), "v-a");
+    EXPECT_STREQ(h.json()["amount"].GetString(), "50");
+    hold = h.json()["id"].GetString();
+    EXPECT_EQ(server.stop(), 0);
+  }
+  {
+    ServerProcess server({.data_dir = data, .config = b});
+    HttpClient c(server.port());
+    const auto key = bearer(server.admin_key());
+    ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T11:00:00Z"})", {key}).status, 200);
+    auto cap = c.send("POST", "/v1/holds/" + hold + "/capture",
+                      R"({"usage":{"resolution":"720p","seconds":4}})", {key, {"Idempotency-Key", "c"}});
+    ASSERT_EQ(cap.status, 200) << cap.body;
+    EXPECT_STREQ(cap.json()["captured"].GetString(), "20");  // 4 s at v-a's 5, not v-b's 6
+    auto q = c.send("POST", "/v1/quotes", R"({"tool":"video","params":{"resolution":"720p","seconds":10}})", {key});
+    EXPECT_STREQ(q.json()["price_book_version"].GetString(), "v-b");
+    EXPECT_STREQ(q.json()["total"].GetString(), "60");
+    EXPECT_EQ(server.stop(), 0);
+  }
+  // A version id reused with other content is refused at start, naming the conflict.
+  const std::string changed = write_config(dir, "a2.toml", "v-a", "2026-11-01T00:00:00Z", "7");
+  const std::string cmd = tally_binary() + " serve --data " + data + " --config " + changed +
+                          " --listen 127.0.0.1:0 > /dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
