@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Tally builds, tests or runs with.
-# Called by both README commands (`make run`, `make test`); safe to run again:
-# it only calls apt-get when a package is missing.
+# Called by both README commands (`make run`, `make test`) and by the benchmark scripts;
+# safe to run again: it only calls apt-get when a package is missing.
 set -euo pipefail
 
 packages=(
@@ -10,7 +10,13 @@ packages=(
   libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
   libboost-dev rapidjson-dev libssl-dev wrk curl
   nodejs chromium  # the dashboard's browser tests (tests/web)
+  clang-16 libclang-rt-16-dev  # libFuzzer targets (fuzz/); Debian 12's g++ has no libFuzzer
 )
+# `setup.sh bench`: also what bench/compare.sh and bench/soak.sh need (the PostgreSQL
+# baseline runs a real PostgreSQL 15 server and pgbench).
+if [ "${1:-}" = bench ]; then
+  packages+=(postgresql postgresql-contrib procps)
+fi
 # npm: Debian's package on a fresh system; a nodejs from elsewhere (NodeSource) bundles it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
