@@ -60,8 +60,15 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
   const CommandDigest print = fingerprint(request.command);
   // One probe: a new key is inserted before the command runs and its result filled in after.
   auto [it, fresh] = idempotency_.try_emplace(request.idempotency_key);
-  if (!fresh) {
-    if (it->second.fingerprint == print) return it->second.result;
+  const Idempotent* first = fresh ? nullptr : &it->second;
+  if (fresh && !leaving_.empty()) {
+    if (auto gone = leaving_.find(request.idempotency_key); gone != leaving_.end()) {
+      idempotency_.erase(it);
+      first = &gone->second;
+    }
+  }
+  if (first != nullptr) {
+    if (first->fingerprint == print) return first->result;
     return std::unexpected(make_error(
         ErrorCode::idempotency_conflict,
         cat("idempotency key '", request.idempotency_key, "' was used for a different request")));

@@ -133,7 +133,7 @@ class Ledger {
   const Account* find_account(std::string_view id) const;
   // Whether an idempotency key is still in memory (else a store may still know it).
   bool remembers(const std::string& idempotency_key) const {
-    return idempotency_.contains(idempotency_key);
+    return idempotency_.contains(idempotency_key) || leaving_.contains(idempotency_key);
   }
   BalanceSummary balance(const Account& account, TimeUs now) const;
   // An open hold, or nullptr once it was captured, released or timed out.
@@ -333,6 +333,10 @@ class Ledger {
   // Node map: the order queue points at its keys, which must not move.
   absl::node_hash_map<std::string, Idempotent> idempotency_;
   std::deque<std::pair<TimeUs, const std::string*>> idempotency_order_;
+  // With tracking: records let go since the last take_delta. Until the delta reaches the store,
+  // a retry of their key in the same batch could be found nowhere else, and would run again;
+  // the ledger answers it from here (found by the simulator, issue 7).
+  absl::flat_hash_map<std::string, Idempotent> leaving_;
 };
 
 }  // namespace tally

@@ -165,6 +165,7 @@ void Ledger::take_delta(StateDelta* d) {
   d->spends_gone = std::move(c.spends_gone);
   d->purchases_gone = std::move(c.purchases_gone);
   d->idempotency_gone = std::move(c.idempotency_gone);
+  leaving_.clear();  // the store has them once this delta is committed
   std::vector<bool> dirty = std::move(c.account_dirty);
   c = Changes{};
   c.account_dirty = std::move(dirty);
@@ -189,6 +190,13 @@ void erase(std::vector<T>* v, const Id& id, Key key) {
 }
 
 }  // namespace
+
+bool has_changes(const StateDelta& d) {
+  return !d.accounts.empty() || !d.holds_put.empty() || !d.holds_gone.empty() ||
+         !d.finished_put.empty() || !d.finished_gone.empty() || !d.spends_put.empty() ||
+         !d.spends_gone.empty() || !d.purchases_put.empty() || !d.purchases_gone.empty() ||
+         !d.idempotency_put.empty() || !d.idempotency_gone.empty();
+}
 
 void apply_delta(LedgerState* s, const StateDelta& d) {
   s->now = d.now;

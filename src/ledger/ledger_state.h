@@ -51,6 +51,10 @@ struct StateDelta {
   std::vector<std::string> idempotency_gone;
 };
 
+// Whether a delta changes anything beyond the clock, counters and books (an idle batch whose
+// delta does not, and that made no entries, need not be committed).
+bool has_changes(const StateDelta& delta);
+
 // What a store does with a delta, on a state held in memory (the in-memory store and tests).
 void apply_delta(LedgerState* state, const StateDelta& delta);
 

@@ -161,6 +161,43 @@ TEST(Retention, IdempotencyKeysAreForgottenAfterTheirWindow) {
   EXPECT_EQ(h.available("u"), cr("2"));
 }
 
+// A store keeps a key's record after the ledger lets it go, and the service asks the store
+// about keys the ledger does not remember, but only once the batch's delta names them. A
+// retry arriving in the very batch whose time step let its key go must still get its first
+// reply, not run again (a double spend the simulator found, issue 7).
+TEST(Retention, AKeyLetGoInTheCurrentBatchIsStillAnsweredUntilTheDeltaIsTaken) {
+  LedgerConfig config;
+  config.idempotency_retention_us = k_us_per_hour;
+  config.track_changes = true;
+  Ledger ledger(config);
+  std::vector<Entry> out;
+  StateDelta delta;
+  TimeUs t = at("2026-01-05T00:00:00Z");
+  ASSERT_TRUE(ledger.apply({"o", OpenAccount{"u", "", true}}, t, &out).has_value());
+  ASSERT_TRUE(ledger.apply({"g", Grant{.account = "u", .source = Source::admin, .amount = cr("5")}},
+                           t, &out).has_value());
+  const Request spend{"k", SpendNow{"u", cr("1"), "image", "v1"}};
+  Result first = ledger.apply(spend, t, &out);
+  ASSERT_TRUE(first.has_value());
+  ledger.take_delta(&delta);
+
+  // One batch, an hour later: a time step lets "k" go, then its retry arrives.
+  t = add_us(t, k_us_per_hour);
+  ASSERT_TRUE(ledger.apply({"", AdvanceTime{}}, t, &out).has_value());
+  EXPECT_TRUE(ledger.remembers("k"));
+  const size_t entries = out.size();
+  EXPECT_EQ(ledger.apply(spend, t, &out), first);
+  EXPECT_EQ(out.size(), entries);  // nothing ran again
+  EXPECT_EQ(ledger.apply({"k", SpendNow{"u", cr("2"), "image", "v1"}}, t, &out).error().code,
+            ErrorCode::idempotency_conflict);
+  EXPECT_EQ(ledger.balance(*ledger.find_account("u"), t).available, cr("4"));
+
+  // Once the delta is taken the store has the key's record; the ledger no longer does.
+  ledger.take_delta(&delta);
+  EXPECT_EQ(delta.idempotency_gone, (std::vector<std::string>{"o", "g", "k"}));
+  EXPECT_FALSE(ledger.remembers("k"));
+}
+
 }  // namespace
 }  // namespace tally::testing
 

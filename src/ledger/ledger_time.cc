@@ -114,8 +114,14 @@ void Ledger::prune_retained(TimeUs now) {
   }
   while (!idempotency_order_.empty() &&
          add_us(idempotency_order_.front().first, config_.idempotency_retention_us) <= now) {
-    if (tracking()) changes_.idempotency_gone.push_back(*idempotency_order_.front().second);
-    idempotency_.erase(*idempotency_order_.front().second);
+    const std::string& key = *idempotency_order_.front().second;
+    if (tracking()) {
+      changes_.idempotency_gone.push_back(key);
+      auto node = idempotency_.extract(key);
+      leaving_.insert_or_assign(std::move(node.key()), std::move(node.mapped()));
+    } else {
+      idempotency_.erase(key);
+    }
     idempotency_order_.pop_front();
   }
 }

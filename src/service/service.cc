@@ -15,6 +15,7 @@
 #include "ledger/ledger_state.h"
 #include "ledger/text.h"
 #include "service/key_filter.h"
+#include "service/recall.h"
 
 namespace tally::service {
 namespace {
@@ -24,13 +25,6 @@ uint64_t stable_hash(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return h;
-}
-
-bool has_changes(const StateDelta& d) {
-  return !d.accounts.empty() || !d.holds_put.empty() || !d.holds_gone.empty() ||
-         !d.finished_put.empty() || !d.finished_gone.empty() || !d.spends_put.empty() ||
-         !d.spends_gone.empty() || !d.purchases_put.empty() || !d.purchases_gone.empty() ||
-         !d.idempotency_put.empty() || !d.idempotency_gone.empty();
 }
 
 }  // namespace
@@ -269,25 +263,17 @@ ShardStats Service::stats(ShardId id) const {
 // and then its first reply is the answer (or a conflict, if the command differs).
 Result Service::apply(Shard& shard, const Request& request, TimeUs now,
                       std::vector<Entry>* entries) {
-  if (shard.cold_keys && !request.idempotency_key.empty() &&
-      !std::holds_alternative<AdvanceTime>(request.command) &&
-      !shard.ledger->remembers(request.idempotency_key) &&
+  if (needs_recall(*shard.ledger, request, shard.cold_keys) &&
       shard.cold_filter.may_contain(request.idempotency_key)) {
     ++shard.cold_lookups;
     shard.wait_writer_idle();  // the store is the writer's while it commits
-    auto found = store_->find_idempotency(shard.id, request.idempotency_key);
+    auto found = recall(*shard.ledger, *store_, request, now, entries);
     if (!found) {
       std::fprintf(stderr, "tally: shard %u: idempotency lookup failed: %s; stopping\n", shard.id,
                    found.error().message.c_str());
       std::abort();
     }
-    if (found->has_value()) {
-      (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, entries);  // time still moves
-      if ((*found)->fingerprint == fingerprint(request.command)) return (*found)->result;
-      return std::unexpected(make_error(
-          ErrorCode::idempotency_conflict,
-          cat("idempotency key '", request.idempotency_key, "' was used for a different request")));
-    }
+    if (found->has_value()) return **found;
   }
   return shard.ledger->apply(request, now, entries);
 }

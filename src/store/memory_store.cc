@@ -87,6 +87,13 @@ std::expected<void, StoreError> MemoryStore::scan_idempotency_keys(
 std::expected<void, StoreError> FaultyStore::commit(ShardId shard, std::span<const Entry> entries,
                                                     const StateDelta& delta) {
   if (commits_++ >= fail_at_) return std::unexpected(StoreError{"injected commit failure"});
+  if (fail_next_) {
+    fail_next_ = false;
+    if (!next_written_) return std::unexpected(StoreError{"injected commit failure"});
+    auto written = inner_->commit(shard, entries, delta);
+    if (!written) return written;
+    return std::unexpected(StoreError{"injected commit failure (after the write)"});
+  }
   return inner_->commit(shard, entries, delta);
 }
 

@@ -36,12 +36,19 @@ class MemoryStore : public Store {
   std::map<ShardId, Shard> shards_;
 };
 
-// Fails commits on purpose (the fault layer of issue 5): the Nth commit from now, or every
-// commit once `fail_from` is reached. A failed commit writes nothing, as a real one would.
+// Fails commits on purpose (the fault layer of issues 5 and 7). A failed commit writes
+// nothing, as a real one would, unless it is an ambiguous failure: written, then reported as
+// failed (an fsync error after the data reached the disk), which a caller cannot tell apart.
 class FaultyStore : public Store {
  public:
   explicit FaultyStore(Store* inner) : inner_(inner) {}
+  // Every commit fails from the Nth one from now on.
   void fail_commit_after(uint64_t successes) { fail_at_ = commits_ + successes; }
+  // Only the next commit fails; with `written`, after the inner store committed it.
+  void fail_next_commit(bool written) {
+    fail_next_ = true;
+    next_written_ = written;
+  }
 
   std::expected<LedgerState, StoreError> load(ShardId shard) override {
     return inner_->load(shard);
@@ -73,6 +80,8 @@ class FaultyStore : public Store {
   Store* inner_;
   uint64_t commits_ = 0;
   uint64_t fail_at_ = UINT64_MAX;
+  bool fail_next_ = false;
+  bool next_written_ = false;
 };
 
 }  // namespace tally::store

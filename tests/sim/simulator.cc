@@ -1,0 +1,826 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_join.h"
+#include "ledger/journal.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_state.h"
+#include "ledger/test_support.h"
+#include "ledger/text.h"
+#include "service/key_filter.h"
+#include "service/recall.h"
+#include "store/memory_store.h"
+#include "store/sqlite_store.h"
+
+namespace tally::sim {
+namespace {
+
+constexpr ShardId k_shard = 0;
+const TimeUs k_start{1'767'225'600'000'000};  // 2026-01-01T00:00:00Z
+
+// splitmix64: the same stream on every platform and standard library (std's distributions are
+// not specified exactly, so they are not used).
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }
+  int64_t range(int64_t lo, int64_t hi) {  // [lo, hi]
+    return lo + static_cast<int64_t>(below(static_cast<uint64_t>(hi - lo) + 1));
+  }
+  bool percent(unsigned p) { return below(100) < p; }
+  template <typename T>
+  const T& pick(const std::vector<T>& v) {
+    return v[below(v.size())];
+  }
+};
+
+uint64_t fnv1a(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+// Short retention windows, so that keys, holds and spends leave the ledger's memory (and keys
+// are then recalled from the store) within a run.
+LedgerConfig sim_config() {
+  LedgerConfig c;
+  c.spend_retention_us = 5 * k_us_per_day;
+  c.idempotency_retention_us = 2 * k_us_per_day;
+  c.track_changes = true;
+  return c;
+}
+
+const std::vector<std::string> k_accounts = {"u0", "u1", "u2", "u3", "u4", "u5"};
+const std::vector<std::string> k_tools = {"image", "video", "chat"};
+const std::vector<std::string> k_plans = {"basic", "pro",  "business",       "free",
+                                          "miocai-free", "miocai-premium", "enterprise"};
+const std::vector<std::string> k_packs = {"p20", "p200", "forever", "p50"};
+
+std::string describe(const Command& command) {
+  struct V {
+    std::string operator()(const OpenAccount& c) {
+      return cat("open ", c.account, c.no_plan ? " no-plan" : "", c.plan.empty() ? "" : " plan=",
+                 c.plan);
+    }
+    std::string operator()(const Grant& c) {
+      return cat("grant ", c.account, " ", format_credits(c.amount), " ", source_name(c.source),
+                 c.expiry.mode == Expiry::Mode::at ? cat(" expires=", format_time(c.expiry.at)) : "",
+                 c.expiry.mode == Expiry::Mode::never ? " never-expires" : "",
+                 c.effective_at ? cat(" effective=", format_time(*c.effective_at)) : "",
+                 c.scope.empty() ? "" : cat(" scope=", c.scope[0]));
+    }
+    std::string operator()(const PlaceHold& c) {
+      return cat("hold ", c.account, " ", format_credits(c.amount), " ", c.tool, " ttl=",
+                 c.ttl_us.value_or(0) / k_us_per_second, "s");
+    }
+    std::string operator()(const Capture& c) {
+      return cat("capture ", c.hold.value, c.amount ? cat(" ", format_credits(*c.amount)) : "");
+    }
+    std::string operator()(const Release& c) { return cat("release ", c.hold.value); }
+    std::string operator()(const SpendNow& c) {
+      return cat("spend ", c.account, " ", format_credits(c.amount), " ", c.tool);
+    }
+    std::string operator()(const Refund& c) {
+      return cat("refund ", c.spend.value, c.amount ? cat(" ", format_credits(*c.amount)) : "");
+    }
+    std::string operator()(const VoidLot& c) { return cat("void-lot ", c.lot.value); }
+    std::string operator()(const SetPlan& c) { return cat("set-plan ", c.account, " ", c.plan); }
+    std::string operator()(const CancelSubscription& c) { return cat("cancel ", c.account); }
+    std::string operator()(const MarkPastDue& c) { return cat("past-due ", c.account); }
+    std::string operator()(const ResumeSubscription& c) { return cat("resume ", c.account); }
+    std::string operator()(const ClaimDailyReward& c) { return cat("daily-reward ", c.account); }
+    std::string operator()(const Purchase& c) {
+      return cat("purchase ", c.account, " ", c.pack, " ", c.region, " ref=", c.payment_ref);
+    }
+    std::string operator()(const VoidPurchase& c) { return cat("void-purchase ", c.purchase); }
+    std::string operator()(const AdvanceTime&) { return "advance-time"; }
+  };
+  return std::visit(V{}, command);
+}
+
+std::string describe(const Result& r) {
+  if (!r) return cat("refused ", error_code_name(r.error().code));
+  return std::visit(
+      [](const auto& reply) -> std::string {
+        using T = std::decay_t<decltype(reply)>;
+        if constexpr (std::is_same_v<T, OpenAccountReply>) return "opened";
+        if constexpr (std::is_same_v<T, GrantReply>) return cat("lot ", reply.lot.value);
+        if constexpr (std::is_same_v<T, HoldReply>) return cat("hold ", reply.hold.value);
+        if constexpr (std::is_same_v<T, CaptureReply>) return cat("spend ", reply.spend.value);
+        if constexpr (std::is_same_v<T, ReleaseReply>) return "released";
+        if constexpr (std::is_same_v<T, SpendReply>) return cat("spend ", reply.spend.value);
+        if constexpr (std::is_same_v<T, RefundReply>) return "refunded";
+        if constexpr (std::is_same_v<T, VoidReply>) return "voided";
+        if constexpr (std::is_same_v<T, AdvanceReply>) return "advanced";
+        if constexpr (std::is_same_v<T, SubscriptionReply>) return cat("plan ", reply.plan);
+        if constexpr (std::is_same_v<T, RewardReply>) return cat("lot ", reply.lot.value);
+        if constexpr (std::is_same_v<T, PurchaseReply>) return cat("purchase ", reply.purchase);
+        if constexpr (std::is_same_v<T, VoidPurchaseReply>) return "voided";
+        return "ok";
+      },
+      *r);
+}
+
+// A store with a bug planted on purpose (Plant), between the fault layer and the real store.
+class PlantedStore final : public store::Store {
+ public:
+  PlantedStore(store::Store* inner, Plant plant) : inner_(inner), plant_(plant) {}
+  std::expected<LedgerState, store::StoreError> load(ShardId s) override { return inner_->load(s); }
+  std::expected<void, store::StoreError> commit(ShardId s, std::span<const Entry> entries,
+                                                const StateDelta& delta) override {
+    ++commits_;
+    if (plant_ == Plant::drop_lot_change && commits_ >= 20) {
+      for (size_t i = 0; i < delta.accounts.size(); ++i) {
+        if (delta.accounts[i].lots.empty()) continue;
+        StateDelta lossy = delta;
+        lossy.accounts[i].lots.pop_back();
+        return inner_->commit(s, entries, lossy);
+      }
+    }
+    if (plant_ == Plant::drop_entry && commits_ == 30 && !entries.empty()) {
+      return inner_->commit(s, entries.first(entries.size() - 1), delta);
+    }
+    return inner_->commit(s, entries, delta);
+  }
+  std::expected<void, store::StoreError> scan_entries(
+      ShardId s, uint64_t after, const std::function<bool(const Entry&)>& visit) override {
+    return inner_->scan_entries(s, after, visit);
+  }
+  std::expected<void, store::StoreError> scan_account_entries(
+      ShardId s, std::string_view account, uint64_t after,
+      const std::function<bool(const Entry&)>& visit) override {
+    return inner_->scan_account_entries(s, account, after, visit);
+  }
+  std::expected<std::optional<IdempotencyRecord>, store::StoreError> find_idempotency(
+      ShardId s, std::string_view key) override {
+    return inner_->find_idempotency(s, key);
+  }
+  std::expected<bool, store::StoreError> has_cold_keys(ShardId s) override {
+    return inner_->has_cold_keys(s);
+  }
+  std::expected<void, store::StoreError> scan_idempotency_keys(
+      ShardId s, const std::function<void(std::string_view)>& visit) override {
+    return inner_->scan_idempotency_keys(s, visit);
+  }
+
+ private:
+  store::Store* inner_;
+  Plant plant_;
+  uint64_t commits_ = 0;
+};
+
+// A shard's ledger with what the service keeps beside it (service.cc): whether the store holds
+// keys the ledger does not, and the filter over them. Applies requests as a shard does.
+struct Shard {
+  std::unique_ptr<Ledger> ledger;
+  bool cold_keys = false;
+  service::KeyFilter filter{1024};
+
+  // Loads the shard as last committed (recovery).
+  static std::expected<Shard, std::string> load(store::Store& store) {
+    auto state = store.load(k_shard);
+    if (!state) return std::unexpected(cat("load: ", state.error().message));
+    auto ledger = Ledger::from_state(sim_config(), testing::test_catalog(), k_shard,
+                                     std::move(*state));
+    if (!ledger) return std::unexpected(cat("recovery refused the stored state: ", ledger.error()));
+    Shard shard;
+    shard.ledger = std::move(*ledger);
+    auto cold = store.has_cold_keys(k_shard);
+    if (!cold) return std::unexpected(cat("has_cold_keys: ", cold.error().message));
+    shard.cold_keys = *cold;
+    auto scanned =
+        store.scan_idempotency_keys(k_shard, [&](std::string_view k) { shard.filter.add(k); });
+    if (!scanned) return std::unexpected(cat("scan_idempotency_keys: ", scanned.error().message));
+    return shard;
+  }
+
+  std::expected<Result, std::string> apply(store::Store& store, const Request& request, TimeUs now,
+                                           std::vector<Entry>* entries, uint64_t* recalls) {
+    if (service::needs_recall(*ledger, request, cold_keys) &&
+        filter.may_contain(request.idempotency_key)) {
+      auto found = service::recall(*ledger, store, request, now, entries);
+      if (!found) return std::unexpected(cat("idempotency lookup: ", found.error().message));
+      if (found->has_value()) {
+        ++*recalls;
+        return **found;
+      }
+    }
+    return ledger->apply(request, now, entries);
+  }
+
+  // After a batch: the delta to commit, and the keys that left memory go to the filter.
+  void take_delta(StateDelta* delta) {
+    ledger->take_delta(delta);
+    for (const std::string& key : delta->idempotency_gone) filter.add(key);
+    cold_keys = cold_keys || !delta->idempotency_gone.empty();
+  }
+};
+
+// A ledger's state as text for comparison, without what a restart legitimately changes: the
+// clock of batches that changed nothing (never committed) and the idempotency records (a store
+// may load only the recent ones; the rest are compared by recall).
+std::string comparable(LedgerState state, TimeUs now) {
+  state.now = now;
+  state.idempotency.clear();
+  return dump_state(state);
+}
+
+std::string first_difference(const std::string& a, const std::string& b) {
+  size_t line = 1, i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) {
+    if (a[i] == '\n') ++line;
+    ++i;
+  }
+  auto line_at = [](const std::string& s, size_t at) {
+    const size_t begin = s.rfind('\n', at == 0 ? 0 : at - 1);
+    const size_t from = begin == std::string::npos ? 0 : begin + 1;
+    return s.substr(from, s.find('\n', from) - from);
+  };
+  return cat("line ", line, ": '", line_at(a, i), "' vs '", line_at(b, i), "'");
+}
+
+enum class Fault {
+  none,
+  fail_commit,         // the store refuses the commit: nothing written, the process stops
+  ambiguous_commit,    // written, but reported failed: the process stops
+  crash_mid_batch,     // the process dies while applying the batch
+  crash_before_commit, // the process dies between apply and commit
+  crash_before_reply,  // the process dies after the commit, before any reply leaves
+};
+
+const char* fault_name(Fault f) {
+  switch (f) {
+    case Fault::none: return "none";
+    case Fault::fail_commit: return "failed commit";
+    case Fault::ambiguous_commit: return "ambiguous commit (written, reported failed)";
+    case Fault::crash_mid_batch: return "crash in the middle of the batch";
+    case Fault::crash_before_commit: return "crash between apply and commit";
+    case Fault::crash_before_reply: return "crash between commit and reply";
+  }
+  return "?";
+}
+
+class Simulation {
+ public:
+  explicit Simulation(const Options& options) : options_(options), rng_{options.seed} {}
+
+  Outcome run() {
+    if (!open_store() || !restart(/*clean=*/false)) return std::move(outcome_);
+    for (size_t step = 1; step <= options_.steps && outcome_.ok; ++step) {
+      step_ = step;
+      run_step();
+      outcome_.steps_run = step;
+    }
+    if (outcome_.ok) drain();
+    if (outcome_.ok) check_store_journal("end");
+    if (outcome_.ok) {
+      for (const Entry& e : shadow_journal_) {
+        outcome_.journal_digest = fnv1a(format_entry(e), outcome_.journal_digest);
+        outcome_.journal_digest = fnv1a("\n", outcome_.journal_digest);
+      }
+      outcome_.entries = shadow_journal_.size();
+    }
+    return std::move(outcome_);
+  }
+
+ private:
+  // --- Failure reporting ---
+  bool fail(std::string what) {
+    if (outcome_.ok) {
+      outcome_.ok = false;
+      outcome_.failed_step = step_;
+      outcome_.failure = cat("step ", step_, ": ", what);
+    }
+    return false;
+  }
+  void trace(std::string line) {
+    if (options_.keep_trace) outcome_.trace.push_back(cat(step_, ": ", line));
+  }
+
+  // --- The store and the process ---
+  bool open_store() {
+    if (options_.store == StoreKind::memory) {
+      if (!memory_) memory_ = std::make_unique<store::MemoryStore>();
+      base_ = memory_.get();
+    } else {
+      sqlite_.reset();  // a crash: the connections go away with the process
+      store::SqliteOptions o;
+      o.dir = options_.dir;
+      o.synchronous_full = false;  // a process crash loses nothing committed either way
+      o.idempotency_loaded_max = 4;  // so that restarts leave keys in the store only
+      auto opened = store::SqliteStore::open(o);
+      if (!opened) return fail(cat("open sqlite store: ", opened.error().message));
+      sqlite_ = std::move(*opened);
+      base_ = sqlite_.get();
+    }
+    planted_ = std::make_unique<PlantedStore>(base_, options_.plant);
+    faulty_ = std::make_unique<store::FaultyStore>(planted_.get());
+    return true;
+  }
+
+  // The process restarts: a clean one first commits what it has queued (graceful stop); a
+  // crash loses the queue and everything in flight, which clients will send again.
+  bool restart(bool clean) {
+    if (clean) {
+      while (!queue_.empty() && outcome_.ok) tick(Fault::none, queue_.size());
+      if (!outcome_.ok) return false;
+    } else {
+      for (Request& r : queue_) lost_.push_back(std::move(r));
+      queue_.clear();
+    }
+    if (shard_.ledger) ++outcome_.restarts;
+    shard_ = Shard{};
+    if (options_.store == StoreKind::sqlite && !open_store()) return false;
+    auto loaded = Shard::load(*faulty_);
+    if (!loaded) return fail(loaded.error());
+    shard_ = std::move(*loaded);
+    if (!shadow_.ledger) {  // the first start: the shadow starts from the same empty state
+      shadow_.ledger = std::make_unique<Ledger>(sim_config(), testing::test_catalog(), k_shard);
+    }
+    return check_state("after recovery") && check_store_journal("after recovery");
+  }
+
+  // --- Checks ---
+  bool check_invariants(const char* when) {
+    auto bad = shard_.ledger->check_invariants();
+    if (!bad.empty()) return fail(cat("invariant broken ", when, ": ", absl::StrJoin(bad, "; ")));
+    return true;
+  }
+
+  // The process's ledger and the shadow's hold the same state; a record the process remembers
+  // is the shadow's; `verify` recomputes the process's ledger from the journal.
+  bool check_state(const char* when) {
+    if (!check_invariants(when)) return false;
+    const LedgerState mine = shard_.ledger->export_state();
+    const LedgerState truth = shadow_.ledger->export_state();
+    if (mine.now > truth.now) {
+      return fail(cat(when, ": the process's clock ", format_time(mine.now),
+                      " is past the last one applied ", format_time(truth.now)));
+    }
+    const std::string a = comparable(mine, truth.now);
+    const std::string b = comparable(truth, truth.now);
+    if (a != b) {
+      return fail(cat(when, ": the process's state differs from the shadow's (what committed): ",
+                      first_difference(a, b)));
+    }
+    std::map<std::string_view, const IdempotencyRecord*> known;
+    for (const IdempotencyRecord& r : truth.idempotency) known[r.key] = &r;
+    for (const IdempotencyRecord& r : mine.idempotency) {
+      auto it = known.find(r.key);
+      if (it == known.end() || it->second->at != r.at ||
+          !(it->second->fingerprint == r.fingerprint) || it->second->result != r.result) {
+        return fail(cat(when, ": the process remembers key '", r.key,
+                        "' unlike the shadow (a record changed or came back)"));
+      }
+    }
+    VerifyReport report = verify(*shard_.ledger, shadow_journal_);
+    if (!report.ok()) {
+      return fail(cat("verify ", when, ": ", absl::StrJoin(report.differences, "; ")));
+    }
+    return true;
+  }
+
+  // The store's whole journal is the shadow's, entry for entry.
+  bool check_store_journal(const char* when) {
+    size_t i = 0;
+    std::string diff;
+    auto scanned = faulty_->scan_entries(k_shard, 0, [&](const Entry& e) {
+      if (i >= shadow_journal_.size() || !(shadow_journal_[i] == e)) {
+        diff = cat("entry ", i + 1, " is '", format_entry(e), "', the shadow's is '",
+                   i < shadow_journal_.size() ? format_entry(shadow_journal_[i]) : "nothing", "'");
+        return false;
+      }
+      ++i;
+      return true;
+    });
+    if (!scanned) return fail(cat("scan_entries ", when, ": ", scanned.error().message));
+    if (diff.empty() && i != shadow_journal_.size()) {
+      diff = cat("the store has ", i, " entries, the shadow ", shadow_journal_.size());
+    }
+    if (!diff.empty()) return fail(cat("the store's journal ", when, " differs: ", diff));
+    return true;
+  }
+
+  // A batch reached the store: the shadow applies it, which must give the same replies and
+  // entries; and each reply must be what its key got first (rule 8).
+  bool shadow_commit(const std::vector<Request>& batch, const std::vector<Result>& results,
+                     TimeUs now, const std::vector<Entry>& entries) {
+    std::vector<Entry> shadow_entries;
+    std::vector<Result> shadow_results;
+    if (batch.empty()) {
+      (void)shadow_.apply(memory_shadow_, Request{"", AdvanceTime{}}, now, &shadow_entries, &unused_);
+    }
+    for (const Request& r : batch) {
+      auto applied = shadow_.apply(memory_shadow_, r, now, &shadow_entries, &unused_);
+      if (!applied) return fail(cat("shadow: ", applied.error()));
+      shadow_results.push_back(std::move(*applied));
+    }
+    StateDelta delta;
+    shadow_.take_delta(&delta);
+    if (!shadow_entries.empty() || has_changes(delta)) {
+      auto committed = memory_shadow_.commit(k_shard, shadow_entries, delta);
+      if (!committed) return fail(cat("shadow commit: ", committed.error().message));
+    }
+    if (shadow_entries.size() != entries.size() ||
+        !std::equal(entries.begin(), entries.end(), shadow_entries.begin())) {
+      std::string text = cat("the batch's entries differ from the shadow's:\n  process:\n");
+      for (const Entry& e : entries) text += cat("    ", format_entry(e), "\n");
+      text += "  shadow:\n";
+      for (const Entry& e : shadow_entries) text += cat("    ", format_entry(e), "\n");
+      return fail(text);
+    }
+    shadow_journal_.insert(shadow_journal_.end(), shadow_entries.begin(), shadow_entries.end());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Request& r = batch[i];
+      if (results[i] != shadow_results[i]) {
+        return fail(cat("request '", r.idempotency_key, "' (", describe(r.command), ") got ",
+                        describe(results[i]), ", the shadow ", describe(shadow_results[i])));
+      }
+      if (!check_first_reply(r, results[i])) return false;
+    }
+    return true;
+  }
+
+  bool check_first_reply(const Request& r, const Result& result) {
+    auto it = first_.find(r.idempotency_key);
+    if (it == first_.end()) {
+      // Refusals of malformed requests are not remembered (rule 8): they may run again.
+      if (!result && result.error().code == ErrorCode::invalid_request) return true;
+      first_.emplace(r.idempotency_key, First{fingerprint(r.command), result});
+      return true;
+    }
+    if (it->second.fingerprint == fingerprint(r.command)) {
+      if (result != it->second.result) {
+        return fail(cat("a retry of '", r.idempotency_key, "' (", describe(r.command), ") got ",
+                        describe(result), ", first ", describe(it->second.result)));
+      }
+    } else if (result || result.error().code != ErrorCode::idempotency_conflict) {
+      return fail(cat("key '", r.idempotency_key, "' reused for ", describe(r.command), " got ",
+                      describe(result), ", not idempotency_conflict"));
+    }
+    return true;
+  }
+
+  // --- Steps ---
+  void run_step() {
+    const uint64_t w = rng_.below(100);
+    if (opens_sent_ < 3 || w < 48) {
+      send(new_request());
+    } else if (w < 54) {
+      resend_acknowledged();
+    } else if (w < 60) {
+      retry_lost();
+    } else if (w < 63) {
+      reuse_key();
+    } else if (w < 84) {
+      tick(choose_fault(), 1 + rng_.below(12));
+    } else if (w < 95) {
+      jump();
+    } else if (w < 97) {
+      trace("restart (clean)");
+      restart(/*clean=*/true);
+    } else {
+      tick(choose_fault(), queue_.size());
+    }
+    // Sends and time jumps change nothing in the process until a batch runs.
+    const bool changed = w >= 63 && !(w >= 84 && w < 95);
+    if (changed && outcome_.ok && shard_.ledger) check_state("after the step");
+  }
+
+  Fault choose_fault() {
+    const uint64_t w = rng_.below(100);
+    if (w < 78) return Fault::none;
+    if (w < 82) return Fault::fail_commit;
+    if (w < 85) return Fault::ambiguous_commit;
+    if (w < 90) return Fault::crash_mid_batch;
+    if (w < 95) return Fault::crash_before_commit;
+    return Fault::crash_before_reply;
+  }
+
+  void send(Request r) {
+    trace(cat("send ", r.idempotency_key, ": ", describe(r.command)));
+    queue_.push_back(std::move(r));
+  }
+
+  // A duplicate delivery: a request whose reply the client had, sent again as it was.
+  void resend_acknowledged() {
+    if (acknowledged_.empty()) return send(new_request());
+    ++outcome_.retries;
+    Request r = rng_.pick(acknowledged_);
+    trace("duplicate delivery:");
+    send(std::move(r));
+  }
+
+  // A client whose request was lost in a crash sends it again, not knowing if it committed.
+  void retry_lost() {
+    if (lost_.empty()) return send(new_request());
+    ++outcome_.retries;
+    const size_t i = rng_.below(lost_.size());
+    Request r = std::move(lost_[i]);
+    lost_.erase(lost_.begin() + static_cast<std::ptrdiff_t>(i));
+    trace("retry after a crash:");
+    send(std::move(r));
+  }
+
+  // A client bug: a key used before, with another command.
+  void reuse_key() {
+    if (acknowledged_.empty()) return send(new_request());
+    Request r = new_request();
+    r.idempotency_key = rng_.pick(acknowledged_).idempotency_key;
+    trace("key reused:");
+    send(std::move(r));
+  }
+
+  void jump() {
+    const uint64_t w = rng_.below(100);
+    int64_t us;
+    if (w < 70) {
+      us = rng_.range(1, 2 * 3600) * k_us_per_second;
+    } else if (w < 95) {
+      us = rng_.range(1, 10) * k_us_per_day + rng_.range(0, 86'399) * k_us_per_second;
+    } else {  // across many expiries and renewals at once
+      us = rng_.range(30, 400) * k_us_per_day;
+    }
+    now_ = add_us(now_, us);
+    trace(cat("time jumps to ", format_time(now_)));
+  }
+
+  // Applies up to `n` queued requests as one batch (an idle tick if none), then commits it,
+  // with `fault` injected.
+  void tick(Fault fault, size_t n) {
+    now_ = add_us(now_, rng_.range(0, 5) * k_us_per_second);
+    std::vector<Request> batch;
+    while (!queue_.empty() && batch.size() < n) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    const size_t cut = batch.empty() ? 0 : rng_.below(batch.size());
+    trace(cat("batch of ", batch.size(), " at ", format_time(now_), ", fault: ", fault_name(fault)));
+    std::vector<Entry> entries;
+    std::vector<Result> results;
+    if (batch.empty()) {
+      (void)shard_.ledger->apply(Request{"", AdvanceTime{}}, now_, &entries);  // idle tick
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (fault == Fault::crash_mid_batch && i == cut) return crash(std::move(batch));
+      auto applied = shard_.apply(*faulty_, batch[i], now_, &entries, &outcome_.recalls);
+      if (!applied) return (void)fail(applied.error());
+      ++outcome_.requests;
+      trace(cat("  applied ", batch[i].idempotency_key, " -> ", describe(*applied)));
+      results.push_back(std::move(*applied));
+      if (!check_invariants("after a request")) return;
+    }
+    if (fault == Fault::crash_mid_batch || fault == Fault::crash_before_commit) {
+      return crash(std::move(batch));
+    }
+    StateDelta delta;
+    shard_.take_delta(&delta);
+    const bool commit = !entries.empty() || has_changes(delta);
+    if (commit) {
+      if (fault == Fault::fail_commit) faulty_->fail_next_commit(false);
+      if (fault == Fault::ambiguous_commit) faulty_->fail_next_commit(true);
+      auto committed = faulty_->commit(k_shard, entries, delta);
+      const bool written = committed.has_value() || fault == Fault::ambiguous_commit;
+      if (written) {
+        ++outcome_.commits;
+        if (!shadow_commit(batch, results, now_, entries)) return;
+      }
+      if (!committed) {
+        if (fault != Fault::fail_commit && fault != Fault::ambiguous_commit) {
+          return (void)fail(cat("commit failed: ", committed.error().message));
+        }
+        return crash(std::move(batch));  // fail-stop
+      }
+      if (fault == Fault::crash_before_reply) return crash(std::move(batch));
+    } else if (!shadow_commit(batch, results, now_, entries)) {  // changed nothing: no write
+      return;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) acknowledge(std::move(batch[i]), results[i]);
+  }
+
+  void crash(std::vector<Request> in_flight) {
+    ++outcome_.crashes;
+    trace(cat("the process stops; ", in_flight.size() + queue_.size(), " requests lost"));
+    for (Request& r : in_flight) lost_.push_back(std::move(r));
+    restart(/*clean=*/false);
+  }
+
+  // The client has its reply: it learns the ids in it.
+  void acknowledge(Request r, const Result& result) {
+    ++outcome_.acknowledged;
+    trace(cat("  ", r.idempotency_key, " -> ", describe(result)));
+    if (const auto* open = std::get_if<OpenAccount>(&r.command)) {
+      if (result || result.error().code == ErrorCode::account_exists) opened_.insert(open->account);
+    }
+    if (result) {
+      std::visit(
+          [&](const auto& reply) {
+            using T = std::decay_t<decltype(reply)>;
+            if constexpr (std::is_same_v<T, GrantReply>) remember(lots_, reply.lot.value);
+            if constexpr (std::is_same_v<T, RewardReply>) remember(lots_, reply.lot.value);
+            if constexpr (std::is_same_v<T, HoldReply>) remember(holds_, reply.hold.value);
+            if constexpr (std::is_same_v<T, SpendReply>) remember(spends_, reply.spend.value);
+            if constexpr (std::is_same_v<T, CaptureReply>) remember(spends_, reply.spend.value);
+            if constexpr (std::is_same_v<T, PurchaseReply>) {
+              remember(purchases_, reply.purchase);
+              remember(lots_, reply.lot.value);
+            }
+          },
+          *result);
+    }
+    if (acknowledged_.size() < 256) {
+      acknowledged_.push_back(std::move(r));
+    } else {
+      acknowledged_[rng_.below(acknowledged_.size())] = std::move(r);
+    }
+  }
+
+  static void remember(std::vector<uint64_t>& ids, uint64_t id) {
+    ids.push_back(id);
+    if (ids.size() > 48) ids.erase(ids.begin());
+  }
+  uint64_t pick_id(const std::vector<uint64_t>& ids) {
+    if (ids.empty() || rng_.percent(5)) return rng_.next() >> 20;  // unknown
+    return rng_.pick(ids);
+  }
+
+  // --- The workload ---
+  std::string account() {
+    std::vector<std::string> open(opened_.begin(), opened_.end());
+    if (open.empty() || rng_.percent(3)) return rng_.pick(k_accounts);  // maybe not open yet
+    return rng_.pick(open);
+  }
+  Credits amount(int64_t max_centi) {
+    return Credits::from_micro(rng_.range(1, max_centi) * 10'000);
+  }
+
+  Request new_request() {
+    Request r;
+    r.idempotency_key = cat("k", ++keys_);
+    r.command = new_command();
+    return r;
+  }
+
+  Command new_command() {
+    if (opens_sent_ < 3 || rng_.percent(2)) {
+      const std::string a = opens_sent_ < 3 ? k_accounts[opens_sent_++] : rng_.pick(k_accounts);
+      const uint64_t p = rng_.below(8);
+      if (p == 0) return OpenAccount{a, "", true};
+      if (p == 1) return OpenAccount{a, "", false};
+      std::string plan = rng_.pick(k_plans);
+      if (plan == "enterprise") plan = "pro";
+      return OpenAccount{a, plan, false};
+    }
+    const std::string tool = rng_.pick(k_tools);
+    switch (rng_.below(20)) {
+      case 0:
+      case 1:
+      case 2: {
+        Grant g{.account = account(),
+                .source = k_all_sources[rng_.below(k_source_count)],
+                .amount = amount(50'000)};
+        const uint64_t e = rng_.below(6);
+        if (e == 1) g.expiry = {Expiry::Mode::never, {}, {}};
+        if (e >= 2) {
+          g.expiry = {Expiry::Mode::at, add_us(now_, rng_.range(1, 60 * 24 * 40) * k_us_per_minute),
+                      {}};
+        }
+        if (rng_.percent(15)) g.scope = {tool};
+        if (rng_.percent(10)) g.effective_at = add_us(now_, rng_.range(1, 3000) * k_us_per_minute);
+        if (rng_.percent(10)) g.reason = "promo";
+        return g;
+      }
+      case 3:
+      case 4:
+      case 5:
+        return PlaceHold{account(), amount(3'000), tool, rng_.range(60, 7200) * k_us_per_second,
+                         "v1"};
+      case 6:
+      case 7:
+        return Capture{HoldId{pick_id(holds_)},
+                       rng_.percent(40) ? std::optional<Credits>{} : amount(3'000)};
+      case 8:
+        return Release{HoldId{pick_id(holds_)}, "job failed"};
+      case 9:
+      case 10:
+        return SpendNow{account(), amount(2'000), tool, "v1"};
+      case 11:
+        return Refund{SpendId{pick_id(spends_)},
+                      rng_.percent(50) ? std::optional<Credits>{} : amount(1'000), "job failed"};
+      case 12:
+        return VoidLot{LotId{pick_id(lots_)}, "charge-back"};
+      case 13: {
+        const std::string& plan = rng_.pick(k_plans);
+        std::optional<Credits> allocation;
+        if (plan == "enterprise") allocation = amount(100'000);
+        return SetPlan{account(), plan, allocation};
+      }
+      case 14:
+        if (rng_.percent(50)) return CancelSubscription{account()};
+        return rng_.percent(50) ? Command{MarkPastDue{account()}}
+                                : Command{ResumeSubscription{account()}};
+      case 15:
+      case 16:
+        return ClaimDailyReward{account()};
+      case 17:
+      case 18:
+        return Purchase{account(), rng_.pick(k_packs), "USD", rng_.percent(30) ? "IN" : "",
+                        cat("pay-", rng_.below(40))};  // a payment may be notified twice
+      default:
+        return VoidPurchase{pick_id(purchases_), "charge-back"};
+    }
+  }
+
+  // After the last step: clients retry everything lost, and the queue drains without faults.
+  void drain() {
+    step_ = options_.steps + 1;
+    trace("drain: every lost request is retried, no more faults");
+    while (!lost_.empty() && outcome_.ok) retry_lost();
+    while (!queue_.empty() && outcome_.ok) tick(Fault::none, 64);
+    if (outcome_.ok) restart(/*clean=*/true);
+  }
+
+  struct First {
+    CommandDigest fingerprint;
+    Result result;
+  };
+
+  Options options_;
+  Rng rng_;
+  Outcome outcome_;
+  size_t step_ = 0;
+  TimeUs now_ = k_start;
+  uint64_t keys_ = 0;
+  size_t opens_sent_ = 0;  // the first three steps open three accounts
+
+  std::unique_ptr<store::MemoryStore> memory_;
+  std::unique_ptr<store::SqliteStore> sqlite_;
+  store::Store* base_ = nullptr;
+  std::unique_ptr<PlantedStore> planted_;
+  std::unique_ptr<store::FaultyStore> faulty_;
+  Shard shard_;
+
+  // The truth: what committed, applied once, without faults or restarts.
+  Shard shadow_;
+  store::MemoryStore memory_shadow_;
+  std::vector<Entry> shadow_journal_;
+  uint64_t unused_ = 0;
+
+  // The clients' side.
+  std::deque<Request> queue_;          // sent, not yet applied
+  std::vector<Request> lost_;          // in flight when the process stopped
+  std::vector<Request> acknowledged_;  // a sample of requests whose reply arrived
+  std::map<std::string, First> first_; // each key's first committed reply
+  std::set<std::string> opened_;
+  std::vector<uint64_t> lots_, holds_, spends_, purchases_;
+};
+
+}  // namespace
+
+Outcome run(const Options& options) {
+  return Simulation(options).run();
+}
+
+std::string explain_failure(const Options& options, const Outcome& failed) {
+  // Bisect for the shortest prefix of the seed's steps that still fails.
+  size_t lo = 0, hi = std::min(failed.steps_run + 1, options.steps);  // hi fails
+  while (lo + 1 < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    Options o = options;
+    o.steps = mid;
+    if (!o.dir.empty()) o.dir = cat(options.dir, "/bisect-", mid);
+    if (run(o).ok) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  Options shortest = options;
+  shortest.steps = hi;
+  shortest.keep_trace = true;
+  if (!shortest.dir.empty()) shortest.dir = cat(options.dir, "/shortest");
+  const Outcome again = run(shortest);
+  std::string report =
+      cat("seed ", options.seed, " failed: ", failed.failure, "\n", "shortest failing prefix: ", hi,
+          " steps (", again.failure, ")\n", "replay: tally_sim --seed ", options.seed, " --steps ",
+          hi, options.store == StoreKind::sqlite ? " --store sqlite" : "",
+          options.plant != Plant::none ? " (with the planted bug)" : "", "\n");
+  const size_t from = again.trace.size() > 60 ? again.trace.size() - 60 : 0;
+  if (from > 0) report += cat("... (", from, " earlier lines)\n");
+  for (size_t i = from; i < again.trace.size(); ++i) report += cat("  ", again.trace[i], "\n");
+  return report;
+}
+
+}  // namespace tally::sim

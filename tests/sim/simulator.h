@@ -1,0 +1,82 @@
+// The deterministic simulator (issue 7), in the style of TigerBeetle's VOPR: from a seed it
+// generates a workload of clients (accounts, plans, grants, purchases, daily rewards, holds,
+// captures, releases, refunds, voids, subscription changes, retries, duplicate deliveries, key
+// reuse) and of time (small steps and jumps across many expiries and renewals at once), and
+// runs it through the real ledger and the real store interface, with faults injected between
+// them: failed commits, ambiguous commits (written, reported failed), crashes in the middle of
+// a batch, between apply and commit and between commit and reply, and restarts.
+//
+// The simulated process works like a service shard (src/service): requests queue, a batch is
+// applied by the ledger and committed as one store transaction (group commit), and replies are
+// released only after the commit; a failed commit stops the process (fail-stop) and the process
+// restarts from the store (recovery), with idempotency keys the ledger let go looked up in the
+// store (service/recall.h). Everything runs on one thread from one random stream, so a seed
+// replays exactly.
+//
+// After every request it checks the invariants, and after every step that runs a batch or
+// restarts the process it checks:
+//   - every invariant of DESIGN rule 9 (Ledger::check_invariants);
+//   - `verify`: the store's whole journal recomputes the ledger's state;
+//   - against a shadow ledger that applied exactly the batches that reached the store, without
+//     faults or restarts: the same state (dump_state), the same journal, the same reply to every
+//     request; so after a recovery every acknowledged command is present, none is half-applied
+//     and nothing that did not commit survived;
+//   - every reply a client was given is given again, unchanged, to every retry of its key, and
+//     a key reused for another command is refused with idempotency_conflict.
+// The journal's digest at the end lets a test check that a seed gives byte-identical journals.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tally::sim {
+
+enum class StoreKind {
+  memory,  // store::MemoryStore
+  sqlite,  // store::SqliteStore in `dir`, loading few idempotency keys so recalls happen
+};
+
+// A bug planted in the store, to show that the checks catch one (the simulator's own test).
+enum class Plant {
+  none,
+  drop_lot_change,  // from the 20th commit on, one changed lot of a delta is not written
+  drop_entry,       // the 30th commit loses its last entry
+};
+
+struct Options {
+  uint64_t seed = 1;
+  size_t steps = 300;
+  StoreKind store = StoreKind::memory;
+  std::string dir;  // for StoreKind::sqlite: an empty directory the run may use
+  Plant plant = Plant::none;
+  bool keep_trace = false;  // record one line per step (for failure reports)
+};
+
+struct Outcome {
+  bool ok = true;
+  size_t steps_run = 0;  // steps generated and run (== steps unless it failed)
+  size_t failed_step = 0;
+  std::string failure;             // what was found wrong, with the step
+  std::vector<std::string> trace;  // with keep_trace: what each step did
+  // Counts, to show the run exercised what it should.
+  uint64_t requests = 0;  // requests applied by the ledger (every attempt)
+  uint64_t acknowledged = 0;
+  uint64_t commits = 0;
+  uint64_t crashes = 0;  // injected: failed commits, crashes, ambiguous commits
+  uint64_t restarts = 0;
+  uint64_t retries = 0;  // requests sent again under a key already used
+  uint64_t recalls = 0;  // keys answered from the store, not the ledger's memory
+  uint64_t entries = 0;
+  uint64_t journal_digest = 0;  // FNV-1a over the store's journal as text
+};
+
+// Runs the seed's first `options.steps` steps, then drains every queue without faults and
+// checks everything once more.
+Outcome run(const Options& options);
+
+// For a failed run: the shortest number of steps of the same seed that still fails, found by
+// bisection, and a report naming the seed, the command line that replays it and its last steps.
+std::string explain_failure(const Options& options, const Outcome& failed);
+
+}  // namespace tally::sim
