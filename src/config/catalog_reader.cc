@@ -12,6 +12,8 @@ constexpr size_t k_packs_max = 64;
 constexpr size_t k_seasons_max = 64;
 constexpr size_t k_prices_max = 64;
 const Credits k_catalog_amount_max = Credits::from_credits(1'000'000'000);
+// 10^12 major units per credit (a trillion dollars), far beyond any price.
+constexpr int64_t k_price_per_credit_micro_major_max = 1'000'000'000'000'000'000;
 
 // An exact multiplier from an integer or a decimal string ("1.5" = 3/2 as 1500000/1000000).
 Ratio read_ratio(const TomlReader& r, const toml::node& n, std::string_view what) {
@@ -116,6 +118,16 @@ Pack read_pack(const TomlReader& r, const toml::node& n, size_t index) {
   }
   if (p.prices.size() > k_prices_max)
     r.fail(t.source(), cat(name, " has more than ", k_prices_max, " prices"));
+  // The price of one credit is shown (price table, GET /v1/packs) in millionths of the major
+  // unit, an int64: a huge price for a tiny pack would not fit.
+  for (const PackPrice& pp : p.prices) {
+    __int128 micro_major = pp.price.minor;
+    for (int i = currency_exponent(pp.price.currency); i < 12; ++i) micro_major *= 10;
+    if (micro_major / p.credits.micro > k_price_per_credit_micro_major_max) {
+      r.fail(t.source(), cat(name, ": a price of ", format_money(pp.price), " for ",
+                             format_credits(p.credits), " credits is too much per credit"));
+    }
+  }
   if (const toml::node* v = t.get("validity")) p.validity = r.read_validity(*v, name + ".validity");
   if (const toml::node* b = t.get("bonus"))
     p.bonus = r.read_credits(*b, name + ".bonus", k_catalog_amount_max);

@@ -176,6 +176,25 @@ TEST(Config, BrokenConfigurationsSayWhereAndWhy) {
   }
 }
 
+// Found by fuzz/config_fuzz: a pack whose price per credit does not fit the int64 the price
+// listings format it in loaded, and GET /v1/packs then stopped the server on an assertion.
+TEST(Config, PackPricesPerCreditAreBounded) {
+  auto r = parse_config(
+      "[[packs]]\nid = \"p\"\ncredits = \"0.000001\"\nprices = { JPY = 1125899906842624 }\n",
+      "broken.toml");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().to_string().find("broken.toml:1:1:"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_NE(r.error().detail.find("too much per credit"), std::string::npos) << r.error().detail;
+  // A trillion yen per credit is still a price.
+  auto ok = parse_config(
+      "[[packs]]\nid = \"p\"\ncredits = 1\nprices = { JPY = 1000000000000, KWD = 5 }\n",
+      "fine.toml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  const Pack& pack = ok->catalog->packs[0];
+  EXPECT_EQ(format_price_per_credit(pack.prices[0].price, pack.credits), "JPY 1000000000000");
+}
+
 TEST(Config, MissingFileIsAnIoError) {
   auto r = load_config("/nonexistent/tally.toml");
   ASSERT_FALSE(r.has_value());
@@ -199,6 +218,18 @@ TEST(Validity, Iso8601DurationsAndNever) {
   for (const char* text : {"never", "P12M", "PT900S", "PT0.5S"}) {
     EXPECT_EQ(format_validity(*parse_validity(text)), text);
   }
+}
+
+// Found by fuzz/parse_fuzz: durations of more than 10^9 seconds (~32 years, up to the allowed
+// 100) formatted as "PT2620512000S", which had too many digits to be read back.
+TEST(Validity, LongDurationsFormatBackToTextThatParses) {
+  for (const char* text : {"P30330D", "P36600D", "PT3162240000S", "PT3162239999.5S"}) {
+    auto v = parse_validity(text);
+    ASSERT_TRUE(v.has_value()) << text;
+    EXPECT_EQ(parse_validity(format_validity(*v)), v) << text;
+  }
+  EXPECT_EQ(format_validity(*parse_validity("P30330D")), "PT2620512000S");
+  EXPECT_FALSE(parse_validity("PT3162240001S").has_value());  // past 100 years
 }
 
 }  // namespace

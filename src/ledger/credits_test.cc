@@ -1,4 +1,5 @@
 #include "ledger/credits.h"
+#include "ledger/text.h"
 
 #include <gtest/gtest.h>
 
@@ -45,6 +46,21 @@ TEST(Credits, CheckedArithmeticReportsOverflow) {
 TEST(CreditsDeathTest, OperatorsStopOnOverflow) {
   Credits max = Credits::from_micro(INT64_MAX);
   EXPECT_DEATH({ [[maybe_unused]] auto r = max + Credits::from_micro(1); }, "check failed");
+}
+
+}  // namespace
+}  // namespace tally
+
+namespace tally {
+namespace {
+
+// cat() writes floating-point values as numbers (it once wrote a double as one char, and the
+// /metrics histograms came out as bytes).
+TEST(Text, CatWritesFloatingPointAsTheShortestNumber) {
+  EXPECT_EQ(cat(0.0001), "0.0001");
+  EXPECT_EQ(cat("le=\"", 2.5, "\" ", 3), "le=\"2.5\" 3");
+  EXPECT_EQ(cat(static_cast<double>(1500) / 1e6), "0.0015");
+  EXPECT_EQ(cat('x', uint8_t{7}), "x7");
 }
 
 }  // namespace

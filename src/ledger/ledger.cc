@@ -131,7 +131,8 @@ Result Ledger::open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>
   if (!plan_id.empty()) {
     plan = catalog_->find_plan(plan_id);
     if (plan == nullptr) {
-      return std::unexpected(make_error(ErrorCode::not_found, cat("no plan '", plan_id, "'")));
+      return std::unexpected(make_error(ErrorCode::invalid_request,
+                                        cat("no plan '", plan_id, "'")));
     }
     if (plan->custom_allocation) {
       return std::unexpected(

@@ -38,16 +38,20 @@ std::string lot_text(const Lot& l) {
              l.refs, "\n");
 }
 
+const char* yes_no(bool b) {
+  return b ? "yes" : "no";
+}
+
 std::string account_text(const Account& a) {
   std::string out = cat("account ", a.id, " balance ", c(a.balance), " held ", c(a.held),
-                        " open_holds ", a.open_holds, " signup_granted ", a.signup_granted,
+                        " open_holds ", a.open_holds, " signup_granted ", yes_no(a.signup_granted),
                         " last_reward_day ", t(a.last_reward_day), "\n");
   if (a.subscription) {
     const Subscription& s = *a.subscription;
-    out += cat("  subscription ", s.plan, " past_due ", s.past_due, " cancel ",
-               s.cancel_at_period_end, " anchor ", t(s.anchor), " period ", s.period, " ",
+    out += cat("  subscription ", s.plan, " past_due ", yes_no(s.past_due), " cancel ",
+               yes_no(s.cancel_at_period_end), " anchor ", t(s.anchor), " period ", s.period, " ",
                t(s.period_start), "..", t(s.period_end), " allocation ", c(s.allocation),
-               " allocated ", s.allocated, " pending '", s.pending_plan, "' ",
+               " allocated ", yes_no(s.allocated), " pending '", s.pending_plan, "' ",
                s.pending_allocation ? c(*s.pending_allocation) : "-", "\n");
   }
   // By id: the order of an account's lots is derived (consumption order), not state.
@@ -90,7 +94,7 @@ std::string dump_state(const LedgerState& s) {
   }
   for (const PurchaseRecord& p : s.purchases) {
     out += cat("purchase ", p.id, " account ", p.account, " ref ", p.payment_ref, " at ", t(p.at),
-               " voided ", p.voided, " digest ", p.fingerprint.hi, ":", p.fingerprint.lo, " reply ",
+               " voided ", yes_no(p.voided), " digest ", p.fingerprint.hi, ":", p.fingerprint.lo, " reply ",
                describe(Result{p.reply}), "\n");
   }
   for (const IdempotencyRecord& r : s.idempotency) {

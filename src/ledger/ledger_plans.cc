@@ -225,7 +225,7 @@ Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
   if (!account) return std::unexpected(account.error());
   const Plan* plan = catalog_->find_plan(c.plan);
   if (plan == nullptr) {
-    return std::unexpected(make_error(ErrorCode::not_found,
+    return std::unexpected(make_error(ErrorCode::invalid_request,
                                       cat("no plan '", c.plan, "'; plans: ", plan_ids(*catalog_))));
   }
   if (plan->custom_allocation != c.allocation.has_value()) {
@@ -389,7 +389,7 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   }
   const Pack* pack = catalog_->find_pack(c.pack);
   if (pack == nullptr) {
-    return std::unexpected(make_error(ErrorCode::not_found,
+    return std::unexpected(make_error(ErrorCode::invalid_request,
                                       cat("no pack '", c.pack, "'; packs: ", pack_ids(*catalog_))));
   }
   const std::optional<Money> price = pack->price_for(c.currency, c.region);

@@ -176,8 +176,9 @@ TEST(Subscriptions, SignupGrantOnceAndCustomAllocations) {
             ErrorCode::invalid_request);
   ASSERT_TRUE(h.run(SetPlan{"u", "enterprise", cr("1000")}).has_value());
   EXPECT_EQ(h.available("u"), cr("1025"));  // upgrade: basic's 20 carried, 1000 allocated
-  EXPECT_EQ(h.run(SetPlan{"u", "gold", std::nullopt}).error().code, ErrorCode::not_found);
-  EXPECT_EQ(h.run(OpenAccount{"x", "gold"}).error().code, ErrorCode::not_found);
+  // A plan the configuration lacks is a malformed request: refused, not remembered.
+  EXPECT_EQ(h.run(SetPlan{"u", "gold", std::nullopt}).error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(h.run(OpenAccount{"x", "gold"}).error().code, ErrorCode::invalid_request);
 }
 
 TEST(DailyRewards, OncePerUtcDayWithMemberBoostAndSeasons) {
@@ -227,7 +228,8 @@ TEST(Purchases, PackLotsBonusesAndIdempotentWebhooks) {
       4999);
   EXPECT_EQ(h.run(Purchase{"u", "p200", "EUR", "", "pay_4"}).error().code,
             ErrorCode::invalid_request);
-  EXPECT_EQ(h.run(Purchase{"u", "p999", "USD", "", "pay_5"}).error().code, ErrorCode::not_found);
+  EXPECT_EQ(h.run(Purchase{"u", "p999", "USD", "", "pay_5"}).error().code,
+            ErrorCode::invalid_request);
   open_on(h, "member", "miocai-premium");
   auto member = std::get<PurchaseReply>(*h.run(Purchase{"member", "p50", "USD", "", "pay_6"}));
   EXPECT_EQ(member.bonus, cr("5"));  // 10% purchase bonus for premium members

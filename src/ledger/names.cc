@@ -212,7 +212,8 @@ std::optional<Validity> parse_validity(std::string_view s) {
     int64_t frac_us = 0;
     size_t digits = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (++digits > 9) return std::nullopt;
+      // 10 digits: 100 years is 3,155,760,000 seconds, which format_validity writes as such.
+      if (++digits > 10) return std::nullopt;
       whole = whole * 10 + (s[i++] - '0');
     }
     if (digits == 0) return std::nullopt;
@@ -233,7 +234,7 @@ std::optional<Validity> parse_validity(std::string_view s) {
     any_time = any_time || in_time;
     int64_t scale_us = 0;  // 0: calendar months
     if (!in_time && (unit == 'Y' || unit == 'M')) {
-      months += whole * (unit == 'Y' ? 12 : 1);  // whole < 10^9: cannot overflow
+      months += whole * (unit == 'Y' ? 12 : 1);  // whole < 10^10: cannot overflow
     } else if (!in_time && unit == 'W') {
       scale_us = 7 * k_us_per_day;
     } else if (!in_time && unit == 'D') {

@@ -10,9 +10,6 @@
 namespace tally::server {
 namespace {
 
-constexpr size_t k_target_bytes_max = 4096;
-constexpr size_t k_batch_requests_max = 1000;
-
 // %XX decoding (no '+' to space: this is a path or query of RFC 3986, not a form).
 std::optional<std::string> percent_decode(std::string_view s) {
   std::string out;
@@ -166,7 +163,8 @@ void metrics(const CallPtr& call) {
       out += cat(name, "{shard=\"", i, "\"} ", shards[i].*field, "\n");
     }
   };
-  counter("tally_commands_total", "Commands applied, by shard.", &service::ShardStats::commands);
+  counter("tally_commands_total", "Commands the ledger ran (done or refused), by shard.",
+          &service::ShardStats::commands);
   counter("tally_batches_total", "Batches committed (one transaction, one fsync), by shard.",
           &service::ShardStats::batches);
   counter("tally_cold_key_lookups_total",
@@ -261,15 +259,9 @@ void packs(const CallPtr& call) {
 }
 
 void create_key(const CallPtr& call) {
-  FieldReader f(call->body);
-  auto name = f.text("name", true, 128);
-  auto scope = f.text("scope", false, 16);
-  if (auto p = f.finish()) return fail(call, *p);
-  const std::string s = scope.value_or("service");
-  if (s != "service" && s != "admin") {
-    return fail(call, bad_request("'scope' must be \"service\" or \"admin\""));
-  }
-  auto key = call->ctx.o.auth->create_key(*name, s, call->now);
+  auto request = decode_key(call->body);
+  if (!request) return fail(call, request.error());
+  auto key = call->ctx.o.auth->create_key(request->name, request->scope, call->now);
   if (!key) return fail(call, Problem{500, "internal", key.error(), {}});
   answer(call, json(201, [&](JsonWriter& w) {
            w.StartObject();
@@ -283,9 +275,8 @@ void create_key(const CallPtr& call) {
 }
 
 void set_clock(const CallPtr& call) {
-  FieldReader f(call->body);
-  auto now = f.time("now", true);
-  if (auto p = f.finish()) return fail(call, *p);
+  auto now = decode_clock(call->body);
+  if (!now) return fail(call, now.error());
   if (*now < call->now) {  // the ledger's time never goes back (rule 10)
     return fail(call, bad_request(cat("'now' is before the server's time ",
                                       format_time(call->now), ": time only moves forward")));
@@ -301,43 +292,21 @@ void set_clock(const CallPtr& call) {
 // Each request of the batch is dispatched as if sent alone, with the batch's credential; the
 // answers come back in request order.
 void batch(const CallPtr& call) {
-  FieldReader f(call->body);
-  const rapidjson::Value* list = nullptr;
-  f.allow("requests");
-  if (auto m = call->body.FindMember("requests");
-      m == call->body.MemberEnd() || !m->value.IsArray()) {
-    f.fail("'requests' must be an array of {method, path, body?, idempotency_key?}");
-  } else if (m->value.Size() == 0 || m->value.Size() > k_batch_requests_max) {
-    f.fail(cat("'requests' must hold 1 to ", k_batch_requests_max, " requests"));
-  } else {
-    list = &m->value;
-  }
-  if (auto p = f.finish()) return fail(call, *p);
-
+  auto items = decode_batch(call->body);
+  if (!items) return fail(call, items.error());
   std::vector<HttpRequest> subs;
   std::vector<const rapidjson::Value*> bodies;  // in call->body, which outlives the dispatch
-  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
-    const rapidjson::Value& item = (*list)[i];
-    if (!item.IsObject()) return fail(call, bad_request(cat("requests[", i, "] must be an object")));
-    FieldReader r(item, cat("requests[", i, "]."));
-    auto method = r.text("method", true, 8);
-    auto path = r.text("path", true, k_target_bytes_max);
-    auto key = r.text("idempotency_key", false, 256);
-    const rapidjson::Value* body = r.object("body", false);
-    if (auto p = r.finish()) return fail(call, *p);
-    if (path->starts_with("/v1/batch")) {
-      return fail(call, bad_request(cat("requests[", i, "]: a batch cannot contain a batch")));
-    }
+  for (BatchItem& item : *items) {
     HttpRequest sub;
-    sub.method = std::move(*method);
-    sub.target = std::move(*path);
+    sub.method = std::move(item.method);
+    sub.target = std::move(item.path);
     sub.authorization = call->request.authorization;
-    sub.has_idempotency_key = key.has_value();
-    sub.idempotency_key = key.value_or("");
+    sub.has_idempotency_key = item.idempotency_key.has_value();
+    sub.idempotency_key = item.idempotency_key.value_or("");
     sub.content_type = "application/json";
     sub.host = call->request.host;
     subs.push_back(std::move(sub));
-    bodies.push_back(body);
+    bodies.push_back(item.body);
   }
   struct State {
     std::mutex mu;

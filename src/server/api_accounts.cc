@@ -8,8 +8,6 @@ namespace {
 
 constexpr uint32_t k_page_default = 100;
 constexpr uint32_t k_page_max = 1000;
-constexpr int64_t k_token_ttl_default_s = 3600;
-constexpr int64_t k_token_ttl_max_s = 30 * 86400;
 
 HttpResponse balance_answer(TimeUs as_of, Credits available, Credits held, Credits pending,
                             Credits total) {
@@ -57,7 +55,7 @@ HttpResponse subscription_answer(const SubscriptionReply& s) {
 }
 
 void subscription_command(const CallPtr& call, Command command) {
-  if (auto p = FieldReader(call->body).finish()) return fail(call, *p);
+  if (auto p = decode_no_fields(call->body)) return fail(call, *p);
   submit(call, std::move(command), [](const Reply& r) {
     return subscription_answer(std::get<SubscriptionReply>(r));
   });
@@ -66,18 +64,10 @@ void subscription_command(const CallPtr& call, Command command) {
 }  // namespace
 
 void open_account(const CallPtr& call) {
-  FieldReader f(call->body);
-  auto id = f.id("id", true);
-  OpenAccount c;
-  if (f.is_null("plan")) {
-    f.allow("plan");
-    c.no_plan = true;
-  } else if (auto plan = f.text("plan", false, 128)) {
-    c.plan = std::move(*plan);
-  }
-  if (auto p = f.finish()) return fail(call, *p);
-  c.account = *id;
-  submit(call, std::move(c), [call, id = *id](const Reply&) -> std::optional<HttpResponse> {
+  auto c = decode_open_account(call->body);
+  if (!c) return fail(call, c.error());
+  const std::string id = c->account;
+  submit(call, std::move(*c), [call, id](const Reply&) -> std::optional<HttpResponse> {
     answer_account(call, id, 201);
     return std::nullopt;  // answered by the read
   });
@@ -189,41 +179,10 @@ void get_balance(const CallPtr& call) {
 }
 
 void grant(const CallPtr& call) {
-  FieldReader f(call->body);
-  Grant g;
-  g.account = call->args[0];
-  auto amount = f.amount("amount", true);
-  auto source = f.text("source", false, 32);
-  auto expires_at = f.time("expires_at", false);
-  auto valid_for = f.validity("valid_for", false);
-  auto never = f.boolean("never_expires", false);
-  auto effective_at = f.time("effective_at", false);
-  auto scope = f.texts("scope", false, 64);
-  auto reason = f.text("reason", true, 1024);
-  auto reference = f.text("reference", false, 256);
-  if (f.ok() && (!!expires_at + !!valid_for + (never && *never) > 1)) {
-    f.fail("give at most one of 'expires_at', 'valid_for' and 'never_expires'");
-  }
-  if (f.ok() && source) {
-    auto s = parse_source(*source);
-    if (!s || *s == Source::refund) {
-      f.fail(cat("'source' must be one of signup, subscription, rollover, reward, promo, admin, "
-                 "purchase; not '", *source, "'"));
-    } else {
-      g.source = *s;
-    }
-  }
-  if (auto p = f.finish()) return fail(call, *p);
-  g.amount = *amount;
-  if (expires_at) g.expiry = {Expiry::Mode::at, *expires_at, {}};
-  if (valid_for) g.expiry = {Expiry::Mode::valid_for, {}, *valid_for};
-  if (never && *never) g.expiry.mode = Expiry::Mode::never;
-  g.effective_at = effective_at;
-  if (scope) g.scope = std::move(*scope);
-  g.reason = std::move(*reason);
-  if (reference) g.reference = std::move(*reference);
-  const std::string account = g.account;
-  submit(call, std::move(g), [call, account](const Reply& r) -> std::optional<HttpResponse> {
+  auto g = decode_grant(call->body, call->args[0]);
+  if (!g) return fail(call, g.error());
+  const std::string account = g->account;
+  submit(call, std::move(*g), [call, account](const Reply& r) -> std::optional<HttpResponse> {
     const GrantReply reply = std::get<GrantReply>(r);
     read_shard(call, account_shard(*call, account), [account, reply](const Ledger& l) {
       const Lot* lot = l.find_lot(reply.lot);
@@ -244,11 +203,9 @@ void grant(const CallPtr& call) {
 }
 
 void set_subscription(const CallPtr& call) {
-  FieldReader f(call->body);
-  auto plan = f.text("plan", true, 128);
-  auto allocation = f.amount("allocation", false);
-  if (auto p = f.finish()) return fail(call, *p);
-  submit(call, SetPlan{call->args[0], *plan, allocation}, [](const Reply& r) {
+  auto c = decode_set_plan(call->body, call->args[0]);
+  if (!c) return fail(call, c.error());
+  submit(call, std::move(*c), [](const Reply& r) {
     return subscription_answer(std::get<SubscriptionReply>(r));
   });
 }
@@ -260,7 +217,7 @@ void past_due(const CallPtr& call) { subscription_command(call, MarkPastDue{call
 void resume(const CallPtr& call) { subscription_command(call, ResumeSubscription{call->args[0]}); }
 
 void daily_reward(const CallPtr& call) {
-  if (auto p = FieldReader(call->body).finish()) return fail(call, *p);
+  if (auto p = decode_no_fields(call->body)) return fail(call, *p);
   submit(call, ClaimDailyReward{call->args[0]}, [](const Reply& r) {
     const RewardReply& reward = std::get<RewardReply>(r);
     return json(201, [&](JsonWriter& w) {
@@ -275,11 +232,10 @@ void daily_reward(const CallPtr& call) {
 }
 
 void issue_token(const CallPtr& call) {
-  FieldReader f(call->body);
-  auto ttl = f.integer("ttl_s", false, 60, k_token_ttl_max_s);
-  if (auto p = f.finish()) return fail(call, *p);
+  auto ttl_s = decode_token_ttl_s(call->body);
+  if (!ttl_s) return fail(call, ttl_s.error());
   const std::string id = call->args[0];
-  const TimeUs expires = add_us(call->now, ttl.value_or(k_token_ttl_default_s) * k_us_per_second);
+  const TimeUs expires = add_us(call->now, *ttl_s * k_us_per_second);
   const Token t = call->ctx.o.auth->issue_token(id, expires);
   const std::string& base = call->ctx.o.public_url;
   const std::string url =

@@ -15,6 +15,7 @@
 #include "ledger/ledger.h"
 #include "pricing/quote.h"
 #include "server/api.h"
+#include "server/api_decode.h"
 #include "server/json.h"
 
 namespace tally::server {
@@ -84,12 +85,6 @@ std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view w
 // the read when the price book includes nothing in any plan.
 void with_plan(const CallPtr& call, const std::string& account,
                std::function<void(std::string plan)> then);
-// Params of a quote {"name": "value" | 123 | true}; nullopt after answering 400.
-struct ParamList {
-  std::vector<std::string> storage;
-  std::vector<pricing::ParamValue> values;
-};
-std::optional<ParamList> read_params(const CallPtr& call, const rapidjson::Value* params);
 
 // --- Encoders (docs/openapi.yaml shapes) ---
 void write_lot(JsonWriter& w, const Lot& lot, std::string_view account);

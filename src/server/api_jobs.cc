@@ -6,8 +6,6 @@
 namespace tally::server {
 namespace {
 
-constexpr int64_t k_ttl_max_s = 24 * 3600;
-
 // What a void removed (a lot's, or a purchase's over its lots).
 HttpResponse void_answer(std::string_view what, uint64_t id, Credits voided, Credits consumed,
                          Credits held, Credits expired) {
@@ -57,34 +55,8 @@ void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits am
   w.EndObject();
 }
 
-// What a hold or spend asks: an amount, or a tool with params to price.
-struct Job {
-  std::string account;
-  std::string tool;
-  std::optional<Credits> amount;
-  const rapidjson::Value* params = nullptr;
-  std::optional<int64_t> ttl_s;
-};
-
-std::optional<Job> read_job(const CallPtr& call, bool hold) {
-  FieldReader f(call->body);
-  Job j;
-  auto account = f.id("account", true);
-  auto tool = f.text("tool", false, 128);
-  j.amount = f.amount("amount", false);
-  j.params = f.object("params", false);
-  if (hold) j.ttl_s = f.integer("ttl_s", false, 1, k_ttl_max_s);
-  if (f.ok() && !j.amount && !tool) f.fail("give 'amount', or 'tool' with its 'params'");
-  if (f.ok() && j.amount && j.params) f.fail("give 'amount' or 'params', not both");
-  if (auto p = f.finish()) {
-    fail(call, *p);
-    return std::nullopt;
-  }
-  j.account = std::move(*account);
-  // A job priced by amount may name no tool; its consumption is booked under "unspecified".
-  j.tool = tool.value_or(j.amount ? "unspecified" : "");
-  return j;
-}
+// What a hold or spend asks (decode_job): an amount, or a tool with params to price.
+using Job = JobRequest;
 
 // Prices the job (when it names a tool without an amount) and calls `then` with the amount,
 // the quote (null when given an amount) and the plan it was priced for.
@@ -92,11 +64,8 @@ void price_job(const CallPtr& call, std::shared_ptr<Job> job,
                std::function<void(Credits, std::shared_ptr<pricing::BookedQuote>, std::string)>
                    then) {
   if (job->amount) return then(*job->amount, nullptr, "");
-  auto params = read_params(call, job->params);
-  if (!params) return;
-  auto list = std::make_shared<ParamList>(std::move(*params));
-  with_plan(call, job->account, [call, job, list, then](std::string plan) {
-    auto q = call->ctx.o.prices->quote_at(call->now, job->tool, list->values, plan);
+  with_plan(call, job->account, [call, job, then](std::string plan) {
+    auto q = call->ctx.o.prices->quote_at(call->now, job->tool, job->params.values, plan);
     if (!q) return fail(call, pricing_problem(q.error()));
     auto booked = std::make_shared<pricing::BookedQuote>(std::move(*q));
     if (booked->quote.total == Credits{}) {
@@ -122,36 +91,6 @@ void price_job(const CallPtr& call, std::shared_ptr<Job> job,
 
 }  // namespace
 
-std::optional<ParamList> read_params(const CallPtr& call, const rapidjson::Value* params) {
-  ParamList out;
-  if (!params) return out;
-  if (params->MemberCount() > 2 * pricing::k_params_per_tool_max) {
-    fail(call, bad_request("'params' has too many members"));
-    return std::nullopt;
-  }
-  out.storage.reserve(2 * params->MemberCount());
-  for (auto m = params->MemberBegin(); m != params->MemberEnd(); ++m) {
-    std::string value;
-    if (m->value.IsString()) {
-      value.assign(m->value.GetString(), m->value.GetStringLength());
-    } else if (m->value.IsInt64()) {
-      value = std::to_string(m->value.GetInt64());
-    } else if (m->value.IsBool()) {
-      value = m->value.GetBool() ? "true" : "false";
-    } else {
-      fail(call, bad_request(cat("'params.", m->name.GetString(),
-                                 "' must be a string, an integer or a boolean")));
-      return std::nullopt;
-    }
-    out.storage.emplace_back(m->name.GetString(), m->name.GetStringLength());
-    out.storage.push_back(std::move(value));
-  }
-  for (size_t i = 0; i < out.storage.size(); i += 2) {
-    out.values.push_back({out.storage[i], out.storage[i + 1]});
-  }
-  return out;
-}
-
 void with_plan(const CallPtr& call, const std::string& account,
                std::function<void(std::string plan)> then) {
   auto book = call->ctx.o.prices->version_at(call->now);
@@ -175,34 +114,25 @@ void with_plan(const CallPtr& call, const std::string& account,
 }
 
 void quote(const CallPtr& call) {
-  FieldReader f(call->body);
-  auto tool = f.text("tool", true, 128);
-  const rapidjson::Value* params = f.object("params", false);
-  auto account = f.id("account", false);
-  auto plan = f.text("plan", false, 128);
-  if (f.ok() && account && plan) f.fail("give 'account' or 'plan', not both");
-  if (auto p = f.finish()) return fail(call, *p);
-  auto list = read_params(call, params);
-  if (!list) return;
-  auto shared = std::make_shared<ParamList>(std::move(*list));
-  auto priced = [call, shared, tool = *tool](std::string plan) {
-    auto q = call->ctx.o.prices->quote_at(call->now, tool, shared->values, plan);
+  auto request = decode_quote(call->body);
+  if (!request) return fail(call, request.error());
+  auto shared = std::make_shared<QuoteRequest>(std::move(*request));
+  auto priced = [call, shared](std::string plan) {
+    auto q = call->ctx.o.prices->quote_at(call->now, shared->tool, shared->params.values, plan);
     if (!q) return fail(call, pricing_problem(q.error()));
     answer(call, json(200, [&](JsonWriter& w) { write_quote(w, q->quote, plan); }));
   };
-  if (account) return with_plan(call, *account, priced);
-  priced(plan.value_or(""));
+  if (shared->account) return with_plan(call, *shared->account, priced);
+  priced(shared->plan.value_or(""));
 }
 
 void place_hold(const CallPtr& call) {
-  auto j = read_job(call, true);
-  if (!j) return;
+  auto j = decode_job(call->body, true);
+  if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
   price_job(call, job, [call, job](Credits amount, std::shared_ptr<pricing::BookedQuote> q,
                                    std::string plan) {
-    PlaceHold h{job->account, amount, job->tool, std::nullopt,
-                q ? q->book->version : std::string()};
-    if (job->ttl_s) h.ttl_us = *job->ttl_s * k_us_per_second;
+    PlaceHold h = hold_command(*job, amount, q ? q->book->version : std::string());
     const std::string version = h.price_book_version;
     submit(call, std::move(h), [job, q, plan, version](const Reply& r) {
       const HoldReply& hold = std::get<HoldReply>(r);
@@ -258,16 +188,11 @@ HttpResponse capture_answer(const Reply& r) {
 void capture(const CallPtr& call) {
   auto id = id_arg(call, 0, "hold");
   if (!id) return;
-  FieldReader f(call->body);
-  auto amount = f.amount("amount", false);
-  const rapidjson::Value* usage = f.object("usage", false);
-  if (f.ok() && amount && usage) f.fail("give 'amount' or 'usage', not both");
-  if (auto p = f.finish()) return fail(call, *p);
-  if (!usage) return submit(call, Capture{HoldId{*id}, amount}, capture_answer);
+  auto c = decode_capture(call->body, HoldId{*id});
+  if (!c) return fail(call, c.error());
+  if (!c->usage) return submit(call, c->command, capture_answer);
   // Priced with the hold's price book version and the account's plan (rule 7).
-  auto list = read_params(call, usage);
-  if (!list) return;
-  auto params = std::make_shared<ParamList>(std::move(*list));
+  auto params = std::make_shared<ParamList>(std::move(*c->usage));
   struct Seen {
     std::optional<Hold> hold;
     std::string plan;
@@ -300,10 +225,9 @@ void capture(const CallPtr& call) {
 void release(const CallPtr& call) {
   auto id = id_arg(call, 0, "hold");
   if (!id) return;
-  FieldReader f(call->body);
-  auto reason = f.text("reason", false, 1024);
-  if (auto p = f.finish()) return fail(call, *p);
-  submit(call, Release{HoldId{*id}, reason.value_or("")}, [](const Reply& r) {
+  auto c = decode_release(call->body, HoldId{*id});
+  if (!c) return fail(call, c.error());
+  submit(call, std::move(*c), [](const Reply& r) {
     const ReleaseReply& rel = std::get<ReleaseReply>(r);
     return json(200, [&](JsonWriter& w) {
       w.StartObject();
@@ -317,12 +241,12 @@ void release(const CallPtr& call) {
 }
 
 void spend(const CallPtr& call) {
-  auto j = read_job(call, false);
-  if (!j) return;
+  auto j = decode_job(call->body, false);
+  if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
   price_job(call, job, [call, job](Credits amount, std::shared_ptr<pricing::BookedQuote> q,
                                    std::string) {
-    SpendNow s{job->account, amount, job->tool, q ? q->book->version : std::string()};
+    SpendNow s = spend_command(*job, amount, q ? q->book->version : std::string());
     const std::string version = s.price_book_version;
     submit(call, std::move(s), [job, version](const Reply& r) {
       const SpendReply& sp = std::get<SpendReply>(r);
@@ -350,11 +274,9 @@ void get_spend(const CallPtr& call) {
 void refund(const CallPtr& call) {
   auto id = id_arg(call, 0, "spend");
   if (!id) return;
-  FieldReader f(call->body);
-  auto amount = f.amount("amount", false);
-  auto reason = f.text("reason", true, 1024);
-  if (auto p = f.finish()) return fail(call, *p);
-  submit(call, Refund{SpendId{*id}, amount, *reason}, [](const Reply& r) {
+  auto c = decode_refund(call->body, SpendId{*id});
+  if (!c) return fail(call, c.error());
+  submit(call, std::move(*c), [](const Reply& r) {
     const RefundReply& rf = std::get<RefundReply>(r);
     return json(200, [&](JsonWriter& w) {
       w.StartObject();
@@ -368,19 +290,9 @@ void refund(const CallPtr& call) {
 }
 
 void purchase(const CallPtr& call) {
-  FieldReader f(call->body);
-  Purchase p;
-  auto account = f.id("account", true);
-  auto pack = f.text("pack", true, 128);
-  auto currency = f.text("currency", true, 3);
-  auto region = f.text("region", false, 64);
-  auto payment_ref = f.text("payment_ref", true, 100);
-  if (auto problem = f.finish()) return fail(call, *problem);
-  p.account = std::move(*account);
-  p.pack = std::move(*pack);
-  p.currency = std::move(*currency);
-  p.region = region.value_or("");
-  p.payment_ref = std::move(*payment_ref);
+  auto decoded = decode_purchase(call->body);
+  if (!decoded) return fail(call, decoded.error());
+  Purchase p = std::move(*decoded);
   // Without a header the payment reference is the key: a retried webhook is a retry.
   std::string key = call->request.has_idempotency_key ? "" : cat("purchase:", p.payment_ref);
   const std::string who = p.account;
@@ -412,10 +324,9 @@ void purchase(const CallPtr& call) {
 void void_purchase(const CallPtr& call) {
   auto id = id_arg(call, 0, "purchase");
   if (!id) return;
-  FieldReader f(call->body);
-  auto reason = f.text("reason", true, 1024);
-  if (auto p = f.finish()) return fail(call, *p);
-  submit(call, VoidPurchase{*id, *reason}, [](const Reply& r) {
+  auto c = decode_void_purchase(call->body, *id);
+  if (!c) return fail(call, c.error());
+  submit(call, std::move(*c), [](const Reply& r) {
     const VoidPurchaseReply& v = std::get<VoidPurchaseReply>(r);
     return void_answer("purchase", v.purchase, v.voided, v.consumed, v.held, v.expired);
   });
@@ -424,10 +335,9 @@ void void_purchase(const CallPtr& call) {
 void void_lot(const CallPtr& call) {
   auto id = id_arg(call, 0, "lot");
   if (!id) return;
-  FieldReader f(call->body);
-  auto reason = f.text("reason", true, 1024);
-  if (auto p = f.finish()) return fail(call, *p);
-  submit(call, VoidLot{LotId{*id}, *reason}, [](const Reply& r) {
+  auto c = decode_void_lot(call->body, LotId{*id});
+  if (!c) return fail(call, c.error());
+  submit(call, std::move(*c), [](const Reply& r) {
     const VoidReply& v = std::get<VoidReply>(r);
     return void_answer("lot", v.lot.value, v.voided, v.consumed, v.held, v.expired);
   });

@@ -25,9 +25,15 @@ using tcp = net::ip::tcp;
 
 constexpr size_t k_header_bytes_max = 16 * 1024;
 
+// The same shape as the API's problems (docs/api.md): type, title, status, detail.
 std::string problem_body(std::string_view type, int status, std::string_view detail) {
+  std::string_view title = "Bad Request";
+  if (status == 413) title = "Payload Too Large";
+  if (status == 431) title = "Request Header Fields Too Large";
   std::string out = R"({"type":")";
   out += type;
+  out += R"(","title":")";
+  out += title;
   out += R"(","status":)";
   out += std::to_string(status);
   out += R"(,"detail":")";

@@ -76,6 +76,49 @@ std::optional<std::string> duplicate_key(const rapidjson::Value& v) {
   return std::nullopt;
 }
 
+// Whether `s` is well-formed UTF-8 without surrogates. RapidJSON validates the raw bytes of a
+// body, but it decodes an escaped low surrogate with no high surrogate before it ("\udc00")
+// into the bytes of U+DC00, which is not UTF-8; those would be stored and echoed back.
+bool is_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    // Continuation bytes after the lead byte; 4 = not a lead byte.
+    const size_t n = c < 0x80             ? 0
+                     : (c & 0xE0) == 0xC0 ? 1
+                     : (c & 0xF0) == 0xE0 ? 2
+                     : (c & 0xF8) == 0xF0 ? 3
+                                          : 4;
+    if (n == 4 || i + n >= s.size()) return false;
+    uint32_t cp = n == 0 ? c : c & (0x3F >> n);
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t k_min[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < k_min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Whether every string and member name of `v` is UTF-8 (depth already bounded).
+bool all_utf8(const rapidjson::Value& v) {
+  if (v.IsString()) return is_utf8({v.GetString(), v.GetStringLength()});
+  if (v.IsObject()) {
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      if (!is_utf8({m->name.GetString(), m->name.GetStringLength()}) || !all_utf8(m->value)) {
+        return false;
+      }
+    }
+  } else if (v.IsArray()) {
+    for (const auto& e : v.GetArray()) {
+      if (!all_utf8(e)) return false;
+    }
+  }
+  return true;
+}
+
 std::string_view kind_of(const rapidjson::Value& v) {
   if (v.IsNull()) return "null";
   if (v.IsBool()) return "a boolean";
@@ -110,6 +153,11 @@ std::optional<Problem> parse_body(std::string_view body, rapidjson::Document* do
     doc->SetObject();
     return std::nullopt;
   }
+  // RapidJSON reads a NUL byte as the end of the text, so `{...}\0junk` would parse as `{...}`.
+  // JSON has no raw NUL anywhere (in strings it is escaped), so refuse it before parsing.
+  if (const size_t nul = body.find('\0'); nul != std::string_view::npos) {
+    return bad_request(cat("the body is not valid JSON: a NUL byte at byte ", nul));
+  }
   if (nesting_depth(body) > k_json_depth_max) {
     return bad_request(cat("the body is nested more than ", k_json_depth_max, " levels deep"));
   }
@@ -120,6 +168,9 @@ std::optional<Problem> parse_body(std::string_view body, rapidjson::Document* do
                            doc->GetErrorOffset()));
   }
   if (!doc->IsObject()) return bad_request(cat("the body must be a JSON object, not ", kind_of(*doc)));
+  if (!all_utf8(*doc)) {
+    return bad_request("the body is not valid UTF-8: a \\u escape names a lone surrogate");
+  }
   if (auto d = duplicate_key(*doc)) return bad_request(cat("the body repeats the key '", *d, "'"));
   return std::nullopt;
 }
@@ -156,6 +207,11 @@ std::optional<std::string> FieldReader::text(const char* name, bool required, si
   if (!v) return std::nullopt;
   if (!v->IsString()) {
     fail(cat("'", where_, name, "' must be a string, not ", kind_of(*v)));
+    return std::nullopt;
+  }
+  // A required text says something: "" is as good as missing (a reason, a name, a pack).
+  if (required && v->GetStringLength() == 0) {
+    fail(cat("'", where_, name, "' must not be empty"));
     return std::nullopt;
   }
   if (v->GetStringLength() > max_bytes) {

@@ -20,19 +20,12 @@
 #include "ledger/credits.h"
 #include "ledger/time.h"
 #include "server/http_server.h"
+#include "server/problem.h"
 
 namespace tally::server {
 
 inline constexpr int k_json_depth_max = 32;
 
-// An error answer: application/problem+json with a stable `type` (docs/api.md).
-struct Problem {
-  int status = 400;
-  std::string type = "invalid_request";
-  std::string detail;
-  std::optional<Credits> shortfall;  // insufficient_credits
-};
-Problem bad_request(std::string detail);
 HttpResponse problem_response(const Problem& p);
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -50,6 +43,7 @@ class FieldReader {
 
   bool has(const char* name) const;
   bool is_null(const char* name) const;
+  // A string of at most `max_bytes`; a required one must not be empty either.
   std::optional<std::string> text(const char* name, bool required, size_t max_bytes = 256);
   // An account id: 1 to 128 characters of A-Z a-z 0-9 . _ - : @ + ~ (not "." or "..").
   std::optional<std::string> id(const char* name, bool required);

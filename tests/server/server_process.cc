@@ -72,20 +72,59 @@ HttpReply HttpClient::send(const std::string& method, const std::string& path,
 
 HttpReply HttpClient::raw(const std::string& bytes) {
   if (fd_ < 0 && !connect_()) return {};
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may have answered early (413) and stopped reading
-    sent += static_cast<size_t>(n);
-  }
+  send_only(bytes);  // a failure is fine: the server may have answered early (413)
   return read_reply();
 }
 
-HttpReply HttpClient::read_reply() {
+bool HttpClient::send_only(const std::string& bytes) {
+  if (fd_ < 0 && !connect_()) return false;
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+HttpReply HttpClient::receive(int timeout_ms) {
+  if (fd_ < 0) return {};
+  return read_reply(timeout_ms);
+}
+
+void HttpClient::shutdown_send() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+bool HttpClient::wait_closed(int timeout_ms, std::string* received) {
+  if (fd_ < 0) return true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (received) *received += buffer_;
+  buffer_.clear();
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char chunk[4096];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      if (received) received->append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    ::close(fd_);  // end of stream, or reset
+    fd_ = -1;
+    return true;
+  }
+}
+
+HttpReply HttpClient::read_reply(int timeout_ms) {
   HttpReply r;
   auto fill = [&]() {
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 30'000) <= 0) return false;
+    if (::poll(&p, 1, timeout_ms) <= 0) return false;
     char chunk[65536];
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n <= 0) return false;

@@ -34,9 +34,21 @@ class HttpClient {
   HttpReply raw(const std::string& bytes);
   bool connected() const { return fd_ >= 0; }
 
+  // For slow and broken clients: sends bytes without reading a reply (connecting first if
+  // needed); false if the connection failed or the server no longer reads.
+  bool send_only(const std::string& bytes);
+  // Reads one reply, waiting at most `timeout_ms` for each chunk; status 0 (and the
+  // connection closed) if the server closed it or sent nothing in time.
+  HttpReply receive(int timeout_ms = 30'000);
+  // Half-closes: the server reads end of stream; replies can still arrive.
+  void shutdown_send();
+  // Waits until the server closes the connection (end of stream or reset), keeping what it
+  // sent in `*received` if given; false if it is still open after `timeout_ms`.
+  bool wait_closed(int timeout_ms, std::string* received = nullptr);
+
  private:
   bool connect_();
-  HttpReply read_reply();
+  HttpReply read_reply(int timeout_ms = 30'000);
   int port_;
   int fd_ = -1;
   std::string buffer_;

@@ -284,7 +284,8 @@ class Simulation {
       outcome_.steps_run = step;
     }
     if (outcome_.ok) drain();
-    if (outcome_.ok) check_store_journal("end");
+    if (outcome_.ok) check_store_journal("at the end");
+    if (outcome_.ok) check_store_keys();
     if (outcome_.ok) {
       for (const Entry& e : shadow_journal_) {
         outcome_.journal_digest = fnv1a(format_entry(e), outcome_.journal_digest);
@@ -410,6 +411,37 @@ class Simulation {
       diff = cat("the store has ", i, " entries, the shadow ", shadow_journal_.size());
     }
     if (!diff.empty()) return fail(cat("the store's journal ", when, " differs: ", diff));
+    // Each account's history, read through the store's per-account index.
+    for (const std::string& account : k_accounts) {
+      std::vector<const Entry*> expected;
+      for (const Entry& e : shadow_journal_) {
+        if (e.account == account) expected.push_back(&e);
+      }
+      size_t n = 0;
+      bool same = true;
+      auto history = faulty_->scan_account_entries(k_shard, account, 0, [&](const Entry& e) {
+        same = same && n < expected.size() && *expected[n] == e;
+        ++n;
+        return same;
+      });
+      if (!history) return fail(cat("scan_account_entries ", when, ": ", history.error().message));
+      if (!same || n != expected.size()) {
+        return fail(cat("the store's history of ", account, " ", when, " is not its journal's"));
+      }
+    }
+    return true;
+  }
+
+  // Rule 8 for good: the store answers every key that committed with its first reply.
+  bool check_store_keys() {
+    for (const auto& [key, first] : first_) {
+      auto found = faulty_->find_idempotency(k_shard, key);
+      if (!found) return fail(cat("find_idempotency: ", found.error().message));
+      if (!found->has_value() || !((*found)->fingerprint == first.fingerprint) ||
+          (*found)->result != first.result) {
+        return fail(cat("the store does not give key '", key, "' its first reply"));
+      }
+    }
     return true;
   }
 

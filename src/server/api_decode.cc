@@ -1,0 +1,278 @@
+// Bodies to commands (api_decode.h). Each decoder reads its fields with a FieldReader, which
+// keeps the first error; the checks that relate fields run only while no error is kept, so a
+// client always hears about the first field at fault.
+#include "server/api_decode.h"
+
+#include "ledger/text.h"
+#include "server/json.h"
+
+namespace tally::server {
+
+std::expected<ParamList, Problem> decode_params(const JsonValue* params) {
+  ParamList out;
+  if (!params) return out;
+  if (params->MemberCount() > 2 * pricing::k_params_per_tool_max) {
+    return std::unexpected(bad_request("'params' has too many members"));
+  }
+  out.storage.reserve(2 * params->MemberCount());
+  for (auto m = params->MemberBegin(); m != params->MemberEnd(); ++m) {
+    std::string value;
+    if (m->value.IsString()) {
+      value.assign(m->value.GetString(), m->value.GetStringLength());
+    } else if (m->value.IsInt64()) {
+      value = std::to_string(m->value.GetInt64());
+    } else if (m->value.IsBool()) {
+      value = m->value.GetBool() ? "true" : "false";
+    } else {
+      return std::unexpected(bad_request(
+          cat("'params.", m->name.GetString(), "' must be a string, an integer or a boolean")));
+    }
+    out.storage.emplace_back(m->name.GetString(), m->name.GetStringLength());
+    out.storage.push_back(std::move(value));
+  }
+  for (size_t i = 0; i < out.storage.size(); i += 2) {
+    out.values.push_back({out.storage[i], out.storage[i + 1]});
+  }
+  return out;
+}
+
+std::optional<Problem> decode_no_fields(const JsonValue& body) {
+  return FieldReader(body).finish();
+}
+
+std::expected<OpenAccount, Problem> decode_open_account(const JsonValue& body) {
+  FieldReader f(body);
+  auto id = f.id("id", true);
+  OpenAccount c;
+  if (f.is_null("plan")) {
+    f.allow("plan");
+    c.no_plan = true;
+  } else if (auto plan = f.text("plan", false, 128)) {
+    // Absent: the default plan; null: none; "" would silently mean the default.
+    if (plan->empty()) f.fail("'plan' is empty: leave it out for the default plan, null for none");
+    c.plan = std::move(*plan);
+  }
+  if (auto p = f.finish()) return std::unexpected(*p);
+  c.account = std::move(*id);
+  return c;
+}
+
+std::expected<Grant, Problem> decode_grant(const JsonValue& body, const std::string& account) {
+  FieldReader f(body);
+  Grant g;
+  g.account = account;
+  auto amount = f.amount("amount", true);
+  auto source = f.text("source", false, 32);
+  auto expires_at = f.time("expires_at", false);
+  auto valid_for = f.validity("valid_for", false);
+  auto never = f.boolean("never_expires", false);
+  auto effective_at = f.time("effective_at", false);
+  auto scope = f.texts("scope", false, 64);
+  auto reason = f.text("reason", true, 1024);
+  auto reference = f.text("reference", false, 256);
+  if (f.ok() && (!!expires_at + !!valid_for + (never && *never) > 1)) {
+    f.fail("give at most one of 'expires_at', 'valid_for' and 'never_expires'");
+  }
+  if (f.ok() && source) {
+    auto s = parse_source(*source);
+    if (!s || *s == Source::refund) {
+      f.fail(
+          cat("'source' must be one of signup, subscription, rollover, reward, promo, admin, "
+              "purchase; not '",
+              *source, "'"));
+    } else {
+      g.source = *s;
+    }
+  }
+  if (auto p = f.finish()) return std::unexpected(*p);
+  g.amount = *amount;
+  if (expires_at) g.expiry = {Expiry::Mode::at, *expires_at, {}};
+  if (valid_for) g.expiry = {Expiry::Mode::valid_for, {}, *valid_for};
+  if (never && *never) g.expiry.mode = Expiry::Mode::never;
+  g.effective_at = effective_at;
+  if (scope) g.scope = std::move(*scope);
+  g.reason = std::move(*reason);
+  if (reference) g.reference = std::move(*reference);
+  return g;
+}
+
+std::expected<SetPlan, Problem> decode_set_plan(const JsonValue& body, const std::string& account) {
+  FieldReader f(body);
+  auto plan = f.text("plan", true, 128);
+  auto allocation = f.amount("allocation", false);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return SetPlan{account, std::move(*plan), allocation};
+}
+
+std::expected<int64_t, Problem> decode_token_ttl_s(const JsonValue& body) {
+  FieldReader f(body);
+  auto ttl = f.integer("ttl_s", false, 60, k_token_ttl_max_s);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return ttl.value_or(k_token_ttl_default_s);
+}
+
+std::expected<QuoteRequest, Problem> decode_quote(const JsonValue& body) {
+  FieldReader f(body);
+  auto tool = f.text("tool", true, 128);
+  const JsonValue* params = f.object("params", false);
+  auto account = f.id("account", false);
+  auto plan = f.text("plan", false, 128);
+  if (f.ok() && account && plan) f.fail("give 'account' or 'plan', not both");
+  if (auto p = f.finish()) return std::unexpected(*p);
+  auto list = decode_params(params);
+  if (!list) return std::unexpected(list.error());
+  return QuoteRequest{std::move(*tool), std::move(account), std::move(plan), std::move(*list)};
+}
+
+std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold) {
+  FieldReader f(body);
+  JobRequest j;
+  auto account = f.id("account", true);
+  auto tool = f.text("tool", false, 128);
+  j.amount = f.amount("amount", false);
+  const JsonValue* params = f.object("params", false);
+  if (hold) j.ttl_s = f.integer("ttl_s", false, 1, k_hold_ttl_max_s);
+  if (f.ok() && !j.amount && !tool) f.fail("give 'amount', or 'tool' with its 'params'");
+  if (f.ok() && j.amount && params) f.fail("give 'amount' or 'params', not both");
+  if (auto p = f.finish()) return std::unexpected(*p);
+  j.account = std::move(*account);
+  // A job priced by amount may name no tool; its consumption is booked under "unspecified".
+  j.tool = tool.value_or(j.amount ? "unspecified" : "");
+  if (!j.amount) {  // priced from its params
+    auto list = decode_params(params);
+    if (!list) return std::unexpected(list.error());
+    j.params = std::move(*list);
+  }
+  return j;
+}
+
+PlaceHold hold_command(const JobRequest& job, Credits amount, std::string price_book_version) {
+  PlaceHold h{job.account, amount, job.tool, std::nullopt, std::move(price_book_version)};
+  if (job.ttl_s) h.ttl_us = *job.ttl_s * k_us_per_second;
+  return h;
+}
+
+SpendNow spend_command(const JobRequest& job, Credits amount, std::string price_book_version) {
+  return SpendNow{job.account, amount, job.tool, std::move(price_book_version)};
+}
+
+std::expected<CaptureRequest, Problem> decode_capture(const JsonValue& body, HoldId hold) {
+  FieldReader f(body);
+  auto amount = f.amount("amount", false);
+  const JsonValue* usage = f.object("usage", false);
+  if (f.ok() && amount && usage) f.fail("give 'amount' or 'usage', not both");
+  if (auto p = f.finish()) return std::unexpected(*p);
+  CaptureRequest c{Capture{hold, amount}, std::nullopt};
+  if (usage) {
+    auto list = decode_params(usage);
+    if (!list) return std::unexpected(list.error());
+    c.usage = std::move(*list);
+  }
+  return c;
+}
+
+std::expected<Release, Problem> decode_release(const JsonValue& body, HoldId hold) {
+  FieldReader f(body);
+  auto reason = f.text("reason", false, 1024);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return Release{hold, reason.value_or("")};
+}
+
+std::expected<Refund, Problem> decode_refund(const JsonValue& body, SpendId spend) {
+  FieldReader f(body);
+  auto amount = f.amount("amount", false);
+  auto reason = f.text("reason", true, 1024);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return Refund{spend, amount, std::move(*reason)};
+}
+
+std::expected<Purchase, Problem> decode_purchase(const JsonValue& body) {
+  FieldReader f(body);
+  auto account = f.id("account", true);
+  auto pack = f.text("pack", true, 128);
+  auto currency = f.text("currency", true, 3);
+  auto region = f.text("region", false, 64);
+  auto payment_ref = f.text("payment_ref", true, 100);
+  if (auto problem = f.finish()) return std::unexpected(*problem);
+  return Purchase{std::move(*account), std::move(*pack), std::move(*currency), region.value_or(""),
+                  std::move(*payment_ref)};
+}
+
+namespace {
+
+std::expected<std::string, Problem> decode_reason(const JsonValue& body) {
+  FieldReader f(body);
+  auto reason = f.text("reason", true, 1024);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return std::move(*reason);
+}
+
+}  // namespace
+
+std::expected<VoidPurchase, Problem> decode_void_purchase(const JsonValue& body,
+                                                          uint64_t purchase) {
+  auto reason = decode_reason(body);
+  if (!reason) return std::unexpected(reason.error());
+  return VoidPurchase{purchase, std::move(*reason)};
+}
+
+std::expected<VoidLot, Problem> decode_void_lot(const JsonValue& body, LotId lot) {
+  auto reason = decode_reason(body);
+  if (!reason) return std::unexpected(reason.error());
+  return VoidLot{lot, std::move(*reason)};
+}
+
+std::expected<KeyRequest, Problem> decode_key(const JsonValue& body) {
+  FieldReader f(body);
+  auto name = f.text("name", true, 128);
+  auto scope = f.text("scope", false, 16);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  KeyRequest k{std::move(*name), scope.value_or("service")};
+  if (k.scope != "service" && k.scope != "admin") {
+    return std::unexpected(bad_request("'scope' must be \"service\" or \"admin\""));
+  }
+  return k;
+}
+
+std::expected<TimeUs, Problem> decode_clock(const JsonValue& body) {
+  FieldReader f(body);
+  auto now = f.time("now", true);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return *now;
+}
+
+std::expected<std::vector<BatchItem>, Problem> decode_batch(const JsonValue& body) {
+  FieldReader f(body);
+  const JsonValue* list = nullptr;
+  f.allow("requests");
+  if (auto m = body.FindMember("requests"); m == body.MemberEnd() || !m->value.IsArray()) {
+    f.fail("'requests' must be an array of {method, path, body?, idempotency_key?}");
+  } else if (m->value.Size() == 0 || m->value.Size() > k_batch_requests_max) {
+    f.fail(cat("'requests' must hold 1 to ", k_batch_requests_max, " requests"));
+  } else {
+    list = &m->value;
+  }
+  if (auto p = f.finish()) return std::unexpected(*p);
+
+  std::vector<BatchItem> items;
+  items.reserve(list->Size());
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const JsonValue& item = (*list)[i];
+    if (!item.IsObject()) {
+      return std::unexpected(bad_request(cat("requests[", i, "] must be an object")));
+    }
+    FieldReader r(item, cat("requests[", i, "]."));
+    auto method = r.text("method", true, 8);
+    auto path = r.text("path", true, k_target_bytes_max);
+    auto key = r.text("idempotency_key", false, 256);
+    const JsonValue* sub_body = r.object("body", false);
+    if (auto p = r.finish()) return std::unexpected(*p);
+    if (path->starts_with("/v1/batch")) {
+      return std::unexpected(bad_request(cat("requests[", i, "]: a batch cannot contain a batch")));
+    }
+    items.push_back({std::move(*method), std::move(*path), std::move(key), sub_body});
+  }
+  return items;
+}
+
+}  // namespace tally::server
