@@ -15,6 +15,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "ledger/text.h"
 
 namespace tally::server {
@@ -167,7 +168,9 @@ Principal Auth::authenticate(std::string_view authorization, TimeUs now, std::st
     *why = "an Authorization header with a Bearer key or token is required";
     return {};
   }
-  if (!authorization.starts_with(bearer)) {
+  // The scheme's name is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" do too.
+  if (authorization.size() < bearer.size() ||
+      !absl::EqualsIgnoreCase(to_absl(authorization.substr(0, bearer.size())), to_absl(bearer))) {
     *why = "the Authorization header must be 'Bearer <key or token>'";
     return {};
   }

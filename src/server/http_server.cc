@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -61,6 +62,9 @@ struct HttpServer::Impl {
   // once the acceptor and every connection have nothing pending.
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
   tcp::acceptor acceptor{ioc};
+  // After a failed accept (out of file descriptors, say), the next waits a little rather than
+  // spinning a core. Used by the accept chain only, one step at a time.
+  net::steady_timer accept_retry{ioc};
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
 
@@ -244,7 +248,11 @@ void HttpServer::Impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (stopping || ec == net::error::operation_aborted) return;
-      return accept();  // e.g. too many open files: keep serving the others
+      // E.g. too many open files: keep serving the others, and try again shortly.
+      accept_retry.expires_after(std::chrono::milliseconds(50));
+      return accept_retry.async_wait([this](beast::error_code waited) {
+        if (!waited && !stopping) accept();
+      });
     }
     ++connections_total;
     auto session = std::make_shared<Session>(std::move(socket), *this);

@@ -383,6 +383,13 @@ TEST_F(Api, AuthScopes) {
   auto key = admin("POST", "/v1/keys", R"({"name":"backend"})");
   const std::string service = key.json()["key"].GetString();
   EXPECT_EQ(as(service, "GET", "/v1/accounts/auth-1").status, 200);
+  // The scheme's name is case-insensitive; anything but Bearer is refused.
+  EXPECT_EQ(client_->send("GET", "/v1/accounts/auth-1", "", {{"Authorization", "bearer " + service}})
+                .status,
+            200);
+  EXPECT_EQ(client_->send("GET", "/v1/accounts/auth-1", "", {{"Authorization", "Basic " + service}})
+                .status,
+            401);
   EXPECT_EQ(as(service, "POST", "/v1/spends", R"({"account":"auth-1","amount":"1"})", "a-1").status, 201);
   auto grant = as(service, "POST", "/v1/accounts/auth-1/grants", R"({"amount":"1","reason":"r"})", "a-2");
   EXPECT_EQ(grant.status, 403);
