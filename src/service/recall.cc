@@ -4,10 +4,24 @@
 
 namespace tally::service {
 
-bool needs_recall(const Ledger& ledger, const Request& request, bool store_has_cold_keys) {
-  return store_has_cold_keys && !request.idempotency_key.empty() &&
+std::expected<void, store::StoreError> ColdKeys::load(store::Store& store, ShardId shard) {
+  auto cold = store.has_cold_keys(shard);
+  if (!cold) return std::unexpected(cold.error());
+  any_ = *cold;
+  if (!any_) return {};
+  return store.scan_idempotency_keys(shard, [&](std::string_view key) { filter_.add(key); });
+}
+
+void ColdKeys::left_memory(const StateDelta& delta) {
+  for (const std::string& key : delta.idempotency_gone) filter_.add(key);
+  any_ = any_ || !delta.idempotency_gone.empty();
+}
+
+bool ColdKeys::must_look_up(const Ledger& ledger, const Request& request) const {
+  return any_ && !request.idempotency_key.empty() &&
          !std::holds_alternative<AdvanceTime>(request.command) &&
-         !ledger.remembers(request.idempotency_key);
+         !ledger.remembers(request.idempotency_key) &&
+         filter_.may_contain(request.idempotency_key);
 }
 
 std::expected<std::optional<Result>, store::StoreError> recall(Ledger& ledger, store::Store& store,

@@ -9,13 +9,29 @@
 
 #include "ledger/command.h"
 #include "ledger/ledger.h"
+#include "ledger/ledger_state.h"
+#include "service/key_filter.h"
 #include "store/store.h"
 
 namespace tally::service {
 
-// Whether `request` has to be looked up in the store before the ledger applies it: it carries
-// a key the ledger does not remember, and the store holds keys the ledger does not.
-bool needs_recall(const Ledger& ledger, const Request& request, bool store_has_cold_keys);
+// The keys a shard's store holds that its ledger does not remember: whether there are any,
+// and a filter over them (a key outside it was never used). Loaded with the shard and told of
+// every batch's delta; owned by the shard's thread.
+class ColdKeys {
+ public:
+  // From the store, when the shard loads.
+  [[nodiscard]] std::expected<void, store::StoreError> load(store::Store& store, ShardId shard);
+  // After a batch: the keys its delta says left the ledger's memory.
+  void left_memory(const StateDelta& delta);
+  // Whether `request` has to be looked up in the store before the ledger applies it: it carries
+  // a key the ledger does not remember, and the store may hold it.
+  bool must_look_up(const Ledger& ledger, const Request& request) const;
+
+ private:
+  bool any_ = false;
+  KeyFilter filter_;
+};
 
 // Looks `request`'s key up in the store of `ledger`'s shard. If the store knows it, moves the
 // ledger's time to `now` (time-driven entries go to `entries`) and returns what the request

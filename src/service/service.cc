@@ -14,7 +14,6 @@
 
 #include "ledger/ledger_state.h"
 #include "ledger/text.h"
-#include "service/key_filter.h"
 #include "service/recall.h"
 
 namespace tally::service {
@@ -60,9 +59,7 @@ struct Service::Shard {
   bool stopping = false;
   std::thread thread;  // applies batches (owns the ledger)
   TimeUs last_now{INT64_MIN};
-  bool cold_keys = false;  // the store holds keys the ledger let go: look them up on a miss
-  // Every key the store may hold that the ledger does not remember: a miss outside it is new.
-  KeyFilter cold_filter;
+  ColdKeys cold;  // keys the store holds that the ledger let go: looked up on a miss
   std::atomic<uint64_t> cold_lookups{0};
 
   // The pipeline (depth 2): the shard thread applies batch k+1 while the writer thread
@@ -148,15 +145,10 @@ std::expected<std::unique_ptr<Service::Shard>, std::string> Service::load_shard(
   if (!state) return std::unexpected(cat("shard ", id, ": ", state.error().message));
   auto ledger = Ledger::from_state(options_.ledger, options_.catalog, id, std::move(*state));
   if (!ledger) return std::unexpected(cat("shard ", id, " is not sound: ", ledger.error()));
-  auto cold = store_->has_cold_keys(id);
-  if (!cold) return std::unexpected(cat("shard ", id, ": ", cold.error().message));
   auto shard = std::make_unique<Shard>();
   shard->id = id;
-  shard->cold_keys = *cold;
-  if (*cold) {
-    auto scanned = store_->scan_idempotency_keys(
-        id, [&](std::string_view key) { shard->cold_filter.add(key); });
-    if (!scanned) return std::unexpected(cat("shard ", id, ": ", scanned.error().message));
+  if (auto cold = shard->cold.load(*store_, id); !cold) {
+    return std::unexpected(cat("shard ", id, ": ", cold.error().message));
   }
   shard->ledger = std::move(*ledger);
   shard->last_now = shard->ledger->now();
@@ -263,8 +255,7 @@ ShardStats Service::stats(ShardId id) const {
 // and then its first reply is the answer (or a conflict, if the command differs).
 Result Service::apply(Shard& shard, const Request& request, TimeUs now,
                       std::vector<Entry>* entries) {
-  if (needs_recall(*shard.ledger, request, shard.cold_keys) &&
-      shard.cold_filter.may_contain(request.idempotency_key)) {
+  if (shard.cold.must_look_up(*shard.ledger, request)) {
     ++shard.cold_lookups;
     shard.wait_writer_idle();  // the store is the writer's while it commits
     auto found = recall(*shard.ledger, *store_, request, now, entries);
@@ -307,8 +298,7 @@ void Service::run(Shard& shard) {
       }
     }
     shard.ledger->take_delta(&batch.delta);
-    for (const std::string& key : batch.delta.idempotency_gone) shard.cold_filter.add(key);
-    shard.cold_keys = shard.cold_keys || !batch.delta.idempotency_gone.empty();
+    shard.cold.left_memory(batch.delta);
     batch.commit = !batch.entries.empty() || has_changes(batch.delta);
     shard.commands += batch.results.size();
     if (batch.commit || !batch.items.empty()) {

@@ -50,7 +50,6 @@ struct Case {
   std::string detail;        // a part of the problem's `detail`, when it matters
   int inner_status = 0;      // a batch: the status of its first response
   std::string inner_type;    // ... and its problem type
-  std::string known_bug;     // a bug outside this test's files: see the report in the mark
 
   Case(std::string n, std::string m, std::string p, std::string b, int s, std::string t)
       : name(std::move(n)), method(std::move(m)), path(std::move(p)), body(std::move(b)),
@@ -61,7 +60,6 @@ struct Case {
   Case&& no_key() && { send_key = false; return std::move(*this); }
   Case&& with_detail(std::string d) && { detail = std::move(d); return std::move(*this); }
   Case&& inner(int s, std::string t) && { inner_status = s; inner_type = std::move(t); return std::move(*this); }
-  Case&& bug(std::string b) && { known_bug = std::move(b); return std::move(*this); }
 };
 
 Case post(std::string name, std::string path, std::string body, int status, std::string type) {
@@ -649,7 +647,6 @@ std::string summary(const HttpReply& r) {
 TEST_F(BadInput, EachCaseGetsItsProblemAndNothingIsWritten) {
   const std::string before = state();
   std::string last_commits = commits();
-  bool known_bug_wrote = false;
   HttpClient client(server_->port());  // reused until the server closes it
   size_t index = 0;
   for (const Case& c : cases()) {
@@ -659,19 +656,6 @@ TEST_F(BadInput, EachCaseGetsItsProblemAndNothingIsWritten) {
     const std::string now_commits = commits();
     const bool wrote = now_commits != last_commits;
     last_commits = now_commits;
-    if (!c.known_bug.empty()) {
-      // A bug outside this test's files, reported with the fix it needs. When it is fixed,
-      // this says so: then drop the mark.
-      const bool right = r.status == c.status && (c.type.empty() || problem_type(r) == c.type) && !wrote;
-      EXPECT_FALSE(right) << "fixed? remove the known_bug mark of '" << c.name << "'";
-      std::printf("  KNOWN BUG [%s]: expected %d %s, got %s%s\n  (%s)\n", c.name.c_str(), c.status,
-                  c.type.c_str(), summary(r).c_str(), wrote ? " (and it committed a write)" : "",
-                  c.known_bug.c_str());
-      known_bug_wrote = known_bug_wrote || wrote;
-      EXPECT_GT(r.status, 0) << "the server closed the connection";
-      EXPECT_LT(r.status, 500) << summary(r);
-      continue;
-    }
     EXPECT_FALSE(wrote) << "a commit: this bad request wrote something; got " << summary(r);
     if (c.status < 400) {
       EXPECT_EQ(r.status, c.status) << summary(r);
@@ -701,9 +685,7 @@ TEST_F(BadInput, EachCaseGetsItsProblemAndNothingIsWritten) {
   std::printf("  %zu cases\n", index);
   // Nothing was written: every account and journal as before, and no commit on any shard.
   EXPECT_EQ(state(), before);
-  if (!known_bug_wrote) {
-    EXPECT_EQ(last_commits, commits());
-  }
+  EXPECT_EQ(last_commits, commits());
   // And the server still serves.
   EXPECT_EQ(admin("GET", "/healthz").status, 200);
 }

@@ -15,7 +15,6 @@
 #include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
 #include "ledger/text.h"
-#include "service/key_filter.h"
 #include "service/recall.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
@@ -181,12 +180,11 @@ class PlantedStore final : public store::Store {
   uint64_t commits_ = 0;
 };
 
-// A shard's ledger with what the service keeps beside it (service.cc): whether the store holds
-// keys the ledger does not, and the filter over them. Applies requests as a shard does.
+// A shard's ledger with what the service keeps beside it (service.cc): the keys the store holds
+// that the ledger let go. Applies requests as a shard does.
 struct Shard {
   std::unique_ptr<Ledger> ledger;
-  bool cold_keys = false;
-  service::KeyFilter filter{1024};
+  service::ColdKeys cold;
 
   // Loads the shard as last committed (recovery).
   static std::expected<Shard, std::string> load(store::Store& store) {
@@ -197,19 +195,15 @@ struct Shard {
     if (!ledger) return std::unexpected(cat("recovery refused the stored state: ", ledger.error()));
     Shard shard;
     shard.ledger = std::move(*ledger);
-    auto cold = store.has_cold_keys(k_shard);
-    if (!cold) return std::unexpected(cat("has_cold_keys: ", cold.error().message));
-    shard.cold_keys = *cold;
-    auto scanned =
-        store.scan_idempotency_keys(k_shard, [&](std::string_view k) { shard.filter.add(k); });
-    if (!scanned) return std::unexpected(cat("scan_idempotency_keys: ", scanned.error().message));
+    if (auto cold = shard.cold.load(store, k_shard); !cold) {
+      return std::unexpected(cat("cold keys: ", cold.error().message));
+    }
     return shard;
   }
 
   std::expected<Result, std::string> apply(store::Store& store, const Request& request, TimeUs now,
                                            std::vector<Entry>* entries, uint64_t* recalls) {
-    if (service::needs_recall(*ledger, request, cold_keys) &&
-        filter.may_contain(request.idempotency_key)) {
+    if (cold.must_look_up(*ledger, request)) {
       auto found = service::recall(*ledger, store, request, now, entries);
       if (!found) return std::unexpected(cat("idempotency lookup: ", found.error().message));
       if (found->has_value()) {
@@ -220,11 +214,10 @@ struct Shard {
     return ledger->apply(request, now, entries);
   }
 
-  // After a batch: the delta to commit, and the keys that left memory go to the filter.
+  // After a batch: the delta to commit; the keys that left memory become cold.
   void take_delta(StateDelta* delta) {
     ledger->take_delta(delta);
-    for (const std::string& key : delta->idempotency_gone) filter.add(key);
-    cold_keys = cold_keys || !delta->idempotency_gone.empty();
+    cold.left_memory(*delta);
   }
 };
 
