@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "ledger/text.h"
 #include "ledger/types.h"
@@ -56,26 +57,6 @@ int nesting_depth(std::string_view body) {
   return deepest;
 }
 
-// The first duplicated member name in any object of `v` (depth already bounded).
-std::optional<std::string> duplicate_key(const rapidjson::Value& v) {
-  if (v.IsObject()) {
-    std::vector<std::string_view> names;
-    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-      names.emplace_back(m->name.GetString(), m->name.GetStringLength());
-      if (auto d = duplicate_key(m->value)) return d;
-    }
-    std::sort(names.begin(), names.end());
-    if (auto it = std::adjacent_find(names.begin(), names.end()); it != names.end()) {
-      return std::string(*it);
-    }
-  } else if (v.IsArray()) {
-    for (const auto& e : v.GetArray()) {
-      if (auto d = duplicate_key(e)) return d;
-    }
-  }
-  return std::nullopt;
-}
-
 // Whether `s` is well-formed UTF-8 without surrogates. RapidJSON validates the raw bytes of a
 // body, but it decodes an escaped low surrogate with no high surrogate before it ("\udc00")
 // into the bytes of U+DC00, which is not UTF-8; those would be stored and echoed back.
@@ -102,21 +83,37 @@ bool is_utf8(std::string_view s) {
   return true;
 }
 
-// Whether every string and member name of `v` is UTF-8 (depth already bounded).
-bool all_utf8(const rapidjson::Value& v) {
-  if (v.IsString()) return is_utf8({v.GetString(), v.GetStringLength()});
+// What is wrong with a parsed document that RapidJSON let through, in one walk (depth already
+// bounded): a repeated member name; a number too large for a double (RapidJSON 1.1.0 reads a
+// long mantissa with a large exponent as infinity, which it cannot write back); and, when the
+// body has `\u` escapes (`escapes`), a string or name that is not UTF-8 (RapidJSON validates
+// the raw bytes, but decodes a lone escaped surrogate into bytes that are not). nullopt: sound.
+std::optional<std::string> fault_in(const rapidjson::Value& v, bool escapes) {
   if (v.IsObject()) {
+    std::vector<std::string_view> names;
     for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-      if (!is_utf8({m->name.GetString(), m->name.GetStringLength()}) || !all_utf8(m->value)) {
-        return false;
+      names.emplace_back(m->name.GetString(), m->name.GetStringLength());
+      if (escapes && !is_utf8(names.back())) {
+        return "the body is not valid UTF-8: a \\u escape names a lone surrogate";
       }
+      if (auto f = fault_in(m->value, escapes)) return f;
+    }
+    std::sort(names.begin(), names.end());
+    if (auto it = std::adjacent_find(names.begin(), names.end()); it != names.end()) {
+      return cat("the body repeats the key '", *it, "'");
     }
   } else if (v.IsArray()) {
     for (const auto& e : v.GetArray()) {
-      if (!all_utf8(e)) return false;
+      if (auto f = fault_in(e, escapes)) return f;
     }
+  } else if (v.IsString()) {
+    if (escapes && !is_utf8({v.GetString(), v.GetStringLength()})) {
+      return "the body is not valid UTF-8: a \\u escape names a lone surrogate";
+    }
+  } else if (v.IsDouble() && !std::isfinite(v.GetDouble())) {
+    return "the body is not valid JSON: a number too large";
   }
-  return true;
+  return std::nullopt;
 }
 
 std::string_view kind_of(const rapidjson::Value& v) {
@@ -168,12 +165,7 @@ std::optional<Problem> parse_body(std::string_view body, rapidjson::Document* do
                            doc->GetErrorOffset()));
   }
   if (!doc->IsObject()) return bad_request(cat("the body must be a JSON object, not ", kind_of(*doc)));
-  // RapidJSON has validated the raw bytes: only a \u escape can have made a string that is not
-  // UTF-8, so bodies without one skip the walk.
-  if (body.find("\\u") != std::string_view::npos && !all_utf8(*doc)) {
-    return bad_request("the body is not valid UTF-8: a \\u escape names a lone surrogate");
-  }
-  if (auto d = duplicate_key(*doc)) return bad_request(cat("the body repeats the key '", *d, "'"));
+  if (auto f = fault_in(*doc, body.find("\\u") != std::string_view::npos)) return bad_request(*f);
   return std::nullopt;
 }
 

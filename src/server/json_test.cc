@@ -41,5 +41,16 @@ TEST(ParseBody, RefusesDeepNestingAndDuplicates) {
   EXPECT_NE(p->detail.find("repeats the key 'a'"), std::string::npos);
 }
 
+// Found by fuzz/api_decode_fuzz in a CI run: RapidJSON 1.1.0 reads a long mantissa with a large
+// exponent as infinity, without a parse error, and cannot write it back.
+TEST(ParseBody, RefusesNumbersTooLargeForADouble) {
+  const std::string huge = "{\"n\": 1" + std::string(200, '1') + ".5E177}";
+  auto p = parse(huge);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status, 400);
+  EXPECT_NE(p->detail.find("too large"), std::string::npos) << p->detail;
+  EXPECT_FALSE(parse(R"({"n": 1.5E300, "m": -2.5e-300})"));
+}
+
 }  // namespace
 }  // namespace tally::server
