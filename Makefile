@@ -2,6 +2,10 @@
 # Builds use Ninja and ccache; JOBS defaults to the number of cores.
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+# ccache keys on paths relative to the clone, so a second clone (or a worktree) reuses the
+# first one's objects; debug builds do not hash the build directory either.
+export CCACHE_BASEDIR ?= $(CURDIR)/..
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: setup test build-test release bench run format clean
 
