@@ -45,17 +45,24 @@ struct Grant {
   std::string reason;
 };
 
+// A hold or spend is given its amount, or priced from a tool's parameters. A priced one keeps
+// the parameters it was priced from (`params`, non-empty): they, not the amount, price book
+// version or plan they led to, are what the client asked, so they are what tells a retry from a
+// conflict (rule 8), and a hold keeps them so that a capture's usage overrides only what it names.
 struct PlaceHold {
   std::string account;
   Credits amount;
   std::string tool;
   std::optional<int64_t> ttl_us;  // default config.hold_ttl_default_us, at most hold_ttl_max_us
   std::string price_book_version;
+  Params params;     // priced from these (empty: the client gave the amount)
+  std::string plan;  // the account's plan the price was computed for
 };
 
 struct Capture {
   HoldId hold;
   std::optional<Credits> amount;  // default: everything held; the rest is released
+  Params usage;  // the usage `amount` was priced from (empty: the client gave the amount)
 };
 
 struct Release {
@@ -68,6 +75,7 @@ struct SpendNow {
   Credits amount;
   std::string tool;
   std::string price_book_version;
+  Params params;  // priced from these (empty: the client gave the amount)
 };
 
 struct Refund {
@@ -252,9 +260,17 @@ struct VoidPurchaseReply {
   friend bool operator==(const VoidPurchaseReply&, const VoidPurchaseReply&) = default;
 };
 
+// A request answered before it reached the ledger's books (a job its plan includes: nothing to
+// hold or spend), remembered under its key all the same so that a retry gets that answer again
+// whatever changed since (Ledger::apply_unchanged).
+struct NoChangeReply {
+  friend bool operator==(const NoChangeReply&, const NoChangeReply&) = default;
+};
+
+// Stored as its index (store/codec.cc): add alternatives at the end only.
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
                            SpendReply, RefundReply, VoidReply, AdvanceReply, SubscriptionReply,
-                           RewardReply, PurchaseReply, VoidPurchaseReply>;
+                           RewardReply, PurchaseReply, VoidPurchaseReply, NoChangeReply>;
 using Result = std::expected<Reply, LedgerError>;
 
 // A 128-bit digest of everything a command asks, used to tell a retry (same key, same command)

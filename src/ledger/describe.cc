@@ -61,6 +61,7 @@ struct Describe {
     return cat("lot ", r.lot.value, ": voided ", c(r.voided), "; already consumed ", c(r.consumed),
                ", held ", c(r.held), ", expired ", c(r.expired));
   }
+  std::string operator()(const NoChangeReply&) { return "nothing changed"; }
   std::string operator()(const AdvanceReply& r) {
     return cat("now ", t(r.now), ": ", r.renewals, " renewals, ", r.lots_expired, " lots expired, ",
                r.holds_expired, " holds timed out");

@@ -48,6 +48,42 @@ uint64_t Ledger::next_id() {
 }
 
 Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out) {
+  return run(request, now, out, true);
+}
+
+Result Ledger::apply_unchanged(const Request& request, TimeUs now, std::vector<Entry>* out) {
+  return run(request, now, out, false);
+}
+
+namespace {
+LedgerError conflict(const std::string& key) {
+  return make_error(ErrorCode::idempotency_conflict,
+                    cat("idempotency key '", key, "' was used for a different request"));
+}
+}  // namespace
+
+const Ledger::Idempotent* Ledger::remembered(const std::string& key) const {
+  if (auto it = idempotency_.find(key); it != idempotency_.end()) return &it->second;
+  if (auto gone = leaving_.find(key); gone != leaving_.end()) return &gone->second;
+  return nullptr;
+}
+
+std::optional<Recalled> Ledger::recall(const Request& request) const {
+  const Idempotent* first = remembered(request.idempotency_key);
+  if (first == nullptr) return std::nullopt;
+  if (first->fingerprint != fingerprint(request.command)) {
+    return Recalled{std::unexpected(conflict(request.idempotency_key)), {}};
+  }
+  return Recalled{first->result, first->response};
+}
+
+void Ledger::set_response(const std::string& key, std::string response) {
+  auto it = idempotency_.find(key);
+  TALLY_CHECK(it != idempotency_.end());
+  if (it->second.response.empty()) it->second.response = std::move(response);
+}
+
+Result Ledger::run(const Request& request, TimeUs now, std::vector<Entry>* out, bool execute) {
   TALLY_CHECK(out != nullptr);
   TALLY_CHECK(now >= now_);  // the caller's clock never goes back (DESIGN rule 10)
   AdvanceReply advanced = advance_to(now, out);
@@ -69,16 +105,14 @@ Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out
   }
   if (first != nullptr) {
     if (first->fingerprint == print) return first->result;
-    return std::unexpected(make_error(
-        ErrorCode::idempotency_conflict,
-        cat("idempotency key '", request.idempotency_key, "' was used for a different request")));
+    return std::unexpected(conflict(request.idempotency_key));
   }
-  Result result = execute(request.command, now, out);
+  Result result = execute ? this->execute(request.command, now, out) : Result{NoChangeReply{}};
   if (!result && result.error().code == ErrorCode::invalid_request) {
     idempotency_.erase(it);  // not remembered: a corrected request may reuse the key
     return result;
   }
-  it->second = Idempotent{print, result, now};
+  it->second = Idempotent{print, result, now, {}};
   if (tracking()) changes_.idempotency_put.push_back(request.idempotency_key);
   idempotency_order_.emplace_back(now, &it->first);
   return result;

@@ -68,12 +68,22 @@ struct FinishedHold {
   TimeUs ended_at;
 };
 
-// A remembered request (rule 8): its key, when it ran, a digest of the command and the reply.
+// A remembered request (rule 8): its key, when it ran, a digest of the command and the reply;
+// `response` is the answer its caller gave, as bytes (the HTTP API's status and body), so that a
+// retry gets it byte for byte (empty: none was attached).
 struct IdempotencyRecord {
   std::string key;
   TimeUs at;
   CommandDigest fingerprint;
   Result result;
+  std::string response;
+};
+
+// What a request whose key is remembered gets: the first result (or idempotency_conflict, with
+// no response) and the first response.
+struct Recalled {
+  Result result;
+  std::string response;
 };
 
 // A purchase the ledger can still void. Its pack, price and lots are those of its reply.
@@ -128,6 +138,22 @@ class Ledger {
   // returns the first result and changes nothing; the same key with another command is
   // idempotency_conflict. invalid_request results are not remembered.
   [[nodiscard]] Result apply(const Request& request, TimeUs now, std::vector<Entry>* out);
+
+  // The same for a request answered without changing the books (a job its plan includes):
+  // brings time up to `now`, then remembers the key with a NoChangeReply (or answers a retry or a
+  // conflict as apply does).
+  [[nodiscard]] Result apply_unchanged(const Request& request, TimeUs now,
+                                       std::vector<Entry>* out);
+
+  // The answer for `request` if its key is remembered: the first result and response when it is
+  // the same command, idempotency_conflict otherwise; nullopt for a key the ledger does not
+  // remember (a store may still know it). No side effects: callers look the key up before they
+  // price or derive anything from the ledger's state (rule 8).
+  std::optional<Recalled> recall(const Request& request) const;
+
+  // Attaches the caller's answer to the record of `key`, which the last apply remembered; a
+  // record that has one keeps it. Call before take_delta(), so the store gets both at once.
+  void set_response(const std::string& key, std::string response);
 
   // --- Queries (no side effects; `now` only decides what is spendable) ---
   const Account* find_account(std::string_view id) const;
@@ -191,7 +217,11 @@ class Ledger {
     CommandDigest fingerprint;
     Result result;
     TimeUs at;
+    std::string response;
   };
+  // apply() and apply_unchanged(): the command runs only when `execute`.
+  Result run(const Request& request, TimeUs now, std::vector<Entry>* out, bool execute);
+  const Idempotent* remembered(const std::string& key) const;
 
   Result execute(const Command& c, TimeUs now, std::vector<Entry>* out);
   Result open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>* out);
@@ -241,7 +271,8 @@ class Ledger {
   // Validates a hold or spend; returns the account's index.
   std::expected<uint32_t, LedgerError> check_debit(const std::string& account, Credits amount,
                                                    const std::string& tool,
-                                                   const std::string& version) const;
+                                                   const std::string& version,
+                                                   const Params& params) const;
 
   // Time: runs every lot expiry and hold timeout due at or before `now`, in time order.
   AdvanceReply advance_to(TimeUs now, std::vector<Entry>* out);

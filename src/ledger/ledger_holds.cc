@@ -7,7 +7,20 @@
 #include "ledger/text.h"
 
 namespace tally {
-namespace {}  // namespace
+namespace {
+
+// Bounds on the parameters a hold keeps (the price book bounds them again when it prices).
+constexpr size_t k_params_max = 64;
+constexpr size_t k_param_bytes_max = 256;
+
+bool check_params(const Params& params) {
+  if (params.size() > k_params_max) return false;
+  return std::all_of(params.begin(), params.end(), [](const Param& p) {
+    return p.name.size() <= k_param_bytes_max && p.value.size() <= k_param_bytes_max;
+  });
+}
+
+}  // namespace
 
 std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, Credits amount,
                                                              std::string_view tool,
@@ -37,7 +50,8 @@ std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, C
 
 std::expected<uint32_t, LedgerError> Ledger::check_debit(const std::string& account, Credits amount,
                                                          const std::string& tool,
-                                                         const std::string& version) const {
+                                                         const std::string& version,
+                                                         const Params& params) const {
   auto index = account_for(account);
   if (!index) return index;
   if (!amount.is_positive() || amount > config_.amount_max) {
@@ -52,11 +66,16 @@ std::expected<uint32_t, LedgerError> Ledger::check_debit(const std::string& acco
   if (auto e = check_text("tool", tool, config_.tool_length_max, true)) {
     return std::unexpected(*e);
   }
+  if (!check_params(params)) {
+    return std::unexpected(make_error(
+        ErrorCode::invalid_request,
+        cat("at most ", k_params_max, " params of at most ", k_param_bytes_max, " bytes each")));
+  }
   return index;
 }
 
 Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* out) {
-  auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version);
+  auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version, c.params);
   if (!checked) return std::unexpected(std::move(checked.error()));
   const uint32_t account = *checked;
   const int64_t ttl_us = c.ttl_us.value_or(config_.hold_ttl_default_us);
@@ -89,6 +108,8 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
   h.amount = c.amount;
   h.tool = c.tool;
   h.price_book_version = c.price_book_version;
+  h.params = c.params;
+  h.plan = c.plan;
   h.created_at = now;
   h.expires_at = add_us(now, ttl_us);
   h.portions = *portions;
@@ -120,6 +141,9 @@ Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
   auto active = active_hold(c.hold);
   if (!active) return std::unexpected(std::move(active.error()));
   Hold& h = **active;
+  if (!c.usage.empty() && !c.amount) {  // the caller prices usage before the ledger runs
+    return std::unexpected(make_error(ErrorCode::invalid_request, "a capture's usage is unpriced"));
+  }
   const Credits amount = c.amount.value_or(h.amount);
   if (amount.is_negative()) {
     return std::unexpected(make_error(ErrorCode::invalid_request, "capture amount must be >= 0"));
@@ -191,7 +215,7 @@ void Ledger::end_hold(Hold& h, HoldState state, SpendId spend, TimeUs now) {
 }
 
 Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out) {
-  auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version);
+  auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version, c.params);
   if (!checked) return std::unexpected(std::move(checked.error()));
   const uint32_t account = *checked;
   auto portions = choose_portions(accounts_[account], c.amount, c.tool, now);

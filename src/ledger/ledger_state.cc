@@ -27,7 +27,7 @@ LedgerState Ledger::export_state() const {
   for (const auto& [at, id] : purchase_order_) s.purchases.push_back(purchases_.at(id));
   for (const auto& [at, key] : idempotency_order_) {
     const Idempotent& r = idempotency_.at(*key);
-    s.idempotency.push_back(IdempotencyRecord{*key, r.at, r.fingerprint, r.result});
+    s.idempotency.push_back(IdempotencyRecord{*key, r.at, r.fingerprint, r.result, r.response});
   }
   return s;
 }
@@ -80,7 +80,7 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
   for (IdempotencyRecord& r : state.idempotency) {
     auto [it, fresh] = l->idempotency_.try_emplace(std::move(r.key));
     if (!fresh) return std::unexpected("idempotency key " + it->first + " appears twice");
-    it->second = Idempotent{r.fingerprint, std::move(r.result), r.at};
+    it->second = Idempotent{r.fingerprint, std::move(r.result), r.at, std::move(r.response)};
     l->idempotency_order_.emplace_back(r.at, &it->first);
   }
   std::vector<std::string> bad = l->check_invariants();
@@ -157,7 +157,8 @@ void Ledger::take_delta(StateDelta* d) {
   for (const std::string& key : c.idempotency_put) {
     if (auto it = idempotency_.find(key); it != idempotency_.end()) {
       d->idempotency_put.push_back(
-          IdempotencyRecord{key, it->second.at, it->second.fingerprint, it->second.result});
+          IdempotencyRecord{key, it->second.at, it->second.fingerprint,
+                            it->second.result, it->second.response});
     }
   }
   d->holds_gone = std::move(c.holds_gone);

@@ -370,6 +370,11 @@ class Fingerprint {
 
 CommandDigest fingerprint(const Command& command) {
   struct Visitor {
+    static CommandDigest params(Fingerprint f, const Params& list) {
+      f.i(static_cast<int64_t>(list.size()));
+      for (const Param& p : list) f.s(p.name).s(p.value);
+      return f.take();
+    }
     CommandDigest operator()(const OpenAccount& c) {
       return Fingerprint('o').s(c.account).s(c.plan).i(c.no_plan).take();
     }
@@ -409,7 +414,12 @@ CommandDigest fingerprint(const Command& command) {
       for (const auto& tool : c.scope) f.s(tool);
       return f.take();
     }
+    // A priced job is what the client asked (tool and params), not the amount, version and
+    // plan its pricing led to: a retry after a price or plan change is the same request.
     CommandDigest operator()(const PlaceHold& c) {
+      if (!c.params.empty()) {
+        return params(Fingerprint('H').s(c.account).s(c.tool).opt(c.ttl_us), c.params);
+      }
       return Fingerprint('h')
           .s(c.account)
           .i(c.amount.micro)
@@ -419,12 +429,14 @@ CommandDigest fingerprint(const Command& command) {
           .take();
     }
     CommandDigest operator()(const Capture& c) {
+      if (!c.usage.empty()) return params(Fingerprint('C').u(c.hold.value), c.usage);
       return Fingerprint('c').u(c.hold.value).opt(c.amount).take();
     }
     CommandDigest operator()(const Release& c) {
       return Fingerprint('r').u(c.hold.value).s(c.reason).take();
     }
     CommandDigest operator()(const SpendNow& c) {
+      if (!c.params.empty()) return params(Fingerprint('S').s(c.account).s(c.tool), c.params);
       return Fingerprint('s')
           .s(c.account)
           .i(c.amount.micro)

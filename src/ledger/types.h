@@ -110,6 +110,14 @@ struct Portion {
 };
 using Portions = absl::InlinedVector<Portion, 2>;
 
+// One parameter a job was priced from ("resolution" = "1080p"), as the client sent it.
+struct Param {
+  std::string name;
+  std::string value;
+  friend bool operator==(const Param&, const Param&) = default;
+};
+using Params = std::vector<Param>;
+
 enum class HoldState : uint8_t { active, captured, released, expired };
 std::string_view hold_state_name(HoldState s);
 
@@ -124,6 +132,8 @@ struct Hold {
   TimeUs created_at;
   TimeUs expires_at;  // TTL end: released by the ledger itself at this instant
   Portions portions;
+  Params params;     // what it was priced from (empty when placed by amount)
+  std::string plan;  // the plan it was priced for
 };
 
 struct Spend {

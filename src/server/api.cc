@@ -2,6 +2,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "ledger/check.h"
 #include "ledger/text.h"
 #include "pricing/table.h"
 #include "server/api_internal.h"
@@ -43,6 +44,10 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     if (end == std::string_view::npos) return out;
     start = end + 1;
   }
+}
+
+bool is_json_answer(std::string_view content_type) {
+  return content_type == "application/json" || content_type == "application/problem+json";
 }
 
 bool is_json(std::string_view content_type) {
@@ -282,11 +287,23 @@ void set_clock(const CallPtr& call) {
                                       format_time(call->now), ": time only moves forward")));
   }
   call->ctx.o.set_clock(*now);
-  answer(call, json(200, [&](JsonWriter& w) {
-           w.StartObject();
-           write_time(w, "now", *now);
-           w.EndObject();
-         }));
+  // Answered once every shard has moved to the new time (expiries, timeouts and renewals due
+  // by then applied and durable): a read sent after this reply sees them.
+  service::Service& service = *call->ctx.o.service;
+  auto left = std::make_shared<std::atomic<size_t>>(service.shards());
+  const TimeUs at = *now;
+  for (size_t i = 0; i < service.shards(); ++i) {
+    service.read_ledger(
+        static_cast<ShardId>(i), [](const Ledger&) {},
+        [call, left, at] {
+          if (--*left != 0) return;
+          answer(call, json(200, [&](JsonWriter& w) {
+                   w.StartObject();
+                   write_time(w, "now", at);
+                   w.EndObject();
+                 }));
+        });
+  }
 }
 
 // Each request of the batch is dispatched as if sent alone, with the batch's credential; the
@@ -296,6 +313,7 @@ void batch(const CallPtr& call) {
   if (!items) return fail(call, items.error());
   std::vector<HttpRequest> subs;
   std::vector<const rapidjson::Value*> bodies;  // in call->body, which outlives the dispatch
+  auto paths = std::make_shared<std::vector<std::string>>();
   for (BatchItem& item : *items) {
     HttpRequest sub;
     sub.method = std::move(item.method);
@@ -305,6 +323,7 @@ void batch(const CallPtr& call) {
     sub.idempotency_key = item.idempotency_key.value_or("");
     sub.content_type = "application/json";
     sub.host = call->request.host;
+    paths->push_back(sub.target);
     subs.push_back(std::move(sub));
     bodies.push_back(item.body);
   }
@@ -318,7 +337,12 @@ void batch(const CallPtr& call) {
   state->left = subs.size();
   static const rapidjson::Value k_no_body(rapidjson::kObjectType);
   for (size_t i = 0; i < subs.size(); ++i) {
-    dispatch(call->ctx, std::move(subs[i]), [state, call, i](HttpResponse r) {
+    dispatch(call->ctx, std::move(subs[i]), [state, call, i, paths](HttpResponse r) {
+      if (!is_json_answer(r.content_type)) {  // e.g. /metrics: its text cannot sit in JSON
+        r = problem_response(bad_request(
+            cat((*paths)[i].substr(0, 128), " answers ", r.content_type,
+                ", not JSON: call it on its own, outside a batch")));
+      }
       {
         std::lock_guard lock(state->mu);
         state->answers[i] = std::move(r);
@@ -434,6 +458,12 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
     return fail(call, Problem{415, "unsupported_media_type",
                               "send the body as Content-Type: application/json", {}});
   }
+  if (call->request.has_idempotency_key &&
+      call->request.idempotency_key.starts_with(k_purchase_key_prefix)) {
+    return fail(call, bad_request(cat("Idempotency-Key prefix '", k_purchase_key_prefix,
+                                      "' is reserved: Tally keys a purchase sent without a "
+                                      "header by its payment_ref under it")));
+  }
   if (route.changes && !call->request.has_idempotency_key && route.fn != purchase) {
     return fail(call, Problem{400, "idempotency_key_missing",
                               "this request changes the ledger: send an Idempotency-Key header "
@@ -490,13 +520,39 @@ Problem pricing_problem(const pricing::PricingError& e) {
   return {status, std::string(pricing::error_code_name(e.code)), e.detail, {}};
 }
 
-void submit(const CallPtr& call, Command command, Encode encode, std::string key) {
+// Status, a space, then the body; the content type follows from the status (every answer
+// remembered with a key is JSON: a reply, or a problem).
+std::string pack_response(const HttpResponse& r) {
+  TALLY_CHECK(r.status >= 100 && r.status <= 599 && r.headers.empty());
+  return cat(r.status, " ", r.body);
+}
+
+HttpResponse unpack_response(std::string_view bytes) {
+  TALLY_CHECK(bytes.size() >= 4 && bytes[3] == ' ');
+  const int status = (bytes[0] - '0') * 100 + (bytes[1] - '0') * 10 + (bytes[2] - '0');
+  return {status, status >= 400 ? "application/problem+json" : "application/json",
+          std::string(bytes.substr(4)), {}};
+}
+
+void submit(const CallPtr& call, Change change, std::string key) {
   if (key.empty()) key = call->request.idempotency_key;
-  call->ctx.o.service->submit(Request{std::move(key), std::move(command)},
-                              [call, encode = std::move(encode)](Result r) {
-                                if (!r) return fail(call, ledger_problem(r.error()));
-                                if (auto a = encode(*r)) answer(call, std::move(*a));
-                              });
+  service::Submission s{Request{std::move(key), std::move(change.command)},
+                        std::move(change.prepare), nullptr};
+  s.encode = [encode = std::move(change.encode)](const Ledger& l, const Result& r) {
+    if (!r) return pack_response(problem_response(ledger_problem(r.error())));
+    TALLY_CHECK(!std::holds_alternative<NoChangeReply>(*r));  // always remembered with its answer
+    return pack_response(encode(l, *r));
+  };
+  call->ctx.o.service->submit(std::move(s), [call](service::Outcome o) {
+    answer(call, unpack_response(o.response));
+  });
+}
+
+void submit(const CallPtr& call, Command command, Encode encode, std::string key) {
+  submit(call,
+         Change{std::move(command), nullptr,
+                [encode = std::move(encode)](const Ledger&, const Reply& r) { return encode(r); }},
+         std::move(key));
 }
 
 void read_shard(const CallPtr& call, ShardId shard,

@@ -16,6 +16,7 @@
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "service/service.h"
+#include "store/payments.h"
 #include "store/store.h"
 
 namespace tally::server {
@@ -23,6 +24,7 @@ namespace tally::server {
 struct ApiOptions {
   service::Service* service = nullptr;
   store::Store* store = nullptr;  // history reads, on the shard threads
+  store::Payments* payments = nullptr;  // payment_refs claimed and credited (rule 8)
   Auth* auth = nullptr;
   std::shared_ptr<const pricing::PriceVersions> prices;
   std::shared_ptr<const Catalog> catalog;

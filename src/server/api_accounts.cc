@@ -67,10 +67,12 @@ void open_account(const CallPtr& call) {
   auto c = decode_open_account(call->body);
   if (!c) return fail(call, c.error());
   const std::string id = c->account;
-  submit(call, std::move(*c), [call, id](const Reply&) -> std::optional<HttpResponse> {
-    answer_account(call, id, 201);
-    return std::nullopt;  // answered by the read
-  });
+  // The account as the opening left it (a retry gets this answer again, rule 8).
+  submit(call, Change{std::move(*c), nullptr, [id](const Ledger& l, const Reply&) {
+                        const Account* a = l.find_account(id);
+                        if (!a) return no_account(id);  // cannot happen: accounts stay
+                        return json(201, [&](JsonWriter& w) { write_account(w, l, *a, l.now()); });
+                      }});
 }
 
 void get_account(const CallPtr& call) { answer_account(call, call->args[0], 200); }
@@ -182,24 +184,23 @@ void grant(const CallPtr& call) {
   auto g = decode_grant(call->body, call->args[0]);
   if (!g) return fail(call, g.error());
   const std::string account = g->account;
-  submit(call, std::move(*g), [call, account](const Reply& r) -> std::optional<HttpResponse> {
-    const GrantReply reply = std::get<GrantReply>(r);
-    read_shard(call, account_shard(*call, account), [account, reply](const Ledger& l) {
-      const Lot* lot = l.find_lot(reply.lot);
-      return json(201, [&](JsonWriter& w) {
-        if (lot) return write_lot(w, *lot, account);
-        // Already spent and forgotten by memory: the grant as it was made.
-        w.StartObject();
-        write_id(w, "id", reply.lot.value);
-        write_text(w, "account", account);
-        write_amount(w, "amount", reply.amount);
-        write_time(w, "effective_at", reply.effective_at);
-        write_time(w, "expires_at", reply.expires_at);
-        w.EndObject();
-      });
-    });
-    return std::nullopt;
-  });
+  // The lot as the grant left it (a retry gets this answer again, rule 8).
+  submit(call, Change{std::move(*g), nullptr, [account](const Ledger& l, const Reply& r) {
+                        const GrantReply& reply = std::get<GrantReply>(r);
+                        const Lot* lot = l.find_lot(reply.lot);
+                        return json(201, [&](JsonWriter& w) {
+                          if (lot) return write_lot(w, *lot, account);
+                          // Only for a retry of a grant remembered before answers were (schema
+                          // 2), whose lot memory let go: the grant as it was made.
+                          w.StartObject();
+                          write_id(w, "id", reply.lot.value);
+                          write_text(w, "account", account);
+                          write_amount(w, "amount", reply.amount);
+                          write_time(w, "effective_at", reply.effective_at);
+                          write_time(w, "expires_at", reply.expires_at);
+                          w.EndObject();
+                        });
+                      }});
 }
 
 void set_subscription(const CallPtr& call) {

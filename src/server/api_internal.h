@@ -20,6 +20,10 @@
 
 namespace tally::server {
 
+// Idempotency keys under this prefix are Tally's own: a purchase sent without an
+// Idempotency-Key runs under "purchase:<payment_ref>" (docs/api.md). Clients may not use it.
+inline constexpr std::string_view k_purchase_key_prefix = "purchase:";
+
 struct Api::Context {
   ApiOptions o;
 };
@@ -64,11 +68,26 @@ Problem ledger_problem(const LedgerError& e);
 Problem pricing_problem(const pricing::PricingError& e);
 Problem not_found(std::string detail);
 
-// Submits `command` under the request's Idempotency-Key (or `key` when given); `encode` turns
-// the reply into the answer on the shard thread once it is durable, or returns nullopt when
-// it answers itself (e.g. with a read of the object as it is now). Errors become problems.
-using Encode = std::function<std::optional<HttpResponse>(const Reply&)>;
+// A change as its shard runs it (service::Submission): the key is looked up first; for a new
+// key `prepare` (optional) completes `command` from the ledger's state, e.g. prices it with the
+// account's plan, or answers instead; then the ledger applies it and `encode` turns the reply
+// into the answer, from the ledger as the command left it. Both run on the shard's thread. The
+// answer (a refusal's too) is remembered with the key: a retry gets it byte for byte (rule 8).
+using Prepared = service::Submission::Answer;
+struct Change {
+  Command command;
+  std::function<std::optional<Prepared>(const Ledger&, Command*, TimeUs now)> prepare;
+  std::function<HttpResponse(const Ledger&, const Reply&)> encode;
+};
+// Submits `change` under the request's Idempotency-Key (or `key` when given) and answers once
+// its batch is durable. Ledger errors become problems.
+void submit(const CallPtr& call, Change change, std::string key = {});
+// The same for a change whose answer needs the reply only.
+using Encode = std::function<HttpResponse(const Reply&)>;
 void submit(const CallPtr& call, Command command, Encode encode, std::string key = {});
+// An answer as the bytes remembered with its key, and back.
+std::string pack_response(const HttpResponse& r);
+HttpResponse unpack_response(std::string_view bytes);
 // Runs `read` on the shard's thread after the writes queued before it; answers with its
 // response once what it saw is durable. `uses_store`: the read also reads the store (history),
 // so it waits for the commit in flight; else it reads the ledger only and does not.

@@ -1,5 +1,8 @@
 // Jobs: quotes, holds, captures, releases, spends, refunds; purchases and voids. Pricing runs
 // here, before the command reaches its shard: the ledger never prices (DESIGN §4).
+#include <algorithm>
+#include <cstdio>
+
 #include "ledger/text.h"
 #include "server/api_internal.h"
 
@@ -58,35 +61,61 @@ void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits am
 // What a hold or spend asks (decode_job): an amount, or a tool with params to price.
 using Job = JobRequest;
 
-// Prices the job (when it names a tool without an amount) and calls `then` with the amount,
-// the quote (null when given an amount) and the plan it was priced for.
-void price_job(const CallPtr& call, std::shared_ptr<Job> job,
-               std::function<void(Credits, std::shared_ptr<pricing::BookedQuote>, std::string)>
-                   then) {
-  if (job->amount) return then(*job->amount, nullptr, "");
-  with_plan(call, job->account, [call, job, then](std::string plan) {
-    auto q = call->ctx.o.prices->quote_at(call->now, job->tool, job->params.values, plan);
-    if (!q) return fail(call, pricing_problem(q.error()));
-    auto booked = std::make_shared<pricing::BookedQuote>(std::move(*q));
-    if (booked->quote.total == Credits{}) {
-      // Included in the plan (or free): nothing to hold or spend, so no ledger command and no
-      // id; the quote says why.
-      return answer(call, json(200, [&](JsonWriter& w) {
-                      w.StartObject();
-                      write_id(w, "id", 0);
-                      write_text(w, "account", job->account);
-                      write_amount(w, "amount", Credits{});
-                      write_text(w, "state", "included");
-                      write_text(w, "tool", job->tool);
-                      write_text(w, "price_book_version", booked->book->version);
-                      write_portions(w, {});
-                      w.Key("quote");
-                      write_quote(w, booked->quote, plan);
-                      w.EndObject();
-                    }));
-    }
-    then(booked->quote.total, booked, plan);
+Params params_of(const ParamList& list) {
+  Params out;
+  out.reserve(list.values.size());
+  for (const pricing::ParamValue& v : list.values) {
+    out.push_back({std::string(v.name), std::string(v.value)});
+  }
+  return out;
+}
+
+// The price a job was given on its shard, for its answer.
+struct Priced {
+  std::shared_ptr<pricing::BookedQuote> quote;  // null for a job given by amount
+  std::string plan;
+};
+
+// The answer to a job its plan includes: nothing held or spent, no id; the quote says why.
+HttpResponse included_answer(const Job& job, const pricing::BookedQuote& q,
+                             std::string_view plan) {
+  return json(200, [&](JsonWriter& w) {
+    w.StartObject();
+    write_id(w, "id", 0);
+    write_text(w, "account", job.account);
+    write_amount(w, "amount", Credits{});
+    write_text(w, "state", "included");
+    write_text(w, "tool", job.tool);
+    write_text(w, "price_book_version", q.book->version);
+    write_portions(w, {});
+    w.Key("quote");
+    write_quote(w, q.quote, plan);
+    w.EndObject();
   });
+}
+
+// Prices a job on its shard, once its key is known to be new, with the account's plan in hand
+// and the price book in force at the shard's time; `fill` puts the amount, version and plan into
+// the command. An unknown account is left to the ledger (not_found); a pricing error is answered
+// and not remembered; a job priced at 0 is answered "included" and remembered.
+template <typename Fill>
+auto price_on_shard(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr<Priced> priced,
+                    Fill fill) {
+  const pricing::PriceVersions* prices = call->ctx.o.prices.get();
+  return [prices, job, priced, fill](const Ledger& l, Command* command,
+                                     TimeUs now) -> std::optional<Prepared> {
+    const Account* a = l.find_account(job->account);
+    if (a == nullptr) return std::nullopt;
+    priced->plan = a->subscription ? a->subscription->plan : std::string();
+    auto q = prices->quote_at(now, job->tool, job->params.values, priced->plan);
+    if (!q) return Prepared{pack_response(problem_response(pricing_problem(q.error()))), false};
+    if (q->quote.total == Credits{}) {
+      return Prepared{pack_response(included_answer(*job, *q, priced->plan)), true};
+    }
+    priced->quote = std::make_shared<pricing::BookedQuote>(std::move(*q));
+    fill(*command, priced->quote->quote.total, priced->quote->book->version, priced->plan);
+    return std::nullopt;
+  };
 }
 
 }  // namespace
@@ -130,17 +159,28 @@ void place_hold(const CallPtr& call) {
   auto j = decode_job(call->body, true);
   if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
-  price_job(call, job, [call, job](Credits amount, std::shared_ptr<pricing::BookedQuote> q,
-                                   std::string plan) {
-    PlaceHold h = hold_command(*job, amount, q ? q->book->version : std::string());
-    const std::string version = h.price_book_version;
-    submit(call, std::move(h), [job, q, plan, version](const Reply& r) {
-      const HoldReply& hold = std::get<HoldReply>(r);
-      return json(201, [&](JsonWriter& w) {
-        write_hold(w, hold, job->account, job->tool, version, q ? &q->quote : nullptr, plan);
-      });
+  auto priced = std::make_shared<Priced>();
+  Change change{hold_command(*job, job->amount.value_or(Credits{}), ""), nullptr, nullptr};
+  if (!job->amount) {
+    std::get<PlaceHold>(change.command).params = params_of(job->params);
+    change.prepare = price_on_shard(
+        call, job, priced,
+        [](Command& c, Credits amount, const std::string& version, const std::string& plan) {
+          PlaceHold& h = std::get<PlaceHold>(c);
+          h.amount = amount;
+          h.price_book_version = version;
+          h.plan = plan;
+        });
+  }
+  change.encode = [job, priced](const Ledger&, const Reply& r) {
+    const HoldReply& hold = std::get<HoldReply>(r);
+    const pricing::BookedQuote* q = priced->quote.get();
+    return json(201, [&](JsonWriter& w) {
+      write_hold(w, hold, job->account, job->tool, q ? std::string_view(q->book->version) : "",
+                 q ? &q->quote : nullptr, priced->plan);
     });
-  });
+  };
+  submit(call, std::move(change));
 }
 
 void get_hold(const CallPtr& call) {
@@ -185,41 +225,52 @@ HttpResponse capture_answer(const Reply& r) {
 
 }  // namespace
 
+namespace {
+
+// A capture's parameters: the hold's, with those its usage names replaced or added.
+std::vector<pricing::ParamValue> merge_usage(const Params& held, const Params& usage) {
+  std::vector<pricing::ParamValue> out;
+  for (const Param& p : held) {
+    const bool named = std::any_of(usage.begin(), usage.end(),
+                                   [&](const Param& u) { return u.name == p.name; });
+    if (!named) out.push_back({p.name, p.value});
+  }
+  for (const Param& u : usage) out.push_back({u.name, u.value});
+  return out;
+}
+
+}  // namespace
+
 void capture(const CallPtr& call) {
   auto id = id_arg(call, 0, "hold");
   if (!id) return;
   auto c = decode_capture(call->body, HoldId{*id});
   if (!c) return fail(call, c.error());
-  if (!c->usage) return submit(call, c->command, capture_answer);
-  // Priced with the hold's price book version and the account's plan (rule 7).
-  auto params = std::make_shared<ParamList>(std::move(*c->usage));
-  struct Seen {
-    std::optional<Hold> hold;
-    std::string plan;
-  };
-  auto seen = std::make_shared<Seen>();
-  call->ctx.o.service->read_ledger(
-      object_shard(*call, *id),
-      [seen, id = *id](const Ledger& l) {
-        if (const Hold* h = l.find_hold(HoldId{id})) {
-          seen->hold = *h;
-          const Account& a = l.accounts()[h->account];
-          if (a.subscription) seen->plan = a.subscription->plan;
-        }
-      },
-      [call, seen, params, id = *id] {
-        if (!seen->hold) {  // finished or unknown: the ledger says which
-          return submit(call, Capture{HoldId{id}, std::nullopt}, capture_answer);
-        }
-        const Hold& h = *seen->hold;
-        if (h.price_book_version.empty()) {
-          return fail(call, bad_request("this hold was placed by amount: capture an 'amount'"));
-        }
-        auto q = call->ctx.o.prices->price_capture(h.price_book_version, h.amount, h.tool,
-                                                   params->values, seen->plan);
-        if (!q) return fail(call, pricing_problem(q.error()));
-        submit(call, Capture{HoldId{id}, q->quote.total}, capture_answer);
-      });
+  Change change{c->command, nullptr,
+                [](const Ledger&, const Reply& r) { return capture_answer(r); }};
+  if (c->usage) {
+    // Priced on the shard with the hold's price book version, parameters and plan (rule 7):
+    // the usage overrides only the parameters it names.
+    Capture& command = std::get<Capture>(change.command);
+    command.usage = params_of(*c->usage);
+    const pricing::PriceVersions* prices = call->ctx.o.prices.get();
+    change.prepare = [prices](const Ledger& l, Command* cmd, TimeUs) -> std::optional<Prepared> {
+      Capture& capture = std::get<Capture>(*cmd);
+      const Hold* h = l.find_hold(capture.hold);
+      if (h == nullptr) return std::nullopt;  // finished or unknown: the ledger says which
+      if (h->price_book_version.empty()) {
+        return Prepared{pack_response(problem_response(
+                            bad_request("this hold was placed by amount: capture an 'amount'"))),
+                        false};
+      }
+      const auto params = merge_usage(h->params, capture.usage);
+      auto q = prices->price_capture(h->price_book_version, h->amount, h->tool, params, h->plan);
+      if (!q) return Prepared{pack_response(problem_response(pricing_problem(q.error()))), false};
+      capture.amount = q->quote.total;
+      return std::nullopt;
+    };
+  }
+  submit(call, std::move(change));
 }
 
 void release(const CallPtr& call) {
@@ -244,18 +295,27 @@ void spend(const CallPtr& call) {
   auto j = decode_job(call->body, false);
   if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
-  price_job(call, job, [call, job](Credits amount, std::shared_ptr<pricing::BookedQuote> q,
-                                   std::string) {
-    SpendNow s = spend_command(*job, amount, q ? q->book->version : std::string());
-    const std::string version = s.price_book_version;
-    submit(call, std::move(s), [job, version](const Reply& r) {
-      const SpendReply& sp = std::get<SpendReply>(r);
-      return json(201, [&](JsonWriter& w) {
-        write_spend(w, sp.spend, job->account, sp.amount, job->tool, sp.portions, Credits{},
-                    version, HoldId{});
-      });
+  auto priced = std::make_shared<Priced>();
+  Change change{spend_command(*job, job->amount.value_or(Credits{}), ""), nullptr, nullptr};
+  if (!job->amount) {
+    std::get<SpendNow>(change.command).params = params_of(job->params);
+    change.prepare = price_on_shard(
+        call, job, priced,
+        [](Command& c, Credits amount, const std::string& version, const std::string&) {
+          SpendNow& s = std::get<SpendNow>(c);
+          s.amount = amount;
+          s.price_book_version = version;
+        });
+  }
+  change.encode = [job, priced](const Ledger&, const Reply& r) {
+    const SpendReply& sp = std::get<SpendReply>(r);
+    const pricing::BookedQuote* q = priced->quote.get();
+    return json(201, [&](JsonWriter& w) {
+      write_spend(w, sp.spend, job->account, sp.amount, job->tool, sp.portions, Credits{},
+                  q ? std::string_view(q->book->version) : "", HoldId{});
     });
-  });
+  };
+  submit(call, std::move(change));
 }
 
 void get_spend(const CallPtr& call) {
@@ -289,36 +349,84 @@ void refund(const CallPtr& call) {
   });
 }
 
+namespace {
+
+HttpResponse purchase_answer(const std::string& account, const PurchaseReply& pr) {
+  return json(201, [&](JsonWriter& w) {
+    w.StartObject();
+    write_id(w, "id", pr.purchase);
+    write_text(w, "account", account);
+    write_text(w, "pack", pr.pack);
+    w.Key("price");
+    w.StartObject();
+    write_text(w, "amount", format_major(pr.price));
+    write_text(w, "currency", currency_code(pr.price.currency));
+    w.EndObject();
+    write_id(w, "lot", pr.lot.value);
+    write_amount(w, "credits", pr.credits);
+    write_id(w, "bonus_lot", pr.bonus_lot.value);
+    write_amount(w, "bonus", pr.bonus);
+    write_time(w, "expires_at", pr.expires_at);
+    w.EndObject();
+  });
+}
+
+Problem payment_problem(const store::StoreError& e) {
+  return {500, "internal", cat("the payment record could not be written: ", e.message), {}};
+}
+
+}  // namespace
+
+// A payment credits at most one purchase in the deployment (rule 8): its payment_ref is claimed
+// in the payments record before the purchase reaches its shard, and the answer recorded there
+// once the purchase is durable (store/payments.h).
 void purchase(const CallPtr& call) {
   auto decoded = decode_purchase(call->body);
   if (!decoded) return fail(call, decoded.error());
-  Purchase p = std::move(*decoded);
+  auto p = std::make_shared<const Purchase>(std::move(*decoded));
+  const CommandDigest digest = fingerprint(Command{*p});
+  store::Payments& payments = *call->ctx.o.payments;
+  auto claim = payments.claim(p->payment_ref, p->account, digest, call->now);
+  if (!claim) return fail(call, payment_problem(claim.error()));
+  using State = store::PaymentClaim::State;
+  switch (claim->state) {
+    case State::credited: return answer(call, unpack_response(claim->response));
+    case State::taken:
+      return fail(call, Problem{409, "payment_ref_used",
+                                cat("payment_ref '", p->payment_ref, "' belongs to a purchase for ",
+                                    "account '", claim->account, "' (or of another pack, ",
+                                    "currency or region): a payment credits one purchase"),
+                                {}});
+    case State::claimed:
+    case State::pending: break;
+  }
   // Without a header the payment reference is the key: a retried webhook is a retry.
-  std::string key = call->request.has_idempotency_key ? "" : cat("purchase:", p.payment_ref);
-  const std::string who = p.account;
-  submit(
-      call, std::move(p),
-      [who](const Reply& r) {
-        const PurchaseReply& pr = std::get<PurchaseReply>(r);
-        return json(201, [&](JsonWriter& w) {
-          w.StartObject();
-          write_id(w, "id", pr.purchase);
-          write_text(w, "account", who);
-          write_text(w, "pack", pr.pack);
-          w.Key("price");
-          w.StartObject();
-          write_text(w, "amount", format_major(pr.price));
-          write_text(w, "currency", currency_code(pr.price.currency));
-          w.EndObject();
-          write_id(w, "lot", pr.lot.value);
-          write_amount(w, "credits", pr.credits);
-          write_id(w, "bonus_lot", pr.bonus_lot.value);
-          write_amount(w, "bonus", pr.bonus);
-          write_time(w, "expires_at", pr.expires_at);
-          w.EndObject();
-        });
-      },
-      std::move(key));
+  std::string key =
+      call->request.has_idempotency_key ? "" : cat(k_purchase_key_prefix, p->payment_ref);
+  service::Submission s{Request{std::move(key), *p}, nullptr, nullptr};
+  if (s.request.idempotency_key.empty()) s.request.idempotency_key = call->request.idempotency_key;
+  s.encode = [p](const Ledger&, const Result& r) {
+    if (!r) return pack_response(problem_response(ledger_problem(r.error())));
+    return pack_response(purchase_answer(p->account, std::get<PurchaseReply>(*r)));
+  };
+  // On the shard's writer thread, once the purchase (or its refusal) is durable. Purchases are
+  // rare: the payments write there costs the shard one fsync per purchase.
+  call->ctx.o.service->submit(std::move(s), [call, p, digest](service::Outcome o) {
+    store::Payments& payments = *call->ctx.o.payments;
+    const Result& r = *o.result;
+    std::expected<void, store::StoreError> recorded;
+    if (r && std::holds_alternative<PurchaseReply>(*r)) {
+      recorded = payments.credit(p->payment_ref, digest, o.response);
+    } else if (!r && r.error().code != ErrorCode::idempotency_conflict) {
+      recorded = payments.release(p->payment_ref, digest);  // nothing was credited
+    }
+    // The purchase is durable whatever happens here; a claim left pending is answered by the
+    // shard's own payment_ref check on a retry.
+    if (!recorded) {
+      std::fprintf(stderr, "tally: %s\n", recorded.error().message.c_str());
+    }
+    answer(call, unpack_response(o.response));
+  });
 }
 
 void void_purchase(const CallPtr& call) {

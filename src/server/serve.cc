@@ -98,6 +98,8 @@ int serve(const ServeOptions& options) {
 
   std::string generated_key_file;
   const char* env_key = std::getenv("TALLY_ADMIN_KEY");
+  auto payments = store::SqlitePayments::open(options.data_dir + "/payments.db");
+  if (!payments) return error(payments.error().message);
   auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file);
   if (!auth) return error(auth.error());
 
@@ -133,6 +135,7 @@ int serve(const ServeOptions& options) {
   ApiOptions ao;
   ao.service = service->get();
   ao.store = store->get();
+  ao.payments = payments->get();
   ao.auth = auth->get();
   ao.prices = *prices;
   ao.catalog = config->catalog;

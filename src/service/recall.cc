@@ -24,17 +24,23 @@ bool ColdKeys::must_look_up(const Ledger& ledger, const Request& request) const 
          filter_.may_contain(request.idempotency_key);
 }
 
-std::expected<std::optional<Result>, store::StoreError> recall(Ledger& ledger, store::Store& store,
-                                                              const Request& request, TimeUs now,
-                                                              std::vector<Entry>* entries) {
+std::expected<std::optional<Recalled>, store::StoreError> recall(Ledger& ledger,
+                                                                store::Store& store,
+                                                                const Request& request, TimeUs now,
+                                                                std::vector<Entry>* entries) {
   auto found = store.find_idempotency(ledger.shard(), request.idempotency_key);
   if (!found) return std::unexpected(found.error());
   if (!found->has_value()) return std::nullopt;
   (void)ledger.apply(Request{"", AdvanceTime{}}, now, entries);  // time still moves
-  if ((*found)->fingerprint == fingerprint(request.command)) return (*found)->result;
-  return Result{std::unexpected(make_error(
-      ErrorCode::idempotency_conflict,
-      cat("idempotency key '", request.idempotency_key, "' was used for a different request")))};
+  IdempotencyRecord& first = **found;
+  if (first.fingerprint == fingerprint(request.command)) {
+    return Recalled{std::move(first.result), std::move(first.response)};
+  }
+  return Recalled{std::unexpected(make_error(
+                      ErrorCode::idempotency_conflict,
+                      cat("idempotency key '", request.idempotency_key,
+                          "' was used for a different request"))),
+                  {}};
 }
 
 }  // namespace tally::service

@@ -35,10 +35,10 @@ class ColdKeys {
 
 // Looks `request`'s key up in the store of `ledger`'s shard. If the store knows it, moves the
 // ledger's time to `now` (time-driven entries go to `entries`) and returns what the request
-// gets: the first reply when it is the same command, idempotency_conflict otherwise. nullopt if
-// the store never saw the key (the ledger applies the request as new). A store error must stop
-// the caller (fail-stop), like a failed commit.
-[[nodiscard]] std::expected<std::optional<Result>, store::StoreError> recall(
+// gets: the first reply and response when it is the same command, idempotency_conflict
+// otherwise. nullopt if the store never saw the key (the ledger applies the request as new). A
+// store error must stop the caller (fail-stop), like a failed commit.
+[[nodiscard]] std::expected<std::optional<Recalled>, store::StoreError> recall(
     Ledger& ledger, store::Store& store, const Request& request, TimeUs now,
     std::vector<Entry>* entries);
 

@@ -30,8 +30,8 @@ uint64_t stable_hash(std::string_view s) {
 
 struct Service::Shard {
   struct Item {
-    std::optional<Request> request;
-    ReplyFn reply;
+    std::optional<Submission> submission;
+    DoneFn done;
     std::function<void(const Ledger&)> read;
     std::function<void()> read_done;
     bool read_uses_store = true;  // read(): wait for the commit in flight first
@@ -39,7 +39,7 @@ struct Service::Shard {
   // One applied batch on its way to the disk: what it replies, and what it writes.
   struct Batch {
     std::vector<Item> items;
-    std::vector<Result> results;  // one per request item, in order
+    std::vector<Outcome> results;  // one per request item, in order
     std::vector<Entry> entries;
     StateDelta delta;
     bool commit = false;  // something to write (else the batch only waits its turn)
@@ -195,12 +195,17 @@ ShardId Service::shard_of(const Command& command) const {
   return std::visit(Route{*this}, command);
 }
 
-void Service::submit(Request request, ReplyFn done) {
-  Shard& shard = *shards_[shard_of(request.command)];
+void Service::submit(Submission submission, DoneFn done) {
+  Shard& shard = *shards_[shard_of(submission.request.command)];
   Shard::Item item;
-  item.request = std::move(request);
-  item.reply = std::move(done);
+  item.submission = std::move(submission);
+  item.done = std::move(done);
   shard.push(std::move(item));
+}
+
+void Service::submit(Request request, ReplyFn done) {
+  submit(Submission{std::move(request), nullptr, nullptr},
+         [done = std::move(done)](Outcome o) { done(std::move(*o.result)); });
 }
 
 std::future<Result> Service::submit(Request request) {
@@ -253,20 +258,54 @@ ShardStats Service::stats(ShardId id) const {
 
 // Rule 8 beyond the ledger's memory: a key the ledger no longer remembers may be in the store,
 // and then its first reply is the answer (or a conflict, if the command differs).
-Result Service::apply(Shard& shard, const Request& request, TimeUs now,
-                      std::vector<Entry>* entries) {
-  if (shard.cold.must_look_up(*shard.ledger, request)) {
-    ++shard.cold_lookups;
-    shard.wait_writer_idle();  // the store is the writer's while it commits
-    auto found = recall(*shard.ledger, *store_, request, now, entries);
-    if (!found) {
-      std::fprintf(stderr, "tally: shard %u: idempotency lookup failed: %s; stopping\n", shard.id,
-                   found.error().message.c_str());
-      std::abort();
-    }
-    if (found->has_value()) return **found;
+std::optional<Recalled> Service::recall_cold(Shard& shard, const Request& request, TimeUs now,
+                                             std::vector<Entry>* entries) {
+  if (!shard.cold.must_look_up(*shard.ledger, request)) return std::nullopt;
+  ++shard.cold_lookups;
+  shard.wait_writer_idle();  // the store is the writer's while it commits
+  auto found = recall(*shard.ledger, *store_, request, now, entries);
+  if (!found) {
+    std::fprintf(stderr, "tally: shard %u: idempotency lookup failed: %s; stopping\n", shard.id,
+                 found.error().message.c_str());
+    std::abort();
   }
-  return shard.ledger->apply(request, now, entries);
+  return std::move(*found);
+}
+
+Outcome Service::apply(Shard& shard, Submission& s, TimeUs now, std::vector<Entry>* entries) {
+  Ledger& ledger = *shard.ledger;
+  const Request& request = s.request;
+  const bool keyed = !std::holds_alternative<AdvanceTime>(request.command);
+  // 1. The key, before anything is priced or derived from the ledger's state.
+  std::optional<Recalled> first;
+  if (keyed) first = ledger.recall(request);
+  if (keyed && !first) first = recall_cold(shard, request, now, entries);
+  if (first) {
+    (void)ledger.apply(Request{"", AdvanceTime{}}, now, entries);  // time moves all the same
+    // A record written before answers were remembered: answer it from its result.
+    if (first->response.empty() && s.encode) first->response = s.encode(ledger, first->result);
+    return Outcome{std::move(first->result), std::move(first->response)};
+  }
+  // 2. Complete the command from the ledger's state, or answer without applying it.
+  if (s.prepare) {
+    if (auto answer = s.prepare(ledger, &s.request.command, std::max(now, ledger.now()))) {
+      if (!answer->remember) return Outcome{std::nullopt, std::move(answer->response)};
+      Result r = ledger.apply_unchanged(request, now, entries);
+      if (r && std::holds_alternative<NoChangeReply>(*r)) {
+        ledger.set_response(request.idempotency_key, answer->response);
+      }
+      return Outcome{std::move(r), std::move(answer->response)};
+    }
+  }
+  // 3. Apply, and remember the answer with the key.
+  Result r = ledger.apply(request, now, entries);
+  std::string response = s.encode ? s.encode(ledger, r) : std::string();
+  const bool remembered = r || (r.error().code != ErrorCode::invalid_request &&
+                                r.error().code != ErrorCode::idempotency_conflict);
+  if (keyed && remembered && !response.empty()) {
+    ledger.set_response(request.idempotency_key, response);
+  }
+  return Outcome{std::move(r), std::move(response)};
 }
 
 void Service::run(Shard& shard) {
@@ -286,12 +325,13 @@ void Service::run(Shard& shard) {
     // The ledger's time never goes back, whatever the wall clock does.
     const TimeUs now = std::max(options_.clock(), shard.last_now);
     shard.last_now = now;
-    if (batch.items.empty()) {
-      (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, &batch.entries);  // idle tick
-    }
+    // Time first, for reads too: a read answers as of its own time (rule 10), so nothing that
+    // expired shows as available and no hold past its TTL as active. On an idle tick this is
+    // all the batch does.
+    (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, &batch.entries);
     for (Shard::Item& item : batch.items) {
-      if (item.request) {
-        batch.results.push_back(apply(shard, *item.request, now, &batch.entries));
+      if (item.submission) {
+        batch.results.push_back(apply(shard, *item.submission, now, &batch.entries));
       } else {
         if (item.read_uses_store) shard.wait_writer_idle();
         item.read(*shard.ledger);
@@ -343,8 +383,8 @@ void Service::write(Shard& shard) {
     }
     size_t next = 0;
     for (Shard::Item& item : batch.items) {  // only now: the batch is durable
-      if (item.request) {
-        item.reply(std::move(batch.results[next++]));
+      if (item.submission) {
+        item.done(std::move(batch.results[next++]));
       } else {
         item.read_done();
       }

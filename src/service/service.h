@@ -58,6 +58,35 @@ struct ShardStats {
   uint64_t cold_key_lookups = 0;
 };
 
+// A change with the steps that need its shard's ledger, run on the shard's thread in the order
+// DESIGN §4 gives: the idempotency key is looked up first (memory, then the store); only for a
+// new key does `prepare` complete the command from the ledger's state (prices a job with the
+// account's plan in hand) and the ledger apply it; `encode` then writes the caller's answer from
+// the ledger as the command left it, and that answer is remembered with the key, so a retry gets
+// it byte for byte whatever changed since (rule 8).
+struct Submission {
+  Request request;
+  // What `prepare` decides instead of applying the command.
+  struct Answer {
+    std::string response;
+    // Remembered under the key although the books do not change (a job the plan includes), or
+    // not remembered at all (a request refused before the ledger, like invalid_request).
+    bool remember = false;
+  };
+  // Optional. Completes request.command (it may change only fields the command's fingerprint
+  // leaves out, such as a priced amount), or returns the answer that replaces applying it.
+  std::function<std::optional<Answer>(const Ledger&, Command*, TimeUs now)> prepare;
+  // Optional. The answer to `result`, from the ledger right after the command ran.
+  std::function<std::string(const Ledger&, const Result&)> encode;
+};
+
+// What a submission got: the ledger's result and the answer (`encode`'s, or the remembered one;
+// empty without an `encode`). `result` is empty when `prepare` answered.
+struct Outcome {
+  std::optional<Result> result;
+  std::string response;
+};
+
 class Service {
  public:
   // Loads every shard from `store` (recovery; shards in parallel, so `store` must take calls
@@ -72,6 +101,10 @@ class Service {
   // durable, in submission order per shard. Must be quick and must not block: it delays the
   // shard's next commit.
   using ReplyFn = std::function<void(Result)>;
+  using DoneFn = std::function<void(Outcome)>;
+
+  // Runs `submission` on its command's shard (see Submission); `done` as for ReplyFn.
+  void submit(Submission submission, DoneFn done);
 
   // Applies a command on its shard; `done` runs once the batch holding it is durable.
   // AdvanceTime is not routed (each shard advances itself).
@@ -104,7 +137,10 @@ class Service {
   std::expected<std::unique_ptr<Shard>, std::string> load_shard(ShardId id);
   void run(Shard& shard);    // the shard thread: applies batches, hands them to write()
   void write(Shard& shard);  // the writer thread: commits each batch, then releases its replies
-  Result apply(Shard& shard, const Request& request, TimeUs now, std::vector<Entry>* entries);
+  Outcome apply(Shard& shard, Submission& submission, TimeUs now, std::vector<Entry>* entries);
+  // The answer the store remembers for the submission's key, if the ledger let it go.
+  std::optional<Recalled> recall_cold(Shard& shard, const Request& request, TimeUs now,
+                                      std::vector<Entry>* entries);
 
   ServiceOptions options_;
   store::Store* store_;

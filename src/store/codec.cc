@@ -178,6 +178,12 @@ void fields(A& a, PurchaseReply& r) {
   a(r.purchase, r.pack, r.price, r.lot, r.credits, r.bonus_lot, r.bonus, r.expires_at);
 }
 template <typename A>
+void fields(A&, NoChangeReply&) {}
+template <typename A>
+void fields(A& a, Param& p) {
+  a(p.name, p.value);
+}
+template <typename A>
 void fields(A& a, VoidPurchaseReply& r) {
   a(r.purchase, r.voided, r.consumed, r.held, r.expired);
   a.list(r.lots);
@@ -215,23 +221,43 @@ std::string encode_result(const Result& result) {
   return std::move(w.out);
 }
 
-std::string encode_portions(const Portions& p) {
+
+namespace {
+
+// A list of fields() items, versioned.
+template <typename List>
+std::string encode_list(const List& items) {
   Writer w;
   w(k_codec_version);
-  w.list(p);
+  w.list(items);
   return std::move(w.out);
 }
-
-std::expected<Portions, std::string> decode_portions(std::string_view bytes) {
+template <typename List>
+std::expected<List, std::string> decode_list(std::string_view bytes) {
   Reader r(bytes);
   uint8_t version = 0;
   r(version);
   if (r.ok && version != k_codec_version)
     return std::unexpected(cat("unknown codec version ", version));
-  Portions out;
+  List out;
   r.list(out);
   if (!r.done()) return std::unexpected("truncated or trailing bytes");
   return out;
+}
+
+}  // namespace
+
+std::string encode_portions(const Portions& p) { return encode_list(p); }
+
+std::expected<Portions, std::string> decode_portions(std::string_view bytes) {
+  return decode_list<Portions>(bytes);
+}
+
+std::string encode_params(const Params& p) { return encode_list(p); }
+
+std::expected<Params, std::string> decode_params(std::string_view bytes) {
+  if (bytes.empty()) return Params{};  // a hold stored before holds kept their params
+  return decode_list<Params>(bytes);
 }
 
 std::expected<Result, std::string> decode_result(std::string_view bytes) {

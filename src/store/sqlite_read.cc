@@ -148,15 +148,18 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
 std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId shard,
                                                        LedgerState* s) {
   Stmt holds(db,
-             "SELECT id, account_idx, amount_micro, tool, price_book_version, "
-             "created_at_us, expires_at_us, portions FROM holds WHERE shard_id = ? ORDER BY id");
+             "SELECT id, account_idx, amount_micro, tool, price_book_version, created_at_us, "
+             "expires_at_us, portions, params, plan FROM holds WHERE shard_id = ? ORDER BY id");
   holds.bind(1, shard);
   while (holds.step() == SQLITE_ROW) {
     auto portions = decode_portions(holds.bytes(7));
     if (!portions) return std::unexpected(cat("hold portions: ", portions.error()));
+    auto params = decode_params(holds.bytes(8));
+    if (!params) return std::unexpected(cat("hold params: ", params.error()));
     s->holds.push_back(Hold{HoldId{u64(holds.i64(0))}, static_cast<uint32_t>(holds.i64(1)),
                             Credits::from_micro(holds.i64(2)), holds.text(3), holds.text(4),
-                            TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)}, std::move(*portions)});
+                            TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)}, std::move(*portions),
+                            std::move(*params), holds.text(9)});
   }
   Stmt fin(db,
            "SELECT id, state, expires_at_us, spend, ended_at_us FROM finished_holds "
@@ -212,7 +215,7 @@ std::expected<void, std::string> read_purchases(Connection& db, ShardId shard,
 std::expected<void, std::string> read_keys(Connection& db, ShardId shard, size_t max,
                                            bool* left_out, LedgerState* s) {
   Stmt k(db,
-         "SELECT key, at_us, digest_hi, digest_lo, result FROM idempotency "
+         "SELECT key, at_us, digest_hi, digest_lo, result, response FROM idempotency "
          "WHERE shard_id = ?1 AND at_us > ?2 ORDER BY rowid DESC LIMIT ?3");
   k.bind(1, shard).bind(2, idempotency_cold_until_us(db, shard).value_or(INT64_MIN));
   k.bind(3, static_cast<int64_t>(max) + 1);  // one more: whether any is left out
@@ -225,7 +228,7 @@ std::expected<void, std::string> read_keys(Connection& db, ShardId shard, size_t
     if (!result) return std::unexpected(cat("an idempotency reply: ", result.error()));
     s->idempotency.push_back(IdempotencyRecord{k.text(0), TimeUs{k.i64(1)},
                                                CommandDigest{u64(k.i64(2)), u64(k.i64(3))},
-                                               std::move(*result)});
+                                               std::move(*result), std::string(k.bytes(5))});
   }
   std::reverse(s->idempotency.begin(), s->idempotency.end());
   return {};
@@ -300,14 +303,15 @@ std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uin
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(
     Connection& db, ShardId shard, std::string_view key) {
   Stmt k(db,
-         "SELECT at_us, digest_hi, digest_lo, result FROM idempotency "
+         "SELECT at_us, digest_hi, digest_lo, result, response FROM idempotency "
          "WHERE shard_id = ? AND key = ?");
   k.bind(1, shard).bind(2, key);
   if (k.step() != SQLITE_ROW) return std::nullopt;
   auto result = decode_result(k.bytes(3));
   if (!result) return std::unexpected(cat("an idempotency reply: ", result.error()));
   return IdempotencyRecord{std::string(key), TimeUs{k.i64(0)},
-                           CommandDigest{u64(k.i64(1)), u64(k.i64(2))}, std::move(*result)};
+                           CommandDigest{u64(k.i64(1)), u64(k.i64(2))}, std::move(*result),
+                           std::string(k.bytes(4))};
 }
 
 }  // namespace tally::store::sqlite

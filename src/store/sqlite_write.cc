@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS lots (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
 CREATE TABLE IF NOT EXISTS holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, tool TEXT NOT NULL,
   price_book_version TEXT NOT NULL, created_at_us INTEGER NOT NULL,
-  expires_at_us INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
+  expires_at_us INTEGER NOT NULL, portions BLOB NOT NULL, params BLOB NOT NULL DEFAULT x'',
+  plan TEXT NOT NULL DEFAULT '', PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS finished_holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   state INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, spend INTEGER NOT NULL,
   ended_at_us INTEGER NOT NULL, UNIQUE (shard_id, id));
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS purchases (shard_id INTEGER NOT NULL, id INTEGER NOT 
   PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (shard_id INTEGER NOT NULL, key TEXT NOT NULL,
   at_us INTEGER NOT NULL, digest_hi INTEGER NOT NULL, digest_lo INTEGER NOT NULL,
-  result BLOB NOT NULL, UNIQUE (shard_id, key));
+  result BLOB NOT NULL, response BLOB NOT NULL DEFAULT x'', UNIQUE (shard_id, key));
 CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT NULL,
   at_us INTEGER NOT NULL, kind TEXT NOT NULL, counter TEXT NOT NULL, source TEXT NOT NULL,
   account TEXT NOT NULL, lot INTEGER NOT NULL, amount_micro INTEGER NOT NULL,
@@ -58,6 +59,20 @@ CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT N
   PRIMARY KEY (shard_id, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
 )SQL";
+
+// Each step moves a database written by an older Tally one schema version up, in one
+// transaction. Columns are added at the end, with the values rows written before them mean.
+struct Migration {
+  int from;
+  const char* sql;
+};
+constexpr Migration k_migrations[] = {
+    // 2 -> 3: holds keep the parameters they were priced from; a remembered request keeps the
+    // answer it was given (rule 8, byte for byte).
+    {2, "ALTER TABLE holds ADD COLUMN params BLOB NOT NULL DEFAULT x'';"
+        "ALTER TABLE holds ADD COLUMN plan TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE idempotency ADD COLUMN response BLOB NOT NULL DEFAULT x'';"},
+};
 
 std::string error_of(Connection& db, std::string_view what) {
   return cat(what, ": ", sqlite3_errmsg(db.raw));
@@ -214,11 +229,12 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
   if (!delete_ids(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?", shard, d.holds_gone)) {
     return false;
   }
-  Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Hold& h : d.holds_put) {
     hold.bind(1, shard).bind(2, id64(h.id.value)).bind(3, h.account).bind(4, h.amount.micro);
     hold.bind(5, h.tool).bind(6, h.price_book_version).bind(7, h.created_at.us);
     hold.bind(8, h.expires_at.us).blob(9, encode_portions(h.portions));
+    hold.blob(10, h.params.empty() ? std::string() : encode_params(h.params)).bind(11, h.plan);
     if (!hold.run()) return false;
   }
   if (!delete_ids(db, "DELETE FROM finished_holds WHERE shard_id = ? AND id = ?", shard,
@@ -283,10 +299,10 @@ bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d
     }
   }
   // A key used again after it went cold replaces its row: the new row comes last (run order).
-  Stmt key(db, "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)");
+  Stmt key(db, "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)");
   for (const IdempotencyRecord& r : d.idempotency_put) {
     key.bind(1, shard).bind_ref(2, r.key).bind(3, r.at.us).bind(4, id64(r.fingerprint.hi));
-    key.bind(5, id64(r.fingerprint.lo)).blob(6, encode_result(r.result));
+    key.bind(5, id64(r.fingerprint.lo)).blob(6, encode_result(r.result)).blob(7, r.response);
     if (!key.run()) return false;
   }
   return true;
@@ -349,6 +365,44 @@ std::string_view Stmt::bytes(int col) const {
            : std::string_view();
 }
 
+namespace {
+
+// Runs the steps from version `found` to `target`, each in its own transaction.
+std::expected<void, std::string> migrate(Connection& db, const std::string& found, int target) {
+  int version = 0;
+  for (int v = 1; v <= target; ++v) {
+    if (found == std::to_string(v)) version = v;
+  }
+  if (version == 0) {
+    return std::unexpected(cat("schema version ", found, ", this Tally reads up to ", target));
+  }
+  while (version < target) {
+    const Migration* step = nullptr;
+    for (const Migration& m : k_migrations) {
+      if (m.from == version) step = &m;
+    }
+    if (step == nullptr) {
+      return std::unexpected(cat("no migration from schema version ", version));
+    }
+    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
+    auto r = exec(db, step->sql);
+    if (r && !Stmt(db, "UPDATE meta SET value = ? WHERE shard_id = -1 AND key = 'schema_version'")
+                  .bind(1, std::to_string(version + 1))
+                  .run()) {
+      r = std::unexpected(error_of(db, "schema version"));
+    }
+    if (!r) {
+      (void)exec(db, "ROLLBACK");
+      return std::unexpected(cat("migrating from schema version ", version, ": ", r.error()));
+    }
+    if (auto c = exec(db, "COMMIT"); !c) return c;
+    ++version;
+  }
+  return {};
+}
+
+}  // namespace
+
 std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
                                                   int schema_version, bool background_checkpoints) {
   // A larger page cache (64 MiB) keeps the hot pages of accounts and lots.
@@ -367,15 +421,18 @@ std::expected<void, std::string> prepare_database(Connection& db, bool synchrono
       !r) {
     return r;
   }
-  if (auto r = exec(db, k_schema); !r) return r;
-  Stmt get(db, "SELECT value FROM meta WHERE shard_id = -1 AND key = 'schema_version'");
-  if (get.step() == SQLITE_ROW) {
-    if (get.text(0) != std::to_string(schema_version)) {
-      return std::unexpected(
-          cat("schema version ", get.text(0), ", this Tally reads ", schema_version));
+  // A database that has a version was created by `CREATE TABLE` of that version: migrate it
+  // before the statements below (which create only what is missing) could run.
+  std::optional<std::string> found;
+  {
+    Stmt meta(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+    if (meta.step() == SQLITE_ROW) {
+      Stmt get(db, "SELECT value FROM meta WHERE shard_id = -1 AND key = 'schema_version'");
+      if (get.step() == SQLITE_ROW) found = get.text(0);
     }
-    return {};
   }
+  if (found) return migrate(db, *found, schema_version);
+  if (auto r = exec(db, k_schema); !r) return r;
   if (!Stmt(db, "INSERT INTO meta VALUES (-1, 'schema_version', ?)")
            .bind(1, std::to_string(schema_version))
            .run()) {

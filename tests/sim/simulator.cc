@@ -208,7 +208,7 @@ struct Shard {
       if (!found) return std::unexpected(cat("idempotency lookup: ", found.error().message));
       if (found->has_value()) {
         ++*recalls;
-        return **found;
+        return (*found)->result;
       }
     }
     return ledger->apply(request, now, entries);
