@@ -55,14 +55,14 @@ struct PlaceHold {
   std::string tool;
   std::optional<int64_t> ttl_us;  // default config.hold_ttl_default_us, at most hold_ttl_max_us
   std::string price_book_version;
-  Params params;     // priced from these (empty: the client gave the amount)
+  JobParams params;     // priced from these (empty: the client gave the amount)
   std::string plan;  // the account's plan the price was computed for
 };
 
 struct Capture {
   HoldId hold;
   std::optional<Credits> amount;  // default: everything held; the rest is released
-  Params usage;  // the usage `amount` was priced from (empty: the client gave the amount)
+  JobParams usage;  // the usage `amount` was priced from (empty: the client gave the amount)
 };
 
 struct Release {
@@ -75,7 +75,7 @@ struct SpendNow {
   Credits amount;
   std::string tool;
   std::string price_book_version;
-  Params params;  // priced from these (empty: the client gave the amount)
+  JobParams params;  // priced from these (empty: the client gave the amount)
 };
 
 struct Refund {

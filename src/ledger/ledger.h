@@ -272,7 +272,7 @@ class Ledger {
   std::expected<uint32_t, LedgerError> check_debit(const std::string& account, Credits amount,
                                                    const std::string& tool,
                                                    const std::string& version,
-                                                   const Params& params) const;
+                                                   const JobParams& params) const;
 
   // Time: runs every lot expiry and hold timeout due at or before `now`, in time order.
   AdvanceReply advance_to(TimeUs now, std::vector<Entry>* out);

@@ -13,9 +13,9 @@ namespace {
 constexpr size_t k_params_max = 64;
 constexpr size_t k_param_bytes_max = 256;
 
-bool check_params(const Params& params) {
+bool check_params(const JobParams& params) {
   if (params.size() > k_params_max) return false;
-  return std::all_of(params.begin(), params.end(), [](const Param& p) {
+  return std::all_of(params.begin(), params.end(), [](const JobParam& p) {
     return p.name.size() <= k_param_bytes_max && p.value.size() <= k_param_bytes_max;
   });
 }
@@ -51,7 +51,7 @@ std::expected<Portions, LedgerError> Ledger::choose_portions(const Account& a, C
 std::expected<uint32_t, LedgerError> Ledger::check_debit(const std::string& account, Credits amount,
                                                          const std::string& tool,
                                                          const std::string& version,
-                                                         const Params& params) const {
+                                                         const JobParams& params) const {
   auto index = account_for(account);
   if (!index) return index;
   if (!amount.is_positive() || amount > config_.amount_max) {

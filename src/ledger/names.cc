@@ -370,9 +370,9 @@ class Fingerprint {
 
 CommandDigest fingerprint(const Command& command) {
   struct Visitor {
-    static CommandDigest params(Fingerprint f, const Params& list) {
+    static CommandDigest params(Fingerprint f, const JobParams& list) {
       f.i(static_cast<int64_t>(list.size()));
-      for (const Param& p : list) f.s(p.name).s(p.value);
+      for (const JobParam& p : list) f.s(p.name).s(p.value);
       return f.take();
     }
     CommandDigest operator()(const OpenAccount& c) {

@@ -111,12 +111,12 @@ struct Portion {
 using Portions = absl::InlinedVector<Portion, 2>;
 
 // One parameter a job was priced from ("resolution" = "1080p"), as the client sent it.
-struct Param {
+struct JobParam {
   std::string name;
   std::string value;
-  friend bool operator==(const Param&, const Param&) = default;
+  friend bool operator==(const JobParam&, const JobParam&) = default;
 };
-using Params = std::vector<Param>;
+using JobParams = std::vector<JobParam>;
 
 enum class HoldState : uint8_t { active, captured, released, expired };
 std::string_view hold_state_name(HoldState s);
@@ -132,7 +132,7 @@ struct Hold {
   TimeUs created_at;
   TimeUs expires_at;  // TTL end: released by the ledger itself at this instant
   Portions portions;
-  Params params;     // what it was priced from (empty when placed by amount)
+  JobParams params;     // what it was priced from (empty when placed by amount)
   std::string plan;  // the plan it was priced for
 };
 

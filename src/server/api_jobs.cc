@@ -61,8 +61,8 @@ void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits am
 // What a hold or spend asks (decode_job): an amount, or a tool with params to price.
 using Job = JobRequest;
 
-Params params_of(const ParamList& list) {
-  Params out;
+JobParams params_of(const ParamList& list) {
+  JobParams out;
   out.reserve(list.values.size());
   for (const pricing::ParamValue& v : list.values) {
     out.push_back({std::string(v.name), std::string(v.value)});
@@ -228,14 +228,14 @@ HttpResponse capture_answer(const Reply& r) {
 namespace {
 
 // A capture's parameters: the hold's, with those its usage names replaced or added.
-std::vector<pricing::ParamValue> merge_usage(const Params& held, const Params& usage) {
+std::vector<pricing::ParamValue> merge_usage(const JobParams& held, const JobParams& usage) {
   std::vector<pricing::ParamValue> out;
-  for (const Param& p : held) {
+  for (const JobParam& p : held) {
     const bool named = std::any_of(usage.begin(), usage.end(),
-                                   [&](const Param& u) { return u.name == p.name; });
+                                   [&](const JobParam& u) { return u.name == p.name; });
     if (!named) out.push_back({p.name, p.value});
   }
-  for (const Param& u : usage) out.push_back({u.name, u.value});
+  for (const JobParam& u : usage) out.push_back({u.name, u.value});
   return out;
 }
 

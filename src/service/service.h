@@ -23,6 +23,7 @@
 #include "ledger/config.h"
 #include "ledger/ledger.h"
 #include "service/histogram.h"
+#include "service/submission.h"
 #include "store/store.h"
 
 namespace tally::service {
@@ -56,35 +57,6 @@ struct ShardStats {
   // Keys the ledger did not remember that were looked up in the store (the filter said they
   // may be there): retries of old keys, and the filter's false positives.
   uint64_t cold_key_lookups = 0;
-};
-
-// A change with the steps that need its shard's ledger, run on the shard's thread in the order
-// DESIGN §4 gives: the idempotency key is looked up first (memory, then the store); only for a
-// new key does `prepare` complete the command from the ledger's state (prices a job with the
-// account's plan in hand) and the ledger apply it; `encode` then writes the caller's answer from
-// the ledger as the command left it, and that answer is remembered with the key, so a retry gets
-// it byte for byte whatever changed since (rule 8).
-struct Submission {
-  Request request;
-  // What `prepare` decides instead of applying the command.
-  struct Answer {
-    std::string response;
-    // Remembered under the key although the books do not change (a job the plan includes), or
-    // not remembered at all (a request refused before the ledger, like invalid_request).
-    bool remember = false;
-  };
-  // Optional. Completes request.command (it may change only fields the command's fingerprint
-  // leaves out, such as a priced amount), or returns the answer that replaces applying it.
-  std::function<std::optional<Answer>(const Ledger&, Command*, TimeUs now)> prepare;
-  // Optional. The answer to `result`, from the ledger right after the command ran.
-  std::function<std::string(const Ledger&, const Result&)> encode;
-};
-
-// What a submission got: the ledger's result and the answer (`encode`'s, or the remembered one;
-// empty without an `encode`). `result` is empty when `prepare` answered.
-struct Outcome {
-  std::optional<Result> result;
-  std::string response;
 };
 
 class Service {

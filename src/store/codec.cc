@@ -180,7 +180,7 @@ void fields(A& a, PurchaseReply& r) {
 template <typename A>
 void fields(A&, NoChangeReply&) {}
 template <typename A>
-void fields(A& a, Param& p) {
+void fields(A& a, JobParam& p) {
   a(p.name, p.value);
 }
 template <typename A>
@@ -253,11 +253,11 @@ std::expected<Portions, std::string> decode_portions(std::string_view bytes) {
   return decode_list<Portions>(bytes);
 }
 
-std::string encode_params(const Params& p) { return encode_list(p); }
+std::string encode_params(const JobParams& p) { return encode_list(p); }
 
-std::expected<Params, std::string> decode_params(std::string_view bytes) {
-  if (bytes.empty()) return Params{};  // a hold stored before holds kept their params
-  return decode_list<Params>(bytes);
+std::expected<JobParams, std::string> decode_params(std::string_view bytes) {
+  if (bytes.empty()) return JobParams{};  // a hold stored before holds kept their params
+  return decode_list<JobParams>(bytes);
 }
 
 std::expected<Result, std::string> decode_result(std::string_view bytes) {

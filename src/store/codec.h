@@ -20,8 +20,8 @@ std::string encode_result(const Result& r);
 std::string encode_portions(const Portions& p);
 [[nodiscard]] std::expected<Portions, std::string> decode_portions(std::string_view bytes);
 // A hold's priced parameters (one column; empty bytes read as none).
-std::string encode_params(const Params& p);
-[[nodiscard]] std::expected<Params, std::string> decode_params(std::string_view bytes);
+std::string encode_params(const JobParams& p);
+[[nodiscard]] std::expected<JobParams, std::string> decode_params(std::string_view bytes);
 // Errors name what was malformed ("truncated", "unknown reply tag 42", ...).
 [[nodiscard]] std::expected<Result, std::string> decode_result(std::string_view bytes);
 

@@ -16,6 +16,7 @@
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 #include "service/recall.h"
+#include "service/submission.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
 
@@ -80,16 +81,22 @@ std::string describe(const Command& command) {
                  c.effective_at ? cat(" effective=", format_time(*c.effective_at)) : "",
                  c.scope.empty() ? "" : cat(" scope=", c.scope[0]));
     }
+    static std::string params(const JobParams& list) {
+      std::string out;
+      for (const JobParam& p : list) out += cat(" ", p.name, "=", p.value);
+      return out;
+    }
     std::string operator()(const PlaceHold& c) {
       return cat("hold ", c.account, " ", format_credits(c.amount), " ", c.tool, " ttl=",
-                 c.ttl_us.value_or(0) / k_us_per_second, "s");
+                 c.ttl_us.value_or(0) / k_us_per_second, "s", params(c.params));
     }
     std::string operator()(const Capture& c) {
-      return cat("capture ", c.hold.value, c.amount ? cat(" ", format_credits(*c.amount)) : "");
+      return cat("capture ", c.hold.value, c.amount ? cat(" ", format_credits(*c.amount)) : "",
+                 params(c.usage));
     }
     std::string operator()(const Release& c) { return cat("release ", c.hold.value); }
     std::string operator()(const SpendNow& c) {
-      return cat("spend ", c.account, " ", format_credits(c.amount), " ", c.tool);
+      return cat("spend ", c.account, " ", format_credits(c.amount), " ", c.tool, params(c.params));
     }
     std::string operator()(const Refund& c) {
       return cat("refund ", c.spend.value, c.amount ? cat(" ", format_credits(*c.amount)) : "");
@@ -130,6 +137,14 @@ std::string describe(const Result& r) {
         return "ok";
       },
       *r);
+}
+
+std::string describe(const service::Outcome& o) {
+  return o.result ? describe(*o.result) : cat("answered before the ledger: ", o.response);
+}
+
+bool same(const service::Outcome& a, const service::Outcome& b) {
+  return a.result == b.result && a.response == b.response;
 }
 
 // A store with a bug planted on purpose (Plant), between the fault layer and the real store.
@@ -180,6 +195,67 @@ class PlantedStore final : public store::Store {
   uint64_t commits_ = 0;
 };
 
+// Priced jobs, as the HTTP API prices them: on the shard, after the key was found new, with the
+// account's plan in hand (service/submission.h). A small rate card: "video" costs 2 credits a
+// second at 480p and 10 at 1080p; plans pro and business include 480p (a job priced at 0 is
+// answered "included", remembered under its key, and holds nothing).
+Credits sim_price(const std::vector<std::pair<std::string_view, std::string_view>>& params,
+                  const std::string& plan) {
+  int64_t per_second = 2, seconds = 1;
+  for (const auto& [name, value] : params) {
+    if (name == "resolution") per_second = value == "1080p" ? 10 : 2;
+    if (name == "seconds") seconds = std::stoll(std::string(value));
+  }
+  if (per_second == 2 && (plan == "pro" || plan == "business")) return Credits{};
+  return Credits::from_micro(per_second * seconds * 1'000'000);
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> view(const JobParams& params) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (const JobParam& p : params) out.emplace_back(p.name, p.value);
+  return out;
+}
+
+std::string plan_of(const Account& a) {
+  return a.subscription ? a.subscription->plan : std::string();
+}
+
+std::optional<service::Submission::Answer> sim_prepare(const Ledger& l, Command* c, TimeUs) {
+  auto price_job = [&](const std::string& account, Credits* amount, std::string* version,
+                       const JobParams& params, std::string* plan) -> bool {
+    const Account* a = l.find_account(account);
+    if (a == nullptr) return false;  // the ledger says not_found
+    const std::string p = plan_of(*a);
+    *amount = sim_price(view(params), p);
+    *version = "sim-1";
+    if (plan) *plan = p;
+    return amount->is_positive();
+  };
+  if (auto* h = std::get_if<PlaceHold>(c); h && !h->params.empty()) {
+    if (!price_job(h->account, &h->amount, &h->price_book_version, h->params, &h->plan) &&
+        l.find_account(h->account)) {
+      return service::Submission::Answer{"included", true};
+    }
+  } else if (auto* s = std::get_if<SpendNow>(c); s && !s->params.empty()) {
+    if (!price_job(s->account, &s->amount, &s->price_book_version, s->params, nullptr) &&
+        l.find_account(s->account)) {
+      return service::Submission::Answer{"included", true};
+    }
+  } else if (auto* cap = std::get_if<Capture>(c); cap && !cap->usage.empty()) {
+    const Hold* hold = l.find_hold(cap->hold);
+    if (hold == nullptr) return std::nullopt;  // the ledger says why
+    if (hold->params.empty()) return service::Submission::Answer{"placed by amount", false};
+    auto params = view(hold->params);
+    for (const JobParam& u : cap->usage) params.emplace_back(u.name, u.value);  // later ones win
+    const Credits price = sim_price(params, hold->plan);
+    if (price > hold->amount) return service::Submission::Answer{"exceeds the hold", false};
+    cap->amount = price;
+  }
+  return std::nullopt;
+}
+
+std::string sim_encode(const Ledger&, const Result& r) { return cat("answer: ", describe(r)); }
+
 // A shard's ledger with what the service keeps beside it (service.cc): the keys the store holds
 // that the ledger let go. Applies requests as a shard does.
 struct Shard {
@@ -201,17 +277,25 @@ struct Shard {
     return shard;
   }
 
-  std::expected<Result, std::string> apply(store::Store& store, const Request& request, TimeUs now,
-                                           std::vector<Entry>* entries, uint64_t* recalls) {
-    if (cold.must_look_up(*ledger, request)) {
-      auto found = service::recall(*ledger, store, request, now, entries);
-      if (!found) return std::unexpected(cat("idempotency lookup: ", found.error().message));
-      if (found->has_value()) {
-        ++*recalls;
-        return (*found)->result;
-      }
-    }
-    return ledger->apply(request, now, entries);
+  // The same steps as a service shard (service/submission.h), with the simulated rate card.
+  std::expected<service::Outcome, std::string> apply(store::Store& store, const Request& request,
+                                                     TimeUs now, std::vector<Entry>* entries,
+                                                     uint64_t* recalls) {
+    service::Submission submission{request, sim_prepare, sim_encode};
+    std::string error;
+    auto out = service::run_submission(
+        *ledger, submission, now, entries, [&](const Request& r) -> std::optional<Recalled> {
+          if (!cold.must_look_up(*ledger, r)) return std::nullopt;
+          auto found = service::recall(*ledger, store, r, now, entries);
+          if (!found) {
+            error = cat("idempotency lookup: ", found.error().message);
+            return std::nullopt;
+          }
+          if (found->has_value()) ++*recalls;
+          return std::move(*found);
+        });
+    if (!error.empty()) return std::unexpected(error);
+    return out;
   }
 
   // After a batch: the delta to commit; the keys that left memory become cold.
@@ -431,7 +515,7 @@ class Simulation {
       auto found = faulty_->find_idempotency(k_shard, key);
       if (!found) return fail(cat("find_idempotency: ", found.error().message));
       if (!found->has_value() || !((*found)->fingerprint == first.fingerprint) ||
-          (*found)->result != first.result) {
+          (*found)->result != first.result || (*found)->response != first.response) {
         return fail(cat("the store does not give key '", key, "' its first reply"));
       }
     }
@@ -440,13 +524,12 @@ class Simulation {
 
   // A batch reached the store: the shadow applies it, which must give the same replies and
   // entries; and each reply must be what its key got first (rule 8).
-  bool shadow_commit(const std::vector<Request>& batch, const std::vector<Result>& results,
-                     TimeUs now, const std::vector<Entry>& entries) {
+  bool shadow_commit(const std::vector<Request>& batch,
+                     const std::vector<service::Outcome>& results, TimeUs now,
+                     const std::vector<Entry>& entries) {
     std::vector<Entry> shadow_entries;
-    std::vector<Result> shadow_results;
-    if (batch.empty()) {
-      (void)shadow_.apply(memory_shadow_, Request{"", AdvanceTime{}}, now, &shadow_entries, &unused_);
-    }
+    std::vector<service::Outcome> shadow_results;
+    (void)shadow_.ledger->apply(Request{"", AdvanceTime{}}, now, &shadow_entries);
     for (const Request& r : batch) {
       auto applied = shadow_.apply(memory_shadow_, r, now, &shadow_entries, &unused_);
       if (!applied) return fail(cat("shadow: ", applied.error()));
@@ -469,7 +552,7 @@ class Simulation {
     shadow_journal_.insert(shadow_journal_.end(), shadow_entries.begin(), shadow_entries.end());
     for (size_t i = 0; i < batch.size(); ++i) {
       const Request& r = batch[i];
-      if (results[i] != shadow_results[i]) {
+      if (!same(results[i], shadow_results[i])) {
         return fail(cat("request '", r.idempotency_key, "' (", describe(r.command), ") got ",
                         describe(results[i]), ", the shadow ", describe(shadow_results[i])));
       }
@@ -478,18 +561,23 @@ class Simulation {
     return true;
   }
 
-  bool check_first_reply(const Request& r, const Result& result) {
+  bool check_first_reply(const Request& r, const service::Outcome& outcome) {
+    // Answered before the ledger and not remembered (a job the rate card cannot price): it may
+    // run again.
+    if (!outcome.result) return true;
+    const Result& result = *outcome.result;
     auto it = first_.find(r.idempotency_key);
     if (it == first_.end()) {
       // Refusals of malformed requests are not remembered (rule 8): they may run again.
       if (!result && result.error().code == ErrorCode::invalid_request) return true;
-      first_.emplace(r.idempotency_key, First{fingerprint(r.command), result});
+      first_.emplace(r.idempotency_key, First{fingerprint(r.command), result, outcome.response});
       return true;
     }
     if (it->second.fingerprint == fingerprint(r.command)) {
-      if (result != it->second.result) {
+      if (result != it->second.result || outcome.response != it->second.response) {
         return fail(cat("a retry of '", r.idempotency_key, "' (", describe(r.command), ") got ",
-                        describe(result), ", first ", describe(it->second.result)));
+                        describe(outcome), ", first ", describe(it->second.result), " '",
+                        it->second.response, "'"));
       }
     } else if (result || result.error().code != ErrorCode::idempotency_conflict) {
       return fail(cat("key '", r.idempotency_key, "' reused for ", describe(r.command), " got ",
@@ -594,10 +682,9 @@ class Simulation {
     const size_t cut = batch.empty() ? 0 : rng_.below(batch.size());
     trace(cat("batch of ", batch.size(), " at ", format_time(now_), ", fault: ", fault_name(fault)));
     std::vector<Entry> entries;
-    std::vector<Result> results;
-    if (batch.empty()) {
-      (void)shard_.ledger->apply(Request{"", AdvanceTime{}}, now_, &entries);  // idle tick
-    }
+    std::vector<service::Outcome> results;
+    // Time first, as a service shard does (reads answer as of their own time).
+    (void)shard_.ledger->apply(Request{"", AdvanceTime{}}, now_, &entries);
     for (size_t i = 0; i < batch.size(); ++i) {
       if (fault == Fault::crash_mid_batch && i == cut) return crash(std::move(batch));
       auto applied = shard_.apply(*faulty_, batch[i], now_, &entries, &outcome_.recalls);
@@ -643,9 +730,11 @@ class Simulation {
   }
 
   // The client has its reply: it learns the ids in it.
-  void acknowledge(Request r, const Result& result) {
+  void acknowledge(Request r, const service::Outcome& outcome) {
     ++outcome_.acknowledged;
-    trace(cat("  ", r.idempotency_key, " -> ", describe(result)));
+    trace(cat("  ", r.idempotency_key, " -> ", describe(outcome)));
+    static const Result k_none = std::unexpected(LedgerError{});
+    const Result& result = outcome.result ? *outcome.result : k_none;
     if (const auto* open = std::get_if<OpenAccount>(&r.command)) {
       if (result || result.error().code == ErrorCode::account_exists) opened_.insert(open->account);
     }
@@ -698,6 +787,10 @@ class Simulation {
     return r;
   }
 
+  JobParams video_params() {
+    return {{"resolution", rng_.percent(50) ? "480p" : "1080p"}, {"seconds", cat(rng_.range(1, 10))}};
+  }
+
   Command new_command() {
     if (opens_sent_ < 3 || rng_.percent(2)) {
       const std::string a = opens_sent_ < 3 ? k_accounts[opens_sent_++] : rng_.pick(k_accounts);
@@ -729,17 +822,29 @@ class Simulation {
       }
       case 3:
       case 4:
-      case 5:
-        return PlaceHold{account(), amount(3'000), tool, rng_.range(60, 7200) * k_us_per_second,
-                         "v1"};
+      case 5: {
+        PlaceHold h{account(), amount(3'000), tool, rng_.range(60, 7200) * k_us_per_second, "v1"};
+        if (rng_.percent(35)) {  // priced on the shard from its params (sim_prepare)
+          h = PlaceHold{h.account, {}, "video", h.ttl_us, "", video_params(), ""};
+        }
+        return h;
+      }
       case 6:
-      case 7:
-        return Capture{HoldId{pick_id(holds_)},
-                       rng_.percent(40) ? std::optional<Credits>{} : amount(3'000)};
+      case 7: {
+        Capture c{HoldId{pick_id(holds_)},
+                  rng_.percent(40) ? std::optional<Credits>{} : amount(3'000)};
+        if (rng_.percent(35)) {  // usage, priced with the hold's params and plan
+          c.amount.reset();
+          c.usage = {{"seconds", cat(rng_.range(1, 12))}};
+          if (rng_.percent(20)) c.usage.push_back({"resolution", "480p"});
+        }
+        return c;
+      }
       case 8:
         return Release{HoldId{pick_id(holds_)}, "job failed"};
       case 9:
       case 10:
+        if (rng_.percent(35)) return SpendNow{account(), {}, "video", "", video_params()};
         return SpendNow{account(), amount(2'000), tool, "v1"};
       case 11:
         return Refund{SpendId{pick_id(spends_)},
@@ -780,6 +885,7 @@ class Simulation {
   struct First {
     CommandDigest fingerprint;
     Result result;
+    std::string response;  // the answer, byte for byte
   };
 
   Options options_;
