@@ -138,6 +138,14 @@ int serve(const ServeOptions& options) {
   ao.catalog = config->catalog;
   ao.clock = clock;
   ao.public_url = options.public_url;
+  // Links without --public-url name the address bound. With port 0 the port is known only once
+  // the server listens, and no client can know it before either (it is printed after).
+  std::atomic<uint16_t> listening_port{port};
+  const std::string url_host =
+      address.find(':') == std::string::npos ? address : cat("[", address, "]");  // IPv6
+  ao.listen_url = [&listening_port, url_host] {
+    return cat("http://", url_host, ":", listening_port.load());
+  };
   if (options.manual_clock) {
     ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
   }
@@ -172,8 +180,9 @@ int serve(const ServeOptions& options) {
   });
   if (!http) return error(http.error());
   http_raw = http->get();
+  listening_port = (*http)->port();
 
-  const std::string url = cat("http://", address, ":", (*http)->port());
+  const std::string url = ao.listen_url();
   std::printf("tally: listening on %s\n", url.c_str());
   std::printf("tally: dashboard   %s/\n", url.c_str());
   std::printf("tally: data        %s (%zu shards, synchronous=%s)\n",
