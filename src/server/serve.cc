@@ -16,6 +16,7 @@
 #include "server/api.h"
 #include "server/demo.h"
 #include "server/price_book_store.h"
+#include "store/data_dir.h"
 #include "store/sqlite_store.h"
 
 namespace tally::server {
@@ -77,9 +78,10 @@ int serve(const ServeOptions& options) {
   if (!split_listen(options.listen, &address, &port)) {
     return error(cat("--listen must be ADDRESS:PORT, not '", options.listen, "'"));
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) return error(cat("cannot create ", options.data_dir, ": ", ec.message()));
+  // Held until serve() returns: a second process on the same directory would write the same
+  // shards (its commits collide with ours, and the first to see it stops).
+  auto data_dir = store::DataDir::open(options.data_dir, true);
+  if (!data_dir) return error(data_dir.error());
   // Accounts map to shards by hash modulo the shard count: a data directory keeps the count
   // it was created with, or accounts would be looked for in the wrong shard.
   size_t existing = 0;
