@@ -71,8 +71,8 @@ int verify_data(const std::string& dir, const std::string& config_path) {
       journal.push_back(e);
       return true;
     });
-    if (!scanned) {
-      std::cerr << "shard " << shard << ": " << scanned.error().message << "\n";
+    if (!scanned) {  // the message names the shard (and a corrupt row's seq)
+      std::cerr << scanned.error().message << "\n";
       ++bad;
       continue;
     }

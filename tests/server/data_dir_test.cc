@@ -1,6 +1,7 @@
-// The data directory of `tally serve` (issue 13): one process at a time holds it, and what is in
-// it is readable by its owner only.
+// The data directory of `tally serve` (issue 13): one process at a time holds it, what is in it
+// is readable by its owner only, and a journal row changed on disk is an error, not an answer.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,53 @@ TEST(DataDirModes, TheDataDirectoryAndEveryFileInItAreReadableByTheOwnerOnly) {
     EXPECT_EQ(server.stop(), 0);
   }
   std::filesystem::remove_all(root);
+}
+
+// The shard file holding `account`'s entries, and the seq of its last one; "" if none does.
+std::pair<std::string, int64_t> last_entry_of(const std::string& dir, const std::string& account) {
+  for (const char* shard : {"shard-0.db", "shard-1.db"}) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir + "/" + shard).c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT max(seq) FROM entries WHERE account = ?", -1, &q, nullptr);
+    sqlite3_bind_text(q, 1, account.c_str(), -1, SQLITE_TRANSIENT);
+    const bool found = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
+    const int64_t seq = found ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    if (found) return {shard, seq};
+  }
+  return {"", 0};
+}
+
+TEST(JournalChecksum, AFlippedBitInAnEntryRowIsServedAsAnErrorNamingTheRowNeverAsMoney) {
+  ServerProcess server;
+  HttpClient c(server.port());
+  ASSERT_EQ(post(c, server, "/v1/accounts", R"({"id":"u"})", "open-u"), 201);
+  ASSERT_EQ(post(c, server, "/v1/accounts/u/grants", R"({"amount":"5","reason":"r"})", "g"), 201);
+  EXPECT_EQ(server.stop(), 0);
+  const auto [file, seq] = last_entry_of(server.data_dir(), "u");
+  ASSERT_FALSE(file.empty());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((server.data_dir() + "/" + file).c_str(), &db), SQLITE_OK);
+  const std::string flip = "UPDATE entries SET amount_micro = amount_micro + 1048576 WHERE seq = " +
+                           std::to_string(seq);  // one bit: 5 credits are 5,000,000 micro
+  ASSERT_EQ(sqlite3_exec(db, flip.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  server.restart();
+  HttpClient again(server.port());
+  auto r = again.send("GET", "/v1/accounts/u/entries", "", {bearer(server.admin_key())});
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_STREQ(r.json()["type"].GetString(), "internal") << r.body;
+  const std::string shard = file.substr(6, 1);  // "shard-N.db"
+  EXPECT_NE(r.body.find("shard " + shard + ": entry seq " + std::to_string(seq) + " is corrupt"),
+            std::string::npos)
+      << r.body;
+  auto balance = again.send("GET", "/v1/accounts/u/balance?as_of=2030-01-01T00:00:00Z", "",
+                            {bearer(server.admin_key())});
+  EXPECT_EQ(balance.status, 500) << balance.body;
+  EXPECT_EQ(server.stop(), 0);
 }
 
 }  // namespace
