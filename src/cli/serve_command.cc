@@ -24,8 +24,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--shards", options->shards, "ledger shards (default: the data directory's count, else the number of cores)")
       ->check(CLI::Range(0, 4096));
   cmd->add_option("--public-url", options->public_url,
-                  "base URL of dashboard links in end-user tokens (default: from the Host "
-                  "header of the request that makes the token)");
+                  "base URL of dashboard links in end-user tokens (default: the address "
+                  "listened on, http://ADDRESS:PORT)");
   cmd->add_option("--http-threads", options->http_threads, "HTTP I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

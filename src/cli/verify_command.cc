@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "ledger/journal.h"
+#include "store/data_dir.h"
 #include "store/sqlite_store.h"
 
 namespace tally::cli {
@@ -38,6 +39,14 @@ int verify_data(const std::string& dir, const std::string& config_path) {
     std::cerr << "tally: no shard-N.db files in " << dir << "\n";
     return 1;
   }
+  // The same lock as `tally serve`: verify may write (a schema migration, SQLite's WAL files),
+  // and a server committing between the state read and the journal read would show as a
+  // difference. So verify runs on data no server holds.
+  auto held = store::DataDir::open(dir, false);
+  if (!held) {
+    std::cerr << "tally verify: " << held.error() << "\n";
+    return 1;
+  }
   auto store = store::SqliteStore::open({dir, true});
   if (!store) {
     std::cerr << "tally: " << store.error().message << "\n";
@@ -62,8 +71,8 @@ int verify_data(const std::string& dir, const std::string& config_path) {
       journal.push_back(e);
       return true;
     });
-    if (!scanned) {
-      std::cerr << "shard " << shard << ": " << scanned.error().message << "\n";
+    if (!scanned) {  // the message names the shard (and a corrupt row's seq)
+      std::cerr << scanned.error().message << "\n";
       ++bad;
       continue;
     }

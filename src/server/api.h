@@ -31,8 +31,12 @@ struct ApiOptions {
   std::function<TimeUs()> clock;
   // Set only under `tally serve --clock manual` (tests): POST /v1/admin/clock moves it.
   std::function<void(TimeUs)> set_clock;
-  // The base of dashboard links ("https://credits.example.com"); empty: http://<Host header>.
+  // The base of dashboard links ("https://credits.example.com"); empty: listen_url().
   std::string public_url;
+  // The base URL of the address the server listens on ("http://127.0.0.1:8080"), for links
+  // when public_url is empty. Never built from a request: a client could name any host in its
+  // Host header and receive a link there carrying a token. Called on I/O threads.
+  std::function<std::string()> listen_url;
   // More Prometheus text for /metrics (the HTTP server's counters).
   std::function<std::string()> metrics_extra;
 };

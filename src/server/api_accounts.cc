@@ -238,9 +238,10 @@ void issue_token(const CallPtr& call) {
   const std::string id = call->args[0];
   const TimeUs expires = add_us(call->now, *ttl_s * k_us_per_second);
   const Token t = call->ctx.o.auth->issue_token(id, expires);
-  const std::string& base = call->ctx.o.public_url;
+  // The configured or listening address only, never the request's Host header.
+  const ApiOptions& o = call->ctx.o;
   const std::string url =
-      cat(base.empty() ? cat("http://", call->request.host) : base, "/#token=", t.token);
+      cat(o.public_url.empty() ? o.listen_url() : o.public_url, "/#token=", t.token);
   read_shard(call, account_shard(*call, id), [id, t, url](const Ledger& l) {
     if (!l.find_account(id)) return no_account(id);
     return json(201, [&](JsonWriter& w) {

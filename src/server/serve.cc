@@ -16,6 +16,7 @@
 #include "server/api.h"
 #include "server/demo.h"
 #include "server/price_book_store.h"
+#include "store/data_dir.h"
 #include "store/sqlite_store.h"
 
 namespace tally::server {
@@ -77,9 +78,10 @@ int serve(const ServeOptions& options) {
   if (!split_listen(options.listen, &address, &port)) {
     return error(cat("--listen must be ADDRESS:PORT, not '", options.listen, "'"));
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) return error(cat("cannot create ", options.data_dir, ": ", ec.message()));
+  // Held until serve() returns: a second process on the same directory would write the same
+  // shards (its commits collide with ours, and the first to see it stops).
+  auto data_dir = store::DataDir::open(options.data_dir, true);
+  if (!data_dir) return error(data_dir.error());
   // Accounts map to shards by hash modulo the shard count: a data directory keeps the count
   // it was created with, or accounts would be looked for in the wrong shard.
   size_t existing = 0;
@@ -141,6 +143,14 @@ int serve(const ServeOptions& options) {
   ao.catalog = config->catalog;
   ao.clock = clock;
   ao.public_url = options.public_url;
+  // Links without --public-url name the address bound. With port 0 the port is known only once
+  // the server listens, and no client can know it before either (it is printed after).
+  std::atomic<uint16_t> listening_port{port};
+  const std::string url_host =
+      address.find(':') == std::string::npos ? address : cat("[", address, "]");  // IPv6
+  ao.listen_url = [&listening_port, url_host] {
+    return cat("http://", url_host, ":", listening_port.load());
+  };
   if (options.manual_clock) {
     ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
   }
@@ -175,8 +185,9 @@ int serve(const ServeOptions& options) {
   });
   if (!http) return error(http.error());
   http_raw = http->get();
+  listening_port = (*http)->port();
 
-  const std::string url = cat("http://", address, ":", (*http)->port());
+  const std::string url = ao.listen_url();
   std::printf("tally: listening on %s\n", url.c_str());
   std::printf("tally: dashboard   %s/\n", url.c_str());
   std::printf("tally: data        %s (%zu shards, synchronous=%s)\n",

@@ -18,8 +18,8 @@ struct ServeOptions {
   bool synchronous_full = true;
   // Seed demo accounts with three months of history on a new data directory (src/server/demo.h).
   bool demo = false;
-  // The base of dashboard links in tokens ("https://credits.example.com"); empty: from each
-  // request's Host header.
+  // The base of dashboard links in tokens ("https://credits.example.com"); empty: the address
+  // the server listens on (never a request's Host header).
   std::string public_url;
 };
 

@@ -256,17 +256,15 @@ std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard
   return s;
 }
 
-#define TALLY_ENTRY_COLUMNS                                                                  \
-  "SELECT seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "        \
-  "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us FROM entries "
+#define TALLY_ENTRY_SELECT "SELECT " TALLY_ENTRY_COLUMNS ", checksum FROM entries "
 
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit,
                                               std::string_view account) {
   // Two statements, so that each keeps its own plan (the account one uses entries_by_account).
   Stmt q(db, account.empty()
-                 ? TALLY_ENTRY_COLUMNS "WHERE shard_id = ? AND seq > ? ORDER BY seq"
-                 : TALLY_ENTRY_COLUMNS "WHERE shard_id = ? AND seq > ? AND account = ? ORDER BY seq");
+                 ? TALLY_ENTRY_SELECT "WHERE shard_id = ? AND seq > ? ORDER BY seq"
+                 : TALLY_ENTRY_SELECT "WHERE shard_id = ? AND seq > ? AND account = ? ORDER BY seq");
   q.bind(1, shard).bind(2, static_cast<int64_t>(after_seq));
   if (!account.empty()) q.bind(3, account);
   int rc;
@@ -277,8 +275,10 @@ std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uin
     auto kind = parse_entry_kind(q.text(2));
     auto counter = parse_book(q.text(3));
     auto source = parse_source(q.text(4));
-    if (!kind || !counter || !source)
-      return std::unexpected(cat("entry ", e.seq, " is not readable"));
+    if (!kind || !counter || !source) {
+      return std::unexpected(
+          cat("shard ", shard, ": entry seq ", e.seq, " is corrupt: not readable"));
+    }
     e.kind = *kind;
     e.counter = *counter;
     e.source = *source;
@@ -293,12 +293,19 @@ std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uin
     e.reason = q.text(13);
     e.effective_at = TimeUs{q.i64(14)};
     e.expires_at = TimeUs{q.i64(15)};
+    // Money is never served from a row that is not what was written.
+    if (q.i64(16) != entry_checksum(shard, e)) {
+      return std::unexpected(cat("shard ", shard, ": entry seq ", e.seq,
+                                 " is corrupt: its checksum does not match its fields"));
+    }
     if (!visit(e)) return {};
   }
-  if (rc != SQLITE_DONE) return std::unexpected(cat("reading entries: ", sqlite3_errmsg(db.raw)));
+  if (rc != SQLITE_DONE) {
+    return std::unexpected(cat("shard ", shard, ": reading entries: ", sqlite3_errmsg(db.raw)));
+  }
   return {};
 }
-#undef TALLY_ENTRY_COLUMNS
+#undef TALLY_ENTRY_SELECT
 
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(
     Connection& db, ShardId shard, std::string_view key) {

@@ -72,6 +72,44 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// The columns of an entry's row between `shard_id` and `checksum`, in table order: the INSERT,
+// the SELECT and the migration that adds checksums all name them from here.
+#define TALLY_ENTRY_COLUMNS                                                       \
+  "seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "   \
+  "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us"
+
+inline constexpr int k_entry_column_count = [] {
+  int n = 1;
+  for (const char c : std::string_view(TALLY_ENTRY_COLUMNS)) n += c == ',' ? 1 : 0;
+  return n;
+}();
+
+// Calls `f` with each value of TALLY_ENTRY_COLUMNS for `e`, in order, as stored: an int64_t or a
+// std::string_view (valid while `e` is). The one list the INSERT binds and the checksum reads.
+template <typename F>
+void entry_columns(const Entry& e, F&& f) {
+  f(static_cast<int64_t>(e.seq));
+  f(e.at.us);
+  f(entry_kind_name(e.kind));
+  f(book_name(e.counter));
+  f(source_name(e.source));
+  f(std::string_view(e.account));
+  f(static_cast<int64_t>(e.lot.value));
+  f(e.amount.micro);
+  f(e.held.micro);
+  f(e.balance_after.micro);
+  f(static_cast<int64_t>(e.hold.value));
+  f(static_cast<int64_t>(e.spend.value));
+  f(std::string_view(e.tool));
+  f(std::string_view(e.reason));
+  f(e.effective_at.us);
+  f(e.expires_at.us);
+}
+
+// The `checksum` column of an entry's row: CRC-32C (store/checksum.h) of its shard_id and
+// entry_columns, in that order.
+uint32_t entry_checksum(ShardId shard, const Entry& e);
+
 // `background_checkpoints`: another connection checkpoints; commits only do so past 64 MiB of
 // WAL, as a backstop.
 std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
@@ -83,7 +121,9 @@ std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
 // `*left_out` says whether the store holds others that are not cold.
 std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard,
                                                    size_t idempotency_max, bool* left_out);
-// Entries with seq > after_seq in seq order; only `account`'s when it is not empty.
+// Entries with seq > after_seq in seq order; only `account`'s when it is not empty. Each row's
+// checksum is checked before it is visited: a row that fails is an error naming the shard and
+// the seq ("shard 0: entry seq 2 is corrupt: ..."), as is every other error of the scan.
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit,
                                               std::string_view account = {});

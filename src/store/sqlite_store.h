@@ -57,7 +57,7 @@ class SqliteStore : public Store {
   std::expected<void, StoreError> scan_idempotency_keys(
       ShardId shard, const std::function<void(std::string_view)>& visit) override;
 
-  static constexpr int k_schema_version = 3;
+  static constexpr int k_schema_version = 3;  // docs/storage.md; migrations: sqlite_write.cc
 
  private:
   explicit SqliteStore(SqliteOptions options);

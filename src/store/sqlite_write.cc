@@ -1,9 +1,13 @@
 // The schema of a shard's SQLite database and the write of one batch (one transaction).
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "ledger/text.h"
+#include "store/checksum.h"
 #include "store/codec.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_store.h"
 
 namespace tally::store::sqlite {
 namespace {
@@ -55,24 +59,10 @@ CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT N
   account TEXT NOT NULL, lot INTEGER NOT NULL, amount_micro INTEGER NOT NULL,
   held_micro INTEGER NOT NULL, balance_after_micro INTEGER NOT NULL, hold INTEGER NOT NULL,
   spend INTEGER NOT NULL, tool TEXT NOT NULL, reason TEXT NOT NULL,
-  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL,
+  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, checksum INTEGER NOT NULL,
   PRIMARY KEY (shard_id, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
 )SQL";
-
-// Each step moves a database written by an older Tally one schema version up, in one
-// transaction. Columns are added at the end, with the values rows written before them mean.
-struct Migration {
-  int from;
-  const char* sql;
-};
-constexpr Migration k_migrations[] = {
-    // 2 -> 3: holds keep the parameters they were priced from; a remembered request keeps the
-    // answer it was given (rule 8, byte for byte).
-    {2, "ALTER TABLE holds ADD COLUMN params BLOB NOT NULL DEFAULT x'';"
-        "ALTER TABLE holds ADD COLUMN plan TEXT NOT NULL DEFAULT '';"
-        "ALTER TABLE idempotency ADD COLUMN response BLOB NOT NULL DEFAULT x'';"},
-};
 
 std::string error_of(Connection& db, std::string_view what) {
   return cat(what, ": ", sqlite3_errmsg(db.raw));
@@ -171,17 +161,21 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
 }
 
 bool write_entries(Connection& db, ShardId shard, std::span<const Entry> entries) {
-  Stmt in(db,
-          "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-          "?13, ?14, ?15, ?16, ?17)");
+  Stmt in(db, "INSERT INTO entries (shard_id, " TALLY_ENTRY_COLUMNS
+              ", checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+              "?15, ?16, ?17, ?18)");
   for (const Entry& e : entries) {
     // Names are static text and the entry outlives the row: nothing is copied.
-    in.bind(1, shard).bind(2, id64(e.seq)).bind(3, e.at.us).bind_ref(4, entry_kind_name(e.kind));
-    in.bind_ref(5, book_name(e.counter)).bind_ref(6, source_name(e.source));
-    in.bind_ref(7, e.account).bind(8, id64(e.lot.value)).bind(9, e.amount.micro);
-    in.bind(10, e.held.micro).bind(11, e.balance_after.micro).bind(12, id64(e.hold.value));
-    in.bind(13, id64(e.spend.value)).bind_ref(14, e.tool).bind_ref(15, e.reason);
-    in.bind(16, e.effective_at.us).bind(17, e.expires_at.us);
+    int i = 1;
+    in.bind(i++, shard);
+    entry_columns(e, [&](auto v) {
+      if constexpr (std::is_same_v<decltype(v), std::string_view>) {
+        in.bind_ref(i++, v);
+      } else {
+        in.bind(i++, v);
+      }
+    });
+    in.bind(i, entry_checksum(shard, e));
     if (!in.run()) return false;
   }
   return true;
@@ -308,6 +302,103 @@ bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d
   return true;
 }
 
+// `tally_entry_checksum(shard_id, <TALLY_ENTRY_COLUMNS>)`: entry_checksum of a stored row, for
+// the migration that gives existing rows their checksum. The row's values feed the checksum as
+// they are stored, which is how entry_columns gives them.
+void sql_entry_checksum(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  RowChecksum c;
+  for (int i = 0; i < argc; ++i) {
+    switch (sqlite3_value_type(argv[i])) {
+      case SQLITE_INTEGER:
+        c.add(static_cast<int64_t>(sqlite3_value_int64(argv[i])));
+        break;
+      case SQLITE_TEXT: {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
+        c.add(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(argv[i]))));
+        break;
+      }
+      default:
+        return sqlite3_result_error(context, "an entry column is neither integer nor text", -1);
+    }
+  }
+  sqlite3_result_int64(context, c.value());
+}
+
+// Version 3: every entry row carries a checksum, computed here for the rows written before.
+std::expected<void, std::string> checksum_entries(Connection& db) {
+  if (sqlite3_create_function(db.raw, "tally_entry_checksum", 1 + k_entry_column_count,
+                              SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sql_entry_checksum,
+                              nullptr, nullptr) != SQLITE_OK) {
+    return std::unexpected(error_of(db, "tally_entry_checksum"));
+  }
+  return exec(db, "UPDATE entries SET checksum = tally_entry_checksum(shard_id, "
+                  TALLY_ENTRY_COLUMNS ")");
+}
+
+// One step of the schema: takes a file at `from_version` to the next version. `sql` runs
+// first, then `rewrite` (if any), inside the transaction that records the new version. Steps
+// run in order from the file's version; what one version adds goes into its one step.
+struct Migration {
+  int from_version;
+  const char* sql;
+  std::expected<void, std::string> (*rewrite)(Connection& db);
+};
+
+constexpr Migration k_migrations[] = {
+    // 2 -> 3: entries prove they are whole; holds keep the parameters they were priced from
+    // and the plan; a remembered request keeps the answer it was given (rule 8, byte for byte).
+    // Rows written before mean: no params (priced from usage alone, as before), no answer
+    // (a retry is answered from its result).
+    {2,
+     "ALTER TABLE entries ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE holds ADD COLUMN params BLOB NOT NULL DEFAULT x'';"
+     "ALTER TABLE holds ADD COLUMN plan TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE idempotency ADD COLUMN response BLOB NOT NULL DEFAULT x'';",
+     checksum_entries},
+};
+static_assert(std::size(k_migrations) > 0 &&
+              k_migrations[std::size(k_migrations) - 1].from_version + 1 ==
+                  SqliteStore::k_schema_version);
+
+// The version the file records; nullopt for a new file (no meta table, or no version in it).
+std::optional<std::string> stored_schema_version(Connection& db) {
+  Stmt table(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (table.step() != SQLITE_ROW) return std::nullopt;
+  Stmt get(db, "SELECT value FROM meta WHERE shard_id = -1 AND key = 'schema_version'");
+  if (get.step() != SQLITE_ROW) return std::nullopt;
+  return get.text(0);
+}
+
+// Inside a transaction: the schema of a new file, or the steps from the file's version.
+std::expected<void, std::string> make_schema(Connection& db, int schema_version) {
+  const std::optional<std::string> stored = stored_schema_version(db);
+  if (stored == std::to_string(schema_version)) return {};
+  if (!stored) {
+    if (auto r = exec(db, k_schema); !r) return r;
+  } else {
+    const Migration* m = std::find_if(
+        std::begin(k_migrations), std::end(k_migrations),
+        [&](const Migration& step) { return std::to_string(step.from_version) == *stored; });
+    if (m == std::end(k_migrations)) {
+      return std::unexpected(cat("schema version ", *stored, ", this Tally reads ", schema_version,
+                                 " and migrates from ", k_migrations[0].from_version));
+    }
+    for (; m != std::end(k_migrations); ++m) {
+      auto r = exec(db, m->sql);
+      if (r && m->rewrite) r = m->rewrite(db);
+      if (!r) {
+        return std::unexpected(cat("migrating from version ", m->from_version, ": ", r.error()));
+      }
+    }
+  }
+  if (!Stmt(db, "INSERT OR REPLACE INTO meta VALUES (-1, 'schema_version', ?)")
+           .bind(1, std::to_string(schema_version))
+           .run()) {
+    return std::unexpected(error_of(db, "schema version"));
+  }
+  return {};
+}
+
 }  // namespace
 
 Connection::~Connection() {
@@ -365,43 +456,12 @@ std::string_view Stmt::bytes(int col) const {
            : std::string_view();
 }
 
-namespace {
-
-// Runs the steps from version `found` to `target`, each in its own transaction.
-std::expected<void, std::string> migrate(Connection& db, const std::string& found, int target) {
-  int version = 0;
-  for (int v = 1; v <= target; ++v) {
-    if (found == std::to_string(v)) version = v;
-  }
-  if (version == 0) {
-    return std::unexpected(cat("schema version ", found, ", this Tally reads up to ", target));
-  }
-  while (version < target) {
-    const Migration* step = nullptr;
-    for (const Migration& m : k_migrations) {
-      if (m.from == version) step = &m;
-    }
-    if (step == nullptr) {
-      return std::unexpected(cat("no migration from schema version ", version));
-    }
-    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
-    auto r = exec(db, step->sql);
-    if (r && !Stmt(db, "UPDATE meta SET value = ? WHERE shard_id = -1 AND key = 'schema_version'")
-                  .bind(1, std::to_string(version + 1))
-                  .run()) {
-      r = std::unexpected(error_of(db, "schema version"));
-    }
-    if (!r) {
-      (void)exec(db, "ROLLBACK");
-      return std::unexpected(cat("migrating from schema version ", version, ": ", r.error()));
-    }
-    if (auto c = exec(db, "COMMIT"); !c) return c;
-    ++version;
-  }
-  return {};
+uint32_t entry_checksum(ShardId shard, const Entry& e) {
+  RowChecksum c;
+  c.add(static_cast<int64_t>(shard));
+  entry_columns(e, [&c](auto v) { c.add(v); });
+  return c.value();
 }
-
-}  // namespace
 
 std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
                                                   int schema_version, bool background_checkpoints) {
@@ -421,24 +481,14 @@ std::expected<void, std::string> prepare_database(Connection& db, bool synchrono
       !r) {
     return r;
   }
-  // A database that has a version was created by `CREATE TABLE` of that version: migrate it
-  // before the statements below (which create only what is missing) could run.
-  std::optional<std::string> found;
-  {
-    Stmt meta(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
-    if (meta.step() == SQLITE_ROW) {
-      Stmt get(db, "SELECT value FROM meta WHERE shard_id = -1 AND key = 'schema_version'");
-      if (get.step() == SQLITE_ROW) found = get.text(0);
-    }
+  // One transaction: a new file gets its whole schema, an older one every step, or nothing.
+  if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
+  auto made = make_schema(db, schema_version);
+  if (!made) {
+    (void)exec(db, "ROLLBACK");
+    return made;
   }
-  if (found) return migrate(db, *found, schema_version);
-  if (auto r = exec(db, k_schema); !r) return r;
-  if (!Stmt(db, "INSERT INTO meta VALUES (-1, 'schema_version', ?)")
-           .bind(1, std::to_string(schema_version))
-           .run()) {
-    return std::unexpected(error_of(db, "schema version"));
-  }
-  return {};
+  return exec(db, "COMMIT");
 }
 
 std::expected<void, std::string> write_batch(Connection& db, ShardId shard,

@@ -39,6 +39,8 @@ class Store {
                                                                const StateDelta& delta) = 0;
 
   // Calls `visit` for each entry with seq > after_seq, in seq order, until it returns false.
+  // A durable backend checks each row it reads: a row that is not what was written is an error
+  // naming the shard and the seq, never an entry visited.
   [[nodiscard]] virtual std::expected<void, StoreError> scan_entries(
       ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) = 0;
 

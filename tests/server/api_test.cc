@@ -617,3 +617,31 @@ TEST(PriceBookVersions, AHoldIsCapturedUnderItsVersionAfterTheConfigurationMoves
 
 }  // namespace
 }  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+// Without --public-url, a token's link names the address the server listens on, whatever Host
+// the request carries: a caller must not be able to have a token sent to a host of its choice.
+TEST(PublicUrl, TokenLinksNameTheListeningAddressNeverTheHostHeader) {
+  ServerProcess server;
+  HttpClient c(server.port());
+  ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"u"})",
+                   {bearer(server.admin_key()), {"Idempotency-Key", "o"}})
+                .status,
+            201);
+  const std::string body = R"({"ttl_s":600})";
+  auto t = c.raw("POST /v1/accounts/u/tokens HTTP/1.1\r\nHost: evil.example\r\n"
+                 "Authorization: Bearer " + server.admin_key() +
+                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_EQ(t.status, 201) << t.body;
+  const std::string url = t.json()["url"].GetString();
+  const std::string token = t.json()["token"].GetString();
+  EXPECT_EQ(url, "http://127.0.0.1:" + std::to_string(server.port()) + "/#token=" + token);
+  EXPECT_EQ(url.find("evil.example"), std::string::npos) << url;
+  EXPECT_EQ(server.stop(), 0);
+}
+
+}  // namespace
+}  // namespace tally::testing

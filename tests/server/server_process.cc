@@ -21,6 +21,26 @@
 
 namespace tally::testing {
 
+namespace {
+
+// In a child after fork(): its stdout (and stderr if `and_stderr`) into the pipe `out`, then
+// `args` run in its place.
+[[noreturn]] void exec_child(std::vector<std::string> args, const int out[2], bool and_stderr) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that crashes leaves no process behind
+  ::dup2(out[1], 1);
+  if (and_stderr) ::dup2(out[1], 2);
+  ::close(out[0]);
+  ::close(out[1]);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  std::perror("execv");
+  ::_exit(127);
+}
+
+}  // namespace
+
 rapidjson::Document HttpReply::json() const {
   rapidjson::Document d;
   d.Parse(body.c_str());
@@ -176,6 +196,38 @@ std::string tally_binary() {
   return env ? env : TALLY_BIN_DEFAULT;
 }
 
+CommandRun run_tally(const std::vector<std::string>& args, int timeout_ms) {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe");
+  std::vector<std::string> argv_text = {tally_binary()};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  const pid_t pid = ::fork();
+  if (pid == 0) exec_child(argv_text, out, true);
+  ::close(out[1]);
+  CommandRun r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {  // until end of output (the process exited) or the deadline
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    pollfd p{out[0], POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
+      r.timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    char chunk[4096];
+    const ssize_t n = ::read(out[0], chunk, sizeof chunk);
+    if (n <= 0) break;
+    r.output.append(chunk, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 std::pair<std::string, std::string> bearer(const std::string& secret) {
   return {"Authorization", "Bearer " + secret};
 }
@@ -207,17 +259,8 @@ void ServerProcess::start() {
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that crashes leaves no server behind
-    ::dup2(out[1], 1);
-    ::close(out[0]);
-    ::close(out[1]);
     ::setenv("TALLY_ADMIN_KEY", options_.admin_key.c_str(), 1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::perror("execv");
-    ::_exit(127);
+    exec_child(args, out, false);
   }
   ::close(out[1]);
   // The first line names the port: "tally: listening on http://127.0.0.1:PORT".

@@ -90,6 +90,14 @@ class ServerProcess {
 // The path of the tally binary under test.
 std::string tally_binary();
 
+struct CommandRun {
+  int status = -1;  // the exit status; -1 if it ended by a signal
+  bool timed_out = false;  // still running after the timeout: killed
+  std::string output;  // stdout and stderr, interleaved
+};
+// Runs `tally ARGS...` to its end, killing it (SIGKILL) if it runs longer than `timeout_ms`.
+CommandRun run_tally(const std::vector<std::string>& args, int timeout_ms);
+
 // Bearer header for a secret.
 std::pair<std::string, std::string> bearer(const std::string& secret);
 

@@ -1,5 +1,5 @@
-// `tally verify --data DIR` on data the service wrote: clean data verifies, and a stored lot
-// that disagrees with the journal is named.
+// `tally verify --data DIR` on data the service wrote: clean data verifies, a journal row changed
+// on disk is named by its checksum, and a stored lot that disagrees with the journal is named.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -66,14 +66,22 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   };
-  // A journal line that disagrees with the state: named, exit 1.
+  // A journal row changed on disk fails its checksum: named by shard and seq, exit 1.
   tamper("UPDATE entries SET amount_micro = amount_micro + 1 WHERE seq = 2");
+  CliRun corrupt = tally_cli(cat("verify --data ", dir));
+  EXPECT_EQ(corrupt.status, 1) << corrupt.out;
+  EXPECT_NE(corrupt.out.find("shard 0: entry seq 2 is corrupt"), std::string::npos) << corrupt.out;
+  // The same change made before checksums existed (a version-2 file, migrated when verify opens
+  // it, the change then checksummed with the row): the journal disagrees with the state.
+  tamper(
+      "ALTER TABLE entries DROP COLUMN checksum; UPDATE meta SET value = '2' "
+      "WHERE shard_id = -1 AND key = 'schema_version'");
   CliRun journal = tally_cli(cat("verify --data ", dir));
   EXPECT_EQ(journal.status, 1) << journal.out;
   EXPECT_NE(journal.out.find("shard 0: "), std::string::npos) << journal.out;
   EXPECT_NE(journal.out.find("DIFFERENCES"), std::string::npos) << journal.out;
   EXPECT_NE(journal.out.find("remaining: state"), std::string::npos) << journal.out;
-  tamper("UPDATE entries SET amount_micro = amount_micro - 1 WHERE seq = 2");
+  // (The journal stays changed: the state check below refuses before the journal is read.)
   // A state that breaks an invariant: refused before any comparison.
   tamper(
       "UPDATE lots SET remaining_micro = remaining_micro + 1 WHERE id = "

@@ -1,0 +1,211 @@
+// The SQLite store's own promises beside the conformance suite (issue 13): every journal row
+// carries a checksum that every read checks, and a version-2 file is migrated to version 3.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "ledger/ledger.h"
+#include "ledger/ledger_state.h"
+#include "ledger/test_support.h"
+#include "ledger/text.h"
+#include "store/checksum.h"
+#include "store/sqlite_schema.h"
+
+namespace tally::store {
+namespace {
+
+using testing::cr;
+
+TEST(Crc32c, GivesTheStandardCheckValueInOnePieceOrMany) {
+  EXPECT_EQ(crc32c(0, "123456789"), 0xE3069283u);  // the CRC-32C check value (RFC 3720)
+  EXPECT_EQ(crc32c(crc32c(0, "1234"), "56789"), 0xE3069283u);
+  EXPECT_EQ(crc32c(0, ""), 0u);
+  // A row's fields are framed: moving a byte from one text to the next changes the checksum.
+  EXPECT_NE(RowChecksum().add("ab").add("c").value(), RowChecksum().add("a").add("bc").value());
+}
+
+LedgerConfig config() {
+  LedgerConfig c;
+  c.track_changes = true;
+  return c;
+}
+
+struct Fixture {
+  std::string dir;
+  std::vector<Entry> journal;  // everything committed, in order
+};
+
+// Commits a short history of accounts "a" and "b" on shard 0 of a new store in a new directory.
+Fixture write_journal(const char* name) {
+  Fixture f{cat(::testing::TempDir(), "tally-", name, "-", ::getpid()), {}};
+  std::filesystem::remove_all(f.dir);
+  auto store = SqliteStore::open({f.dir, false});
+  EXPECT_TRUE(store.has_value());
+  Ledger ledger(config(), testing::test_catalog());
+  const TimeUs now = testing::at("2026-11-02T00:00:00Z");
+  const Command commands[] = {OpenAccount{"a", "", true}, OpenAccount{"b", "", true},
+                              Grant{.account = "a", .amount = cr("10"), .reason = "welcome"},
+                              Grant{.account = "b", .amount = cr("5")},
+                              SpendNow{"a", cr("3"), "image", "v1"}};
+  int key = 0;
+  for (const Command& c : commands) {
+    std::vector<Entry> entries;
+    EXPECT_TRUE(ledger.apply({cat("k", key++), c}, now, &entries).has_value());
+    StateDelta delta;
+    ledger.take_delta(&delta);
+    EXPECT_TRUE((*store)->commit(0, entries, delta).has_value());
+    f.journal.insert(f.journal.end(), entries.begin(), entries.end());
+  }
+  return f;
+}
+
+// Runs `sql` on the shard-0 file with a connection of its own, as an operator (or a bad disk
+// sector) would change it.
+void raw_sql(const std::string& dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(cat(dir, "/shard-0.db").c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// Every entry a read visits (of `account` if not empty), or the read's error.
+std::expected<std::vector<Entry>, std::string> read_entries(const std::string& dir,
+                                                            const std::string& account = "") {
+  auto store = SqliteStore::open({dir, false});
+  if (!store) return std::unexpected(store.error().message);
+  std::vector<Entry> out;
+  auto visit = [&](const Entry& e) {
+    out.push_back(e);
+    return true;
+  };
+  auto r = account.empty() ? (*store)->scan_entries(0, 0, visit)
+                           : (*store)->scan_account_entries(0, account, 0, visit);
+  if (!r) return std::unexpected(r.error().message);
+  return out;
+}
+
+std::vector<Entry> of(const std::vector<Entry>& journal, const std::string& account) {
+  std::vector<Entry> out;
+  for (const Entry& e : journal) {
+    if (e.account == account) out.push_back(e);
+  }
+  return out;
+}
+
+TEST(SqliteEntries, AChangedEntryRowIsAnErrorNamingShardAndSeqOnEveryRead) {
+  const Fixture f = write_journal("entry-checksum");
+  ASSERT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), f.journal);
+  const Entry target = of(f.journal, "a").back();  // the spend
+  const std::string row = cat(" WHERE seq = ", target.seq);
+  const std::string named = cat("shard 0: entry seq ", target.seq, " is corrupt");
+  // Each change and the one that undoes it: a flipped bit in an amount, in a high bit of a
+  // balance, in a text, the row moved to another account's history, the checksum itself.
+  const std::pair<std::string, std::string> changes[] = {
+      {"amount_micro = (amount_micro | 1) - (amount_micro & 1)",
+       "amount_micro = (amount_micro | 1) - (amount_micro & 1)"},
+      {"balance_after_micro = balance_after_micro + 4294967296",
+       "balance_after_micro = balance_after_micro - 4294967296"},
+      {"tool = 'imagf'", "tool = 'image'"},
+      {"account = 'b'", "account = 'a'"},
+      {"checksum = (checksum | 1) - (checksum & 1)", "checksum = (checksum | 1) - (checksum & 1)"},
+  };
+  for (const auto& [change, undo] : changes) {
+    SCOPED_TRACE(change);
+    raw_sql(f.dir, cat("UPDATE entries SET ", change, row));
+    auto all = read_entries(f.dir);
+    ASSERT_FALSE(all.has_value()) << "served a changed row";
+    EXPECT_NE(all.error().find(named), std::string::npos) << all.error();
+    const std::string account = change == "account = 'b'" ? "b" : "a";
+    auto history = read_entries(f.dir, account);
+    ASSERT_FALSE(history.has_value()) << "served a changed row";
+    EXPECT_NE(history.error().find(named), std::string::npos) << history.error();
+    raw_sql(f.dir, cat("UPDATE entries SET ", undo, row));
+    EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), f.journal);
+  }
+  // A history without the changed row is still served.
+  raw_sql(f.dir, cat("UPDATE entries SET ", changes[0].first, row));
+  EXPECT_EQ(read_entries(f.dir, "b").value_or(std::vector<Entry>{}), of(f.journal, "b"));
+  std::filesystem::remove_all(f.dir);
+}
+
+// The file as version 2 wrote it: no checksum column, version 2 in meta.
+void make_version_2(const std::string& dir) {
+  raw_sql(dir,
+          "ALTER TABLE entries DROP COLUMN checksum; UPDATE meta SET value = '2' "
+          "WHERE shard_id = -1 AND key = 'schema_version'");
+}
+
+std::string stored_version(const std::string& dir) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(cat(dir, "/shard-0.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE shard_id = -1 AND key = 'schema_version'",
+                     -1, &q, nullptr);
+  std::string v =
+      sqlite3_step(q) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(q, 0)) : "";
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return v;
+}
+
+TEST(SqliteMigration, AVersion2FileGetsAChecksumOnEveryEntryAndGoesOnAsBefore) {
+  const Fixture f = write_journal("migration");
+  std::string state_before;
+  {
+    auto store = SqliteStore::open({f.dir, false});
+    state_before = dump_state(*(*store)->load(0));
+  }
+  make_version_2(f.dir);
+  ASSERT_EQ(stored_version(f.dir), "2");
+
+  auto store = SqliteStore::open({f.dir, false});
+  auto loaded = (*store)->load(0);  // opens the file: migrates it
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(dump_state(*loaded), state_before);
+  EXPECT_EQ(stored_version(f.dir), "3");
+  EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), f.journal);
+  // The checksums the migration wrote are checked: a row changed since is found.
+  raw_sql(f.dir, "UPDATE entries SET amount_micro = amount_micro + 1 WHERE seq = 1");
+  EXPECT_FALSE(read_entries(f.dir).has_value());
+  raw_sql(f.dir, "UPDATE entries SET amount_micro = amount_micro - 1 WHERE seq = 1");
+  // The migrated file takes new batches like a new one.
+  auto ledger = Ledger::from_state(config(), testing::test_catalog(), 0, std::move(*loaded));
+  ASSERT_TRUE(ledger.has_value()) << ledger.error();
+  std::vector<Entry> entries;
+  ASSERT_TRUE((*ledger)
+                  ->apply({"after", SpendNow{"b", cr("1"), "image", "v1"}},
+                          testing::at("2026-11-03T00:00:00Z"), &entries)
+                  .has_value());
+  StateDelta delta;
+  (*ledger)->take_delta(&delta);
+  ASSERT_TRUE((*store)->commit(0, entries, delta).has_value());
+  std::vector<Entry> all = f.journal;
+  all.insert(all.end(), entries.begin(), entries.end());
+  EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), all);
+  store->reset();
+  std::filesystem::remove_all(f.dir);
+}
+
+TEST(SqliteMigration, AFileOfAVersionWithNoPathToThisOneIsRefusedNamingIt) {
+  const Fixture f = write_journal("versions");
+  for (const char* version : {"1", "4"}) {
+    raw_sql(f.dir, cat("UPDATE meta SET value = '", version,
+                       "' WHERE shard_id = -1 AND key = 'schema_version'"));
+    auto store = SqliteStore::open({f.dir, false});
+    auto loaded = (*store)->load(0);
+    ASSERT_FALSE(loaded.has_value()) << version;
+    EXPECT_NE(loaded.error().message.find(cat("schema version ", version)), std::string::npos)
+        << loaded.error().message;
+    EXPECT_EQ(stored_version(f.dir), version);  // untouched
+  }
+  std::filesystem::remove_all(f.dir);
+}
+
+}  // namespace
+}  // namespace tally::store
