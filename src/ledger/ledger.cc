@@ -244,11 +244,7 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
   }
   const uint32_t account = *found;
   if (auto e = check_room(accounts_[account], c.amount)) return std::unexpected(*e);
-  if (accounts_[account].lots.size() >= config_.lots_per_account_max) {
-    return std::unexpected(
-        make_error(ErrorCode::limit_exceeded,
-                   cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
-  }
+  if (auto e = check_lots(accounts_[account], 1)) return std::unexpected(*e);
   Lot lot;
   lot.source = c.source;
   lot.amount = c.amount;
@@ -264,6 +260,14 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
   const LotId id = create_lot(account, std::move(lot),
                               {.counter = Book::issuance, .reason = &c.reason}, now, out);
   return GrantReply{id, c.amount, effective, expires};
+}
+
+std::optional<LedgerError> Ledger::check_lots(const Account& a, size_t more) const {
+  if (a.lots_with_credits + more <= config_.lots_per_account_max) return std::nullopt;
+  return make_error(ErrorCode::limit_exceeded,
+                    cat("account '", a.id, "' has ", a.lots_with_credits,
+                        " lots with credits remaining or held; ", more, " more would pass the",
+                        " bound of ", config_.lots_per_account_max));
 }
 
 LotId Ledger::create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now,
@@ -309,7 +313,7 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
   auto& lots = accounts_[account].lots;
   auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
   TALLY_CHECK(it != lots.end());
-  if (!it->remaining.is_zero() || !it->held.is_zero() || it->refs != 0) return;
+  if (it->has_credits() || it->refs != 0) return;
   if (!it->expires_at.is_never()) lot_expiries_.erase({it->expires_at, id});
   lot_account_.erase(id);
   lots.erase(it);
@@ -324,11 +328,18 @@ void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
   Account& a = accounts_[account];
   Lot* lot = lot_in(account, lot_id);
   TALLY_CHECK(lot != nullptr);
+  const bool had_credits = lot->has_credits();
   lot->remaining += p.amount;
   lot->held += p.held;
   a.balance += p.amount;
   a.held += p.held;
   TALLY_CHECK(!lot->remaining.is_negative() && !lot->held.is_negative());
+  if (lot->has_credits() && !had_credits) {  // the one place a lot gains or loses its credits
+    ++a.lots_with_credits;
+  } else if (had_credits && !lot->has_credits()) {
+    TALLY_CHECK(a.lots_with_credits > 0);
+    --a.lots_with_credits;
+  }
   const Credits counter = -(p.amount + p.held);
   const Credits out_of_lot = counter;  // what left the lot towards the counter book
   switch (p.kind) {

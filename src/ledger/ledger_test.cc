@@ -216,6 +216,56 @@ TEST(Bounds, AccountTotalIsBoundedSoNoSumCanOverflow) {
   h.grant("u", Source::admin, "100");  // exactly at the bound
 }
 
+// The lots an account shows (credits remaining or held), as the API lists them.
+size_t shown_lots(Harness& h, const std::string& account) {
+  size_t n = 0;
+  for (const Lot& l : h.ledger().find_account(account)->lots) {
+    if (l.remaining.is_positive() || l.held.is_positive()) ++n;
+  }
+  return n;
+}
+
+// Issue 13 item 2: spent lots stay in memory for a retained purchase or spend, but count
+// against no bound: 300 packs (half with a bonus) bought and spent, then every kind of credit
+// still comes in.
+TEST(Bounds, SpentLotsKeptForRetainedPurchasesDoNotCountAgainstTheLotBound) {
+  Harness h(LedgerConfig{}, "2026-01-05T00:00:00Z", test_catalog());
+  h.open("u");
+  for (int i = 0; i < 300; ++i) {
+    const bool bonus = i % 2 == 1;
+    auto r = h.run(Purchase{"u", bonus ? "forever" : "p20", "USD", "", cat("pay_", i)});
+    ASSERT_TRUE(r.has_value()) << "pack " << i << ": " << r.error().detail;
+    h.spend("u", bonus ? "120" : "20");
+  }
+  EXPECT_EQ(shown_lots(h, "u"), 0u);
+  EXPECT_GT(h.ledger().find_account("u")->lots.size(), 256u);  // kept for refunds and voids
+  EXPECT_TRUE(h.run(Purchase{"u", "p20", "USD", "", "pay_last"}).has_value());
+  EXPECT_TRUE(h.run(Grant{.account = "u", .source = Source::admin, .amount = cr("1")}).has_value());
+  ASSERT_TRUE(h.run(SetPlan{"u", "miocai-free", std::nullopt}).has_value());
+  auto reward = h.run(ClaimDailyReward{"u"});
+  EXPECT_TRUE(reward.has_value()) << reward.error().detail;
+}
+
+// A purchase is money already taken: it is never refused for a count of lots, and its lots
+// count like any other shown lot against what grants and rewards may add.
+TEST(Bounds, APurchaseIsNeverRefusedForACountOfLots) {
+  LedgerConfig config;
+  config.lots_per_account_max = 3;
+  Harness h(config, "2026-01-05T00:00:00Z", test_catalog());
+  h.open("u");
+  for (int i = 0; i < 5; ++i) {
+    auto r = h.run(Purchase{"u", "forever", "USD", "", cat("pay_", i)});
+    ASSERT_TRUE(r.has_value()) << "pack " << i << ": " << r.error().detail;
+  }
+  EXPECT_EQ(shown_lots(h, "u"), 10u);
+  auto refused = h.run(Grant{.account = "u", .source = Source::admin, .amount = cr("1")});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::limit_exceeded);
+  h.spend("u", "600");  // every lot spent: the account shows none
+  EXPECT_EQ(shown_lots(h, "u"), 0u);
+  h.grant("u", Source::admin, "1");
+}
+
 TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
   LedgerConfig config;
   config.lots_per_account_max = 4;
@@ -229,8 +279,9 @@ TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
   // Many small refunds at one instant share one refund lot per origin.
   for (int i = 0; i < 5; ++i) h.refund(s.spend, cr("1"));
   EXPECT_EQ(h.ledger().find_account("u")->lots.size(), 3u);  // 2 spent + 1 refund lot
-  h.grant("u", Source::admin, "1");                          // the account is now full
-  auto refused = h.run(Refund{s.spend, cr("10"), ""});       // needs a lot for the other origin
+  EXPECT_EQ(shown_lots(h, "u"), 1u);  // the spent lots, kept for the spend, do not count
+  for (int i = 0; i < 3; ++i) h.grant("u", Source::admin, "1");  // 4 with credits: full
+  auto refused = h.run(Refund{s.spend, cr("10"), ""});  // needs a lot for the other origin
   EXPECT_EQ(refused.error().code, ErrorCode::limit_exceeded);
   EXPECT_EQ(h.ledger().find_spend(s.spend)->refunded, cr("5"));  // nothing half-done
 }
