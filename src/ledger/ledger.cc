@@ -50,6 +50,7 @@ uint64_t Ledger::next_id() {
 Result Ledger::apply(const Request& request, TimeUs now, std::vector<Entry>* out) {
   TALLY_CHECK(out != nullptr);
   TALLY_CHECK(now >= now_);  // the caller's clock never goes back (DESIGN rule 10)
+  TALLY_CHECK(now < k_time_max);  // so every expiry computed from it is after it (time.h)
   AdvanceReply advanced = advance_to(now, out);
   if (std::holds_alternative<AdvanceTime>(request.command)) return advanced;
 
@@ -214,6 +215,29 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
     return std::unexpected(make_error(ErrorCode::invalid_request,
                                       "effective_at is in the past; grants cannot be backdated"));
   }
+  auto expires = grant_expiry(c, effective);
+  if (!expires) return std::unexpected(std::move(expires.error()));
+  const uint32_t account = *found;
+  if (auto e = check_room(accounts_[account], c.amount)) return std::unexpected(*e);
+  if (auto e = check_lots(accounts_[account], 1)) return std::unexpected(*e);
+  Lot lot;
+  lot.source = c.source;
+  lot.amount = c.amount;
+  lot.granted_at = now;
+  lot.effective_at = effective;
+  lot.expires_at = *expires;
+  lot.scope = c.scope;
+  std::sort(lot.scope.begin(), lot.scope.end());
+  lot.scope.erase(std::unique(lot.scope.begin(), lot.scope.end()), lot.scope.end());
+  lot.cost_basis = c.cost_basis;
+  lot.reference = c.reference;
+  lot.reason = c.reason;
+  const LotId id = create_lot(account, std::move(lot),
+                              {.counter = Book::issuance, .reason = &c.reason}, now, out);
+  return GrantReply{id, c.amount, effective, *expires};
+}
+
+std::expected<TimeUs, LedgerError> Ledger::grant_expiry(const Grant& c, TimeUs effective) const {
   TimeUs expires = TimeUs::never();
   switch (c.expiry.mode) {
     case Expiry::Mode::source_default:
@@ -236,30 +260,25 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
       break;
     }
   }
+  // A validity that would end past the last time the API can write stops at it (time.h); a
+  // grant is the caller's own choice, so it is refused rather than silently shortened.
+  if (c.expiry.mode != Expiry::Mode::at && expires == k_time_max) {
+    const bool own = c.expiry.mode == Expiry::Mode::valid_for;
+    return std::unexpected(make_error(
+        ErrorCode::invalid_request,
+        cat(own ? "valid_for" : cat("the default validity of ", source_name(c.source), " credits"),
+            " from effective_at ", format_time(effective), " ends at or after ",
+            format_time(k_time_max), ", the latest time the API reads and writes; give an earlier",
+            " effective_at, ", own ? "a shorter valid_for, " : "valid_for, ",
+            "an expires_at or never_expires")));
+  }
   if (expires <= effective) {
     return std::unexpected(
         make_error(ErrorCode::invalid_request,
                    cat("expires_at ", format_time(expires),
                        " is not after the lot becomes effective (", format_time(effective), ")")));
   }
-  const uint32_t account = *found;
-  if (auto e = check_room(accounts_[account], c.amount)) return std::unexpected(*e);
-  if (auto e = check_lots(accounts_[account], 1)) return std::unexpected(*e);
-  Lot lot;
-  lot.source = c.source;
-  lot.amount = c.amount;
-  lot.granted_at = now;
-  lot.effective_at = effective;
-  lot.expires_at = expires;
-  lot.scope = c.scope;
-  std::sort(lot.scope.begin(), lot.scope.end());
-  lot.scope.erase(std::unique(lot.scope.begin(), lot.scope.end()), lot.scope.end());
-  lot.cost_basis = c.cost_basis;
-  lot.reference = c.reference;
-  lot.reason = c.reason;
-  const LotId id = create_lot(account, std::move(lot),
-                              {.counter = Book::issuance, .reason = &c.reason}, now, out);
-  return GrantReply{id, c.amount, effective, expires};
+  return expires;
 }
 
 std::optional<LedgerError> Ledger::check_lots(const Account& a, size_t more) const {

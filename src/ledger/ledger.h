@@ -131,7 +131,8 @@ class Ledger {
   explicit Ledger(LedgerConfig config, std::shared_ptr<const Catalog> catalog = nullptr,
                   ShardId shard = 0);
 
-  // Applies one request at `now` (>= every earlier now; asserted). First runs the time-driven
+  // Applies one request at `now` (>= every earlier now, and before k_time_max so that every time
+  // computed from it can be written; both asserted). First runs the time-driven
   // work due by `now` (expiries, hold timeouts, renewals), whose entries are appended to `out`
   // whatever happens next; then the command, whose entries follow (none if it is refused or
   // a retry). Persist all of `out`, on success and failure alike. A retry (same key, same command)
@@ -249,6 +250,9 @@ class Ledger {
   // limit_exceeded if `more` new lots with credits would put the account past
   // config.lots_per_account_max. Purchases never ask.
   std::optional<LedgerError> check_lots(const Account& a, size_t more) const;
+  // A grant's expiry from its Expiry and effective time; invalid_request if it is not after
+  // `effective`, or if a validity would end at or after k_time_max.
+  std::expected<TimeUs, LedgerError> grant_expiry(const Grant& c, TimeUs effective) const;
   // account_for, and not_subscribed unless the account has a subscription.
   std::expected<uint32_t, LedgerError> subscribed(const std::string& id) const;
   // Validates a hold or spend; returns the account's index.

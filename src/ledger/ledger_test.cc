@@ -286,6 +286,53 @@ TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
   EXPECT_EQ(h.ledger().find_spend(s.spend)->refunded, cr("5"));  // nothing half-done
 }
 
+// Issue 13 item 8: every time the ledger writes can be read back. A grant whose validity ends
+// past the last instant RFC 3339 can write is refused, naming it; the times the ledger computes
+// itself (a pack's validity, a hold's TTL, a period's end, a reward's validity, a refund lot's
+// grace) stop at that instant.
+TEST(Times, EveryTimeTheLedgerWritesCanBeReadBack) {
+  Harness h(LedgerConfig{}, "9999-12-30T00:00:00Z", test_catalog());
+  h.open("u");
+  Grant g{.account = "u",
+          .amount = cr("10"),
+          .effective_at = at("9999-12-31T00:00:00Z"),
+          .expiry = {Expiry::Mode::valid_for, {}, Validity::months(12)}};
+  auto refused = h.run(g);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(refused.error().detail.find("9999-12-31T23:59:59.999999Z"), std::string::npos)
+      << refused.error().detail;
+  g.expiry = {};  // an admin grant's default month ends past it too
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::invalid_request);
+  g.expiry = never_expires();
+  ASSERT_TRUE(h.run(g).has_value());
+  auto bought = h.run(Purchase{"u", "p20", "USD", "", "pay"});
+  ASSERT_TRUE(bought.has_value()) << bought.error().detail;
+  EXPECT_EQ(format_time(std::get<PurchaseReply>(*bought).expires_at), "9999-12-31T23:59:59.999999Z");
+  const LotId short_lot = h.grant("u", Source::promo, "5", expires_at("9999-12-31T01:00:00Z"));
+  const SpendReply spent = h.spend("u", "5");
+  EXPECT_EQ(spent.portions.front().lot, short_lot);
+  h.advance_to(at("9999-12-31T12:00:00Z"));
+  const RefundReply back = h.refund(spent.spend);  // its lot expired: a refund lot, 7 days' grace
+  ASSERT_EQ(back.restored.refund_lots.size(), 1u);
+  const HoldReply hold = std::get<HoldReply>(
+      *h.run(PlaceHold{"u", cr("1"), "image", 24 * k_us_per_hour, "v1"}));
+  EXPECT_EQ(format_time(hold.expires_at), "9999-12-31T23:59:59.999999Z");
+  ASSERT_TRUE(h.run(SetPlan{"u", "miocai-free", std::nullopt}).has_value());
+  auto reward = h.run(ClaimDailyReward{"u"});
+  ASSERT_TRUE(reward.has_value()) << reward.error().detail;
+  const auto readable = [](TimeUs t) { return t.is_never() || parse_time(format_time(t)) == t; };
+  EXPECT_TRUE(readable(std::get<RewardReply>(*reward).expires_at));
+  EXPECT_TRUE(readable(h.ledger().find_account("u")->subscription->period_end));
+  for (const Lot& l : h.ledger().find_account("u")->lots) {
+    EXPECT_TRUE(readable(l.expires_at)) << "lot " << l.id.value << " " << format_time(l.expires_at);
+  }
+  for (const Entry& e : h.journal()) {
+    EXPECT_TRUE(readable(e.at) && readable(e.expires_at) && readable(e.effective_at))
+        << "entry " << e.seq << " " << format_time(e.expires_at);
+  }
+}
+
 TEST(Rule4Expiry, TimeDrivenEntriesAreWrittenEvenWhenTheCommandIsRefused) {
   Harness h;
   h.open("u");
