@@ -346,11 +346,9 @@ Result Ledger::claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::ve
                                                    format_time(add_us(day, k_us_per_day)))));
   }
   const DailyReward& rule = *plan->daily_reward;
-  std::optional<Credits> amount = rule.amount;
-  const Season* season = catalog_->season_at(now);
-  if (season)
-    amount = season->amount ? season->amount : apply_ratio(rule.amount, season->multiplier);
-  if (amount && plan->member) amount = apply_ratio(*amount, rule.member_boost);
+  const DailyRewardAt reward = catalog_->daily_reward_at(*plan, now);
+  const std::optional<Credits> amount = reward.amount;
+  const Season* season = reward.season;
   if (!amount || !amount->is_positive() || *amount > config_.amount_max) {
     return std::unexpected(make_error(ErrorCode::reward_unavailable, "no reward today"));
   }
