@@ -590,6 +590,15 @@
     $('price-table').replaceChildren(...tools);
   }
 
+  // What a claim grants today (the member boost and any season already applied), and why.
+  function dailyReward(r) {
+    const why = [];
+    if (r.member_boost) why.push(`member boost ×${r.member_boost}`);
+    if (r.season) why.push(`${r.season} season`);
+    return `${fmt(r.amount)} a day` + (why.length ? ` (${why.join(', ')})` : '') +
+      `, valid ${fmtDuration(r.validity)}`;
+  }
+
   function renderPlans(plans) {
     const rows = plans.map((p) => h('tr', {'data-plan': p.id},
       h('th', {scope: 'row'}, p.name ?? p.id),
@@ -597,8 +606,7 @@
       h('td', {}, p.period ?? '–'),
       h('td', {class: 'num'}, p.rollover_cap === '0' ? 'none (resets)' : fmt(p.rollover_cap)),
       h('td', {class: 'num'}, fmt(p.signup_grant)),
-      h('td', {}, p.daily_reward ? `${fmt(p.daily_reward.amount)} a day, valid ` +
-        fmtDuration(p.daily_reward.validity) : '–'),
+      h('td', {}, p.daily_reward ? dailyReward(p.daily_reward) : '–'),
       h('td', {}, p.purchase_bonus_percent ? `+${p.purchase_bonus_percent}%` : '–')));
     $('plans').tBodies[0].replaceChildren(...rows);
   }

@@ -138,4 +138,21 @@ const Season* Catalog::season_at(TimeUs t) const {
   return nullptr;
 }
 
+DailyRewardAt Catalog::daily_reward_at(const Plan& plan, TimeUs t) const {
+  if (!plan.daily_reward) return {};
+  const DailyReward& rule = *plan.daily_reward;
+  DailyRewardAt r{rule.amount, season_at(t)};
+  if (r.season) {
+    r.amount = r.season->amount ? r.season->amount : apply_ratio(rule.amount, r.season->multiplier);
+  }
+  if (r.amount && plan.member) r.amount = apply_ratio(*r.amount, rule.member_boost);
+  return r;
+}
+
+std::string format_ratio(Ratio r) {
+  const std::optional<Credits> one = apply_ratio(Credits::from_micro(k_micro_per_credit), r);
+  TALLY_CHECK(one.has_value());  // a boost or multiplier of a configuration is small
+  return format_credits(*one);
+}
+
 }  // namespace tally

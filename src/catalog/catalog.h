@@ -51,6 +51,8 @@ struct Ratio {
 };
 // amount * r, rounded down to a micro-credit; nullopt on overflow.
 std::optional<Credits> apply_ratio(Credits amount, Ratio r);
+// A ratio as a decimal, rounded down to 6 places: 2/1 -> "2", 3/2 -> "1.5".
+std::string format_ratio(Ratio r);
 
 struct DailyReward {
   Credits amount;            // per claim
@@ -65,6 +67,12 @@ struct Season {
   TimeUs to;
   std::optional<Credits> amount;  // replaces the plan's amount, or
   Ratio multiplier{1, 1};         // multiplies it
+};
+
+// What a daily reward claim grants at one instant (Catalog::daily_reward_at).
+struct DailyRewardAt {
+  std::optional<Credits> amount;   // nullopt: no daily reward on the plan, or an overflow
+  const Season* season = nullptr;  // the season whose override applied
 };
 
 // Models included at no cost in a plan are declared in the price book (an option's
@@ -113,6 +121,10 @@ struct Catalog {
   const Pack* find_pack(std::string_view id) const;
   // The season active at `t`, if any (the first listed wins).
   const Season* season_at(TimeUs t) const;
+  // The one definition of what a claim of `plan`'s daily reward grants at `t`: the plan's
+  // amount, or the season's (its own amount, or the plan's times its multiplier), then times
+  // the member boost on a member plan. The ledger's claims and GET /v1/plans both use it.
+  DailyRewardAt daily_reward_at(const Plan& plan, TimeUs t) const;
 };
 
 }  // namespace tally

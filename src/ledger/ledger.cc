@@ -86,6 +86,7 @@ void Ledger::set_response(const std::string& key, std::string response) {
 Result Ledger::run(const Request& request, TimeUs now, std::vector<Entry>* out, bool execute) {
   TALLY_CHECK(out != nullptr);
   TALLY_CHECK(now >= now_);  // the caller's clock never goes back (DESIGN rule 10)
+  TALLY_CHECK(now < k_time_max);  // so every expiry computed from it is after it (time.h)
   AdvanceReply advanced = advance_to(now, out);
   if (std::holds_alternative<AdvanceTime>(request.command)) return advanced;
 
@@ -248,6 +249,29 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
     return std::unexpected(make_error(ErrorCode::invalid_request,
                                       "effective_at is in the past; grants cannot be backdated"));
   }
+  auto expires = grant_expiry(c, effective);
+  if (!expires) return std::unexpected(std::move(expires.error()));
+  const uint32_t account = *found;
+  if (auto e = check_room(accounts_[account], c.amount)) return std::unexpected(*e);
+  if (auto e = check_lots(accounts_[account], 1)) return std::unexpected(*e);
+  Lot lot;
+  lot.source = c.source;
+  lot.amount = c.amount;
+  lot.granted_at = now;
+  lot.effective_at = effective;
+  lot.expires_at = *expires;
+  lot.scope = c.scope;
+  std::sort(lot.scope.begin(), lot.scope.end());
+  lot.scope.erase(std::unique(lot.scope.begin(), lot.scope.end()), lot.scope.end());
+  lot.cost_basis = c.cost_basis;
+  lot.reference = c.reference;
+  lot.reason = c.reason;
+  const LotId id = create_lot(account, std::move(lot),
+                              {.counter = Book::issuance, .reason = &c.reason}, now, out);
+  return GrantReply{id, c.amount, effective, *expires};
+}
+
+std::expected<TimeUs, LedgerError> Ledger::grant_expiry(const Grant& c, TimeUs effective) const {
   TimeUs expires = TimeUs::never();
   switch (c.expiry.mode) {
     case Expiry::Mode::source_default:
@@ -270,34 +294,33 @@ Result Ledger::grant(const Grant& c, TimeUs now, std::vector<Entry>* out) {
       break;
     }
   }
+  // A validity that would end past the last time the API can write stops at it (time.h); a
+  // grant is the caller's own choice, so it is refused rather than silently shortened.
+  if (c.expiry.mode != Expiry::Mode::at && expires == k_time_max) {
+    const bool own = c.expiry.mode == Expiry::Mode::valid_for;
+    return std::unexpected(make_error(
+        ErrorCode::invalid_request,
+        cat(own ? "valid_for" : cat("the default validity of ", source_name(c.source), " credits"),
+            " from effective_at ", format_time(effective), " ends at or after ",
+            format_time(k_time_max), ", the latest time the API reads and writes; give an earlier",
+            " effective_at, ", own ? "a shorter valid_for, " : "valid_for, ",
+            "an expires_at or never_expires")));
+  }
   if (expires <= effective) {
     return std::unexpected(
         make_error(ErrorCode::invalid_request,
                    cat("expires_at ", format_time(expires),
                        " is not after the lot becomes effective (", format_time(effective), ")")));
   }
-  const uint32_t account = *found;
-  if (auto e = check_room(accounts_[account], c.amount)) return std::unexpected(*e);
-  if (accounts_[account].lots.size() >= config_.lots_per_account_max) {
-    return std::unexpected(
-        make_error(ErrorCode::limit_exceeded,
-                   cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
-  }
-  Lot lot;
-  lot.source = c.source;
-  lot.amount = c.amount;
-  lot.granted_at = now;
-  lot.effective_at = effective;
-  lot.expires_at = expires;
-  lot.scope = c.scope;
-  std::sort(lot.scope.begin(), lot.scope.end());
-  lot.scope.erase(std::unique(lot.scope.begin(), lot.scope.end()), lot.scope.end());
-  lot.cost_basis = c.cost_basis;
-  lot.reference = c.reference;
-  lot.reason = c.reason;
-  const LotId id = create_lot(account, std::move(lot),
-                              {.counter = Book::issuance, .reason = &c.reason}, now, out);
-  return GrantReply{id, c.amount, effective, expires};
+  return expires;
+}
+
+std::optional<LedgerError> Ledger::check_lots(const Account& a, size_t more) const {
+  if (a.lots_with_credits + more <= config_.lots_per_account_max) return std::nullopt;
+  return make_error(ErrorCode::limit_exceeded,
+                    cat("account '", a.id, "' has ", a.lots_with_credits,
+                        " lots with credits remaining or held; ", more, " more would pass the",
+                        " bound of ", config_.lots_per_account_max));
 }
 
 LotId Ledger::create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now,
@@ -343,7 +366,7 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
   auto& lots = accounts_[account].lots;
   auto it = std::find_if(lots.begin(), lots.end(), [id](const Lot& l) { return l.id == id; });
   TALLY_CHECK(it != lots.end());
-  if (!it->remaining.is_zero() || !it->held.is_zero() || it->refs != 0) return;
+  if (it->has_credits() || it->refs != 0) return;
   if (!it->expires_at.is_never()) lot_expiries_.erase({it->expires_at, id});
   lot_account_.erase(id);
   lots.erase(it);
@@ -358,11 +381,18 @@ void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
   Account& a = accounts_[account];
   Lot* lot = lot_in(account, lot_id);
   TALLY_CHECK(lot != nullptr);
+  const bool had_credits = lot->has_credits();
   lot->remaining += p.amount;
   lot->held += p.held;
   a.balance += p.amount;
   a.held += p.held;
   TALLY_CHECK(!lot->remaining.is_negative() && !lot->held.is_negative());
+  if (lot->has_credits() && !had_credits) {  // the one place a lot gains or loses its credits
+    ++a.lots_with_credits;
+  } else if (had_credits && !lot->has_credits()) {
+    TALLY_CHECK(a.lots_with_credits > 0);
+    --a.lots_with_credits;
+  }
   const Credits counter = -(p.amount + p.held);
   const Credits out_of_lot = counter;  // what left the lot towards the counter book
   switch (p.kind) {

@@ -7,8 +7,14 @@
 //
 // Threads: none of its own; not thread-safe. One thread owns a Ledger (the shard thread).
 // Memory: bounded per account. History is not kept: the entries go to the caller (the journal
-// writer); finished holds and spends stay only for config.spend_retention_us, idempotency keys
-// for config.idempotency_retention_us.
+// writer); finished holds and spends stay only for config.spend_retention_us, purchases for
+// config.purchase_retention_us, idempotency keys for config.idempotency_retention_us.
+// Lots: an account has at most config.lots_per_account_max lots with credits remaining or held
+// (what it shows) from grants, rewards and refunds; past it they are refused (limit_exceeded).
+// A purchase is money already taken and is never refused for a count of lots: its lots are
+// bounded by the payments made, not by the ledger. A lot with nothing left stays in memory only
+// while a retained spend or purchase refers to it (Lot::refs), so those lots are at most one per
+// portion of a retained spend and two per retained purchase, and go with them.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +60,10 @@ struct Account {
   std::vector<Lot> lots;  // always sorted in consumption order (lot_order.h)
   Credits balance;        // sum of lot remaining
   Credits held;           // sum of lot held
+  // Lots with credits remaining or held (Lot::has_credits): what the account shows and what
+  // counts against config.lots_per_account_max. A cache kept by post(), not stored: from_state
+  // counts it again.
+  uint32_t lots_with_credits = 0;
   uint32_t open_holds = 0;
   std::optional<Subscription> subscription;
   bool signup_granted = false;        // a plan's signup grant is given once per account
@@ -131,7 +141,8 @@ class Ledger {
   explicit Ledger(LedgerConfig config, std::shared_ptr<const Catalog> catalog = nullptr,
                   ShardId shard = 0);
 
-  // Applies one request at `now` (>= every earlier now; asserted). First runs the time-driven
+  // Applies one request at `now` (>= every earlier now, and before k_time_max so that every time
+  // computed from it can be written; both asserted). First runs the time-driven
   // work due by `now` (expiries, hold timeouts, renewals), whose entries are appended to `out`
   // whatever happens next; then the command, whose entries follow (none if it is refused or
   // a retry). Persist all of `out`, on success and failure alike. A retry (same key, same command)
@@ -266,6 +277,12 @@ class Ledger {
   std::expected<uint32_t, LedgerError> account_for(const std::string& id) const;
   // limit_exceeded if `amount` more would put the account past config.account_total_max.
   std::optional<LedgerError> check_room(const Account& a, Credits amount) const;
+  // limit_exceeded if `more` new lots with credits would put the account past
+  // config.lots_per_account_max. Purchases never ask.
+  std::optional<LedgerError> check_lots(const Account& a, size_t more) const;
+  // A grant's expiry from its Expiry and effective time; invalid_request if it is not after
+  // `effective`, or if a validity would end at or after k_time_max.
+  std::expected<TimeUs, LedgerError> grant_expiry(const Grant& c, TimeUs effective) const;
   // account_for, and not_subscribed unless the account has a subscription.
   std::expected<uint32_t, LedgerError> subscribed(const std::string& id) const;
   // Validates a hold or spend; returns the account's index.

@@ -346,20 +346,14 @@ Result Ledger::claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::ve
                                                    format_time(add_us(day, k_us_per_day)))));
   }
   const DailyReward& rule = *plan->daily_reward;
-  std::optional<Credits> amount = rule.amount;
-  const Season* season = catalog_->season_at(now);
-  if (season)
-    amount = season->amount ? season->amount : apply_ratio(rule.amount, season->multiplier);
-  if (amount && plan->member) amount = apply_ratio(*amount, rule.member_boost);
+  const DailyRewardAt reward = catalog_->daily_reward_at(*plan, now);
+  const std::optional<Credits> amount = reward.amount;
+  const Season* season = reward.season;
   if (!amount || !amount->is_positive() || *amount > config_.amount_max) {
     return std::unexpected(make_error(ErrorCode::reward_unavailable, "no reward today"));
   }
   if (auto e = check_room(a, *amount)) return std::unexpected(*e);
-  if (a.lots.size() >= config_.lots_per_account_max) {
-    return std::unexpected(
-        make_error(ErrorCode::limit_exceeded,
-                   cat("account holds ", config_.lots_per_account_max, " lots, the most allowed")));
-  }
+  if (auto e = check_lots(a, 1)) return std::unexpected(*e);
   a.last_reward_day = day;
   touch(*account);
   const std::string reason = season ? cat("daily reward (", season->id, ")") : "daily reward";
@@ -405,12 +399,8 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   if (plan != nullptr && plan->purchase_bonus_percent > 0) {
     bonus += *apply_ratio(pack->credits, {plan->purchase_bonus_percent, 100});
   }
+  // Money already taken: bounded by credits, never refused for a count of lots (ledger.h).
   if (auto e = check_room(a, pack->credits + bonus)) return std::unexpected(*e);
-  if (a.lots.size() + (bonus.is_positive() ? 2 : 1) > config_.lots_per_account_max) {
-    return std::unexpected(make_error(
-        ErrorCode::limit_exceeded,
-        cat("account holds ", a.lots.size(), " lots; at most ", config_.lots_per_account_max)));
-  }
   const uint64_t id = next_id();
   const std::string reference = cat("purchase:", c.payment_ref);
   const TimeUs expires = pack->validity.expiry_from(now);

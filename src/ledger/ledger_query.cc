@@ -96,6 +96,7 @@ std::vector<std::string> Ledger::check_invariants() const {
   for (size_t i = 0; i < accounts_.size(); ++i) {
     const Account& a = accounts_[i];
     Credits balance, held;
+    uint32_t with_credits = 0;
     if (open_holds[i] != a.open_holds) bad.push_back(cat(a.id, ": open_holds cache"));
     for (size_t j = 0; j < a.lots.size(); ++j) {
       const Lot& l = a.lots[j];
@@ -118,13 +119,15 @@ std::vector<std::string> Ledger::check_invariants() const {
           !lot_expiries_.contains({l.expires_at, l.id})) {
         bad.push_back(name + ": no expiry scheduled");
       }
-      if (l.remaining.is_zero() && l.held.is_zero() && l.refs == 0) bad.push_back(name + ": kept");
+      if (!l.has_credits() && l.refs == 0) bad.push_back(name + ": kept");
+      if (l.has_credits()) ++with_credits;
       auto owner = lot_account_.find(l.id);
       if (owner == lot_account_.end() || owner->second != i) bad.push_back(name + ": index");
       balance += l.remaining;
       held += l.held;
     }
     if (balance != a.balance) bad.push_back(cat(a.id, ": balance cache"));
+    if (with_credits != a.lots_with_credits) bad.push_back(cat(a.id, ": lots_with_credits cache"));
     if (a.subscription &&
         (!renewals_.contains({a.subscription->period_end, static_cast<uint32_t>(i)}) ||
          a.subscription->period_end <= now_)) {

@@ -183,11 +183,8 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
   TALLY_CHECK(left.is_zero());
   // Refund lots count against the account's bound: a refund split into many small ones cannot
   // grow an account without limit. Refused, nothing changes; the refund can be retried later.
-  if (new_lots > 0 && accounts_[s.account].lots.size() + new_lots > config_.lots_per_account_max) {
-    return std::unexpected(make_error(
-        ErrorCode::limit_exceeded,
-        cat("the refund needs ", new_lots, " new refund lot(s) and the account holds ",
-            accounts_[s.account].lots.size(), " lots; at most ", config_.lots_per_account_max)));
+  if (new_lots > 0) {
+    if (auto e = check_lots(accounts_[s.account], new_lots)) return std::unexpected(*e);
   }
   for (size_t k = 0; k < taken.size(); ++k) s.portions[taken[k]].refunded += back[k].amount;
   s.refunded += amount;

@@ -48,7 +48,9 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
     if (!l->account_index_.emplace(a.id, i).second)
       return std::unexpected("duplicate account " + a.id);
     if (a.subscription) l->renewals_.emplace(a.subscription->period_end, i);
+    a.lots_with_credits = 0;  // a cache, not stored: counted again
     for (const Lot& lot : a.lots) {
+      if (lot.has_credits()) ++a.lots_with_credits;
       if (!l->lot_account_.emplace(lot.id, i).second) {
         return std::unexpected(cat("lot ", lot.id.value, " appears twice"));
       }

@@ -216,6 +216,56 @@ TEST(Bounds, AccountTotalIsBoundedSoNoSumCanOverflow) {
   h.grant("u", Source::admin, "100");  // exactly at the bound
 }
 
+// The lots an account shows (credits remaining or held), as the API lists them.
+size_t shown_lots(Harness& h, const std::string& account) {
+  size_t n = 0;
+  for (const Lot& l : h.ledger().find_account(account)->lots) {
+    if (l.remaining.is_positive() || l.held.is_positive()) ++n;
+  }
+  return n;
+}
+
+// Issue 13 item 2: spent lots stay in memory for a retained purchase or spend, but count
+// against no bound: 300 packs (half with a bonus) bought and spent, then every kind of credit
+// still comes in.
+TEST(Bounds, SpentLotsKeptForRetainedPurchasesDoNotCountAgainstTheLotBound) {
+  Harness h(LedgerConfig{}, "2026-01-05T00:00:00Z", test_catalog());
+  h.open("u");
+  for (int i = 0; i < 300; ++i) {
+    const bool bonus = i % 2 == 1;
+    auto r = h.run(Purchase{"u", bonus ? "forever" : "p20", "USD", "", cat("pay_", i)});
+    ASSERT_TRUE(r.has_value()) << "pack " << i << ": " << r.error().detail;
+    h.spend("u", bonus ? "120" : "20");
+  }
+  EXPECT_EQ(shown_lots(h, "u"), 0u);
+  EXPECT_GT(h.ledger().find_account("u")->lots.size(), 256u);  // kept for refunds and voids
+  EXPECT_TRUE(h.run(Purchase{"u", "p20", "USD", "", "pay_last"}).has_value());
+  EXPECT_TRUE(h.run(Grant{.account = "u", .source = Source::admin, .amount = cr("1")}).has_value());
+  ASSERT_TRUE(h.run(SetPlan{"u", "miocai-free", std::nullopt}).has_value());
+  auto reward = h.run(ClaimDailyReward{"u"});
+  EXPECT_TRUE(reward.has_value()) << reward.error().detail;
+}
+
+// A purchase is money already taken: it is never refused for a count of lots, and its lots
+// count like any other shown lot against what grants and rewards may add.
+TEST(Bounds, APurchaseIsNeverRefusedForACountOfLots) {
+  LedgerConfig config;
+  config.lots_per_account_max = 3;
+  Harness h(config, "2026-01-05T00:00:00Z", test_catalog());
+  h.open("u");
+  for (int i = 0; i < 5; ++i) {
+    auto r = h.run(Purchase{"u", "forever", "USD", "", cat("pay_", i)});
+    ASSERT_TRUE(r.has_value()) << "pack " << i << ": " << r.error().detail;
+  }
+  EXPECT_EQ(shown_lots(h, "u"), 10u);
+  auto refused = h.run(Grant{.account = "u", .source = Source::admin, .amount = cr("1")});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::limit_exceeded);
+  h.spend("u", "600");  // every lot spent: the account shows none
+  EXPECT_EQ(shown_lots(h, "u"), 0u);
+  h.grant("u", Source::admin, "1");
+}
+
 TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
   LedgerConfig config;
   config.lots_per_account_max = 4;
@@ -229,10 +279,58 @@ TEST(Bounds, RefundsCannotSplitAnAccountIntoUnboundedRefundLots) {
   // Many small refunds at one instant share one refund lot per origin.
   for (int i = 0; i < 5; ++i) h.refund(s.spend, cr("1"));
   EXPECT_EQ(h.ledger().find_account("u")->lots.size(), 3u);  // 2 spent + 1 refund lot
-  h.grant("u", Source::admin, "1");                          // the account is now full
-  auto refused = h.run(Refund{s.spend, cr("10"), ""});       // needs a lot for the other origin
+  EXPECT_EQ(shown_lots(h, "u"), 1u);  // the spent lots, kept for the spend, do not count
+  for (int i = 0; i < 3; ++i) h.grant("u", Source::admin, "1");  // 4 with credits: full
+  auto refused = h.run(Refund{s.spend, cr("10"), ""});  // needs a lot for the other origin
   EXPECT_EQ(refused.error().code, ErrorCode::limit_exceeded);
   EXPECT_EQ(h.ledger().find_spend(s.spend)->refunded, cr("5"));  // nothing half-done
+}
+
+// Issue 13 item 8: every time the ledger writes can be read back. A grant whose validity ends
+// past the last instant RFC 3339 can write is refused, naming it; the times the ledger computes
+// itself (a pack's validity, a hold's TTL, a period's end, a reward's validity, a refund lot's
+// grace) stop at that instant.
+TEST(Times, EveryTimeTheLedgerWritesCanBeReadBack) {
+  Harness h(LedgerConfig{}, "9999-12-30T00:00:00Z", test_catalog());
+  h.open("u");
+  Grant g{.account = "u",
+          .amount = cr("10"),
+          .effective_at = at("9999-12-31T00:00:00Z"),
+          .expiry = {Expiry::Mode::valid_for, {}, Validity::months(12)}};
+  auto refused = h.run(g);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(refused.error().detail.find("9999-12-31T23:59:59.999999Z"), std::string::npos)
+      << refused.error().detail;
+  g.expiry = {};  // an admin grant's default month ends past it too
+  EXPECT_EQ(h.run(g).error().code, ErrorCode::invalid_request);
+  g.expiry = never_expires();
+  ASSERT_TRUE(h.run(g).has_value());
+  auto bought = h.run(Purchase{"u", "p20", "USD", "", "pay"});
+  ASSERT_TRUE(bought.has_value()) << bought.error().detail;
+  EXPECT_EQ(format_time(std::get<PurchaseReply>(*bought).expires_at), "9999-12-31T23:59:59.999999Z");
+  const LotId short_lot = h.grant("u", Source::promo, "5", expires_at("9999-12-31T01:00:00Z"));
+  const SpendReply spent = h.spend("u", "5");
+  EXPECT_EQ(spent.portions.front().lot, short_lot);
+  h.advance_to(at("9999-12-31T12:00:00Z"));
+  const RefundReply back = h.refund(spent.spend);  // its lot expired: a refund lot, 7 days' grace
+  ASSERT_EQ(back.restored.refund_lots.size(), 1u);
+  const HoldReply hold = std::get<HoldReply>(
+      *h.run(PlaceHold{"u", cr("1"), "image", 24 * k_us_per_hour, "v1"}));
+  EXPECT_EQ(format_time(hold.expires_at), "9999-12-31T23:59:59.999999Z");
+  ASSERT_TRUE(h.run(SetPlan{"u", "miocai-free", std::nullopt}).has_value());
+  auto reward = h.run(ClaimDailyReward{"u"});
+  ASSERT_TRUE(reward.has_value()) << reward.error().detail;
+  const auto readable = [](TimeUs t) { return t.is_never() || parse_time(format_time(t)) == t; };
+  EXPECT_TRUE(readable(std::get<RewardReply>(*reward).expires_at));
+  EXPECT_TRUE(readable(h.ledger().find_account("u")->subscription->period_end));
+  for (const Lot& l : h.ledger().find_account("u")->lots) {
+    EXPECT_TRUE(readable(l.expires_at)) << "lot " << l.id.value << " " << format_time(l.expires_at);
+  }
+  for (const Entry& e : h.journal()) {
+    EXPECT_TRUE(readable(e.at) && readable(e.expires_at) && readable(e.effective_at))
+        << "entry " << e.seq << " " << format_time(e.expires_at);
+  }
 }
 
 TEST(Rule4Expiry, TimeDrivenEntriesAreWrittenEvenWhenTheCommandIsRefused) {

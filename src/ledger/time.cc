@@ -1,5 +1,6 @@
 #include "ledger/time.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "ledger/check.h"
@@ -66,13 +67,14 @@ TimeUs from_civil(const CivilTime& c) {
 
 TimeUs add_months(TimeUs t, int n) {
   if (t.is_never()) return t;
+  TALLY_CHECK(t <= k_time_max);
   CivilTime c = to_civil(t);
   int64_t index = c.year * 12 + (c.month - 1) + n;
   c.year = floor_div(index, 12);
   c.month = static_cast<int>(index - c.year * 12) + 1;
   int last = days_in_month(c.year, c.month);
   if (c.day > last) c.day = last;
-  return from_civil(c);
+  return std::min(from_civil(c), k_time_max);
 }
 
 TimeUs day_start(TimeUs t) {
@@ -148,7 +150,9 @@ std::optional<TimeUs> parse_time(std::string_view s) {
               static_cast<int>(mi),
               static_cast<int>(se),
               micro};
-  return TimeUs{from_civil(c).us - offset_us};
+  const TimeUs t{from_civil(c).us - offset_us};
+  if (t < k_time_min || t > k_time_max) return std::nullopt;  // an offset past either end
+  return t;
 }
 
 }  // namespace tally

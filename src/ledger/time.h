@@ -27,16 +27,25 @@ struct TimeUs {
   friend constexpr auto operator<=>(TimeUs, TimeUs) = default;
 };
 
-// t + d_us, saturating at never() (never + anything stays never). Asserts d_us >= 0.
+// The range of times RFC 3339 can write (four-digit years): parse_time reads no time outside
+// it, and time arithmetic stops at its end, so every time Tally computes can be written and
+// read back (issue 13).
+inline constexpr TimeUs k_time_min{-62'167'219'200'000'000};  // 0000-01-01T00:00:00Z
+inline constexpr TimeUs k_time_max{253'402'300'799'999'999};  // 9999-12-31T23:59:59.999999Z
+
+// t + d_us, stopping at k_time_max; never() (and any time past k_time_max) stays never().
+// Asserts d_us >= 0.
 inline TimeUs add_us(TimeUs t, int64_t d_us) {
   TALLY_CHECK(d_us >= 0);
+  if (t > k_time_max) return TimeUs::never();
   int64_t r = 0;
-  if (t.is_never() || __builtin_add_overflow(t.us, d_us, &r)) return TimeUs::never();
+  if (__builtin_add_overflow(t.us, d_us, &r) || r > k_time_max.us) return k_time_max;
   return TimeUs{r};
 }
 
 // Calendar months in UTC, keeping the time of day; the day is clamped to the end of the
-// target month (Jan 31 + 1 month = Feb 28 or 29). n may be negative. never stays never.
+// target month (Jan 31 + 1 month = Feb 28 or 29). n may be negative. never stays never; the
+// result stops at k_time_max (t must not be past it).
 TimeUs add_months(TimeUs t, int n);
 
 struct CivilTime {
@@ -55,7 +64,8 @@ TimeUs day_start(TimeUs t);
 // RFC 3339 in UTC: "2026-11-21T05:29:58Z", with ".ffffff" only when there are microseconds.
 // never() formats as "never".
 std::string format_time(TimeUs t);
-// Parses RFC 3339 with 'Z' or a numeric offset ("+02:00"), up to 6 fractional digits.
+// Parses RFC 3339 with 'Z' or a numeric offset ("+02:00"), up to 6 fractional digits; nullopt
+// for a time outside [k_time_min, k_time_max] once the offset is applied.
 [[nodiscard]] std::optional<TimeUs> parse_time(std::string_view text);
 
 }  // namespace tally

@@ -47,5 +47,23 @@ TEST(Time, AddUsSaturatesAtNever) {
   EXPECT_EQ(format_time(day_start(at("1969-12-31T23:00:00Z"))), "1969-12-31T00:00:00Z");
 }
 
+// Issue 13 item 8: parse_time reads exactly what format_time writes as RFC 3339 (years 0000 to
+// 9999), and time arithmetic stops at the last such instant.
+TEST(Time, TimesStayWithinWhatRfc3339CanWrite) {
+  EXPECT_EQ(format_time(k_time_max), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(at("9999-12-31T23:59:59.999999Z"), k_time_max);
+  EXPECT_EQ(format_time(k_time_min), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(at("0000-01-01T00:00:00Z"), k_time_min);
+  // An offset that moves a time past either end.
+  EXPECT_FALSE(parse_time("9999-12-31T23:59:59-00:01").has_value());
+  EXPECT_FALSE(parse_time("0000-01-01T00:00:00+00:01").has_value());
+  EXPECT_EQ(add_months(at("9999-12-31T00:00:00Z"), 12), k_time_max);
+  EXPECT_EQ(add_months(at("9999-11-30T00:00:00Z"), 1), at("9999-12-30T00:00:00Z"));
+  EXPECT_EQ(add_us(at("9999-12-31T00:00:00Z"), 7 * k_us_per_day), k_time_max);
+  EXPECT_EQ(add_us(k_time_max, 1), k_time_max);
+  EXPECT_TRUE(add_us(TimeUs::never(), 1).is_never());
+  EXPECT_TRUE(add_months(TimeUs::never(), 1).is_never());
+}
+
 }  // namespace
 }  // namespace tally

@@ -95,6 +95,9 @@ struct Lot {
   // purchase that created it; the lot stays in memory while this is non-zero.
   uint32_t refs = 0;
 
+  // Credits remaining (pending ones included) or held: what an account shows, and what counts
+  // against config.lots_per_account_max (Account::lots_with_credits).
+  bool has_credits() const { return !remaining.is_zero() || !held.is_zero(); }
   bool is_expired_at(TimeUs now) const { return now >= expires_at; }
   bool is_effective_at(TimeUs now) const { return now >= effective_at; }
   bool allows_tool(std::string_view tool) const;

@@ -214,8 +214,18 @@ void plans(const CallPtr& call) {
              write_amount(w, "signup_grant", p.signup_grant);
              w.Key("daily_reward");
              if (p.daily_reward) {
+               // What a claim now grants (the ledger's own rule), then what it is made of.
+               const DailyRewardAt now = c.daily_reward_at(p, call->now);
                w.StartObject();
-               write_amount(w, "amount", p.daily_reward->amount);
+               write_amount(w, "amount", now.amount.value_or(Credits{}));
+               write_amount(w, "base_amount", p.daily_reward->amount);
+               if (p.member) {
+                 write_text(w, "member_boost", format_ratio(p.daily_reward->member_boost));
+               } else {
+                 w.Key("member_boost");
+                 w.Null();
+               }
+               write_text_or_null(w, "season", now.season ? now.season->id : "");
                write_text(w, "validity", format_validity(p.daily_reward->validity));
                w.EndObject();
              } else {

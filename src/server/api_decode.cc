@@ -237,6 +237,12 @@ std::expected<KeyRequest, Problem> decode_key(const JsonValue& body) {
 std::expected<TimeUs, Problem> decode_clock(const JsonValue& body) {
   FieldReader f(body);
   auto now = f.time("now", true);
+  // The ledger's time stays before the last time RFC 3339 can write, so that every expiry
+  // computed from it is after it and can be written (time.h).
+  if (now && *now >= k_time_max) {
+    f.fail(cat("'now' must be before ", format_time(k_time_max),
+               ", the latest time the API reads and writes"));
+  }
   if (auto p = f.finish()) return std::unexpected(*p);
   return *now;
 }

@@ -279,7 +279,10 @@ std::optional<TimeUs> FieldReader::time(const char* name, bool required) {
   auto t = text(name, required, 64);
   if (!t) return std::nullopt;
   auto parsed = parse_time(*t);
-  if (!parsed) fail(cat("'", where_, name, "' is not an RFC 3339 time: '", *t, "'"));
+  if (!parsed) {
+    fail(cat("'", where_, name, "' is not an RFC 3339 time from ", format_time(k_time_min), " to ",
+             format_time(k_time_max), ": '", *t, "'"));
+  }
   return parsed;
 }
 

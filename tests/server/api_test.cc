@@ -643,5 +643,67 @@ TEST(PublicUrl, TokenLinksNameTheListeningAddressNeverTheHostHeader) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+// Issue 13: /v1/plans showed a plan's configured daily reward (Plus: 1) while a claim granted
+// it with the member boost (2). What /v1/plans says a claim grants is what it grants, on every
+// plan with a reward, outside and inside a season; the boost and the season are shown apart.
+TEST(Plans, TheDailyRewardShownIsWhatAClaimGrants) {
+  char tmpl[] = "/tmp/tally-plans-test-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string config = dir + "/plans.toml";
+  std::ofstream(config) << default_config()
+                        << "\n[[seasons]]\nid = \"spring\"\nfrom = 2040-03-01T00:00:00Z\n"
+                           "to = 2040-03-08T00:00:00Z\namount = 5\n";
+  ServerProcess server({.config = config});
+  HttpClient c(server.port());
+  const auto key = bearer(server.admin_key());
+  auto plans_at = [&](const std::string& now) {
+    EXPECT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":")" + now + "\"}", {key}).status, 200);
+    return c.send("GET", "/v1/plans");
+  };
+  for (const std::string now : {"2040-02-27T10:00:00Z", "2040-03-02T10:00:00Z"}) {
+    SCOPED_TRACE(now);
+    const HttpReply plans = plans_at(now);
+    ASSERT_EQ(plans.status, 200) << plans.body;
+    const auto j = plans.json();
+    int claimed = 0;
+    for (const auto& p : j["plans"].GetArray()) {
+      if (p["daily_reward"].IsNull()) continue;
+      const std::string plan = p["id"].GetString();
+      const std::string account = "reward-" + plan + "-" + now.substr(0, 10);
+      ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":")" + account + R"(","plan":")" + plan + "\"}",
+                       {key, {"Idempotency-Key", "o-" + account}}).status, 201);
+      const HttpReply claim = c.send("POST", "/v1/accounts/" + account + "/rewards/daily", "",
+                                     {key, {"Idempotency-Key", "c-" + account}});
+      ASSERT_EQ(claim.status, 201) << claim.body;
+      const auto got = claim.json();
+      const auto& shown = p["daily_reward"];
+      EXPECT_STREQ(shown["amount"].GetString(), got["amount"].GetString()) << plan;
+      EXPECT_EQ(shown["amount_micro"].GetInt64(), got["amount_micro"].GetInt64()) << plan;
+      EXPECT_TRUE(shown.HasMember("season") && shown["season"].IsNull() == got["season"].IsNull())
+          << plan;
+      ++claimed;
+    }
+    EXPECT_EQ(claimed, 3);  // free, plus and pro
+  }
+  // Plus (config/default.toml): 1 a day with a member boost of 2; in the season 5, boosted.
+  using Shown = std::tuple<std::string, std::string, bool>;  // now, amount, in a season
+  for (const auto& [now, amount, season] : std::vector<Shown>{
+           {"2040-03-03T10:00:00Z", "10", true}, {"2040-03-09T10:00:00Z", "2", false}}) {
+    const auto j = plans_at(now).json();
+    for (const auto& p : j["plans"].GetArray()) {
+      if (std::string(p["id"].GetString()) != "plus") continue;
+      const auto& r = p["daily_reward"];
+      ASSERT_TRUE(r.HasMember("base_amount") && r.HasMember("member_boost") &&
+                  r.HasMember("season"));
+      EXPECT_EQ(r["amount"].GetString(), amount) << now;
+      EXPECT_STREQ(r["base_amount"].GetString(), "1");
+      EXPECT_STREQ(r["member_boost"].GetString(), "2");
+      EXPECT_EQ(r["season"].IsString(), season) << now;
+    }
+  }
+  EXPECT_EQ(server.stop(), 0);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace tally::testing

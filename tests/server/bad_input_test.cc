@@ -463,6 +463,15 @@ const std::vector<Case>& cases() {
         post("batch: an unknown tool inside", "/v1/batch", R"({"requests":[{"method":"POST","path":"/v1/holds","idempotency_key":"b-3","body":{"account":"alice","tool":"teleport"}}]})", 200, "").inner(400, "unknown_tool"),
         post("batch: an unknown method inside", "/v1/batch", R"({"requests":[{"method":"PATCH","path":"/v1/spends"}]})", 200, "").inner(405, "method_not_allowed"),
         post("batch: an unknown path inside", "/v1/batch", R"({"requests":[{"method":"GET","path":"/v1/nowhere"}]})", 200, "").inner(404, "not_found"),
+
+        // --- Times past what RFC 3339 can write (issue 13): every time the server writes reads back ---
+        post("grant: valid_for ending after year 9999", "/v1/accounts/alice/grants", grant_of(R"("effective_at":"9999-12-31T00:00:00Z","valid_for":"P1Y")"), 400, "invalid_request").with_detail("valid_for from effective_at 9999-12-31T00:00:00Z ends at or after 9999-12-31T23:59:59.999999Z"),
+        post("grant: the default validity ending after year 9999", "/v1/accounts/alice/grants", grant_of(R"("effective_at":"9999-12-31T00:00:00Z")"), 400, "invalid_request").with_detail("9999-12-31T23:59:59.999999Z"),
+        post("expires_at past year 9999 by its offset", "/v1/accounts/alice/grants", grant_of(R"("expires_at":"9999-12-31T23:59:59-01:00")"), 400, "invalid_request").with_detail("9999-12-31T23:59:59.999999Z"),
+        post("effective_at past year 9999 by its offset", "/v1/accounts/alice/grants", grant_of(R"("effective_at":"9999-12-31T23:00:00-02:00","never_expires":true)"), 400, "invalid_request"),
+        get("as_of past year 9999 by its offset", "/v1/accounts/alice/balance?as_of=9999-12-31T23:59:59-01:00", 400, "invalid_request"),
+        post("clock: at the last time RFC 3339 can write", "/v1/admin/clock", R"({"now":"9999-12-31T23:59:59.999999Z"})", 400, "invalid_request").with_detail("'now' must be before 9999-12-31T23:59:59.999999Z"),
+        post("clock: past year 9999 by its offset", "/v1/admin/clock", R"({"now":"9999-12-31T23:59:59-01:00"})", 400, "invalid_request"),
     };
     return c;
   }();

@@ -308,6 +308,10 @@ test('the price table lists every tool of the configuration', async () => {
   const packs = (await (await fetch(base + '/v1/packs')).json()).packs;
   assert.equal(await page.locator('#plans tbody tr').count(), plans.length);
   assert.equal(await page.locator('#packs tbody tr').count(), packs.length);
+  // A plan's daily reward is what a claim grants: Plus's 1 with its member boost of 2.
+  const plus = await text(page, '#plans tr[data-plan="plus"]');
+  assert.match(plus, /2 a day \(member boost ×2\), valid 1 month/, plus);
+  assert.match(await text(page, '#plans tr[data-plan="free"]'), /1 a day, valid 1 month/);
   const small = await text(page, '#packs tr[data-pack="small"]');
   assert.match(small, /0\.0999 USD/, 'price per credit');
   await shot(page, 'price_table');
