@@ -46,7 +46,7 @@ struct Grant {
 };
 
 // A hold or spend is given its amount, or priced from a tool's parameters. A priced one keeps
-// the parameters it was priced from (`params`, non-empty): they, not the amount, price book
+// the parameters it was priced from (`params`, `priced`): they, not the amount, price book
 // version or plan they led to, are what the client asked, so they are what tells a retry from a
 // conflict (rule 8), and a hold keeps them so that a capture's usage overrides only what it names.
 struct PlaceHold {
@@ -55,14 +55,18 @@ struct PlaceHold {
   std::string tool;
   std::optional<int64_t> ttl_us;  // default config.hold_ttl_default_us, at most hold_ttl_max_us
   std::string price_book_version;
-  JobParams params;     // priced from these (empty: the client gave the amount)
+  // Priced by the caller from `tool` and `params` (`amount`, `price_book_version` and `plan` are
+  // what the pricing gave), rather than given by the client.
+  bool priced = false;
+  JobParams params;  // what it was priced from (may be empty: the tool's defaults)
   std::string plan;  // the account's plan the price was computed for
 };
 
 struct Capture {
   HoldId hold;
   std::optional<Credits> amount;  // default: everything held; the rest is released
-  JobParams usage;  // the usage `amount` was priced from (empty: the client gave the amount)
+  bool priced = false;  // `amount` was priced by the caller from `usage` and the hold
+  JobParams usage;      // the usage it was priced from
 };
 
 struct Release {
@@ -75,7 +79,8 @@ struct SpendNow {
   Credits amount;
   std::string tool;
   std::string price_book_version;
-  JobParams params;  // priced from these (empty: the client gave the amount)
+  bool priced = false;  // as PlaceHold's
+  JobParams params;
 };
 
 struct Refund {

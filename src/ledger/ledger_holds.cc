@@ -141,7 +141,7 @@ Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
   auto active = active_hold(c.hold);
   if (!active) return std::unexpected(std::move(active.error()));
   Hold& h = **active;
-  if (!c.usage.empty() && !c.amount) {  // the caller prices usage before the ledger runs
+  if (c.priced && !c.amount) {  // the caller prices usage before the ledger runs
     return std::unexpected(make_error(ErrorCode::invalid_request, "a capture's usage is unpriced"));
   }
   const Credits amount = c.amount.value_or(h.amount);

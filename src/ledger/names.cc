@@ -417,7 +417,7 @@ CommandDigest fingerprint(const Command& command) {
     // A priced job is what the client asked (tool and params), not the amount, version and
     // plan its pricing led to: a retry after a price or plan change is the same request.
     CommandDigest operator()(const PlaceHold& c) {
-      if (!c.params.empty()) {
+      if (c.priced) {
         return params(Fingerprint('H').s(c.account).s(c.tool).opt(c.ttl_us), c.params);
       }
       return Fingerprint('h')
@@ -429,14 +429,14 @@ CommandDigest fingerprint(const Command& command) {
           .take();
     }
     CommandDigest operator()(const Capture& c) {
-      if (!c.usage.empty()) return params(Fingerprint('C').u(c.hold.value), c.usage);
+      if (c.priced) return params(Fingerprint('C').u(c.hold.value), c.usage);
       return Fingerprint('c').u(c.hold.value).opt(c.amount).take();
     }
     CommandDigest operator()(const Release& c) {
       return Fingerprint('r').u(c.hold.value).s(c.reason).take();
     }
     CommandDigest operator()(const SpendNow& c) {
-      if (!c.params.empty()) return params(Fingerprint('S').s(c.account).s(c.tool), c.params);
+      if (c.priced) return params(Fingerprint('S').s(c.account).s(c.tool), c.params);
       return Fingerprint('s')
           .s(c.account)
           .i(c.amount.micro)

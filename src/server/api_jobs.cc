@@ -96,8 +96,8 @@ HttpResponse included_answer(const Job& job, const pricing::BookedQuote& q,
 
 // Prices a job on its shard, once its key is known to be new, with the account's plan in hand
 // and the price book in force at the shard's time; `fill` puts the amount, version and plan into
-// the command. An unknown account is left to the ledger (not_found); a pricing error is answered
-// and not remembered; a job priced at 0 is answered "included" and remembered.
+// the command. An unknown account or a pricing error is answered and not remembered; a job
+// priced at 0 is answered "included" and remembered.
 template <typename Fill>
 auto price_on_shard(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr<Priced> priced,
                     Fill fill) {
@@ -105,7 +105,11 @@ auto price_on_shard(const CallPtr& call, std::shared_ptr<Job> job, std::shared_p
   return [prices, job, priced, fill](const Ledger& l, Command* command,
                                      TimeUs now) -> std::optional<Prepared> {
     const Account* a = l.find_account(job->account);
-    if (a == nullptr) return std::nullopt;
+    if (a == nullptr) {  // nothing to price for, nothing remembered (as before pricing)
+      return Prepared{pack_response(problem_response(
+                          not_found(cat("no account '", job->account, "'")))),
+                      false};
+    }
     priced->plan = a->subscription ? a->subscription->plan : std::string();
     auto q = prices->quote_at(now, job->tool, job->params.values, priced->plan);
     if (!q) return Prepared{pack_response(problem_response(pricing_problem(q.error()))), false};
@@ -162,7 +166,9 @@ void place_hold(const CallPtr& call) {
   auto priced = std::make_shared<Priced>();
   Change change{hold_command(*job, job->amount.value_or(Credits{}), ""), nullptr, nullptr};
   if (!job->amount) {
-    std::get<PlaceHold>(change.command).params = params_of(job->params);
+    PlaceHold& h = std::get<PlaceHold>(change.command);
+    h.priced = true;
+    h.params = params_of(job->params);
     change.prepare = price_on_shard(
         call, job, priced,
         [](Command& c, Credits amount, const std::string& version, const std::string& plan) {
@@ -252,6 +258,7 @@ void capture(const CallPtr& call) {
     // Priced on the shard with the hold's price book version, parameters and plan (rule 7):
     // the usage overrides only the parameters it names.
     Capture& command = std::get<Capture>(change.command);
+    command.priced = true;
     command.usage = params_of(*c->usage);
     const pricing::PriceVersions* prices = call->ctx.o.prices.get();
     change.prepare = [prices](const Ledger& l, Command* cmd, TimeUs) -> std::optional<Prepared> {
@@ -298,7 +305,9 @@ void spend(const CallPtr& call) {
   auto priced = std::make_shared<Priced>();
   Change change{spend_command(*job, job->amount.value_or(Credits{}), ""), nullptr, nullptr};
   if (!job->amount) {
-    std::get<SpendNow>(change.command).params = params_of(job->params);
+    SpendNow& s = std::get<SpendNow>(change.command);
+    s.priced = true;
+    s.params = params_of(job->params);
     change.prepare = price_on_shard(
         call, job, priced,
         [](Command& c, Credits amount, const std::string& version, const std::string&) {

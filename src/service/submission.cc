@@ -29,11 +29,12 @@ Outcome run_submission(Ledger& ledger, Submission& s, TimeUs now, std::vector<En
       return Outcome{std::move(r), std::move(answer->response)};
     }
   }
-  // 3. Apply, and remember the answer with the key.
+  // 3. Apply, and remember the answer with the key. The key is new (step 1), so the ledger
+  // remembers every result but invalid_request (an idempotency_conflict here is a purchase's
+  // payment_ref used for another pack, and is remembered too).
   Result r = ledger.apply(request, now, entries);
   std::string response = s.encode ? s.encode(ledger, r) : std::string();
-  const bool remembered = r || (r.error().code != ErrorCode::invalid_request &&
-                                r.error().code != ErrorCode::idempotency_conflict);
+  const bool remembered = r || r.error().code != ErrorCode::invalid_request;
   if (keyed && remembered && !response.empty()) {
     ledger.set_response(request.idempotency_key, response);
   }

@@ -40,6 +40,7 @@ std::vector<Result> every_kind() {
       PurchaseReply{17, "p20", Money{{'U', 'S', 'D'}, 999}, LotId{18}, cr("20"), LotId{19}, cr("2"),
                     t},
       VoidPurchaseReply{17, cr("1"), cr("2"), cr("3"), cr("4"), {v, v}},
+      NoChangeReply{},
   };
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
   return out;

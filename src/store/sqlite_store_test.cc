@@ -137,8 +137,9 @@ TEST(SqliteEntries, AChangedEntryRowIsAnErrorNamingShardAndSeqOnEveryRead) {
 // The file as version 2 wrote it: no checksum column, version 2 in meta.
 void make_version_2(const std::string& dir) {
   raw_sql(dir,
-          "ALTER TABLE entries DROP COLUMN checksum; UPDATE meta SET value = '2' "
-          "WHERE shard_id = -1 AND key = 'schema_version'");
+          "ALTER TABLE entries DROP COLUMN checksum; ALTER TABLE holds DROP COLUMN params; "
+          "ALTER TABLE holds DROP COLUMN plan; ALTER TABLE idempotency DROP COLUMN response; "
+          "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
 }
 
 std::string stored_version(const std::string& dir) {

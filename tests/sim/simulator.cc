@@ -231,20 +231,22 @@ std::optional<service::Submission::Answer> sim_prepare(const Ledger& l, Command*
     if (plan) *plan = p;
     return amount->is_positive();
   };
-  if (auto* h = std::get_if<PlaceHold>(c); h && !h->params.empty()) {
+  if (auto* h = std::get_if<PlaceHold>(c); h && h->priced) {
     if (!price_job(h->account, &h->amount, &h->price_book_version, h->params, &h->plan) &&
         l.find_account(h->account)) {
       return service::Submission::Answer{"included", true};
     }
-  } else if (auto* s = std::get_if<SpendNow>(c); s && !s->params.empty()) {
+  } else if (auto* s = std::get_if<SpendNow>(c); s && s->priced) {
     if (!price_job(s->account, &s->amount, &s->price_book_version, s->params, nullptr) &&
         l.find_account(s->account)) {
       return service::Submission::Answer{"included", true};
     }
-  } else if (auto* cap = std::get_if<Capture>(c); cap && !cap->usage.empty()) {
+  } else if (auto* cap = std::get_if<Capture>(c); cap && cap->priced) {
     const Hold* hold = l.find_hold(cap->hold);
     if (hold == nullptr) return std::nullopt;  // the ledger says why
-    if (hold->params.empty()) return service::Submission::Answer{"placed by amount", false};
+    if (hold->price_book_version != "sim-1") {
+      return service::Submission::Answer{"placed by amount", false};
+    }
     auto params = view(hold->params);
     for (const JobParam& u : cap->usage) params.emplace_back(u.name, u.value);  // later ones win
     const Credits price = sim_price(params, hold->plan);
@@ -825,7 +827,7 @@ class Simulation {
       case 5: {
         PlaceHold h{account(), amount(3'000), tool, rng_.range(60, 7200) * k_us_per_second, "v1"};
         if (rng_.percent(35)) {  // priced on the shard from its params (sim_prepare)
-          h = PlaceHold{h.account, {}, "video", h.ttl_us, "", video_params(), ""};
+          h = PlaceHold{h.account, {}, "video", h.ttl_us, "", true, video_params(), ""};
         }
         return h;
       }
@@ -835,6 +837,7 @@ class Simulation {
                   rng_.percent(40) ? std::optional<Credits>{} : amount(3'000)};
         if (rng_.percent(35)) {  // usage, priced with the hold's params and plan
           c.amount.reset();
+          c.priced = true;
           c.usage = {{"seconds", cat(rng_.range(1, 12))}};
           if (rng_.percent(20)) c.usage.push_back({"resolution", "480p"});
         }
@@ -844,7 +847,7 @@ class Simulation {
         return Release{HoldId{pick_id(holds_)}, "job failed"};
       case 9:
       case 10:
-        if (rng_.percent(35)) return SpendNow{account(), {}, "video", "", video_params()};
+        if (rng_.percent(35)) return SpendNow{account(), {}, "video", "", true, video_params()};
         return SpendNow{account(), amount(2'000), tool, "v1"};
       case 11:
         return Refund{SpendId{pick_id(spends_)},

@@ -74,8 +74,9 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
   // The same change made before checksums existed (a version-2 file, migrated when verify opens
   // it, the change then checksummed with the row): the journal disagrees with the state.
   tamper(
-      "ALTER TABLE entries DROP COLUMN checksum; UPDATE meta SET value = '2' "
-      "WHERE shard_id = -1 AND key = 'schema_version'");
+      "ALTER TABLE entries DROP COLUMN checksum; ALTER TABLE holds DROP COLUMN params; "
+      "ALTER TABLE holds DROP COLUMN plan; ALTER TABLE idempotency DROP COLUMN response; "
+      "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
   CliRun journal = tally_cli(cat("verify --data ", dir));
   EXPECT_EQ(journal.status, 1) << journal.out;
   EXPECT_NE(journal.out.find("shard 0: "), std::string::npos) << journal.out;
