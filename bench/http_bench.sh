@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-64}
-bin=./build/release/tally
+bin=${TALLY_BIN:-./build/release/tally}  # TALLY_BIN: another build, to compare
 [ -x "$bin" ] || { echo "build first: make release" >&2; exit 1; }
 data=$(mktemp -d /tmp/tally-http-bench-XXXXXX)
 export TALLY_KEY=tk_admin_bench TALLY_ADMIN_KEY=tk_admin_bench TALLY_ACCOUNTS=1000
