@@ -1,7 +1,9 @@
-// Jobs: quotes, holds, captures, releases, spends, refunds; purchases and voids. Pricing runs
-// here, before the command reaches its shard: the ledger never prices (DESIGN §4).
+// Jobs: quotes, holds, captures, releases, spends, refunds; purchases and voids. A job is priced
+// here, on its account's shard once its idempotency key is known to be new (DESIGN §4,
+// service/submission.h); the ledger never prices.
 #include <algorithm>
 #include <cstdio>
+#include <type_traits>
 
 #include "ledger/text.h"
 #include "server/api_internal.h"
@@ -94,16 +96,21 @@ HttpResponse included_answer(const Job& job, const pricing::BookedQuote& q,
   });
 }
 
-// Prices a job on its shard, once its key is known to be new, with the account's plan in hand
-// and the price book in force at the shard's time; `fill` puts the amount, version and plan into
-// the command. An unknown account or a pricing error is answered and not remembered; a job
-// priced at 0 is answered "included" and remembered.
-template <typename Fill>
-auto price_on_shard(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr<Priced> priced,
-                    Fill fill) {
+// A hold or spend: given its amount, or priced on its shard, once its key is known to be new,
+// with the account's plan in hand and the price book in force at the shard's time. An unknown
+// account or a pricing error is answered and not remembered; a job priced at 0 is answered
+// "included" and remembered. `priced` receives the quote and plan, for the answer.
+template <typename T>  // PlaceHold or SpendNow
+Change job_change(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr<Priced> priced,
+                  T command) {
+  Change change{std::move(command), nullptr, nullptr};
+  if (job->amount) return change;
+  T& c = std::get<T>(change.command);
+  c.priced = true;
+  c.params = params_of(job->params);
   const pricing::PriceVersions* prices = call->ctx.o.prices.get();
-  return [prices, job, priced, fill](const Ledger& l, Command* command,
-                                     TimeUs now) -> std::optional<Prepared> {
+  change.prepare = [prices, job, priced](const Ledger& l, Command* command,
+                                         TimeUs now) -> std::optional<Prepared> {
     const Account* a = l.find_account(job->account);
     if (a == nullptr) {  // nothing to price for, nothing remembered (as before pricing)
       return Prepared{pack_response(problem_response(
@@ -117,9 +124,13 @@ auto price_on_shard(const CallPtr& call, std::shared_ptr<Job> job, std::shared_p
       return Prepared{pack_response(included_answer(*job, *q, priced->plan)), true};
     }
     priced->quote = std::make_shared<pricing::BookedQuote>(std::move(*q));
-    fill(*command, priced->quote->quote.total, priced->quote->book->version, priced->plan);
+    T& t = std::get<T>(*command);
+    t.amount = priced->quote->quote.total;
+    t.price_book_version = priced->quote->book->version;
+    if constexpr (std::is_same_v<T, PlaceHold>) t.plan = priced->plan;  // for its capture
     return std::nullopt;
   };
+  return change;
 }
 
 }  // namespace
@@ -164,20 +175,8 @@ void place_hold(const CallPtr& call) {
   if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
   auto priced = std::make_shared<Priced>();
-  Change change{hold_command(*job, job->amount.value_or(Credits{}), ""), nullptr, nullptr};
-  if (!job->amount) {
-    PlaceHold& h = std::get<PlaceHold>(change.command);
-    h.priced = true;
-    h.params = params_of(job->params);
-    change.prepare = price_on_shard(
-        call, job, priced,
-        [](Command& c, Credits amount, const std::string& version, const std::string& plan) {
-          PlaceHold& h = std::get<PlaceHold>(c);
-          h.amount = amount;
-          h.price_book_version = version;
-          h.plan = plan;
-        });
-  }
+  Change change =
+      job_change(call, job, priced, hold_command(*job, job->amount.value_or(Credits{}), ""));
   change.encode = [job, priced](const Ledger&, const Reply& r) {
     const HoldReply& hold = std::get<HoldReply>(r);
     const pricing::BookedQuote* q = priced->quote.get();
@@ -303,19 +302,8 @@ void spend(const CallPtr& call) {
   if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
   auto priced = std::make_shared<Priced>();
-  Change change{spend_command(*job, job->amount.value_or(Credits{}), ""), nullptr, nullptr};
-  if (!job->amount) {
-    SpendNow& s = std::get<SpendNow>(change.command);
-    s.priced = true;
-    s.params = params_of(job->params);
-    change.prepare = price_on_shard(
-        call, job, priced,
-        [](Command& c, Credits amount, const std::string& version, const std::string&) {
-          SpendNow& s = std::get<SpendNow>(c);
-          s.amount = amount;
-          s.price_book_version = version;
-        });
-  }
+  Change change =
+      job_change(call, job, priced, spend_command(*job, job->amount.value_or(Credits{}), ""));
   change.encode = [job, priced](const Ledger&, const Reply& r) {
     const SpendReply& sp = std::get<SpendReply>(r);
     const pricing::BookedQuote* q = priced->quote.get();

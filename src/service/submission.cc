@@ -1,7 +1,5 @@
 #include "service/submission.h"
 
-#include <algorithm>
-
 namespace tally::service {
 
 Outcome run_submission(Ledger& ledger, Submission& s, TimeUs now, std::vector<Entry>* entries,
@@ -20,7 +18,7 @@ Outcome run_submission(Ledger& ledger, Submission& s, TimeUs now, std::vector<En
   }
   // 2. Complete the command from the ledger's state, or answer without applying it.
   if (s.prepare) {
-    if (auto answer = s.prepare(ledger, &s.request.command, std::max(now, ledger.now()))) {
+    if (auto answer = s.prepare(ledger, &s.request.command, now)) {
       if (!answer->remember) return Outcome{std::nullopt, std::move(answer->response)};
       Result r = ledger.apply_unchanged(request, now, entries);
       if (r && std::holds_alternative<NoChangeReply>(*r)) {

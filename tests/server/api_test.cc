@@ -16,69 +16,13 @@
 #include <sstream>
 #include <memory>
 
+#include "tests/server/api_suite.h"
 #include "tests/server/server_process.h"
 
 namespace tally::testing {
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-class Api : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess();
-    HttpClient c(server_->port());
-    // A fixed, future time: the ledger never goes back, so every run sees the same calendar.
-    auto r = c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})",
-                    {bearer(server_->admin_key())});
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0);  // graceful: exit 0
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { client_ = std::make_unique<HttpClient>(server_->port()); }
-
-  HttpReply admin(const std::string& method, const std::string& path, const std::string& body = "",
-                  const std::string& key = "") {
-    Headers h = {bearer(server_->admin_key())};
-    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
-    return client_->send(method, path, body, h);
-  }
-  HttpReply as(const std::string& secret, const std::string& method, const std::string& path,
-               const std::string& body = "", const std::string& key = "") {
-    Headers h = {bearer(secret)};
-    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
-    return client_->send(method, path, body, h);
-  }
-  // Opens an account with the default plan (free: 25 signup + 10 weekly) and grants `extra`.
-  void open(const std::string& id, const std::string& extra = "") {
-    auto r = admin("POST", "/v1/accounts", R"({"id":")" + id + "\"}", "open-" + id);
-    ASSERT_EQ(r.status, 201) << r.body;
-    if (!extra.empty()) {
-      r = admin("POST", "/v1/accounts/" + id + "/grants",
-                R"({"amount":")" + extra + R"(","reason":"test credit"})", "grant-" + id);
-      ASSERT_EQ(r.status, 201) << r.body;
-    }
-  }
-  std::string available(const std::string& id) {
-    auto r = admin("GET", "/v1/accounts/" + id);
-    return r.json()["balance"]["available"].GetString();
-  }
-  void set_clock(const std::string& t) {
-    ASSERT_EQ(admin("POST", "/v1/admin/clock", R"({"now":")" + t + "\"}").status, 200);
-  }
-  static std::string type(const HttpReply& r) {
-    auto j = r.json();
-    if (!j.IsObject() || !j.HasMember("type")) return "(no type in " + r.body + ")";
-    return j["type"].GetString();
-  }
-
-  static ServerProcess* server_;
-  std::unique_ptr<HttpClient> client_;
-};
-ServerProcess* Api::server_ = nullptr;
 
 TEST_F(Api, PublicEndpointsNeedNoCredential) {
   auto h = client_->send("GET", "/healthz");

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "ledger/time.h"
+#include "tests/server/api_suite.h"
 #include "tests/server/server_process.h"
 
 namespace tally::testing {
@@ -17,57 +18,14 @@ namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-class ExactlyOnce : public ::testing::Test {
+class ExactlyOnce : public Api {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess();  // manual clock, two shards or more (one per core)
-    HttpClient c(server_->port());
-    auto r = c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})",
-                    {bearer(server_->admin_key())});
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0);
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { client_ = std::make_unique<HttpClient>(server_->port()); }
-
-  HttpReply admin(const std::string& method, const std::string& path, const std::string& body = "",
-                  const std::string& key = "") {
-    Headers h = {bearer(server_->admin_key())};
-    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
-    return client_->send(method, path, body, h);
-  }
-  HttpReply open(const std::string& id, const std::string& extra = "") {
-    auto r = admin("POST", "/v1/accounts", R"({"id":")" + id + "\"}", "open-" + id);
-    EXPECT_EQ(r.status, 201) << r.body;
-    if (!extra.empty()) {
-      auto g = admin("POST", "/v1/accounts/" + id + "/grants",
-                     R"({"amount":")" + extra + R"(","reason":"test credit"})", "grant-" + id);
-      EXPECT_EQ(g.status, 201) << g.body;
-    }
-    return r;
-  }
-  std::string available(const std::string& id) {
-    auto r = admin("GET", "/v1/accounts/" + id);
-    return r.json()["balance"]["available"].GetString();
-  }
-  static std::string type(const HttpReply& r) {
-    auto j = r.json();
-    if (!j.IsObject() || !j.HasMember("type")) return "(no type in " + r.body + ")";
-    return j["type"].GetString();
-  }
   // The shard that owns an account: the top 16 bits of its lots' ids.
   uint64_t shard_of(const std::string& id) {
     auto a = admin("GET", "/v1/accounts/" + id).json();
     return std::stoull(a["lots"][0]["id"].GetString()) >> 48;
   }
-
-  static ServerProcess* server_;
-  std::unique_ptr<HttpClient> client_;
 };
-ServerProcess* ExactlyOnce::server_ = nullptr;
 
 TEST_F(ExactlyOnce, OnePaymentCreditsOnePurchaseAcrossShards) {
   open("pay-bob");
