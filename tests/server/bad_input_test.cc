@@ -342,6 +342,8 @@ const std::vector<Case>& cases() {
         post("purchase: payment_ref outside the id alphabet", "/v1/purchases", R"({"account":"alice","pack":"small","currency":"USD","payment_ref":"p 5"})", 400, "invalid_request").no_key(),
         post("purchase: payment_ref outside the id alphabet, with a key", "/v1/purchases", R"({"account":"alice","pack":"small","currency":"USD","payment_ref":"p 6"})", 400, "invalid_request"),
         post("purchase: no payment_ref", "/v1/purchases", R"({"account":"alice","pack":"small","currency":"USD"})", 400, "invalid_request"),
+        post("a key under the reserved purchase: prefix", "/v1/spends", R"({"account":"alice","amount":"1"})", 400, "invalid_request").idem("purchase:pay-77"),
+        post("a batch holding /metrics, which answers text", "/v1/batch", R"({"requests":[{"method":"GET","path":"/metrics"}]})", 200, "").inner(400, "invalid_request"),
         post("key: an unknown scope", "/v1/keys", R"({"name":"x","scope":"root"})", 400, "invalid_request"),
         post("grant: an unknown source", "/v1/accounts/alice/grants", grant_of(R"("source":"gift")"), 400, "invalid_request"),
         post("grant: source refund", "/v1/accounts/alice/grants", grant_of(R"("source":"refund")"), 400, "invalid_request"),
