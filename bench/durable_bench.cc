@@ -29,8 +29,6 @@ void BM_DurableSpends(benchmark::State& state) {
   const char* sync = std::getenv("TALLY_BENCH_SYNC");
   const bool full = sync == nullptr || std::string_view(sync) != "normal";
   store::SqliteOptions so{dir, /*synchronous_full=*/full};
-  // TALLY_BENCH_CHECKPOINT_MS: SqliteOptions::checkpoint_interval_ms (0: inside commits).
-  if (const char* ms = std::getenv("TALLY_BENCH_CHECKPOINT_MS")) so.checkpoint_interval_ms = std::atoi(ms);
   auto store = store::SqliteStore::open(so);
   service::ServiceOptions o;
   o.shards = 2;

@@ -12,7 +12,10 @@ namespace tally::store {
 
 // The CRC-32C of `bytes`, continuing from `crc` (0 to start): crc32c(crc32c(0, a), b) is the CRC
 // of a then b.
+// Uses the CPU's CRC32 instruction where there is one (SSE 4.2).
 uint32_t crc32c(uint32_t crc, std::string_view bytes);
+// The same, a table byte by byte, on any CPU (for the test that both agree).
+uint32_t crc32c_portable(uint32_t crc, std::string_view bytes);
 
 // A row's checksum, fed its fields in column order: an integer as its 8 bytes little-endian, a
 // text as its length (4 bytes little-endian) then its bytes, so two different field sequences

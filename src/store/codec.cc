@@ -1,5 +1,6 @@
 #include "store/codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ledger/text.h"
@@ -33,6 +34,17 @@ class Writer {
     raw(m.currency.data(), 3);
     (*this)(m.minor);
   }
+  void operator()(__int128 v) { raw(&v, 16); }
+  void operator()(const std::array<char, 3>& v) { raw(v.data(), 3); }
+  template <typename E>
+  void enumeration(E v, uint8_t /*last*/) {
+    (*this)(static_cast<uint8_t>(v));
+  }
+  template <typename T>
+  void optional(const std::optional<T>& v) {
+    (*this)(v.has_value());
+    if (v) fields(*this, const_cast<T&>(*v));
+  }
   template <typename T>
   void list(const T& items) {
     (*this)(static_cast<uint32_t>(items.size()));
@@ -46,7 +58,8 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  explicit Reader(std::string_view in, size_t count_max = k_count_max)
+      : in_(in), count_max_(count_max) {}
   bool ok = true;
   bool done() const { return ok && pos_ == in_.size(); }
   void raw(void* p, size_t n) {
@@ -87,11 +100,28 @@ class Reader {
     raw(m.currency.data(), 3);
     (*this)(m.minor);
   }
+  void operator()(__int128& v) { raw(&v, 16); }
+  void operator()(std::array<char, 3>& v) { raw(v.data(), 3); }
+  // An enum stored as one byte, at most `last`.
+  template <typename E>
+  void enumeration(E& v, uint8_t last) {
+    uint8_t b = 0;
+    (*this)(b);
+    if (b > last) ok = false;
+    v = static_cast<E>(b);
+  }
+  template <typename T>
+  void optional(std::optional<T>& v) {
+    bool has = false;
+    (*this)(has);
+    v.reset();
+    if (has && ok) fields(*this, v.emplace());
+  }
   template <typename T>
   void list(T& items) {
     uint32_t n = 0;
     (*this)(n);
-    if (!ok || n > k_count_max) {
+    if (!ok || n > count_max_) {
       ok = false;
       return;
     }
@@ -106,11 +136,15 @@ class Reader {
  private:
   std::string_view in_;
   size_t pos_ = 0;
+  size_t count_max_;
 };
 
-// Every field of every reply, once, for both directions.
-template <typename A>
-void fields(A& a, LotId& v) {
+// Every field of every reply and stored record, once, for both directions.
+// A scalar (an id, an amount, a time, a string) in a list or an optional.
+template <typename A, typename T>
+void fields(A& a, T& v)
+  requires requires { a(v); }
+{
   a(v);
 }
 template <typename A>
@@ -187,6 +221,132 @@ template <typename A>
 void fields(A& a, VoidPurchaseReply& r) {
   a(r.purchase, r.voided, r.consumed, r.held, r.expired);
   a.list(r.lots);
+}
+
+// A stored result: encode_result's bytes, nested.
+void result_field(Writer& w, Result& r) { w(encode_result(r)); }
+void result_field(Reader& r, Result& out) {
+  std::string bytes;
+  r(bytes);
+  if (!r.ok) return;
+  auto decoded = decode_result(bytes);
+  if (!decoded) {
+    r.ok = false;
+    return;
+  }
+  out = std::move(*decoded);
+}
+
+// The records of a journal record (encode_batch): every field of each, in declaration order.
+template <typename A>
+void fields(A& a, Entry& e) {
+  a(e.seq, e.at);
+  a.enumeration(e.kind, static_cast<uint8_t>(EntryKind::void_lot));
+  a.enumeration(e.counter, static_cast<uint8_t>(Book::voided));
+  a.enumeration(e.source, static_cast<uint8_t>(Source::refund));
+  a(e.account, e.lot, e.amount, e.held, e.balance_after, e.hold, e.spend, e.tool, e.reason,
+    e.effective_at, e.expires_at);
+}
+template <typename A>
+void fields(A& a, Lot& l) {
+  a(l.id);
+  a.enumeration(l.source, static_cast<uint8_t>(Source::refund));
+  a(l.voided, l.plan_credit, l.amount, l.remaining, l.held, l.consumed, l.expired,
+    l.voided_amount, l.restored, l.granted_at, l.effective_at, l.expires_at);
+  a.list(l.scope);
+  a(l.cost_basis.currency, l.cost_basis.paid_minor, l.reference, l.reason, l.refs);
+}
+template <typename A>
+void fields(A& a, Subscription& s) {
+  a(s.plan, s.past_due, s.cancel_at_period_end, s.anchor, s.period, s.period_start,
+    s.period_end, s.allocation, s.allocated, s.pending_plan);
+  a.optional(s.pending_allocation);
+}
+template <typename A>
+void fields(A& a, Account& x) {
+  a(x.id);
+  a.list(x.lots);
+  a(x.balance, x.held, x.lots_with_credits, x.open_holds);
+  a.optional(x.subscription);
+  a(x.signup_granted, x.last_reward_day);
+}
+template <typename A>
+void fields(A& a, Hold& h) {
+  a(h.id, h.account, h.amount, h.tool, h.price_book_version, h.created_at, h.expires_at);
+  a.list(h.portions);
+  a.list(h.params);
+  a(h.plan);
+}
+template <typename A>
+void fields(A& a, std::pair<HoldId, FinishedHold>& f) {
+  a(f.first);
+  a.enumeration(f.second.state, static_cast<uint8_t>(HoldState::expired));
+  a(f.second.expires_at, f.second.spend, f.second.ended_at);
+}
+template <typename A>
+void fields(A& a, Spend& s) {
+  a(s.id, s.account, s.amount, s.refunded, s.tool, s.price_book_version, s.at, s.hold);
+  a.list(s.portions);
+}
+template <typename A>
+void fields(A& a, CommandDigest& d) {
+  a(d.hi, d.lo);
+}
+template <typename A>
+void fields(A& a, PurchaseRecord& p) {
+  a(p.id, p.account, p.payment_ref, p.at, p.voided);
+  fields(a, p.reply);
+  fields(a, p.fingerprint);
+}
+template <typename A>
+void fields(A& a, IdempotencyRecord& r) {
+  a(r.key, r.at);
+  fields(a, r.fingerprint);
+  result_field(a, r.result);
+  a(r.response);
+}
+template <typename A>
+void fields(A& a, std::pair<std::string, BookMicro>& book) {
+  a(book.first, book.second);
+}
+// The system books; consumption as a list in tool order (a hash map's order is not stable).
+void books_field(Writer& w, const SystemBooks& b) {
+  for (BookMicro v : b.issuance) w(v);
+  w(b.expired);
+  w(b.voided);
+  std::vector<std::pair<std::string, BookMicro>> consumption(b.consumption.begin(),
+                                                             b.consumption.end());
+  std::sort(consumption.begin(), consumption.end());
+  w.list(consumption);
+}
+void books_field(Reader& r, SystemBooks& b) {
+  for (BookMicro& v : b.issuance) r(v);
+  r(b.expired);
+  r(b.voided);
+  std::vector<std::pair<std::string, BookMicro>> consumption;
+  r.list(consumption);
+  b.consumption.clear();
+  for (auto& [tool, v] : consumption) {
+    if (!b.consumption.emplace(std::move(tool), v).second) r.ok = false;  // a tool twice
+  }
+}
+template <typename A>
+void fields(A& a, StateDelta& d) {
+  a(d.now, d.seq, d.id_counter);
+  books_field(a, d.books);
+  a.list(d.accounts);
+  a.list(d.account_indexes);
+  a.list(d.lots_gone);
+  a.list(d.holds_put);
+  a.list(d.holds_gone);
+  a.list(d.finished_put);
+  a.list(d.finished_gone);
+  a.list(d.spends_put);
+  a.list(d.spends_gone);
+  a.list(d.purchases_put);
+  a.list(d.purchases_gone);
+  a.list(d.idempotency_put);
+  a.list(d.idempotency_gone);
 }
 
 // Reads the reply of variant index `tag`, expanding over the variant's alternatives.
@@ -287,6 +447,32 @@ std::expected<Result, std::string> decode_result(std::string_view bytes) {
   }
   if (!r.ok) return std::unexpected("truncated");
   if (!r.done()) return std::unexpected("trailing bytes");
+  return out;
+}
+
+void encode_batch(std::span<const Entry> entries, const StateDelta& delta, std::string* out) {
+  Writer w;
+  w.out = std::move(*out);
+  w.out.clear();
+  w(k_batch_version);
+  w.list(entries);
+  fields(w, const_cast<StateDelta&>(delta));
+  *out = std::move(w.out);
+}
+
+std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
+  Reader r(bytes, k_batch_count_max);
+  uint8_t version = 0;
+  r(version);
+  if (r.ok && version != k_batch_version) {
+    return std::unexpected(cat("unknown batch record version ", version, " (this Tally writes ",
+                               k_batch_version, ")"));
+  }
+  BatchRecord out;
+  r.list(out.entries);
+  fields(r, out.delta);
+  if (!r.ok) return std::unexpected("truncated or malformed batch record");
+  if (!r.done()) return std::unexpected("trailing bytes after the batch record");
   return out;
 }
 

@@ -1,15 +1,18 @@
-// Bytes for what a store keeps of a ledger result: the reply (or refusal) a retried request
-// gets again (DESIGN rule 8). Versioned, little-endian, length-prefixed; decoding checks every
+// Bytes for what a store keeps: the reply (or refusal) a retried request gets again (DESIGN
+// rule 8), and a whole batch as the journal records it. Versioned, little-endian, length-prefixed; decoding checks every
 // length and tag, so a corrupt row is an error value, never a crash.
 //
 // Pure and thread-safe.
 #pragma once
 
 #include <expected>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/command.h"
+#include "ledger/ledger_state.h"
 
 namespace tally::store {
 
@@ -24,5 +27,18 @@ std::string encode_params(const JobParams& p);
 [[nodiscard]] std::expected<JobParams, std::string> decode_params(std::string_view bytes);
 // Errors name what was malformed ("truncated", "unknown reply tag 42", ...).
 [[nodiscard]] std::expected<Result, std::string> decode_result(std::string_view bytes);
+
+// A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
+// delta after them, every field of every record (fields() in codec.cc is the one list). Version
+// byte first; lists hold at most k_batch_count_max items.
+inline constexpr uint8_t k_batch_version = 1;
+inline constexpr size_t k_batch_count_max = size_t{1} << 24;
+struct BatchRecord {
+  std::vector<Entry> entries;
+  StateDelta delta;
+};
+// Replaces *out (its capacity is reused).
+void encode_batch(std::span<const Entry> entries, const StateDelta& delta, std::string* out);
+[[nodiscard]] std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes);
 
 }  // namespace tally::store

@@ -110,13 +110,20 @@ void entry_columns(const Entry& e, F&& f) {
 // entry_columns, in that order.
 uint32_t entry_checksum(ShardId shard, const Entry& e);
 
-// `background_checkpoints`: another connection checkpoints; commits only do so past 64 MiB of
-// WAL, as a backstop.
-std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
-                                                  int schema_version, bool background_checkpoints);
-std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
-                                             std::span<const Entry> entries,
-                                             const StateDelta& delta);
+// WAL mode, synchronous = NORMAL (the tables are projections: the journal is what is durable at
+// a reply), and the schema made or migrated to `schema_version`.
+std::expected<void, std::string> prepare_database(Connection& db, int schema_version);
+// Runs `sql` (one or more statements); the error is SQLite's message.
+std::expected<void, std::string> exec(Connection& db, const char* sql);
+// The rows of one batch (a journal record), inside the caller's transaction.
+std::expected<void, std::string> write_rows(Connection& db, ShardId shard,
+                                            std::span<const Entry> entries,
+                                            const StateDelta& delta);
+// The last journal record the tables hold (meta 'journal_through'; 0: none), and setting it in
+// the transaction that writes the record's rows.
+uint64_t journal_through(Connection& db, ShardId shard);
+std::expected<void, std::string> set_journal_through(Connection& db, ShardId shard,
+                                                     uint64_t record);
 // The shard's state, with at most `idempotency_max` idempotency records (the most recent);
 // `*left_out` says whether the store holds others that are not cold.
 std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard,

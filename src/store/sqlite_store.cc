@@ -2,57 +2,110 @@
 
 #include <sqlite3.h>
 
-#include <chrono>
+#include <deque>
 #include <filesystem>
+#include <thread>
 
-#include "ledger/check.h"
 #include "ledger/text.h"
 #include "store/codec.h"
+#include "store/journal_file.h"
 #include "store/sqlite_schema.h"
 
 namespace tally::store {
+namespace {
 
-SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {
-  if (options_.checkpoint_interval_ms > 0) checkpointer_ = std::thread([this] { checkpoint_loop(); });
+// A batch journaled and not yet projected (reads serve it from here).
+struct Pending {
+  uint64_t record = 0;
+  size_t bytes = 0;  // its journal record's
+  std::vector<Entry> entries;
+  StateDelta delta;
+};
+using PendingPtr = std::shared_ptr<const Pending>;
+
+// Journal records projected per transaction at open, at most.
+constexpr size_t k_catch_up_chunk = 256;
+
+std::expected<std::unique_ptr<sqlite::Connection>, std::string> open_connection(
+    const std::string& path, bool create) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return std::unexpected(cat("cannot open ", path, ": ", message));
+  }
+  return std::make_unique<sqlite::Connection>(db);  // owns and closes it from here on
 }
+
+// Writes `batches` and the watermark in one transaction.
+std::expected<void, std::string> project(sqlite::Connection& db, ShardId shard,
+                                         std::span<const PendingPtr> batches) {
+  if (auto r = sqlite::exec(db, "BEGIN IMMEDIATE"); !r) return r;
+  std::expected<void, std::string> r;
+  for (const PendingPtr& b : batches) {
+    r = sqlite::write_rows(db, shard, b->entries, b->delta);
+    if (!r) break;
+  }
+  if (r) r = sqlite::set_journal_through(db, shard, batches.back()->record);
+  if (!r) {
+    (void)sqlite::exec(db, "ROLLBACK");
+    return r;
+  }
+  return sqlite::exec(db, "COMMIT");
+}
+
+StoreError store_error(ShardId shard, const std::string& message) {
+  return StoreError{cat("shard ", shard, ": ", message)};
+}
+
+}  // namespace
+
+struct SqliteStore::Shard {
+  ShardId id = 0;
+  std::mutex open_mu;  // held while the shard opens
+  bool opened = false;
+  std::string open_error;
+
+  std::unique_ptr<JournalFile> journal;  // commit()'s
+  std::string record;                    // commit()'s encoding buffer
+  uint64_t seq = 0;                      // commit(): the last committed entry's seq
+  uint64_t removed_through = 0;          // commit(): segments up to here are gone
+
+  std::unique_ptr<sqlite::Connection> writer;  // the projector's
+  std::mutex read_mu;                          // one reader at a time
+  std::unique_ptr<sqlite::Connection> reader;
+  bool keys_left_out = false;  // load() left idempotency records out (read_mu)
+
+  // Between commit() and the projector.
+  std::mutex mu;
+  std::condition_variable wake;     // the projector: work, or stop
+  std::condition_variable drained;  // commit(): room in `pending`
+  std::deque<PendingPtr> pending;   // journaled, not projected, oldest first
+  size_t pending_bytes = 0;         // their records' bytes
+  uint64_t projected = 0;           // the last record the tables hold
+  uint64_t durable_through = 0;     // ... and have synced (segments up to it may go)
+  uint64_t compact_through = 0;     // set by commit(): a closed segment ends here
+  std::string failed;               // the projector's error: commits stop
+  bool stopping = false;
+  std::thread projector;
+};
+
+struct SqliteStore::Tail {
+  sqlite::Connection& db;
+  std::vector<PendingPtr> batches;  // committed after what `db` sees, oldest first
+};
+
+SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
 
 SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard lock(dbs_mu_);
-    stopping_ = true;
-  }
-  checkpoint_wake_.notify_all();
-  if (checkpointer_.joinable()) checkpointer_.join();
-  checkpoint_dbs_.clear();  // before the writers' connections, which run the last checkpoint
-}
-
-// Copies committed WAL frames into each shard's database file, off the commit path. PASSIVE:
-// it never blocks a writer (it stops at frames a transaction still needs) and a failed or
-// partial checkpoint loses nothing (the frames stay in the WAL, which recovery reads).
-void SqliteStore::checkpoint_loop() {
-  std::unique_lock lock(dbs_mu_);
-  while (!stopping_) {
-    checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(options_.checkpoint_interval_ms));
-    if (stopping_) break;
-    std::vector<ShardId> shards;
-    for (const auto& [shard, conn] : dbs_) shards.push_back(shard);
-    lock.unlock();
-    for (ShardId shard : shards) {
-      auto& conn = checkpoint_dbs_[shard];
-      if (!conn) {
-        const std::string path = cat(options_.dir, "/shard-", shard, ".db");
-        sqlite3* db = nullptr;
-        if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr) != SQLITE_OK) {
-          sqlite3_close_v2(db);
-          continue;  // the commits' own checkpoints still run (wal_autocheckpoint)
-        }
-        conn = std::make_unique<sqlite::Connection>(db);
-      }
-      (void)sqlite3_wal_checkpoint_v2(conn->raw, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                      nullptr);
+  for (auto& [id, s] : shards_) {
+    {
+      std::lock_guard lock(s->mu);
+      s->stopping = true;
     }
-    lock.lock();
+    s->wake.notify_all();
+    if (s->projector.joinable()) s->projector.join();
   }
 }
 
@@ -64,98 +117,316 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(Sqlite
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(options)));
 }
 
-std::expected<sqlite::Connection*, StoreError> SqliteStore::db(ShardId shard) {
-  std::lock_guard lock(dbs_mu_);  // held while a shard opens: opening is rare
-  if (auto it = dbs_.find(shard); it != dbs_.end()) return it->second.get();
-  const std::string path = cat(options_.dir, "/shard-", shard, ".db");
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) !=
-      SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close_v2(db);
-    return std::unexpected(StoreError{cat("cannot open ", path, ": ", message)});
+std::expected<SqliteStore::Shard*, StoreError> SqliteStore::shard(ShardId id) {
+  Shard* s = nullptr;
+  {
+    std::lock_guard lock(shards_mu_);
+    auto& slot = shards_[id];
+    if (!slot) {
+      slot = std::make_unique<Shard>();
+      slot->id = id;
+    }
+    s = slot.get();
   }
-  auto conn = std::make_unique<sqlite::Connection>(db);  // owns and closes it from here on
-  auto ready = sqlite::prepare_database(*conn, options_.synchronous_full, k_schema_version,
-                                        options_.checkpoint_interval_ms > 0);
-  if (!ready) return std::unexpected(StoreError{cat(path, ": ", ready.error())});
-  return dbs_.emplace(shard, std::move(conn)).first->second.get();
+  std::lock_guard lock(s->open_mu);
+  if (!s->opened && s->open_error.empty()) {
+    auto r = open_shard(*s);
+    if (r) {
+      s->opened = true;
+    } else {
+      s->open_error = r.error();
+    }
+  }
+  if (!s->opened) return std::unexpected(store_error(id, s->open_error));
+  return s;
 }
 
-std::expected<void, StoreError> SqliteStore::commit(ShardId shard, std::span<const Entry> entries,
-                                                    const StateDelta& delta) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  auto written = sqlite::write_batch(**d, shard, entries, delta);
-  if (!written) return std::unexpected(StoreError{written.error()});
+// Recovery: the tables are the snapshot; the journal records after their watermark are
+// projected into them now, in transactions of k_catch_up_chunk records.
+std::expected<void, std::string> SqliteStore::open_shard(Shard& s) {
+  const std::string path = cat(options_.dir, "/shard-", s.id, ".db");
+  auto writer = open_connection(path, /*create=*/true);
+  if (!writer) return std::unexpected(writer.error());
+  if (auto r = sqlite::prepare_database(**writer, k_schema_version); !r) {
+    return std::unexpected(cat(path, ": ", r.error()));
+  }
+  sqlite::Connection& db = **writer;
+  const uint64_t through = sqlite::journal_through(db, s.id);
+  std::vector<PendingPtr> chunk;
+  auto flush = [&]() -> std::expected<void, std::string> {
+    if (chunk.empty()) return {};
+    auto r = project(db, s.id, chunk);
+    chunk.clear();
+    return r;
+  };
+  JournalOptions jo{options_.dir, s.id, options_.journal_segment_bytes, options_.synchronous_full,
+                    options_.journal_archive_dir};
+  auto journal = JournalFile::open(
+      jo, through, [&](uint64_t no, std::string_view payload) -> std::expected<void, std::string> {
+        auto batch = decode_batch(payload);
+        if (!batch) return std::unexpected(batch.error());
+        chunk.push_back(std::make_shared<const Pending>(
+            Pending{no, payload.size(), std::move(batch->entries), std::move(batch->delta)}));
+        if (chunk.size() == k_catch_up_chunk) return flush();
+        return {};
+      });
+  if (!journal) return std::unexpected(journal.error());
+  if (auto r = flush(); !r) return std::unexpected(cat(path, ": projecting the journal: ", r.error()));
+  auto reader = open_connection(path, /*create=*/false);
+  if (!reader) return std::unexpected(reader.error());
+  if (auto r = sqlite::exec(**reader, "PRAGMA busy_timeout = 5000"); !r) return r;
+  {
+    sqlite::Stmt q(db, "SELECT value FROM meta WHERE shard_id = ? AND key = 'seq'");
+    q.bind(1, s.id);
+    s.seq = q.step() == SQLITE_ROW ? std::stoull(q.text(0)) : 0;
+  }
+  s.projected = (*journal)->last();
+  s.durable_through = through;  // what was projected now is synced only by the next compaction
+  s.journal = std::move(*journal);
+  s.writer = std::move(*writer);
+  s.reader = std::move(*reader);
+  if (options_.project) s.projector = std::thread([this, &s] { project_loop(s); });
   return {};
 }
 
-std::expected<LedgerState, StoreError> SqliteStore::load(ShardId shard) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  bool left_out = false;
-  auto state = sqlite::read_state(**d, shard, options_.idempotency_loaded_max, &left_out);
-  if (!state) return std::unexpected(StoreError{state.error()});
-  std::lock_guard lock(dbs_mu_);
-  keys_left_out_[shard] = left_out;
-  return std::move(*state);
+// The projector: writes every pending batch in one transaction, then lets them go. When a
+// closed segment waits to be removed, that transaction is synced (synchronous = FULL syncs the
+// WAL, and with it every transaction before it), so the removed records are durable in the
+// tables.
+void SqliteStore::project_loop(Shard& s) {
+  std::vector<PendingPtr> work;
+  for (;;) {
+    bool sync = false;
+    {
+      std::unique_lock lock(s.mu);
+      s.wake.wait(lock, [&] { return s.stopping || !s.pending.empty(); });
+      if (s.pending.empty()) return;  // stopping, and everything is projected
+      work.assign(s.pending.begin(), s.pending.end());
+      sync = s.compact_through > s.durable_through && work.back()->record >= s.compact_through;
+    }
+    auto r = sync ? sqlite::exec(*s.writer, "PRAGMA synchronous = FULL")
+                  : std::expected<void, std::string>{};
+    if (r) r = project(*s.writer, s.id, work);
+    if (r && sync) r = sqlite::exec(*s.writer, "PRAGMA synchronous = NORMAL");
+    {
+      std::lock_guard lock(s.mu);
+      if (!r) {
+        s.failed = cat("projecting journal records ", work.front()->record, " to ",
+                       work.back()->record, ": ", r.error());
+        std::fprintf(stderr, "tally: shard %u: %s\n", s.id, s.failed.c_str());
+      } else {
+        s.projected = work.back()->record;
+        if (sync) s.durable_through = s.projected;
+        for (const PendingPtr& b : work) s.pending_bytes -= b->bytes;
+        s.pending.erase(s.pending.begin(), s.pending.begin() + static_cast<long>(work.size()));
+      }
+    }
+    s.drained.notify_all();
+    work.clear();
+    if (!r) return;
+  }
 }
+
+std::expected<void, StoreError> SqliteStore::commit(ShardId id, std::span<const Entry> entries,
+                                                    const StateDelta& delta) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  Shard& s = **sp;
+  uint64_t durable = 0;
+  {
+    std::unique_lock lock(s.mu);
+    if (options_.project) {
+      s.drained.wait(lock, [&] {
+        return !s.failed.empty() || (s.pending.size() < options_.pending_max &&
+                                     s.pending_bytes < options_.pending_bytes_max);
+      });
+    }
+    if (!s.failed.empty()) return std::unexpected(store_error(id, s.failed));
+    durable = s.durable_through;
+  }
+  // A batch that does not follow the last one (a writer bug, a replay) is refused before it is
+  // journaled: the journal only ever holds batches the tables will take.
+  uint64_t expected = s.seq + 1;
+  for (const Entry& e : entries) {
+    if (e.seq != expected++) {
+      return std::unexpected(store_error(id, cat("entry ", e.seq, " does not follow the journal (",
+                                                 s.seq, " is the last committed)")));
+    }
+  }
+  if (delta.seq != expected - 1) {
+    return std::unexpected(
+        store_error(id, cat("the batch ends at seq ", delta.seq, " but its entries at ", expected - 1)));
+  }
+  // Segments the tables hold durably go (at most once per segment; a no-op otherwise).
+  if (durable > s.removed_through) {
+    auto removed = s.journal->remove_through(durable);
+    if (!removed) return std::unexpected(store_error(id, removed.error()));
+    s.removed_through = durable;
+  }
+  encode_batch(entries, delta, &s.record);
+  const size_t segments_before = s.journal->segment_count();
+  if (auto r = s.journal->append(s.record); !r) return std::unexpected(store_error(id, r.error()));
+  s.seq = delta.seq;
+  auto batch = std::make_shared<Pending>();
+  batch->record = s.journal->last();
+  batch->bytes = s.record.size();
+  batch->entries.assign(entries.begin(), entries.end());
+  batch->delta = delta;
+  {
+    std::lock_guard lock(s.mu);
+    // A new segment began: the one before it may go once the tables durably hold its end.
+    if (s.journal->segment_count() > segments_before && batch->record > 1) {
+      s.compact_through = batch->record - 1;
+    }
+    s.pending_bytes += batch->bytes;
+    s.pending.push_back(std::move(batch));
+  }
+  s.wake.notify_one();
+  return {};
+}
+
+std::expected<void, StoreError> SqliteStore::with_snapshot(
+    Shard& s, const std::function<std::expected<void, std::string>(const Tail&)>& read) {
+  std::lock_guard read_lock(s.read_mu);
+  Tail tail{*s.reader, {}};
+  if (auto r = sqlite::exec(*s.reader, "BEGIN"); !r) return std::unexpected(store_error(s.id, r.error()));
+  {
+    // The read transaction's snapshot starts at its first read, taken while the projector
+    // cannot let a batch go: every batch the snapshot lacks is still pending.
+    std::lock_guard lock(s.mu);
+    const uint64_t through = sqlite::journal_through(*s.reader, s.id);
+    for (const PendingPtr& b : s.pending) {
+      if (b->record > through) tail.batches.push_back(b);
+    }
+  }
+  auto r = read(tail);
+  (void)sqlite::exec(*s.reader, "COMMIT");
+  if (!r) return std::unexpected(store_error(s.id, r.error()));
+  return {};
+}
+
+std::expected<LedgerState, StoreError> SqliteStore::load(ShardId id) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  Shard& s = **sp;
+  LedgerState state;
+  bool left_out = false;
+  auto read = with_snapshot(s, [&](const Tail& tail) -> std::expected<void, std::string> {
+    auto loaded = sqlite::read_state(tail.db, id, options_.idempotency_loaded_max, &left_out);
+    if (!loaded) return std::unexpected(loaded.error());
+    state = std::move(*loaded);
+    for (const PendingPtr& b : tail.batches) apply_delta(&state, b->delta);
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  std::lock_guard lock(s.read_mu);
+  s.keys_left_out = left_out;
+  return state;
+}
+
+namespace {
+
+// The tail's entries with seq > after_seq (of `account` only, if set), after what the tables
+// gave; false once `visit` stops.
+bool visit_tail(const std::vector<PendingPtr>& batches, uint64_t after_seq,
+                std::string_view account, const std::function<bool(const Entry&)>& visit) {
+  for (const PendingPtr& b : batches) {
+    for (const Entry& e : b->entries) {
+      if (e.seq <= after_seq || (!account.empty() && e.account != account)) continue;
+      if (!visit(e)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 std::expected<void, StoreError> SqliteStore::scan_entries(
-    ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  auto scanned = sqlite::scan_entries(**d, shard, after_seq, visit);
-  if (!scanned) return std::unexpected(StoreError{scanned.error()});
-  return {};
+    ShardId shard_id, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) {
+  return scan_account_entries(shard_id, {}, after_seq, visit);
 }
 
 std::expected<void, StoreError> SqliteStore::scan_account_entries(
-    ShardId shard, std::string_view account, uint64_t after_seq,
+    ShardId id, std::string_view account, uint64_t after_seq,
     const std::function<bool(const Entry&)>& visit) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  auto scanned = sqlite::scan_entries(**d, shard, after_seq, visit, account);
-  if (!scanned) return std::unexpected(StoreError{scanned.error()});
-  return {};
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  return with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+    bool more = true;
+    auto scanned = sqlite::scan_entries(
+        tail.db, id, after_seq,
+        [&](const Entry& e) {
+          more = visit(e);
+          return more;
+        },
+        account);
+    if (!scanned) return scanned;
+    if (more) visit_tail(tail.batches, after_seq, account, visit);
+    return {};
+  });
 }
 
 std::expected<std::optional<IdempotencyRecord>, StoreError> SqliteStore::find_idempotency(
-    ShardId shard, std::string_view key) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  auto found = sqlite::find_idempotency(**d, shard, key);
-  if (!found) return std::unexpected(StoreError{found.error()});
-  return std::move(*found);
+    ShardId id, std::string_view key) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  std::optional<IdempotencyRecord> found;
+  auto read = with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+    for (auto b = tail.batches.rbegin(); b != tail.batches.rend(); ++b) {  // newest first
+      const auto& put = (*b)->delta.idempotency_put;
+      auto it = std::find_if(put.rbegin(), put.rend(),
+                             [&](const IdempotencyRecord& r) { return r.key == key; });
+      if (it != put.rend()) {
+        found = *it;
+        return {};
+      }
+    }
+    auto stored = sqlite::find_idempotency(tail.db, id, key);
+    if (!stored) return std::unexpected(stored.error());
+    found = std::move(*stored);
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  return found;
 }
 
-std::expected<bool, StoreError> SqliteStore::has_cold_keys(ShardId shard) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  {
-    std::lock_guard lock(dbs_mu_);
-    auto it = keys_left_out_.find(shard);
-    if (it != keys_left_out_.end() && it->second) return true;
-  }
-  return sqlite::idempotency_cold_until_us(**d, shard).has_value();
+std::expected<bool, StoreError> SqliteStore::has_cold_keys(ShardId id) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  bool cold = false;
+  auto read = with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+    cold = (*sp)->keys_left_out || sqlite::idempotency_cold_until_us(tail.db, id).has_value();
+    for (const PendingPtr& b : tail.batches) cold = cold || !b->delta.idempotency_gone.empty();
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  return cold;
 }
 
 std::expected<void, StoreError> SqliteStore::scan_idempotency_keys(
-    ShardId shard, const std::function<void(std::string_view)>& visit) {
-  auto d = db(shard);
-  if (!d) return std::unexpected(d.error());
-  // Reads the (shard_id, key) index only, not the rows and their replies.
-  sqlite::Stmt q(**d, "SELECT key FROM idempotency "
-                      "WHERE shard_id = ?");
-  q.bind(1, shard);
-  int rc;
-  while ((rc = q.step()) == SQLITE_ROW) visit(q.bytes(0));
-  if (rc != SQLITE_DONE) {
-    return std::unexpected(StoreError{cat("reading keys: ", sqlite3_errmsg((*d)->raw))});
-  }
-  return {};
+    ShardId id, const std::function<void(std::string_view)>& visit) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  return with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+    // Reads the (shard_id, key) index only, not the rows and their replies.
+    sqlite::Stmt q(tail.db, "SELECT key FROM idempotency WHERE shard_id = ?");
+    q.bind(1, id);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) visit(q.bytes(0));
+    if (rc != SQLITE_DONE) return std::unexpected(cat("reading keys: ", sqlite3_errmsg(tail.db.raw)));
+    for (const PendingPtr& b : tail.batches) {
+      for (const IdempotencyRecord& r : b->delta.idempotency_put) visit(r.key);
+    }
+    return {};
+  });
+}
+
+std::expected<SqliteStore::JournalState, StoreError> SqliteStore::journal_state(ShardId id) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  Shard& s = **sp;
+  std::lock_guard lock(s.mu);
+  return JournalState{s.journal->last(), s.projected, s.journal->segment_count()};
 }
 
 }  // namespace tally::store

@@ -1,46 +1,54 @@
-// The embedded durable Store: one SQLite database file per shard in a data directory, WAL
-// mode, synchronous=FULL by default (a commit returns once it is on disk). Schema and
-// options: docs/storage.md.
+// The embedded durable Store (issue 14, docs/storage.md): per shard, a journal of one record
+// per batch (store/journal_file.h: one append and one fdatasync before a reply), and SQLite
+// tables derived from it (accounts, lots, entries, holds, spends, purchases, idempotency: plain
+// SQL a finance team can query) that a background projector per shard writes in large
+// transactions, off the commit path.
 //
-// One thread per shard may call it at a time; different shards use different connections and
-// files, and may be used from different threads at once.
+// Reads see every committed batch: the tables up to their watermark (meta 'journal_through'),
+// and the batches journaled since, which stay in memory until projected. Recovery = the tables
+// (the snapshot) + the journal records after their watermark, projected at open. Segments the
+// tables cover (durably) are removed, or archived.
+//
+// Thread-safe across shards; per shard, commit() is called by one thread (the shard's writer)
+// and the reads by any one thread at a time.
 #pragma once
 
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
 
 #include "store/store.h"
 
 namespace tally::store {
-namespace sqlite {
-class Connection;
-}
 
 struct SqliteOptions {
   std::string dir;  // created if missing
-  // FULL: every commit is fsynced before it returns. NORMAL: WAL commits are fsynced at
-  // checkpoints only: a power loss (not a process crash) may lose the last commits, which
-  // were acknowledged. FULL is the default; NORMAL is for benchmarks and tests.
+  // true: every commit's journal record is fdatasynced before it returns. false: written to
+  // the page cache only: a process crash loses nothing, a power loss may lose acknowledged
+  // batches (benchmarks and tests).
   bool synchronous_full = true;
   // load() returns at most this many idempotency records per shard, the most recent; older
   // ones stay in the store, where a retry finds them (rule 8). Bounds restart time and memory.
   size_t idempotency_loaded_max = 65'536;
-  // If > 0, how often a background thread checkpoints every shard's WAL into its database
-  // file (a PASSIVE checkpoint on a connection of its own), so that commits do not (they then
-  // checkpoint only past 16,384 WAL pages, as a backstop). A checkpoint inside a commit writes
-  // and fsyncs the database file and stalls that batch; on the project VM moving it out made
-  // no measurable difference (docs/BENCHMARKS.md), so by default (0) SQLite checkpoints inside
-  // commits, every 1,000 WAL pages.
-  int checkpoint_interval_ms = 0;
+  // A journal segment is closed and a new one started past this size; closed segments the
+  // tables cover are removed (or moved to `journal_archive_dir` when it is set).
+  uint64_t journal_segment_bytes = uint64_t{64} << 20;
+  std::string journal_archive_dir;
+  // Batches journaled but not yet projected, at most, and their journal records' bytes: past
+  // either, commit() waits for the projector (memory stays bounded if the tables fall behind).
+  size_t pending_max = 4096;
+  size_t pending_bytes_max = size_t{64} << 20;
+  // Tests: no projector runs, so every batch stays journaled and in memory only, as after a
+  // crash between the append and its projection; the next open projects them.
+  bool project = true;
 };
 
 class SqliteStore : public Store {
  public:
   static std::expected<std::unique_ptr<SqliteStore>, StoreError> open(SqliteOptions options);
+  // Projects what is pending, then closes.
   ~SqliteStore() override;
 
   std::expected<LedgerState, StoreError> load(ShardId shard) override;
@@ -57,25 +65,34 @@ class SqliteStore : public Store {
   std::expected<void, StoreError> scan_idempotency_keys(
       ShardId shard, const std::function<void(std::string_view)>& visit) override;
 
-  static constexpr int k_schema_version = 3;  // docs/storage.md; migrations: sqlite_write.cc
+  // The last journal record of the shard, and the last one its tables hold (for tests and
+  // `tally verify`).
+  struct JournalState {
+    uint64_t last = 0;
+    uint64_t projected = 0;
+    size_t segments = 0;
+  };
+  std::expected<JournalState, StoreError> journal_state(ShardId shard);
+
+  static constexpr int k_schema_version = 4;  // docs/storage.md; migrations: sqlite_write.cc
 
  private:
+  struct Shard;
   explicit SqliteStore(SqliteOptions options);
-  // The shard's connection, opened (and its schema made) on first use. Different shards may
-  // be used from different threads; one shard from one thread at a time.
-  std::expected<sqlite::Connection*, StoreError> db(ShardId shard);
+  // The shard, opened (schema made, journal checked and projected up to its end, projector
+  // started) on first use. Different shards open in parallel.
+  std::expected<Shard*, StoreError> shard(ShardId id);
+  std::expected<void, std::string> open_shard(Shard& s);
+  void project_loop(Shard& s);
+  // Runs `read` on the shard's reader connection inside one read transaction, with the batches
+  // committed after what that transaction sees (oldest first).
+  struct Tail;
+  std::expected<void, StoreError> with_snapshot(
+      Shard& s, const std::function<std::expected<void, std::string>(const Tail&)>& read);
 
   SqliteOptions options_;
-  void checkpoint_loop();
-
-  std::mutex dbs_mu_;  // shards open (and load) from their own threads
-  std::map<ShardId, std::unique_ptr<sqlite::Connection>> dbs_;
-  std::map<ShardId, bool> keys_left_out_;  // load() left idempotency records (dbs_mu_)
-  // The checkpointer: its own connection per shard, used by its thread only.
-  std::map<ShardId, std::unique_ptr<sqlite::Connection>> checkpoint_dbs_;
-  std::condition_variable checkpoint_wake_;
-  bool stopping_ = false;  // dbs_mu_
-  std::thread checkpointer_;
+  std::mutex shards_mu_;
+  std::map<ShardId, std::unique_ptr<Shard>> shards_;
 };
 
 }  // namespace tally::store

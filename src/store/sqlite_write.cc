@@ -68,13 +68,6 @@ std::string error_of(Connection& db, std::string_view what) {
   return cat(what, ": ", sqlite3_errmsg(db.raw));
 }
 
-std::expected<void, std::string> exec(Connection& db, const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db.raw, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
-  std::string text = message ? message : "unknown error";
-  sqlite3_free(message);
-  return std::unexpected(text);
-}
 
 int64_t id64(uint64_t v) {
   return static_cast<int64_t>(v);
@@ -355,6 +348,10 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE holds ADD COLUMN plan TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE idempotency ADD COLUMN response BLOB NOT NULL DEFAULT x'';",
      checksum_entries},
+    // 3 -> 4: the tables become projections of the journal (journal-<shard>/ beside the file,
+    // issue 14); meta 'journal_through' says which record they hold up to (none yet: 0). A
+    // version 3 file holds every committed batch, so nothing is replayed into it.
+    {3, "SELECT 1", nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==
@@ -463,23 +460,13 @@ uint32_t entry_checksum(ShardId shard, const Entry& e) {
   return c.value();
 }
 
-std::expected<void, std::string> prepare_database(Connection& db, bool synchronous_full,
-                                                  int schema_version, bool background_checkpoints) {
-  // A larger page cache (64 MiB) keeps the hot pages of accounts and lots.
+std::expected<void, std::string> prepare_database(Connection& db, int schema_version) {
+  // A larger page cache (64 MiB) keeps the hot pages of accounts and lots. Another connection
+  // (a reader, `tally verify`) may hold a lock for a moment: wait for it rather than fail.
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = OFF",
-                             "PRAGMA cache_size = -65536"}) {
+                             "PRAGMA cache_size = -65536", "PRAGMA busy_timeout = 5000",
+                             "PRAGMA synchronous = NORMAL"}) {
     if (auto r = exec(db, pragma); !r) return r;
-  }
-  if (background_checkpoints) {
-    if (auto r = exec(db, "PRAGMA wal_autocheckpoint = 16384"); !r) return r;
-  }
-  // Another connection (the checkpointer, or a reader such as `tally verify`) may hold a lock
-  // for a moment: wait for it rather than fail the commit (and stop the process).
-  if (auto r = exec(db, "PRAGMA busy_timeout = 5000"); !r) return r;
-  if (auto r =
-          exec(db, synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-      !r) {
-    return r;
   }
   // One transaction: a new file gets its whole schema, an older one every step, or nothing.
   if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
@@ -491,10 +478,17 @@ std::expected<void, std::string> prepare_database(Connection& db, bool synchrono
   return exec(db, "COMMIT");
 }
 
-std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
-                                             std::span<const Entry> entries,
-                                             const StateDelta& delta) {
-  if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
+std::expected<void, std::string> exec(Connection& db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db.raw, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
+  std::string text = message ? message : "unknown error";
+  sqlite3_free(message);
+  return std::unexpected(text);
+}
+
+std::expected<void, std::string> write_rows(Connection& db, ShardId shard,
+                                            std::span<const Entry> entries,
+                                            const StateDelta& delta) {
   bool ok = write_entries(db, shard, entries) && write_books_and_meta(db, shard, delta);
   for (size_t i = 0; ok && i < delta.accounts.size(); ++i) {
     ok = write_account(db, shard, delta.account_indexes[i], delta.accounts[i]);
@@ -502,12 +496,26 @@ std::expected<void, std::string> write_batch(Connection& db, ShardId shard,
   ok = ok && delete_ids(db, "DELETE FROM lots WHERE shard_id = ? AND id = ?", shard,
                        delta.lots_gone);
   ok = ok && write_records(db, shard, delta) && write_purchases_and_keys(db, shard, delta);
-  if (!ok) {
-    std::string error = error_of(db, "write");
-    (void)exec(db, "ROLLBACK");
-    return std::unexpected(error);
+  if (!ok) return std::unexpected(error_of(db, "write"));
+  return {};
+}
+
+uint64_t journal_through(Connection& db, ShardId shard) {
+  Stmt q(db, "SELECT value FROM meta WHERE shard_id = ? AND key = 'journal_through'");
+  q.bind(1, shard);
+  if (q.step() != SQLITE_ROW) return 0;
+  return std::stoull(q.text(0));
+}
+
+std::expected<void, std::string> set_journal_through(Connection& db, ShardId shard,
+                                                     uint64_t record) {
+  if (!Stmt(db, "INSERT OR REPLACE INTO meta VALUES (?, 'journal_through', ?)")
+           .bind(1, shard)
+           .bind(2, std::to_string(record))
+           .run()) {
+    return std::unexpected(error_of(db, "journal_through"));
   }
-  return exec(db, "COMMIT");  // one transaction, one fsync (synchronous = FULL)
+  return {};
 }
 
 }  // namespace tally::store::sqlite

@@ -284,11 +284,21 @@ INSTANTIATE_TEST_SUITE_P(
                   EXPECT_TRUE(s.has_value());
                   return std::unique_ptr<Store>(std::move(*s));
                 }},
-        Backend{"sqlite_checkpointing",
+        Backend{"sqlite_unprojected",
                 [] {
-                  // The same, with a background thread checkpointing every millisecond.
+                  // No projector: every batch stays in the journal and in memory, as after a
+                  // crash between an append and its projection; reads merge the tail.
+                  SqliteOptions o{testing::scratch_dir("store"), /*synchronous_full=*/false};
+                  o.project = false;
+                  auto s = SqliteStore::open(o);
+                  EXPECT_TRUE(s.has_value());
+                  return std::unique_ptr<Store>(std::move(*s));
+                }},
+        Backend{"sqlite_small_segments",
+                [] {
+                  // Segments of 4 KiB, synced: segments close and are removed while it runs.
                   SqliteOptions o{testing::scratch_dir("store"), /*synchronous_full=*/true};
-                  o.checkpoint_interval_ms = 1;
+                  o.journal_segment_bytes = 4096;
                   auto s = SqliteStore::open(o);
                   EXPECT_TRUE(s.has_value());
                   return std::unique_ptr<Store>(std::move(*s));

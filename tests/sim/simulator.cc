@@ -400,6 +400,9 @@ class Simulation {
       o.dir = options_.dir;
       o.synchronous_full = false;  // a process crash loses nothing committed either way
       o.idempotency_loaded_max = 4;  // so that restarts leave keys in the store only
+      // Half the processes run no projector: every batch stays in the journal and in memory
+      // until the next open projects it (a crash between appends and projections).
+      o.project = rng_.below(2) == 0;
       auto opened = store::SqliteStore::open(o);
       if (!opened) return fail(cat("open sqlite store: ", opened.error().message));
       sqlite_ = std::move(*opened);
