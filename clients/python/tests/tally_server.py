@@ -1,0 +1,74 @@
+"""Test support: runs a real `tally serve` on 127.0.0.1 (a free port: `--listen 127.0.0.1:0`)
+with its own temporary data directory, and stops it (SIGTERM, then the directory is removed).
+The binary comes from $TALLY_BIN (ctest passes $<TARGET_FILE:tally>). Like
+tests/server/server_process.cc, it reads the port from the first line the server prints,
+"tally: listening on http://127.0.0.1:PORT".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+
+ADMIN_KEY = "tk_admin_python_test"
+
+
+def tally_binary() -> str:
+    path = os.environ.get("TALLY_BIN")
+    if not path:
+        sys.exit("TALLY_BIN is not set: run through ctest, or set it to the tally binary")
+    return path
+
+
+class TallyServer:
+    def __init__(self, manual_clock: bool = True, shards: int = 2, extra_args: tuple = ()):
+        self.data_dir = tempfile.mkdtemp(prefix="tally-python-test-")
+        args = [tally_binary(), "serve", "--data", self.data_dir, "--listen", "127.0.0.1:0", "--shards", str(shards)]
+        if manual_clock:
+            args += ["--clock", "manual"]
+        args += list(extra_args)
+        env = dict(os.environ, TALLY_ADMIN_KEY=ADMIN_KEY)
+        # ASan's leak check at exit has nothing to say about a server we SIGTERM.
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        line = self.process.stdout.readline().decode(errors="replace").strip()
+        if "listening on" not in line:
+            self.process.kill()
+            rest = self.process.stdout.read().decode(errors="replace")
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            raise RuntimeError(f"tally serve did not start: {line!r}\n{rest}")
+        self.url = line[line.index("http://"):]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.admin_key = ADMIN_KEY
+        self.output: list[str] = []
+        # Keep reading so the server never blocks on a full pipe.
+        self._drain = threading.Thread(target=self._read_rest, daemon=True)
+        self._drain.start()
+
+    def _read_rest(self) -> None:
+        for raw in self.process.stdout:
+            self.output.append(raw.decode(errors="replace"))
+
+    def stop(self) -> int:
+        """SIGTERM and wait; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._drain.join(timeout=5)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        return self.process.returncode
+
+    def __enter__(self) -> "TallyServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
