@@ -234,12 +234,14 @@ class Spend:
     refunded: Optional[Decimal] = None
     refunded_micro: Optional[int] = None
     price_book_version: Optional[str] = None
+    hold: Optional[str] = None  # the captured hold; sent by the server, not in docs/openapi.yaml
     raw: dict = _raw()
 
 
 @_model
 class Capture:
     hold: Optional[str] = None
+    state: Optional[str] = None  # "captured"; sent by the server, not in docs/openapi.yaml
     spend: Optional[str] = None  # None when nothing was captured
     captured: Optional[Decimal] = None
     captured_micro: Optional[int] = None

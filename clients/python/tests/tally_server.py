@@ -35,11 +35,11 @@ class TallyServer:
         env = dict(os.environ, TALLY_ADMIN_KEY=ADMIN_KEY)
         # ASan's leak check at exit has nothing to say about a server we SIGTERM.
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = self.process.stdout.readline().decode(errors="replace").strip()
         if "listening on" not in line:
             self.process.kill()
-            rest = self.process.stdout.read().decode(errors="replace")
+            rest = self.process.stderr.read().decode(errors="replace")
             shutil.rmtree(self.data_dir, ignore_errors=True)
             raise RuntimeError(f"tally serve did not start: {line!r}\n{rest}")
         self.url = line[line.index("http://"):]
@@ -47,11 +47,12 @@ class TallyServer:
         self.admin_key = ADMIN_KEY
         self.output: list[str] = []
         # Keep reading so the server never blocks on a full pipe.
-        self._drain = threading.Thread(target=self._read_rest, daemon=True)
-        self._drain.start()
+        self._drains = [threading.Thread(target=self._read_rest, args=(f,), daemon=True) for f in (self.process.stdout, self.process.stderr)]
+        for t in self._drains:
+            t.start()
 
-    def _read_rest(self) -> None:
-        for raw in self.process.stdout:
+    def _read_rest(self, stream) -> None:
+        for raw in stream:
             self.output.append(raw.decode(errors="replace"))
 
     def stop(self) -> int:
@@ -63,7 +64,8 @@ class TallyServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._drain.join(timeout=5)
+        for t in self._drains:
+            t.join(timeout=5)
         shutil.rmtree(self.data_dir, ignore_errors=True)
         return self.process.returncode
 
