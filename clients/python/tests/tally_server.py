@@ -26,25 +26,32 @@ def tally_binary() -> str:
 
 
 class TallyServer:
-    def __init__(self, manual_clock: bool = True, shards: int = 2, extra_args: tuple = ()):
-        self.data_dir = tempfile.mkdtemp(prefix="tally-python-test-")
+    def __init__(self, manual_clock: bool = True, shards: int = 2, extra_args: tuple = (), generated_key: bool = False):
+        """`generated_key`: no TALLY_ADMIN_KEY; the server makes one in DATA/admin.key, as under
+        `make run`, and the data directory is named tally-data inside a temporary one."""
+        self.temp_dir = tempfile.mkdtemp(prefix="tally-python-test-")
+        self.data_dir = os.path.join(self.temp_dir, "tally-data") if generated_key else self.temp_dir
         args = [tally_binary(), "serve", "--data", self.data_dir, "--listen", "127.0.0.1:0", "--shards", str(shards)]
         if manual_clock:
             args += ["--clock", "manual"]
         args += list(extra_args)
         env = dict(os.environ, TALLY_ADMIN_KEY=ADMIN_KEY)
-        # ASan's leak check at exit has nothing to say about a server we SIGTERM.
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        if generated_key:
+            del env["TALLY_ADMIN_KEY"]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = self.process.stdout.readline().decode(errors="replace").strip()
         if "listening on" not in line:
             self.process.kill()
             rest = self.process.stderr.read().decode(errors="replace")
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
             raise RuntimeError(f"tally serve did not start: {line!r}\n{rest}")
         self.url = line[line.index("http://"):]
         self.port = int(self.url.rsplit(":", 1)[1])
-        self.admin_key = ADMIN_KEY
+        if generated_key:
+            with open(os.path.join(self.data_dir, "admin.key"), encoding="utf-8") as f:
+                self.admin_key = f.read().strip()
+        else:
+            self.admin_key = ADMIN_KEY
         self.output: list[str] = []
         # Keep reading so the server never blocks on a full pipe.
         self._drains = [threading.Thread(target=self._read_rest, args=(f,), daemon=True) for f in (self.process.stdout, self.process.stderr)]
@@ -66,7 +73,7 @@ class TallyServer:
                 self.process.wait()
         for t in self._drains:
             t.join(timeout=5)
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
         return self.process.returncode
 
     def __enter__(self) -> "TallyServer":
