@@ -14,7 +14,9 @@ paging iterator is an async generator. A `TallyClient` may be shared between thr
 
 from __future__ import annotations
 
+import random
 import ssl
+import time
 from typing import Any, AsyncIterator, Callable, Iterator, Optional
 
 from . import models as m
@@ -46,9 +48,6 @@ class TallyClient(Operations):
         sleep: Optional[Callable[[float], None]] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
     ):
-        import random
-        import time
-
         self.base_url = base_url
         self._options = dict(timeout_s=timeout_s, retries=retries, backoff_s=backoff_s, backoff_max_s=backoff_max_s, seed=seed, sleep=sleep, ssl_context=ssl_context)
         policy = RetryPolicy(retries, backoff_s, backoff_max_s, random.Random(seed))
@@ -98,8 +97,6 @@ class AsyncTallyClient(Operations):
         sleep: Optional[Callable[[float], Any]] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
     ):
-        import random
-
         self.base_url = base_url
         self._options = dict(timeout_s=timeout_s, retries=retries, backoff_s=backoff_s, backoff_max_s=backoff_max_s, seed=seed, sleep=sleep, ssl_context=ssl_context)
         policy = RetryPolicy(retries, backoff_s, backoff_max_s, random.Random(seed))
