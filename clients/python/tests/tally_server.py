@@ -73,6 +73,8 @@ class TallyServer:
                 self.process.wait()
         for t in self._drains:
             t.join(timeout=5)
+        self.process.stdout.close()
+        self.process.stderr.close()
         shutil.rmtree(self.temp_dir, ignore_errors=True)
         return self.process.returncode
 
