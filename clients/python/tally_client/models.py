@@ -93,6 +93,11 @@ class Subscription:
     allocation_micro: Optional[int] = None
     pending_plan: Optional[str] = None
     cancel_at_period_end: Optional[bool] = None
+    # Sent by the subscription endpoints, not in docs/openapi.yaml: the lots the change granted.
+    account: Optional[str] = None
+    allocation_lot: Optional[str] = None
+    rollover_lot: Optional[str] = None
+    signup_lot: Optional[str] = None
     raw: dict = _raw()
 
 
@@ -339,9 +344,24 @@ class Token:
 
 
 @_model
+class CreditValue:
+    """What a credit sells for in one currency, over the packs sold in it."""
+
+    currency: Optional[str] = None
+    min: Optional[Decimal] = None
+    max: Optional[Decimal] = None
+    packs: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
 class PriceTable:
     version: Optional[str] = None
-    tools: Optional[list[dict]] = None
+    tools: Optional[list[dict]] = None  # per tool: its parameters and prices, as the table shows them
+    # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
+    name: Optional[str] = None
+    effective_at: Optional[datetime] = None
+    credit_value: Optional[list[CreditValue]] = None
     raw: dict = _raw()
 
 
@@ -362,12 +382,34 @@ class Plan:
     id: Optional[str] = None
     name: Optional[str] = None
     daily_reward: Optional[DailyReward] = None
-    raw: dict = _raw()  # the plan's other fields
+    # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
+    tier: Optional[int] = None
+    allocation: Optional[Decimal] = None
+    allocation_micro: Optional[int] = None
+    period: Optional[str] = None  # weekly, monthly, yearly
+    rollover_cap: Optional[Decimal] = None
+    rollover_cap_micro: Optional[int] = None
+    custom_allocation: Optional[bool] = None
+    signup_grant: Optional[Decimal] = None
+    signup_grant_micro: Optional[int] = None
+    member: Optional[bool] = None
+    purchase_bonus_percent: Optional[int] = None
+    raw: dict = _raw()
 
 
 @_model
 class Plans:
     plans: Optional[list[Plan]] = None
+    default_plan: Optional[str] = None  # sent by the server, not in docs/openapi.yaml
+    raw: dict = _raw()
+
+
+@_model
+class PackPrice:
+    currency: Optional[str] = None
+    amount: Optional[Decimal] = None  # in currency units ("9.99")
+    region: Optional[str] = None  # None: the price everywhere else
+    per_credit: Optional[Decimal] = None
     raw: dict = _raw()
 
 
@@ -375,7 +417,14 @@ class Plans:
 class Pack:
     id: Optional[str] = None
     name: Optional[str] = None
-    raw: dict = _raw()  # prices, credits, validity...
+    # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
+    credits: Optional[Decimal] = None
+    credits_micro: Optional[int] = None
+    bonus: Optional[Decimal] = None
+    bonus_micro: Optional[int] = None
+    validity: Optional[str] = None  # ISO 8601 duration, or "never"
+    prices: Optional[list[PackPrice]] = None
+    raw: dict = _raw()
 
 
 @_model

@@ -4,6 +4,7 @@ temporary data directory and the built-in config/default.toml; stopped at the en
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 import unittest
@@ -285,6 +286,42 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(packs["large"].name, "2,000 credits, never expire")
         self.assertIn("# TYPE", anonymous.metrics())
         anonymous.close()
+
+    def test_every_field_the_server_sends_is_typed(self):
+        # The other direction of test_openapi_coverage: a field the server sends that no model
+        # declares (it would only be in `.raw`) fails here, spec or not.
+        account = self.new_account()
+        c = self.client
+        seen = [c.get_account(account), c.list_entries(account), c.get_balance(account), c.grant(account, 5, "x")]
+        hold = c.create_hold(account, tool="video", params={"seconds": 2})
+        captured = c.capture(hold.id, usage={"seconds": 1})
+        seen += [hold, captured, c.get_hold(hold.id), c.get_spend(captured.spend), c.refund(captured.spend, "r")]
+        seen += [c.release(c.create_hold(account, amount=1).id), c.create_spend(account, amount=1),
+                 c.create_spend(account, tool="chat", params={}), c.get_hold(c.create_hold(account, amount=1).id)]
+        purchase = c.create_purchase(account, "medium", "USD", f"pay-typed-{account}")
+        seen += [purchase, c.void_purchase(purchase.id, "charge-back"), c.void_lot(c.grant(account, 3, "y").id, "v")]
+        seen += [c.subscribe(account, "plus"), c.claim_daily_reward(account), c.create_token(account),
+                 c.quote("video", {"seconds": 1}), c.get_pricing(), c.get_plans(), c.get_packs(),
+                 c.batch([tc.BatchRequest("GET", f"/v1/accounts/{account}")]), c.health(),
+                 c.mark_past_due(account), c.resume_subscription(account), c.cancel_subscription(account)]
+        untyped: set[str] = set()
+
+        def walk(obj):
+            if dataclasses.is_dataclass(obj):
+                declared = {f.name for f in dataclasses.fields(obj)}
+                untyped.update(f"{type(obj).__name__}.{k}" for k in obj.raw if k not in declared)
+                for f in dataclasses.fields(obj):
+                    if f.name != "raw":
+                        walk(getattr(obj, f.name))
+            elif isinstance(obj, (list, tuple)):
+                for x in obj:
+                    walk(x)
+            elif isinstance(obj, dict):
+                for x in obj.values():
+                    walk(x)
+
+        walk(seen)
+        self.assertEqual(sorted(untyped), [])
 
     def test_zz_clock_expires_holds(self):
         # Runs last (name order): it moves the server's time forward.
