@@ -1,6 +1,7 @@
 """Every operation of docs/openapi.yaml, once, for both clients.
 
-Each method builds a `Call` and hands it to `self._perform`: the synchronous client runs it and
+Each method builds a `Call` (the method and path come from its `@operation`) and hands it to
+`self._perform`: the synchronous client runs it and
 returns the result, the asyncio client returns a coroutine of it. `@operation` names the
 OpenAPI operation (id, method, path) and the model of each success status;
 tests/test_openapi_coverage.py checks them against the file.
@@ -78,11 +79,13 @@ class Operations:
     def _perform(self, call: Call) -> Any:  # pragma: no cover - defined by the clients
         raise NotImplementedError
 
-    def _run(self, fn, method: str, path: str, *, body=None, query=None, key: Optional[str] = None, changes: bool = False, retry: bool = True, text: bool = False):
+    def _run(self, fn, object_id: Optional[str] = None, *, body=None, query=None, key: Optional[str] = None, changes: bool = False, retry: bool = True, text: bool = False):
+        """Sends `fn`'s operation: its method, its path with `{id}` = `object_id`."""
         op: Operation = fn.__tally_operation__
+        path = op.path if object_id is None else op.path.replace("{id}", path_segment(object_id, f"{fn.__name__}: the id"))
         idempotency_key = (key or new_idempotency_key()) if changes else key
         decode = (lambda status, data: data) if text else _decoder(op.responses)
-        return self._perform(Call(method, path, decode, body, query, idempotency_key, retry, text))
+        return self._perform(Call(op.method, path, decode, body, query, idempotency_key, retry, text))
 
     # ---- accounts ----
 
@@ -95,27 +98,22 @@ class Operations:
             body["plan"] = None
         elif plan is not None:
             body["plan"] = plan
-        return self._run(Operations.open_account, "POST", "/v1/accounts", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.open_account, body=body, key=idempotency_key, changes=True)
 
     @operation("getAccount", "GET", "/v1/accounts/{id}", {200: m.Account})
     def get_account(self, account: str) -> m.Account:
-        return self._run(Operations.get_account, "GET", f"/v1/accounts/{path_segment(account, 'account')}")
+        return self._run(Operations.get_account, account)
 
     @operation("listEntries", "GET", "/v1/accounts/{id}/entries", {200: m.EntriesPage})
     def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None) -> m.EntriesPage:
         """One page of history, oldest first; pass `next_after` as `after` for the next page.
         `iter_entries` walks every page."""
-        return self._run(
-            Operations.list_entries, "GET", f"/v1/accounts/{path_segment(account, 'account')}/entries",
-            query={"limit": limit, "after": after},
-        )
+        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after})
 
     @operation("getBalance", "GET", "/v1/accounts/{id}/balance", {200: m.BalanceAt})
     def get_balance(self, account: str, *, as_of: Optional[TimeLike] = None) -> m.BalanceAt:
-        return self._run(
-            Operations.get_balance, "GET", f"/v1/accounts/{path_segment(account, 'account')}/balance",
-            query={"as_of": time_to_wire(as_of, "as_of") if as_of is not None else None},
-        )
+        as_of_text = time_to_wire(as_of, "as_of") if as_of is not None else None
+        return self._run(Operations.get_balance, account, query={"as_of": as_of_text})
 
     @operation("grantCredits", "POST", "/v1/accounts/{id}/grants", {201: m.Lot})
     def grant(
@@ -146,30 +144,30 @@ class Operations:
             reason=reason,
             reference=reference,
         )
-        return self._run(Operations.grant, "POST", f"/v1/accounts/{path_segment(account, 'account')}/grants", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.grant, account, body=body, key=idempotency_key, changes=True)
 
     # ---- subscriptions and rewards ----
 
     @operation("subscribe", "PUT", "/v1/accounts/{id}/subscription", {200: m.Subscription})
     def subscribe(self, account: str, plan: str, *, allocation: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Subscription:
         body = _body(plan=plan, allocation=amount_to_wire(allocation, "allocation") if allocation is not None else None)
-        return self._run(Operations.subscribe, "PUT", f"/v1/accounts/{path_segment(account, 'account')}/subscription", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.subscribe, account, body=body, key=idempotency_key, changes=True)
 
     @operation("cancelSubscription", "DELETE", "/v1/accounts/{id}/subscription", {200: m.Subscription})
     def cancel_subscription(self, account: str, *, idempotency_key: Optional[str] = None) -> m.Subscription:
-        return self._run(Operations.cancel_subscription, "DELETE", f"/v1/accounts/{path_segment(account, 'account')}/subscription", key=idempotency_key, changes=True)
+        return self._run(Operations.cancel_subscription, account, key=idempotency_key, changes=True)
 
     @operation("markPastDue", "POST", "/v1/accounts/{id}/subscription/past_due", {200: m.Subscription})
     def mark_past_due(self, account: str, *, idempotency_key: Optional[str] = None) -> m.Subscription:
-        return self._run(Operations.mark_past_due, "POST", f"/v1/accounts/{path_segment(account, 'account')}/subscription/past_due", key=idempotency_key, changes=True)
+        return self._run(Operations.mark_past_due, account, key=idempotency_key, changes=True)
 
     @operation("resumeSubscription", "POST", "/v1/accounts/{id}/subscription/resume", {200: m.Subscription})
     def resume_subscription(self, account: str, *, idempotency_key: Optional[str] = None) -> m.Subscription:
-        return self._run(Operations.resume_subscription, "POST", f"/v1/accounts/{path_segment(account, 'account')}/subscription/resume", key=idempotency_key, changes=True)
+        return self._run(Operations.resume_subscription, account, key=idempotency_key, changes=True)
 
     @operation("claimDailyReward", "POST", "/v1/accounts/{id}/rewards/daily", {201: m.RewardClaim})
     def claim_daily_reward(self, account: str, *, idempotency_key: Optional[str] = None) -> m.RewardClaim:
-        return self._run(Operations.claim_daily_reward, "POST", f"/v1/accounts/{path_segment(account, 'account')}/rewards/daily", key=idempotency_key, changes=True)
+        return self._run(Operations.claim_daily_reward, account, key=idempotency_key, changes=True)
 
     # ---- end-user tokens ----
 
@@ -177,26 +175,26 @@ class Operations:
     def create_token(self, account: str, *, ttl_s: Optional[int] = None) -> m.Token:
         """Mints an end-user token that reads only this account (`client.for_token(t.token)`).
         Not stored, so no Idempotency-Key: a retry mints another, equally valid token."""
-        return self._run(Operations.create_token, "POST", f"/v1/accounts/{path_segment(account, 'account')}/tokens", body=_body(ttl_s=ttl_s))
+        return self._run(Operations.create_token, account, body=_body(ttl_s=ttl_s))
 
     # ---- pricing ----
 
     @operation("quote", "POST", "/v1/quotes", {200: m.Quote})
     def quote(self, tool: str, params: Params, *, account: Optional[str] = None, plan: Optional[str] = None) -> m.Quote:
         """Prices a job with its breakdown; changes nothing."""
-        return self._run(Operations.quote, "POST", "/v1/quotes", body=_body(tool=tool, params=_params(params, "params"), account=account, plan=plan))
+        return self._run(Operations.quote, body=_body(tool=tool, params=_params(params, "params"), account=account, plan=plan))
 
     @operation("getPricing", "GET", "/v1/pricing", {200: m.PriceTable})
     def get_pricing(self) -> m.PriceTable:
-        return self._run(Operations.get_pricing, "GET", "/v1/pricing")
+        return self._run(Operations.get_pricing)
 
     @operation("getPlans", "GET", "/v1/plans", {200: m.Plans})
     def get_plans(self) -> m.Plans:
-        return self._run(Operations.get_plans, "GET", "/v1/plans")
+        return self._run(Operations.get_plans)
 
     @operation("getPacks", "GET", "/v1/packs", {200: m.Packs})
     def get_packs(self) -> m.Packs:
-        return self._run(Operations.get_packs, "GET", "/v1/packs")
+        return self._run(Operations.get_packs)
 
     # ---- holds ----
 
@@ -214,22 +212,22 @@ class Operations:
         """Reserves a job's cost: priced from `tool` and `params`, or a plain `amount` (with an
         optional `tool`). A job the plan includes answers an `IncludedJob` (nothing held)."""
         body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, ttl_s=ttl_s)
-        return self._run(Operations.create_hold, "POST", "/v1/holds", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.create_hold, body=body, key=idempotency_key, changes=True)
 
     @operation("getHold", "GET", "/v1/holds/{id}", {200: m.Hold})
     def get_hold(self, hold: str) -> m.Hold:
-        return self._run(Operations.get_hold, "GET", f"/v1/holds/{path_segment(hold, 'hold')}")
+        return self._run(Operations.get_hold, hold)
 
     @operation("captureHold", "POST", "/v1/holds/{id}/capture", {200: m.Capture})
     def capture(self, hold: str, *, usage: Optional[Params] = None, amount: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Capture:
         """Turns the hold (or part of it) into a spend: `usage` is the job's actual usage
         (priced with the hold's price book), `amount` a number of credits, neither the whole hold."""
         body = _body(usage=_params(usage, "usage"), amount=amount_to_wire(amount) if amount is not None else None)
-        return self._run(Operations.capture, "POST", f"/v1/holds/{path_segment(hold, 'hold')}/capture", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.capture, hold, body=body, key=idempotency_key, changes=True)
 
     @operation("releaseHold", "POST", "/v1/holds/{id}/release", {200: m.Release})
     def release(self, hold: str, *, reason: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Release:
-        return self._run(Operations.release, "POST", f"/v1/holds/{path_segment(hold, 'hold')}/release", body=_body(reason=reason), key=idempotency_key, changes=True)
+        return self._run(Operations.release, hold, body=_body(reason=reason), key=idempotency_key, changes=True)
 
     # ---- spends ----
 
@@ -244,17 +242,17 @@ class Operations:
         idempotency_key: Optional[str] = None,
     ) -> Union[m.Spend, m.IncludedJob]:
         body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None)
-        return self._run(Operations.create_spend, "POST", "/v1/spends", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.create_spend, body=body, key=idempotency_key, changes=True)
 
     @operation("getSpend", "GET", "/v1/spends/{id}", {200: m.Spend})
     def get_spend(self, spend: str) -> m.Spend:
-        return self._run(Operations.get_spend, "GET", f"/v1/spends/{path_segment(spend, 'spend')}")
+        return self._run(Operations.get_spend, spend)
 
     @operation("refundSpend", "POST", "/v1/spends/{id}/refunds", {200: m.Refund})
     def refund(self, spend: str, reason: str, *, amount: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Refund:
         """Returns credits of a spend to their lots; `amount` None: all that is left."""
         body = _body(amount=amount_to_wire(amount) if amount is not None else None, reason=reason)
-        return self._run(Operations.refund, "POST", f"/v1/spends/{path_segment(spend, 'spend')}/refunds", body=body, key=idempotency_key, changes=True)
+        return self._run(Operations.refund, spend, body=body, key=idempotency_key, changes=True)
 
     # ---- purchases and voids ----
 
@@ -273,15 +271,15 @@ class Operations:
         `idempotency_key` the server keys the request by it, so a retry (from this process or
         another) credits once."""
         body = _body(account=account, pack=pack, currency=currency, region=region, payment_ref=payment_ref)
-        return self._run(Operations.create_purchase, "POST", "/v1/purchases", body=body, key=idempotency_key)
+        return self._run(Operations.create_purchase, body=body, key=idempotency_key)
 
     @operation("voidPurchase", "POST", "/v1/purchases/{id}/void", {200: m.PurchaseVoid})
     def void_purchase(self, purchase: str, reason: str, *, idempotency_key: Optional[str] = None) -> m.PurchaseVoid:
-        return self._run(Operations.void_purchase, "POST", f"/v1/purchases/{path_segment(purchase, 'purchase')}/void", body=_body(reason=reason), key=idempotency_key, changes=True)
+        return self._run(Operations.void_purchase, purchase, body=_body(reason=reason), key=idempotency_key, changes=True)
 
     @operation("voidLot", "POST", "/v1/lots/{id}/void", {200: m.LotVoid})
     def void_lot(self, lot: str, reason: str, *, idempotency_key: Optional[str] = None) -> m.LotVoid:
-        return self._run(Operations.void_lot, "POST", f"/v1/lots/{path_segment(lot, 'lot')}/void", body=_body(reason=reason), key=idempotency_key, changes=True)
+        return self._run(Operations.void_lot, lot, body=_body(reason=reason), key=idempotency_key, changes=True)
 
     # ---- batch, keys, operations ----
 
@@ -299,27 +297,27 @@ class Operations:
             if item.get("method", "GET") != "GET" and not item.get("idempotency_key"):
                 item["idempotency_key"] = new_idempotency_key()
             items.append({k: v for k, v in item.items() if v is not None})
-        return self._run(Operations.batch, "POST", "/v1/batch", body={"requests": items})
+        return self._run(Operations.batch, body={"requests": items})
 
     @operation("createKey", "POST", "/v1/keys", {201: m.ServiceKey})
     def create_key(self, name: str, *, scope: Optional[str] = None) -> m.ServiceKey:
         """Creates a service key (admin key); the secret is in `.key`, shown once. Never
         retried: a repeat would make a second key."""
-        return self._run(Operations.create_key, "POST", "/v1/keys", body=_body(name=name, scope=scope), retry=False)
+        return self._run(Operations.create_key, body=_body(name=name, scope=scope), retry=False)
 
     @operation("setClock", "POST", "/v1/admin/clock", {200: m.Clock})
     def set_clock(self, now: TimeLike) -> m.Clock:
         """Moves a `--clock manual` server's time forward (tests)."""
-        return self._run(Operations.set_clock, "POST", "/v1/admin/clock", body={"now": time_to_wire(now, "now")})
+        return self._run(Operations.set_clock, body={"now": time_to_wire(now, "now")})
 
     @operation("health", "GET", "/healthz", {200: m.Health})
     def health(self) -> m.Health:
-        return self._run(Operations.health, "GET", "/healthz")
+        return self._run(Operations.health)
 
     @operation("metrics", "GET", "/metrics", {200: str})
     def metrics(self) -> str:
         """Prometheus text exposition."""
-        return self._run(Operations.metrics, "GET", "/metrics", text=True)
+        return self._run(Operations.metrics, text=True)
 
 
 __all__ = ["Operations", "Operation", "operation", "operations_of"]
