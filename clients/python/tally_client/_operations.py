@@ -1,8 +1,8 @@
 """Every operation of docs/openapi.yaml, once, for both clients.
 
 Each method builds a `Call` (the method and path come from its `@operation`) and hands it to
-`self._perform`: the synchronous client runs it and
-returns the result, the asyncio client returns a coroutine of it. `@operation` names the
+`self._perform`: the synchronous client runs it and returns the result, the asyncio client
+returns a coroutine of it. `@operation` names the
 OpenAPI operation (id, method, path) and the model of each success status;
 tests/test_openapi_coverage.py checks them against the file.
 """
