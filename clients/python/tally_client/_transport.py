@@ -13,7 +13,6 @@ import time
 import urllib.parse
 from typing import Any, Callable, Optional
 
-from . import errors
 from ._http import Call, Retry, RetryPolicy, connection_error, interpret, request_headers
 
 _IDLE_MAX = 8  # keep-alive connections kept per client
@@ -245,4 +244,4 @@ class AsyncTransport:
                 await self.sleep(self.retry.delay_s(attempt, r.retry_after_s))
 
 
-__all__ = ["SyncTransport", "AsyncTransport", "errors"]
+__all__ = ["SyncTransport", "AsyncTransport"]

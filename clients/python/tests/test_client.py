@@ -4,6 +4,7 @@ temporary data directory and the built-in config/default.toml; stopped at the en
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime
 import itertools
@@ -286,6 +287,14 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(packs["large"].name, "2,000 credits, never expire")
         self.assertIn("# TYPE", anonymous.metrics())
         anonymous.close()
+
+    def test_one_client_shared_by_threads(self):
+        account = self.new_account()
+        before = self.client.get_account(account).balance.available
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            spends = list(pool.map(lambda i: self.client.create_spend(account, amount=1, tool="image"), range(16)))
+        self.assertEqual(len({s.id for s in spends}), 16)
+        self.assertEqual(self.client.get_account(account).balance.available, before - 16)
 
     def test_every_field_the_server_sends_is_typed(self):
         # The other direction of test_openapi_coverage: a field the server sends that no model

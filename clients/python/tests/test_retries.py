@@ -5,7 +5,6 @@ Idempotency-Key per call, the same on every retry; backoff on dropped connection
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import json
 import threading
