@@ -38,7 +38,11 @@ class TallyServer:
         env = dict(os.environ, TALLY_ADMIN_KEY=ADMIN_KEY)
         if generated_key:
             del env["TALLY_ADMIN_KEY"]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        except OSError:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+            raise
         line = self.process.stdout.readline().decode(errors="replace").strip()
         if "listening on" not in line:
             self.process.kill()
