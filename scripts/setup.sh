@@ -10,6 +10,7 @@ packages=(
   libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
   libboost-dev rapidjson-dev libssl-dev wrk curl
   nodejs chromium  # the dashboard's browser tests (tests/web)
+  python3 python3-yaml  # the Python client's tests and example (clients/python)
   clang-16 libclang-rt-16-dev  # libFuzzer targets (fuzz/); Debian 12's g++ has no libFuzzer
 )
 # `setup.sh bench`: also what bench/compare.sh and bench/soak.sh need (the PostgreSQL

@@ -1,0 +1,323 @@
+"""Every operation of docs/openapi.yaml, once, for both clients.
+
+Each method builds a `Call` (the method and path come from its `@operation`) and hands it to
+`self._perform`: the synchronous client runs it and returns the result, the asyncio client
+returns a coroutine of it. `@operation` names the
+OpenAPI operation (id, method, path) and the model of each success status;
+tests/test_openapi_coverage.py checks them against the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Iterable, Mapping, Optional, Union
+
+from . import models as m
+from ._codec import AmountLike, TimeLike, amount_to_wire, decode_model, duration_to_wire, time_to_wire
+from ._http import Call, new_idempotency_key, path_segment
+
+ParamValue = Union[str, int, bool]
+Params = Mapping[str, ParamValue]
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    responses: Mapping[int, Any]  # success status -> model (str for text)
+
+
+def operation(operation_id: str, method: str, path: str, responses: Mapping[int, Any]):
+    def wrap(fn):
+        fn.__tally_operation__ = Operation(operation_id, method, path, dict(responses))
+        return fn
+
+    return wrap
+
+
+def operations_of(cls: type) -> dict[str, tuple[str, Operation]]:
+    """operationId -> (method name, Operation) for every decorated method of `cls`."""
+    out = {}
+    for name in dir(cls):
+        op = getattr(getattr(cls, name), "__tally_operation__", None)
+        if op is not None:
+            out[op.operation_id] = (name, op)
+    return out
+
+
+def _decoder(responses: Mapping[int, Any]):
+    def decode(status: int, data: Any) -> Any:
+        model = responses.get(status)
+        if model is None:
+            raise ValueError(f"status {status} is not a documented success")
+        return decode_model(model, data)
+
+    return decode
+
+
+def _body(**fields: Any) -> dict:
+    """A JSON body of the fields given (None: left out)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _params(params: Optional[Params], what: str) -> Optional[dict]:
+    if params is None:
+        return None
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, float):
+            raise TypeError(f"{what}.{k}: integers, strings or booleans only (the API has no floats)")
+        out[k] = v
+    return out
+
+
+class Operations:
+    """The API, one method per operation. Subclasses define `_perform(call)`."""
+
+    def _perform(self, call: Call) -> Any:  # pragma: no cover - defined by the clients
+        raise NotImplementedError
+
+    def _run(self, fn, object_id: Optional[str] = None, *, body=None, query=None, key: Optional[str] = None, changes: bool = False, retry: bool = True, text: bool = False):
+        """Sends `fn`'s operation: its method, its path with `{id}` = `object_id`."""
+        op: Operation = fn.__tally_operation__
+        path = op.path if object_id is None else op.path.replace("{id}", path_segment(object_id, f"{fn.__name__}: the id"))
+        idempotency_key = (key or new_idempotency_key()) if changes else key
+        decode = (lambda status, data: data) if text else _decoder(op.responses)
+        return self._perform(Call(op.method, path, decode, body, query, idempotency_key, retry, text))
+
+    # ---- accounts ----
+
+    @operation("openAccount", "POST", "/v1/accounts", {201: m.Account})
+    def open_account(self, id: str, *, plan: Optional[str] = None, no_plan: bool = False, idempotency_key: Optional[str] = None) -> m.Account:
+        """Opens an account; the plan's signup grant is applied. `plan` None: the catalog's
+        default plan; `no_plan=True`: no subscription."""
+        body: dict[str, Any] = {"id": id}
+        if no_plan:
+            body["plan"] = None
+        elif plan is not None:
+            body["plan"] = plan
+        return self._run(Operations.open_account, body=body, key=idempotency_key, changes=True)
+
+    @operation("getAccount", "GET", "/v1/accounts/{id}", {200: m.Account})
+    def get_account(self, account: str) -> m.Account:
+        return self._run(Operations.get_account, account)
+
+    @operation("listEntries", "GET", "/v1/accounts/{id}/entries", {200: m.EntriesPage})
+    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None) -> m.EntriesPage:
+        """One page of history, oldest first; pass `next_after` as `after` for the next page.
+        `iter_entries` walks every page."""
+        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after})
+
+    @operation("getBalance", "GET", "/v1/accounts/{id}/balance", {200: m.BalanceAt})
+    def get_balance(self, account: str, *, as_of: Optional[TimeLike] = None) -> m.BalanceAt:
+        as_of_text = time_to_wire(as_of, "as_of") if as_of is not None else None
+        return self._run(Operations.get_balance, account, query={"as_of": as_of_text})
+
+    @operation("grantCredits", "POST", "/v1/accounts/{id}/grants", {201: m.Lot})
+    def grant(
+        self,
+        account: str,
+        amount: AmountLike,
+        reason: str,
+        *,
+        source: Optional[str] = None,
+        expires_at: Optional[TimeLike] = None,
+        valid_for: Optional[Union[str, timedelta]] = None,
+        never_expires: bool = False,
+        effective_at: Optional[TimeLike] = None,
+        scope: Optional[Iterable[str]] = None,
+        reference: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> m.Lot:
+        """Grants credits as a new lot (admin key). At most one of `expires_at`, `valid_for`,
+        `never_expires`; none: the source's default validity."""
+        body = _body(
+            amount=amount_to_wire(amount),
+            source=source,
+            expires_at=time_to_wire(expires_at, "expires_at") if expires_at is not None else None,
+            valid_for=duration_to_wire(valid_for) if valid_for is not None else None,
+            never_expires=True if never_expires else None,
+            effective_at=time_to_wire(effective_at, "effective_at") if effective_at is not None else None,
+            scope=list(scope) if scope is not None else None,
+            reason=reason,
+            reference=reference,
+        )
+        return self._run(Operations.grant, account, body=body, key=idempotency_key, changes=True)
+
+    # ---- subscriptions and rewards ----
+
+    @operation("subscribe", "PUT", "/v1/accounts/{id}/subscription", {200: m.Subscription})
+    def subscribe(self, account: str, plan: str, *, allocation: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Subscription:
+        body = _body(plan=plan, allocation=amount_to_wire(allocation, "allocation") if allocation is not None else None)
+        return self._run(Operations.subscribe, account, body=body, key=idempotency_key, changes=True)
+
+    @operation("cancelSubscription", "DELETE", "/v1/accounts/{id}/subscription", {200: m.Subscription})
+    def cancel_subscription(self, account: str, *, idempotency_key: Optional[str] = None) -> m.Subscription:
+        return self._run(Operations.cancel_subscription, account, key=idempotency_key, changes=True)
+
+    @operation("markPastDue", "POST", "/v1/accounts/{id}/subscription/past_due", {200: m.Subscription})
+    def mark_past_due(self, account: str, *, idempotency_key: Optional[str] = None) -> m.Subscription:
+        return self._run(Operations.mark_past_due, account, key=idempotency_key, changes=True)
+
+    @operation("resumeSubscription", "POST", "/v1/accounts/{id}/subscription/resume", {200: m.Subscription})
+    def resume_subscription(self, account: str, *, idempotency_key: Optional[str] = None) -> m.Subscription:
+        return self._run(Operations.resume_subscription, account, key=idempotency_key, changes=True)
+
+    @operation("claimDailyReward", "POST", "/v1/accounts/{id}/rewards/daily", {201: m.RewardClaim})
+    def claim_daily_reward(self, account: str, *, idempotency_key: Optional[str] = None) -> m.RewardClaim:
+        return self._run(Operations.claim_daily_reward, account, key=idempotency_key, changes=True)
+
+    # ---- end-user tokens ----
+
+    @operation("createToken", "POST", "/v1/accounts/{id}/tokens", {201: m.Token})
+    def create_token(self, account: str, *, ttl_s: Optional[int] = None) -> m.Token:
+        """Mints an end-user token that reads only this account (`client.for_token(t.token)`).
+        Not stored, so no Idempotency-Key: a retry mints another, equally valid token."""
+        return self._run(Operations.create_token, account, body=_body(ttl_s=ttl_s))
+
+    # ---- pricing ----
+
+    @operation("quote", "POST", "/v1/quotes", {200: m.Quote})
+    def quote(self, tool: str, params: Params, *, account: Optional[str] = None, plan: Optional[str] = None) -> m.Quote:
+        """Prices a job with its breakdown; changes nothing."""
+        return self._run(Operations.quote, body=_body(tool=tool, params=_params(params, "params"), account=account, plan=plan))
+
+    @operation("getPricing", "GET", "/v1/pricing", {200: m.PriceTable})
+    def get_pricing(self) -> m.PriceTable:
+        return self._run(Operations.get_pricing)
+
+    @operation("getPlans", "GET", "/v1/plans", {200: m.Plans})
+    def get_plans(self) -> m.Plans:
+        return self._run(Operations.get_plans)
+
+    @operation("getPacks", "GET", "/v1/packs", {200: m.Packs})
+    def get_packs(self) -> m.Packs:
+        return self._run(Operations.get_packs)
+
+    # ---- holds ----
+
+    @operation("createHold", "POST", "/v1/holds", {201: m.Hold, 200: m.IncludedJob})
+    def create_hold(
+        self,
+        account: str,
+        *,
+        tool: Optional[str] = None,
+        params: Optional[Params] = None,
+        amount: Optional[AmountLike] = None,
+        ttl_s: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Union[m.Hold, m.IncludedJob]:
+        """Reserves a job's cost: priced from `tool` and `params`, or a plain `amount` (with an
+        optional `tool`). A job the plan includes answers an `IncludedJob` (nothing held)."""
+        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, ttl_s=ttl_s)
+        return self._run(Operations.create_hold, body=body, key=idempotency_key, changes=True)
+
+    @operation("getHold", "GET", "/v1/holds/{id}", {200: m.Hold})
+    def get_hold(self, hold: str) -> m.Hold:
+        return self._run(Operations.get_hold, hold)
+
+    @operation("captureHold", "POST", "/v1/holds/{id}/capture", {200: m.Capture})
+    def capture(self, hold: str, *, usage: Optional[Params] = None, amount: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Capture:
+        """Turns the hold (or part of it) into a spend: `usage` is the job's actual usage
+        (priced with the hold's price book), `amount` a number of credits, neither the whole hold."""
+        body = _body(usage=_params(usage, "usage"), amount=amount_to_wire(amount) if amount is not None else None)
+        return self._run(Operations.capture, hold, body=body, key=idempotency_key, changes=True)
+
+    @operation("releaseHold", "POST", "/v1/holds/{id}/release", {200: m.Release})
+    def release(self, hold: str, *, reason: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Release:
+        return self._run(Operations.release, hold, body=_body(reason=reason), key=idempotency_key, changes=True)
+
+    # ---- spends ----
+
+    @operation("createSpend", "POST", "/v1/spends", {201: m.Spend, 200: m.IncludedJob})
+    def create_spend(
+        self,
+        account: str,
+        *,
+        tool: Optional[str] = None,
+        params: Optional[Params] = None,
+        amount: Optional[AmountLike] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Union[m.Spend, m.IncludedJob]:
+        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None)
+        return self._run(Operations.create_spend, body=body, key=idempotency_key, changes=True)
+
+    @operation("getSpend", "GET", "/v1/spends/{id}", {200: m.Spend})
+    def get_spend(self, spend: str) -> m.Spend:
+        return self._run(Operations.get_spend, spend)
+
+    @operation("refundSpend", "POST", "/v1/spends/{id}/refunds", {200: m.Refund})
+    def refund(self, spend: str, reason: str, *, amount: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Refund:
+        """Returns credits of a spend to their lots; `amount` None: all that is left."""
+        body = _body(amount=amount_to_wire(amount) if amount is not None else None, reason=reason)
+        return self._run(Operations.refund, spend, body=body, key=idempotency_key, changes=True)
+
+    # ---- purchases and voids ----
+
+    @operation("createPurchase", "POST", "/v1/purchases", {201: m.Purchase})
+    def create_purchase(
+        self,
+        account: str,
+        pack: str,
+        currency: str,
+        payment_ref: str,
+        *,
+        region: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> m.Purchase:
+        """Records a paid pack. `payment_ref` is the purchase's identity: without an
+        `idempotency_key` the server keys the request by it, so a retry (from this process or
+        another) credits once."""
+        body = _body(account=account, pack=pack, currency=currency, region=region, payment_ref=payment_ref)
+        return self._run(Operations.create_purchase, body=body, key=idempotency_key)
+
+    @operation("voidPurchase", "POST", "/v1/purchases/{id}/void", {200: m.PurchaseVoid})
+    def void_purchase(self, purchase: str, reason: str, *, idempotency_key: Optional[str] = None) -> m.PurchaseVoid:
+        return self._run(Operations.void_purchase, purchase, body=_body(reason=reason), key=idempotency_key, changes=True)
+
+    @operation("voidLot", "POST", "/v1/lots/{id}/void", {200: m.LotVoid})
+    def void_lot(self, lot: str, reason: str, *, idempotency_key: Optional[str] = None) -> m.LotVoid:
+        return self._run(Operations.void_lot, lot, body=_body(reason=reason), key=idempotency_key, changes=True)
+
+    # ---- batch, keys, operations ----
+
+    @operation("batch", "POST", "/v1/batch", {200: m.BatchResult})
+    def batch(self, requests: Iterable[Union[m.BatchRequest, Mapping[str, Any]]]) -> m.BatchResult:
+        """Many requests in one round trip, each answered as if sent alone (`BatchItemResult`,
+        `.error()` for its problem). A change without an `idempotency_key` gets a new one, so
+        retrying the whole batch repeats no change."""
+        items = []
+        for r in requests:
+            if isinstance(r, m.BatchRequest):
+                item = {"method": r.method, "path": r.path, "body": r.body, "idempotency_key": r.idempotency_key}
+            else:
+                item = dict(r)
+            if item.get("method", "GET") != "GET" and not item.get("idempotency_key"):
+                item["idempotency_key"] = new_idempotency_key()
+            items.append({k: v for k, v in item.items() if v is not None})
+        return self._run(Operations.batch, body={"requests": items})
+
+    @operation("createKey", "POST", "/v1/keys", {201: m.ServiceKey})
+    def create_key(self, name: str, *, scope: Optional[str] = None) -> m.ServiceKey:
+        """Creates a service key (admin key); the secret is in `.key`, shown once. Never
+        retried: a repeat would make a second key."""
+        return self._run(Operations.create_key, body=_body(name=name, scope=scope), retry=False)
+
+    @operation("setClock", "POST", "/v1/admin/clock", {200: m.Clock})
+    def set_clock(self, now: TimeLike) -> m.Clock:
+        """Moves a `--clock manual` server's time forward (tests)."""
+        return self._run(Operations.set_clock, body={"now": time_to_wire(now, "now")})
+
+    @operation("health", "GET", "/healthz", {200: m.Health})
+    def health(self) -> m.Health:
+        return self._run(Operations.health)
+
+    @operation("metrics", "GET", "/metrics", {200: str})
+    def metrics(self) -> str:
+        """Prometheus text exposition."""
+        return self._run(Operations.metrics, text=True)
+
+
+__all__ = ["Operations", "Operation", "operation", "operations_of"]

@@ -1,0 +1,500 @@
+"""The API's reply shapes (docs/openapi.yaml, components/schemas and inline replies), typed.
+
+Amounts are `Decimal` (with their `_micro` twin as int), times aware `datetime` in UTC, ids
+`str`. Each model keeps the reply it was decoded from in `raw`, fields it does not know
+included. tests/test_openapi_coverage.py fails when the OpenAPI file names a field a model lacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+
+def _model(cls):
+    return dataclass(frozen=True)(cls)
+
+
+def _raw():
+    return field(default_factory=dict, repr=False, compare=False)
+
+
+@_model
+class Balance:
+    available: Optional[Decimal] = None
+    available_micro: Optional[int] = None
+    held: Optional[Decimal] = None
+    held_micro: Optional[int] = None
+    pending: Optional[Decimal] = None  # granted, `effective_at` still ahead
+    pending_micro: Optional[int] = None
+    total: Optional[Decimal] = None  # available + held
+    total_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class BalanceAt(Balance):
+    """GET /v1/accounts/{id}/balance: the balance at `as_of`, recomputed from the journal."""
+
+    as_of: Optional[datetime] = None
+
+
+@_model
+class SourceAmount:
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class NextExpiry:
+    at: Optional[datetime] = None
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class Lot:
+    id: Optional[str] = None
+    account: Optional[str] = None
+    source: Optional[str] = None
+    amount: Optional[Decimal] = None  # granted
+    amount_micro: Optional[int] = None
+    remaining: Optional[Decimal] = None  # available to spend (not held)
+    remaining_micro: Optional[int] = None
+    held: Optional[Decimal] = None
+    held_micro: Optional[int] = None
+    granted_at: Optional[datetime] = None
+    effective_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None  # None: never expires
+    scope: Optional[list[str]] = None
+    reason: Optional[str] = None
+    reference: Optional[str] = None
+    voided: Optional[bool] = None
+    # Sent by the server, not (yet) in docs/openapi.yaml.
+    consumed: Optional[Decimal] = None
+    consumed_micro: Optional[int] = None
+    expired: Optional[Decimal] = None
+    expired_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class Subscription:
+    plan: Optional[str] = None
+    state: Optional[str] = None  # active, cancelling, past_due
+    period_start: Optional[datetime] = None
+    period_end: Optional[datetime] = None
+    allocation: Optional[Decimal] = None
+    allocation_micro: Optional[int] = None
+    pending_plan: Optional[str] = None
+    cancel_at_period_end: Optional[bool] = None
+    # Sent by the subscription endpoints, not in docs/openapi.yaml: the lots the change granted.
+    account: Optional[str] = None
+    allocation_lot: Optional[str] = None
+    rollover_lot: Optional[str] = None
+    signup_lot: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class Account:
+    id: Optional[str] = None
+    plan: Optional[str] = None
+    balance: Optional[Balance] = None
+    by_source: Optional[dict[str, SourceAmount]] = None
+    next_expiry: Optional[NextExpiry] = None
+    lots: Optional[list[Lot]] = None
+    subscription: Optional[Subscription] = None
+    open_holds: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class Entry:
+    seq: Optional[int] = None
+    at: Optional[datetime] = None
+    kind: Optional[str] = None  # grant, hold, release, capture, spend, refund, expire, void
+    account: Optional[str] = None
+    amount: Optional[Decimal] = None  # change of the lot's remaining
+    amount_micro: Optional[int] = None
+    held: Optional[Decimal] = None  # change of the lot's held portion
+    held_micro: Optional[int] = None
+    balance_after: Optional[Decimal] = None
+    balance_after_micro: Optional[int] = None
+    lot: Optional[str] = None
+    source: Optional[str] = None
+    tool: Optional[str] = None
+    hold: Optional[str] = None
+    spend: Optional[str] = None
+    expires_at: Optional[datetime] = None
+    reason: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class EntriesPage:
+    entries: Optional[list[Entry]] = None
+    next_after: Optional[int] = None  # None: this page is the last
+    raw: dict = _raw()
+
+
+@_model
+class Portion:
+    lot: Optional[str] = None
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    expires_at: Optional[datetime] = None  # sent by the server, not in docs/openapi.yaml
+    raw: dict = _raw()
+
+
+@_model
+class Restored:
+    to_lots: Optional[Decimal] = None
+    to_lots_micro: Optional[int] = None
+    to_refund_lots: Optional[Decimal] = None
+    to_refund_lots_micro: Optional[int] = None
+    voided: Optional[Decimal] = None
+    voided_micro: Optional[int] = None
+    refund_lots: Optional[list[str]] = None
+    raw: dict = _raw()
+
+
+@_model
+class QuoteLine:
+    kind: Optional[str] = None  # base, add, multiply, included, minimum, rounding
+    param: Optional[str] = None
+    value: Optional[str] = None
+    amount: Optional[Decimal] = None  # credits, or the factor for `multiply`
+    subtotal: Optional[Decimal] = None
+    label: Optional[str] = None
+    operation: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class Quote:
+    tool: Optional[str] = None
+    total: Optional[Decimal] = None
+    total_micro: Optional[int] = None
+    price_book_version: Optional[str] = None
+    plan: Optional[str] = None
+    breakdown: Optional[list[QuoteLine]] = None
+    raw: dict = _raw()
+
+    def format_breakdown(self) -> str:
+        """The breakdown as lines a person can read."""
+        lines = []
+        for item in self.breakdown or []:
+            what = item.label or item.kind or ""
+            lines.append(f"  {what:<32} {item.operation or '':<20} = {item.subtotal}")
+        lines.append(f"  {'total':<32} {'':<20} = {self.total}")
+        return "\n".join(lines)
+
+
+@_model
+class Hold:
+    id: Optional[str] = None
+    account: Optional[str] = None
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    state: Optional[str] = None  # active, captured, released, expired
+    tool: Optional[str] = None
+    expires_at: Optional[datetime] = None
+    price_book_version: Optional[str] = None
+    portions: Optional[list[Portion]] = None
+    quote: Optional[Quote] = None
+    spend: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class IncludedJob:
+    """A job priced at 0 (an option the plan includes): nothing was held or spent."""
+
+    id: Optional[str] = None  # always None
+    account: Optional[str] = None
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    state: Optional[str] = None  # "included"
+    tool: Optional[str] = None
+    price_book_version: Optional[str] = None
+    portions: Optional[list[dict]] = None  # always empty
+    quote: Optional[Quote] = None
+    raw: dict = _raw()
+
+
+@_model
+class Spend:
+    id: Optional[str] = None
+    account: Optional[str] = None
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    tool: Optional[str] = None
+    portions: Optional[list[Portion]] = None
+    refunded: Optional[Decimal] = None
+    refunded_micro: Optional[int] = None
+    price_book_version: Optional[str] = None
+    hold: Optional[str] = None  # the captured hold; sent by the server, not in docs/openapi.yaml
+    raw: dict = _raw()
+
+
+@_model
+class Capture:
+    hold: Optional[str] = None
+    state: Optional[str] = None  # "captured"; sent by the server, not in docs/openapi.yaml
+    spend: Optional[str] = None  # None when nothing was captured
+    captured: Optional[Decimal] = None
+    captured_micro: Optional[int] = None
+    released: Optional[Decimal] = None
+    released_micro: Optional[int] = None
+    portions: Optional[list[Portion]] = None
+    restored: Optional[Restored] = None
+    raw: dict = _raw()
+
+
+@_model
+class Release:
+    hold: Optional[str] = None
+    state: Optional[str] = None
+    released: Optional[Decimal] = None
+    released_micro: Optional[int] = None
+    restored: Optional[Restored] = None
+    raw: dict = _raw()
+
+
+@_model
+class Refund:
+    spend: Optional[str] = None
+    refunded: Optional[Decimal] = None
+    refunded_micro: Optional[int] = None
+    refunded_total: Optional[Decimal] = None
+    refunded_total_micro: Optional[int] = None
+    restored: Optional[Restored] = None
+    raw: dict = _raw()
+
+
+@_model
+class Price:
+    amount: Optional[Decimal] = None  # in currency units ("9.99")
+    currency: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class Purchase:
+    id: Optional[str] = None
+    account: Optional[str] = None
+    pack: Optional[str] = None
+    price: Optional[Price] = None
+    lot: Optional[str] = None
+    credits: Optional[Decimal] = None
+    credits_micro: Optional[int] = None
+    bonus_lot: Optional[str] = None
+    bonus: Optional[Decimal] = None
+    bonus_micro: Optional[int] = None
+    expires_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class _VoidAmounts:
+    voided: Optional[Decimal] = None
+    voided_micro: Optional[int] = None
+    consumed: Optional[Decimal] = None
+    consumed_micro: Optional[int] = None
+    held: Optional[Decimal] = None
+    held_micro: Optional[int] = None
+    expired: Optional[Decimal] = None
+    expired_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class PurchaseVoid(_VoidAmounts):
+    purchase: Optional[str] = None
+
+
+@_model
+class LotVoid(_VoidAmounts):
+    lot: Optional[str] = None
+
+
+@_model
+class RewardClaim:
+    lot: Optional[str] = None
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    expires_at: Optional[datetime] = None
+    season: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class Token:
+    token: Optional[str] = None
+    account: Optional[str] = None
+    expires_at: Optional[datetime] = None
+    url: Optional[str] = None  # opens the dashboard for this user
+    raw: dict = _raw()
+
+
+@_model
+class CreditValue:
+    """What a credit sells for in one currency, over the packs sold in it."""
+
+    currency: Optional[str] = None
+    min: Optional[Decimal] = None
+    max: Optional[Decimal] = None
+    packs: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class PriceTable:
+    version: Optional[str] = None
+    tools: Optional[list[dict]] = None  # per tool: its parameters and prices, as the table shows them
+    # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
+    name: Optional[str] = None
+    effective_at: Optional[datetime] = None
+    credit_value: Optional[list[CreditValue]] = None
+    raw: dict = _raw()
+
+
+@_model
+class DailyReward:
+    amount: Optional[Decimal] = None
+    amount_micro: Optional[int] = None
+    base_amount: Optional[Decimal] = None
+    base_amount_micro: Optional[int] = None
+    member_boost: Optional[Decimal] = None  # a multiplier ("2", "1.5")
+    season: Optional[str] = None
+    validity: Optional[str] = None  # ISO 8601 duration
+    raw: dict = _raw()
+
+
+@_model
+class Plan:
+    id: Optional[str] = None
+    name: Optional[str] = None
+    daily_reward: Optional[DailyReward] = None
+    # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
+    tier: Optional[int] = None
+    allocation: Optional[Decimal] = None
+    allocation_micro: Optional[int] = None
+    period: Optional[str] = None  # weekly, monthly, yearly
+    rollover_cap: Optional[Decimal] = None
+    rollover_cap_micro: Optional[int] = None
+    custom_allocation: Optional[bool] = None
+    signup_grant: Optional[Decimal] = None
+    signup_grant_micro: Optional[int] = None
+    member: Optional[bool] = None
+    purchase_bonus_percent: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class Plans:
+    plans: Optional[list[Plan]] = None
+    default_plan: Optional[str] = None  # sent by the server, not in docs/openapi.yaml
+    raw: dict = _raw()
+
+
+@_model
+class PackPrice:
+    currency: Optional[str] = None
+    amount: Optional[Decimal] = None  # in currency units ("9.99")
+    region: Optional[str] = None  # None: the price everywhere else
+    per_credit: Optional[Decimal] = None
+    raw: dict = _raw()
+
+
+@_model
+class Pack:
+    id: Optional[str] = None
+    name: Optional[str] = None
+    # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
+    credits: Optional[Decimal] = None
+    credits_micro: Optional[int] = None
+    bonus: Optional[Decimal] = None
+    bonus_micro: Optional[int] = None
+    validity: Optional[str] = None  # ISO 8601 duration, or "never"
+    prices: Optional[list[PackPrice]] = None
+    raw: dict = _raw()
+
+
+@_model
+class Packs:
+    packs: Optional[list[Pack]] = None
+    raw: dict = _raw()
+
+
+@_model
+class BatchItemResult:
+    status: Optional[int] = None
+    body: Optional[dict] = None  # the reply, or a Problem
+
+    raw: dict = _raw()
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def error(self):
+        """The item's problem as a TallyError (not raised), or None when it succeeded."""
+        if self.ok:
+            return None
+        from .errors import error_from_problem
+
+        return error_from_problem(self.status or 0, self.body or {}, None)
+
+
+@_model
+class BatchResult:
+    responses: Optional[list[BatchItemResult]] = None
+    raw: dict = _raw()
+
+
+@_model
+class ServiceKey:
+    id: Optional[str] = None
+    name: Optional[str] = None
+    scope: Optional[str] = None
+    key: Optional[str] = None  # the secret, shown once
+    created_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class Clock:
+    now: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class Health:
+    status: Optional[str] = None
+    shards: Optional[int] = None
+    raw: dict = _raw()
+
+
+@dataclass
+class BatchRequest:
+    """One request of POST /v1/batch. A change without `idempotency_key` gets a generated one."""
+
+    method: str
+    path: str
+    body: Optional[dict[str, Any]] = None
+    idempotency_key: Optional[str] = None
+
+
+ALL_MODELS = [
+    obj for obj in list(globals().values())
+    if isinstance(obj, type) and dataclasses.is_dataclass(obj) and not obj.__name__.startswith("_")
+]
+
+__all__ = [cls.__name__ for cls in ALL_MODELS]
