@@ -10,6 +10,7 @@ packages=(
   libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
   libboost-dev rapidjson-dev libssl-dev wrk curl
   nodejs chromium  # the dashboard's browser tests (tests/web)
+  node-typescript node-js-yaml  # the TypeScript client (clients/typescript): tsc, spec test
   clang-16 libclang-rt-16-dev  # libFuzzer targets (fuzz/); Debian 12's g++ has no libFuzzer
 )
 # `setup.sh bench`: also what bench/compare.sh and bench/soak.sh need (the PostgreSQL
