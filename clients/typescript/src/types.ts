@@ -356,25 +356,56 @@ export interface PlanDailyReward {
 
 export interface Plan {
   id: string;
-  name?: string;
-  daily_reward?: PlanDailyReward | null;
-  [field: string]: unknown;
+  name: string;
+  /** Orders plans: a change to a higher tier is an upgrade (now), lower a downgrade (period end). */
+  tier: number;
+  /** Credits each period (0 with a custom allocation). */
+  allocation: Amount;
+  allocation_micro: AmountMicro;
+  period: 'weekly' | 'monthly' | 'yearly';
+  /** At most this much carries into the next period; 0 resets. */
+  rollover_cap: Amount;
+  rollover_cap_micro: AmountMicro;
+  /** The allocation is set per subscription. */
+  custom_allocation: boolean;
+  signup_grant: Amount;
+  signup_grant_micro: AmountMicro;
+  /** What a claim now grants; `null` when the plan has no daily reward. */
+  daily_reward: PlanDailyReward | null;
+  member: boolean;
+  purchase_bonus_percent: number;
 }
 
 export interface Plans {
+  /** The plan a new account gets when it names none. */
+  default_plan: string | null;
   plans: Plan[];
-  [field: string]: unknown;
+}
+
+export interface PackPrice {
+  currency: string;
+  /** In currency units ("9.99"), never a float. */
+  amount: string;
+  /** `null` for the default price. */
+  region: string | null;
+  /** One credit's price, in currency units. */
+  per_credit: string;
 }
 
 export interface Pack {
   id: string;
-  name?: string;
-  [field: string]: unknown;
+  name: string;
+  credits: Amount;
+  credits_micro: AmountMicro;
+  bonus: Amount;
+  bonus_micro: AmountMicro;
+  /** ISO 8601 duration of the purchased credits, or "never". */
+  validity: Duration | 'never';
+  prices: PackPrice[];
 }
 
 export interface Packs {
   packs: Pack[];
-  [field: string]: unknown;
 }
 
 export interface Health {
