@@ -126,6 +126,13 @@ function encodeBody(body: unknown): unknown {
   return out;
 }
 
+/** The route a method and path (with or without a query) go to, if any. */
+function routeOf(method: string, path: string): Route | undefined {
+  const bare = path.split('?')[0];
+  return Object.values(ROUTES).find((r: Route) =>
+    r.method === method && new RegExp('^' + r.path.replace(/\{\w+\}/g, '[^/]+') + '$').test(bare));
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class TallyClient {
@@ -273,8 +280,7 @@ export class TallyClient {
       ...r,
       body: r.body === undefined ? undefined : encodeBody(r.body),
       idempotency_key: r.idempotency_key ??
-        (r.method === 'GET' || r.path.startsWith('/v1/quotes') || r.path.startsWith('/v1/purchases')
-          ? undefined : newIdempotencyKey(prefix)),
+        (routeOf(r.method, r.path)?.key === 'required' ? newIdempotencyKey(prefix) : undefined),
     }));
     return this.call('batch', {body: {requests}}, options);
   }
