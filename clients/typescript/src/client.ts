@@ -98,20 +98,25 @@ interface Request {
   body?: unknown;
 }
 
-/** A random key in the API's key alphabet (crypto.randomUUID where it exists). */
-export function newIdempotencyKey(prefix = 'ts'): string {
-  const c = (globalThis as {crypto?: {randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array}}).crypto;
-  if (c?.randomUUID) return `${prefix}-${c.randomUUID()}`;
-  const bytes = new Uint8Array(16);
-  if (c?.getRandomValues) {
-    c.getRandomValues(bytes);
-  } else {
-    // Node 18 without the global: no cryptographic source here; time and Math.random
-    // still make a collision between two calls of one process practically impossible.
-    for (let i = 0; i < bytes.length; ++i) bytes[i] = Math.floor(Math.random() * 256);
+type Crypto = {randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array};
+let nodeCrypto: Promise<Crypto | undefined> | undefined;
+
+/**
+ * A random key in the API's key alphabet, from crypto.randomUUID: the global one (browsers,
+ * Node 19+), else node:crypto's (Node 18, where the global needs a flag).
+ */
+export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
+  let c = (globalThis as {crypto?: Crypto}).crypto;
+  if (!c?.randomUUID) {
+    // The specifier is built so bundlers for browsers leave it alone; browsers have the global.
+    const specifier = ['node', 'crypto'].join(':');
+    nodeCrypto ??= import(specifier).then((m: {webcrypto?: Crypto}) => m.webcrypto, () => undefined);
+    c = (await nodeCrypto) ?? c;
   }
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${prefix}-${Date.now().toString(36)}-${hex}`;
+  if (c?.randomUUID) return `${prefix}-${c.randomUUID()}`;
+  if (!c?.getRandomValues) throw new Error('no crypto.getRandomValues: cannot make an Idempotency-Key');
+  const bytes = c.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 const AMOUNT_FIELDS = ['amount', 'allocation'];
@@ -274,14 +279,14 @@ export class TallyClient {
    * Many requests in one round trip. Items that change something (POST, PUT, DELETE) get a
    * generated `idempotency_key` when they have none, so a retried batch acts once.
    */
-  batch(body: T.BatchRequest, options?: CallOptions): Promise<T.BatchReply> {
+  async batch(body: T.BatchRequest, options?: CallOptions): Promise<T.BatchReply> {
     const prefix = this.options.keyPrefix ?? 'ts';
-    const requests = body.requests.map((r) => ({
+    const requests = await Promise.all(body.requests.map(async (r) => ({
       ...r,
       body: r.body === undefined ? undefined : encodeBody(r.body),
       idempotency_key: r.idempotency_key ??
-        (routeOf(r.method, r.path)?.key === 'required' ? newIdempotencyKey(prefix) : undefined),
-    }));
+        (routeOf(r.method, r.path)?.key === 'required' ? await newIdempotencyKey(prefix) : undefined),
+    })));
     return this.call('batch', {body: {requests}}, options);
   }
   /** Admin only, and only under `tally serve --clock manual`. */
@@ -323,7 +328,7 @@ export class TallyClient {
     }
     // One key per call, made before the first attempt: every retry sends the same one.
     const key = options.idempotencyKey ??
-      (r.key === 'required' ? newIdempotencyKey(this.options.keyPrefix ?? 'ts') : undefined);
+      (r.key === 'required' ? await newIdempotencyKey(this.options.keyPrefix ?? 'ts') : undefined);
     if (key !== undefined && r.key !== 'none') headers['Idempotency-Key'] = key;
 
     const policy = this.options.retry ?? {};
