@@ -265,6 +265,7 @@ export interface Purchase {
 
 export interface Capture {
   hold: Id;
+  state: 'captured';
   /** `null` when nothing was captured (a zero capture). */
   spend: Id | null;
   captured: Amount;
@@ -336,10 +337,51 @@ export interface ServiceKey {
   created_at: Time;
 }
 
+export interface PriceOption {
+  id: string;
+  name: string;
+  effect: 'price' | 'add' | 'multiply' | 'none';
+  /** Credits, or the factor of `multiply`; `null` for a usage multiplier. */
+  amount: string | null;
+  /** The effect for people ("× 2", "5"). */
+  text: string;
+  default: boolean;
+  /** Plans in which this option costs nothing. */
+  included_in: string[];
+}
+
+export interface PriceParam {
+  id: string;
+  name: string;
+  kind: 'choice' | 'usage' | 'count' | 'switch';
+  /** Its default or range, for people. */
+  detail: string;
+  options: PriceOption[];
+}
+
+export interface PriceTool {
+  id: string;
+  name: string;
+  description: string;
+  /** What one job is priced per ("generation", "second"). */
+  unit: string;
+  minimum: string;
+  rounding: string;
+  base: string | null;
+  /** A job with every default; `null` when a parameter has no default. */
+  default_total: Amount | null;
+  default_total_micro: AmountMicro | null;
+  params: PriceParam[];
+}
+
+/** The public price table of the price book in force. */
 export interface PriceTable {
+  name: string;
   version: string;
-  tools: Array<Record<string, unknown>>;
-  [field: string]: unknown;
+  effective_at: Time;
+  /** What one credit costs per currency (in currency units), over the packs sold in it. */
+  credit_value: Array<{currency: string; min: string; max: string; packs: number}>;
+  tools: PriceTool[];
 }
 
 export interface PlanDailyReward {

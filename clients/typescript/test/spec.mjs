@@ -35,7 +35,6 @@ export function loadSpec(specPath, share = '/usr/share/nodejs') {
   function check(schema, value, where) {
     const s = deref(schema);
     if (!s || value === undefined) return [];
-    if (value === null) return s.nullable || s.enum?.includes(null) ? [] : [`${where}: null, not nullable`];
     if (s.allOf) {
       // A field one part names is allowed by the others (the parts describe one object).
       const names = new Set(s.allOf.flatMap((x) => Object.keys(deref(x).properties ?? {})));
@@ -47,6 +46,7 @@ export function loadSpec(specPath, share = '/usr/share/nodejs') {
         return tries.reduce((a, b) => (b.length < a.length ? b : a));
       }
     }
+    if (value === null) return s.nullable || s.enum?.includes(null) ? [] : [`${where}: null, not nullable`];
     if (Array.isArray(value)) {
       if (s.type && s.type !== 'array') return [`${where}: an array, spec says ${s.type}`];
       return value.flatMap((v, i) => check(s.items, v, `${where}[${i}]`));
