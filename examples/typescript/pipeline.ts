@@ -2,8 +2,10 @@
 // breakdown, hold its cost, run the (fake) GPU job, capture the actual usage when it succeeds
 // or release the hold when it fails, then print the account's history.
 //
-//   node pipeline.js --server http://127.0.0.1:8080 --key "$(cat tally-data/admin.key)" \
-//                    [--account demo-ts] [--jobs 5] [--seed 7]
+//   tsc -p examples/typescript     # Debian's node-typescript; compiles the client with it
+//   node examples/typescript/dist/examples/typescript/pipeline.js \
+//       --server http://127.0.0.1:8080 --key "$(cat tally-data/admin.key)" \
+//       [--account demo-ts] [--jobs 5] [--seed 7]
 //
 // (TALLY_SERVER and TALLY_KEY work too.) The fake GPU is driven by a seed: the same seed
 // gives the same jobs, the same failures and the same usage. Each job's Idempotency-Keys are
