@@ -337,12 +337,14 @@ export class TallyClient {
     const doFetch = this.options.fetch ?? fetch;
     for (let attempt = 0; ; ++attempt) {
       let response: Response;
+      let text: string;
       const abort = new AbortController();
       const onAbort = () => abort.abort();
       options.signal?.addEventListener('abort', onAbort);
       const timer = setTimeout(() => abort.abort(), this.options.timeoutMs ?? 30000);
       try {
         response = await doFetch(url, {method: r.method, headers, body, signal: abort.signal});
+        text = await response.text();  // a connection lost mid-body is retried like any other
       } catch (e) {
         if (options.signal?.aborted) throw e;
         if (attempt >= maxRetries) {
@@ -354,7 +356,6 @@ export class TallyClient {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
       }
-      const text = await response.text();
       if (response.ok) {
         const type = response.headers.get('content-type') ?? '';
         return (type.includes('json') ? parseJson(text) : text) as R;
