@@ -11,6 +11,7 @@ packages=(
   libboost-dev rapidjson-dev libssl-dev wrk curl
   nodejs chromium  # the dashboard's browser tests (tests/web)
   python3 python3-yaml  # the Python client's tests and example (clients/python)
+  node-typescript node-js-yaml  # the TypeScript client (clients/typescript): tsc, spec test
   clang-16 libclang-rt-16-dev  # libFuzzer targets (fuzz/); Debian 12's g++ has no libFuzzer
 )
 # `setup.sh bench`: also what bench/compare.sh and bench/soak.sh need (the PostgreSQL

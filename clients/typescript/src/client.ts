@@ -1,0 +1,388 @@
+// A typed client for every operation of docs/openapi.yaml, for Node 18+ and browsers, on the
+// global fetch. Exactly once by default: each call that changes the ledger gets a fresh
+// Idempotency-Key, and every retry of that call (connection errors, 5xx, 503) sends the same
+// key, so the server answers a retry with its first reply instead of acting twice. 4xx
+// answers are never retried; they become the error classes of errors.ts.
+import {amountToWire, type AmountInput} from './amount.js';
+import {ConnectionError, problemError, TallyError} from './errors.js';
+import {parseJson, stringifyJson} from './json.js';
+import type * as T from './types.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** `required`: the client sends a key (generated unless given); `optional`: only one given. */
+type KeyRule = 'required' | 'optional' | 'none';
+
+interface Route {
+  readonly method: Method;
+  readonly path: string;
+  readonly key: KeyRule;
+  /** False where a retry would act twice without a key (a second service key). */
+  readonly retry: boolean;
+}
+
+const route = (method: Method, path: string, key: KeyRule = 'none', retry = true): Route =>
+  ({method, path, key, retry});
+
+/** Every operation of docs/openapi.yaml by its operationId: the request the client sends. */
+export const ROUTES = {
+  openAccount: route('POST', '/v1/accounts', 'required'),
+  getAccount: route('GET', '/v1/accounts/{id}'),
+  listEntries: route('GET', '/v1/accounts/{id}/entries'),
+  getBalance: route('GET', '/v1/accounts/{id}/balance'),
+  grantCredits: route('POST', '/v1/accounts/{id}/grants', 'required'),
+  subscribe: route('PUT', '/v1/accounts/{id}/subscription', 'required'),
+  cancelSubscription: route('DELETE', '/v1/accounts/{id}/subscription', 'required'),
+  markPastDue: route('POST', '/v1/accounts/{id}/subscription/past_due', 'required'),
+  resumeSubscription: route('POST', '/v1/accounts/{id}/subscription/resume', 'required'),
+  claimDailyReward: route('POST', '/v1/accounts/{id}/rewards/daily', 'required'),
+  createToken: route('POST', '/v1/accounts/{id}/tokens'),
+  quote: route('POST', '/v1/quotes'),
+  createHold: route('POST', '/v1/holds', 'required'),
+  getHold: route('GET', '/v1/holds/{id}'),
+  captureHold: route('POST', '/v1/holds/{id}/capture', 'required'),
+  releaseHold: route('POST', '/v1/holds/{id}/release', 'required'),
+  createSpend: route('POST', '/v1/spends', 'required'),
+  getSpend: route('GET', '/v1/spends/{id}'),
+  refundSpend: route('POST', '/v1/spends/{id}/refunds', 'required'),
+  createPurchase: route('POST', '/v1/purchases', 'optional'),
+  voidPurchase: route('POST', '/v1/purchases/{id}/void', 'required'),
+  voidLot: route('POST', '/v1/lots/{id}/void', 'required'),
+  getPricing: route('GET', '/v1/pricing'),
+  getPlans: route('GET', '/v1/plans'),
+  getPacks: route('GET', '/v1/packs'),
+  batch: route('POST', '/v1/batch'),
+  createKey: route('POST', '/v1/keys', 'none', false),
+  setClock: route('POST', '/v1/admin/clock'),
+  health: route('GET', '/healthz'),
+  metrics: route('GET', '/metrics'),
+} as const;
+
+export type OperationId = keyof typeof ROUTES;
+
+export interface RetryPolicy {
+  /** Retries after the first attempt; default 4. */
+  maxRetries?: number;
+  /** First backoff; doubled each retry, with jitter; default 100 ms. */
+  baseDelayMs?: number;
+  /** Backoff ceiling; default 5000 ms. */
+  maxDelayMs?: number;
+}
+
+export interface ClientOptions {
+  /** The server, e.g. "http://127.0.0.1:8080" (no trailing /v1). */
+  baseUrl: string;
+  /** An admin or service key, or an end-user token (reads its own account only). */
+  apiKey?: string;
+  retry?: RetryPolicy;
+  /** Per attempt; default 30000 ms. */
+  timeoutMs?: number;
+  /** Default: the global fetch. */
+  fetch?: typeof fetch;
+  /** Prefix of generated Idempotency-Keys; default "ts". */
+  keyPrefix?: string;
+}
+
+export interface CallOptions {
+  /**
+   * The key of this logical operation. Default: a fresh random key per call, reused by the
+   * call's own retries. Pass your own (e.g. "job-42-capture") to stay exactly-once across
+   * process restarts.
+   */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+interface Request {
+  params?: Record<string, string>;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+}
+
+type Crypto = {randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array};
+let nodeCrypto: Promise<Crypto | undefined> | undefined;
+
+/**
+ * A random key in the API's key alphabet, from crypto.randomUUID: the global one (browsers,
+ * Node 19+), else node:crypto's (Node 18, where the global needs a flag).
+ */
+export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
+  let c = (globalThis as {crypto?: Crypto}).crypto;
+  if (!c?.randomUUID) {
+    // The specifier is built so bundlers for browsers leave it alone; browsers have the global.
+    const specifier = ['node', 'crypto'].join(':');
+    nodeCrypto ??= import(specifier).then((m: {webcrypto?: Crypto}) => m.webcrypto, () => undefined);
+    c = (await nodeCrypto) ?? c;
+  }
+  if (c?.randomUUID) return `${prefix}-${c.randomUUID()}`;
+  if (!c?.getRandomValues) throw new Error('no crypto.getRandomValues: cannot make an Idempotency-Key');
+  const bytes = c.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const AMOUNT_FIELDS = ['amount', 'allocation'];
+
+/** A request body with its amounts written as decimal strings (a bigint is micro-credits). */
+function encodeBody(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {...(body as Record<string, unknown>)};
+  for (const f of AMOUNT_FIELDS) {
+    if (out[f] !== undefined) out[f] = amountToWire(out[f] as AmountInput);
+  }
+  return out;
+}
+
+/** The route a method and path (with or without a query) go to, if any. */
+function routeOf(method: string, path: string): Route | undefined {
+  const bare = path.split('?')[0];
+  return Object.values(ROUTES).find((r: Route) =>
+    r.method === method && new RegExp('^' + r.path.replace(/\{\w+\}/g, '[^/]+') + '$').test(bare));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class TallyClient {
+  private readonly options: ClientOptions;
+  private readonly baseUrl: string;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** The same server with another credential, e.g. an end-user token from createToken. */
+  withApiKey(apiKey: string): TallyClient {
+    return new TallyClient({...this.options, apiKey});
+  }
+
+  /** A client that reads as the end user of `token` (its own account, entries, balance). */
+  forUser(token: T.UserToken | string): TallyClient {
+    return this.withApiKey(typeof token === 'string' ? token : token.token);
+  }
+
+  // --- accounts --------------------------------------------------------------------------
+
+  openAccount(body: T.OpenAccountRequest, options?: CallOptions): Promise<T.Account> {
+    return this.call('openAccount', {body}, options);
+  }
+  getAccount(id: T.AccountId, options?: CallOptions): Promise<T.Account> {
+    return this.call('getAccount', {params: {id}}, options);
+  }
+  /** One page of history, oldest first. See `entries` to walk every page. */
+  listEntries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): Promise<T.EntryPage> {
+    return this.call('listEntries', {params: {id}, query: {limit: query.limit, after: query.after}}, options);
+  }
+  /** Every entry after `after` (default all), oldest first, fetched a page at a time. */
+  async *entries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): AsyncGenerator<T.Entry> {
+    let after: number | null = query.after ?? 0;
+    while (after !== null) {
+      const page: T.EntryPage = await this.listEntries(id, {limit: query.limit, after}, options);
+      for (const entry of page.entries) yield entry;
+      after = page.next_after;
+    }
+  }
+  getBalance(id: T.AccountId, query: T.BalanceQuery = {}, options?: CallOptions): Promise<T.BalanceAt> {
+    return this.call('getBalance', {params: {id}, query: {as_of: query.as_of}}, options);
+  }
+  /** Admin only. */
+  grantCredits(id: T.AccountId, body: T.GrantRequest, options?: CallOptions): Promise<T.Lot> {
+    return this.call('grantCredits', {params: {id}, body}, options);
+  }
+
+  // --- subscriptions and rewards -----------------------------------------------------------
+
+  subscribe(id: T.AccountId, body: T.SubscribeRequest, options?: CallOptions): Promise<T.SubscriptionChange> {
+    return this.call('subscribe', {params: {id}, body}, options);
+  }
+  cancelSubscription(id: T.AccountId, options?: CallOptions): Promise<T.SubscriptionChange> {
+    return this.call('cancelSubscription', {params: {id}}, options);
+  }
+  markPastDue(id: T.AccountId, options?: CallOptions): Promise<T.SubscriptionChange> {
+    return this.call('markPastDue', {params: {id}, body: {}}, options);
+  }
+  resumeSubscription(id: T.AccountId, options?: CallOptions): Promise<T.SubscriptionChange> {
+    return this.call('resumeSubscription', {params: {id}, body: {}}, options);
+  }
+  claimDailyReward(id: T.AccountId, options?: CallOptions): Promise<T.DailyReward> {
+    return this.call('claimDailyReward', {params: {id}, body: {}}, options);
+  }
+
+  // --- auth --------------------------------------------------------------------------------
+
+  /** Mints an end-user token (no key needed: a retry mints another, equally valid). */
+  createToken(id: T.AccountId, body: T.TokenRequest = {}, options?: CallOptions): Promise<T.UserToken> {
+    return this.call('createToken', {params: {id}, body}, options);
+  }
+  /** Admin only. Never retried: a retry would make a second key. */
+  createKey(body: T.KeyRequest, options?: CallOptions): Promise<T.ServiceKey> {
+    return this.call('createKey', {body}, options);
+  }
+
+  // --- pricing and jobs --------------------------------------------------------------------
+
+  quote(body: T.QuoteRequest, options?: CallOptions): Promise<T.Quote> {
+    return this.call('quote', {body}, options);
+  }
+  /** 201 an active hold, or 200 an IncludedJob when the job costs 0 under the plan. */
+  createHold(body: T.HoldRequest, options?: CallOptions): Promise<T.Hold | T.IncludedJob> {
+    return this.call('createHold', {body}, options);
+  }
+  getHold(id: T.Id, options?: CallOptions): Promise<T.Hold> {
+    return this.call('getHold', {params: {id}}, options);
+  }
+  /** An empty body captures the whole hold; `usage` prices the actual usage. */
+  captureHold(id: T.Id, body: T.CaptureRequest = {}, options?: CallOptions): Promise<T.Capture> {
+    return this.call('captureHold', {params: {id}, body}, options);
+  }
+  releaseHold(id: T.Id, body: T.ReleaseRequest = {}, options?: CallOptions): Promise<T.Release> {
+    return this.call('releaseHold', {params: {id}, body}, options);
+  }
+  createSpend(body: T.SpendRequest, options?: CallOptions): Promise<T.Spend | T.IncludedJob> {
+    return this.call('createSpend', {body}, options);
+  }
+  getSpend(id: T.Id, options?: CallOptions): Promise<T.Spend> {
+    return this.call('getSpend', {params: {id}}, options);
+  }
+  refundSpend(id: T.Id, body: T.RefundRequest, options?: CallOptions): Promise<T.Refund> {
+    return this.call('refundSpend', {params: {id}, body}, options);
+  }
+
+  // --- purchases and voids -----------------------------------------------------------------
+
+  /** `payment_ref` is the purchase's identity; an Idempotency-Key is sent only if given. */
+  createPurchase(body: T.PurchaseRequest, options?: CallOptions): Promise<T.Purchase> {
+    return this.call('createPurchase', {body}, options);
+  }
+  /** Admin only. */
+  voidPurchase(id: T.Id, body: T.VoidRequest, options?: CallOptions): Promise<T.PurchaseVoid> {
+    return this.call('voidPurchase', {params: {id}, body}, options);
+  }
+  /** Admin only. */
+  voidLot(id: T.Id, body: T.VoidRequest, options?: CallOptions): Promise<T.LotVoid> {
+    return this.call('voidLot', {params: {id}, body}, options);
+  }
+
+  // --- catalog (no credential) -------------------------------------------------------------
+
+  getPricing(options?: CallOptions): Promise<T.PriceTable> {
+    return this.call('getPricing', {}, options);
+  }
+  getPlans(options?: CallOptions): Promise<T.Plans> {
+    return this.call('getPlans', {}, options);
+  }
+  getPacks(options?: CallOptions): Promise<T.Packs> {
+    return this.call('getPacks', {}, options);
+  }
+
+  // --- batch and operations ----------------------------------------------------------------
+
+  /**
+   * Many requests in one round trip. Items that change something (POST, PUT, DELETE) get a
+   * generated `idempotency_key` when they have none, so a retried batch acts once.
+   */
+  async batch(body: T.BatchRequest, options?: CallOptions): Promise<T.BatchReply> {
+    const prefix = this.options.keyPrefix ?? 'ts';
+    const requests = await Promise.all(body.requests.map(async (r) => ({
+      ...r,
+      body: r.body === undefined ? undefined : encodeBody(r.body),
+      idempotency_key: r.idempotency_key ??
+        (routeOf(r.method, r.path)?.key === 'required' ? await newIdempotencyKey(prefix) : undefined),
+    })));
+    return this.call('batch', {body: {requests}}, options);
+  }
+  /** Admin only, and only under `tally serve --clock manual`. */
+  setClock(body: T.ClockRequest, options?: CallOptions): Promise<T.ClockSet> {
+    return this.call('setClock', {body}, options);
+  }
+  health(options?: CallOptions): Promise<T.Health> {
+    return this.call('health', {}, options);
+  }
+  /** The Prometheus text. */
+  metrics(options?: CallOptions): Promise<string> {
+    return this.call('metrics', {}, options);
+  }
+
+  // --- transport ---------------------------------------------------------------------------
+
+  private url(r: Route, req: Request): string {
+    let path = r.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      const v = req.params?.[name];
+      if (v === undefined || v === '') throw new TypeError(`${r.path}: no ${name}`);
+      return encodeURIComponent(v);
+    });
+    const q = Object.entries(req.query ?? {}).filter(([, v]) => v !== undefined);
+    if (q.length) {
+      path += '?' + q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+    }
+    return this.baseUrl + path;
+  }
+
+  /** Sends one operation, retrying with backoff on connection errors and 5xx. */
+  private async call<R>(op: OperationId, req: Request, options: CallOptions = {}): Promise<R> {
+    const r: Route = ROUTES[op];
+    const headers: Record<string, string> = {Accept: 'application/json, application/problem+json, text/plain'};
+    if (this.options.apiKey) headers.Authorization = `Bearer ${this.options.apiKey}`;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = stringifyJson(encodeBody(req.body));
+      headers['Content-Type'] = 'application/json';
+    }
+    // One key per call, made before the first attempt: every retry sends the same one.
+    const key = options.idempotencyKey ??
+      (r.key === 'required' ? await newIdempotencyKey(this.options.keyPrefix ?? 'ts') : undefined);
+    if (key !== undefined && r.key !== 'none') headers['Idempotency-Key'] = key;
+
+    const policy = this.options.retry ?? {};
+    const maxRetries = r.retry ? policy.maxRetries ?? 4 : 0;
+    const url = this.url(r, req);
+    const doFetch = this.options.fetch ?? fetch;
+    for (let attempt = 0; ; ++attempt) {
+      let response: Response;
+      let text: string;
+      const abort = new AbortController();
+      const onAbort = () => abort.abort();
+      options.signal?.addEventListener('abort', onAbort);
+      const timer = setTimeout(() => abort.abort(), this.options.timeoutMs ?? 30000);
+      try {
+        response = await doFetch(url, {method: r.method, headers, body, signal: abort.signal});
+        text = await response.text();  // a connection lost mid-body is retried like any other
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        if (attempt >= maxRetries) {
+          throw new ConnectionError(`${r.method} ${url}: ${(e as Error)?.message ?? e}`, e);
+        }
+        await this.backoff(attempt, policy);
+        continue;
+      } finally {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+      if (response.ok) {
+        const type = response.headers.get('content-type') ?? '';
+        return (type.includes('json') ? parseJson(text) : text) as R;
+      }
+      const error = this.problem(response.status, text);
+      if (response.status >= 500 && attempt < maxRetries) {
+        await this.backoff(attempt, policy);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  private problem(status: number, text: string): TallyError {
+    try {
+      const p = parseJson(text) as T.Problem;
+      if (p && typeof p.type === 'string') return problemError(p);
+    } catch {
+      // not JSON: a proxy's error page, say
+    }
+    return new TallyError({type: 'http_' + status, title: `HTTP ${status}`, status, detail: text.slice(0, 200)});
+  }
+
+  private async backoff(attempt: number, policy: RetryPolicy): Promise<void> {
+    const base = policy.baseDelayMs ?? 100;
+    const ceiling = policy.maxDelayMs ?? 5000;
+    const delay = Math.min(ceiling, base * 2 ** attempt);
+    await sleep(delay / 2 + Math.random() * (delay / 2));
+  }
+}

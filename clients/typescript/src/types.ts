@@ -1,0 +1,575 @@
+// The shapes of docs/openapi.yaml, one interface per schema or reply. Amounts come in pairs:
+// `amount` (decimal string of credits) and `amount_micro` (bigint of micro-credits). Ids the
+// ledger assigns are decimal strings; times are RFC 3339 UTC strings. A test
+// (test/spec_coverage_test.mjs) fails when the spec names an operation or a field these lack.
+import type {AmountInput} from './amount.js';
+
+/** Credits as a decimal string, at most 6 decimals ("12.5"). */
+export type Amount = string;
+/** The same amount in micro-credits (1 credit = 1,000,000). */
+export type AmountMicro = bigint;
+/** A 64-bit id the ledger assigned, as a decimal string. */
+export type Id = string;
+/** The platform's own account id. */
+export type AccountId = string;
+/** RFC 3339 UTC ("2026-11-21T08:00:00Z"). */
+export type Time = string;
+/** ISO 8601 duration ("P30D", "P1M", "PT15M"). */
+export type Duration = string;
+
+export type Source =
+  'signup' | 'subscription' | 'rollover' | 'reward' | 'promo' | 'admin' | 'purchase' | 'refund';
+
+/** A tool's parameters by name: `{resolution: "1080p", seconds: 5}`. */
+export type ParamValue = string | number | bigint | boolean;
+export type Params = Record<string, ParamValue>;
+
+export type ProblemType =
+  'invalid_request' | 'idempotency_key_missing' | 'unknown_tool' | 'unknown_parameter' |
+  'unknown_option' | 'missing_parameter' | 'bad_value' | 'unauthorized' |
+  'insufficient_credits' | 'forbidden' | 'not_found' | 'method_not_allowed' |
+  'account_exists' | 'hold_expired' | 'hold_not_active' | 'capture_exceeds_hold' |
+  'refund_exceeds_spend' | 'spend_not_refundable' | 'lot_voided' | 'idempotency_conflict' |
+  'payment_ref_used' | 'not_subscribed' | 'already_claimed' | 'reward_unavailable' |
+  'payload_too_large' | 'unsupported_media_type' | 'limit_exceeded' | 'unavailable' | 'internal';
+
+/** RFC 9457 problem details (`application/problem+json`). */
+export interface Problem {
+  type: ProblemType | string;
+  title: string;
+  status: number;
+  detail: string;
+  /** `insufficient_credits` only: how much is missing. */
+  shortfall?: Amount;
+  shortfall_micro?: AmountMicro;
+}
+
+export interface Balance {
+  available: Amount;
+  available_micro: AmountMicro;
+  held: Amount;
+  held_micro: AmountMicro;
+  /** Granted credits whose `effective_at` is still ahead. */
+  pending: Amount;
+  pending_micro: AmountMicro;
+  /** available + held. */
+  total: Amount;
+  total_micro: AmountMicro;
+}
+
+export interface BalanceAt extends Balance {
+  as_of: Time;
+}
+
+export interface Lot {
+  id: Id;
+  account: AccountId;
+  source: Source;
+  /** Granted. */
+  amount: Amount;
+  amount_micro: AmountMicro;
+  /** Available to spend (not held). */
+  remaining: Amount;
+  remaining_micro: AmountMicro;
+  held: Amount;
+  held_micro: AmountMicro;
+  consumed: Amount;
+  consumed_micro: AmountMicro;
+  expired: Amount;
+  expired_micro: AmountMicro;
+  granted_at: Time;
+  effective_at: Time;
+  /** `null` when the credits never expire. */
+  expires_at: Time | null;
+  scope: string[];
+  reason: string;
+  reference: string;
+  voided: boolean;
+}
+
+export interface AmountPair {
+  amount: Amount;
+  amount_micro: AmountMicro;
+}
+
+export interface Subscription {
+  plan: string;
+  state: 'active' | 'cancelling' | 'past_due';
+  period_start: Time;
+  period_end: Time;
+  allocation: Amount;
+  allocation_micro: AmountMicro;
+  /** A downgrade that takes effect at `period_end`. */
+  pending_plan: string | null;
+  cancel_at_period_end: boolean;
+}
+
+/** The answer to a subscription change: the subscription and the lots the change granted. */
+export interface SubscriptionChange extends Subscription {
+  account: AccountId;
+  allocation_lot: Id | null;
+  rollover_lot: Id | null;
+  signup_lot: Id | null;
+}
+
+export interface Account {
+  id: AccountId;
+  plan: string | null;
+  balance: Balance;
+  /** Remaining credits per source; only sources with credits appear. */
+  by_source: Partial<Record<Source, AmountPair>>;
+  /** The next instant credits expire and how many; `null` when none will. */
+  next_expiry: {at: Time; amount: Amount; amount_micro: AmountMicro} | null;
+  lots: Lot[];
+  subscription: Subscription | null;
+  open_holds: number;
+}
+
+export type EntryKind = 'grant' | 'hold' | 'release' | 'capture' | 'spend' | 'refund' | 'expire' | 'void';
+
+export interface Entry {
+  seq: number;
+  at: Time;
+  kind: EntryKind;
+  account: AccountId;
+  /** Change of the lot's remaining (available). */
+  amount: Amount;
+  amount_micro: AmountMicro;
+  /** Change of the lot's held portion. */
+  held: Amount;
+  held_micro: AmountMicro;
+  balance_after: Amount;
+  balance_after_micro: AmountMicro;
+  lot: Id;
+  source: Source;
+  tool: string | null;
+  hold: Id | null;
+  spend: Id | null;
+  /** Grants only: when the granted credits expire. */
+  expires_at?: Time | null;
+  reason: string;
+}
+
+export interface EntryPage {
+  entries: Entry[];
+  /** Pass as `after` for the next page; `null` when this page is the last. */
+  next_after: number | null;
+}
+
+export interface Portion {
+  lot: Id;
+  amount: Amount;
+  amount_micro: AmountMicro;
+  /** When the lot the portion came from expires; `null` for never. */
+  expires_at?: Time | null;
+}
+
+/** Where released or refunded credits went (DESIGN rule 3). */
+export interface Restored {
+  to_lots: Amount;
+  to_lots_micro: AmountMicro;
+  to_refund_lots: Amount;
+  to_refund_lots_micro: AmountMicro;
+  voided: Amount;
+  voided_micro: AmountMicro;
+  refund_lots: Id[];
+}
+
+export interface QuoteLine {
+  kind: 'base' | 'add' | 'multiply' | 'included' | 'minimum' | 'rounding';
+  /** The parameter's id; `null` for tool-level items. */
+  param: string | null;
+  /** The parameter's value as text ("1080p", "5", "true"). */
+  value: string | null;
+  /** Credits, or the factor for `multiply` (a decimal string). */
+  amount: string;
+  /** The running cost after this item (exact, before rounding). */
+  subtotal: string;
+  /** For people ("model Standard"); may be empty. */
+  label?: string;
+  /** For people ("× 1.25", "rounding +0.75"). */
+  operation?: string;
+}
+
+export interface Quote {
+  tool: string;
+  total: Amount;
+  total_micro: AmountMicro;
+  price_book_version: string;
+  plan: string | null;
+  breakdown: QuoteLine[];
+}
+
+export type HoldState = 'active' | 'captured' | 'released' | 'expired';
+
+/** While `active` every field is present; a finished hold has at least id, state and spend. */
+export interface Hold {
+  id: Id;
+  state: HoldState;
+  account?: AccountId;
+  amount?: Amount;
+  amount_micro?: AmountMicro;
+  tool?: string | null;
+  expires_at?: Time;
+  /** `null` when the hold was made by amount. */
+  price_book_version?: string | null;
+  portions?: Portion[];
+  /** Present when the hold was priced from tool and params. */
+  quote?: Quote;
+  /** Finished holds only: the spend a capture made. */
+  spend?: Id | null;
+}
+
+/** A job that costs 0 (an option included in the plan): nothing was held or spent. */
+export interface IncludedJob {
+  id: null;
+  account: AccountId;
+  amount: Amount;
+  amount_micro: AmountMicro;
+  state: 'included';
+  tool: string;
+  price_book_version: string;
+  portions: never[];
+  quote: Quote;
+}
+
+export interface Spend {
+  id: Id;
+  account: AccountId;
+  amount: Amount;
+  amount_micro: AmountMicro;
+  tool: string | null;
+  portions: Portion[];
+  refunded: Amount;
+  refunded_micro: AmountMicro;
+  /** `null` when the spend was made by amount. */
+  price_book_version: string | null;
+  /** The hold whose capture made this spend; `null` for a one-shot spend. */
+  hold?: Id | null;
+}
+
+export interface Purchase {
+  id: Id;
+  account: AccountId;
+  pack: string;
+  /** In currency units ("9.99"), never a float. */
+  price: {amount: string; currency: string};
+  lot: Id;
+  credits: Amount;
+  credits_micro: AmountMicro;
+  bonus_lot: Id | null;
+  bonus: Amount;
+  bonus_micro: AmountMicro;
+  expires_at: Time | null;
+}
+
+export interface Capture {
+  hold: Id;
+  state: 'captured';
+  /** `null` when nothing was captured (a zero capture). */
+  spend: Id | null;
+  captured: Amount;
+  captured_micro: AmountMicro;
+  released: Amount;
+  released_micro: AmountMicro;
+  /** The lot portions captured. */
+  portions: Portion[];
+  restored: Restored;
+}
+
+export interface Release {
+  hold: Id;
+  state: 'released';
+  released: Amount;
+  released_micro: AmountMicro;
+  restored: Restored;
+}
+
+export interface Refund {
+  spend: Id;
+  refunded: Amount;
+  refunded_micro: AmountMicro;
+  refunded_total: Amount;
+  refunded_total_micro: AmountMicro;
+  restored: Restored;
+}
+
+interface VoidTotals {
+  voided: Amount;
+  voided_micro: AmountMicro;
+  consumed: Amount;
+  consumed_micro: AmountMicro;
+  held: Amount;
+  held_micro: AmountMicro;
+  expired: Amount;
+  expired_micro: AmountMicro;
+}
+export interface PurchaseVoid extends VoidTotals {
+  purchase: Id;
+}
+export interface LotVoid extends VoidTotals {
+  lot: Id;
+}
+
+export interface DailyReward {
+  lot: Id;
+  amount: Amount;
+  amount_micro: AmountMicro;
+  expires_at: Time | null;
+  /** The season whose override applied, if any. */
+  season: string | null;
+}
+
+export interface UserToken {
+  token: string;
+  account: AccountId;
+  expires_at: Time;
+  /** Opens the dashboard for this user. */
+  url: string;
+}
+
+export interface ServiceKey {
+  id: string;
+  name: string;
+  scope: 'service' | 'admin';
+  /** The secret; shown once. */
+  key: string;
+  created_at: Time;
+}
+
+export interface PriceOption {
+  id: string;
+  name: string;
+  effect: 'price' | 'add' | 'multiply' | 'none';
+  /** Credits, or the factor of `multiply`; `null` for a usage multiplier. */
+  amount: string | null;
+  /** The effect for people ("× 2", "5"). */
+  text: string;
+  default: boolean;
+  /** Plans in which this option costs nothing. */
+  included_in: string[];
+}
+
+export interface PriceParam {
+  id: string;
+  name: string;
+  kind: 'choice' | 'usage' | 'count' | 'switch';
+  /** Its default or range, for people. */
+  detail: string;
+  options: PriceOption[];
+}
+
+export interface PriceTool {
+  id: string;
+  name: string;
+  description: string;
+  /** What one job is priced per ("generation", "second"). */
+  unit: string;
+  minimum: string;
+  rounding: string;
+  base: string | null;
+  /** A job with every default; `null` when a parameter has no default. */
+  default_total: Amount | null;
+  default_total_micro: AmountMicro | null;
+  params: PriceParam[];
+}
+
+/** The public price table of the price book in force. */
+export interface PriceTable {
+  name: string;
+  version: string;
+  effective_at: Time;
+  /** What one credit costs per currency (in currency units), over the packs sold in it. */
+  credit_value: Array<{currency: string; min: string; max: string; packs: number}>;
+  tools: PriceTool[];
+}
+
+export interface PlanDailyReward {
+  amount: Amount;
+  amount_micro: AmountMicro;
+  base_amount: Amount;
+  base_amount_micro: AmountMicro;
+  /** The multiplier a member plan's claims get ("2"); null on other plans. */
+  member_boost: string | null;
+  season: string | null;
+  /** ISO 8601 duration of the reward's lot. */
+  validity: Duration;
+}
+
+export interface Plan {
+  id: string;
+  name: string;
+  /** Orders plans: a change to a higher tier is an upgrade (now), lower a downgrade (period end). */
+  tier: number;
+  /** Credits each period (0 with a custom allocation). */
+  allocation: Amount;
+  allocation_micro: AmountMicro;
+  period: 'weekly' | 'monthly' | 'yearly';
+  /** At most this much carries into the next period; 0 resets. */
+  rollover_cap: Amount;
+  rollover_cap_micro: AmountMicro;
+  /** The allocation is set per subscription. */
+  custom_allocation: boolean;
+  signup_grant: Amount;
+  signup_grant_micro: AmountMicro;
+  /** What a claim now grants; `null` when the plan has no daily reward. */
+  daily_reward: PlanDailyReward | null;
+  member: boolean;
+  purchase_bonus_percent: number;
+}
+
+export interface Plans {
+  /** The plan a new account gets when it names none. */
+  default_plan: string | null;
+  plans: Plan[];
+}
+
+export interface PackPrice {
+  currency: string;
+  /** In currency units ("9.99"), never a float. */
+  amount: string;
+  /** `null` for the default price. */
+  region: string | null;
+  /** One credit's price, in currency units. */
+  per_credit: string;
+}
+
+export interface Pack {
+  id: string;
+  name: string;
+  credits: Amount;
+  credits_micro: AmountMicro;
+  bonus: Amount;
+  bonus_micro: AmountMicro;
+  /** ISO 8601 duration of the purchased credits, or "never". */
+  validity: Duration | 'never';
+  prices: PackPrice[];
+}
+
+export interface Packs {
+  packs: Pack[];
+}
+
+export interface Health {
+  status: 'ok';
+  shards: number;
+}
+
+export interface ClockSet {
+  now: Time;
+}
+
+// --- requests --------------------------------------------------------------------------------
+
+export interface OpenAccountRequest {
+  id: AccountId;
+  /** Absent: the catalog's default plan. `null`: no subscription. */
+  plan?: string | null;
+}
+
+export interface GrantRequest {
+  amount: AmountInput;
+  source?: Source;
+  expires_at?: Time;
+  valid_for?: Duration;
+  never_expires?: true;
+  effective_at?: Time;
+  scope?: string[];
+  reason: string;
+  reference?: string;
+}
+
+export interface SubscribeRequest {
+  plan: string;
+  /** Only for plans with a custom allocation (enterprise). */
+  allocation?: AmountInput;
+}
+
+export interface TokenRequest {
+  /** Seconds, 1 to 2592000; default 3600. */
+  ttl_s?: number;
+}
+
+export interface QuoteRequest {
+  tool: string;
+  params: Params;
+  /** Price with this account's plan (included options). */
+  account?: AccountId;
+  /** Price with this plan; `account` takes precedence. */
+  plan?: string;
+}
+
+/** A hold priced from `tool` and `params`, or a plain `amount` (with an optional tool). */
+export type HoldRequest =
+  | {account: AccountId; tool: string; params: Params; ttl_s?: number; amount?: never}
+  | {account: AccountId; amount: AmountInput; tool?: string; ttl_s?: number; params?: never};
+
+export type SpendRequest =
+  | {account: AccountId; tool: string; params: Params; amount?: never}
+  | {account: AccountId; amount: AmountInput; tool?: string; params?: never};
+
+/** At most one of `usage` (actual usage, priced with the hold's book) and `amount`. */
+export interface CaptureRequest {
+  usage?: Params;
+  amount?: AmountInput;
+}
+
+export interface ReleaseRequest {
+  reason?: string;
+}
+
+export interface RefundRequest {
+  /** Default: the whole unrefunded rest of the spend. */
+  amount?: AmountInput;
+  reason: string;
+}
+
+export interface PurchaseRequest {
+  account: AccountId;
+  pack: string;
+  currency: string;
+  region?: string;
+  payment_ref: string;
+}
+
+export interface VoidRequest {
+  reason: string;
+}
+
+export interface KeyRequest {
+  name: string;
+  scope?: 'service' | 'admin';
+}
+
+export interface ClockRequest {
+  now: Time;
+}
+
+export interface BatchItem {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** A `/v1/...` path with its query. */
+  path: string;
+  body?: Record<string, unknown>;
+  /** Generated by the client for POST, PUT and DELETE items that have none. */
+  idempotency_key?: string;
+}
+
+export interface BatchRequest {
+  requests: BatchItem[];
+}
+
+export interface BatchReply {
+  responses: Array<{status: number; body: Record<string, unknown> | null}>;
+}
+
+export interface EntriesQuery {
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  /** Entries with a `seq` greater than this (the previous page's `next_after`). */
+  after?: number;
+}
+
+export interface BalanceQuery {
+  /** RFC 3339; default now. */
+  as_of?: Time;
+}

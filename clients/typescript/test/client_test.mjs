@@ -1,0 +1,318 @@
+// The TypeScript client against a real `tally serve` (started and stopped here, manual clock):
+// every operation of docs/openapi.yaml, exactly-once retries, typed problems, paging, end-user
+// tokens. Every reply the server sends during the run is also checked against the spec: a
+// field the server writes and the spec does not name fails the last test. Run by ctest:
+//
+//   node client_test.mjs --tally <tally> --dist <tsc output> --spec docs/openapi.yaml
+//                        [--node-share /usr/share/nodejs]
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {pathToFileURL} from 'node:url';
+import {parseArgs, startServer} from './server.mjs';
+import {loadSpec} from './spec.mjs';
+
+const args = parseArgs(process.argv.slice(2));
+const sdk = await import(pathToFileURL(path.join(args.dist, 'index.js')));
+const {TallyClient, toMicro, formatCredits, parseJson} = sdk;
+const spec = loadSpec(args.spec, args['node-share']);
+
+let server;
+let admin;
+const replies = [];  // every reply of the run: [method, url path, status, body text]
+
+// The global fetch, recording each reply for the spec check.
+const recordingFetch = async (url, init) => {
+  const r = await fetch(url, init);
+  replies.push([init.method, new URL(url).pathname, r.status, await r.clone().text()]);
+  return r;
+};
+
+const client = (apiKey, extra = {}) => new TallyClient({
+  baseUrl: server.baseUrl, apiKey, fetch: recordingFetch,
+  retry: {baseDelayMs: 5, maxDelayMs: 50}, ...extra});
+
+const t0 = '2030-01-01T00:00:00Z';
+
+before(async () => {
+  server = await startServer({tally: args.tally});
+  admin = client(server.adminKey);
+  await admin.setClock({now: t0});
+  await admin.openAccount({id: 'ana'});
+  await admin.grantCredits('ana', {amount: 500_000_000n, reason: 'test credits'});
+});
+
+after(async () => {
+  if (server) assert.equal(await server.stop(), 0, 'tally serve exits 0 on SIGTERM');
+});
+
+test('amounts: decimal strings and bigint micro-credits, never numbers', () => {
+  assert.equal(toMicro('12.5'), 12_500_000n);
+  assert.equal(toMicro('-0.000001'), -1n);
+  assert.equal(formatCredits(12_500_000n), '12.5');
+  assert.equal(formatCredits(-1n), '-0.000001');
+  assert.equal(formatCredits(1_000_000_000_000n * 1_000_000n), '1000000000000');
+  assert.throws(() => toMicro('1.0000001'), RangeError);
+  // 10^18 micro-credits survive parsing exactly (a JS number would not).
+  assert.equal(parseJson('{"a_micro": 999999999999999999, "n": 5}').a_micro, 999_999_999_999_999_999n);
+  assert.equal(parseJson('{"s": "x_micro\\": 5", "b_micro":-7}').b_micro, -7n);
+});
+
+test('an amount given as a number is refused before any request', async () => {
+  const before = replies.length;
+  await assert.rejects(admin.createSpend({account: 'ana', amount: 5}), TypeError);
+  assert.equal(replies.length, before);
+});
+
+test('catalog, health and metrics need no credential', async () => {
+  const anon = client(undefined);
+  assert.equal((await anon.health()).status, 'ok');
+  const pricing = await anon.getPricing();
+  assert.ok(pricing.tools.length > 0);
+  assert.ok((await anon.getPlans()).plans.some((p) => p.id === 'free'));
+  assert.ok((await anon.getPacks()).packs.some((p) => p.id === 'medium'));
+  assert.match(await anon.metrics(), /^# (HELP|TYPE) /m);
+  await assert.rejects(anon.getAccount('ana'), sdk.Unauthorized);
+});
+
+test('accounts: open, read, balance; a taken id is AccountExists, a missing one NotFound', async () => {
+  const a = await admin.openAccount({id: 'bo', plan: 'plus'});
+  assert.equal(a.id, 'bo');
+  assert.equal(a.plan, 'plus');
+  assert.equal(typeof a.balance.available_micro, 'bigint');
+  assert.equal(a.balance.available_micro, toMicro(a.balance.available));
+  await assert.rejects(admin.openAccount({id: 'bo'}), sdk.AccountExists);
+  await assert.rejects(admin.getAccount('nobody'), (e) => e instanceof sdk.NotFound && e.status === 404);
+  const b = await admin.getBalance('ana');
+  assert.equal(b.as_of, t0);
+  const past = await admin.getBalance('ana', {as_of: '2029-12-31T00:00:00Z'});
+  assert.equal(past.available_micro, 0n);
+});
+
+test('grant: a bigint is micro-credits, a string is credits', async () => {
+  const lot = await admin.grantCredits('bo', {amount: '2.5', reason: 'promo', source: 'promo', valid_for: 'P30D'});
+  assert.equal(lot.amount, '2.5');
+  assert.equal(lot.amount_micro, 2_500_000n);
+  assert.equal(lot.source, 'promo');
+  const never = await admin.grantCredits('bo', {amount: 1_000_001n, reason: 'x', never_expires: true});
+  assert.equal(never.amount, '1.000001');
+  assert.equal(never.expires_at, null);
+});
+
+test('quote, hold, capture with actual usage, spend and refund', async () => {
+  const q = await admin.quote({tool: 'video', params: {resolution: '720p', seconds: 4}, account: 'ana'});
+  assert.equal(q.total, '20');
+  assert.ok(q.breakdown.length >= 2);
+  const hold = await admin.createHold({account: 'ana', tool: 'video', params: {resolution: '720p', seconds: 4}});
+  assert.equal(hold.state, 'active');
+  assert.equal(hold.amount_micro, 20_000_000n);
+  assert.equal(hold.quote.total, '20');
+  assert.equal((await admin.getHold(hold.id)).state, 'active');
+  const cap = await admin.captureHold(hold.id, {usage: {seconds: 3}});
+  assert.equal(cap.captured, '15');
+  assert.equal(cap.released, '5');
+  const finished = await admin.getHold(hold.id);
+  assert.equal(finished.state, 'captured');
+  assert.equal(finished.spend, cap.spend);
+  await assert.rejects(admin.captureHold(hold.id), sdk.HoldNotActive);
+  const spend = await admin.getSpend(cap.spend);
+  assert.equal(spend.amount, '15');
+  const refund = await admin.refundSpend(cap.spend, {amount: 3_000_000n, reason: 'partly broken'});
+  assert.equal(refund.refunded, '3');
+  assert.equal(refund.refunded_total, '3');
+  await assert.rejects(admin.refundSpend(cap.spend, {amount: '13', reason: 'too much'}), sdk.RefundExceedsSpend);
+  await assert.rejects(admin.getSpend('999999'), sdk.NotFound);
+});
+
+test('hold by amount and release; a one-shot spend; an included job', async () => {
+  const hold = await admin.createHold({account: 'ana', amount: '7', tool: 'upscale', ttl_s: 60});
+  const rel = await admin.releaseHold(hold.id, {reason: 'job failed'});
+  assert.equal(rel.state, 'released');
+  assert.equal(rel.released_micro, 7_000_000n);
+  assert.equal(rel.restored.to_lots, '7');
+  await assert.rejects(admin.releaseHold(hold.id), sdk.HoldNotActive);
+  const spend = await admin.createSpend({account: 'ana', amount: '1.5', tool: 'upscale'});
+  assert.equal(spend.amount_micro, 1_500_000n);
+  const included = await admin.createSpend({account: 'ana', tool: 'chat', params: {model: 'standard'}});
+  assert.equal(included.state, 'included');
+  assert.equal(included.id, null);
+  await assert.rejects(admin.quote({tool: 'nope', params: {}}), sdk.UnknownTool);
+  await assert.rejects(admin.quote({tool: 'video', params: {resolution: '9k', seconds: 1}}), sdk.PricingError);
+});
+
+test('InsufficientCredits carries the shortfall, nothing is taken', async () => {
+  const before = (await admin.getAccount('ana')).balance.available_micro;
+  const err = await admin.createSpend({account: 'ana', amount: before + 2_000_000n}).catch((e) => e);
+  assert.ok(err instanceof sdk.InsufficientCredits, String(err));
+  assert.equal(err.status, 402);
+  assert.equal(err.shortfall, '2');
+  assert.equal(err.shortfallMicro, 2_000_000n);
+  assert.equal((await admin.getAccount('ana')).balance.available_micro, before);
+});
+
+test('exactly once: one key per call, the same key on its retries, conflict on another body', async () => {
+  const a = await admin.createHold({account: 'ana', amount: '1'}, {idempotencyKey: 'job-77'});
+  const b = await admin.createHold({account: 'ana', amount: '1'}, {idempotencyKey: 'job-77'});
+  assert.equal(a.id, b.id);
+  await assert.rejects(admin.createHold({account: 'ana', amount: '2'}, {idempotencyKey: 'job-77'}),
+                       sdk.IdempotencyConflict);
+  // Two calls without a key are two holds.
+  const c = await admin.createHold({account: 'ana', amount: '1'});
+  const d = await admin.createHold({account: 'ana', amount: '1'});
+  assert.notEqual(c.id, d.id);
+});
+
+test('a reply lost after the server acted: the retry sends the same key and acts once', async () => {
+  const keys = [];
+  let calls = 0;
+  const lossy = async (url, init) => {
+    keys.push(init.headers['Idempotency-Key']);
+    const r = await recordingFetch(url, init);
+    if (++calls === 1) throw new TypeError('fetch failed (connection reset)');
+    return r;
+  };
+  const holdsBefore = (await admin.getAccount('ana')).open_holds;
+  const flaky = client(server.adminKey, {fetch: lossy});
+  const hold = await flaky.createHold({account: 'ana', amount: '3'});
+  assert.equal(keys.length, 2);
+  assert.ok(keys[0]);
+  assert.equal(keys[0], keys[1]);
+  assert.equal((await admin.getAccount('ana')).open_holds, holdsBefore + 1);
+  assert.equal((await admin.getHold(hold.id)).amount, '3');
+});
+
+test('503 and 5xx are retried with backoff, 4xx never', async () => {
+  let calls = 0;
+  const busy = async (url, init) => {
+    if (++calls <= 2) {
+      return new Response(JSON.stringify({type: 'unavailable', title: 'Unavailable', status: 503, detail: 'shutting down'}),
+                          {status: 503, headers: {'content-type': 'application/problem+json'}});
+    }
+    return recordingFetch(url, init);
+  };
+  assert.equal((await client(server.adminKey, {fetch: busy}).getAccount('ana')).id, 'ana');
+  assert.equal(calls, 3);
+  calls = 0;
+  const counting = async (url, init) => (++calls, recordingFetch(url, init));
+  await assert.rejects(client(server.adminKey, {fetch: counting}).getHold('424242'), sdk.NotFound);
+  assert.equal(calls, 1);
+  calls = 0;
+  const down = async () => (++calls, Promise.reject(new TypeError('fetch failed')));
+  await assert.rejects(client(server.adminKey, {fetch: down, retry: {maxRetries: 2, baseDelayMs: 1}}).health(),
+                       sdk.ConnectionError);
+  assert.equal(calls, 3);
+  calls = 0;
+  const always500 = async () => (++calls, new Response('{"type":"internal","title":"Internal","status":500,"detail":"x"}',
+                                                       {status: 500, headers: {'content-type': 'application/problem+json'}}));
+  await assert.rejects(client(server.adminKey, {fetch: always500, retry: {maxRetries: 1, baseDelayMs: 1}}).health(),
+                       sdk.Internal);
+  assert.equal(calls, 2);
+});
+
+test('purchases: payment_ref credits once; void a purchase and a lot', async () => {
+  const body = {account: 'bo', pack: 'medium', currency: 'USD', payment_ref: 'pi_ts_1'};
+  const p = await admin.createPurchase(body);
+  assert.equal(p.credits, '500');
+  assert.equal(p.price.amount, '39.99');
+  assert.equal((await admin.createPurchase(body)).id, p.id);
+  await assert.rejects(admin.createPurchase({...body, account: 'ana'}), sdk.PaymentRefUsed);
+  const v = await admin.voidPurchase(p.id, {reason: 'charge-back'});
+  assert.equal(v.purchase, p.id);
+  await assert.rejects(admin.voidPurchase(p.id, {reason: 'again'}), sdk.LotVoided);
+  const lot = await admin.grantCredits('bo', {amount: '4', reason: 'to void'});
+  const lv = await admin.voidLot(lot.id, {reason: 'granted by mistake'});
+  assert.equal(lv.voided, '4');
+});
+
+test('subscriptions and daily rewards', async () => {
+  const s = await admin.subscribe('bo', {plan: 'pro'});
+  assert.equal(s.plan, 'pro');
+  assert.equal((await admin.markPastDue('bo')).state, 'past_due');
+  assert.equal((await admin.resumeSubscription('bo')).state, 'active');
+  const c = await admin.cancelSubscription('bo');
+  assert.equal(c.state, 'cancelling');
+  assert.equal(c.cancel_at_period_end, true);
+  await admin.openAccount({id: 'cy', plan: null});
+  await assert.rejects(admin.cancelSubscription('cy'), sdk.NotSubscribed);
+  const r = await admin.claimDailyReward('bo');
+  assert.equal(typeof r.amount_micro, 'bigint');
+  await assert.rejects(admin.claimDailyReward('bo'), sdk.AlreadyClaimed);
+});
+
+// The spec's resumeSubscription is "back to active (payment recovered, or a cancellation
+// withdrawn)"; the server (Ledger::resume_subscription) clears only past_due and keeps
+// cancel_at_period_end, so a withdrawn cancellation stays "cancelling". Reported, not fixed here.
+test('resume withdraws a cancellation', {todo: 'server keeps cancel_at_period_end on resume'}, async () => {
+  await admin.openAccount({id: 'dee', plan: 'plus'});
+  await admin.cancelSubscription('dee');
+  assert.equal((await admin.resumeSubscription('dee')).state, 'active');
+});
+
+test('history: the async iterator walks every page, oldest first', async () => {
+  const all = (await admin.listEntries('ana', {limit: 1000})).entries;
+  assert.ok(all.length > 6, `${all.length} entries`);
+  const seen = [];
+  for await (const e of admin.entries('ana', {limit: 2})) seen.push(e);
+  assert.deepEqual(seen.map((e) => e.seq), all.map((e) => e.seq));
+  assert.ok(seen.every((e, i) => i === 0 || e.seq > seen[i - 1].seq));
+  const page = await admin.listEntries('ana', {limit: 2});
+  assert.equal(page.entries.length, 2);
+  assert.equal(page.next_after, page.entries[1].seq);
+  const rest = [];
+  for await (const e of admin.entries('ana', {after: page.next_after})) rest.push(e.seq);
+  assert.deepEqual(rest, all.slice(2).map((e) => e.seq));
+});
+
+test('end-user tokens read only their own account', async () => {
+  const t = await admin.createToken('ana', {ttl_s: 600});
+  assert.equal(t.account, 'ana');
+  assert.match(t.url, /#token=/);
+  const user = admin.forUser(t);
+  assert.equal((await user.getAccount('ana')).id, 'ana');
+  assert.equal(typeof (await user.getBalance('ana')).total_micro, 'bigint');
+  assert.ok((await user.listEntries('ana')).entries.length > 0);
+  await assert.rejects(user.getAccount('bo'), sdk.Forbidden);
+  await assert.rejects(user.createSpend({account: 'ana', amount: '1'}), sdk.Forbidden);
+  await admin.setClock({now: '2030-01-01T00:20:00Z'});
+  await assert.rejects(user.getAccount('ana'), sdk.Unauthorized);
+});
+
+test('service keys: everything but grants, voids, keys and the clock', async () => {
+  const k = await admin.createKey({name: 'worker'});
+  assert.equal(k.scope, 'service');
+  const service = admin.withApiKey(k.key);
+  assert.equal((await service.getAccount('ana')).id, 'ana');
+  await assert.rejects(service.grantCredits('ana', {amount: '1', reason: 'no'}), sdk.Forbidden);
+});
+
+test('batch: one round trip, keys generated for changes, micro-credits exact', async () => {
+  const reply = await admin.batch({requests: [
+    {method: 'GET', path: '/v1/accounts/ana'},
+    {method: 'POST', path: '/v1/spends', body: {account: 'ana', amount: 250_000n}},
+    {method: 'POST', path: '/v1/spends', body: {account: 'nobody', amount: '1'}},
+  ]});
+  assert.deepEqual(reply.responses.map((r) => r.status), [200, 201, 404]);
+  assert.equal(reply.responses[1].body.amount_micro, 250_000n);
+  assert.equal(reply.responses[2].body.type, 'not_found');
+});
+
+test('the clock moves forward only', async () => {
+  const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
+  assert.equal(set.now, '2030-01-02T00:00:00Z');
+  await assert.rejects(admin.setClock({now: t0}), sdk.InvalidRequest);
+});
+
+// Last: what the server said during the whole run, against the spec.
+test('every reply of this run matches docs/openapi.yaml (no field the spec lacks)', () => {
+  const problems = [];
+  const ops = new Set();
+  for (const [method, urlPath, status, text] of replies) {
+    let body = text;
+    try { body = parseJson(text); } catch { /* text/plain */ }
+    problems.push(...spec.checkReply(method, urlPath, status, body));
+    ops.add(spec.operationOf(method, urlPath)?.op.operationId);
+  }
+  assert.deepEqual([...new Set(problems)], []);
+  const untested = spec.operations.map((o) => o.op.operationId).filter((id) => !ops.has(id));
+  assert.deepEqual(untested, [], 'operations this test never called');
+});
