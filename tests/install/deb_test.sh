@@ -9,8 +9,8 @@
 # maintainer scripts are not run.
 #   deb_test.sh TALLY_BINARY SOURCE_DIR
 set -euo pipefail
-tally=$1
-src=$2
+tally=$(realpath "$1")
+src=$(realpath "$2")
 . "$(dirname "$0")/lib.sh"
 
 fail() { echo "FAIL: $*"; exit 1; }

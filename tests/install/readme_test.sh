@@ -5,8 +5,8 @@
 # blocks' localhost:8080 at it, and runs them with every curl failing on an HTTP error.
 #   readme_test.sh TALLY_BINARY README
 set -euo pipefail
-tally=$1
-readme=$2
+tally=$(realpath "$1")
+readme=$(realpath "$2")
 . "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tally-readme.XXXXXX")
@@ -44,8 +44,9 @@ if ! bash run.sh > out.txt 2>&1; then
 fi
 cat out.txt
 # The walk-through's end: the hold was placed and released (the entries say so), nothing failed.
-grep -q '"type":"hold"\|"hold"' out.txt || { echo "FAIL: no hold in the output"; exit 1; }
-grep -q 'release' out.txt || { echo "FAIL: no release in the output"; exit 1; }
+grep -q '"state":"active"' out.txt || { echo "FAIL: no active hold in the output"; exit 1; }
+grep -q '"state":"released"' out.txt || { echo "FAIL: the hold was not released"; exit 1; }
+grep -q '"kind":"release"' out.txt || { echo "FAIL: no release entry in the history"; exit 1; }
 if grep -q 'problem+json\|"status":4\|"status":5' out.txt; then
   echo "FAIL: a problem in the output"
   exit 1
