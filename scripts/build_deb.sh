@@ -7,7 +7,8 @@
 #   /etc/tally/tally.toml                     conffile: config/default.toml
 #   /etc/default/tally                        conffile: listen address, extra options
 #   /usr/share/doc/tally/                     README.md, docs/, config/examples/
-# TALLY_VERSION overrides the version (default 0.1.0, plus the commit when built from git).
+# TALLY_VERSION overrides the version (default 0.1.0, plus the commit when built from git);
+# TALLY_DEB_COMPRESS the compression (default xz; the tests use none, for speed).
 # Prints the package's path. Called by `make deb`; tests/install/deb_test.sh checks the result.
 set -euo pipefail
 
@@ -81,5 +82,5 @@ Description: credit ledger and pricing engine for AI generation platforms
 CONTROL
 
 deb="$out/tally_${version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Z"${TALLY_DEB_COMPRESS:-xz}" --build "$root" "$deb" >/dev/null
 echo "$deb"

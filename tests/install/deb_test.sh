@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tally-deb-test.XXXXXX")
 trap 'stop_server; rm -rf "$work"' EXIT
 
-deb=$(TALLY_VERSION=0.0.1~test "$src/scripts/build_deb.sh" "$tally" "$work/out")
+deb=$(TALLY_VERSION=0.0.1~test TALLY_DEB_COMPRESS=none "$src/scripts/build_deb.sh" "$tally" "$work/out")
 [ -f "$deb" ] || fail "build_deb.sh made no package"
 echo "--- $deb"
 dpkg-deb --info "$deb"
