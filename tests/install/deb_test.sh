@@ -65,13 +65,16 @@ grep -q '^u tally ' "$root/usr/lib/sysusers.d/tally.conf" || fail "sysusers.d de
 # (/etc/default/tally), the paths moved into the scratch root, a free port.
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [ -n "$exec_start" ] || fail "tally.service has no ExecStart"
+# shellcheck disable=SC2034  # read by the eval below, as systemd expands them
 TALLY_OPTIONS=""
 . "$root/etc/default/tally"
+# shellcheck disable=SC2034
 TALLY_LISTEN=127.0.0.1:0
 cmd=$(printf '%s\n' "$exec_start" |
       sed -e "s#/usr/bin/tally#$root/usr/bin/tally#" -e "s# /etc/tally/# $root/etc/tally/#" \
           -e "s# /var/lib/tally# $root/var/lib/tally#")
-mkdir -m 0700 -p "$root/var/lib/tally"  # what StateDirectory=tally does
+mkdir -p "$root/var/lib"
+mkdir -m 0700 "$root/var/lib/tally"  # what StateDirectory=tally does
 eval "set -- $cmd"
 echo "--- $*"
 start_server "$work/server.log" "$@"

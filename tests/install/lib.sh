@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the install tests: start a `tally serve` on 127.0.0.1, port 0 (the kernel picks a
 # free one), and read the address it prints; stop it on exit.
 #   start_server LOG tally serve ... --listen 127.0.0.1:0   sets SERVER_PID and SERVER_URL
@@ -11,8 +12,8 @@ start_server() {
   shift
   "$@" >"$log" 2>&1 &
   SERVER_PID=$!
-  local i
-  for i in $(seq 1 600); do  # up to 60 s: --demo seeds three months of history first
+  local _
+  for _ in $(seq 1 600); do  # up to 60 s: --demo seeds three months of history first
     SERVER_URL=$(sed -n 's/^tally: listening on //p' "$log")
     [ -n "$SERVER_URL" ] && return 0
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
