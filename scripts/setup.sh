@@ -2,6 +2,9 @@
 # Installs every Debian 12 package Tally builds, tests or runs with.
 # Called by both README commands (`make run`, `make test`) and by the benchmark scripts;
 # safe to run again: it only calls apt-get when a package is missing.
+#   setup.sh          everything (`make test`, `make release`)
+#   setup.sh server   only what the server's own build needs (`make run`, `make deb`)
+#   setup.sh bench    everything, and what the benchmark comparisons need
 set -euo pipefail
 
 packages=(
@@ -21,6 +24,17 @@ if [ "${1:-}" = bench ]; then
 fi
 # npm: Debian's package on a fresh system; a nodejs from elsewhere (NodeSource) bundles it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+# `setup.sh server`: the `tally` target alone (CMake's TALLY_TESTS and TALLY_BENCH off): no test,
+# benchmark, fuzzing or browser packages.
+if [ "${1:-}" = server ]; then
+  packages=(
+    g++ cmake ninja-build ccache make
+    libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
+    libboost-dev rapidjson-dev libssl-dev
+  )
+fi
+# curl and jq: the README's API examples (tests/install/readme_test.sh runs them).
+packages+=(curl jq)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,6 @@
-// TALLY_CHECK: an assertion that stays on in release builds and stops the process
-// (STYLE.md: a bug is an assertion). Use it for preconditions, postconditions and invariants;
-// never for outcomes a client can cause, which are values (see ledger/errors.h).
+// TALLY_CHECK: an assertion that stays on in release builds and stops the process (docs/design.md
+// §8: a bug is an assertion). Use it for preconditions, postconditions and invariants; never for
+// outcomes a client can cause, which are values (see ledger/errors.h).
 #pragma once
 
 namespace tally::detail {

@@ -1,5 +1,5 @@
-// Expected outcomes that refuse a command: values, not exceptions (STYLE.md). Each code has a
-// stable name that the HTTP API uses as its problem `type`.
+// Expected outcomes that refuse a command: values, not exceptions (docs/design.md §8). Each code
+// has a stable name that the HTTP API uses as its problem `type`.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// One test (or a few) per rule of DESIGN.md §3, named after it. Every command in these tests
+// One test (or a few) per rule of docs/design.md §3, named after it. Every command in these tests
 // runs through the Harness, which checks every invariant and `verify` after it.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Test harness for the ledger: applies commands at a hand-driven time, keeps the whole
-// journal, and checks every invariant and `verify` after every command (STYLE.md).
+// journal, and checks every invariant and `verify` after every command (docs/design.md §8).
 #pragma once
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The ledger's vocabulary (DESIGN.md §2): ids, sources, lots, holds and spends.
+// The ledger's vocabulary (docs/design.md §2): ids, sources, lots, holds and spends.
 // Plain data; the rules that change them live in ledger.h. Thread-compatible.
 #pragma once
 

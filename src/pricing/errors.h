@@ -1,6 +1,6 @@
-// Pricing errors are values (STYLE.md): a stable machine code plus a human detail that says
-// what was wrong and, where it helps, lists what is valid. Loader errors also carry the
-// file, line and column of the offending TOML node.
+// Pricing errors are values (docs/design.md §8): a stable machine code plus a human detail that
+// says what was wrong and, where it helps, lists what is valid. Loader errors also carry the file,
+// line and column of the offending TOML node.
 #pragma once
 
 #include <cstdint>

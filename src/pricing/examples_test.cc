@@ -1,5 +1,5 @@
-// One test per seed (shared/seeds/): every number a seed states, quoted from its example book
-// in config/examples/ and asserted exactly.
+// One test per seed (docs/design.md, "Reference systems"): every number a seed states, quoted
+// from its example book in config/examples/ and asserted exactly.
 #include <gtest/gtest.h>
 
 #include "pricing/test_books.h"

@@ -1,7 +1,7 @@
-// A small JSON emitter for pricing's renderers (price table, quotes). Pricing may not depend
-// on a JSON library (STYLE.md); the HTTP layer uses RapidJSON at its edge and can embed or
-// re-encode these documents. Strings are escaped per RFC 8259; numbers are written from
-// integers or exact decimal text only. Thread-compatible.
+// A small JSON emitter for pricing's renderers (price table, quotes). Pricing may not depend on a
+// JSON library (docs/design.md §8); the HTTP layer uses RapidJSON at its edge and can embed or
+// re-encode these documents. Strings are escaped per RFC 8259; numbers are written from integers or
+// exact decimal text only. Thread-compatible.
 #pragma once
 
 #include <cstdint>

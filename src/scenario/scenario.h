@@ -1,5 +1,5 @@
 // Scenario files: plain text, one command per line, with the expected results after them
-// (STYLE.md). They drive the ledger as the service will, print a transcript a person can
+// (docs/design.md §8). They drive the ledger as the service will, print a transcript a person can
 // read (every reply and every entry with its balance after), and check expectations. The test
 // run executes tests/scenarios/*.scenario; `tally scenario FILE` runs one and prints it.
 // The format is documented in docs/scenarios.md.
