@@ -142,10 +142,11 @@
 
   const enc = encodeURIComponent;
 
-  // End-user tokens read as v1.<expires_s>.<hex of the account id>.<signature> (src/server/
-  // auth.cc): the account they read is in the token, signed; the server checks it.
+  // End-user tokens read as v2.<expires_s>.<issued_us>.<id>.<hex of the account id>.<signature>
+  // (src/server/auth.cc; v1.<expires_s>.<hex account>.<signature> before tokens had ids): the
+  // account they read is in the token, signed; the server checks it.
   function tokenAccount(token) {
-    const m = /^v1\.\d+\.((?:[0-9a-f]{2})+)\.[0-9a-f]+$/.exec(token);
+    const m = /^(?:v1\.\d+|v2\.\d+\.\d+\.[0-9a-f]+)\.((?:[0-9a-f]{2})+)\.[0-9a-f]+$/.exec(token);
     if (!m) return null;
     const bytes = m[1].match(/../g).map((x) => parseInt(x, 16));
     try {

@@ -243,7 +243,7 @@ test('a grant made in the operator view appears in the user history with its bal
   await page.getByRole('button', {name: 'Issue link'}).click();
   await page.waitForSelector('#link-out:not([hidden])');
   const url = await page.locator('#link-url').getAttribute('href');
-  assert.ok(url.startsWith(`${base}/#token=v1.`), url);
+  assert.ok(url.startsWith(`${base}/#token=v2.`), url);
   const user = await newPage();
   await user.goto(url);
   await user.waitForSelector('body[data-ready]');
@@ -321,7 +321,7 @@ test('the price table lists every tool of the configuration', async () => {
 test('a wrong or expired token shows a clear message', async () => {
   const page = await newPage();
   // A well-formed token for alice with a forged signature.
-  await page.goto(`${base}/#token=v1.9999999999.616c696365.${'0'.repeat(64)}`);
+  await page.goto(`${base}/#token=v2.9999999999.1.00000000000000ff.616c696365.${'0'.repeat(64)}`);
   await page.waitForSelector('#message:not([hidden])');
   assert.match(await text(page, '#message'),
                /This link is not valid or has expired \(the token's signature is not valid\)/);
@@ -347,7 +347,7 @@ test('tally serve --demo seeds accounts with months of history and links to one'
   const demo = await startServer(['--demo']);  // on the wall clock, as `make run` would
   try {
     const [, url] = await demo.line(/^tally: demo +(http\S+)/m);
-    assert.ok(url.startsWith(`${demo.base}/#token=v1.`), url);
+    assert.ok(url.startsWith(`${demo.base}/#token=v2.`), url);
     const page = await newPage();
     await page.goto(url);
     await page.waitForSelector('body[data-ready]');
