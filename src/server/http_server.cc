@@ -119,10 +119,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if constexpr (k_tls) {
         // The handshake counts against the read timeout: a client that never completes it
         // does not hold the connection.
-        self->tcp().expires_after(std::chrono::milliseconds(self->server_.options.read_timeout_ms));
+        self->layer().expires_after(std::chrono::milliseconds(self->server_.options.read_timeout_ms));
         self->stream_.async_handshake(net::ssl::stream_base::server,
                                       [self](beast::error_code ec) {
-                                        if (ec) return self->tcp().close();  // not TLS 1.2+
+                                        if (ec) return self->layer().close();  // not TLS 1.2+
                                         self->read();
                                       });
       } else {
@@ -134,7 +134,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // From shutdown(): an idle connection closes now; a busy one after its response.
   void stop() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (!self->busy_) self->close();
+      if (self->busy_) return;
+      if constexpr (k_tls) {
+        // A read is pending: no close_notify exchange beside it, the socket just closes.
+        self->closed_ = true;
+        return self->layer().close();
+      }
+      self->close();
     });
   }
 
@@ -144,7 +150,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->body_limit(server_.options.body_max_bytes);
     parser_->header_limit(k_header_bytes_max);
-    tcp().expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    layer().expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->on_read(ec);
@@ -226,7 +232,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive_ && !server_.stopping);
     response_.prepare_payload();
-    tcp().expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
+    layer().expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
     http::async_write(stream_, response_,
                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         self->on_write(ec);
@@ -247,15 +253,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void linger() {
     if constexpr (k_tls) return close();  // TLS: the refusal was sent whole; no half-close
     beast::error_code ignored;
-    tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    tcp().expires_after(std::chrono::seconds(2));
+    layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    layer().expires_after(std::chrono::seconds(2));
     drain_.resize(16 * 1024);
     linger_more();
   }
   void linger_more() {
-    tcp().async_read_some(net::buffer(drain_),
+    layer().async_read_some(net::buffer(drain_),
                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->tcp().close();
+                              if (ec) return self->layer().close();
                               self->linger_more();
                             });
   }
@@ -264,16 +270,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     closed_ = true;
     if constexpr (k_tls) {
       // close_notify, then the socket (at once if the peer does not answer it in time).
-      tcp().expires_after(std::chrono::seconds(2));
+      layer().expires_after(std::chrono::seconds(2));
       return stream_.async_shutdown(
-          [self = this->shared_from_this()](beast::error_code) { self->tcp().close(); });
+          [self = this->shared_from_this()](beast::error_code) { self->layer().close(); });
     }
     beast::error_code ignored;
-    tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    tcp().close();
+    layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    layer().close();
   }
 
-  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  beast::tcp_stream& layer() { return beast::get_lowest_layer(stream_); }
 
   Stream stream_;
   HttpServer::Impl& server_;
