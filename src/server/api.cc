@@ -378,6 +378,7 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/plans", Access::open, false, plans},
     {"GET", "/v1/packs", Access::open, false, packs},
     {"POST", "/v1/accounts", Access::service, true, open_account},
+    {"GET", "/v1/accounts", Access::service, false, list_accounts},
     {"GET", "/v1/accounts/{}", Access::reader, false, get_account},
     {"GET", "/v1/accounts/{}/entries", Access::reader, false, get_entries},
     {"GET", "/v1/accounts/{}/balance", Access::reader, false, get_balance},

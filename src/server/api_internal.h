@@ -136,6 +136,8 @@ void refund(const CallPtr& call);
 void purchase(const CallPtr& call);
 void void_purchase(const CallPtr& call);
 void void_lot(const CallPtr& call);
+// api_account_list.cc
+void list_accounts(const CallPtr& call);
 // api_keys.cc
 void create_key(const CallPtr& call);
 void list_keys(const CallPtr& call);

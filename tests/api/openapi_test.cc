@@ -109,6 +109,7 @@ struct Expected {
 // The contract of issue 6 (and docs/api.md). Adding an endpoint: add it here and to the file.
 const std::vector<Expected> k_expected = {
     {"post", "/v1/accounts", Key::required},
+    {"get", "/v1/accounts", Key::none},
     {"get", "/v1/accounts/{id}", Key::none},
     {"get", "/v1/accounts/{id}/entries", Key::none},
     {"get", "/v1/accounts/{id}/balance", Key::none},

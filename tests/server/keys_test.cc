@@ -202,6 +202,51 @@ TEST_F(Keys, TokensAreRevokedOneByIdOrAllAtOnce) {
   EXPECT_EQ(as(t3, "POST", "/v1/accounts/tk-1/tokens/revoke", R"({"all":true})").status, 403);
 }
 
+// GET /v1/accounts: found by prefix and plan, a page at a time across the shards.
+using AccountList = Api;
+
+std::vector<std::string> ids_of(const HttpReply& r) {
+  std::vector<std::string> out;
+  auto j = r.json();
+  for (const auto& a : j["accounts"].GetArray()) out.push_back(a["id"].GetString());
+  return out;
+}
+
+TEST_F(AccountList, PagesByPrefixAndPlanInIdOrder) {
+  for (const char* id : {"al-a3", "al-a1", "al-b1", "al-a2"}) open(id);
+  ASSERT_EQ(admin("POST", "/v1/accounts", R"({"id":"al-a0","plan":null})", "open-al-a0").status, 201);
+  auto p1 = admin("GET", "/v1/accounts?prefix=al-a&limit=2");
+  ASSERT_EQ(p1.status, 200) << p1.body;
+  EXPECT_EQ(ids_of(p1), (std::vector<std::string>{"al-a0", "al-a1"}));
+  EXPECT_EQ(field(p1, "next_cursor"), "al-a1");
+  auto p2 = admin("GET", "/v1/accounts?prefix=al-a&limit=2&cursor=al-a1");
+  EXPECT_EQ(ids_of(p2), (std::vector<std::string>{"al-a2", "al-a3"})) << p2.body;
+  auto p3 = admin("GET", "/v1/accounts?prefix=al-a&limit=2&cursor=al-a3");
+  EXPECT_TRUE(ids_of(p3).empty()) << p3.body;
+  EXPECT_TRUE(p3.json()["next_cursor"].IsNull()) << p3.body;
+  auto all = admin("GET", "/v1/accounts?prefix=al-a");
+  EXPECT_EQ(ids_of(all).size(), 4u) << all.body;
+  EXPECT_TRUE(all.json()["next_cursor"].IsNull()) << all.body;
+  auto free_plan = admin("GET", "/v1/accounts?prefix=al-&plan=free");
+  EXPECT_EQ(ids_of(free_plan), (std::vector<std::string>{"al-a1", "al-a2", "al-a3", "al-b1"}))
+      << free_plan.body;
+  auto one = all.json();
+  EXPECT_TRUE(one["accounts"][0]["plan"].IsNull());
+  EXPECT_TRUE(one["accounts"][1]["balance"]["available"].IsString());
+  EXPECT_TRUE(one["accounts"][1].HasMember("open_holds"));
+
+  auto r = admin("POST", "/v1/keys", R"({"name":"support","scope":"read"})");
+  auto w = admin("POST", "/v1/keys", R"({"name":"gpu","scope":"worker"})");
+  EXPECT_EQ(as(field(r, "key"), "GET", "/v1/accounts?prefix=al-").status, 200);
+  EXPECT_EQ(as(field(w, "key"), "GET", "/v1/accounts?prefix=al-").status, 403);
+  for (const char* bad : {"/v1/accounts?limit=0", "/v1/accounts?limit=1001",
+                          "/v1/accounts?prefix=a%20b", "/v1/accounts?cursor=", "/v1/accounts?plan=",
+                          "/v1/accounts?kind=team"}) {
+    auto b = admin("GET", bad);
+    EXPECT_EQ(b.status, 400) << bad << ": " << b.body;
+  }
+}
+
 using KeyRotation = Api;
 
 TEST_F(KeyRotation, TheOldSecretWorksUntilTheOverlapEnds) {
