@@ -339,7 +339,10 @@ std::expected<void, std::string> HttpServer::Impl::use_tls() {
     return std::unexpected("--tls-cert " + options.tls_cert_file + ": " + ec.message());
   }
   if (tls->use_private_key_file(options.tls_key_file, net::ssl::context::pem, ec); ec) {
-    return std::unexpected("--tls-key " + options.tls_key_file + ": " + ec.message());
+    // OpenSSL checks here that the key is the certificate's ("key values mismatch").
+    return std::unexpected("--tls-key " + options.tls_key_file + ": " + ec.message() +
+                           " (it must be the PEM private key of --tls-cert " +
+                           options.tls_cert_file + ")");
   }
   if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
     return std::unexpected("--tls-key " + options.tls_key_file +

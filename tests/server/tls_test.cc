@@ -195,7 +195,8 @@ TEST(Tls, RefusesToStartWithAKeyThatIsNotTheCertificates) {
                         "--tls-cert", a.cert, "--tls-key", b.key},
                        30'000);
   EXPECT_EQ(run.status, 1) << run.output;
-  EXPECT_NE(run.output.find("is not the private key"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("it must be the PEM private key of --tls-cert"), std::string::npos)
+      << run.output;
   auto half = run_tally({"serve", "--data", a.dir + "/data", "--tls-cert", a.cert}, 30'000);
   EXPECT_NE(half.status, 0) << half.output;
   std::filesystem::remove_all(a.dir);
