@@ -248,7 +248,7 @@ std::expected<TokenRevocation, Problem> decode_token_revocation(const JsonValue&
   auto all = f.boolean("all", false);
   if (f.ok() && all && !*all) f.fail("'all' must be true, or left out");
   if (f.ok() && !!id == !!all) f.fail("give 'token_id' (one token) or 'all': true, not both");
-  if (f.ok() && id && id->find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (f.ok() && id && (id->empty() || id->find_first_not_of("0123456789abcdef") != std::string::npos)) {
     f.fail("'token_id' is the 'id' the token was issued with: lowercase hex");
   }
   if (auto p = f.finish()) return std::unexpected(*p);
