@@ -212,7 +212,7 @@
     secret = secret.trim();
     showMessage('');
     state.secret = secret;
-    if (secret.startsWith('v1.')) {
+    if (secret.startsWith('v1.') || secret.startsWith('v2.')) {
       state.kind = 'user';
       const account = tokenAccount(secret);
       if (!account) {
