@@ -243,6 +243,28 @@
     $('find-id').focus();
   }
 
+  // As the operator types the start of an id, the accounts that start with it (at most 10,
+  // GET /v1/accounts?prefix=) are offered: nobody has to know an exact id.
+  async function suggestAccounts() {
+    const prefix = $('find-id').value.trim();
+    const list = $('find-suggestions');
+    if (!prefix || state.kind !== 'key' || !/^[A-Za-z0-9._:@+~-]{1,128}$/.test(prefix)) {
+      list.replaceChildren();
+      return;
+    }
+    try {
+      const page = await api(`/v1/accounts?prefix=${enc(prefix)}&limit=10`);
+      if ($('find-id').value.trim() !== prefix) return;  // typed on since: a newer one follows
+      list.replaceChildren(...page.accounts.map((a) => {
+        const option = document.createElement('option');
+        option.value = a.id;
+        return option;
+      }));
+    } catch (err) {
+      list.replaceChildren();  // e.g. a worker key may not list accounts: no suggestions
+    }
+  }
+
   async function openAccount(id) {
     try {
       const [account, balance, entries] = await Promise.all([
@@ -643,6 +665,11 @@
       signIn($('secret').value);
     });
     $('signout').addEventListener('click', signOut);
+    let suggestTimer = null;
+    $('find-id').addEventListener('input', () => {
+      clearTimeout(suggestTimer);
+      suggestTimer = setTimeout(suggestAccounts, 150);
+    });
     $('find-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       setStatus('');

@@ -219,6 +219,10 @@ test('a grant made in the operator view appears in the user history with its bal
   await page.goto(base + '/');
   await page.getByLabel('Access token or admin key').fill(adminKey);
   await page.getByRole('button', {name: 'Open'}).click();
+  // The start of an id is enough: the accounts that start with it are offered.
+  await page.getByLabel('Account id').fill('bo');
+  await page.waitForFunction(() => [...document.querySelectorAll('#find-suggestions option')]
+                                       .some((o) => o.value === 'bob'));
   await page.getByLabel('Account id').fill('bob');
   await page.getByRole('button', {name: 'Find'}).click();
   await page.waitForSelector('#operator-actions:not([hidden])');
