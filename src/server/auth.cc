@@ -1,3 +1,5 @@
+// API keys (auth.h): keys.db and its migrations, the admin key, create, list, revoke, rotate,
+// and the key half of authenticate(). Tokens: auth_tokens.cc.
 #include "server/auth.h"
 
 #include <fcntl.h>
@@ -19,76 +21,13 @@
 #include "absl/strings/match.h"
 #include "ledger/check.h"
 #include "ledger/text.h"
+#include "server/auth_internal.h"
 
 namespace tally::server {
+
+using namespace auth_detail;
+
 namespace {
-
-// v2.<expires_s>.<issued_us>.<id>.<hex account>.<hex hmac>; v1 tokens (no id, no issue time)
-// are still read until they expire: revoking all of an account's tokens refuses them too.
-constexpr std::string_view k_token_v1 = "v1.";
-constexpr std::string_view k_token_v2 = "v2.";
-constexpr size_t k_token_id_bytes = 8;
-constexpr int64_t k_no_end = INT64_MAX;
-
-std::string hex(const unsigned char* p, size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = digits[p[i] >> 4];
-    out[2 * i + 1] = digits[p[i] & 15];
-  }
-  return out;
-}
-
-std::string hex_of(std::string_view s) {
-  return hex(reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
-
-std::optional<std::string> unhex(std::string_view s) {
-  if (s.size() % 2) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < s.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    const int hi = nibble(s[i]), lo = nibble(s[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return out;
-}
-
-// 1 to 18 decimal digits (no overflow of int64).
-std::optional<int64_t> digits(std::string_view s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-std::string sha256_hex(std::string_view s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
-  return hex(md, n);
-}
-
-std::string hmac_hex(std::string_view key, std::string_view message) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), md, &n);
-  return hex(md, n);
-}
-
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // Reads a secret file, or creates it with `make()` and mode 0600.
 std::expected<std::string, std::string> secret_file(const std::string& path,
@@ -154,10 +93,6 @@ Principal::Kind kind_of(Scope s) {
   return Principal::Kind::none;
 }
 
-std::optional<TimeUs> opt_time(int64_t us) {
-  return us == k_no_end ? std::nullopt : std::optional<TimeUs>(TimeUs{us});
-}
-
 // --- keys.db ---
 
 // Each step takes the schema from version i to i + 1, in one transaction with the version
@@ -186,47 +121,75 @@ constexpr const char* k_migrations[] = {
 constexpr int k_schema_version = static_cast<int>(std::size(k_migrations));
 static_assert(k_schema_version == 1, "a new migration: update docs/operations.md");
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    TALLY_CHECK(sqlite3_prepare_v2(db, sql, -1, &q_, nullptr) == SQLITE_OK);
-  }
-  ~Stmt() { sqlite3_finalize(q_); }
-  Stmt& text(int i, std::string_view s) {
-    sqlite3_bind_text(q_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& int64(int i, int64_t v) {
-    sqlite3_bind_int64(q_, i, v);
-    return *this;
-  }
-  Stmt& opt(int i, std::optional<TimeUs> t) {
-    if (t) return int64(i, t->us);
-    sqlite3_bind_null(q_, i);
-    return *this;
-  }
-  bool row() { return sqlite3_step(q_) == SQLITE_ROW; }
-  // Runs a statement that returns no rows; false (and the db's message) on failure.
-  bool run() {
-    const int rc = sqlite3_step(q_);
-    sqlite3_reset(q_);
-    return rc == SQLITE_DONE;
-  }
-  std::string col(int i) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(q_, i));
-    return p ? p : "";
-  }
-  // NULL reads as k_no_end.
-  int64_t col_time(int i) const {
-    return sqlite3_column_type(q_, i) == SQLITE_NULL ? k_no_end : sqlite3_column_int64(q_, i);
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* q_ = nullptr;
-};
-
 }  // namespace
+
+namespace auth_detail {
+
+std::string hex(const unsigned char* p, size_t n) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[p[i] >> 4];
+    out[2 * i + 1] = digits[p[i] & 15];
+  }
+  return out;
+}
+
+std::string hex_of(std::string_view s) {
+  return hex(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
+
+std::optional<std::string> unhex(std::string_view s) {
+  if (s.size() % 2) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 2) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    const int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+// 1 to 18 decimal digits (no overflow of int64).
+std::optional<int64_t> digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string sha256_hex(std::string_view s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
+  return hex(md, n);
+}
+
+std::string hmac_hex(std::string_view key, std::string_view message) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), md, &n);
+  return hex(md, n);
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::optional<TimeUs> opt_time(int64_t us) {
+  return us == k_no_end ? std::nullopt : std::optional<TimeUs>(TimeUs{us});
+}
+
+}  // namespace auth_detail
 
 std::optional<Scope> parse_scope(std::string_view name) {
   for (Scope s : {Scope::admin, Scope::service, Scope::worker, Scope::read}) {
@@ -253,19 +216,6 @@ std::string random_hex(size_t bytes) {
   }
   return hex_of(raw);
 }
-
-struct Auth::Db {
-  sqlite3* db = nullptr;
-  ~Db() { sqlite3_close(db); }
-  std::expected<void, std::string> exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return {};
-    std::string m = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    return std::unexpected(m);
-  }
-  std::string error() const { return sqlite3_errmsg(db); }
-};
 
 // A key as authenticate() sees it; last_used_us is written by every request that uses it.
 struct Auth::KeyState {
@@ -414,36 +364,8 @@ Principal Auth::authenticate(std::string_view authorization, TimeUs now, std::st
     return refuse("the Authorization header must be 'Bearer <key or token>'");
   }
   const std::string_view secret = authorization.substr(bearer.size());
-  const bool v1 = secret.starts_with(k_token_v1);
-  if (v1 || secret.starts_with(k_token_v2)) {
-    const size_t sig = secret.rfind('.');
-    std::vector<std::string_view> parts;  // of the signed part
-    for (size_t at = 0; at < sig;) {
-      const size_t dot = std::min(secret.find('.', at), sig);
-      parts.push_back(secret.substr(at, dot - at));
-      at = dot + 1;
-    }
-    if (parts.size() != (v1 ? 3u : 5u)) return refuse("the token is malformed");
-    if (!equal_constant_time(hmac_hex(token_secret_, secret.substr(0, sig)),
-                             secret.substr(sig + 1))) {
-      return refuse("the token's signature is not valid");
-    }
-    // Signed by us: the fields are as issue_token() wrote them.
-    auto expires_s = digits(parts[1]);
-    auto issued_us = v1 ? std::optional<int64_t>(0) : digits(parts[2]);
-    auto account = unhex(parts.back());
-    if (!expires_s || !issued_us || !account) return refuse("the token is malformed");
-    if (now.us >= *expires_s * k_us_per_second) return refuse("the token has expired");
-    Principal p{Principal::Kind::user, std::move(*account), {}, v1 ? "" : std::string(parts[3])};
-    std::shared_lock lock(mu_);
-    if (!p.token_id.empty() && revoked_tokens_.contains(p.token_id)) {
-      return refuse("the token has been revoked");
-    }
-    if (auto it = revoked_accounts_.find(p.account);
-        it != revoked_accounts_.end() && *issued_us < it->second.issued_before_us) {
-      return refuse("the token has been revoked");
-    }
-    return p;
+  if (secret.starts_with(k_token_v1) || secret.starts_with(k_token_v2)) {
+    return authenticate_token(secret, now, why);
   }
   const std::string hash = sha256_hex(secret);
   std::shared_lock lock(mu_);
@@ -653,107 +575,6 @@ std::expected<void, std::string> Auth::flush_last_used(TimeUs now) {
   }
   if (auto r = prune_stored(now); !r) return std::unexpected(r.error().detail);
   return {};
-}
-
-Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now) const {
-  int64_t stamp = last_stamp_us_.load();
-  while (!last_stamp_us_.compare_exchange_weak(stamp, std::max(now.us, stamp + 1))) {
-  }
-  stamp = std::max(now.us, stamp + 1);
-  const int64_t expires_s = (expires_at.us + k_us_per_second - 1) / k_us_per_second;
-  const std::string id = random_hex(k_token_id_bytes);
-  const std::string signed_part =
-      cat(k_token_v2, expires_s, ".", stamp, ".", id, ".", hex_of(account));
-  return {cat(signed_part, ".", hmac_hex(token_secret_, signed_part)), id,
-          TimeUs{expires_s * k_us_per_second}};
-}
-
-// Drops the revocations whose tokens have all expired, from the db then from memory. Under
-// change_mu_.
-std::expected<void, AuthError> Auth::prune_stored(TimeUs now) {
-  if (!Stmt(db_->db, "DELETE FROM token_revocations WHERE prune_at_us <= ?").int64(1, now.us).run() ||
-      !Stmt(db_->db, "DELETE FROM account_token_revocations WHERE prune_at_us <= ?")
-           .int64(1, now.us)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
-  }
-  std::unique_lock lock(mu_);
-  prune_locked(now);
-  return {};
-}
-
-void Auth::prune_locked(TimeUs now) {
-  std::erase_if(revoked_tokens_, [now](const auto& e) { return e.second <= now.us; });
-  std::erase_if(revoked_accounts_, [now](const auto& e) { return e.second.prune_at_us <= now.us; });
-}
-
-std::expected<void, AuthError> Auth::revoke_token(const std::string& account,
-                                                  const std::string& token_id, TimeUs now) {
-  std::lock_guard change(change_mu_);
-  if (auto r = prune_stored(now); !r) return r;
-  {
-    std::shared_lock lock(mu_);
-    if (revoked_tokens_.contains(token_id)) return {};
-    if (revoked_tokens_.size() >= k_token_revocations_max) {
-      return std::unexpected(AuthError{
-          AuthError::Code::limit,
-          cat("the revocation list holds ", k_token_revocations_max,
-              " token ids: revoke all of the account's tokens instead ({\"all\": true})")});
-    }
-  }
-  // The token's own expiry is not known from its id: keep it as long as any token can live.
-  const int64_t prune_at = add_us(now, k_token_lifetime_max_s * k_us_per_second).us;
-  if (!Stmt(db_->db,
-            "INSERT OR IGNORE INTO token_revocations (token_id, account, revoked_at_us, prune_at_us)"
-            " VALUES (?,?,?,?)")
-           .text(1, token_id)
-           .text(2, account)
-           .int64(3, now.us)
-           .int64(4, prune_at)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
-  }
-  std::unique_lock lock(mu_);
-  revoked_tokens_[token_id] = prune_at;
-  return {};
-}
-
-std::expected<void, AuthError> Auth::revoke_tokens(const std::string& account, TimeUs now) {
-  std::lock_guard change(change_mu_);
-  if (auto r = prune_stored(now); !r) return r;
-  {
-    std::shared_lock lock(mu_);
-    if (!revoked_accounts_.contains(account) &&
-        revoked_accounts_.size() >= k_account_revocations_max) {
-      return std::unexpected(AuthError{
-          AuthError::Code::limit,
-          cat("the revocation list holds ", k_account_revocations_max,
-              " accounts: rotate DATA/token.secret to revoke every token (docs/operations.md)")});
-    }
-  }
-  // Every token issued so far has a smaller stamp; every later one a larger.
-  int64_t cutoff = last_stamp_us_.load();
-  while (!last_stamp_us_.compare_exchange_weak(cutoff, std::max(now.us, cutoff + 1))) {
-  }
-  cutoff = std::max(now.us, cutoff + 1);
-  const int64_t prune_at = add_us(TimeUs{cutoff}, k_token_lifetime_max_s * k_us_per_second).us;
-  if (!Stmt(db_->db,
-            "INSERT OR REPLACE INTO account_token_revocations (account, issued_before_us,"
-            " prune_at_us) VALUES (?,?,?)")
-           .text(1, account)
-           .int64(2, cutoff)
-           .int64(3, prune_at)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
-  }
-  std::unique_lock lock(mu_);
-  revoked_accounts_[account] = AccountCutoff{cutoff, prune_at};
-  return {};
-}
-
-size_t Auth::revocations() const {
-  std::shared_lock lock(mu_);
-  return revoked_tokens_.size() + revoked_accounts_.size();
 }
 
 }  // namespace tally::server

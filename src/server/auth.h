@@ -132,6 +132,8 @@ class Auth {
  private:
   Auth() = default;
   std::expected<void, std::string> load();
+  // The token part of authenticate() (auth_tokens.cc), for a secret starting "v1." or "v2.".
+  Principal authenticate_token(std::string_view secret, TimeUs now, std::string* why) const;
   std::expected<void, std::string> import_bootstrap(const std::string& secret, TimeUs now);
   void prune_locked(TimeUs now);
   std::expected<void, AuthError> prune_stored(TimeUs now);
