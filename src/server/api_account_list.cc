@@ -131,7 +131,8 @@ void list_accounts(const CallPtr& call) {
   for (size_t i = 0; i < service.shards(); ++i) {
     auto page = std::make_shared<std::vector<Row>>();
     service.read_ledger(
-        static_cast<ShardId>(i), [page, query, now](const Ledger& l) { *page = scan(l, *query, now); },
+        static_cast<ShardId>(i),
+        [page, query, now](const Ledger& l) { *page = scan(l, *query, now); },
         [call, state, page, query] {
           std::vector<Row> rows;
           {
@@ -140,7 +141,8 @@ void list_accounts(const CallPtr& call) {
             if (--state->left != 0) return;
             rows = std::move(state->rows);
           }
-          std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+          std::sort(rows.begin(), rows.end(),
+                    [](const Row& a, const Row& b) { return a.id < b.id; });
           const bool more = rows.size() > query->limit;
           if (more) rows.resize(query->limit);
           answer(call, json(200, [&](JsonWriter& w) {
@@ -151,7 +153,8 @@ void list_accounts(const CallPtr& call) {
                      w.RawValue(r.json.data(), r.json.size(), rapidjson::kObjectType);
                    }
                    w.EndArray();
-                   write_text_or_null(w, "next_cursor", more ? std::string_view(rows.back().id) : "");
+                   write_text_or_null(w, "next_cursor",
+                                      more ? std::string_view(rows.back().id) : "");
                    w.EndObject();
                  }));
         });

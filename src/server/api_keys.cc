@@ -13,10 +13,14 @@ static_assert(k_token_ttl_max_s <= k_token_lifetime_max_s,
 
 Problem auth_problem(const AuthError& e) {
   switch (e.code) {
-    case AuthError::Code::not_found: return not_found(e.detail);
-    case AuthError::Code::invalid: return bad_request(e.detail);
-    case AuthError::Code::limit: return {422, "limit_exceeded", e.detail, {}};
-    case AuthError::Code::store: break;
+    case AuthError::Code::not_found:
+      return not_found(e.detail);
+    case AuthError::Code::invalid:
+      return bad_request(e.detail);
+    case AuthError::Code::limit:
+      return {422, "limit_exceeded", e.detail, {}};
+    case AuthError::Code::store:
+      break;
   }
   return {500, "internal", e.detail, {}};
 }
@@ -91,8 +95,7 @@ void revoke_key(const CallPtr& call) {
 void rotate_key(const CallPtr& call) {
   auto overlap_s = decode_rotate_overlap_s(call->body);
   if (!overlap_s) return fail(call, overlap_s.error());
-  auto key =
-      call->ctx.o.auth->rotate_key(call->args[0], *overlap_s * k_us_per_second, call->now);
+  auto key = call->ctx.o.auth->rotate_key(call->args[0], *overlap_s * k_us_per_second, call->now);
   if (!key) return fail(call, auth_problem(key.error()));
   answer(call, new_key_response(200, *key));
 }
@@ -109,26 +112,26 @@ void revoke_tokens(const CallPtr& call) {
                                 : auth->revoke_tokens(account, call->now);
   if (!done) return fail(call, auth_problem(done.error()));
   const TimeUs now = call->now;
-  read_shard(call, account_shard(*call, account), [account, now, request = *request](
-                                                      const Ledger& l) {
-    if (!l.find_account(account)) {
-      return problem_response(not_found(cat("no account '", account, "'")));
-    }
-    return json(200, [&](JsonWriter& w) {
-      w.StartObject();
-      write_text(w, "account", account);
-      if (request.token_id) {
-        write_text(w, "token_id", *request.token_id);
-      } else {
-        w.Key("token_id");
-        w.Null();
-      }
-      w.Key("all");
-      w.Bool(!request.token_id);
-      write_time(w, "revoked_at", now);
-      w.EndObject();
-    });
-  });
+  read_shard(call, account_shard(*call, account),
+             [account, now, request = *request](const Ledger& l) {
+               if (!l.find_account(account)) {
+                 return problem_response(not_found(cat("no account '", account, "'")));
+               }
+               return json(200, [&](JsonWriter& w) {
+                 w.StartObject();
+                 write_text(w, "account", account);
+                 if (request.token_id) {
+                   write_text(w, "token_id", *request.token_id);
+                 } else {
+                   w.Key("token_id");
+                   w.Null();
+                 }
+                 w.Key("all");
+                 w.Bool(!request.token_id);
+                 write_time(w, "revoked_at", now);
+                 w.EndObject();
+               });
+             });
 }
 
 }  // namespace tally::server

@@ -63,7 +63,9 @@ Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now)
 // Drops the revocations whose tokens have all expired, from the db then from memory. Under
 // change_mu_.
 std::expected<void, AuthError> Auth::prune_stored(TimeUs now) {
-  if (!Stmt(db_->db, "DELETE FROM token_revocations WHERE prune_at_us <= ?").int64(1, now.us).run() ||
+  if (!Stmt(db_->db, "DELETE FROM token_revocations WHERE prune_at_us <= ?")
+           .int64(1, now.us)
+           .run() ||
       !Stmt(db_->db, "DELETE FROM account_token_revocations WHERE prune_at_us <= ?")
            .int64(1, now.us)
            .run()) {
@@ -95,9 +97,10 @@ std::expected<void, AuthError> Auth::revoke_token(const std::string& account,
   }
   // The token's own expiry is not known from its id: keep it as long as any token can live.
   const int64_t prune_at = add_us(now, k_token_lifetime_max_s * k_us_per_second).us;
-  if (!Stmt(db_->db,
-            "INSERT OR IGNORE INTO token_revocations (token_id, account, revoked_at_us, prune_at_us)"
-            " VALUES (?,?,?,?)")
+  if (!Stmt(
+           db_->db,
+           "INSERT OR IGNORE INTO token_revocations (token_id, account, revoked_at_us, prune_at_us)"
+           " VALUES (?,?,?,?)")
            .text(1, token_id)
            .text(2, account)
            .int64(3, now.us)

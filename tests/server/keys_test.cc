@@ -110,8 +110,10 @@ TEST_F(Keys, ARevocationInsideABatchHoldsForTheRestOfTheBatch) {
   ASSERT_EQ(k.status, 201) << k.body;
   const std::string secret = field(k, "key"), id = field(k, "id");
   auto b = as(secret, "POST", "/v1/batch",
-              batch_of({{"GET", "/v1/accounts/rk-2"}, {"DELETE", "/v1/keys/" + id},
-                        {"GET", "/v1/accounts/rk-2"}, {"GET", "/v1/keys"}}));
+              batch_of({{"GET", "/v1/accounts/rk-2"},
+                        {"DELETE", "/v1/keys/" + id},
+                        {"GET", "/v1/accounts/rk-2"},
+                        {"GET", "/v1/keys"}}));
   ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(inner_statuses(b), (std::vector<int>{200, 200, 401, 401})) << b.body;
   EXPECT_EQ(as(secret, "GET", "/v1/accounts/rk-2").status, 401);
@@ -131,10 +133,13 @@ TEST_F(Keys, ScopesLimitWhatAKeyMayCall) {
   ASSERT_EQ(h.status, 201) << h.body;
   const std::string hold = field(h, "id");
   EXPECT_EQ(as(worker, "GET", "/v1/holds/" + hold).status, 200);
-  EXPECT_EQ(as(worker, "POST", "/v1/holds/" + hold + "/capture", R"({"amount":"2"})", "sc-c1").status, 200);
+  EXPECT_EQ(
+      as(worker, "POST", "/v1/holds/" + hold + "/capture", R"({"amount":"2"})", "sc-c1").status,
+      200);
   auto h2 = as(worker, "POST", "/v1/holds", R"({"account":"sc-1","amount":"1"})", "sc-h2");
   ASSERT_EQ(h2.status, 201) << h2.body;
-  EXPECT_EQ(as(worker, "POST", "/v1/holds/" + field(h2, "id") + "/release", "{}", "sc-r1").status, 200);
+  EXPECT_EQ(as(worker, "POST", "/v1/holds/" + field(h2, "id") + "/release", "{}", "sc-r1").status,
+            200);
   for (auto [method, path, body] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"GET", "/v1/accounts/sc-1", ""},
            {"POST", "/v1/spends", R"({"account":"sc-1","amount":"1"})"},
@@ -158,9 +163,10 @@ TEST_F(Keys, ScopesLimitWhatAKeyMayCall) {
   }
   // The same inside a batch: each request is checked against the key's scope.
   const std::string before = available("sc-1");
-  auto b = as(reader, "POST", "/v1/batch",
-              R"({"requests":[{"method":"GET","path":"/v1/accounts/sc-1"},)"
-              R"({"method":"POST","path":"/v1/spends","idempotency_key":"sc-b1","body":{"account":"sc-1","amount":"1"}}]})");
+  auto b = as(
+      reader, "POST", "/v1/batch",
+      R"({"requests":[{"method":"GET","path":"/v1/accounts/sc-1"},)"
+      R"({"method":"POST","path":"/v1/spends","idempotency_key":"sc-b1","body":{"account":"sc-1","amount":"1"}}]})");
   ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(inner_statuses(b), (std::vector<int>{200, 403})) << b.body;
   EXPECT_EQ(available("sc-1"), before) << "the refused spend took nothing";
@@ -214,7 +220,8 @@ std::vector<std::string> ids_of(const HttpReply& r) {
 
 TEST_F(AccountList, PagesByPrefixAndPlanInIdOrder) {
   for (const char* id : {"al-a3", "al-a1", "al-b1", "al-a2"}) open(id);
-  ASSERT_EQ(admin("POST", "/v1/accounts", R"({"id":"al-a0","plan":null})", "open-al-a0").status, 201);
+  ASSERT_EQ(admin("POST", "/v1/accounts", R"({"id":"al-a0","plan":null})", "open-al-a0").status,
+            201);
   auto p1 = admin("GET", "/v1/accounts?prefix=al-a&limit=2");
   ASSERT_EQ(p1.status, 200) << p1.body;
   EXPECT_EQ(ids_of(p1), (std::vector<std::string>{"al-a0", "al-a1"}));
@@ -239,9 +246,9 @@ TEST_F(AccountList, PagesByPrefixAndPlanInIdOrder) {
   auto w = admin("POST", "/v1/keys", R"({"name":"gpu","scope":"worker"})");
   EXPECT_EQ(as(field(r, "key"), "GET", "/v1/accounts?prefix=al-").status, 200);
   EXPECT_EQ(as(field(w, "key"), "GET", "/v1/accounts?prefix=al-").status, 403);
-  for (const char* bad : {"/v1/accounts?limit=0", "/v1/accounts?limit=1001",
-                          "/v1/accounts?prefix=a%20b", "/v1/accounts?cursor=", "/v1/accounts?plan=",
-                          "/v1/accounts?kind=team"}) {
+  for (const char* bad :
+       {"/v1/accounts?limit=0", "/v1/accounts?limit=1001", "/v1/accounts?prefix=a%20b",
+        "/v1/accounts?cursor=", "/v1/accounts?plan=", "/v1/accounts?kind=team"}) {
     auto b = admin("GET", bad);
     EXPECT_EQ(b.status, 400) << bad << ": " << b.body;
   }
@@ -276,7 +283,8 @@ TEST_F(KeyRotation, TheOldSecretWorksUntilTheOverlapEnds) {
   ASSERT_EQ(r0.status, 200) << r0.body;
   EXPECT_EQ(as(new_secret, "GET", "/v1/accounts/ro-1").status, 401);
   EXPECT_EQ(as(field(r0, "key"), "GET", "/v1/accounts/ro-1").status, 200);
-  EXPECT_EQ(admin("POST", "/v1/keys/key_0000000000000000/rotate", R"({"overlap_s":0})").status, 404);
+  EXPECT_EQ(admin("POST", "/v1/keys/key_0000000000000000/rotate", R"({"overlap_s":0})").status,
+            404);
 }
 
 TEST_F(KeyRotation, AKeyStopsWorkingWhenItExpires) {
@@ -296,7 +304,9 @@ TEST(AdminKey, RotatesWithoutARestartAndStaysRotated) {
   ServerProcess server;
   HttpClient c(server.port());
   auto old_admin = bearer(server.admin_key());
-  ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})", {old_admin}).status, 200);
+  ASSERT_EQ(
+      c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})", {old_admin}).status,
+      200);
   auto r = c.send("POST", "/v1/keys/admin/rotate", R"({"overlap_s":0})", {old_admin});
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string new_admin = field(r, "key");
@@ -317,9 +327,17 @@ TEST(KeysRestart, RevocationsAndRotationsSurviveARestart) {
   std::string revoked, rotated_old, rotated_new, kept, t_one, t_all, used_id;
   {
     HttpClient c(server.port());
-    ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})", {admin_h}).status, 200);
-    ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"rs-1"})", {admin_h, {"Idempotency-Key", "o1"}}).status, 201);
-    ASSERT_EQ(c.send("POST", "/v1/accounts", R"({"id":"rs-2"})", {admin_h, {"Idempotency-Key", "o2"}}).status, 201);
+    ASSERT_EQ(
+        c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:00Z"})", {admin_h}).status,
+        200);
+    ASSERT_EQ(
+        c.send("POST", "/v1/accounts", R"({"id":"rs-1"})", {admin_h, {"Idempotency-Key", "o1"}})
+            .status,
+        201);
+    ASSERT_EQ(
+        c.send("POST", "/v1/accounts", R"({"id":"rs-2"})", {admin_h, {"Idempotency-Key", "o2"}})
+            .status,
+        201);
     auto k1 = c.send("POST", "/v1/keys", R"({"name":"revoked"})", {admin_h});
     auto k2 = c.send("POST", "/v1/keys", R"({"name":"rotated"})", {admin_h});
     auto k3 = c.send("POST", "/v1/keys", R"({"name":"kept"})", {admin_h});
@@ -329,18 +347,26 @@ TEST(KeysRestart, RevocationsAndRotationsSurviveARestart) {
     used_id = field(k3, "id");
     EXPECT_EQ(c.send("GET", "/v1/accounts/rs-1", "", {bearer(kept)}).status, 200);
     ASSERT_EQ(c.send("DELETE", "/v1/keys/" + field(k1, "id"), "", {admin_h}).status, 200);
-    auto r = c.send("POST", "/v1/keys/" + field(k2, "id") + "/rotate", R"({"overlap_s":0})", {admin_h});
+    auto r =
+        c.send("POST", "/v1/keys/" + field(k2, "id") + "/rotate", R"({"overlap_s":0})", {admin_h});
     rotated_new = field(r, "key");
     auto a = c.send("POST", "/v1/accounts/rs-1/tokens", "{}", {admin_h});
     auto b = c.send("POST", "/v1/accounts/rs-2/tokens", "{}", {admin_h});
     t_one = field(a, "token");
     t_all = field(b, "token");
-    ASSERT_EQ(c.send("POST", "/v1/accounts/rs-1/tokens/revoke", R"({"token_id":")" + field(a, "id") + "\"}", {admin_h}).status, 200);
-    ASSERT_EQ(c.send("POST", "/v1/accounts/rs-2/tokens/revoke", R"({"all":true})", {admin_h}).status, 200);
+    ASSERT_EQ(c.send("POST", "/v1/accounts/rs-1/tokens/revoke",
+                     R"({"token_id":")" + field(a, "id") + "\"}", {admin_h})
+                  .status,
+              200);
+    ASSERT_EQ(
+        c.send("POST", "/v1/accounts/rs-2/tokens/revoke", R"({"all":true})", {admin_h}).status,
+        200);
   }
   server.restart();
   HttpClient c(server.port());
-  ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:01Z"})", {admin_h}).status, 200);
+  ASSERT_EQ(
+      c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:00:01Z"})", {admin_h}).status,
+      200);
   EXPECT_EQ(c.send("GET", "/v1/accounts/rs-1", "", {bearer(revoked)}).status, 401);
   EXPECT_EQ(c.send("GET", "/v1/accounts/rs-1", "", {bearer(rotated_old)}).status, 401);
   EXPECT_EQ(c.send("GET", "/v1/accounts/rs-1", "", {bearer(rotated_new)}).status, 200);
@@ -393,7 +419,9 @@ TEST(KeysMigration, AKeysDbOfSchemaZeroIsMigrated) {
   {
     ServerProcess server(ServerOptions{.data_dir = dir});
     HttpClient c(server.port());
-    EXPECT_EQ(c.send("POST", "/v1/quotes", R"({"tool":"upscale"})", {bearer("tk_svc_legacy")}).status, 200);
+    EXPECT_EQ(
+        c.send("POST", "/v1/quotes", R"({"tool":"upscale"})", {bearer("tk_svc_legacy")}).status,
+        200);
     auto l = c.send("GET", "/v1/keys", "", {bearer(server.admin_key())});
     ASSERT_EQ(l.status, 200) << l.body;
     EXPECT_NE(l.body.find("key_00000000000000aa"), std::string::npos) << l.body;

@@ -117,9 +117,10 @@ class TlsClient {
   std::pair<std::string, std::string> send(const std::string& method, const std::string& path,
                                            const std::string& body = "",
                                            const std::string& headers = "") {
-    const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
-                            "Content-Type: application/json\r\nContent-Length: " +
-                            std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string req =
+        method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
     if (SSL_write(ssl_, req.data(), static_cast<int>(req.size())) <= 0) return {};
     std::string in;
     char buf[4096];
@@ -191,8 +192,8 @@ TEST(Tls, ServesHttpsEndToEnd) {
 TEST(Tls, RefusesToStartWithAKeyThatIsNotTheCertificates) {
   const CertFiles a = make_certificate();
   const CertFiles b = make_certificate();
-  auto run = run_tally({"serve", "--data", a.dir + "/data", "--listen", "127.0.0.1:0",
-                        "--tls-cert", a.cert, "--tls-key", b.key},
+  auto run = run_tally({"serve", "--data", a.dir + "/data", "--listen", "127.0.0.1:0", "--tls-cert",
+                        a.cert, "--tls-key", b.key},
                        30'000);
   EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("it must be the PEM private key of --tls-cert"), std::string::npos)
