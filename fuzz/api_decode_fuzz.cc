@@ -232,6 +232,8 @@ enum class Endpoint {
   void_purchase,
   void_lot,
   key,
+  rotate_key,
+  revoke_tokens,
   clock,
   batch
 };
@@ -262,6 +264,8 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/purchases/{}/void", Endpoint::void_purchase, true},
     {"POST", "/v1/lots/{}/void", Endpoint::void_lot, true},
     {"POST", "/v1/keys", Endpoint::key, false},
+    {"POST", "/v1/keys/{}/rotate", Endpoint::rotate_key, false},
+    {"POST", "/v1/accounts/{}/tokens/revoke", Endpoint::revoke_tokens, false},
     {"POST", "/v1/admin/clock", Endpoint::clock, false},
     {"POST", "/v1/batch", Endpoint::batch, false},
 };
@@ -521,9 +525,29 @@ void decode(const Route& route, const std::string& arg, const rapidjson::Value& 
     case Endpoint::key: {
       auto k = decode_key(body);
       if (!k) return;
-      check_fields(body, {{"name", "scope"}, {"name"}});
+      check_fields(body, {{"name", "scope", "expires_at"}, {"name"}});
       check_text(k->name, 128);
-      FUZZ_CHECK(k->scope == "service" || k->scope == "admin", "key scopes");
+      FUZZ_CHECK(k->scope == "service" || k->scope == "admin" || k->scope == "worker" ||
+                     k->scope == "read",
+                 "key scopes");
+      return;
+    }
+    case Endpoint::rotate_key: {
+      auto overlap = decode_rotate_overlap_s(body);
+      if (!overlap) return;
+      check_fields(body, {{"overlap_s"}, {"overlap_s"}});
+      FUZZ_CHECK(*overlap >= 0 && *overlap <= 30 * 86400, "rotation overlap bounds");
+      return;
+    }
+    case Endpoint::revoke_tokens: {
+      auto r = decode_token_revocation(body);
+      if (!r) return;
+      check_fields(body, {{"token_id", "all"}, {}});
+      FUZZ_CHECK(!r->token_id || (!r->token_id->empty() && r->token_id->size() <= 64 &&
+                                  r->token_id->find_first_not_of("0123456789abcdef") ==
+                                      std::string::npos),
+                 "a token id is 1 to 64 lowercase hex digits");
+      FUZZ_CHECK(body.HasMember("token_id") != body.HasMember("all"), "token_id or all, not both");
       return;
     }
     case Endpoint::clock: {

@@ -142,10 +142,11 @@
 
   const enc = encodeURIComponent;
 
-  // End-user tokens read as v1.<expires_s>.<hex of the account id>.<signature> (src/server/
-  // auth.cc): the account they read is in the token, signed; the server checks it.
+  // End-user tokens read as v2.<expires_s>.<issued_us>.<id>.<hex of the account id>.<signature>
+  // (src/server/auth.cc; v1.<expires_s>.<hex account>.<signature> before tokens had ids): the
+  // account they read is in the token, signed; the server checks it.
   function tokenAccount(token) {
-    const m = /^v1\.\d+\.((?:[0-9a-f]{2})+)\.[0-9a-f]+$/.exec(token);
+    const m = /^(?:v1\.\d+|v2\.\d+\.\d+\.[0-9a-f]+)\.((?:[0-9a-f]{2})+)\.[0-9a-f]+$/.exec(token);
     if (!m) return null;
     const bytes = m[1].match(/../g).map((x) => parseInt(x, 16));
     try {
@@ -211,7 +212,7 @@
     secret = secret.trim();
     showMessage('');
     state.secret = secret;
-    if (secret.startsWith('v1.')) {
+    if (secret.startsWith('v1.') || secret.startsWith('v2.')) {
       state.kind = 'user';
       const account = tokenAccount(secret);
       if (!account) {
@@ -240,6 +241,28 @@
     }
     showView();
     $('find-id').focus();
+  }
+
+  // As the operator types the start of an id, the accounts that start with it (at most 10,
+  // GET /v1/accounts?prefix=) are offered: nobody has to know an exact id.
+  async function suggestAccounts() {
+    const prefix = $('find-id').value.trim();
+    const list = $('find-suggestions');
+    if (!prefix || state.kind !== 'key' || !/^[A-Za-z0-9._:@+~-]{1,128}$/.test(prefix)) {
+      list.replaceChildren();
+      return;
+    }
+    try {
+      const page = await api(`/v1/accounts?prefix=${enc(prefix)}&limit=10`);
+      if ($('find-id').value.trim() !== prefix) return;  // typed on since: a newer one follows
+      list.replaceChildren(...page.accounts.map((a) => {
+        const option = document.createElement('option');
+        option.value = a.id;
+        return option;
+      }));
+    } catch (err) {
+      list.replaceChildren();  // e.g. a worker key may not list accounts: no suggestions
+    }
   }
 
   async function openAccount(id) {
@@ -642,6 +665,11 @@
       signIn($('secret').value);
     });
     $('signout').addEventListener('click', signOut);
+    let suggestTimer = null;
+    $('find-id').addEventListener('input', () => {
+      clearTimeout(suggestTimer);
+      suggestTimer = setTimeout(suggestAccounts, 150);
+    });
     $('find-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       setStatus('');

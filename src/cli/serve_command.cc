@@ -37,6 +37,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "acknowledged commits; docs/storage.md)")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
+  CLI::Option* cert = cmd->add_option("--tls-cert", options->tls_cert_file,
+                                      "serve HTTPS (TLS 1.2+): the certificate chain, PEM")
+                          ->check(CLI::ExistingFile);
+  CLI::Option* key = cmd->add_option("--tls-key", options->tls_key_file,
+                                     "the private key of --tls-cert, PEM")
+                         ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   cmd->add_flag("--demo", options->demo,
                 "on a new data directory, seed demo accounts with three months of history; "
                 "print a dashboard link to one");

@@ -104,15 +104,25 @@ std::expected<Match, Problem> match(std::string_view method, std::string_view pa
   return std::unexpected(not_found(cat("no endpoint ", method, " ", path, " (docs/openapi.yaml)")));
 }
 
-bool allowed(Access access, const Principal& who, const std::vector<std::string>& args) {
+// A worker key (a generation worker's) prices, holds, captures and releases: nothing else.
+bool worker_route(const Route& r) {
+  return r.fn == quote || r.fn == place_hold || r.fn == get_hold || r.fn == capture ||
+         r.fn == release;
+}
+
+bool allowed(const Route& route, const Principal& who, const std::vector<std::string>& args) {
   using K = Principal::Kind;
-  switch (access) {
+  // A read key reads what a service key may read.
+  const bool read = who.kind == K::read && std::string_view(route.method) == "GET";
+  switch (route.access) {
     case Access::open: return true;
     case Access::any: return who.kind != K::none;
     case Access::admin: return who.kind == K::admin;
-    case Access::service: return who.kind == K::admin || who.kind == K::service;
+    case Access::service:
+      return who.kind == K::admin || who.kind == K::service || read ||
+             (who.kind == K::worker && worker_route(route));
     case Access::reader:
-      return who.kind == K::admin || who.kind == K::service ||
+      return who.kind == K::admin || who.kind == K::service || read ||
              (who.kind == K::user && !args.empty() && args[0] == who.account);
   }
   return false;
@@ -273,22 +283,6 @@ void packs(const CallPtr& call) {
          }));
 }
 
-void create_key(const CallPtr& call) {
-  auto request = decode_key(call->body);
-  if (!request) return fail(call, request.error());
-  auto key = call->ctx.o.auth->create_key(request->name, request->scope, call->now);
-  if (!key) return fail(call, Problem{500, "internal", key.error(), {}});
-  answer(call, json(201, [&](JsonWriter& w) {
-           w.StartObject();
-           write_text(w, "id", key->info.id);
-           write_text(w, "name", key->info.name);
-           write_text(w, "scope", key->info.scope);
-           write_text(w, "key", key->secret);
-           write_time(w, "created_at", key->info.created_at);
-           w.EndObject();
-         }));
-}
-
 void set_clock(const CallPtr& call) {
   auto now = decode_clock(call->body);
   if (!now) return fail(call, now.error());
@@ -384,6 +378,7 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/plans", Access::open, false, plans},
     {"GET", "/v1/packs", Access::open, false, packs},
     {"POST", "/v1/accounts", Access::service, true, open_account},
+    {"GET", "/v1/accounts", Access::service, false, list_accounts},
     {"GET", "/v1/accounts/{}", Access::reader, false, get_account},
     {"GET", "/v1/accounts/{}/entries", Access::reader, false, get_entries},
     {"GET", "/v1/accounts/{}/balance", Access::reader, false, get_balance},
@@ -394,6 +389,7 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/accounts/{}/subscription/resume", Access::service, true, resume},
     {"POST", "/v1/accounts/{}/rewards/daily", Access::service, true, daily_reward},
     {"POST", "/v1/accounts/{}/tokens", Access::service, false, issue_token},
+    {"POST", "/v1/accounts/{}/tokens/revoke", Access::service, false, revoke_tokens},
     {"POST", "/v1/quotes", Access::service, false, quote},
     {"POST", "/v1/holds", Access::service, true, place_hold},
     {"GET", "/v1/holds/{}", Access::service, false, get_hold},
@@ -407,6 +403,9 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/lots/{}/void", Access::admin, true, void_lot},
     {"POST", "/v1/batch", Access::any, false, batch},
     {"POST", "/v1/keys", Access::admin, false, create_key},
+    {"GET", "/v1/keys", Access::admin, false, list_keys},
+    {"DELETE", "/v1/keys/{}", Access::admin, false, revoke_key},
+    {"POST", "/v1/keys/{}/rotate", Access::admin, false, rotate_key},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
 };
 
@@ -455,7 +454,7 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return answer(call, std::move(r));
     }
-    if (!allowed(route.access, call->who, call->args)) {
+    if (!allowed(route, call->who, call->args)) {
       return fail(call, Problem{403, "forbidden",
                                 call->who.kind == Principal::Kind::user
                                     ? "this token reads only its own account"

@@ -237,7 +237,7 @@ void issue_token(const CallPtr& call) {
   if (!ttl_s) return fail(call, ttl_s.error());
   const std::string id = call->args[0];
   const TimeUs expires = add_us(call->now, *ttl_s * k_us_per_second);
-  const Token t = call->ctx.o.auth->issue_token(id, expires);
+  const Token t = call->ctx.o.auth->issue_token(id, expires, call->now);
   // The configured or listening address only, never the request's Host header.
   const ApiOptions& o = call->ctx.o;
   const std::string url =
@@ -247,6 +247,7 @@ void issue_token(const CallPtr& call) {
     return json(201, [&](JsonWriter& w) {
       w.StartObject();
       write_text(w, "token", t.token);
+      write_text(w, "id", t.id);
       write_text(w, "account", id);
       write_time(w, "expires_at", t.expires_at);
       write_text(w, "url", url);

@@ -226,12 +226,33 @@ std::expected<KeyRequest, Problem> decode_key(const JsonValue& body) {
   FieldReader f(body);
   auto name = f.text("name", true, 128);
   auto scope = f.text("scope", false, 16);
-  if (auto p = f.finish()) return std::unexpected(*p);
-  KeyRequest k{std::move(*name), scope.value_or("service")};
-  if (k.scope != "service" && k.scope != "admin") {
-    return std::unexpected(bad_request("'scope' must be \"service\" or \"admin\""));
+  auto expires_at = f.time("expires_at", false);
+  if (f.ok() && scope && *scope != "service" && *scope != "admin" && *scope != "worker" &&
+      *scope != "read") {
+    f.fail("'scope' must be \"service\", \"admin\", \"worker\" or \"read\"");
   }
-  return k;
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return KeyRequest{std::move(*name), scope.value_or("service"), expires_at};
+}
+
+std::expected<int64_t, Problem> decode_rotate_overlap_s(const JsonValue& body) {
+  FieldReader f(body);
+  auto overlap = f.integer("overlap_s", true, 0, 30 * 86400);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return *overlap;
+}
+
+std::expected<TokenRevocation, Problem> decode_token_revocation(const JsonValue& body) {
+  FieldReader f(body);
+  auto id = f.text("token_id", false, 64);
+  auto all = f.boolean("all", false);
+  if (f.ok() && all && !*all) f.fail("'all' must be true, or left out");
+  if (f.ok() && !!id == !!all) f.fail("give 'token_id' (one token) or 'all': true, not both");
+  if (f.ok() && id && (id->empty() || id->find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    f.fail("'token_id' is the 'id' the token was issued with: lowercase hex");
+  }
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return TokenRevocation{std::move(id)};
 }
 
 std::expected<TimeUs, Problem> decode_clock(const JsonValue& body) {

@@ -96,12 +96,22 @@ struct CaptureRequest {
                                                                         uint64_t purchase);
 [[nodiscard]] std::expected<VoidLot, Problem> decode_void_lot(const JsonValue& body, LotId lot);
 
-// POST /v1/keys: a name and the scope "service" (default) or "admin".
+// POST /v1/keys: a name, the scope "service" (default), "admin", "worker" or "read", and an
+// optional expiry (any time: one in the past makes a key that never works).
 struct KeyRequest {
   std::string name;
   std::string scope;
+  std::optional<TimeUs> expires_at;
 };
 [[nodiscard]] std::expected<KeyRequest, Problem> decode_key(const JsonValue& body);
+// POST /v1/keys/{id}/rotate: how long the secrets in use keep working, 0 to 30 days.
+[[nodiscard]] std::expected<int64_t, Problem> decode_rotate_overlap_s(const JsonValue& body);
+// POST /v1/accounts/{id}/tokens/revoke: one token by id, or all of the account's.
+struct TokenRevocation {
+  std::optional<std::string> token_id;  // unset: all
+};
+[[nodiscard]] std::expected<TokenRevocation, Problem> decode_token_revocation(
+    const JsonValue& body);
 // POST /v1/admin/clock: the new time (the endpoint checks that it does not go back).
 [[nodiscard]] std::expected<TimeUs, Problem> decode_clock(const JsonValue& body);
 

@@ -1,8 +1,8 @@
 // Internal to the HTTP API: one request in progress (Call), the route table, and the helpers
 // every endpoint uses to answer, submit a command or read a shard. Endpoints live in
 // api_accounts.cc (accounts, grants, history, subscriptions, rewards, tokens), api_jobs.cc
-// (quotes, holds, spends, refunds, purchases, voids) and api.cc (dispatch, batch, keys,
-// public reads, health, metrics, clock).
+// (quotes, holds, spends, refunds, purchases, voids), api_keys.cc (keys, token revocation)
+// and api.cc (dispatch, batch, public reads, health, metrics, clock).
 #pragma once
 
 #include <functional>
@@ -46,8 +46,8 @@ using CallPtr = std::shared_ptr<Call>;
 // Who may call a route.
 enum class Access : uint8_t {
   open,     // no credential
-  reader,   // admin, service, or the end-user token of the account in the path
-  service,  // admin or service key
+  reader,   // admin, service or read key, or the end-user token of the account in the path
+  service,  // admin or service key; a read key for GET; a worker key on its routes (api.cc)
   admin,    // admin key
   any,      // any valid credential (the batch checks each request)
 };
@@ -136,5 +136,13 @@ void refund(const CallPtr& call);
 void purchase(const CallPtr& call);
 void void_purchase(const CallPtr& call);
 void void_lot(const CallPtr& call);
+// api_account_list.cc
+void list_accounts(const CallPtr& call);
+// api_keys.cc
+void create_key(const CallPtr& call);
+void list_keys(const CallPtr& call);
+void revoke_key(const CallPtr& call);
+void rotate_key(const CallPtr& call);
+void revoke_tokens(const CallPtr& call);
 
 }  // namespace tally::server

@@ -5,10 +5,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -43,7 +45,15 @@ std::string problem_body(std::string_view type, int status, std::string_view det
   return out;
 }
 
-class Session;
+// A connection as the server's registry sees it, plain or TLS.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void stop() = 0;
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace
 
@@ -55,7 +65,9 @@ struct HttpServer::Impl {
   std::mutex mu;
   std::condition_variable drained;
   size_t in_flight = 0;  // requests read and not yet answered and written
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  // Set when serving HTTPS: TLS 1.2 or later, the certificate and key of the options.
+  std::optional<net::ssl::context> tls;
 
   net::io_context ioc;
   // Keeps the I/O threads running while answers are still to come from the shards, also
@@ -74,6 +86,7 @@ struct HttpServer::Impl {
   std::atomic<uint64_t> timeouts{0};
 
   void accept();
+  std::expected<void, std::string> use_tls();
   void finished_one() {
     std::lock_guard lock(mu);
     --in_flight;
@@ -83,23 +96,51 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection over `Stream`: PlainStream, or TlsStream (a handshake first, a close_notify
+// last).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool k_tls = std::is_same_v<Stream, TlsStream>;
+
  public:
   Session(tcp::socket&& socket, HttpServer::Impl& server)
+    requires(!k_tls)
       : stream_(std::move(socket)), server_(server) {}
-  ~Session() {
+  Session(tcp::socket&& socket, HttpServer::Impl& server)
+    requires(k_tls)
+      : stream_(std::move(socket), *server.tls), server_(server) {}
+  ~Session() override {
     std::lock_guard lock(server_.mu);
     server_.sessions.erase(this);
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (k_tls) {
+        // The handshake counts against the read timeout: a client that never completes it
+        // does not hold the connection.
+        self->layer().expires_after(std::chrono::milliseconds(self->server_.options.read_timeout_ms));
+        self->stream_.async_handshake(net::ssl::stream_base::server,
+                                      [self](beast::error_code ec) {
+                                        if (ec) return self->layer().close();  // not TLS 1.2+
+                                        self->read();
+                                      });
+      } else {
+        self->read();
+      }
+    });
   }
 
   // From shutdown(): an idle connection closes now; a busy one after its response.
-  void stop() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->close();
+  void stop() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->busy_) return;
+      if constexpr (k_tls) {
+        // A read is pending: no close_notify exchange beside it, the socket just closes.
+        self->closed_ = true;
+        return self->layer().close();
+      }
+      self->close();
     });
   }
 
@@ -109,9 +150,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options.body_max_bytes);
     parser_->header_limit(k_header_bytes_max);
-    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    layer().expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->on_read(ec);
                      });
   }
@@ -120,7 +161,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // Closed by shutdown() while this read's completion was already queued: the request
     // cannot be answered any more, so it must not be applied either.
     if (closed_) return;
-    if (ec == http::error::end_of_stream) return close();
+    if (ec == http::error::end_of_stream || ec == net::ssl::error::stream_truncated) {
+      return close();
+    }
     if (ec == beast::error::timeout) {
       ++server_.timeouts;
       return close();
@@ -157,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     begin_request();
-    server_.handler(std::move(r), [self = shared_from_this()](HttpResponse response) {
+    server_.handler(std::move(r), [self = this->shared_from_this()](HttpResponse response) {
       net::post(self->stream_.get_executor(),
                 [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
     });
@@ -189,9 +232,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive_ && !server_.stopping);
     response_.prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
+    layer().expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
     http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         self->on_write(ec);
                       });
   }
@@ -208,28 +251,37 @@ class Session : public std::enable_shared_from_this<Session> {
   // the client still sends (for a moment), so that closing does not reset the connection
   // before the client has read the refusal.
   void linger() {
+    if constexpr (k_tls) return close();  // TLS: the refusal was sent whole; no half-close
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    layer().expires_after(std::chrono::seconds(2));
     drain_.resize(16 * 1024);
     linger_more();
   }
   void linger_more() {
-    stream_.async_read_some(net::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->stream_.close();
+    layer().async_read_some(net::buffer(drain_),
+                          [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->layer().close();
                               self->linger_more();
                             });
   }
 
   void close() {
     closed_ = true;
+    if constexpr (k_tls) {
+      // close_notify, then the socket (at once if the peer does not answer it in time).
+      layer().expires_after(std::chrono::seconds(2));
+      return stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->layer().close(); });
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    layer().close();
   }
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& layer() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -255,16 +307,48 @@ void HttpServer::Impl::accept() {
       });
     }
     ++connections_total;
-    auto session = std::make_shared<Session>(std::move(socket), *this);
-    bool full;
-    {
-      std::lock_guard lock(mu);
-      full = sessions.size() >= options.connections_max;
-      if (!full) sessions.emplace(session.get(), session);
+    auto begin = [this](auto session) {
+      bool full;
+      {
+        std::lock_guard lock(mu);
+        full = sessions.size() >= options.connections_max;
+        if (!full) sessions.emplace(session.get(), session);
+      }
+      if (!full) session->start();  // else it closes as it goes out of scope
+    };
+    if (tls) {
+      begin(std::make_shared<Session<TlsStream>>(std::move(socket), *this));
+    } else {
+      begin(std::make_shared<Session<PlainStream>>(std::move(socket), *this));
     }
-    if (!full) session->start();  // else it closes as it goes out of scope
     accept();
   });
+}
+
+// TLS 1.2 or later (RFC 8996 deprecates 1.0 and 1.1), OpenSSL's default cipher suites.
+std::expected<void, std::string> HttpServer::Impl::use_tls() {
+  tls.emplace(net::ssl::context::tls_server);
+  tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  if (SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION) != 1) {
+    return std::unexpected("TLS: cannot require TLS 1.2");
+  }
+  beast::error_code ec;
+  if (tls->use_certificate_chain_file(options.tls_cert_file, ec); ec) {
+    return std::unexpected("--tls-cert " + options.tls_cert_file + ": " + ec.message());
+  }
+  if (tls->use_private_key_file(options.tls_key_file, net::ssl::context::pem, ec); ec) {
+    // OpenSSL checks here that the key is the certificate's ("key values mismatch").
+    return std::unexpected("--tls-key " + options.tls_key_file + ": " + ec.message() +
+                           " (it must be the PEM private key of --tls-cert " +
+                           options.tls_cert_file + ")");
+  }
+  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+    return std::unexpected("--tls-key " + options.tls_key_file +
+                           " is not the private key of --tls-cert " + options.tls_cert_file);
+  }
+  return {};
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -275,6 +359,9 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(HttpOp
   impl->options = std::move(options);
   impl->handler = std::move(handler);
   beast::error_code ec;
+  if (!impl->options.tls_cert_file.empty()) {
+    if (auto r = impl->use_tls(); !r) return std::unexpected(r.error());
+  }
   const auto address = net::ip::make_address(impl->options.address, ec);
   if (ec) return std::unexpected("not an IP address: '" + impl->options.address + "'");
   const tcp::endpoint endpoint(address, impl->options.port);
@@ -307,7 +394,7 @@ void HttpServer::shutdown() {
     beast::error_code ignored;
     s.acceptor.close(ignored);
   });
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<SessionBase>> open;
   {
     std::lock_guard lock(s.mu);
     for (auto& [raw, weak] : s.sessions) {

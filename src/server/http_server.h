@@ -49,12 +49,16 @@ struct HttpOptions {
   int64_t read_timeout_ms = 15'000;
   int64_t write_timeout_ms = 15'000;
   size_t connections_max = 10'000;  // past it new connections are closed at once
+  // Both set: HTTPS only (TLS 1.2 or later), with this PEM certificate chain and private key.
+  // A client that does not complete the handshake within read_timeout_ms is disconnected.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
  public:
   // Binds, listens and starts the I/O threads. Fails with a message if the address cannot
-  // be bound.
+  // be bound, or the TLS certificate or key cannot be read or do not match.
   static std::expected<std::unique_ptr<HttpServer>, std::string> start(HttpOptions options,
                                                                         Handler handler);
   // shutdown(), then joins the threads.

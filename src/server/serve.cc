@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +24,9 @@
 
 namespace tally::server {
 namespace {
+
+// How often keys' last uses reach DATA/keys.db (GET /v1/keys reads them live).
+constexpr int64_t k_key_use_flush_s = 10;
 
 TimeUs wall_clock() {
   return TimeUs{std::chrono::duration_cast<std::chrono::microseconds>(
@@ -102,7 +108,8 @@ int serve(const ServeOptions& options) {
   const char* env_key = std::getenv("TALLY_ADMIN_KEY");
   auto payments = store::SqlitePayments::open(options.data_dir + "/payments.db");
   if (!payments) return error(payments.error().message);
-  auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file);
+  auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file,
+                         wall_clock());
   if (!auth) return error(auth.error());
 
   std::atomic<int64_t> manual_now{wall_clock().us};
@@ -148,8 +155,9 @@ int serve(const ServeOptions& options) {
   std::atomic<uint16_t> listening_port{port};
   const std::string url_host =
       address.find(':') == std::string::npos ? address : cat("[", address, "]");  // IPv6
-  ao.listen_url = [&listening_port, url_host] {
-    return cat("http://", url_host, ":", listening_port.load());
+  const bool tls = !options.tls_cert_file.empty();
+  ao.listen_url = [&listening_port, url_host, tls] {
+    return cat(tls ? "https://" : "http://", url_host, ":", listening_port.load());
   };
   if (options.manual_clock) {
     ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
@@ -180,6 +188,8 @@ int serve(const ServeOptions& options) {
   ho.address = address;
   ho.port = port;
   ho.threads = options.http_threads;
+  ho.tls_cert_file = options.tls_cert_file;
+  ho.tls_key_file = options.tls_key_file;
   auto http = HttpServer::start(ho, [&api](HttpRequest&& r, Respond respond) {
     api.handle(std::move(r), std::move(respond));
   });
@@ -193,7 +203,11 @@ int serve(const ServeOptions& options) {
   std::printf("tally: data        %s (%zu shards, synchronous=%s)\n",
               std::filesystem::absolute(options.data_dir).c_str(), (*service)->shards(),
               options.synchronous_full ? "FULL" : "NORMAL");
-  if (env_key) {
+  if (!(*auth)->bootstrap_admin_key_valid(clock())) {
+    std::printf("tally: admin key   %s no longer works: the admin key was rotated "
+                "(POST /v1/keys/admin/rotate); use its new secret\n",
+                env_key ? "TALLY_ADMIN_KEY" : "DATA/admin.key");
+  } else if (env_key) {
     std::printf("tally: admin key   from TALLY_ADMIN_KEY\n");
   } else {
     std::printf("tally: admin key   in %s%s\n",
@@ -201,12 +215,33 @@ int serve(const ServeOptions& options) {
                 generated_key_file.empty() ? "" : " (generated now)");
   }
   if (options.demo) {
-    const Token t = (*auth)->issue_token(k_demo_account, TimeUs{clock().us + 7 * k_us_per_day});
+    const Token t =
+        (*auth)->issue_token(k_demo_account, TimeUs{clock().us + 7 * k_us_per_day}, clock());
     std::printf("tally: demo        %s/#token=%s (%s, for 7 days)\n",
                 options.public_url.empty() ? url.c_str() : options.public_url.c_str(),
                 t.token.c_str(), std::string(k_demo_account).c_str());
   }
   std::fflush(stdout);
+
+  // Keys' last uses are kept in memory by the request path and written here, off it; the
+  // same pass prunes token revocations whose tokens have all expired.
+  std::mutex flush_mu;
+  std::condition_variable flush_cv;
+  bool flush_stop = false;
+  auto flush = [&auth, &clock] {
+    if (auto r = (*auth)->flush_last_used(clock()); !r) {
+      std::fprintf(stderr, "tally serve: keys.db: %s\n", r.error().c_str());
+    }
+  };
+  std::thread flusher([&] {
+    std::unique_lock lock(flush_mu);
+    while (!flush_cv.wait_for(lock, std::chrono::seconds(k_key_use_flush_s),
+                              [&] { return flush_stop; })) {
+      lock.unlock();
+      flush();
+      lock.lock();
+    }
+  });
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
@@ -217,6 +252,13 @@ int serve(const ServeOptions& options) {
   // connections), which must be released while the HTTP server's state exists.
   service->reset();  // commits anything still queued
   http->reset();
+  {
+    std::lock_guard lock(flush_mu);
+    flush_stop = true;
+  }
+  flush_cv.notify_all();
+  flusher.join();
+  flush();
   std::printf("tally: stopped\n");
   return 0;
 }

@@ -21,6 +21,10 @@ struct ServeOptions {
   // The base of dashboard links in tokens ("https://credits.example.com"); empty: the address
   // the server listens on (never a request's Host header).
   std::string public_url;
+  // HTTPS (TLS 1.2 or later) with this certificate chain and private key, both PEM files;
+  // empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // Runs the server; returns the process exit status (0 after a graceful shutdown, 1 if it

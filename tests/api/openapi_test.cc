@@ -109,6 +109,7 @@ struct Expected {
 // The contract of issue 6 (and docs/api.md). Adding an endpoint: add it here and to the file.
 const std::vector<Expected> k_expected = {
     {"post", "/v1/accounts", Key::required},
+    {"get", "/v1/accounts", Key::none},
     {"get", "/v1/accounts/{id}", Key::none},
     {"get", "/v1/accounts/{id}/entries", Key::none},
     {"get", "/v1/accounts/{id}/balance", Key::none},
@@ -135,6 +136,10 @@ const std::vector<Expected> k_expected = {
     {"get", "/v1/packs", Key::none},
     {"post", "/v1/batch", Key::none},
     {"post", "/v1/keys", Key::none},
+    {"get", "/v1/keys", Key::none},
+    {"delete", "/v1/keys/{id}", Key::none},
+    {"post", "/v1/keys/{id}/rotate", Key::none},
+    {"post", "/v1/accounts/{id}/tokens/revoke", Key::none},
     {"post", "/v1/admin/clock", Key::none},
     {"get", "/healthz", Key::none},
     {"get", "/metrics", Key::none},

@@ -71,6 +71,9 @@ Case put(std::string name, std::string path, std::string body, int status, std::
 Case get(std::string name, std::string path, int status, std::string type) {
   return Case{std::move(name), "GET", std::move(path), "", status, std::move(type)};
 }
+Case del(std::string name, std::string path, int status, std::string type) {
+  return Case{std::move(name), "DELETE", std::move(path), "", status, std::move(type)};
+}
 
 std::string repeat(std::string_view s, size_t n) {
   std::string out;
@@ -345,6 +348,34 @@ const std::vector<Case>& cases() {
         post("a key under the reserved purchase: prefix", "/v1/spends", R"({"account":"alice","amount":"1"})", 400, "invalid_request").idem("purchase:pay-77"),
         post("a batch holding /metrics, which answers text", "/v1/batch", R"({"requests":[{"method":"GET","path":"/metrics"}]})", 200, "").inner(400, "invalid_request"),
         post("key: an unknown scope", "/v1/keys", R"({"name":"x","scope":"root"})", 400, "invalid_request"),
+        post("key: scope in capitals", "/v1/keys", R"({"name":"x","scope":"Worker"})", 400, "invalid_request"),
+        post("key: expires_at not a time", "/v1/keys", R"({"name":"x","expires_at":"tomorrow"})", 400, "invalid_request"),
+        post("key: expires_at a number", "/v1/keys", R"({"name":"x","expires_at":1767225600})", 400, "invalid_request"),
+        post("rotate: no overlap_s", "/v1/keys/admin/rotate", "{}", 400, "invalid_request").with_detail("overlap_s"),
+        post("rotate: overlap_s negative", "/v1/keys/admin/rotate", R"({"overlap_s":-1})", 400, "invalid_request"),
+        post("rotate: overlap_s over 30 days", "/v1/keys/admin/rotate", R"({"overlap_s":2592001})", 400, "invalid_request"),
+        post("rotate: overlap_s a string", "/v1/keys/admin/rotate", R"({"overlap_s":"60"})", 400, "invalid_request"),
+        post("rotate: an unknown field", "/v1/keys/admin/rotate", R"({"overlap_s":60,"grace_s":1})", 400, "invalid_request"),
+        post("rotate: an unknown key", "/v1/keys/key_0000000000000000/rotate", R"({"overlap_s":60})", 404, "not_found"),
+        post("rotate: a key id outside the id alphabet", "/v1/keys/key%20x/rotate", R"({"overlap_s":60})", 400, "invalid_request"),
+        del("revoke: an unknown key", "/v1/keys/key_0000000000000000", 404, "not_found"),
+        del("revoke: the admin key", "/v1/keys/admin", 400, "invalid_request").with_detail("rotate"),
+        post("keys: POST on a key", "/v1/keys/admin", "{}", 405, "method_not_allowed"),
+        get("accounts: limit 0", "/v1/accounts?limit=0", 400, "invalid_request"),
+        get("accounts: limit over 1000", "/v1/accounts?limit=1001", 400, "invalid_request"),
+        get("accounts: a prefix outside the id alphabet", "/v1/accounts?prefix=al%20i", 400, "invalid_request"),
+        get("accounts: a prefix of 129 characters", "/v1/accounts?prefix=" + std::string(129, 'a'), 400, "invalid_request"),
+        get("accounts: an empty cursor", "/v1/accounts?cursor=", 400, "invalid_request"),
+        get("accounts: an unknown parameter", "/v1/accounts?kind=team", 400, "invalid_request").with_detail("kind"),
+        get("accounts: a token listing accounts", "/v1/accounts", 403, "forbidden").as(Who::own_token),
+        post("token revoke: both token_id and all", "/v1/accounts/alice/tokens/revoke", R"({"token_id":"00ff00ff00ff00ff","all":true})", 400, "invalid_request"),
+        post("token revoke: neither", "/v1/accounts/alice/tokens/revoke", "{}", 400, "invalid_request"),
+        post("token revoke: all false", "/v1/accounts/alice/tokens/revoke", R"({"all":false})", 400, "invalid_request"),
+        post("token revoke: all a string", "/v1/accounts/alice/tokens/revoke", R"({"all":"true"})", 400, "invalid_request"),
+        post("token revoke: token_id not hex", "/v1/accounts/alice/tokens/revoke", R"({"token_id":"zz"})", 400, "invalid_request"),
+        post("token revoke: token_id of 65 bytes", "/v1/accounts/alice/tokens/revoke", R"({"token_id":")" + std::string(65, 'a') + R"("})", 400, "invalid_request"),
+        post("token revoke: token_id empty", "/v1/accounts/alice/tokens/revoke", R"({"token_id":""})", 400, "invalid_request"),
+        post("token revoke: an unknown field", "/v1/accounts/alice/tokens/revoke", R"({"all":true,"reason":"x"})", 400, "invalid_request"),
         post("grant: an unknown source", "/v1/accounts/alice/grants", grant_of(R"("source":"gift")"), 400, "invalid_request"),
         post("grant: source refund", "/v1/accounts/alice/grants", grant_of(R"("source":"refund")"), 400, "invalid_request"),
 
@@ -429,6 +460,13 @@ const std::vector<Case>& cases() {
         post("a service key voiding a purchase", "/v1/purchases/{purchase}/void", R"({"reason":"r"})", 403, "forbidden").as(Who::service),
         post("a service key making a key", "/v1/keys", R"({"name":"x","scope":"admin"})", 403, "forbidden").as(Who::service),
         post("a service key moving the clock", "/v1/admin/clock", R"({"now":"2030-01-01T00:00:00Z"})", 403, "forbidden").as(Who::service),
+        get("a service key listing keys", "/v1/keys", 403, "forbidden").as(Who::service),
+        del("a service key revoking a key", "/v1/keys/admin", 403, "forbidden").as(Who::service),
+        post("a service key rotating the admin key", "/v1/keys/admin/rotate", R"({"overlap_s":0})", 403, "forbidden").as(Who::service),
+        get("a token listing keys", "/v1/keys", 403, "forbidden").as(Who::own_token),
+        post("a token revoking its account's tokens", "/v1/accounts/alice/tokens/revoke", R"({"all":true})", 403, "forbidden").as(Who::own_token),
+        post("a service key in a batch revoking the admin key", "/v1/batch", R"({"requests":[{"method":"DELETE","path":"/v1/keys/admin"}]})", 200, "").as(Who::service).inner(403, "forbidden"),
+        post("a service key in a batch rotating the admin key", "/v1/batch", R"({"requests":[{"method":"POST","path":"/v1/keys/admin/rotate","body":{"overlap_s":0}}]})", 200, "").as(Who::service).inner(403, "forbidden"),
         post("a token in a batch reads another account", "/v1/batch", R"({"requests":[{"method":"GET","path":"/v1/accounts/bob"}]})", 200, "").as(Who::own_token).inner(403, "forbidden"),
         post("a token in a batch spends", "/v1/batch", R"({"requests":[{"method":"POST","path":"/v1/spends","idempotency_key":"b-1","body":{"account":"alice","amount":"1"}}]})", 200, "").as(Who::own_token).inner(403, "forbidden"),
 
@@ -620,11 +658,23 @@ void BadInput::SetUpTestSuite() {
   std::string forged = alice;
   forged.back() = forged.back() == '0' ? '1' : '0';
   secrets_[Who::forged_token] = forged;
-  // v1.<expires_s>.<hex account>.<hex hmac>: bob's account under alice's signature.
-  const size_t a1 = alice.find('.', 3), a2 = alice.find('.', a1 + 1);
-  const size_t b1 = bob.find('.', 3), b2 = bob.find('.', b1 + 1);
-  secrets_[Who::swapped_token] =
-      alice.substr(0, a1 + 1) + bob.substr(b1 + 1, b2 - b1 - 1) + alice.substr(a2);
+  // v2.<expires_s>.<issued_us>.<id>.<hex account>.<hex hmac>: bob's account under alice's
+  // signature.
+  auto fields = [](const std::string& t) {
+    std::vector<std::string> out;
+    for (size_t at = 0;;) {
+      const size_t dot = t.find('.', at);
+      out.push_back(t.substr(at, dot - at));
+      if (dot == std::string::npos) return out;
+      at = dot + 1;
+    }
+  };
+  auto swapped = fields(alice);
+  ASSERT_EQ(swapped.size(), 6u) << alice;
+  swapped[4] = fields(bob).at(4);
+  std::string joined;
+  for (const std::string& f : swapped) joined += (joined.empty() ? "" : ".") + f;
+  secrets_[Who::swapped_token] = joined;
   secrets_[Who::wrong_key] = "tk_svc_000000000000000000000000000000000000000000000000";
 }
 

@@ -1,0 +1,94 @@
+// Internal to src/server/auth*.cc: the hex, hash and HMAC helpers, the keys.db handle and a
+// prepared statement, shared by the keys (auth.cc) and the tokens (auth_tokens.cc).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <climits>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/check.h"
+#include "ledger/time.h"
+#include "server/auth.h"
+
+namespace tally::server {
+namespace auth_detail {
+
+inline constexpr int64_t k_no_end = INT64_MAX;  // a time column that is NULL: no end
+// v2.<expires_s>.<issued_us>.<id>.<hex account>.<hex hmac>; v1 tokens (no id, no issue time)
+// are still read until they expire: revoking all of an account's tokens refuses them too.
+inline constexpr std::string_view k_token_v1 = "v1.";
+inline constexpr std::string_view k_token_v2 = "v2.";
+inline constexpr size_t k_token_id_bytes = 8;
+
+std::string hex(const unsigned char* p, size_t n);
+std::string hex_of(std::string_view s);
+std::optional<std::string> unhex(std::string_view s);
+// 1 to 18 decimal digits (no overflow of int64).
+std::optional<int64_t> digits(std::string_view s);
+std::string sha256_hex(std::string_view s);
+std::string hmac_hex(std::string_view key, std::string_view message);
+bool equal_constant_time(std::string_view a, std::string_view b);
+// k_no_end reads as nullopt.
+std::optional<TimeUs> opt_time(int64_t us);
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    TALLY_CHECK(sqlite3_prepare_v2(db, sql, -1, &q_, nullptr) == SQLITE_OK);
+  }
+  ~Stmt() { sqlite3_finalize(q_); }
+  Stmt& text(int i, std::string_view s) {
+    sqlite3_bind_text(q_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& int64(int i, int64_t v) {
+    sqlite3_bind_int64(q_, i, v);
+    return *this;
+  }
+  Stmt& opt(int i, std::optional<TimeUs> t) {
+    if (t) return int64(i, t->us);
+    sqlite3_bind_null(q_, i);
+    return *this;
+  }
+  bool row() { return sqlite3_step(q_) == SQLITE_ROW; }
+  // Runs a statement that returns no rows; false (and the db's message) on failure.
+  bool run() {
+    const int rc = sqlite3_step(q_);
+    sqlite3_reset(q_);
+    return rc == SQLITE_DONE;
+  }
+  std::string col(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(q_, i));
+    return p ? p : "";
+  }
+  // NULL reads as k_no_end.
+  int64_t col_time(int i) const {
+    return sqlite3_column_type(q_, i) == SQLITE_NULL ? k_no_end : sqlite3_column_int64(q_, i);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* q_ = nullptr;
+};
+
+}  // namespace auth_detail
+
+struct Auth::Db {
+  sqlite3* db = nullptr;
+  ~Db() { sqlite3_close(db); }
+  std::expected<void, std::string> exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return {};
+    std::string m = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return std::unexpected(m);
+  }
+  std::string error() const { return sqlite3_errmsg(db); }
+};
+
+}  // namespace tally::server
