@@ -390,6 +390,7 @@ class Simulation {
   }
 
   // --- The store and the process ---
+  uint64_t sqlite_opens_ = 0;
   bool open_store() {
     if (options_.store == StoreKind::memory) {
       if (!memory_) memory_ = std::make_unique<store::MemoryStore>();
@@ -400,9 +401,10 @@ class Simulation {
       o.dir = options_.dir;
       o.synchronous_full = false;  // a process crash loses nothing committed either way
       o.idempotency_loaded_max = 4;  // so that restarts leave keys in the store only
-      // Half the processes run no projector: every batch stays in the journal and in memory
-      // until the next open projects it (a crash between appends and projections).
-      o.project = rng_.below(2) == 0;
+      // Every other process runs no projector: every batch stays in the journal and in memory
+      // until the next open projects it (a crash between appends and projections). Not drawn
+      // from rng_, so the workload is the memory store's, command for command.
+      o.project = (options_.seed + sqlite_opens_++) % 2 == 0;
       auto opened = store::SqliteStore::open(o);
       if (!opened) return fail(cat("open sqlite store: ", opened.error().message));
       sqlite_ = std::move(*opened);
