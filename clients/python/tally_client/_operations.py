@@ -100,6 +100,12 @@ class Operations:
             body["plan"] = plan
         return self._run(Operations.open_account, body=body, key=idempotency_key, changes=True)
 
+    @operation("listAccounts", "GET", "/v1/accounts", {200: m.AccountsPage})
+    def list_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> m.AccountsPage:
+        """One page of accounts in byte order of their ids (admin or service key); pass
+        `next_cursor` as `cursor` for the next page. `iter_accounts` walks every page."""
+        return self._run(Operations.list_accounts, query={"prefix": prefix, "plan": plan, "cursor": cursor, "limit": limit})
+
     @operation("getAccount", "GET", "/v1/accounts/{id}", {200: m.Account})
     def get_account(self, account: str) -> m.Account:
         return self._run(Operations.get_account, account)
@@ -176,6 +182,17 @@ class Operations:
         """Mints an end-user token that reads only this account (`client.for_token(t.token)`).
         Not stored, so no Idempotency-Key: a retry mints another, equally valid token."""
         return self._run(Operations.create_token, account, body=_body(ttl_s=ttl_s))
+
+    @operation("revokeTokens", "POST", "/v1/accounts/{id}/tokens/revoke", {200: m.TokenRevocation})
+    def revoke_tokens(self, account: str, *, token_id: Optional[str] = None, all: bool = False) -> m.TokenRevocation:
+        """Revokes one token of the account (`token_id`, the `Token.id` it was issued with) or,
+        with `all=True`, every token issued before now; in force for the next request. Not a
+        ledger change, so no Idempotency-Key: the server says a repeat is harmless, so it is
+        retried like a read."""
+        if (token_id is None) == (not all):
+            raise ValueError("revoke_tokens: pass exactly one of token_id and all=True")
+        body = {"token_id": token_id} if token_id is not None else {"all": True}
+        return self._run(Operations.revoke_tokens, account, body=body)
 
     # ---- pricing ----
 
@@ -299,11 +316,34 @@ class Operations:
             items.append({k: v for k, v in item.items() if v is not None})
         return self._run(Operations.batch, body={"requests": items})
 
-    @operation("createKey", "POST", "/v1/keys", {201: m.ServiceKey})
-    def create_key(self, name: str, *, scope: Optional[str] = None) -> m.ServiceKey:
-        """Creates a service key (admin key); the secret is in `.key`, shown once. Never
-        retried: a repeat would make a second key."""
-        return self._run(Operations.create_key, body=_body(name=name, scope=scope), retry=False)
+    @operation("createKey", "POST", "/v1/keys", {201: m.ApiKeyWithSecret})
+    def create_key(self, name: str, *, scope: Optional[str] = None, expires_at: Optional[TimeLike] = None) -> m.ApiKeyWithSecret:
+        """Creates a key (admin key): `scope` admin, service (the server's default), worker or
+        read; `expires_at` None: never expires. The secret is in `.key`, shown once. Never
+        retried: the server takes no Idempotency-Key here, so a repeat would make a second key."""
+        body = _body(name=name, scope=scope, expires_at=time_to_wire(expires_at, "expires_at") if expires_at is not None else None)
+        return self._run(Operations.create_key, body=body, retry=False)
+
+    @operation("listKeys", "GET", "/v1/keys", {200: m.Keys})
+    def list_keys(self) -> m.Keys:
+        """The keys not revoked, oldest first, the admin key among them (admin key; no secrets)."""
+        return self._run(Operations.list_keys)
+
+    @operation("revokeKey", "DELETE", "/v1/keys/{id}", {200: m.RevokedKey})
+    def revoke_key(self, key_id: str) -> m.RevokedKey:
+        """Revokes a key at once, for good (admin key; the admin key itself cannot be: rotate it).
+        Never retried: the server takes no Idempotency-Key and answers a repeat `NotFound`, so a
+        retry after a lost answer would turn a success into an error; `list_keys` tells."""
+        return self._run(Operations.revoke_key, key_id, retry=False)
+
+    @operation("rotateKey", "POST", "/v1/keys/{id}/rotate", {200: m.ApiKeyWithSecret})
+    def rotate_key(self, key_id: str, *, overlap_s: int) -> m.ApiKeyWithSecret:
+        """A new secret for the key (in `.key`, shown once); the secrets in use keep working
+        until `previous_valid_until` (now + `overlap_s`; 0: they end at once). Never retried:
+        a repeat would mint another secret, and the one in the lost answer would be lost with it."""
+        if isinstance(overlap_s, bool) or not isinstance(overlap_s, int):
+            raise TypeError("rotate_key: overlap_s is a whole number of seconds")
+        return self._run(Operations.rotate_key, key_id, body={"overlap_s": overlap_s}, retry=False)
 
     @operation("setClock", "POST", "/v1/admin/clock", {200: m.Clock})
     def set_clock(self, now: TimeLike) -> m.Clock:

@@ -71,6 +71,18 @@ class TallyClient(Operations):
                 return
             after = page.next_after
 
+    def iter_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, page_size: int = 100) -> Iterator[m.AccountSummary]:
+        """Every account (whose id starts with `prefix`, on `plan`) in byte order of ids, a page
+        at a time."""
+        page_size = max(1, min(page_size, PAGE_MAX))
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_accounts(prefix=prefix, plan=plan, cursor=cursor, limit=page_size)
+            yield from page.accounts or []
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
     def close(self) -> None:
         self._transport.close()
 
@@ -117,6 +129,17 @@ class AsyncTallyClient(Operations):
             if page.next_after is None:
                 return
             after = page.next_after
+
+    async def iter_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, page_size: int = 100) -> AsyncIterator[m.AccountSummary]:
+        page_size = max(1, min(page_size, PAGE_MAX))
+        cursor: Optional[str] = None
+        while True:
+            page = await self.list_accounts(prefix=prefix, plan=plan, cursor=cursor, limit=page_size)
+            for account in page.accounts or []:
+                yield account
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     async def close(self) -> None:
         await self._transport.close()

@@ -337,6 +337,7 @@ class RewardClaim:
 @_model
 class Token:
     token: Optional[str] = None
+    id: Optional[str] = None  # to revoke this token alone (`revoke_tokens(account, token_id=...)`)
     account: Optional[str] = None
     expires_at: Optional[datetime] = None
     url: Optional[str] = None  # opens the dashboard for this user
@@ -355,9 +356,46 @@ class CreditValue:
 
 
 @_model
+class PriceOption:
+    id: Optional[str] = None
+    name: Optional[str] = None
+    effect: Optional[str] = None  # price, add, multiply, none
+    amount: Optional[Decimal] = None  # credits, or the factor of `multiply`; None for a usage multiplier
+    text: Optional[str] = None  # the effect for people ("× 2", "5")
+    default: Optional[bool] = None
+    included_in: Optional[list[str]] = None  # plans in which this option costs nothing
+    raw: dict = _raw()
+
+
+@_model
+class PriceParam:
+    id: Optional[str] = None
+    name: Optional[str] = None
+    kind: Optional[str] = None  # choice, usage, count, switch
+    detail: Optional[str] = None  # its default or range, for people
+    options: Optional[list[PriceOption]] = None
+    raw: dict = _raw()
+
+
+@_model
+class PriceTool:
+    id: Optional[str] = None
+    name: Optional[str] = None
+    description: Optional[str] = None
+    unit: Optional[str] = None  # what one job is priced per ("generation", "second")
+    minimum: Optional[Decimal] = None
+    rounding: Optional[str] = None  # for people ("up to 1")
+    base: Optional[Decimal] = None  # None when its parameters set the price
+    default_total: Optional[Decimal] = None  # a job with every default; None when a parameter has none
+    default_total_micro: Optional[int] = None
+    params: Optional[list[PriceParam]] = None
+    raw: dict = _raw()
+
+
+@_model
 class PriceTable:
     version: Optional[str] = None
-    tools: Optional[list[dict]] = None  # per tool: its parameters and prices, as the table shows them
+    tools: Optional[list[PriceTool]] = None
     # Sent by the server; docs/openapi.yaml leaves them open (additionalProperties).
     name: Optional[str] = None
     effective_at: Optional[datetime] = None
@@ -460,12 +498,66 @@ class BatchResult:
 
 
 @_model
-class ServiceKey:
-    id: Optional[str] = None
+class ApiKey:
+    """A key as `GET /v1/keys` lists it: never its secret."""
+
+    id: Optional[str] = None  # "key_…", or "admin"
     name: Optional[str] = None
-    scope: Optional[str] = None
-    key: Optional[str] = None  # the secret, shown once
+    scope: Optional[str] = None  # admin, service, worker, read
     created_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None  # None: never expires
+    last_used_at: Optional[datetime] = None  # None: never used (kept to the second)
+    previous_valid_until: Optional[datetime] = None  # the old secret's end after a rotation
+    raw: dict = _raw()
+
+
+@_model
+class ApiKeyWithSecret(ApiKey):
+    """A key just created or rotated, with its secret in `key` (shown once)."""
+
+    key: Optional[str] = None
+
+
+ServiceKey = ApiKeyWithSecret  # the name of 0.1.0
+
+
+@_model
+class RevokedKey(ApiKey):
+    """A key as it was when `DELETE /v1/keys/{id}` revoked it."""
+
+    revoked_at: Optional[datetime] = None
+
+
+@_model
+class Keys:
+    keys: Optional[list[ApiKey]] = None
+    raw: dict = _raw()
+
+
+@_model
+class TokenRevocation:
+    account: Optional[str] = None
+    token_id: Optional[str] = None  # None: every token of the account issued before revoked_at
+    all: Optional[bool] = None
+    revoked_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class AccountSummary:
+    """An account as `GET /v1/accounts` lists it (its lots: `get_account`)."""
+
+    id: Optional[str] = None
+    plan: Optional[str] = None
+    balance: Optional[Balance] = None
+    open_holds: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class AccountsPage:
+    accounts: Optional[list[AccountSummary]] = None
+    next_cursor: Optional[str] = None  # None: this page is the last
     raw: dict = _raw()
 
 
@@ -492,9 +584,9 @@ class BatchRequest:
     idempotency_key: Optional[str] = None
 
 
-ALL_MODELS = [
-    obj for obj in list(globals().values())
+ALL_MODELS = list({
+    id(obj): obj for obj in list(globals().values())
     if isinstance(obj, type) and dataclasses.is_dataclass(obj) and not obj.__name__.startswith("_")
-]
+}.values())
 
-__all__ = [cls.__name__ for cls in ALL_MODELS]
+__all__ = [cls.__name__ for cls in ALL_MODELS] + ["ServiceKey"]

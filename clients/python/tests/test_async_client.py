@@ -87,6 +87,34 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
                 await user.get_account("py-async-nobody")
         self.assertEqual((await self.client.health()).status, "ok")
 
+    async def test_keys_tokens_and_account_listing(self):
+        made = await self.client.create_key(f"async-{next(_ids)}", scope="service")
+        self.assertIn(made.id, {k.id for k in (await self.client.list_keys()).keys})
+        account = await self.new_account()
+        async with self.client.for_token(made.key) as service:
+            self.assertEqual((await service.get_account(account)).id, account)
+            rotated = await self.client.rotate_key(made.id, overlap_s=0)
+            with self.assertRaises(tc.Unauthorized):  # no overlap: the old secret ends at once
+                await service.get_account(account)
+        async with self.client.for_token(rotated.key) as service:
+            self.assertEqual((await service.get_account(account)).id, account)
+            self.assertEqual((await self.client.revoke_key(made.id)).id, made.id)
+            with self.assertRaises(tc.Unauthorized):
+                await service.get_account(account)
+        token = await self.client.create_token(account)
+        async with self.client.for_token(token.token) as user:
+            self.assertEqual((await user.get_account(account)).id, account)
+            revoked = await self.client.revoke_tokens(account, token_id=token.id)
+            self.assertEqual(revoked.token_id, token.id)
+            with self.assertRaises(tc.Unauthorized):
+                await user.get_account(account)
+        prefix = f"py-async-list-{next(_ids)}-"
+        opened = sorted([(await self.client.open_account(f"{prefix}{i}")).id for i in range(5)])
+        listed = [a.id async for a in self.client.iter_accounts(prefix=prefix, page_size=2)]
+        self.assertEqual(listed, opened)
+        page = await self.client.list_accounts(prefix=prefix, limit=2)
+        self.assertEqual(page.next_cursor, opened[1])
+
 
 if __name__ == "__main__":
     unittest.main()

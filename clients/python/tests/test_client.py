@@ -273,6 +273,76 @@ class SyncClientTest(unittest.TestCase):
         with self.assertRaises(tc.Forbidden):
             service.grant(account, 5, "not allowed")
 
+    def test_scoped_and_expiring_keys_are_listed(self):
+        now = self.client.create_key(f"clock-{next(_ids)}").created_at
+        worker = self.client.create_key(f"worker-{next(_ids)}", scope="worker", expires_at=now + datetime.timedelta(hours=1))
+        self.assertEqual((worker.scope, worker.expires_at), ("worker", now + datetime.timedelta(hours=1)))
+        self.assertIsNone(worker.last_used_at)
+        reader = self.client.create_key(f"read-{next(_ids)}", scope="read")
+        listed = {k.id: k for k in self.client.list_keys().keys}
+        self.assertIn("admin", listed)
+        self.assertEqual(listed[worker.id].name, worker.name)
+        self.assertEqual(listed[worker.id].expires_at, worker.expires_at)
+        self.assertNotIn("key", listed[worker.id].raw)  # never a secret
+        account = self.new_account()
+        with self.client.for_token(worker.key) as w, self.client.for_token(reader.key) as r:
+            self.assertIsInstance(w.create_hold(account, amount=1), tc.Hold)
+            with self.assertRaises(tc.Forbidden):
+                w.get_account(account)
+            self.assertEqual(r.get_account(account).id, account)
+            with self.assertRaises(tc.Forbidden):
+                r.create_hold(account, amount=1)
+        self.assertIsNotNone(next(k for k in self.client.list_keys().keys if k.id == worker.id).last_used_at)
+
+    def test_a_revoked_key_is_refused_at_once(self):
+        made = self.client.create_key(f"gone-{next(_ids)}")
+        with self.client.for_token(made.key) as service:
+            self.assertTrue(service.list_accounts(limit=1).accounts is not None)
+            revoked = self.client.revoke_key(made.id)
+            self.assertEqual((revoked.id, revoked.name), (made.id, made.name))
+            self.assertTrue(aware(revoked.revoked_at))
+            with self.assertRaises(tc.Unauthorized):
+                service.list_accounts(limit=1)
+        self.assertNotIn(made.id, {k.id for k in self.client.list_keys().keys})
+        with self.assertRaises(tc.NotFound):
+            self.client.revoke_key(made.id)
+        with self.assertRaises(tc.InvalidRequest):
+            self.client.revoke_key("admin")
+
+    def test_a_revoked_token_is_refused(self):
+        account = self.new_account()
+        one, two = self.client.create_token(account), self.client.create_token(account)
+        self.assertRegex(one.id, r"^[0-9a-f]{16}$")
+        self.assertNotEqual(one.id, two.id)
+        with self.client.for_token(one.token) as u1, self.client.for_token(two.token) as u2:
+            done = self.client.revoke_tokens(account, token_id=one.id)
+            self.assertEqual((done.account, done.token_id, done.all), (account, one.id, False))
+            with self.assertRaises(tc.Unauthorized):
+                u1.get_balance(account)
+            self.assertEqual(u2.get_account(account).id, account)  # only the one named
+            every = self.client.revoke_tokens(account, all=True)
+            self.assertEqual((every.token_id, every.all), (None, True))
+            with self.assertRaises(tc.Unauthorized):
+                u2.get_balance(account)
+        with self.assertRaises(ValueError):
+            self.client.revoke_tokens(account)
+        with self.assertRaises(tc.NotFound):
+            self.client.revoke_tokens(f"py-nobody-{next(_ids)}", all=True)
+
+    def test_accounts_listed_a_page_at_a_time(self):
+        prefix = f"py-list-{next(_ids)}-"
+        ids = sorted(self.client.open_account(f"{prefix}{i}", plan="plus" if i % 2 else None).id for i in range(7))
+        first = self.client.list_accounts(prefix=prefix, limit=3)
+        self.assertEqual([a.id for a in first.accounts], ids[:3])
+        self.assertEqual(first.next_cursor, ids[2])
+        self.assertIsInstance(first.accounts[0].balance.available, Decimal)
+        self.assertEqual(first.accounts[0].open_holds, 0)
+        self.assertEqual([a.id for a in self.client.iter_accounts(prefix=prefix, page_size=2)], ids)
+        plus = [a for a in self.client.iter_accounts(prefix=prefix, plan="plus", page_size=2)]
+        self.assertEqual([a.id for a in plus], [i for i in ids if int(i.rsplit("-", 1)[1]) % 2])
+        self.assertTrue(all(a.plan == "plus" for a in plus))
+        self.assertIsNone(self.client.list_accounts(prefix=prefix, limit=1000).next_cursor)
+
     def test_public_reads_and_operations(self):
         anonymous = tc.TallyClient(self.server.url)
         self.assertEqual(anonymous.health().status, "ok")
@@ -313,6 +383,10 @@ class SyncClientTest(unittest.TestCase):
                  c.quote("video", {"seconds": 1}), c.get_pricing(), c.get_plans(), c.get_packs(),
                  c.batch([tc.BatchRequest("GET", f"/v1/accounts/{account}")]), c.health(),
                  c.mark_past_due(account), c.resume_subscription(account), c.cancel_subscription(account)]
+        made = c.create_key(f"typed-{account}")
+        token = c.create_token(account)
+        seen += [made, c.list_keys(), c.rotate_key(made.id, overlap_s=0), c.revoke_key(made.id), token,
+                 c.revoke_tokens(account, token_id=token.id), c.list_accounts(prefix=account)]
         untyped: set[str] = set()
 
         def walk(obj):
@@ -331,6 +405,28 @@ class SyncClientTest(unittest.TestCase):
 
         walk(seen)
         self.assertEqual(sorted(untyped), [])
+
+    def test_zy_rotation_keeps_the_old_secret_for_the_overlap(self):
+        # Moves the server's time forward (name order: before the last test).
+        made = self.client.create_key(f"rotated-{next(_ids)}", scope="read")
+        rotated = self.client.rotate_key(made.id, overlap_s=60)
+        self.assertEqual((rotated.id, rotated.name, rotated.scope), (made.id, made.name, "read"))
+        self.assertNotEqual(rotated.key, made.key)
+        self.assertEqual(rotated.created_at, made.created_at)
+        self.assertGreaterEqual(rotated.previous_valid_until, made.created_at + datetime.timedelta(seconds=60))
+        account = self.new_account()
+        with self.client.for_token(made.key) as old, self.client.for_token(rotated.key) as new:
+            self.assertEqual(old.get_account(account).id, account)
+            self.assertEqual(new.get_account(account).id, account)
+            self.client.set_clock(rotated.previous_valid_until + datetime.timedelta(seconds=1))
+            with self.assertRaises(tc.Unauthorized):
+                old.get_account(account)
+            self.assertEqual(new.get_account(account).id, account)
+        again = self.client.rotate_key(made.id, overlap_s=0)
+        with self.client.for_token(rotated.key) as previous:
+            with self.assertRaises(tc.Unauthorized):
+                previous.get_account(account)
+        self.assertEqual(again.id, made.id)
 
     def test_zz_clock_expires_holds(self):
         # Runs last (name order): it moves the server's time forward.

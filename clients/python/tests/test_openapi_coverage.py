@@ -25,6 +25,7 @@ T = datetime.datetime(2026, 11, 21, 8, 0, tzinfo=datetime.timezone.utc)
 # One call of every operation, for the test that each method sends what it claims.
 SAMPLE_CALLS = {
     "openAccount": lambda c: c.open_account("ana", plan="free"),
+    "listAccounts": lambda c: c.list_accounts(prefix="a", plan="pro", cursor="ana", limit=10),
     "getAccount": lambda c: c.get_account("ana"),
     "listEntries": lambda c: c.list_entries("ana", limit=10, after=5),
     "getBalance": lambda c: c.get_balance("ana", as_of=T),
@@ -35,6 +36,7 @@ SAMPLE_CALLS = {
     "resumeSubscription": lambda c: c.resume_subscription("ana"),
     "claimDailyReward": lambda c: c.claim_daily_reward("ana"),
     "createToken": lambda c: c.create_token("ana", ttl_s=60),
+    "revokeTokens": lambda c: c.revoke_tokens("ana", token_id="00000000000000ab"),
     "quote": lambda c: c.quote("video", {"seconds": 4}),
     "getPricing": lambda c: c.get_pricing(),
     "getPlans": lambda c: c.get_plans(),
@@ -50,7 +52,10 @@ SAMPLE_CALLS = {
     "voidPurchase": lambda c: c.void_purchase("281474976710659", "charge-back"),
     "voidLot": lambda c: c.void_lot("281474976710660", "fraud"),
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),
-    "createKey": lambda c: c.create_key("worker"),
+    "createKey": lambda c: c.create_key("worker", scope="worker", expires_at=T),
+    "listKeys": lambda c: c.list_keys(),
+    "revokeKey": lambda c: c.revoke_key("key_1"),
+    "rotateKey": lambda c: c.rotate_key("key_1", overlap_s=60),
     "setClock": lambda c: c.set_clock(T),
     "health": lambda c: c.health(),
     "metrics": lambda c: c.metrics(),
@@ -59,6 +64,10 @@ SAMPLE_CALLS = {
 CHANGES = {"openAccount", "grantCredits", "subscribe", "cancelSubscription", "markPastDue", "resumeSubscription",
            "claimDailyReward", "createHold", "captureHold", "releaseHold", "createSpend", "refundSpend",
            "voidPurchase", "voidLot"}
+
+
+# A repeat would mint a second secret (createKey, rotateKey) or answer 404 for a key it revoked.
+NEVER_RETRIED = {"createKey", "rotateKey", "revokeKey"}
 
 
 class Recorder(TallyClient):
@@ -115,6 +124,7 @@ class OpenApiCoverageTest(unittest.TestCase):
                 pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", op.path) + "$"
                 self.assertEqual(call.method, op.method)
                 self.assertRegex(call.path, pattern)
+                self.assertEqual(call.retry, op_id not in NEVER_RETRIED, "retried automatically")
                 if op_id in CHANGES:
                     self.assertRegex(call.idempotency_key or "", r"^[A-Za-z0-9._:@+~-]{1,256}$")
                 else:

@@ -142,6 +142,29 @@ class SyncRetryTest(unittest.TestCase):
             self.client(s).create_key("w")
         self.assertEqual(len(s.requests), 1)
 
+    def test_rotating_or_revoking_a_key_is_not_retried(self):
+        # No Idempotency-Key for keys: a repeated rotation mints another secret, a repeated
+        # revocation answers 404 for the key it revoked.
+        key = {"id": "key_1", "name": "w", "scope": "service", "key": "s", "created_at": "2026-11-21T08:00:00Z",
+               "expires_at": None, "last_used_at": None, "previous_valid_until": None}
+        s = ScriptedServer(["drop", (200, key)])
+        c = self.client(s)
+        with self.assertRaises(tc.ConnectionFailed):
+            c.rotate_key("key_1", overlap_s=60)
+        self.assertEqual(len(s.requests), 1)  # the drop is not followed by a second rotation
+        s2 = ScriptedServer([problem(503, "unavailable"), (200, key)])
+        with self.assertRaises(tc.Unavailable):
+            self.client(s2).revoke_key("key_1")
+        self.assertEqual(len(s2.requests), 1)
+
+    def test_revoking_tokens_is_retried_without_a_key(self):
+        done = {"account": "ana", "token_id": None, "all": True, "revoked_at": "2026-11-21T08:00:00Z"}
+        s = ScriptedServer([problem(503, "unavailable"), (200, done)])
+        revoked = self.client(s).revoke_tokens("ana", all=True)
+        self.assertTrue(revoked.all)
+        self.assertEqual(len(s.requests), 2)
+        self.assertEqual(s.keys(), [None, None])
+
     def test_an_unknown_problem_type_falls_back_to_its_status(self):
         s = ScriptedServer([problem(409, "budget_exceeded", "over budget")])
         with self.assertRaises(tc.Conflict) as e:

@@ -16,7 +16,7 @@ interface Route {
   readonly method: Method;
   readonly path: string;
   readonly key: KeyRule;
-  /** False where a retry would act twice without a key (a second service key). */
+  /** False where a retry would act twice without a key (a second key or secret). */
   readonly retry: boolean;
 }
 
@@ -26,6 +26,7 @@ const route = (method: Method, path: string, key: KeyRule = 'none', retry = true
 /** Every operation of docs/openapi.yaml by its operationId: the request the client sends. */
 export const ROUTES = {
   openAccount: route('POST', '/v1/accounts', 'required'),
+  listAccounts: route('GET', '/v1/accounts'),
   getAccount: route('GET', '/v1/accounts/{id}'),
   listEntries: route('GET', '/v1/accounts/{id}/entries'),
   getBalance: route('GET', '/v1/accounts/{id}/balance'),
@@ -36,6 +37,8 @@ export const ROUTES = {
   resumeSubscription: route('POST', '/v1/accounts/{id}/subscription/resume', 'required'),
   claimDailyReward: route('POST', '/v1/accounts/{id}/rewards/daily', 'required'),
   createToken: route('POST', '/v1/accounts/{id}/tokens'),
+  // Not a ledger change (no key); the server documents a repeat as harmless.
+  revokeTokens: route('POST', '/v1/accounts/{id}/tokens/revoke'),
   quote: route('POST', '/v1/quotes'),
   createHold: route('POST', '/v1/holds', 'required'),
   getHold: route('GET', '/v1/holds/{id}'),
@@ -51,7 +54,12 @@ export const ROUTES = {
   getPlans: route('GET', '/v1/plans'),
   getPacks: route('GET', '/v1/packs'),
   batch: route('POST', '/v1/batch'),
+  // The server takes no Idempotency-Key for keys: a repeated create or rotate would mint
+  // another secret, a repeated revoke answers 404 for the key it revoked. Never retried.
   createKey: route('POST', '/v1/keys', 'none', false),
+  listKeys: route('GET', '/v1/keys'),
+  revokeKey: route('DELETE', '/v1/keys/{id}', 'none', false),
+  rotateKey: route('POST', '/v1/keys/{id}/rotate', 'none', false),
   setClock: route('POST', '/v1/admin/clock'),
   health: route('GET', '/healthz'),
   metrics: route('GET', '/metrics'),
@@ -164,6 +172,20 @@ export class TallyClient {
   openAccount(body: T.OpenAccountRequest, options?: CallOptions): Promise<T.Account> {
     return this.call('openAccount', {body}, options);
   }
+  /** One page of accounts in byte order of ids (admin or service key). See `accounts`. */
+  listAccounts(query: T.AccountsQuery = {}, options?: CallOptions): Promise<T.AccountPage> {
+    const {prefix, plan, cursor, limit} = query;
+    return this.call('listAccounts', {query: {prefix, plan, cursor, limit}}, options);
+  }
+  /** Every account matching `prefix` and `plan`, in byte order of ids, a page at a time. */
+  async *accounts(query: Omit<T.AccountsQuery, 'cursor'> = {}, options?: CallOptions): AsyncGenerator<T.AccountSummary> {
+    let cursor: T.AccountId | null | undefined = undefined;
+    do {
+      const page: T.AccountPage = await this.listAccounts({...query, cursor}, options);
+      for (const account of page.accounts) yield account;
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+  }
   getAccount(id: T.AccountId, options?: CallOptions): Promise<T.Account> {
     return this.call('getAccount', {params: {id}}, options);
   }
@@ -212,9 +234,34 @@ export class TallyClient {
   createToken(id: T.AccountId, body: T.TokenRequest = {}, options?: CallOptions): Promise<T.UserToken> {
     return this.call('createToken', {params: {id}, body}, options);
   }
+  /**
+   * Revokes one token of the account (`{token_id}`, the id it was issued with) or every token
+   * issued before now (`{all: true}`); in force for the next request. Admin or service key.
+   */
+  revokeTokens(id: T.AccountId, body: T.TokenRevokeRequest, options?: CallOptions): Promise<T.TokenRevocation> {
+    return this.call('revokeTokens', {params: {id}, body}, options);
+  }
   /** Admin only. Never retried: a retry would make a second key. */
-  createKey(body: T.KeyRequest, options?: CallOptions): Promise<T.ServiceKey> {
+  createKey(body: T.KeyRequest, options?: CallOptions): Promise<T.ApiKeyWithSecret> {
     return this.call('createKey', {body}, options);
+  }
+  /** Admin only: the keys not revoked, oldest first, the admin key among them; no secrets. */
+  listKeys(options?: CallOptions): Promise<T.KeyList> {
+    return this.call('listKeys', {}, options);
+  }
+  /**
+   * Admin only: every secret of the key is refused from the next request on. Never retried:
+   * a repeat answers 404 (NotFoundError) for the key it revoked; `listKeys` tells.
+   */
+  revokeKey(id: string, options?: CallOptions): Promise<T.RevokedKey> {
+    return this.call('revokeKey', {params: {id}}, options);
+  }
+  /**
+   * Admin only: a new secret (`key`, shown once); the secrets in use keep working until
+   * `previous_valid_until`. Never retried: a repeat would mint another secret.
+   */
+  rotateKey(id: string, body: T.RotateKeyRequest, options?: CallOptions): Promise<T.ApiKeyWithSecret> {
+    return this.call('rotateKey', {params: {id}, body}, options);
   }
 
   // --- pricing and jobs --------------------------------------------------------------------

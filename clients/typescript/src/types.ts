@@ -322,19 +322,70 @@ export interface DailyReward {
 
 export interface UserToken {
   token: string;
+  /** The token's id: `revokeTokens(account, {token_id: id})` refuses this token alone. */
+  id: string;
   account: AccountId;
   expires_at: Time;
   /** Opens the dashboard for this user. */
   url: string;
 }
 
-export interface ServiceKey {
+/** What a key may call: `service` all but grants, voids, keys and the clock; `worker` quotes,
+ * holds, captures and releases; `read` the GET requests of a service key. */
+export type KeyScope = 'admin' | 'service' | 'worker' | 'read';
+
+/** A key as `GET /v1/keys` lists it: never its secret. */
+export interface ApiKey {
+  /** `key_…`, or `admin`. */
   id: string;
   name: string;
-  scope: 'service' | 'admin';
+  scope: KeyScope;
+  created_at: Time;
+  /** `null`: never expires. */
+  expires_at: Time | null;
+  /** `null`: never used. Kept to the second; up to 10 s old after a crash. */
+  last_used_at: Time | null;
+  /** After a rotation, when the previous secrets stop working. */
+  previous_valid_until: Time | null;
+}
+
+/** A key just created or rotated, with its secret. */
+export interface ApiKeyWithSecret extends ApiKey {
   /** The secret; shown once. */
   key: string;
-  created_at: Time;
+}
+
+/** The name of 0.1.0. */
+export type ServiceKey = ApiKeyWithSecret;
+
+export interface RevokedKey extends ApiKey {
+  revoked_at: Time;
+}
+
+export interface KeyList {
+  keys: ApiKey[];
+}
+
+export interface TokenRevocation {
+  account: AccountId;
+  /** `null` when every token of the account was revoked. */
+  token_id: string | null;
+  all: boolean;
+  revoked_at: Time;
+}
+
+/** An account as `GET /v1/accounts` lists it (its lots: `getAccount`). */
+export interface AccountSummary {
+  id: AccountId;
+  plan: string | null;
+  balance: Balance;
+  open_holds: number;
+}
+
+export interface AccountPage {
+  accounts: AccountSummary[];
+  /** Pass as `cursor` for the next page; `null` when this page is the last. */
+  next_cursor: AccountId | null;
 }
 
 export interface PriceOption {
@@ -538,7 +589,29 @@ export interface VoidRequest {
 
 export interface KeyRequest {
   name: string;
-  scope?: 'service' | 'admin';
+  /** Default `service`. */
+  scope?: KeyScope;
+  /** Default: never expires. */
+  expires_at?: Time;
+}
+
+export interface RotateKeyRequest {
+  /** Seconds the secrets in use keep working, 0 to 2592000; 0 ends them at once. */
+  overlap_s: number;
+}
+
+/** Exactly one of the two. */
+export type TokenRevokeRequest = {token_id: string; all?: never} | {all: true; token_id?: never};
+
+export interface AccountsQuery {
+  /** Only ids that start with it. */
+  prefix?: string;
+  /** Only accounts subscribed to this plan. */
+  plan?: string;
+  /** The previous page's `next_cursor`. */
+  cursor?: AccountId;
+  /** 1 to 1000; default 100. */
+  limit?: number;
 }
 
 export interface ClockRequest {

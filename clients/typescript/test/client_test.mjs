@@ -285,6 +285,102 @@ test('service keys: everything but grants, voids, keys and the clock', async () 
   await assert.rejects(service.grantCredits('ana', {amount: '1', reason: 'no'}), sdk.Forbidden);
 });
 
+const plusSeconds = (time, s) => new Date(Date.parse(time) + s * 1000).toISOString().replace(/\.000Z$/, 'Z');
+
+test('keys: scopes, an expiry, listed without secrets', async () => {
+  const worker = await admin.createKey({name: 'ts-worker', scope: 'worker', expires_at: '2030-01-01T01:00:00Z'});
+  assert.equal(worker.scope, 'worker');
+  assert.equal(worker.expires_at, '2030-01-01T01:00:00Z');
+  assert.equal(worker.last_used_at, null);
+  const reader = await admin.createKey({name: 'ts-reader', scope: 'read'});
+  const w = admin.withApiKey(worker.key);
+  const r = admin.withApiKey(reader.key);
+  assert.equal((await w.quote({tool: 'upscale', params: {}})).total, '3');
+  await assert.rejects(w.getAccount('ana'), sdk.Forbidden);
+  assert.equal((await r.getAccount('ana')).id, 'ana');
+  await assert.rejects(r.createSpend({account: 'ana', amount: '1'}), sdk.Forbidden);
+  const {keys} = await admin.listKeys();
+  const listed = keys.find((k) => k.id === worker.id);
+  assert.ok(keys.some((k) => k.id === 'admin'));
+  assert.equal(listed.name, 'ts-worker');
+  assert.equal(listed.expires_at, worker.expires_at);
+  assert.equal(listed.last_used_at, '2030-01-01T00:20:00Z');
+  assert.ok(keys.every((k) => !('key' in k)), 'a listed key has no secret');
+  await assert.rejects(w.listKeys(), sdk.Forbidden);
+});
+
+test('keys: a revoked key is refused at once; a repeat is NotFound and is not retried', async () => {
+  const k = await admin.createKey({name: 'ts-gone'});
+  const service = admin.withApiKey(k.key);
+  assert.equal((await service.getAccount('ana')).id, 'ana');
+  const revoked = await admin.revokeKey(k.id);
+  assert.equal(revoked.id, k.id);
+  assert.equal(revoked.revoked_at, '2030-01-01T00:20:00Z');
+  await assert.rejects(service.getAccount('ana'), sdk.Unauthorized);
+  assert.ok(!(await admin.listKeys()).keys.some((x) => x.id === k.id));
+  let calls = 0;
+  const counting = async (url, init) => (++calls, recordingFetch(url, init));
+  await assert.rejects(client(server.adminKey, {fetch: counting}).revokeKey(k.id), sdk.NotFound);
+  await assert.rejects(admin.revokeKey('admin'), sdk.InvalidRequest);
+  // A lost answer to a rotation is not retried: a retry would mint another secret.
+  calls = 0;
+  const lossy = async (url, init) => { ++calls; await recordingFetch(url, init); throw new TypeError('fetch failed'); };
+  const other = await admin.createKey({name: 'ts-lossy'});
+  await assert.rejects(client(server.adminKey, {fetch: lossy}).rotateKey(other.id, {overlap_s: 0}), sdk.ConnectionError);
+  assert.equal(calls, 1);
+});
+
+test('keys: rotation keeps the old secret for the overlap, then refuses it', async () => {
+  const k = await admin.createKey({name: 'ts-rotated', scope: 'read'});
+  const expiring = await admin.createKey({name: 'ts-expiring', expires_at: '2030-01-01T00:21:00Z'});
+  const rotated = await admin.rotateKey(k.id, {overlap_s: 60});
+  assert.equal(rotated.id, k.id);
+  assert.equal(rotated.scope, 'read');
+  assert.notEqual(rotated.key, k.key);
+  assert.equal(rotated.previous_valid_until, '2030-01-01T00:21:00Z');
+  const old = admin.withApiKey(k.key);
+  const fresh = admin.withApiKey(rotated.key);
+  assert.equal((await old.getAccount('ana')).id, 'ana');
+  assert.equal((await fresh.getAccount('ana')).id, 'ana');
+  assert.equal((await admin.withApiKey(expiring.key).getAccount('ana')).id, 'ana');
+  await admin.setClock({now: plusSeconds(rotated.previous_valid_until, 1)});
+  await assert.rejects(old.getAccount('ana'), sdk.Unauthorized);
+  assert.equal((await fresh.getAccount('ana')).id, 'ana');
+  await assert.rejects(admin.withApiKey(expiring.key).getAccount('ana'), sdk.Unauthorized);
+});
+
+test('tokens: one revoked by its id, then all of the account', async () => {
+  const one = await admin.createToken('ana');
+  const two = await admin.createToken('ana');
+  assert.match(one.id, /^[0-9a-f]{16}$/);
+  assert.notEqual(one.id, two.id);
+  const r = await admin.revokeTokens('ana', {token_id: one.id});
+  assert.deepEqual([r.account, r.token_id, r.all], ['ana', one.id, false]);
+  await assert.rejects(admin.forUser(one).getAccount('ana'), sdk.Unauthorized);
+  assert.equal((await admin.forUser(two).getAccount('ana')).id, 'ana');
+  const all = await admin.revokeTokens('ana', {all: true});
+  assert.deepEqual([all.token_id, all.all], [null, true]);
+  await assert.rejects(admin.forUser(two).getBalance('ana'), sdk.Unauthorized);
+  await assert.rejects(admin.revokeTokens('nobody', {all: true}), sdk.NotFound);
+});
+
+test('accounts: listed by prefix and plan, a page at a time', async () => {
+  const ids = ['ls-a', 'ls-b', 'ls-c', 'ls-d', 'ls-e'];
+  for (const [i, id] of ids.entries()) await admin.openAccount({id, plan: i % 2 ? 'plus' : 'free'});
+  const first = await admin.listAccounts({prefix: 'ls-', limit: 2});
+  assert.deepEqual(first.accounts.map((a) => a.id), ['ls-a', 'ls-b']);
+  assert.equal(first.next_cursor, 'ls-b');
+  assert.equal(typeof first.accounts[0].balance.available_micro, 'bigint');
+  assert.equal(first.accounts[0].open_holds, 0);
+  const seen = [];
+  for await (const a of admin.accounts({prefix: 'ls-', limit: 2})) seen.push(a.id);
+  assert.deepEqual(seen, ids);
+  const plus = [];
+  for await (const a of admin.accounts({prefix: 'ls-', plan: 'plus', limit: 1})) plus.push(a.id);
+  assert.deepEqual(plus, ['ls-b', 'ls-d']);
+  assert.equal((await admin.listAccounts({prefix: 'ls-', limit: 1000})).next_cursor, null);
+});
+
 test('batch: one round trip, keys generated for changes, micro-credits exact', async () => {
   const reply = await admin.batch({requests: [
     {method: 'GET', path: '/v1/accounts/ana'},
