@@ -32,8 +32,11 @@ std::string holder_pid(int fd) {
 std::expected<void, std::string> make_private(const std::string& path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return std::unexpected(cat(path, ": ", errno_text()));
-  if (S_ISLNK(st.st_mode) || (st.st_mode & 077) == 0) return {};
-  if (::chmod(path.c_str(), st.st_mode & 0700) != 0) {
+  if (S_ISLNK(st.st_mode)) return {};
+  // A directory (the shards' journals) stays searchable by its owner: 0700.
+  const mode_t mode = S_ISDIR(st.st_mode) ? 0700 : st.st_mode & 0700;
+  if ((st.st_mode & 0777) == mode || (!S_ISDIR(st.st_mode) && (st.st_mode & 077) == 0)) return {};
+  if (::chmod(path.c_str(), mode) != 0) {
     return std::unexpected(
         cat("cannot make ", path, " private (mode 0700 or 0600): ", errno_text()));
   }
@@ -43,7 +46,7 @@ std::expected<void, std::string> make_private(const std::string& path) {
 std::expected<void, std::string> make_all_private(const std::string& dir) {
   if (auto r = make_private(dir); !r) return r;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
     if (auto r = make_private(e.path().string()); !r) return r;
   }
   if (ec) return std::unexpected(cat("cannot list ", dir, ": ", ec.message()));

@@ -56,10 +56,10 @@ TEST(DataDirLock, ASecondServerOnTheSameDataIsRefusedNamingTheFirstWhichGoesOnSe
 // Every entry of the data directory and its mode bits.
 std::map<std::string, unsigned> modes(const std::string& dir) {
   std::map<std::string, unsigned> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     struct stat st;
     EXPECT_EQ(::lstat(e.path().c_str(), &st), 0) << e.path();
-    out[e.path().filename().string()] = st.st_mode & 07777;
+    out[std::filesystem::relative(e.path(), dir).string()] = st.st_mode & 07777;
   }
   return out;
 }
@@ -70,10 +70,14 @@ void expect_private(const std::string& dir) {
   EXPECT_EQ(st.st_mode & 07777, 0700u) << dir;
   const auto files = modes(dir);
   for (const char* name : {"shard-0.db", "shard-1.db", "shard-0.db-wal", "shard-0.db-shm",
-                           "keys.db", "price_books.db", "token.secret", "lock"}) {
+                           "keys.db", "price_books.db", "token.secret", "lock", "journal-0",
+                           "journal-1"}) {
     EXPECT_TRUE(files.contains(name)) << name;
   }
-  for (const auto& [name, mode] : files) EXPECT_EQ(mode, 0600u) << name;
+  // The shards' journals are directories: searchable by the owner only.
+  for (const auto& [name, mode] : files) {
+    EXPECT_EQ(mode, std::filesystem::is_directory(dir + "/" + name) ? 0700u : 0600u) << name;
+  }
 }
 
 TEST(DataDirModes, TheDataDirectoryAndEveryFileInItAreReadableByTheOwnerOnly) {
@@ -89,7 +93,9 @@ TEST(DataDirModes, TheDataDirectoryAndEveryFileInItAreReadableByTheOwnerOnly) {
     // Data written before this rule (or opened up by hand) is tightened at start.
     std::filesystem::permissions(dir, std::filesystem::perms(0755));
     for (const auto& file : modes(dir)) {
-      std::filesystem::permissions(dir + "/" + file.first, std::filesystem::perms(0644));
+      const std::string path = dir + "/" + file.first;
+      std::filesystem::permissions(
+          path, std::filesystem::perms(std::filesystem::is_directory(path) ? 0755 : 0644));
     }
     server.restart();
     expect_private(dir);
