@@ -322,7 +322,10 @@ Result Ledger::resume_subscription(const ResumeSubscription& c, TimeUs now,
   auto account = subscribed(c.account);
   if (!account) return std::unexpected(account.error());
   touch(*account);
+  // Back to active: a failed payment recovered, and a cancellation at the period end withdrawn
+  // (a pending plan change stays; setting the current plan withdraws that too).
   accounts_[*account].subscription->past_due = false;
+  accounts_[*account].subscription->cancel_at_period_end = false;
   const LotId lot = grant_allocation(*account, now, out);
   SubscriptionReply reply = subscription_reply(accounts_[*account]);
   reply.allocation_lot = lot;

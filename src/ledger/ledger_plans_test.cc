@@ -165,6 +165,20 @@ TEST(Subscriptions, PastDuePausesAllocationsUntilResume) {
   EXPECT_EQ(h.available("u"), cr("40"));
 }
 
+TEST(Subscriptions, ResumeWithdrawsACancellationAndTheSubscriptionRenews) {
+  Harness h = plans_harness("2026-01-15T00:00:00Z");
+  open_on(h, "u", "basic");
+  ASSERT_TRUE(h.run(CancelSubscription{"u"}).has_value());
+  EXPECT_EQ(sub(h, "u").state(), "cancelling");
+  auto r = h.run(ResumeSubscription{"u"});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<SubscriptionReply>(*r).state, "active");
+  EXPECT_FALSE(std::get<SubscriptionReply>(*r).cancel_at_period_end);
+  h.advance_to(at("2026-02-16T00:00:00Z"));  // past the period end: renewed, not ended
+  EXPECT_EQ(sub(h, "u").state(), "active");
+  EXPECT_EQ(sub(h, "u").plan, "basic");
+}
+
 TEST(Subscriptions, SignupGrantOnceAndCustomAllocations) {
   Harness h = plans_harness("2026-01-15T00:00:00Z");
   auto r = h.run(OpenAccount{"u", "free"});

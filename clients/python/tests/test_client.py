@@ -215,8 +215,9 @@ class SyncClientTest(unittest.TestCase):
         cancelling = self.client.cancel_subscription(account)
         self.assertTrue(cancelling.cancel_at_period_end)
         self.assertEqual(cancelling.state, "cancelling")
-        # docs/openapi.yaml says resume also withdraws a cancellation; the server (ledger
-        # resume_subscription) only clears past_due, so that is not asserted here.
+        # Resume also withdraws a cancellation (docs/openapi.yaml).
+        resumed = self.client.resume_subscription(account)
+        self.assertEqual((resumed.state, resumed.cancel_at_period_end), ("active", False))
         reward = self.client.claim_daily_reward(account)
         self.assertIsInstance(reward.amount, Decimal)
         self.assertGreater(reward.amount, 0)

@@ -240,9 +240,8 @@ test('subscriptions and daily rewards', async () => {
 });
 
 // The spec's resumeSubscription is "back to active (payment recovered, or a cancellation
-// withdrawn)"; the server (Ledger::resume_subscription) clears only past_due and keeps
-// cancel_at_period_end, so a withdrawn cancellation stays "cancelling". Reported, not fixed here.
-test('resume withdraws a cancellation', {todo: 'server keeps cancel_at_period_end on resume'}, async () => {
+// withdrawn)".
+test('resume withdraws a cancellation', async () => {
   await admin.openAccount({id: 'dee', plan: 'plus'});
   await admin.cancelSubscription('dee');
   assert.equal((await admin.resumeSubscription('dee')).state, 'active');
