@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -391,6 +393,31 @@ class Simulation {
 
   // --- The store and the process ---
   uint64_t sqlite_opens_ = 0;
+  uint64_t crashes_seen_ = 0;
+
+  // A crash in the middle of an append leaves a torn record after the last acknowledged one;
+  // the next open must cut it and lose nothing acknowledged. Two of every three crashes leave
+  // one: zeros where the header belongs (the file grew, the data never came), or a header cut
+  // short. Chosen from the seed and the crash count, not from rng_ (the workload stays the
+  // memory store's).
+  void tear_journal_tail() {
+    const uint64_t kind = (options_.seed + crashes_seen_++) % 3;
+    if (kind == 0) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (const auto& dir : fs::directory_iterator(options_.dir, ec)) {
+      if (!dir.is_directory() || !dir.path().filename().string().starts_with("journal-")) continue;
+      std::string last;
+      for (const auto& f : fs::directory_iterator(dir.path())) {
+        last = std::max(last, f.path().string());
+      }
+      if (last.empty()) continue;
+      const std::string torn = kind == 1 ? std::string(40, '\0') : std::string("\x07\x01\x00\x00\x5a", 5);
+      std::ofstream(last, std::ios::binary | std::ios::app) << torn;
+      trace(cat("crash tore the journal's tail: ", kind == 1 ? "zeros" : "a header cut short"));
+    }
+  }
+
   bool open_store() {
     if (options_.store == StoreKind::memory) {
       if (!memory_) memory_ = std::make_unique<store::MemoryStore>();
@@ -427,7 +454,11 @@ class Simulation {
     }
     if (shard_.ledger) ++outcome_.restarts;
     shard_ = Shard{};
-    if (options_.store == StoreKind::sqlite && !open_store()) return false;
+    if (options_.store == StoreKind::sqlite) {
+      sqlite_.reset();  // the process is gone
+      if (!clean) tear_journal_tail();
+      if (!open_store()) return false;
+    }
     auto loaded = Shard::load(*faulty_);
     if (!loaded) return fail(loaded.error());
     shard_ = std::move(*loaded);
