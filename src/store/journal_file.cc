@@ -233,6 +233,13 @@ std::expected<std::unique_ptr<JournalFile>, std::string> JournalFile::open(Journ
     }
     seg.size = pos;
   }
+  // The segment appended to is never removed, so tables that hold records have a journal
+  // beside them: none at all means it was deleted or the tables were copied without it.
+  if (j->segments_.empty() && after > 0) {
+    return std::unexpected(cat(dir, ": no journal segment, but the projections hold records up to ",
+                               after, " (the journal was removed, or the tables were copied "
+                               "without it); ", k_what_to_do));
+  }
   const uint64_t last = expect == 0 ? 0 : expect - 1;
   if (!j->segments_.empty() && last != 0 && j->segments_.front().first > after + 1) {
     return std::unexpected(cat(dir, ": the journal starts at record ", j->segments_.front().first,

@@ -200,6 +200,10 @@ TEST(Journal, SegmentsTheProjectionsHoldAreRemovedOrArchivedButNeverTheLast) {
   expect_records(again, 31, 31);
   // A journal with only what follows the projections opens; one asked for older records does not.
   EXPECT_NE(open_journal(dir, 0).error.find("the records between are missing"), std::string::npos);
+  // No journal at all beside tables that hold records: refused, never started empty.
+  fs::remove_all(cat(dir, "/journal-3"));
+  EXPECT_NE(open_journal(dir, 31).error.find("no journal segment"), std::string::npos);
+  EXPECT_TRUE(open_journal(dir, 0).error.empty());  // a new shard
 }
 
 // A batch record holds what the store writes: decoding it and applying its delta to the state
