@@ -36,15 +36,7 @@ std::string summary(const Ledger& l, const Account& a, TimeUs now) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  write_text(w, "id", a.id);
-  write_text_or_null(w, "plan", a.subscription ? std::string_view(a.subscription->plan) : "");
-  w.Key("balance");
-  w.StartObject();
-  write_amount(w, "available", b.available);
-  write_amount(w, "held", b.held);
-  write_amount(w, "pending", b.pending);
-  write_amount(w, "total", b.total);
-  w.EndObject();
+  write_account_head(w, a, b);
   w.Key("open_holds");
   w.Uint(a.open_holds);
   w.EndObject();

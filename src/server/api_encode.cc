@@ -47,9 +47,7 @@ void write_subscription(JsonWriter& w, const Subscription* s) {
   w.EndObject();
 }
 
-void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs now) {
-  const BalanceSummary b = ledger.balance(a, now);
-  w.StartObject();
+void write_account_head(JsonWriter& w, const Account& a, const BalanceSummary& b) {
   write_text(w, "id", a.id);
   write_text_or_null(w, "plan", a.subscription ? std::string_view(a.subscription->plan) : "");
   w.Key("balance");
@@ -59,6 +57,12 @@ void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs
   write_amount(w, "pending", b.pending);
   write_amount(w, "total", b.total);
   w.EndObject();
+}
+
+void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs now) {
+  const BalanceSummary b = ledger.balance(a, now);
+  w.StartObject();
+  write_account_head(w, a, b);
   w.Key("by_source");
   w.StartObject();
   for (Source s : k_all_sources) {

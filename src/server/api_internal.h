@@ -108,6 +108,8 @@ void with_plan(const CallPtr& call, const std::string& account,
 // --- Encoders (docs/openapi.yaml shapes) ---
 void write_lot(JsonWriter& w, const Lot& lot, std::string_view account);
 void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs now);
+// Its first fields, which the account list's summaries share: id, plan and balance.
+void write_account_head(JsonWriter& w, const Account& a, const BalanceSummary& b);
 void write_portions(JsonWriter& w, const Portions& portions);
 void write_restored(JsonWriter& w, const Restored& r);
 void write_subscription(JsonWriter& w, const Subscription* s);
