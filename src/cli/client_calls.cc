@@ -298,7 +298,8 @@ Built build_refund(const std::string& spend, const std::string& amount, const st
 }
 
 Built build_void(const std::string& kind, const std::string& id, const std::string& reason) {
-  if (kind != "lot" && kind != "purchase") return std::unexpected("void lot ID, or void purchase ID");
+  if (kind != "lot" && kind != "purchase")
+    return std::unexpected("void lot ID, or void purchase ID");
   if (auto e = check_object_id(kind.c_str(), id)) return std::unexpected(*e);
   if (auto e = check_reason(reason)) return std::unexpected(*e);
   return call("POST", "/v1/" + kind + "s/" + id + "/void", Body().str("reason", reason).take(),
@@ -424,8 +425,10 @@ Built build_token_revoke(const std::string& account, const std::string& token_id
     return std::unexpected("--token-id must be the token's id (lowercase hex)");
   }
   Body b;
-  if (all) b.boolean("all", true);
-  else b.str("token_id", token_id);
+  if (all)
+    b.boolean("all", true);
+  else
+    b.str("token_id", token_id);
   return call("POST", "/v1/accounts/" + account + "/tokens/revoke", b.take(), KeyUse::none,
               View::fields);
 }
@@ -447,8 +450,7 @@ Built build_batch(const std::string& body) {
 
 Built build_clock_set(const std::string& now) {
   if (now.empty()) return std::unexpected("the time may not be empty (RFC 3339)");
-  return call("POST", "/v1/admin/clock", Body().str("now", now).take(), KeyUse::none,
-              View::fields);
+  return call("POST", "/v1/admin/clock", Body().str("now", now).take(), KeyUse::none, View::fields);
 }
 
 Built build_quote(const std::string& tool, const std::vector<std::string>& params,

@@ -62,11 +62,13 @@ void add_account_open(CLI::App& app, int& exit_code) {
   });
 
   auto l = std::make_shared<Command<AccountListArgs>>();
-  CLI::App* list = group->add_subcommand("list", "Find accounts by id prefix and plan, a page at a time");
+  CLI::App* list =
+      group->add_subcommand("list", "Find accounts by id prefix and plan, a page at a time");
   list->add_option("--prefix", l->args.prefix, "Only ids that start with it");
   list->add_option("--plan", l->args.plan, "Only accounts on this plan");
   list->add_option("--cursor", l->args.cursor, "The previous page's next_cursor");
-  CLI::Option* limit = list->add_option("--limit", l->ttl_s, "Accounts per page (1 to 1000; default 100)");
+  CLI::Option* limit =
+      list->add_option("--limit", l->ttl_s, "Accounts per page (1 to 1000; default 100)");
   add_client_options(list, l->options, KeyUse::none);
   list->callback([l, limit, &exit_code] {
     if (limit->count() > 0) l->args.limit = l->ttl_s;
@@ -107,9 +109,8 @@ void add_balance_and_history(CLI::App& app, int& exit_code) {
     std::optional<int64_t> l, a;
     if (limit->count() > 0) l = h->args.limit;
     if (after->count() > 0) a = h->args.after;
-    exit_code = h->args.newest_first
-                    ? run_history_newest_first(h->options, h->args.account, l)
-                    : run_built(h->options, build_history(h->args.account, l, a));
+    exit_code = h->args.newest_first ? run_history_newest_first(h->options, h->args.account, l)
+                                     : run_built(h->options, build_history(h->args.account, l, a));
   });
 }
 
@@ -208,8 +209,7 @@ void add_buy_subscribe(CLI::App& app, int& exit_code) {
   sub->add_option("--allocation", *allocation, "Credits per period (custom-allocation plans)");
   add_client_options(sub, s->options, KeyUse::always);
   sub->callback([s, allocation, &exit_code] {
-    exit_code =
-        run_built(s->options, build_subscribe(s->args.first, s->args.second, *allocation));
+    exit_code = run_built(s->options, build_subscribe(s->args.first, s->args.second, *allocation));
   });
 
   CLI::App* group = app.add_subcommand("subscription", "Change an account's subscription");
@@ -228,7 +228,8 @@ void add_buy_subscribe(CLI::App& app, int& exit_code) {
   }
 
   auto r = std::make_shared<Command<std::string>>();
-  CLI::App* reward = app.add_subcommand("reward", "Claim an account's daily reward (once a UTC day)");
+  CLI::App* reward =
+      app.add_subcommand("reward", "Claim an account's daily reward (once a UTC day)");
   reward->add_option("account", r->args, "Account id")->required();
   add_client_options(reward, r->options, KeyUse::always);
   reward->callback([r, &exit_code] { exit_code = run_built(r->options, build_reward(r->args)); });
@@ -258,11 +259,11 @@ void add_spend_refund_void(CLI::App& app, int& exit_code) {
   refund->add_option("--reason", r->args.reason, "Why (shown in the history)")->required();
   add_client_options(refund, r->options, KeyUse::always);
   refund->callback([r, &exit_code] {
-    exit_code =
-        run_built(r->options, build_refund(r->args.spend, r->args.amount, r->args.reason));
+    exit_code = run_built(r->options, build_refund(r->args.spend, r->args.amount, r->args.reason));
   });
 
-  CLI::App* voids = app.add_subcommand("void", "Void what is left of a lot or a purchase (admin key)");
+  CLI::App* voids =
+      app.add_subcommand("void", "Void what is left of a lot or a purchase (admin key)");
   voids->require_subcommand(1);
   CLI::App* show = app.add_subcommand("show", "A hold or a spend, by id");
   show->require_subcommand(1);
@@ -290,12 +291,12 @@ void add_spend_refund_void(CLI::App& app, int& exit_code) {
 }
 
 void add_reads_batch_clock(CLI::App& app, int& exit_code) {
-  for (const auto& [name, what] : {std::pair<const char*, const char*>{
-                                       "pricing", "The server's public price table"},
-                                   {"plans", "The server's plans"},
-                                   {"packs", "The server's credit packs and their prices"},
-                                   {"health", "Whether the server is serving (GET /healthz)"},
-                                   {"metrics", "The server's Prometheus metrics"}}) {
+  for (const auto& [name, what] :
+       {std::pair<const char*, const char*>{"pricing", "The server's public price table"},
+        {"plans", "The server's plans"},
+        {"packs", "The server's credit packs and their prices"},
+        {"health", "Whether the server is serving (GET /healthz)"},
+        {"metrics", "The server's Prometheus metrics"}}) {
     auto c = std::make_shared<Command<int>>();
     CLI::App* cmd = app.add_subcommand(name, what);
     add_client_options(cmd, c->options, KeyUse::none);
@@ -327,7 +328,8 @@ void add_reads_batch_clock(CLI::App& app, int& exit_code) {
   auto c = std::make_shared<Command<std::string>>();
   CLI::App* clock = app.add_subcommand("clock", "The manual clock of a test server");
   clock->require_subcommand(1);
-  CLI::App* set = clock->add_subcommand("set", "Move the clock forward (tally serve --clock manual)");
+  CLI::App* set =
+      clock->add_subcommand("set", "Move the clock forward (tally serve --clock manual)");
   set->add_option("now", c->args, "The new time, RFC 3339")->required();
   add_client_options(set, c->options, KeyUse::none);
   set->callback([c, &exit_code] { exit_code = run_built(c->options, build_clock_set(c->args)); });
@@ -340,9 +342,9 @@ void add_keys_token(CLI::App& app, int& exit_code) {
     std::string name, scope = "service", expires_at;
   };
   auto k = std::make_shared<Command<KeyArgs>>();
-  CLI::App* create =
-      keys->add_subcommand("create", "Create a key; its secret is shown once (no retry: a "
-                                     "second run makes a second key)");
+  CLI::App* create = keys->add_subcommand("create",
+                                          "Create a key; its secret is shown once (no retry: a "
+                                          "second run makes a second key)");
   create->add_option("--name", k->args.name, "What the key is for")->required();
   create->add_option("--scope", k->args.scope, "admin, service, worker or read")
       ->check(CLI::IsMember({"admin", "service", "worker", "read"}))
@@ -350,8 +352,8 @@ void add_keys_token(CLI::App& app, int& exit_code) {
   create->add_option("--expires-at", k->args.expires_at, "It stops working then (RFC 3339)");
   add_client_options(create, k->options, KeyUse::none);
   create->callback([k, &exit_code] {
-    exit_code = run_built(k->options,
-                          build_key_create(k->args.name, k->args.scope, k->args.expires_at));
+    exit_code =
+        run_built(k->options, build_key_create(k->args.name, k->args.scope, k->args.expires_at));
   });
 
   auto l = std::make_shared<Command<int>>();
@@ -363,7 +365,8 @@ void add_keys_token(CLI::App& app, int& exit_code) {
   CLI::App* revoke = keys->add_subcommand("revoke", "Revoke a key at once, for good");
   revoke->add_option("id", r->args, "The key's id")->required();
   add_client_options(revoke, r->options, KeyUse::none);
-  revoke->callback([r, &exit_code] { exit_code = run_built(r->options, build_key_revoke(r->args)); });
+  revoke->callback(
+      [r, &exit_code] { exit_code = run_built(r->options, build_key_revoke(r->args)); });
 
   auto o = std::make_shared<Command<std::string>>();
   CLI::App* rotate = keys->add_subcommand(
@@ -399,7 +402,8 @@ void add_keys_token(CLI::App& app, int& exit_code) {
     bool all = false;
   };
   auto v = std::make_shared<Command<RevokeArgs>>();
-  CLI::App* rev = tokens->add_subcommand("revoke", "Revoke one token of an account, or all of them");
+  CLI::App* rev =
+      tokens->add_subcommand("revoke", "Revoke one token of an account, or all of them");
   rev->add_option("account", v->args.account, "Account id")->required();
   CLI::Option* one = rev->add_option("--token-id", v->args.token_id, "The token's id");
   rev->add_flag("--all", v->args.all, "Every token of the account issued so far")->excludes(one);

@@ -371,9 +371,9 @@ TEST(ClientCalls, SpendRefundVoidShow) {
   EXPECT_FALSE(build_refund("12", "x", "r"));
   EXPECT_FALSE(build_refund("s12", "", "r"));
 
-  EXPECT_EQ(ok(build_void("lot", "9", "fraud")),
-            (ApiCall{"POST", "/v1/lots/9/void", R"({"reason":"fraud"})", KeyUse::always,
-                     View::fields}));
+  EXPECT_EQ(
+      ok(build_void("lot", "9", "fraud")),
+      (ApiCall{"POST", "/v1/lots/9/void", R"({"reason":"fraud"})", KeyUse::always, View::fields}));
   EXPECT_EQ(ok(build_void("purchase", "20", "charge-back")).path, "/v1/purchases/20/void");
   EXPECT_FALSE(build_void("lot", "9", ""));
   EXPECT_FALSE(build_void("spend", "9", "r"));
@@ -387,10 +387,10 @@ TEST(ClientCalls, SpendRefundVoidShow) {
 TEST(ClientCalls, AccountsBalanceAtSubscriptionReward) {
   EXPECT_EQ(ok(build_account_list({})),
             (ApiCall{"GET", "/v1/accounts", "", KeyUse::none, View::fields}));
-  EXPECT_EQ(ok(build_account_list({.prefix = "team-", .plan = "pro", .cursor = "team-9",
-                                   .limit = 10}))
-                .path,
-            "/v1/accounts?prefix=team-&plan=pro&cursor=team-9&limit=10");
+  EXPECT_EQ(
+      ok(build_account_list({.prefix = "team-", .plan = "pro", .cursor = "team-9", .limit = 10}))
+          .path,
+      "/v1/accounts?prefix=team-&plan=pro&cursor=team-9&limit=10");
   EXPECT_FALSE(build_account_list({.prefix = "a b"}));
   EXPECT_FALSE(build_account_list({.limit = 0}));
 
@@ -399,16 +399,15 @@ TEST(ClientCalls, AccountsBalanceAtSubscriptionReward) {
   EXPECT_FALSE(build_balance_at("u1", "yesterday"));
 
   EXPECT_EQ(ok(build_subscribe("u1", "ent", "5000")).body, R"({"plan":"ent","allocation":"5000"})");
-  EXPECT_EQ(ok(build_subscription_change("u1", "cancel")),
-            (ApiCall{"DELETE", "/v1/accounts/u1/subscription", "", KeyUse::always,
-                     View::subscription}));
+  EXPECT_EQ(
+      ok(build_subscription_change("u1", "cancel")),
+      (ApiCall{"DELETE", "/v1/accounts/u1/subscription", "", KeyUse::always, View::subscription}));
   EXPECT_EQ(ok(build_subscription_change("u1", "past-due")).path,
             "/v1/accounts/u1/subscription/past_due");
   EXPECT_EQ(ok(build_subscription_change("u1", "resume")).body, "{}");
   EXPECT_FALSE(build_subscription_change("u1", "pause"));
   EXPECT_EQ(ok(build_reward("u1")),
-            (ApiCall{"POST", "/v1/accounts/u1/rewards/daily", "{}", KeyUse::always,
-                     View::fields}));
+            (ApiCall{"POST", "/v1/accounts/u1/rewards/daily", "{}", KeyUse::always, View::fields}));
 }
 
 TEST(ClientCalls, KeysTokensReadsBatchClock) {
@@ -418,9 +417,9 @@ TEST(ClientCalls, KeysTokensReadsBatchClock) {
   EXPECT_EQ(ok(build_key_revoke("key_5d1c")),
             (ApiCall{"DELETE", "/v1/keys/key_5d1c", "", KeyUse::none, View::fields}));
   EXPECT_FALSE(build_key_revoke("../admin"));
-  EXPECT_EQ(ok(build_key_rotate("admin", 3600)),
-            (ApiCall{"POST", "/v1/keys/admin/rotate", R"({"overlap_s":3600})", KeyUse::none,
-                     View::key}));
+  EXPECT_EQ(
+      ok(build_key_rotate("admin", 3600)),
+      (ApiCall{"POST", "/v1/keys/admin/rotate", R"({"overlap_s":3600})", KeyUse::none, View::key}));
   EXPECT_FALSE(build_key_rotate("admin", -1));
   EXPECT_FALSE(build_key_rotate("admin", 2592001));
 
@@ -489,23 +488,40 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
   // operationId -> the command's words; "quote" is registered by pricing_commands.cc (it
   // is `quote --server`), the rest by add_client_commands.
   const std::map<std::string, std::string> k_commands = {
-      {"openAccount", "account open"},       {"listAccounts", "account list"},
-      {"getAccount", "balance"},             {"listEntries", "history"},
-      {"getBalance", "balance"},             {"grantCredits", "grant"},
-      {"subscribe", "subscribe"},            {"cancelSubscription", "subscription cancel"},
-      {"markPastDue", "subscription past-due"}, {"resumeSubscription", "subscription resume"},
-      {"claimDailyReward", "reward"},        {"createToken", "tokens create"},
-      {"revokeTokens", "tokens revoke"},     {"quote", "quote"},
-      {"createHold", "hold"},                {"getHold", "show hold"},
-      {"captureHold", "capture"},            {"releaseHold", "release"},
-      {"createSpend", "spend"},              {"getSpend", "show spend"},
-      {"refundSpend", "refund"},             {"createPurchase", "buy"},
-      {"voidPurchase", "void purchase"},     {"voidLot", "void lot"},
-      {"getPricing", "pricing"},             {"getPlans", "plans"},
-      {"getPacks", "packs"},                 {"batch", "batch"},
-      {"createKey", "keys create"},          {"listKeys", "keys list"},
-      {"revokeKey", "keys revoke"},          {"rotateKey", "keys rotate"},
-      {"setClock", "clock set"},             {"health", "health"},
+      {"openAccount", "account open"},
+      {"listAccounts", "account list"},
+      {"getAccount", "balance"},
+      {"listEntries", "history"},
+      {"getBalance", "balance"},
+      {"grantCredits", "grant"},
+      {"subscribe", "subscribe"},
+      {"cancelSubscription", "subscription cancel"},
+      {"markPastDue", "subscription past-due"},
+      {"resumeSubscription", "subscription resume"},
+      {"claimDailyReward", "reward"},
+      {"createToken", "tokens create"},
+      {"revokeTokens", "tokens revoke"},
+      {"quote", "quote"},
+      {"createHold", "hold"},
+      {"getHold", "show hold"},
+      {"captureHold", "capture"},
+      {"releaseHold", "release"},
+      {"createSpend", "spend"},
+      {"getSpend", "show spend"},
+      {"refundSpend", "refund"},
+      {"createPurchase", "buy"},
+      {"voidPurchase", "void purchase"},
+      {"voidLot", "void lot"},
+      {"getPricing", "pricing"},
+      {"getPlans", "plans"},
+      {"getPacks", "packs"},
+      {"batch", "batch"},
+      {"createKey", "keys create"},
+      {"listKeys", "keys list"},
+      {"revokeKey", "keys revoke"},
+      {"rotateKey", "keys rotate"},
+      {"setClock", "clock set"},
+      {"health", "health"},
       {"metrics", "metrics"},
   };
   std::ifstream in(TALLY_SOURCE_DIR "/docs/openapi.yaml");
@@ -540,8 +556,8 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
     EXPECT_NE(at, nullptr) << op << ": no command `tally " << it->second << "`";
   }
   for (const auto& [op, words] : k_commands) {
-    EXPECT_TRUE(operations.contains(op)) << op << " (`tally " << words
-                                         << "`) is not in openapi.yaml any more";
+    EXPECT_TRUE(operations.contains(op))
+        << op << " (`tally " << words << "`) is not in openapi.yaml any more";
   }
 }
 
@@ -562,14 +578,14 @@ TEST(ClientCoverage, EveryChangeTakesAnIdempotencyKeyAndEveryCommandJson) {
   };
   visit(visit, &app, "tally");
   EXPECT_GE(commands, 30);
-  for (const char* change : {"hold", "spend", "capture", "release", "grant", "refund", "reward",
-                             "subscribe", "buy"}) {
+  for (const char* change :
+       {"hold", "spend", "capture", "release", "grant", "refund", "reward", "subscribe", "buy"}) {
     EXPECT_NE(app.get_subcommand(change)->get_option_no_throw("--idempotency-key"), nullptr)
         << change;
   }
-  EXPECT_NE(app.get_subcommand("void")->get_subcommand("lot")->get_option_no_throw(
-                "--idempotency-key"),
-            nullptr);
+  EXPECT_NE(
+      app.get_subcommand("void")->get_subcommand("lot")->get_option_no_throw("--idempotency-key"),
+      nullptr);
 }
 
 TEST(ServerUrlTest, Parses) {
