@@ -94,7 +94,7 @@ bool in_id_alphabet(char c) {
 }
 
 std::optional<std::string> check_account(const std::string& id) {
-  if (id.empty() || id.size() > 64) return "account id \"" + id + "\" must be 1 to 64 characters";
+  if (id.empty() || id.size() > 128) return "account id \"" + id + "\" must be 1 to 128 characters";
   for (char c : id) {
     if (!in_id_alphabet(c)) {
       return "account id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";

@@ -32,7 +32,8 @@ TEST(ClientCalls, AccountOpenWithDefaultPlanNamedPlanOrNone) {
   EXPECT_NE(usage(build_account_open("u1", "pro", true)).find("not both"), std::string::npos);
   EXPECT_NE(usage(build_account_open("bad id", std::nullopt, false)).find("may hold only"),
             std::string::npos);
-  EXPECT_FALSE(build_account_open(std::string(65, 'a'), std::nullopt, false));
+  EXPECT_FALSE(build_account_open(std::string(129, 'a'), std::nullopt, false));
+  EXPECT_TRUE(build_account_open(std::string(128, 'a'), std::nullopt, false));  // the API's bound
   EXPECT_TRUE(build_account_open("team.a_b-c:d@e+f~1", std::nullopt, false));
 }
 
