@@ -503,6 +503,28 @@ TEST(Cli, RerunningAChangeIsARetryAndEveryOperationRuns) {
   EXPECT_EQ(run_cli("plans --json" + common).first, 0);
   EXPECT_EQ(run_cli("clock set 2030-01-01T00:00:00Z" + common).first, 0);
   EXPECT_EQ(run_cli("void lot 9 --reason" + common).first, 2);  // usage: nothing sent
+
+  // The reads and commands the test above does not reach.
+  ASSERT_EQ(run_cli("account open cli-3" + common).first, 0);
+  auto [pd_rc, pd] = run_cli("subscription past-due cli-3" + common);
+  EXPECT_EQ(pd_rc, 0) << pd;
+  EXPECT_NE(pd.find("past_due"), std::string::npos) << pd;
+  EXPECT_EQ(run_cli("subscription resume cli-3" + common).first, 0);
+  auto [as_rc, as_of] = run_cli("balance cli-2 --as-of 2030-01-01T00:00:00Z --json" + common);
+  EXPECT_EQ(as_rc, 0) << as_of;
+  EXPECT_NE(as_of.find(R"("as_of":"2030-01-01T00:00:00Z")"), std::string::npos) << as_of;
+  EXPECT_EQ(run_cli("pricing" + common).first, 0);
+  EXPECT_EQ(run_cli("packs" + common).first, 0);
+  auto [m_rc, m] = run_cli("metrics" + common);
+  EXPECT_EQ(m_rc, 0);
+  EXPECT_NE(m.find("# TYPE"), std::string::npos) << m.substr(0, 200);
+  const std::string batch_file = server.data_dir() + "/../cli-batch.json";
+  std::ofstream(batch_file) << R"({"requests":[{"method":"GET","path":"/v1/accounts/cli-2"},)"
+                            << R"({"method":"GET","path":"/v1/accounts/nobody"}]})";
+  auto [b_rc, b] = run_cli("batch " + batch_file + " --json" + common);
+  std::filesystem::remove(batch_file);
+  EXPECT_EQ(b_rc, 0) << b;
+  EXPECT_NE(b.find(R"("status":404)"), std::string::npos) << b;
 }
 
 }  // namespace
