@@ -94,7 +94,7 @@ bool in_id_alphabet(char c) {
 }
 
 std::optional<std::string> check_account(const std::string& id) {
-  if (id.empty() || id.size() > 64) return "account id \"" + id + "\" must be 1 to 64 characters";
+  if (id.empty() || id.size() > 128) return "account id \"" + id + "\" must be 1 to 128 characters";
   for (char c : id) {
     if (!in_id_alphabet(c)) {
       return "account id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";
@@ -179,6 +179,42 @@ Built build_history(const std::string& account, std::optional<int64_t> limit,
   return call("GET", path, "", KeyUse::none, View::history);
 }
 
+Built build_balance_at(const std::string& account, const std::string& as_of) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  if (as_of.empty() || as_of.find_first_not_of("0123456789-:.TZtz+") != std::string::npos)
+    return std::unexpected("--as-of must be an RFC 3339 time such as 2026-11-01T00:00:00Z");
+  std::string query;  // '+' of an offset would read as a space in a query
+  for (char c : as_of) query += c == '+' ? std::string("%2B") : std::string(1, c);
+  return call("GET", "/v1/accounts/" + account + "/balance?as_of=" + query, "", KeyUse::none,
+              View::fields);
+}
+
+Built build_account_list(const AccountListArgs& a) {
+  std::string path = "/v1/accounts";
+  char sep = '?';
+  auto add = [&](const char* name, const std::string& v) {
+    path += sep + std::string(name) + "=" + v;
+    sep = '&';
+  };
+  if (!a.prefix.empty()) {
+    if (auto e = check_account(a.prefix)) return std::unexpected("--prefix: " + *e);
+    add("prefix", a.prefix);
+  }
+  if (!a.plan.empty()) {
+    if (auto e = check_account(a.plan)) return std::unexpected("--plan: " + *e);
+    add("plan", a.plan);
+  }
+  if (!a.cursor.empty()) {
+    if (auto e = check_account(a.cursor)) return std::unexpected("--cursor: " + *e);
+    add("cursor", a.cursor);
+  }
+  if (a.limit) {
+    if (*a.limit < 1 || *a.limit > 1000) return std::unexpected("--limit must be 1 to 1000");
+    add("limit", std::to_string(*a.limit));
+  }
+  return call("GET", path, "", KeyUse::none, View::fields);
+}
+
 Built build_grant(const GrantArgs& a) {
   if (auto e = check_account(a.account)) return std::unexpected(*e);
   if (auto e = check_amount("amount", a.amount)) return std::unexpected(*e);
@@ -199,24 +235,75 @@ Built build_grant(const GrantArgs& a) {
   return call("POST", "/v1/accounts/" + a.account + "/grants", b.take(), KeyUse::always, View::lot);
 }
 
-Built build_hold(const HoldArgs& a) {
-  if (auto e = check_account(a.account)) return std::unexpected(*e);
-  Body b;
+namespace {
+
+// The body shared by holds and spends: priced by tool and params, or by amount.
+// Writes into b (a Body cannot move: its writer points at its buffer); error: a usage message.
+std::optional<std::string> job_body(const HoldArgs& a, Body& b) {
+  if (auto e = check_account(a.account)) return e;
   b.str("account", a.account);
   if (!a.amount.empty()) {
-    if (auto e = check_amount("--amount", a.amount)) return std::unexpected(*e);
-    if (!a.params.empty())
-      return std::unexpected("--param prices a job: give --tool without --amount");
+    if (auto e = check_amount("--amount", a.amount)) return e;
+    if (!a.params.empty()) return "--param prices a job: give --tool without --amount";
     b.str("amount", a.amount);
     if (!a.tool.empty()) b.str("tool", a.tool);
   } else {
-    if (a.tool.empty()) return std::unexpected("give --amount A, or --tool T with its --param k=v");
+    if (a.tool.empty()) return "give --amount A, or --tool T with its --param k=v";
     auto params = parse_params("--param", a.params);
-    if (!params) return std::unexpected(params.error());
+    if (!params) return params.error();
     b.str("tool", a.tool).params("params", *params);
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_reason(const std::string& reason) {
+  if (reason.empty()) return "--reason is required and may not be empty";
+  if (reason.size() > 1024) return "--reason may be at most 1024 bytes";
+  return std::nullopt;
+}
+
+}  // namespace
+
+Built build_hold(const HoldArgs& a) {
+  Body b;
+  if (auto e = job_body(a, b)) return std::unexpected(*e);
   if (a.ttl_s) b.integer("ttl_s", *a.ttl_s);
   return call("POST", "/v1/holds", b.take(), KeyUse::always, View::hold);
+}
+
+Built build_spend(const HoldArgs& a) {
+  if (a.ttl_s) return std::unexpected("a spend has no --ttl-s");
+  Body b;
+  if (auto e = job_body(a, b)) return std::unexpected(*e);
+  return call("POST", "/v1/spends", b.take(), KeyUse::always, View::fields);
+}
+
+Built build_show(const std::string& kind, const std::string& id) {
+  if (kind != "hold" && kind != "spend") return std::unexpected("show hold ID, or show spend ID");
+  if (auto e = check_object_id(kind.c_str(), id)) return std::unexpected(*e);
+  return call("GET", "/v1/" + kind + "s/" + id, "", KeyUse::none,
+              kind == "hold" ? View::hold : View::fields);
+}
+
+Built build_refund(const std::string& spend, const std::string& amount, const std::string& reason) {
+  if (auto e = check_object_id("spend", spend)) return std::unexpected(*e);
+  if (auto e = check_reason(reason)) return std::unexpected(*e);
+  Body b;
+  if (!amount.empty()) {
+    if (auto e = check_amount("--amount", amount)) return std::unexpected(*e);
+    b.str("amount", amount);
+  }
+  b.str("reason", reason);
+  return call("POST", "/v1/spends/" + spend + "/refunds", b.take(), KeyUse::always, View::fields);
+}
+
+Built build_void(const std::string& kind, const std::string& id, const std::string& reason) {
+  if (kind != "lot" && kind != "purchase")
+    return std::unexpected("void lot ID, or void purchase ID");
+  if (auto e = check_object_id(kind.c_str(), id)) return std::unexpected(*e);
+  if (auto e = check_reason(reason)) return std::unexpected(*e);
+  return call("POST", "/v1/" + kind + "s/" + id + "/void", Body().str("reason", reason).take(),
+              KeyUse::always, View::fields);
 }
 
 Built build_capture(const std::string& hold, const std::string& amount,
@@ -257,16 +344,69 @@ Built build_buy(const BuyArgs& a) {
   return call("POST", "/v1/purchases", b.take(), KeyUse::only_if_given, View::purchase);
 }
 
-Built build_subscribe(const std::string& account, const std::string& plan) {
+Built build_subscribe(const std::string& account, const std::string& plan,
+                      const std::string& allocation) {
   if (auto e = check_account(account)) return std::unexpected(*e);
   if (plan.empty()) return std::unexpected("the plan id may not be empty");
-  return call("PUT", "/v1/accounts/" + account + "/subscription", Body().str("plan", plan).take(),
-              KeyUse::always, View::subscription);
+  Body b;
+  b.str("plan", plan);
+  if (!allocation.empty()) {
+    if (auto e = check_amount("--allocation", allocation)) return std::unexpected(*e);
+    b.str("allocation", allocation);
+  }
+  return call("PUT", "/v1/accounts/" + account + "/subscription", b.take(), KeyUse::always,
+              View::subscription);
 }
 
-Built build_key_create(const std::string& name) {
-  if (name.empty() || name.size() > 64) return std::unexpected("--name must be 1 to 64 characters");
-  return call("POST", "/v1/keys", Body().str("name", name).str("scope", "service").take(),
+Built build_subscription_change(const std::string& account, const std::string& action) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  const std::string base = "/v1/accounts/" + account + "/subscription";
+  if (action == "cancel") return call("DELETE", base, "", KeyUse::always, View::subscription);
+  if (action == "past-due")
+    return call("POST", base + "/past_due", "{}", KeyUse::always, View::subscription);
+  if (action == "resume")
+    return call("POST", base + "/resume", "{}", KeyUse::always, View::subscription);
+  return std::unexpected("subscription cancel, past-due or resume");
+}
+
+Built build_reward(const std::string& account) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  return call("POST", "/v1/accounts/" + account + "/rewards/daily", "{}", KeyUse::always,
+              View::fields);
+}
+
+Built build_key_create(const std::string& name, const std::string& scope,
+                       const std::string& expires_at) {
+  if (name.empty() || name.size() > 128)
+    return std::unexpected("--name must be 1 to 128 characters");
+  Body b;
+  b.str("name", name).str("scope", scope.empty() ? "service" : scope);
+  if (!expires_at.empty()) b.str("expires_at", expires_at);
+  return call("POST", "/v1/keys", b.take(), KeyUse::none, View::key);
+}
+
+Built build_key_list() {
+  return call("GET", "/v1/keys", "", KeyUse::none, View::fields);
+}
+
+static std::optional<std::string> check_key_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return "key id \"" + id + "\" must be 1 to 128 characters";
+  for (char c : id) {
+    if (!in_id_alphabet(c)) return "key id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";
+  }
+  return std::nullopt;
+}
+
+Built build_key_revoke(const std::string& id) {
+  if (auto e = check_key_id(id)) return std::unexpected(*e);
+  return call("DELETE", "/v1/keys/" + id, "", KeyUse::none, View::fields);
+}
+
+Built build_key_rotate(const std::string& id, int64_t overlap_s) {
+  if (auto e = check_key_id(id)) return std::unexpected(*e);
+  if (overlap_s < 0 || overlap_s > 2592000)
+    return std::unexpected("--overlap-s must be 0 to 2592000 (30 days)");
+  return call("POST", "/v1/keys/" + id + "/rotate", Body().integer("overlap_s", overlap_s).take(),
               KeyUse::none, View::key);
 }
 
@@ -275,6 +415,42 @@ Built build_token(const std::string& account, std::optional<int64_t> ttl_s) {
   Body b;
   if (ttl_s) b.integer("ttl_s", *ttl_s);
   return call("POST", "/v1/accounts/" + account + "/tokens", b.take(), KeyUse::none, View::token);
+}
+
+Built build_token_revoke(const std::string& account, const std::string& token_id, bool all) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  if (token_id.empty() == !all) return std::unexpected("give --token-id ID or --all, not both");
+  if (!all && (token_id.size() > 64 ||
+               token_id.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return std::unexpected("--token-id must be the token's id (lowercase hex)");
+  }
+  Body b;
+  if (all)
+    b.boolean("all", true);
+  else
+    b.str("token_id", token_id);
+  return call("POST", "/v1/accounts/" + account + "/tokens/revoke", b.take(), KeyUse::none,
+              View::fields);
+}
+
+Built build_public_read(const std::string& what) {
+  if (what == "pricing" || what == "plans" || what == "packs")
+    return call("GET", "/v1/" + what, "", KeyUse::none, View::fields);
+  if (what == "health") return call("GET", "/healthz", "", KeyUse::none, View::fields);
+  if (what == "metrics") return call("GET", "/metrics", "", KeyUse::none, View::text);
+  return std::unexpected("unknown read " + what);
+}
+
+Built build_batch(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return std::unexpected("the batch file is empty");
+  if (body.size() > (size_t{1} << 20)) return std::unexpected("a batch body is at most 1 MiB");
+  return call("POST", "/v1/batch", body, KeyUse::none, View::fields);
+}
+
+Built build_clock_set(const std::string& now) {
+  if (now.empty()) return std::unexpected("the time may not be empty (RFC 3339)");
+  return call("POST", "/v1/admin/clock", Body().str("now", now).take(), KeyUse::none, View::fields);
 }
 
 Built build_quote(const std::string& tool, const std::vector<std::string>& params,

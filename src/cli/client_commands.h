@@ -1,13 +1,16 @@
-// Commands that talk to a running `tally serve` over HTTP (issue 6 "CLI", docs/api.md):
-// account open, balance, history, grant, hold, capture, release, buy, subscribe, keys create,
-// token, and `quote --server`.
+// Commands that talk to a running `tally serve` over HTTP (issues 6 and 21, docs/api.md
+// "Command line"): one subcommand for every operation of docs/openapi.yaml (the test
+// ClientCoverage.EveryOpenApiOperationHasACommand keeps the two lists together).
 //
 // Every command takes --server URL (default $TALLY_SERVER, else http://127.0.0.1:8080),
-// --key K (default $TALLY_KEY), --json (print the server's JSON body as is), --verbose and,
-// when it changes the ledger, --idempotency-key K (default: a random key per invocation;
-// `buy` sends none unless given, so its payment_ref is the key). People get compact aligned
-// tables. Exit codes: 0 success, 1 the server refused (the problem's type and detail go to
-// stderr), 2 usage, 3 the server cannot be reached.
+// --key K (default $TALLY_KEY), --json (print the server's body as is), --verbose and, when it
+// changes the ledger, --idempotency-key K. Without one, the key is derived from the request
+// itself (derive_idempotency_key): running the same command again is a retry that the server
+// answers with its first answer, never a second hold or grant. `buy` sends none unless given
+// (the server keys a purchase by its payment_ref). People get compact aligned tables.
+// Exit codes (ExitCode): 0 success, 1 the server refused the request (4xx; the problem's type
+// and detail go to stderr), 2 usage, 3 no answer from the server (cannot connect, timeout, or
+// 5xx): retrying the same command is safe.
 //
 // A command is built in two pure steps, exposed for tests: arguments -> ApiCall (method,
 // path, JSON body), and a response body -> text (render_view). Only run_call does I/O.
@@ -39,12 +42,22 @@ enum class View {
   key,           // a new service key (the secret, shown once)
   token,         // an end-user token
   quote,         // a quote with its breakdown
+  fields,        // anything else: top-level values as "name  value" lines, arrays as tables
+  text,          // not JSON (GET /metrics): the body as is
+};
+
+// What a client command returns to the shell (docs/api.md "Command line").
+enum ExitCode : int {
+  k_exit_ok = 0,
+  k_exit_refused = 1,      // the server answered 4xx: the request is wrong, do not retry it
+  k_exit_usage = 2,        // bad arguments; nothing was sent
+  k_exit_unavailable = 3,  // no answer, a timeout or 5xx: the same command may be retried
 };
 
 // When a call sends an Idempotency-Key header.
 enum class KeyUse {
   none,           // reads, and calls the API takes no key for (keys, tokens, quotes)
-  always,         // changes: --idempotency-key, else a random key per invocation
+  always,         // changes: --idempotency-key, else derive_idempotency_key(call)
   only_if_given,  // purchases: --idempotency-key, else none (the payment_ref is the key)
 };
 
@@ -70,6 +83,15 @@ Built build_balance(const std::string& account);
 // `history ID [--limit N] [--after SEQ]`.
 Built build_history(const std::string& account, std::optional<int64_t> limit,
                     std::optional<int64_t> after);
+// `balance ID --as-of T`: the balance at a time, recomputed from the journal.
+Built build_balance_at(const std::string& account, const std::string& as_of);
+
+struct AccountListArgs {
+  std::string prefix, plan, cursor;
+  std::optional<int64_t> limit;
+};
+// `account list [--prefix P] [--plan P] [--cursor C] [--limit N]`.
+Built build_account_list(const AccountListArgs& args);
 
 struct GrantArgs {
   std::string account;
@@ -95,6 +117,15 @@ struct HoldArgs {
 // `hold ACCOUNT (--amount A | --tool T [--param k=v]...) [--ttl-s N]`.
 Built build_hold(const HoldArgs& args);
 
+// `spend ACCOUNT (--amount A | --tool T [--param k=v]...)`: a one-shot debit (ttl_s unused).
+Built build_spend(const HoldArgs& args);
+// `show hold ID`, `show spend ID`: kind is "hold" or "spend".
+Built build_show(const std::string& kind, const std::string& id);
+// `refund SPEND --reason R [--amount A]`: without an amount, all that is left of the spend.
+Built build_refund(const std::string& spend, const std::string& amount, const std::string& reason);
+// `void lot ID --reason R`, `void purchase ID --reason R`: kind is "lot" or "purchase".
+Built build_void(const std::string& kind, const std::string& id, const std::string& reason);
+
 // `capture HOLD [--amount A | --usage k=v ...]`: neither captures the whole hold.
 Built build_capture(const std::string& hold, const std::string& amount,
                     const std::vector<std::string>& usage);
@@ -110,12 +141,30 @@ struct BuyArgs {
 };
 // `buy ACCOUNT PACK --currency C [--region R] --payment-ref REF`.
 Built build_buy(const BuyArgs& args);
-// `subscribe ACCOUNT PLAN`.
-Built build_subscribe(const std::string& account, const std::string& plan);
-// `keys create --name N`.
-Built build_key_create(const std::string& name);
-// `token ACCOUNT [--ttl-s N]`.
+// `subscribe ACCOUNT PLAN [--allocation A]`.
+Built build_subscribe(const std::string& account, const std::string& plan,
+                      const std::string& allocation = "");
+// `subscription cancel|past-due|resume ACCOUNT`: action is one of those three words.
+Built build_subscription_change(const std::string& account, const std::string& action);
+// `reward ACCOUNT`: claim today's daily reward.
+Built build_reward(const std::string& account);
+// `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
+Built build_key_create(const std::string& name, const std::string& scope = "service",
+                       const std::string& expires_at = "");
+// `keys list`, `keys revoke ID`, `keys rotate ID --overlap-s N`.
+Built build_key_list();
+Built build_key_revoke(const std::string& id);
+Built build_key_rotate(const std::string& id, int64_t overlap_s);
+// `token ACCOUNT [--ttl-s N]` (also `tokens create`).
 Built build_token(const std::string& account, std::optional<int64_t> ttl_s);
+// `tokens revoke ACCOUNT (--token-id ID | --all)`.
+Built build_token_revoke(const std::string& account, const std::string& token_id, bool all);
+// `pricing`, `plans`, `packs`, `health`, `metrics`: reads that need no credential.
+Built build_public_read(const std::string& what);
+// `batch FILE`: body is the file's text, a {"requests": [...]} object sent as is.
+Built build_batch(const std::string& body);
+// `clock set TIME`: the manual clock of a test server.
+Built build_clock_set(const std::string& now);
 // `quote --server URL TOOL [k=v]... [--plan P] [--account A]`.
 Built build_quote(const std::string& tool, const std::vector<std::string>& params,
                   const std::string& plan, const std::string& account);
@@ -128,8 +177,11 @@ std::expected<std::string, std::string> render_view(View view, std::string_view 
 // or "HTTP 502: <body's first line>" when the body is not a problem.
 std::string format_problem(int status, std::string_view body);
 
-// 32 random hex characters (a fresh key for each invocation).
+// 32 random hex characters.
 std::string random_idempotency_key();
+// "cli-" and 32 hex characters of SHA-256 over the method, path and body: the same command
+// with the same arguments gets the same key (a retry), a different one another key.
+std::string derive_idempotency_key(const ApiCall& call);
 
 // Common options of every client command.
 struct ClientOptions {
@@ -141,14 +193,20 @@ struct ClientOptions {
   int64_t timeout_s = 30;
 };
 
-// Sends the call and prints its outcome; returns the exit code (0, 1, 2 for a bad --server,
-// 3 when the server cannot be reached).
+// Sends the call and prints its outcome; returns an ExitCode (2 for a bad --server).
 int run_call(const ClientOptions& options, const ApiCall& call);
 
 // Adds the common options to a command: --server, --key, --verbose, --timeout-s; --json when
 // `json` (quote has its own); --idempotency-key when `key` is not none. Returns --server.
 CLI::Option* add_client_options(CLI::App* command, ClientOptions& options, KeyUse key,
                                 bool json = true);
+
+// `history ID --newest-first [--limit N]`: reads every page (oldest first, as the API pages)
+// and prints the last N entries (default 100), newest first; --json prints them as one
+// {"entries": [...], "next_after": null} object. Reads at most history_entries_max entries.
+inline constexpr int64_t history_entries_max = 10'000'000;
+int run_history_newest_first(const ClientOptions& options, const std::string& account,
+                             std::optional<int64_t> limit);
 
 // `quote --server`: the quote of a running server (the offline quote is pricing_commands.h).
 int run_remote_quote(const ClientOptions& options, const std::string& tool,

@@ -275,9 +275,63 @@ std::string view_quote(const Value& q) {
   return out + t.render();
 }
 
+bool is_scalar(const Value& v) {
+  return v.IsString() || v.IsNumber() || v.IsBool() || v.IsNull();
+}
+
+// A response without a view of its own: its scalar members as "name  value" lines (the
+// `_micro` twins left out, null shown as "-"), an object member's scalars as "name.sub",
+// and every array of objects as a table of their scalar columns.
+std::string view_fields(const Value& o) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  std::string tables;
+  auto scalar = [](const Value& parent, const char* key) {
+    const std::string t = text(parent, key);
+    return t.empty() && member(parent, key)->IsNull() ? std::string("-") : t;
+  };
+  for (const auto& m : o.GetObject()) {
+    const std::string name(m.name.GetString(), m.name.GetStringLength());
+    if (name.ends_with("_micro")) continue;
+    if (is_scalar(m.value)) {
+      kv.emplace_back(name, scalar(o, name.c_str()));
+    } else if (m.value.IsObject()) {
+      for (const auto& sub : m.value.GetObject()) {
+        const std::string sub_name(sub.name.GetString(), sub.name.GetStringLength());
+        if (sub_name.ends_with("_micro") || !is_scalar(sub.value)) continue;
+        kv.emplace_back(name + "." + sub_name, scalar(m.value, sub_name.c_str()));
+      }
+    } else if (m.value.IsArray()) {
+      const auto items = m.value.GetArray();
+      if (items.Empty()) {
+        kv.emplace_back(name, "(none)");
+        continue;
+      }
+      if (!items[0].IsObject()) {
+        kv.emplace_back(name, join(&m.value, ", "));
+        continue;
+      }
+      Table t;
+      for (const auto& col : items[0].GetObject()) {
+        const std::string c(col.name.GetString(), col.name.GetStringLength());
+        if (!c.ends_with("_micro") && is_scalar(col.value)) t.header.push_back(c);
+      }
+      for (const Value& item : items) {
+        std::vector<std::string> row;
+        for (const std::string& c : t.header) {
+          row.push_back(member(item, c.c_str()) == nullptr ? "" : scalar(item, c.c_str()));
+        }
+        t.rows.push_back(std::move(row));
+      }
+      tables += "\n" + name + ":\n" + t.render();
+    }
+  }
+  return pairs(kv) + tables;
+}
+
 }  // namespace
 
 std::expected<std::string, std::string> render_view(View view, std::string_view body) {
+  if (view == View::text) return std::string(body) + (body.ends_with('\n') ? "" : "\n");
   rapidjson::Document d;
   d.Parse(body.data(), body.size());
   if (d.HasParseError() || !d.IsObject())
@@ -286,6 +340,7 @@ std::expected<std::string, std::string> render_view(View view, std::string_view 
                                                 "captured", "released", "id",   "plan",
                                                 "key",      "token",    "total"};
   static_assert(std::size(k_key_field) == static_cast<size_t>(View::quote) + 1);
+  if (view == View::fields) return view_fields(d);
   if (const char* key = k_key_field[static_cast<size_t>(view)]; member(d, key) == nullptr) {
     return std::unexpected(std::string("the server's answer has no \"") + key + "\"");
   }
@@ -312,6 +367,9 @@ std::expected<std::string, std::string> render_view(View view, std::string_view 
       return view_token(d);
     case View::quote:
       return view_quote(d);
+    case View::fields:
+    case View::text:
+      break;  // handled above
   }
   return std::unexpected("unknown view");
 }

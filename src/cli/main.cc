@@ -1,7 +1,8 @@
 // tally: the command line. Each command group registers its subcommands; a command's
 // callback stores its exit status. Exit codes: 0 success, 1 the command failed (a pricing,
 // configuration or scenario error, or the server refused), 2 usage (unknown command, missing
-// or invalid argument), 3 the server cannot be reached (client commands).
+// or invalid argument), 3 no answer from the server: cannot connect, timeout or 5xx (client
+// commands; docs/api.md "Command line").
 #include <CLI/CLI.hpp>
 
 #include "cli/client_commands.h"

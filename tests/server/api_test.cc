@@ -428,6 +428,105 @@ TEST(Cli, ClientCommandsTalkToTheServer) {
   EXPECT_EQ(down_rc, 3) << down_out;  // cannot connect
 }
 
+// A field of a command's --json answer.
+std::string json_field(const std::string& out, const char* field) {
+  rapidjson::Document d;
+  d.Parse(out.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember(field) || !d[field].IsString()) return "";
+  return d[field].GetString();
+}
+
+// Issue 21: the commands added for every operation, against a real server; a rerun change is
+// a retry (the derived idempotency key), and scripts get the documented exit codes.
+TEST(Cli, RerunningAChangeIsARetryAndEveryOperationRuns) {
+  ServerProcess server;
+  const std::string common = " --server http://127.0.0.1:" + std::to_string(server.port()) +
+                             " --key " + server.admin_key();
+  ASSERT_EQ(run_cli("account open cli-2" + common).first, 0);
+  auto [h1_rc, h1] = run_cli("hold cli-2 --amount 5 --json" + common);
+  auto [h2_rc, h2] = run_cli("hold cli-2 --amount 5 --json" + common);
+  ASSERT_EQ(h1_rc, 0) << h1;
+  EXPECT_EQ(h2_rc, 0) << h2;
+  EXPECT_FALSE(json_field(h1, "id").empty()) << h1;
+  EXPECT_EQ(json_field(h1, "id"), json_field(h2, "id"));  // one hold, not two
+  auto [h3_rc, h3] = run_cli("hold cli-2 --amount 5 --idempotency-key job-2 --json" + common);
+  EXPECT_NE(json_field(h3, "id"), json_field(h1, "id")) << h3;
+  auto [bal_rc, bal] = run_cli("balance cli-2 --json" + common);
+  EXPECT_NE(bal.find(R"("held":"10")"), std::string::npos) << bal;
+
+  auto [sp_rc, sp] = run_cli("spend cli-2 --amount 2 --json" + common);
+  ASSERT_EQ(sp_rc, 0) << sp;
+  const std::string spend = json_field(sp, "id");
+  EXPECT_EQ(run_cli("show spend " + spend + common).first, 0);
+  EXPECT_EQ(run_cli("show hold " + json_field(h1, "id") + common).first, 0);
+  auto [rf_rc, rf] = run_cli("refund " + spend + " --amount 1 --reason dup" + common);
+  EXPECT_EQ(rf_rc, 0) << rf;
+  EXPECT_NE(rf.find("refunded"), std::string::npos) << rf;
+
+  auto [g_rc, g] = run_cli("grant cli-2 3 --reason promo --json" + common);
+  ASSERT_EQ(g_rc, 0) << g;
+  auto [v_rc, v] = run_cli("void lot " + json_field(g, "id") + " --reason fraud" + common);
+  EXPECT_EQ(v_rc, 0) << v;
+  EXPECT_NE(v.find("voided"), std::string::npos) << v;
+  auto [v2_rc, v2] = run_cli("void lot 999 --reason fraud" + common);
+  EXPECT_EQ(v2_rc, 1) << v2;  // refused (404): do not retry
+
+  auto [newest_rc, newest] = run_cli("history cli-2 --newest-first --limit 2 --json" + common);
+  ASSERT_EQ(newest_rc, 0) << newest;
+  rapidjson::Document d;
+  d.Parse(newest.c_str());
+  ASSERT_TRUE(d.IsObject() && d["entries"].IsArray() && d["entries"].Size() == 2) << newest;
+  EXPECT_GT(d["entries"][0]["seq"].GetInt64(), d["entries"][1]["seq"].GetInt64());
+  auto [all_rc, all] = run_cli("history cli-2 --json" + common);
+  EXPECT_NE(all.find(R"("seq":1,)"), std::string::npos) << all;
+
+  auto [kl_rc, kl] = run_cli("keys list" + common);
+  EXPECT_EQ(kl_rc, 0) << kl;
+  EXPECT_NE(kl.find("admin"), std::string::npos) << kl;
+  auto [kc_rc, kc] = run_cli("keys create --name ci --scope read --json" + common);
+  ASSERT_EQ(kc_rc, 0) << kc;
+  const std::string key_id = json_field(kc, "id");
+  EXPECT_EQ(run_cli("keys rotate " + key_id + " --overlap-s 0" + common).first, 0);
+  EXPECT_EQ(run_cli("keys revoke " + key_id + common).first, 0);
+
+  auto [t_rc, t] = run_cli("tokens create cli-2 --json" + common);
+  ASSERT_EQ(t_rc, 0) << t;
+  EXPECT_EQ(run_cli("tokens revoke cli-2 --token-id " + json_field(t, "id") + common).first, 0);
+  EXPECT_EQ(run_cli("tokens revoke cli-2 --all" + common).first, 0);
+
+  auto [al_rc, al] = run_cli("account list --prefix cli-" + common);
+  EXPECT_EQ(al_rc, 0) << al;
+  EXPECT_NE(al.find("cli-2"), std::string::npos) << al;
+  EXPECT_EQ(run_cli("subscription cancel cli-2" + common).first, 0);
+  EXPECT_EQ(run_cli("subscription resume cli-2" + common).first, 0);
+  EXPECT_EQ(run_cli("health" + common).first, 0);
+  EXPECT_EQ(run_cli("plans --json" + common).first, 0);
+  EXPECT_EQ(run_cli("clock set 2030-01-01T00:00:00Z" + common).first, 0);
+  EXPECT_EQ(run_cli("void lot 9 --reason" + common).first, 2);  // usage: nothing sent
+
+  // The reads and commands the test above does not reach.
+  ASSERT_EQ(run_cli("account open cli-3" + common).first, 0);
+  auto [pd_rc, pd] = run_cli("subscription past-due cli-3" + common);
+  EXPECT_EQ(pd_rc, 0) << pd;
+  EXPECT_NE(pd.find("past_due"), std::string::npos) << pd;
+  EXPECT_EQ(run_cli("subscription resume cli-3" + common).first, 0);
+  auto [as_rc, as_of] = run_cli("balance cli-2 --as-of 2030-01-01T00:00:00Z --json" + common);
+  EXPECT_EQ(as_rc, 0) << as_of;
+  EXPECT_NE(as_of.find(R"("as_of":"2030-01-01T00:00:00Z")"), std::string::npos) << as_of;
+  EXPECT_EQ(run_cli("pricing" + common).first, 0);
+  EXPECT_EQ(run_cli("packs" + common).first, 0);
+  auto [m_rc, m] = run_cli("metrics" + common);
+  EXPECT_EQ(m_rc, 0);
+  EXPECT_NE(m.find("# TYPE"), std::string::npos) << m.substr(0, 200);
+  const std::string batch_file = server.data_dir() + "/../cli-batch.json";
+  std::ofstream(batch_file) << R"({"requests":[{"method":"GET","path":"/v1/accounts/cli-2"},)"
+                            << R"({"method":"GET","path":"/v1/accounts/nobody"}]})";
+  auto [b_rc, b] = run_cli("batch " + batch_file + " --json" + common);
+  std::filesystem::remove(batch_file);
+  EXPECT_EQ(b_rc, 0) << b;
+  EXPECT_NE(b.find(R"("status":404)"), std::string::npos) << b;
+}
+
 }  // namespace
 }  // namespace tally::testing
 
