@@ -30,6 +30,41 @@ class _Endpoint:
         self.base_path = u.path.rstrip("/")
 
 
+class _Attempts:
+    """The retry rules of one call, for both transports (which only do the I/O and the sleeping):
+    a kept-alive connection the server closed meanwhile is tried again at once, once; connection
+    errors and retryable answers wait their backoff, for calls that may retry, at most
+    `policy.retries` times; then the error is raised."""
+
+    def __init__(self, call: Call, policy: RetryPolicy):
+        self.call = call
+        self.policy = policy
+        self.attempt = 0
+        self._stale_retry_done = False
+
+    def start(self) -> None:
+        self.attempt += 1
+
+    def after_error(self, e: BaseException) -> Optional[float]:
+        """The pause before the next attempt (None: at once), or raises."""
+        if getattr(e, "reused_connection", False) and not self._stale_retry_done:
+            self._stale_retry_done = True
+            self.attempt -= 1
+            return None
+        if not self.call.retry or self.attempt > self.policy.retries:
+            raise connection_error(self.call, e, self.attempt) from e
+        return self.policy.delay_s(self.attempt, None)
+
+    def after_reply(self, status: int, headers: dict, data: bytes) -> tuple[bool, Any]:
+        """(True, the result), or (False, the pause before the next attempt), or raises."""
+        try:
+            return True, interpret(self.call, status, headers, data, self.attempt)
+        except Retry as r:
+            if self.attempt > self.policy.retries:
+                raise r.error from None
+            return False, self.policy.delay_s(self.attempt, r.retry_after_s)
+
+
 class SyncTransport:
     def __init__(
         self,
@@ -92,28 +127,20 @@ class SyncTransport:
     def perform(self, call: Call) -> Any:
         body = call.body_bytes()
         target = call.target(self.endpoint.base_path)
-        attempt = 0
-        stale_retry_done = False
+        attempts = _Attempts(call, self.retry)
         while True:
-            attempt += 1
+            attempts.start()
             try:
                 status, headers, data = self._once(call, target, body, fresh=not call.retry)
             except (OSError, http.client.HTTPException) as e:
-                if getattr(e, "reused_connection", False) and not stale_retry_done:
-                    # A kept-alive connection the server closed meanwhile: try at once on a new one.
-                    stale_retry_done = True
-                    attempt -= 1
-                    continue
-                if not call.retry or attempt > self.retry.retries:
-                    raise connection_error(call, e, attempt) from e
-                self.sleep(self.retry.delay_s(attempt, None))
-                continue
-            try:
-                return interpret(call, status, headers, data, attempt)
-            except Retry as r:
-                if attempt > self.retry.retries:
-                    raise r.error from None
-                self.sleep(self.retry.delay_s(attempt, r.retry_after_s))
+                pause = attempts.after_error(e)
+            else:
+                done, value = attempts.after_reply(status, headers, data)
+                if done:
+                    return value
+                pause = value
+            if pause is not None:
+                self.sleep(pause)
 
 
 class _AsyncConnection:
@@ -221,27 +248,20 @@ class AsyncTransport:
     async def perform(self, call: Call) -> Any:
         body = call.body_bytes()
         target = call.target(self.endpoint.base_path)
-        attempt = 0
-        stale_retry_done = False
+        attempts = _Attempts(call, self.retry)
         while True:
-            attempt += 1
+            attempts.start()
             try:
                 status, headers, data = await self._once(call, target, body, fresh=not call.retry)
             except (OSError, EOFError, asyncio.TimeoutError, asyncio.IncompleteReadError, http.client.HTTPException, ValueError) as e:
-                if getattr(e, "reused_connection", False) and not stale_retry_done:
-                    stale_retry_done = True
-                    attempt -= 1
-                    continue
-                if not call.retry or attempt > self.retry.retries:
-                    raise connection_error(call, e, attempt) from e
-                await self.sleep(self.retry.delay_s(attempt, None))
-                continue
-            try:
-                return interpret(call, status, headers, data, attempt)
-            except Retry as r:
-                if attempt > self.retry.retries:
-                    raise r.error from None
-                await self.sleep(self.retry.delay_s(attempt, r.retry_after_s))
+                pause = attempts.after_error(e)
+            else:
+                done, value = attempts.after_reply(status, headers, data)
+                if done:
+                    return value
+                pause = value
+            if pause is not None:
+                await self.sleep(pause)
 
 
 __all__ = ["SyncTransport", "AsyncTransport"]
