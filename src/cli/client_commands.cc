@@ -138,16 +138,20 @@ void add_grant(CLI::App& app, int& exit_code) {
   cmd->callback([c, &exit_code] { exit_code = run_built(c->options, build_grant(c->args)); });
 }
 
+// A job's account, and its price: an amount, or a tool and its parameters (hold, spend).
+void add_job_options(CLI::App* cmd, HoldArgs& args, const char* amount_help) {
+  cmd->add_option("account", args.account, "Account id")->required();
+  CLI::Option* amount = cmd->add_option("--amount", args.amount, amount_help);
+  cmd->add_option("--tool", args.tool, "Price the job of this tool (or, with --amount, pay for it)");
+  cmd->add_option("--param", args.params, "A job parameter key=value (repeatable)")
+      ->allow_extra_args(false)
+      ->excludes(amount);
+}
+
 void add_hold_capture_release(CLI::App& app, int& exit_code) {
   auto h = std::make_shared<Command<HoldArgs>>();
   CLI::App* hold = app.add_subcommand("hold", "Reserve credits for a job");
-  hold->add_option("account", h->args.account, "Account id")->required();
-  CLI::Option* amount = hold->add_option("--amount", h->args.amount, "Hold this many credits");
-  hold->add_option("--tool", h->args.tool,
-                   "Price the job of this tool (or, with --amount, pay for it)");
-  hold->add_option("--param", h->args.params, "A job parameter key=value (repeatable)")
-      ->allow_extra_args(false)
-      ->excludes(amount);
+  add_job_options(hold, h->args, "Hold this many credits");
   CLI::Option* ttl = hold->add_option("--ttl-s", h->ttl_s,
                                       "Seconds before the hold is released by itself (default 900)")
                          ->check(CLI::Range(int64_t{1}, int64_t{86400}));
@@ -238,13 +242,7 @@ void add_buy_subscribe(CLI::App& app, int& exit_code) {
 void add_spend_refund_void(CLI::App& app, int& exit_code) {
   auto s = std::make_shared<Command<HoldArgs>>();
   CLI::App* spend = app.add_subcommand("spend", "Debit credits at once (no hold)");
-  spend->add_option("account", s->args.account, "Account id")->required();
-  CLI::Option* amount = spend->add_option("--amount", s->args.amount, "Spend this many credits");
-  spend->add_option("--tool", s->args.tool,
-                    "Price the job of this tool (or, with --amount, pay for it)");
-  spend->add_option("--param", s->args.params, "A job parameter key=value (repeatable)")
-      ->allow_extra_args(false)
-      ->excludes(amount);
+  add_job_options(spend, s->args, "Spend this many credits");
   add_client_options(spend, s->options, KeyUse::always);
   spend->callback([s, &exit_code] { exit_code = run_built(s->options, build_spend(s->args)); });
 
