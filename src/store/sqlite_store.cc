@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <thread>

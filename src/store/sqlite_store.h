@@ -13,7 +13,6 @@
 // and the reads by any one thread at a time.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
