@@ -59,8 +59,13 @@ struct LedgerConfig {
   int64_t spend_retention_us = 90 * k_us_per_day;
   // How long a purchase stays voidable (charge-backs) and its payment reference known.
   int64_t purchase_retention_us = 400 * k_us_per_day;
-  // How long an idempotency key is remembered by the in-memory ledger.
+  // How long an idempotency key is remembered (its retry gets the first reply, rule 8).
   int64_t idempotency_retention_us = 7 * k_us_per_day;
+  // With a store (track_changes): how long idempotency records, spends and finished holds stay
+  // in memory before only the store holds them (issue 14: memory bounded by accounts, not by
+  // traffic). The store lends them back for a retry, a refund or a capture after that, so what a
+  // client sees does not depend on it. Without a store they stay for their retention.
+  int64_t memory_window_us = k_us_per_minute;
 
   // Record what each command changes, for take_delta() (the durable service turns on).
   bool track_changes = false;

@@ -333,14 +333,18 @@ LotId Ledger::create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now,
 }
 
 Lot& Ledger::insert_lot(uint32_t account, Lot lot) {
-  touch(account);
   lot.id = LotId{next_id()};
+  return place_lot(account, std::move(lot));
+}
+
+Lot& Ledger::place_lot(uint32_t account, Lot lot, bool tracked) {
+  if (tracked) touch(account);
   auto& lots = accounts_[account].lots;
   auto pos = std::upper_bound(lots.begin(), lots.end(), lot, [this](const Lot& a, const Lot& b) {
     return consumes_before(a, b, config_);
   });
   lot_account_.emplace(lot.id, account);
-  touch_lot(account, lot.id);
+  if (tracked) touch_lot(account, lot.id);
   if (!lot.expires_at.is_never()) lot_expiries_.emplace(lot.expires_at, lot.id);
   return *lots.insert(pos, std::move(lot));
 }
@@ -369,8 +373,12 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
   if (it->has_credits() || it->refs != 0) return;
   if (!it->expires_at.is_never()) lot_expiries_.erase({it->expires_at, id});
   lot_account_.erase(id);
+  if (tracking()) {
+    // A store keeps it (a refund of a stored spend may need it): as it was when it left.
+    changes_.lots_gone.push_back(id);
+    changes_.lots_left.emplace_back(account, std::move(*it));
+  }
   lots.erase(it);
-  if (tracking()) changes_.lots_gone.push_back(id);
 }
 
 // The one place where lot books, account caches and system books change; it emits the entry

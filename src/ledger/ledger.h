@@ -8,7 +8,10 @@
 // Threads: none of its own; not thread-safe. One thread owns a Ledger (the shard thread).
 // Memory: bounded per account. History is not kept: the entries go to the caller (the journal
 // writer); finished holds and spends stay only for config.spend_retention_us, purchases for
-// config.purchase_retention_us, idempotency keys for config.idempotency_retention_us.
+// config.purchase_retention_us, idempotency keys for config.idempotency_retention_us. With a
+// store (config.track_changes), idempotency records, finished holds and spends stay in memory
+// only for config.memory_window_us (if shorter): then only the store holds them, and lends them
+// back (lend_spend, lend_finished_hold) to a command that needs them.
 // Lots: an account has at most config.lots_per_account_max lots with credits remaining or held
 // (what it shows) from grants, rewards and refunds; past it they are refused (limit_exceeded).
 // A purchase is money already taken and is never refused for a count of lots: its lots are
@@ -195,8 +198,22 @@ class Ledger {
 
   // With config.track_changes: what changed since the last call, as rows to write (one
   // store transaction). Applying every delta in order to an exported state gives the current
-  // export (apply_delta, ledger_state.h). O(changes).
+  // export (apply_delta, ledger_state.h). O(changes). First returns what was lent and lets go
+  // of the spends and finished holds whose memory window has passed (they stay in the store).
   void take_delta(StateDelta* delta);
+
+  // --- Records that left memory (config.memory_window_us), lent back by the store ---
+  // Whether `id` (of a hold or a spend) may name a record that left memory: this shard issued
+  // it and the ledger does not hold it. Only then is the store asked.
+  bool may_have_let_go(uint64_t id) const;
+  // Lends `spend`, which left memory, back until take_delta(), with those of its lots that left
+  // memory too (`lots`, as the store holds them): a refund of an older spend runs exactly as if
+  // it had stayed. Returns the id of a lot found neither in memory nor in `lots` (the store is
+  // missing a row; nothing was lent), or nullopt.
+  std::optional<LotId> lend_spend(Spend spend, std::vector<Lot> lots);
+  // The same for a hold that finished and left memory: a capture or release of it is answered
+  // with how it finished, as before it left.
+  void lend_finished_hold(HoldId id, FinishedHold hold);
 
   // Everything needed to continue exactly where this ledger is (ledger_state.h). O(state).
   LedgerState export_state() const;
@@ -296,6 +313,15 @@ class Ledger {
   // Writes off a lot's remainder at its expiry; false if nothing remained.
   bool expire_lot(uint32_t account, LotId lot, TimeUs at, std::vector<Entry>* out);
   void prune_retained(TimeUs now);
+  // Finished holds and spends kept for `kept_us` leave memory once it has passed at `now`.
+  void let_go_finished(int64_t kept_us, TimeUs now);
+  void let_go_spends(int64_t kept_us, TimeUs now);
+  // How long a record kept for `retention_us` stays in memory.
+  int64_t in_memory_us(int64_t retention_us) const;
+  // At take_delta: what was lent goes back; spends and finished holds past their memory window
+  // leave (their lots too, once nothing else keeps them).
+  void return_lent();
+  void release_memory();
 
   // Consumption (rule 1): the portions that pay `amount` for `tool`, or the shortfall.
   std::expected<Portions, LedgerError> choose_portions(const Account& a, Credits amount,
@@ -318,7 +344,10 @@ class Ledger {
                     const std::string& version, HoldId hold, TimeUs now);
 
   // Lots
-  Lot& insert_lot(uint32_t account, Lot lot);
+  Lot& insert_lot(uint32_t account, Lot lot);  // with a new id
+  // Puts `lot` (with its id) in consumption order and schedules its expiry; `tracked`: as a
+  // change to write (a lot lent back by the store is not one until a command changes it).
+  Lot& place_lot(uint32_t account, Lot lot, bool tracked = true);
   // Inserts `lot` and posts its grant entry (kind, amount set here; counter and references
   // from `grant`).
   LotId create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now, std::vector<Entry>* out);
@@ -331,6 +360,7 @@ class Ledger {
     std::vector<uint32_t> accounts;
     std::vector<bool> account_dirty;
     std::vector<LotId> lots_put, lots_gone;
+    std::vector<std::pair<uint32_t, Lot>> lots_left;  // the lots gone, as they left, by account
     std::vector<HoldId> holds_put, holds_gone;
     std::vector<HoldId> finished_put, finished_gone;
     std::vector<SpendId> spends_put, spends_gone;
@@ -385,6 +415,10 @@ class Ledger {
   // a retry of their key in the same batch could be found nowhere else, and would run again;
   // the ledger answers it from here (found by the simulator, issue 7).
   absl::flat_hash_map<std::string, Idempotent> leaving_;
+  // Lent by the store until take_delta (in spends_ and finished_, not in the retention queues).
+  std::vector<SpendId> lent_spends_;
+  std::vector<HoldId> lent_finished_;
+  std::vector<std::pair<uint32_t, LotId>> lent_lots_;  // lots put back for lent spends
 };
 
 }  // namespace tally

@@ -123,7 +123,9 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
 std::expected<Hold*, LedgerError> Ledger::active_hold(HoldId id) {
   if (auto it = holds_.find(id); it != holds_.end()) return &it->second;
   auto done = finished_.find(id);
-  if (done == finished_.end()) {
+  // A finished hold the store lent back (Ledger::lend_finished_hold) may be past its retention.
+  if (done == finished_.end() ||
+      add_us(done->second.ended_at, config_.spend_retention_us) <= now_) {
     return std::unexpected(make_error(ErrorCode::not_found, cat("no hold ", id.value)));
   }
   if (done->second.state == HoldState::expired) {

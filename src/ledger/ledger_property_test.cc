@@ -67,6 +67,9 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
   config.spend_retention_us = 20 * k_us_per_day;
   config.idempotency_retention_us = 10 * k_us_per_day;
   config.track_changes = true;
+  // No store lends back what leaves memory here: records stay for their retention, as without
+  // one (the simulator and the store tests cover the memory window).
+  config.memory_window_us = config.spend_retention_us;
   auto owned = std::make_unique<Ledger>(config, testing::test_catalog());
   Ledger* ledger_ptr = owned.get();
   // What a store would hold: the deltas applied, one per command, to an empty state.

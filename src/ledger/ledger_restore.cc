@@ -135,7 +135,8 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
     return std::unexpected(*e);
   }
   auto it = spends_.find(c.spend);
-  if (it == spends_.end()) {
+  // A spend the store lent back (Ledger::lend_spend) may be past its retention.
+  if (it == spends_.end() || add_us(it->second.at, config_.spend_retention_us) <= now) {
     return std::unexpected(
         make_error(ErrorCode::not_found,
                    cat("no refundable spend ", c.spend.value, " (spends stay refundable for ",

@@ -111,29 +111,9 @@ void Ledger::touch_lot(uint32_t account, LotId id) {
 void Ledger::take_delta(StateDelta* d) {
   TALLY_CHECK(tracking());
   *d = StateDelta{};
-  d->now = now_;
-  d->seq = seq_;
-  d->id_counter = id_counter_;
-  d->books = books_;
   Changes& c = changes_;
-  std::sort(c.accounts.begin(), c.accounts.end());
-  // Each changed account goes with the lots that changed only: its other lots are as stored.
-  const absl::flat_hash_set<LotId> lots_put(c.lots_put.begin(), c.lots_put.end());
-  d->accounts.reserve(c.accounts.size());
-  for (uint32_t i : c.accounts) {
-    Account& a = accounts_[i];
-    std::vector<Lot> lots = std::move(a.lots);  // copy the account without its lots
-    Account& copy = d->accounts.emplace_back(a);
-    a.lots = std::move(lots);
-    for (const Lot& lot : a.lots) {
-      if (lots_put.contains(lot.id)) copy.lots.push_back(lot);
-    }
-    d->account_indexes.push_back(i);
-    c.account_dirty[i] = false;
-  }
-  d->lots_gone = std::move(c.lots_gone);
-  // A record is put only if it is still in memory; several changes in one batch put it once,
-  // at its first place: the order records arrived in is the order they are pruned in.
+  // The records first, while those leaving below are still in memory: each is put once, at its
+  // first place (the order records arrived in is the order they leave in), if still in memory.
   auto unique = [](auto& v) {
     absl::flat_hash_set<std::decay_t<decltype(v[0])>> seen;
     std::erase_if(v, [&](const auto& x) { return !seen.insert(x).second; });
@@ -163,6 +143,32 @@ void Ledger::take_delta(StateDelta* d) {
                             it->second.result, it->second.response});
     }
   }
+  // Then what leaves memory at the end of the batch; lots it drops are in the accounts below.
+  return_lent();
+  release_memory();
+  d->now = now_;
+  d->seq = seq_;
+  d->id_counter = id_counter_;
+  d->books = books_;
+  std::sort(c.accounts.begin(), c.accounts.end());
+  // Each changed account goes with the lots that changed only: its other lots are as stored.
+  const absl::flat_hash_set<LotId> lots_put(c.lots_put.begin(), c.lots_put.end());
+  d->accounts.reserve(c.accounts.size());
+  for (uint32_t i : c.accounts) {
+    Account& a = accounts_[i];
+    std::vector<Lot> lots = std::move(a.lots);  // copy the account without its lots
+    Account& copy = d->accounts.emplace_back(a);
+    a.lots = std::move(lots);
+    for (auto& [account, lot] : c.lots_left) {  // first: a lot lent back since is newer
+      if (account == i) copy.lots.push_back(std::move(lot));
+    }
+    for (const Lot& lot : a.lots) {
+      if (lots_put.contains(lot.id)) copy.lots.push_back(lot);
+    }
+    d->account_indexes.push_back(i);
+    c.account_dirty[i] = false;
+  }
+  d->lots_gone = std::move(c.lots_gone);
   d->holds_gone = std::move(c.holds_gone);
   d->finished_gone = std::move(c.finished_gone);
   d->spends_gone = std::move(c.spends_gone);
@@ -212,12 +218,13 @@ void apply_delta(LedgerState* s, const StateDelta& d) {
     auto it = std::find_if(s->accounts.begin(), s->accounts.end(),
                            [&](const Account& x) { return x.id == a.id; });
     if (it == s->accounts.end()) {
-      s->accounts.push_back(a);
-      continue;
+      it = s->accounts.insert(s->accounts.end(), a);
+      it->lots.clear();
     }
     std::vector<Lot> lots = std::move(it->lots);
     *it = a;
     it->lots = std::move(lots);
+    // A lot can be put and gone in one delta: it changed, then left memory (as it left).
     for (const Lot& lot : a.lots) put(&it->lots, lot, [](const Lot& x) { return x.id; });
     std::erase_if(it->lots, [&](const Lot& x) { return gone.contains(x.id); });
   }
@@ -227,15 +234,17 @@ void apply_delta(LedgerState* s, const StateDelta& d) {
   auto purchase_id = [](const PurchaseRecord& p) { return p.id; };
   auto key = [](const IdempotencyRecord& r) { return r.key; };
   for (HoldId id : d.holds_gone) erase(&s->holds, id, hold_id);
-  for (HoldId id : d.finished_gone) erase(&s->finished_holds, id, finished_id);
-  for (SpendId id : d.spends_gone) erase(&s->spends, id, spend_id);
   for (uint64_t id : d.purchases_gone) erase(&s->purchases, id, purchase_id);
   for (const std::string& k : d.idempotency_gone) erase(&s->idempotency, k, key);
   for (const Hold& h : d.holds_put) put(&s->holds, h, hold_id);
   std::sort(s->holds.begin(), s->holds.end(),
             [](const Hold& a, const Hold& b) { return a.id < b.id; });
+  // Finished holds and spends never come back under their id: one put and gone in the same
+  // batch (lent back and returned, or made and let go) is out of memory.
   for (const auto& f : d.finished_put) put(&s->finished_holds, f, finished_id);
   for (const Spend& x : d.spends_put) put(&s->spends, x, spend_id);
+  for (HoldId id : d.finished_gone) erase(&s->finished_holds, id, finished_id);
+  for (SpendId id : d.spends_gone) erase(&s->spends, id, spend_id);
   for (const PurchaseRecord& p : d.purchases_put) put(&s->purchases, p, purchase_id);
   for (const IdempotencyRecord& r : d.idempotency_put) put(&s->idempotency, r, key);
 }

@@ -29,8 +29,11 @@ struct LedgerState {
 // in opening order, each with only the lots that appeared or changed since the last delta
 // (its other lots are unchanged), and the lots that left memory (`lots_gone`, from accounts in
 // the delta); and per kind of record the ones that appeared or changed (`put`) and the ones that
-// left memory (`gone`). Apply `gone` before `put`: a key can leave and come back in one batch
-// (a lot id never comes back). Idempotency records that leave memory stay in a store for good.
+// left memory (`gone`). Keys: apply `gone` before `put`, since a key can leave and come back in
+// one batch. Lots, finished holds and spends: `put` before `gone`, since one can be lent back by
+// the store and leave again in one batch (Ledger::lend_spend), or be made and leave in one. What
+// leaves memory stays in a store: idempotency records for good, spends and finished holds for
+// their retention at least, lots while a stored spend may need them.
 struct StateDelta {
   TimeUs now{INT64_MIN};
   uint64_t seq = 0;

@@ -1,6 +1,9 @@
 // Worked examples from the seeds, voids, bounds and queries.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "absl/strings/str_join.h"
 #include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
 #include "ledger/text.h"
@@ -167,7 +170,7 @@ TEST(Retention, IdempotencyKeysAreForgottenAfterTheirWindow) {
 // reply, not run again (a double spend the simulator found, issue 7).
 TEST(Retention, AKeyLetGoInTheCurrentBatchIsStillAnsweredUntilTheDeltaIsTaken) {
   LedgerConfig config;
-  config.idempotency_retention_us = k_us_per_hour;
+  config.memory_window_us = k_us_per_hour;  // within the retention: the store keeps it
   config.track_changes = true;
   Ledger ledger(config);
   std::vector<Entry> out;
@@ -392,6 +395,153 @@ TEST(ChangeTracking, ADeltaCarriesOnlyTheLotsThatChanged) {
   l.take_delta(&d);
   EXPECT_TRUE(d.accounts.empty());
   EXPECT_TRUE(d.lots_gone.empty());
+}
+
+}  // namespace
+}  // namespace tally::testing
+
+namespace tally::testing {
+namespace {
+
+// Issue 14: with a store, spends, finished holds and keys leave memory after
+// config.memory_window_us, and the store lends them back to the command that names them. What a
+// client sees must not change: the same commands give the same entries and replies as a ledger
+// that kept everything in memory. The "store" here is what the deltas wrote.
+class MemoryWindowTest : public ::testing::Test {
+ protected:
+  MemoryWindowTest() : kept_(kept_config()), windowed_(windowed_config()) {}
+
+  static LedgerConfig kept_config() { return LedgerConfig{}; }  // no store: kept for retention
+  static LedgerConfig windowed_config() {
+    LedgerConfig c;
+    c.track_changes = true;
+    c.memory_window_us = k_us_per_minute;
+    return c;
+  }
+
+  // Applies `c` to both ledgers; their replies and entries must be equal.
+  Result run(const Command& c, const std::string& key) {
+    const size_t from_kept = kept_out_.size(), from_windowed = windowed_out_.size();
+    Result a = kept_.apply({key, c}, now_, &kept_out_);
+    Result b = windowed_.apply({key, c}, now_, &windowed_out_);
+    EXPECT_EQ(a, b) << key;
+    EXPECT_TRUE(std::equal(kept_out_.begin() + static_cast<ptrdiff_t>(from_kept), kept_out_.end(),
+                           windowed_out_.begin() + static_cast<ptrdiff_t>(from_windowed),
+                           windowed_out_.end()))
+        << key;
+    for (Ledger* l : {&kept_, &windowed_}) {
+      auto bad = l->check_invariants();
+      EXPECT_TRUE(bad.empty()) << key << (l == &kept_ ? " kept: " : " windowed: ") << absl::StrJoin(bad, "; ");
+    }
+    return b;
+  }
+  // The end of a batch: the windowed ledger's delta goes to the "store".
+  StateDelta end_batch() {
+    StateDelta d;
+    windowed_.take_delta(&d);
+    for (const Spend& s : d.spends_put) spends_[s.id] = s;
+    for (const auto& [id, f] : d.finished_put) finished_.insert_or_assign(id, f);
+    for (const Account& a : d.accounts) {
+      for (const Lot& l : a.lots) lots_.insert_or_assign(l.id, l);
+    }
+    auto bad = windowed_.check_invariants();
+    EXPECT_TRUE(bad.empty()) << absl::StrJoin(bad, "; ");
+    return d;
+  }
+  void lend(SpendId id) {
+    std::vector<Lot> lots;
+    for (const Portion& p : spends_.at(id).portions) {
+      if (windowed_.find_lot(p.lot) == nullptr) lots.push_back(lots_.at(p.lot));
+    }
+    EXPECT_EQ(windowed_.lend_spend(spends_.at(id), std::move(lots)), std::nullopt);
+  }
+
+  Ledger kept_;
+  Ledger windowed_;
+  std::vector<Entry> kept_out_, windowed_out_;
+  TimeUs now_ = at("2026-11-16T00:00:00Z");
+  std::map<SpendId, Spend> spends_;
+  std::map<HoldId, FinishedHold> finished_;
+  std::map<LotId, Lot> lots_;
+};
+
+TEST_F(MemoryWindowTest, ARefundOfASpendThatLeftMemoryRunsAsIfItHadStayed) {
+  run(OpenAccount{"u"}, "o");
+  run(Grant{.account = "u", .source = Source::purchase, .amount = cr("10")}, "g1");
+  run(Grant{.account = "u", .source = Source::admin, .amount = cr("5"),
+            .expiry = expires_at("2026-11-18T00:00:00Z")},
+      "g2");
+  const SpendId spend = std::get<SpendReply>(*run(SpendNow{"u", cr("12"), "image", "v1"}, "s")).spend;
+  EXPECT_TRUE(end_batch().spends_gone.empty());
+
+  // A minute later the spend leaves memory, and so does the admin lot it drained.
+  now_ = add_us(now_, k_us_per_minute);
+  run(AdvanceTime{}, "");
+  const StateDelta d = end_batch();
+  EXPECT_EQ(d.spends_gone, std::vector<SpendId>{spend});
+  EXPECT_EQ(d.lots_gone.size(), 1u);
+  EXPECT_EQ(windowed_.find_spend(spend), nullptr);
+  EXPECT_NE(kept_.find_spend(spend), nullptr);
+  EXPECT_TRUE(windowed_.may_have_let_go(spend.value));
+
+  // Three days later (the admin lot has expired) 8 are refunded: lent back with that lot, the
+  // spend gives the same entries, the expired lot's share going to a new refund lot.
+  now_ = at("2026-11-19T00:00:00Z");
+  lend(spend);
+  const RefundReply r = std::get<RefundReply>(*run(Refund{spend, cr("8"), "failed"}, "r1"));
+  EXPECT_EQ(r.restored.to_lots, cr("7"));         // the purchase's share, latest expiry first
+  EXPECT_EQ(r.restored.to_refund_lots, cr("1"));  // then the expired admin lot's
+  const StateDelta after = end_batch();
+  ASSERT_EQ(after.spends_put.size(), 1u);
+  EXPECT_EQ(after.spends_put[0].refunded, cr("8"));  // the store gets what changed
+  EXPECT_EQ(after.spends_gone, std::vector<SpendId>{spend});  // and it leaves memory again
+  EXPECT_EQ(windowed_.find_spend(spend), nullptr);
+
+  // Lent again, it knows what was refunded: the rest, then nothing more.
+  lend(spend);
+  EXPECT_EQ(run(Refund{spend, cr("5"), "too much"}, "r2").error().code,
+            ErrorCode::refund_exceeds_spend);
+  end_batch();
+  lend(spend);
+  run(Refund{spend, std::nullopt, "the rest"}, "r3");
+  end_batch();
+  EXPECT_EQ(spends_.at(spend).refunded, cr("12"));
+}
+
+TEST_F(MemoryWindowTest, AFinishedHoldThatLeftMemoryIsAnsweredAsBefore) {
+  run(OpenAccount{"u"}, "o");
+  run(Grant{.account = "u", .source = Source::purchase, .amount = cr("10")}, "g");
+  const HoldId hold = std::get<HoldReply>(*run(PlaceHold{"u", cr("3"), "image"}, "h")).hold;
+  run(Capture{hold, cr("2")}, "c");
+  end_batch();
+  now_ = add_us(now_, 2 * k_us_per_minute);
+  run(AdvanceTime{}, "");
+  EXPECT_EQ(end_batch().finished_gone, std::vector<HoldId>{hold});
+  EXPECT_FALSE(windowed_.hold_status(hold).has_value());
+
+  // Without the store's record the ledger would say it never knew the hold.
+  std::vector<Entry> out;
+  EXPECT_EQ(windowed_.apply({"probe", Release{hold, "late"}}, now_, &out).error().code,
+            ErrorCode::not_found);
+  end_batch();
+  windowed_.lend_finished_hold(hold, finished_.at(hold));
+  run(Release{hold, "late"}, "late");  // the same refusal as the ledger that kept it
+  end_batch();
+  EXPECT_FALSE(windowed_.hold_status(hold).has_value());
+}
+
+// Past its retention a lent spend is refused like one the ledger forgot.
+TEST_F(MemoryWindowTest, ASpendPastItsRetentionIsNotRefundedEvenIfTheStoreLendsIt) {
+  run(OpenAccount{"u"}, "o");
+  run(Grant{.account = "u", .source = Source::purchase, .amount = cr("10")}, "g");
+  const SpendId spend = std::get<SpendReply>(*run(SpendNow{"u", cr("1"), "image", "v1"}, "s")).spend;
+  end_batch();
+  now_ = add_us(now_, windowed_config().spend_retention_us);
+  run(AdvanceTime{}, "");
+  end_batch();
+  lend(spend);
+  EXPECT_EQ(run(Refund{spend, std::nullopt, "late"}, "r").error().code, ErrorCode::not_found);
+  end_batch();
 }
 
 }  // namespace

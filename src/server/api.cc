@@ -573,6 +573,25 @@ void read_shard(const CallPtr& call, ShardId shard,
   call->ctx.o.service->read_ledger(shard, std::move(run), std::move(done));
 }
 
+void read_memory_then_store(const CallPtr& call, ShardId shard,
+                            std::function<std::optional<HttpResponse>(const Ledger&)> in_memory,
+                            std::function<HttpResponse(const Ledger&)> from_store) {
+  auto out = std::make_shared<std::optional<HttpResponse>>();
+  call->ctx.o.service->read_ledger(
+      shard, [out, in_memory](const Ledger& l) { *out = in_memory(l); },
+      [call, shard, out, in_memory, from_store = std::move(from_store)]() mutable {
+        if (*out) return answer(call, std::move(**out));
+        // The second read looks in memory again: the record may have changed since.
+        read_shard(
+            call, shard,
+            [in_memory = std::move(in_memory), from_store = std::move(from_store)](const Ledger& l) {
+              if (auto r = in_memory(l)) return std::move(*r);
+              return from_store(l);
+            },
+            /*uses_store=*/true);
+      });
+}
+
 ShardId account_shard(const Call& call, std::string_view account) {
   return call.ctx.o.service->shard_of_account(account);
 }

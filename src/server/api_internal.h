@@ -93,6 +93,12 @@ HttpResponse unpack_response(std::string_view bytes);
 // so it waits for the commit in flight; else it reads the ledger only and does not.
 void read_shard(const CallPtr& call, ShardId shard,
                 std::function<HttpResponse(const Ledger&)> read, bool uses_store = false);
+// Answers with `in_memory` (the ledger's memory only: no wait for the commit in flight), or, if
+// it finds nothing, with `from_store`, run after the commit in flight so that it may read the
+// store (records that left the ledger's memory, LedgerConfig::memory_window_us).
+void read_memory_then_store(const CallPtr& call, ShardId shard,
+                            std::function<std::optional<HttpResponse>(const Ledger&)> in_memory,
+                            std::function<HttpResponse(const Ledger&)> from_store);
 ShardId account_shard(const Call& call, std::string_view account);
 ShardId object_shard(const Call& call, uint64_t id);
 

@@ -191,24 +191,38 @@ void place_hold(const CallPtr& call) {
 void get_hold(const CallPtr& call) {
   auto id = id_arg(call, 0, "hold");
   if (!id) return;
-  read_shard(call, object_shard(*call, *id), [id = *id](const Ledger& l) {
-    const HoldId hid{id};
+  const HoldId hid{*id};
+  store::Store* store = call->ctx.o.store;
+  auto finished = [hid](const Ledger::HoldStatus& status) {
+    return json(200, [&](JsonWriter& w) {
+      w.StartObject();
+      write_id(w, "id", hid.value);
+      write_text(w, "state", hold_state_name(status.state));
+      write_id(w, "spend", status.spend.value);
+      w.EndObject();
+    });
+  };
+  auto in_memory = [hid, finished](const Ledger& l) -> std::optional<HttpResponse> {
     if (const Hold* h = l.find_hold(hid)) {
       return json(200, [&](JsonWriter& w) {
         write_hold(w, HoldReply{h->id, h->amount, h->expires_at, h->portions},
                    account_id(l, h->account), h->tool, h->price_book_version, nullptr, "");
       });
     }
-    auto status = l.hold_status(hid);
-    if (!status) return problem_response(not_found(cat("no hold '", id, "' (or it is too old)")));
-    return json(200, [&](JsonWriter& w) {
-      w.StartObject();
-      write_id(w, "id", id);
-      write_text(w, "state", hold_state_name(status->state));
-      write_id(w, "spend", status->spend.value);
-      w.EndObject();
-    });
-  });
+    if (auto status = l.hold_status(hid)) return finished(*status);
+    return std::nullopt;
+  };
+  read_memory_then_store(call, object_shard(*call, *id), in_memory,
+                         [hid, store, finished](const Ledger& l) -> HttpResponse {
+                           auto stored = store->find_finished_hold(l.shard(), hid);
+                           if (!stored) return problem_response({500, "internal", stored.error().message, {}});
+                           if (*stored && add_us((*stored)->ended_at,
+                                                 l.config().spend_retention_us) > l.now()) {
+                             return finished(Ledger::HoldStatus{(*stored)->state, (*stored)->spend});
+                           }
+                           return problem_response(
+                               not_found(cat("no hold '", hid.value, "' (or it is too old)")));
+                         });
 }
 
 namespace {
@@ -318,14 +332,28 @@ void spend(const CallPtr& call) {
 void get_spend(const CallPtr& call) {
   auto id = id_arg(call, 0, "spend");
   if (!id) return;
-  read_shard(call, object_shard(*call, *id), [id = *id](const Ledger& l) {
-    const Spend* s = l.find_spend(SpendId{id});
-    if (!s) return problem_response(not_found(cat("no spend '", id, "' (or it is too old)")));
+  const SpendId sid{*id};
+  store::Store* store = call->ctx.o.store;
+  auto show = [](const Ledger& l, const Spend& s) {
     return json(200, [&](JsonWriter& w) {
-      write_spend(w, s->id, account_id(l, s->account), s->amount, s->tool, s->portions,
-                  s->refunded, s->price_book_version, s->hold);
+      write_spend(w, s.id, account_id(l, s.account), s.amount, s.tool, s.portions, s.refunded,
+                  s.price_book_version, s.hold);
     });
-  });
+  };
+  auto in_memory = [sid, show](const Ledger& l) -> std::optional<HttpResponse> {
+    if (const Spend* s = l.find_spend(sid)) return show(l, *s);
+    return std::nullopt;
+  };
+  read_memory_then_store(call, object_shard(*call, *id), in_memory,
+                         [sid, store, show](const Ledger& l) -> HttpResponse {
+                           auto stored = store->find_spend(l.shard(), sid);
+                           if (!stored) return problem_response({500, "internal", stored.error().message, {}});
+                           if (*stored && (*stored)->account < l.accounts().size()) {
+                             return show(l, **stored);
+                           }
+                           return problem_response(
+                               not_found(cat("no spend '", sid.value, "' (or it is too old)")));
+                         });
 }
 
 void refund(const CallPtr& call) {

@@ -101,7 +101,9 @@ int serve(const ServeOptions& options) {
   // Every version run so far stays priceable (rule 7: a capture uses its hold's version).
   auto prices = open_price_versions(options.data_dir, config_text, config_name);
   if (!prices) return error(prices.error());
-  auto store = store::SqliteStore::open({options.data_dir, options.synchronous_full});
+  store::SqliteOptions store_options{options.data_dir, options.synchronous_full};
+  store_options.idempotency_retention_us = config->ledger.idempotency_retention_us;
+  auto store = store::SqliteStore::open(store_options);
   if (!store) return error(store.error().message);
 
   std::string generated_key_file;

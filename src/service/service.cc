@@ -15,6 +15,7 @@
 #include "ledger/ledger_state.h"
 #include "ledger/text.h"
 #include "service/recall.h"
+#include "store/lend.h"
 
 namespace tally::service {
 namespace {
@@ -147,10 +148,10 @@ std::expected<std::unique_ptr<Service::Shard>, std::string> Service::load_shard(
   if (!ledger) return std::unexpected(cat("shard ", id, " is not sound: ", ledger.error()));
   auto shard = std::make_unique<Shard>();
   shard->id = id;
-  if (auto cold = shard->cold.load(*store_, id); !cold) {
+  shard->ledger = std::move(*ledger);
+  if (auto cold = shard->cold.load(*store_, id, *shard->ledger); !cold) {
     return std::unexpected(cat("shard ", id, ": ", cold.error().message));
   }
-  shard->ledger = std::move(*ledger);
   shard->last_now = shard->ledger->now();
   return shard;
 }
@@ -272,10 +273,24 @@ std::optional<Recalled> Service::recall_cold(Shard& shard, const Request& reques
   return std::move(*found);
 }
 
+// What left the ledger's memory and a command names (a refund of an older spend, a capture of
+// a hold that finished earlier) comes back from the store for the batch.
+void Service::lend_cold(Shard& shard, const Command& command) {
+  if (!store::needs_lending(*shard.ledger, command)) return;
+  ++shard.cold_lookups;
+  shard.wait_writer_idle();  // the store is the writer's while it commits
+  if (auto lent = store::lend_records(*shard.ledger, *store_, command); !lent) {
+    std::fprintf(stderr, "tally: shard %u: reading a record back failed: %s; stopping\n",
+                 shard.id, lent.error().message.c_str());
+    std::abort();
+  }
+}
+
 Outcome Service::apply(Shard& shard, Submission& s, TimeUs now, std::vector<Entry>* entries) {
-  return run_submission(*shard.ledger, s, now, entries, [&](const Request& request) {
-    return recall_cold(shard, request, now, entries);
-  });
+  return run_submission(
+      *shard.ledger, s, now, entries,
+      ColdAccess{[&](const Request& request) { return recall_cold(shard, request, now, entries); },
+                 [&](const Command& command) { lend_cold(shard, command); }});
 }
 
 void Service::run(Shard& shard) {
@@ -308,7 +323,7 @@ void Service::run(Shard& shard) {
       }
     }
     shard.ledger->take_delta(&batch.delta);
-    shard.cold.left_memory(batch.delta);
+    shard.cold.left_memory(*shard.ledger, batch.delta);
     batch.commit = !batch.entries.empty() || has_changes(batch.delta);
     shard.commands += batch.results.size();
     if (batch.commit || !batch.items.empty()) {

@@ -113,6 +113,8 @@ class Service {
   // The answer the store remembers for the submission's key, if the ledger let it go.
   std::optional<Recalled> recall_cold(Shard& shard, const Request& request, TimeUs now,
                                       std::vector<Entry>* entries);
+  // The records `command` names that the ledger let go, lent back by the store.
+  void lend_cold(Shard& shard, const Command& command);
 
   ServiceOptions options_;
   store::Store* store_;

@@ -214,7 +214,7 @@ TEST(Service, AKeyOlderThanTheLedgersMemoryStillGetsItsFirstReply) {
   ASSERT_TRUE(store.has_value());
   ManualClock clock;
   ServiceOptions o = options(clock, 1);
-  o.ledger.idempotency_retention_us = k_us_per_hour;
+  o.ledger.memory_window_us = k_us_per_hour;
   Result first;
   {
     auto service = Service::start(o, store->get());
@@ -280,6 +280,84 @@ TEST(Service, KeysLeftOutOfTheLoadStillGetTheirFirstReplyAndNewKeysAreNotLookedU
     ASSERT_TRUE(s.submit({cat("new-", i), SpendNow{"u", cr("0.1"), "image", "v1"}}).get());
   }
   EXPECT_LE(s.stats(0).cold_key_lookups, lookups + 2);  // a false positive at most, rarely
+}
+
+// Issue 14: spends and finished holds leave memory after the memory window, and a refund or a
+// capture that names them later, also after a restart, is answered as if they had stayed; the
+// ledger's memory of them stays bounded.
+TEST(Service, ARefundOrCaptureAfterTheMemoryWindowIsAnsweredFromTheStore) {
+  const std::string dir = temp_dir("memory-window");
+  ManualClock clock;
+  ServiceOptions o = options(clock, 1);
+  o.ledger.memory_window_us = k_us_per_minute;
+  SpendId spend;
+  HoldId hold;
+  {
+    auto store = store::SqliteStore::open({dir, /*synchronous_full=*/false});
+    ASSERT_TRUE(store.has_value());
+    auto service = Service::start(o, store->get());
+    ASSERT_TRUE(service.has_value()) << service.error();
+    Service& s = **service;
+    s.submit({"o", OpenAccount{"u", "", true}}).get();
+    s.submit({"g", Grant{.account = "u", .amount = cr("10")}}).get();
+    spend = std::get<SpendReply>(*s.submit({"s", SpendNow{"u", cr("4"), "image", "v1"}}).get())
+                .spend;
+    hold = std::get<HoldReply>(*s.submit({"h", PlaceHold{"u", cr("2"), "image"}}).get()).hold;
+    ASSERT_TRUE(s.submit({"c", Capture{hold, cr("1")}}).get().has_value());
+    clock.us += 2 * k_us_per_minute;  // both leave memory at the end of the next batch
+    s.read(0, [](const Ledger&) {}).get();
+    s.read(0, [&](const Ledger& l) {
+       EXPECT_EQ(l.find_spend(spend), nullptr);
+       EXPECT_FALSE(l.hold_status(hold).has_value());
+     }).get();
+    Result r = s.submit({"r1", Refund{spend, cr("1"), "failed"}}).get();
+    ASSERT_TRUE(r.has_value()) << r.error().detail;
+    EXPECT_EQ(std::get<RefundReply>(*r).refunded_total, cr("1"));
+    EXPECT_EQ(s.submit({"c2", Capture{hold, std::nullopt}}).get().error().code,
+              ErrorCode::hold_not_active);
+  }
+  auto store = store::SqliteStore::open({dir, /*synchronous_full=*/false});
+  ASSERT_TRUE(store.has_value());
+  EXPECT_TRUE((*store)->load(0)->spends.empty());
+  auto service = Service::start(o, store->get());
+  ASSERT_TRUE(service.has_value()) << service.error();
+  Service& s = **service;
+  Result r = s.submit({"r2", Refund{spend, std::nullopt, "the rest"}}).get();
+  ASSERT_TRUE(r.has_value()) << r.error().detail;
+  EXPECT_EQ(std::get<RefundReply>(*r).refunded, cr("3"));
+  EXPECT_EQ(s.submit({"r3", Refund{spend, cr("1"), "more"}}).get().error().code,
+            ErrorCode::refund_exceeds_spend);
+  EXPECT_EQ(balance(s, "u"), cr("9"));  // 10 - 4 + 4 - 1 (the capture)
+  EXPECT_GE(s.stats(0).cold_key_lookups, 2u);
+}
+
+// The store forgets keys past the idempotency retention, and so do the key filters: a key that
+// old is a new request (rule 8 holds within the retention), and nothing grows without bound.
+TEST(Service, KeysPastTheirRetentionAreForgottenByTheStoreAndTheFilters) {
+  store::SqliteOptions so{temp_dir("key-retention"), /*synchronous_full=*/false};
+  so.idempotency_retention_us = k_us_per_hour;
+  auto store = store::SqliteStore::open(so);
+  ASSERT_TRUE(store.has_value());
+  ManualClock clock;
+  ServiceOptions o = options(clock, 1);
+  o.ledger.idempotency_retention_us = k_us_per_hour;
+  o.ledger.memory_window_us = k_us_per_minute;
+  auto service = Service::start(o, store->get());
+  ASSERT_TRUE(service.has_value()) << service.error();
+  Service& s = **service;
+  s.submit({"o", OpenAccount{"u", "", true}}).get();
+  s.submit({"g", Grant{.account = "u", .amount = cr("10")}}).get();
+  Result first = s.submit({"job", SpendNow{"u", cr("1"), "image", "v1"}}).get();
+  clock.us += 30 * k_us_per_minute;  // out of memory, within the retention: a retry
+  s.read(0, [](const Ledger&) {}).get();
+  EXPECT_EQ(s.submit({"job", SpendNow{"u", cr("1"), "image", "v1"}}).get(), first);
+  EXPECT_EQ(balance(s, "u"), cr("9"));
+  clock.us += 2 * k_us_per_hour;  // past the retention: forgotten, a new request
+  s.read(0, [](const Ledger&) {}).get();
+  Result again = s.submit({"job", SpendNow{"u", cr("1"), "image", "v1"}}).get();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(std::get<SpendReply>(*again).spend, std::get<SpendReply>(*first).spend);
+  EXPECT_EQ(balance(s, "u"), cr("8"));
 }
 
 // A store whose commits wait at a gate the test opens: what a slow fsync looks like.

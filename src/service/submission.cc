@@ -3,20 +3,22 @@
 namespace tally::service {
 
 Outcome run_submission(Ledger& ledger, Submission& s, TimeUs now, std::vector<Entry>* entries,
-                       const std::function<std::optional<Recalled>(const Request&)>& recall_cold) {
+                       const ColdAccess& cold) {
   const Request& request = s.request;
   const bool keyed = !std::holds_alternative<AdvanceTime>(request.command);
   // 1. The key, before anything is priced or derived from the ledger's state.
   std::optional<Recalled> first;
   if (keyed) first = ledger.recall(request);
-  if (keyed && !first && recall_cold) first = recall_cold(request);
+  if (keyed && !first && cold.recall) first = cold.recall(request);
   if (first) {
     (void)ledger.apply(Request{"", AdvanceTime{}}, now, entries);  // time moves all the same
     // A record written before answers were remembered: answer it from its result.
     if (first->response.empty() && s.encode) first->response = s.encode(ledger, first->result);
     return Outcome{std::move(first->result), std::move(first->response)};
   }
-  // 2. Complete the command from the ledger's state, or answer without applying it.
+  // 2. What the command names that left the ledger's memory comes back from the store.
+  if (cold.lend) cold.lend(request.command);
+  // 3. Complete the command from the ledger's state, or answer without applying it.
   if (s.prepare) {
     if (auto answer = s.prepare(ledger, &s.request.command, now)) {
       if (!answer->remember) return Outcome{std::nullopt, std::move(answer->response)};
@@ -27,7 +29,7 @@ Outcome run_submission(Ledger& ledger, Submission& s, TimeUs now, std::vector<En
       return Outcome{std::move(r), std::move(answer->response)};
     }
   }
-  // 3. Apply, and remember the answer with the key. The key is new (step 1), so the ledger
+  // 4. Apply, and remember the answer with the key. The key is new (step 1), so the ledger
   // remembers every result but invalid_request (an idempotency_conflict here is a purchase's
   // payment_ref used for another pack, and is remembered too).
   Result r = ledger.apply(request, now, entries);

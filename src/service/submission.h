@@ -44,14 +44,23 @@ struct Outcome {
   std::string response;
 };
 
+// What the shard's store holds beyond its ledger's memory (service/recall.h); either may be
+// null (no store).
+struct ColdAccess {
+  // The first answer to a key the ledger let go, if the store remembers the key.
+  std::function<std::optional<Recalled>(const Request&)> recall;
+  // Lends the ledger the records `command` names that left its memory.
+  std::function<void(const Command&)> lend;
+};
+
 // Runs `submission` on `ledger` at `now` (entries of time and of the command go to `entries`):
-// 1. the key: the ledger's memory, then `recall_cold` (the store, for a key the ledger let go;
-//    may be null); a known key gets its first result and answer;
-// 2. `prepare`, which may answer instead (remembered with the key only if it says so);
-// 3. the ledger applies the command, `encode` writes the answer, remembered with the key.
+// 1. the key: the ledger's memory, then `cold.recall` (the store, for a key the ledger let go);
+//    a known key gets its first result and answer;
+// 2. `cold.lend`: the records the command names that left memory come back for this batch;
+// 3. `prepare`, which may answer instead (remembered with the key only if it says so);
+// 4. the ledger applies the command, `encode` writes the answer, remembered with the key.
 // Thread: the shard's.
 Outcome run_submission(Ledger& ledger, Submission& submission, TimeUs now,
-                       std::vector<Entry>* entries,
-                       const std::function<std::optional<Recalled>(const Request&)>& recall_cold);
+                       std::vector<Entry>* entries, const ColdAccess& cold);
 
 }  // namespace tally::service

@@ -34,7 +34,40 @@ std::expected<void, StoreError> MemoryStore::commit(ShardId shard, std::span<con
   s.entries.insert(s.entries.end(), entries.begin(), entries.end());
   apply_delta(&s.state, delta);
   for (const IdempotencyRecord& r : delta.idempotency_put) s.archive.erase(r.key);
+  for (const Spend& x : delta.spends_put) s.spends.insert_or_assign(x.id, x);
+  for (const auto& [id, f] : delta.finished_put) s.finished.insert_or_assign(id, f);
+  for (const Account& a : delta.accounts) {
+    for (const Lot& lot : a.lots) s.lots.insert_or_assign(lot.id, lot);
+  }
   return {};
+}
+
+namespace {
+
+template <typename Map, typename Id>
+std::optional<typename Map::mapped_type> find_in(const Map& map, const Id& id) {
+  auto it = map.find(id);
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+std::expected<std::optional<Spend>, StoreError> MemoryStore::find_spend(ShardId shard,
+                                                                        SpendId id) {
+  std::lock_guard lock(mu_);
+  return find_in(shards_[shard].spends, id);
+}
+
+std::expected<std::optional<FinishedHold>, StoreError> MemoryStore::find_finished_hold(
+    ShardId shard, HoldId id) {
+  std::lock_guard lock(mu_);
+  return find_in(shards_[shard].finished, id);
+}
+
+std::expected<std::optional<Lot>, StoreError> MemoryStore::find_lot(ShardId shard, LotId id) {
+  std::lock_guard lock(mu_);
+  return find_in(shards_[shard].lots, id);
 }
 
 std::expected<void, StoreError> MemoryStore::scan_entries(
@@ -90,11 +123,11 @@ std::expected<void, StoreError> FaultyStore::commit(ShardId shard, std::span<con
   if (fail_next_) {
     fail_next_ = false;
     if (!next_written_) return std::unexpected(StoreError{"injected commit failure"});
-    auto written = inner_->commit(shard, entries, delta);
+    auto written = inner()->commit(shard, entries, delta);
     if (!written) return written;
     return std::unexpected(StoreError{"injected commit failure (after the write)"});
   }
-  return inner_->commit(shard, entries, delta);
+  return inner()->commit(shard, entries, delta);
 }
 
 }  // namespace tally::store

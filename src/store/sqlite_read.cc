@@ -33,6 +33,57 @@ std::vector<std::string> scope_of(const std::string& s) {
   return out;
 }
 
+// The columns lot_row, spend_row and finished_row read, in their order.
+#define TALLY_LOT_SELECT                                                                      \
+  "id, account_idx, source, voided, plan_credit, amount_micro, remaining_micro, held_micro, " \
+  "consumed_micro, expired_micro, voided_micro, restored_micro, granted_at_us, "             \
+  "effective_at_us, expires_at_us, scope, currency, paid_minor, reference, reason, refs"
+#define TALLY_SPEND_SELECT \
+  "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, portions"
+#define TALLY_FINISHED_SELECT "id, state, expires_at_us, spend, ended_at_us"
+
+// A lot from a row of TALLY_LOT_SELECT; nullopt if its source is unknown.
+std::optional<Lot> lot_row(Stmt& lots) {
+  auto source = parse_source(lots.text(2));
+  if (!source) return std::nullopt;
+  Lot l;
+  l.id = LotId{u64(lots.i64(0))};
+  l.source = *source;
+  l.voided = lots.i64(3) != 0;
+  l.plan_credit = lots.i64(4) != 0;
+  l.amount = Credits::from_micro(lots.i64(5));
+  l.remaining = Credits::from_micro(lots.i64(6));
+  l.held = Credits::from_micro(lots.i64(7));
+  l.consumed = Credits::from_micro(lots.i64(8));
+  l.expired = Credits::from_micro(lots.i64(9));
+  l.voided_amount = Credits::from_micro(lots.i64(10));
+  l.restored = Credits::from_micro(lots.i64(11));
+  l.granted_at = TimeUs{lots.i64(12)};
+  l.effective_at = TimeUs{lots.i64(13)};
+  l.expires_at = TimeUs{lots.i64(14)};
+  l.scope = scope_of(lots.text(15));
+  l.cost_basis = CostBasis{currency_of(lots.text(16)), lots.i64(17)};
+  l.reference = lots.text(18);
+  l.reason = lots.text(19);
+  l.refs = static_cast<uint32_t>(lots.i64(20));
+  return l;
+}
+
+std::expected<Spend, std::string> spend_row(Stmt& spends) {
+  auto portions = decode_portions(spends.bytes(8));
+  if (!portions) return std::unexpected(cat("spend portions: ", portions.error()));
+  return Spend{SpendId{u64(spends.i64(0))}, static_cast<uint32_t>(spends.i64(1)),
+               Credits::from_micro(spends.i64(2)), Credits::from_micro(spends.i64(3)),
+               spends.text(4), spends.text(5), TimeUs{spends.i64(6)}, HoldId{u64(spends.i64(7))},
+               std::move(*portions)};
+}
+
+std::pair<HoldId, FinishedHold> finished_row(Stmt& fin) {
+  return {HoldId{u64(fin.i64(0))},
+          FinishedHold{static_cast<HoldState>(fin.i64(1)), TimeUs{fin.i64(2)},
+                       SpendId{u64(fin.i64(3))}, TimeUs{fin.i64(4)}}};
+}
+
 std::expected<void, std::string> read_meta_and_books(Connection& db, ShardId shard,
                                                      LedgerState* s) {
   Stmt meta(db, "SELECT key, value FROM meta WHERE shard_id = ?");
@@ -106,38 +157,15 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
       if (!acc.is_null(16)) sub.pending_allocation = Credits::from_micro(acc.i64(16));
     }
   }
-  Stmt lots(db,
-            "SELECT id, account_idx, source, voided, plan_credit, amount_micro, "
-            "remaining_micro, held_micro, consumed_micro, expired_micro, voided_micro, "
-            "restored_micro, granted_at_us, effective_at_us, expires_at_us, scope, currency, "
-            "paid_minor, reference, reason, refs FROM lots WHERE shard_id = ? ORDER BY id");
+  Stmt lots(db, "SELECT " TALLY_LOT_SELECT " FROM lots WHERE shard_id = ? ORDER BY id");
   lots.bind(1, shard);
   while (lots.step() == SQLITE_ROW) {
     const int64_t owner = lots.i64(1);
-    auto source = parse_source(lots.text(2));
-    if (owner < 0 || owner >= static_cast<int64_t>(s->accounts.size()) || !source) {
+    auto lot = lot_row(lots);
+    if (owner < 0 || owner >= static_cast<int64_t>(s->accounts.size()) || !lot) {
       return std::unexpected("a lot of an unknown account");
     }
-    Lot& l = s->accounts[static_cast<size_t>(owner)].lots.emplace_back();
-    l.id = LotId{u64(lots.i64(0))};
-    l.source = *source;
-    l.voided = lots.i64(3) != 0;
-    l.plan_credit = lots.i64(4) != 0;
-    l.amount = Credits::from_micro(lots.i64(5));
-    l.remaining = Credits::from_micro(lots.i64(6));
-    l.held = Credits::from_micro(lots.i64(7));
-    l.consumed = Credits::from_micro(lots.i64(8));
-    l.expired = Credits::from_micro(lots.i64(9));
-    l.voided_amount = Credits::from_micro(lots.i64(10));
-    l.restored = Credits::from_micro(lots.i64(11));
-    l.granted_at = TimeUs{lots.i64(12)};
-    l.effective_at = TimeUs{lots.i64(13)};
-    l.expires_at = TimeUs{lots.i64(14)};
-    l.scope = scope_of(lots.text(15));
-    l.cost_basis = CostBasis{currency_of(lots.text(16)), lots.i64(17)};
-    l.reference = lots.text(18);
-    l.reason = lots.text(19);
-    l.refs = static_cast<uint32_t>(lots.i64(20));
+    s->accounts[static_cast<size_t>(owner)].lots.push_back(std::move(*lot));
   }
   // Lots arrive one by one: give back what vector growth reserved beyond them (an account of
   // 5 lots would otherwise keep room for 8, 624 bytes for nothing).
@@ -161,28 +189,19 @@ std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId s
                             TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)}, std::move(*portions),
                             std::move(*params), holds.text(9)});
   }
-  Stmt fin(db,
-           "SELECT id, state, expires_at_us, spend, ended_at_us FROM finished_holds "
-           "WHERE shard_id = ? ORDER BY rowid");
-  fin.bind(1, shard);
-  while (fin.step() == SQLITE_ROW) {
-    s->finished_holds.emplace_back(
-        HoldId{u64(fin.i64(0))},
-        FinishedHold{static_cast<HoldState>(fin.i64(1)), TimeUs{fin.i64(2)},
-                     SpendId{u64(fin.i64(3))}, TimeUs{fin.i64(4)}});
-  }
-  Stmt spends(db,
-              "SELECT id, account_idx, amount_micro, refunded_micro, tool, "
-              "price_book_version, at_us, hold, portions FROM spends WHERE shard_id = ? "
-              "ORDER BY id");
-  spends.bind(1, shard);
+  // Finished holds and spends that left the ledger's memory stay here; the cold marks say
+  // which (write_records explains them).
+  Stmt fin(db, "SELECT " TALLY_FINISHED_SELECT
+               " FROM finished_holds WHERE shard_id = ? AND ended_at_us > ? ORDER BY rowid");
+  fin.bind(1, shard).bind(2, meta_value(db, shard, "finished_cold_until_us").value_or(INT64_MIN));
+  while (fin.step() == SQLITE_ROW) s->finished_holds.push_back(finished_row(fin));
+  Stmt spends(db, "SELECT " TALLY_SPEND_SELECT
+                  " FROM spends WHERE shard_id = ? AND id > ? ORDER BY id");
+  spends.bind(1, shard).bind(2, meta_value(db, shard, "spends_cold_through").value_or(0));
   while (spends.step() == SQLITE_ROW) {
-    auto portions = decode_portions(spends.bytes(8));
-    if (!portions) return std::unexpected(cat("spend portions: ", portions.error()));
-    s->spends.push_back(Spend{
-        SpendId{u64(spends.i64(0))}, static_cast<uint32_t>(spends.i64(1)),
-        Credits::from_micro(spends.i64(2)), Credits::from_micro(spends.i64(3)), spends.text(4),
-        spends.text(5), TimeUs{spends.i64(6)}, HoldId{u64(spends.i64(7))}, std::move(*portions)});
+    auto spend = spend_row(spends);
+    if (!spend) return std::unexpected(spend.error());
+    s->spends.push_back(std::move(*spend));
   }
   return {};
 }
@@ -217,7 +236,7 @@ std::expected<void, std::string> read_keys(Connection& db, ShardId shard, size_t
   Stmt k(db,
          "SELECT key, at_us, digest_hi, digest_lo, result, response FROM idempotency "
          "WHERE shard_id = ?1 AND at_us > ?2 ORDER BY rowid DESC LIMIT ?3");
-  k.bind(1, shard).bind(2, idempotency_cold_until_us(db, shard).value_or(INT64_MIN));
+  k.bind(1, shard).bind(2, meta_value(db, shard, "idempotency_cold_until_us").value_or(INT64_MIN));
   k.bind(3, static_cast<int64_t>(max) + 1);  // one more: whether any is left out
   while (k.step() == SQLITE_ROW) {
     if (s->idempotency.size() == max) {
@@ -236,9 +255,9 @@ std::expected<void, std::string> read_keys(Connection& db, ShardId shard, size_t
 
 }  // namespace
 
-std::optional<int64_t> idempotency_cold_until_us(Connection& db, ShardId shard) {
-  Stmt q(db, "SELECT value FROM meta WHERE shard_id = ? AND key = 'idempotency_cold_until_us'");
-  q.bind(1, shard);
+std::optional<int64_t> meta_value(Connection& db, ShardId shard, std::string_view key) {
+  Stmt q(db, "SELECT value FROM meta WHERE shard_id = ? AND key = ?");
+  q.bind(1, shard).bind(2, key);
   if (q.step() != SQLITE_ROW) return std::nullopt;
   return std::stoll(q.text(0));
 }
@@ -319,6 +338,37 @@ std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(
   return IdempotencyRecord{std::string(key), TimeUs{k.i64(0)},
                            CommandDigest{u64(k.i64(1)), u64(k.i64(2))}, std::move(*result),
                            std::string(k.bytes(4))};
+}
+
+std::expected<std::optional<Spend>, std::string> find_spend(Connection& db, ShardId shard,
+                                                           SpendId id) {
+  Stmt q(db, "SELECT " TALLY_SPEND_SELECT " FROM spends WHERE shard_id = ? AND id = ?");
+  q.bind(1, shard).bind(2, static_cast<int64_t>(id.value));
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  auto spend = spend_row(q);
+  if (!spend) return std::unexpected(spend.error());
+  return std::move(*spend);
+}
+
+std::optional<FinishedHold> find_finished_hold(Connection& db, ShardId shard, HoldId id) {
+  Stmt q(db, "SELECT " TALLY_FINISHED_SELECT " FROM finished_holds WHERE shard_id = ? AND id = ?");
+  q.bind(1, shard).bind(2, static_cast<int64_t>(id.value));
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return finished_row(q).second;
+}
+
+std::expected<std::optional<Lot>, std::string> find_lot(Connection& db, ShardId shard, LotId id) {
+  for (const char* sql : {"SELECT " TALLY_LOT_SELECT " FROM lots WHERE shard_id = ? AND id = ?",
+                          "SELECT " TALLY_LOT_SELECT
+                          " FROM lots_past WHERE shard_id = ? AND id = ?"}) {
+    Stmt q(db, sql);
+    q.bind(1, shard).bind(2, static_cast<int64_t>(id.value));
+    if (q.step() != SQLITE_ROW) continue;
+    auto lot = lot_row(q);
+    if (!lot) return std::unexpected(cat("lot ", id.value, ": unknown source"));
+    return lot;
+  }
+  return std::nullopt;
 }
 
 }  // namespace tally::store::sqlite

@@ -134,11 +134,24 @@ std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit,
                                               std::string_view account = {});
-// The time of the newest idempotency key the ledger let go (every key that ran at or before it
-// left the ledger's memory), or nullopt if none has.
-std::optional<int64_t> idempotency_cold_until_us(Connection& db, ShardId shard);
+// Deletes the oldest idempotency rows (rowid order is the order they ran, a key used again
+// being inserted anew) that ran at or before `horizon`, at most k_forget_keys_max of them: a
+// busy shard catches up over several transactions.
+inline constexpr int k_forget_keys_max = 1024;
+std::expected<void, std::string> forget_keys_before(Connection& db, ShardId shard, TimeUs horizon);
+// A number of the shard's meta table, or nullopt if it has none under `key`. The cold marks
+// (write_records and write_purchases_and_keys explain them): `idempotency_cold_until_us` (the
+// time of the newest key the ledger let go), `finished_cold_until_us` (the end of the newest
+// finished hold it let go), `spends_cold_through` (the newest spend it let go).
+std::optional<int64_t> meta_value(Connection& db, ShardId shard, std::string_view key);
 std::expected<std::optional<IdempotencyRecord>, std::string> find_idempotency(Connection& db,
                                                                               ShardId shard,
                                                                               std::string_view key);
+// Records the ledger let go of, as the tables hold them (Store::find_spend and the others).
+std::expected<std::optional<Spend>, std::string> find_spend(Connection& db, ShardId shard,
+                                                           SpendId id);
+std::optional<FinishedHold> find_finished_hold(Connection& db, ShardId shard, HoldId id);
+// A lot in memory (`lots`) or one that left it (`lots_past`).
+std::expected<std::optional<Lot>, std::string> find_lot(Connection& db, ShardId shard, LotId id);
 
 }  // namespace tally::store::sqlite

@@ -39,14 +39,23 @@ std::expected<std::unique_ptr<sqlite::Connection>, std::string> open_connection(
   return std::make_unique<sqlite::Connection>(db);  // owns and closes it from here on
 }
 
-// Writes `batches` and the watermark in one transaction.
+// Writes `batches` and the watermark in one transaction; with a retention, forgets some of the
+// idempotency keys past it.
 std::expected<void, std::string> project(sqlite::Connection& db, ShardId shard,
-                                         std::span<const PendingPtr> batches) {
+                                         std::span<const PendingPtr> batches,
+                                         int64_t idempotency_retention_us) {
   if (auto r = sqlite::exec(db, "BEGIN IMMEDIATE"); !r) return r;
   std::expected<void, std::string> r;
   for (const PendingPtr& b : batches) {
     r = sqlite::write_rows(db, shard, b->entries, b->delta);
     if (!r) break;
+  }
+  if (r && idempotency_retention_us > 0) {
+    const int64_t now = batches.back()->delta.now.us;
+    r = sqlite::forget_keys_before(
+        db, shard,
+        TimeUs{now > INT64_MIN + idempotency_retention_us ? now - idempotency_retention_us
+                                                          : INT64_MIN});
   }
   if (r) r = sqlite::set_journal_through(db, shard, batches.back()->record);
   if (!r) {
@@ -156,7 +165,7 @@ std::expected<void, std::string> SqliteStore::open_shard(Shard& s) {
   std::vector<PendingPtr> chunk;
   auto flush = [&]() -> std::expected<void, std::string> {
     if (chunk.empty()) return {};
-    auto r = project(db, s.id, chunk);
+    auto r = project(db, s.id, chunk, options_.idempotency_retention_us);
     chunk.clear();
     return r;
   };
@@ -219,7 +228,7 @@ void SqliteStore::project_loop(Shard& s) {
     }
     auto r = sync ? sqlite::exec(*s.writer, "PRAGMA synchronous = FULL")
                   : std::expected<void, std::string>{};
-    if (r) r = project(*s.writer, s.id, work);
+    if (r) r = project(*s.writer, s.id, work, options_.idempotency_retention_us);
     if (r && sync) r = sqlite::exec(*s.writer, "PRAGMA synchronous = NORMAL");
     {
       std::lock_guard lock(s.mu);
@@ -379,26 +388,100 @@ std::expected<void, StoreError> SqliteStore::scan_account_entries(
   });
 }
 
-std::expected<std::optional<IdempotencyRecord>, StoreError> SqliteStore::find_idempotency(
-    ShardId id, std::string_view key) {
+std::expected<void, StoreError> SqliteStore::find_newest(
+    ShardId id, const std::function<bool(const StateDelta&)>& in_tail,
+    const std::function<std::expected<void, std::string>(sqlite::Connection&)>& in_tables) {
   auto sp = shard(id);
   if (!sp) return std::unexpected(sp.error());
-  std::optional<IdempotencyRecord> found;
-  auto read = with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+  return with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
     for (auto b = tail.batches.rbegin(); b != tail.batches.rend(); ++b) {  // newest first
-      const auto& put = (*b)->delta.idempotency_put;
-      auto it = std::find_if(put.rbegin(), put.rend(),
-                             [&](const IdempotencyRecord& r) { return r.key == key; });
-      if (it != put.rend()) {
-        found = *it;
-        return {};
-      }
+      if (in_tail((*b)->delta)) return {};
     }
-    auto stored = sqlite::find_idempotency(tail.db, id, key);
-    if (!stored) return std::unexpected(stored.error());
-    found = std::move(*stored);
-    return {};
+    return in_tables(tail.db);
   });
+}
+
+namespace {
+
+// The last element of `items` that `match` accepts, or nullopt.
+template <typename T, typename Match>
+std::optional<T> last_of(const std::vector<T>& items, Match match) {
+  auto it = std::find_if(items.rbegin(), items.rend(), match);
+  if (it == items.rend()) return std::nullopt;
+  return *it;
+}
+
+// Sets `*out` from a table read that may fail.
+template <typename T>
+std::expected<void, std::string> from_table(std::expected<std::optional<T>, std::string> read,
+                                            std::optional<T>* out) {
+  if (!read) return std::unexpected(read.error());
+  *out = std::move(*read);
+  return {};
+}
+
+}  // namespace
+
+std::expected<std::optional<IdempotencyRecord>, StoreError> SqliteStore::find_idempotency(
+    ShardId id, std::string_view key) {
+  std::optional<IdempotencyRecord> found;
+  auto read = find_newest(
+      id,
+      [&](const StateDelta& d) {
+        found = last_of(d.idempotency_put, [&](const IdempotencyRecord& r) { return r.key == key; });
+        return found.has_value();
+      },
+      [&](sqlite::Connection& db) {
+        return from_table(sqlite::find_idempotency(db, id, key), &found);
+      });
+  if (!read) return std::unexpected(read.error());
+  return found;
+}
+
+std::expected<std::optional<Spend>, StoreError> SqliteStore::find_spend(ShardId id,
+                                                                        SpendId spend) {
+  std::optional<Spend> found;
+  auto read = find_newest(
+      id,
+      [&](const StateDelta& d) {
+        found = last_of(d.spends_put, [&](const Spend& s) { return s.id == spend; });
+        return found.has_value();
+      },
+      [&](sqlite::Connection& db) { return from_table(sqlite::find_spend(db, id, spend), &found); });
+  if (!read) return std::unexpected(read.error());
+  return found;
+}
+
+std::expected<std::optional<FinishedHold>, StoreError> SqliteStore::find_finished_hold(
+    ShardId id, HoldId hold) {
+  std::optional<FinishedHold> found;
+  auto read = find_newest(
+      id,
+      [&](const StateDelta& d) {
+        auto f = last_of(d.finished_put,
+                         [&](const std::pair<HoldId, FinishedHold>& x) { return x.first == hold; });
+        if (f) found = f->second;
+        return found.has_value();
+      },
+      [&](sqlite::Connection& db) -> std::expected<void, std::string> {
+        found = sqlite::find_finished_hold(db, id, hold);
+        return {};
+      });
+  if (!read) return std::unexpected(read.error());
+  return found;
+}
+
+std::expected<std::optional<Lot>, StoreError> SqliteStore::find_lot(ShardId id, LotId lot) {
+  std::optional<Lot> found;
+  auto read = find_newest(
+      id,
+      [&](const StateDelta& d) {
+        for (auto a = d.accounts.rbegin(); a != d.accounts.rend() && !found; ++a) {
+          found = last_of(a->lots, [&](const Lot& l) { return l.id == lot; });
+        }
+        return found.has_value();
+      },
+      [&](sqlite::Connection& db) { return from_table(sqlite::find_lot(db, id, lot), &found); });
   if (!read) return std::unexpected(read.error());
   return found;
 }
@@ -408,7 +491,7 @@ std::expected<bool, StoreError> SqliteStore::has_cold_keys(ShardId id) {
   if (!sp) return std::unexpected(sp.error());
   bool cold = false;
   auto read = with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
-    cold = (*sp)->keys_left_out || sqlite::idempotency_cold_until_us(tail.db, id).has_value();
+    cold = (*sp)->keys_left_out || sqlite::meta_value(tail.db, id, "idempotency_cold_until_us").has_value();
     for (const PendingPtr& b : tail.batches) cold = cold || !b->delta.idempotency_gone.empty();
     return {};
   });

@@ -22,6 +22,10 @@
 
 namespace tally::store {
 
+namespace sqlite {
+class Connection;
+}
+
 struct SqliteOptions {
   std::string dir;  // created if missing
   // true: every commit's journal record is fdatasynced before it returns. false: written to
@@ -31,6 +35,10 @@ struct SqliteOptions {
   // load() returns at most this many idempotency records per shard, the most recent; older
   // ones stay in the store, where a retry finds them (rule 8). Bounds restart time and memory.
   size_t idempotency_loaded_max = 65'536;
+  // Idempotency keys that ran this long before the newest batch are forgotten (the projector
+  // deletes the oldest, a bounded number per transaction); 0: kept for good. The ledger's
+  // idempotency retention (rule 8 holds within it).
+  int64_t idempotency_retention_us = 0;
   // A journal segment is closed and a new one started past this size; closed segments the
   // tables cover are removed (or moved to `journal_archive_dir` when it is set).
   uint64_t journal_segment_bytes = uint64_t{64} << 20;
@@ -63,6 +71,10 @@ class SqliteStore : public Store {
   std::expected<bool, StoreError> has_cold_keys(ShardId shard) override;
   std::expected<void, StoreError> scan_idempotency_keys(
       ShardId shard, const std::function<void(std::string_view)>& visit) override;
+  std::expected<std::optional<Spend>, StoreError> find_spend(ShardId shard, SpendId id) override;
+  std::expected<std::optional<FinishedHold>, StoreError> find_finished_hold(ShardId shard,
+                                                                             HoldId id) override;
+  std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard, LotId id) override;
 
   // The last journal record of the shard, and the last one its tables hold (for tests and
   // `tally verify`).
@@ -73,7 +85,7 @@ class SqliteStore : public Store {
   };
   std::expected<JournalState, StoreError> journal_state(ShardId shard);
 
-  static constexpr int k_schema_version = 4;  // docs/storage.md; migrations: sqlite_write.cc
+  static constexpr int k_schema_version = 5;  // docs/storage.md; migrations: sqlite_write.cc
 
  private:
   struct Shard;
@@ -88,6 +100,11 @@ class SqliteStore : public Store {
   struct Tail;
   std::expected<void, StoreError> with_snapshot(
       Shard& s, const std::function<std::expected<void, std::string>(const Tail&)>& read);
+  // One record as last committed: `in_tail` is asked of the pending batches' deltas, newest
+  // first, until it finds it (true); else `in_tables` reads the tables.
+  std::expected<void, StoreError> find_newest(
+      ShardId id, const std::function<bool(const StateDelta&)>& in_tail,
+      const std::function<std::expected<void, std::string>(sqlite::Connection&)>& in_tables);
 
   SqliteOptions options_;
   std::mutex shards_mu_;

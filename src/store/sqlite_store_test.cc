@@ -180,7 +180,7 @@ TEST(SqliteMigration, AVersion2FileGetsAChecksumOnEveryEntryAndGoesOnAsBefore) {
   auto loaded = (*store)->load(0);  // opens the file: migrates it
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
   EXPECT_EQ(dump_state(*loaded), state_before);
-  EXPECT_EQ(stored_version(f.dir), "4");
+  EXPECT_EQ(stored_version(f.dir), std::to_string(SqliteStore::k_schema_version));
   EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), f.journal);
   // The checksums the migration wrote are checked: a row changed since is found.
   raw_sql(f.dir, "UPDATE entries SET amount_micro = amount_micro + 1 WHERE seq = 1");
@@ -206,7 +206,8 @@ TEST(SqliteMigration, AVersion2FileGetsAChecksumOnEveryEntryAndGoesOnAsBefore) {
 
 TEST(SqliteMigration, AFileOfAVersionWithNoPathToThisOneIsRefusedNamingIt) {
   const Fixture f = write_journal("versions");
-  for (const char* version : {"1", "5"}) {
+  const std::string newer = std::to_string(SqliteStore::k_schema_version + 1);
+  for (const std::string& version : {std::string("1"), newer}) {
     raw_sql(f.dir, cat("UPDATE meta SET value = '", version,
                        "' WHERE shard_id = -1 AND key = 'schema_version'"));
     auto store = SqliteStore::open({f.dir, false});
@@ -306,6 +307,48 @@ TEST(SqliteJournal, SegmentsTheTablesHoldAreRemovedAsTheJournalGrows) {
   auto again = SqliteStore::open({dir, false});
   EXPECT_EQ(dump_state(*(*again)->load(0)), dump_state(ledger.export_state()));
   again->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tally::store
+
+namespace tally::store {
+namespace {
+
+// Issue 14: the store keeps idempotency keys for their retention only (rule 8 within it), and
+// spends, finished holds and drained lots that left the ledger's memory stay findable.
+TEST(SqliteRetention, KeysPastTheRetentionAreForgottenWhenABatchPastItIsProjected) {
+  const std::string dir = cat(::testing::TempDir(), "tally-key-retention-", ::getpid());
+  std::filesystem::remove_all(dir);
+  SqliteOptions o{dir, false};
+  o.idempotency_retention_us = k_us_per_hour;
+  Ledger ledger(config(), testing::test_catalog());
+  TimeUs now = testing::at("2026-11-02T00:00:00Z");
+  auto run = [&](Store& store, const std::string& key, Command c) {
+    std::vector<Entry> out;
+    ASSERT_TRUE(ledger.apply({key, std::move(c)}, now, &out).has_value());
+    StateDelta d;
+    ledger.take_delta(&d);
+    ASSERT_TRUE(store.commit(0, out, d).has_value());
+  };
+  {
+    auto store = SqliteStore::open(o);
+    ASSERT_TRUE(store.has_value());
+    run(**store, "o", OpenAccount{"u"});
+    run(**store, "g", Grant{.account = "u", .amount = testing::cr("3")});
+    now = add_us(now, 30 * k_us_per_minute);
+    run(**store, "later", Grant{.account = "u", .amount = testing::cr("1")});
+    now = add_us(now, 45 * k_us_per_minute);  // "o" and "g" ran 75 minutes ago
+    run(**store, "last", Grant{.account = "u", .amount = testing::cr("1")});
+  }  // projects what is pending as it closes
+  auto store = SqliteStore::open(o);
+  ASSERT_TRUE(store.has_value());
+  EXPECT_FALSE((*store)->find_idempotency(0, "o")->has_value());
+  EXPECT_FALSE((*store)->find_idempotency(0, "g")->has_value());
+  EXPECT_TRUE((*store)->find_idempotency(0, "later")->has_value());
+  EXPECT_TRUE((*store)->find_idempotency(0, "last")->has_value());
+  store->reset();
   std::filesystem::remove_all(dir);
 }
 

@@ -12,6 +12,19 @@
 namespace tally::store::sqlite {
 namespace {
 
+// The columns of `lots` (lots in memory) and `lots_past` (lots that left it, kept for the
+// refunds of stored spends).
+#define TALLY_LOT_TABLE                                                                      \
+  "(shard_id INTEGER NOT NULL, id INTEGER NOT NULL, account_idx INTEGER NOT NULL, "           \
+  "source TEXT NOT NULL, voided INTEGER NOT NULL, plan_credit INTEGER NOT NULL, "             \
+  "amount_micro INTEGER NOT NULL, remaining_micro INTEGER NOT NULL, "                         \
+  "held_micro INTEGER NOT NULL, consumed_micro INTEGER NOT NULL, "                            \
+  "expired_micro INTEGER NOT NULL, voided_micro INTEGER NOT NULL, "                           \
+  "restored_micro INTEGER NOT NULL, granted_at_us INTEGER NOT NULL, "                         \
+  "effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, scope TEXT NOT NULL, "   \
+  "currency TEXT NOT NULL, paid_minor INTEGER NOT NULL, reference TEXT NOT NULL, "            \
+  "reason TEXT NOT NULL, refs INTEGER NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID"
+
 // shard_id is in every table and key, so that one database can also hold many shards.
 constexpr const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta (shard_id INTEGER NOT NULL, key TEXT NOT NULL,
@@ -25,14 +38,7 @@ CREATE TABLE IF NOT EXISTS accounts (shard_id INTEGER NOT NULL, idx INTEGER NOT 
   period_start_us INTEGER, period_end_us INTEGER, allocation_micro INTEGER, allocated INTEGER,
   pending_plan TEXT, pending_allocation_micro INTEGER,
   PRIMARY KEY (shard_id, idx), UNIQUE (shard_id, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS lots (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
-  account_idx INTEGER NOT NULL, source TEXT NOT NULL, voided INTEGER NOT NULL,
-  plan_credit INTEGER NOT NULL, amount_micro INTEGER NOT NULL, remaining_micro INTEGER NOT NULL,
-  held_micro INTEGER NOT NULL, consumed_micro INTEGER NOT NULL, expired_micro INTEGER NOT NULL,
-  voided_micro INTEGER NOT NULL, restored_micro INTEGER NOT NULL, granted_at_us INTEGER NOT NULL,
-  effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, scope TEXT NOT NULL,
-  currency TEXT NOT NULL, paid_minor INTEGER NOT NULL, reference TEXT NOT NULL,
-  reason TEXT NOT NULL, refs INTEGER NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lots )SQL" TALLY_LOT_TABLE R"SQL(;
 CREATE TABLE IF NOT EXISTS holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, tool TEXT NOT NULL,
   price_book_version TEXT NOT NULL, created_at_us INTEGER NOT NULL,
@@ -62,6 +68,7 @@ CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT N
   effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, checksum INTEGER NOT NULL,
   PRIMARY KEY (shard_id, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
+CREATE TABLE IF NOT EXISTS lots_past )SQL" TALLY_LOT_TABLE R"SQL(;
 )SQL";
 
 std::string error_of(Connection& db, std::string_view what) {
@@ -131,6 +138,7 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
   Stmt lot_insert(db,
                   "INSERT INTO lots VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
                   "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+  Stmt past_delete(db, "DELETE FROM lots_past WHERE shard_id = ? AND id = ?");
   for (const Lot& l : a.lots) {
     lot_update.bind(1, shard).bind(2, id64(l.id.value)).bind(3, l.voided).bind(4, l.plan_credit);
     lot_update.bind(5, l.amount.micro).bind(6, l.remaining.micro).bind(7, l.held.micro);
@@ -149,6 +157,8 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
     in.bind(19, l.cost_basis.paid_minor).bind(20, l.reference).bind(21, l.reason);
     in.bind(22, l.refs);
     if (!in.run()) return false;
+    // A lot lent back by the store (Ledger::lend_spend) that stays in memory leaves lots_past.
+    if (!past_delete.bind(1, shard).bind(2, id64(l.id.value)).run()) return false;
   }
   return true;
 }
@@ -196,9 +206,9 @@ bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
   return true;
 }
 
-// Deletes the rows of `ids` with `sql` ("DELETE FROM t WHERE shard_id = ? AND id = ?").
+// Runs `sql` for each of `ids` ("DELETE FROM t WHERE shard_id = ? AND id = ?").
 template <typename Ids>
-bool delete_ids(Connection& db, const char* sql, ShardId shard, const Ids& ids) {
+bool for_ids(Connection& db, const char* sql, ShardId shard, const Ids& ids) {
   Stmt del(db, sql);
   for (const auto& id : ids) {
     uint64_t v;
@@ -212,8 +222,18 @@ bool delete_ids(Connection& db, const char* sql, ShardId shard, const Ids& ids) 
   return true;
 }
 
+// Sets meta `key` to `value` unless it holds a larger one.
+bool raise_mark(Connection& db, ShardId shard, const char* key, int64_t value) {
+  if (meta_value(db, shard, key).value_or(INT64_MIN) >= value) return true;
+  return Stmt(db, "INSERT OR REPLACE INTO meta VALUES (?, ?, ?)")
+      .bind(1, shard)
+      .bind(2, key)
+      .bind(3, std::to_string(value))
+      .run();
+}
+
 bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
-  if (!delete_ids(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?", shard, d.holds_gone)) {
+  if (!for_ids(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?", shard, d.holds_gone)) {
     return false;
   }
   Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -224,18 +244,11 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
     hold.blob(10, h.params.empty() ? std::string() : encode_params(h.params)).bind(11, h.plan);
     if (!hold.run()) return false;
   }
-  if (!delete_ids(db, "DELETE FROM finished_holds WHERE shard_id = ? AND id = ?", shard,
-                  d.finished_gone)) {
-    return false;
-  }
   Stmt fin(db, "INSERT INTO finished_holds VALUES (?, ?, ?, ?, ?, ?)");
   for (const auto& [id, f] : d.finished_put) {
     fin.bind(1, shard).bind(2, id64(id.value)).bind(3, static_cast<int64_t>(f.state));
     fin.bind(4, f.expires_at.us).bind(5, id64(f.spend.value)).bind(6, f.ended_at.us);
     if (!fin.run()) return false;
-  }
-  if (!delete_ids(db, "DELETE FROM spends WHERE shard_id = ? AND id = ?", shard, d.spends_gone)) {
-    return false;
   }
   Stmt spend(db, "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Spend& s : d.spends_put) {
@@ -244,11 +257,33 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
     spend.bind(8, s.at.us).bind(9, id64(s.hold.value)).blob(10, encode_portions(s.portions));
     if (!spend.run()) return false;
   }
+  // Finished holds and spends that leave memory stay, for a capture or refund that names them
+  // later. They leave in the order they arrived (all of one instant together), so one mark per
+  // kind says which rows load() skips: finished holds that ended at or before the end of the
+  // newest one let go, spends up to the newest one let go (ids grow with time). A spend lent
+  // back and let go again is older than the mark, which never goes back.
+  if (!d.finished_gone.empty()) {
+    const HoldId newest = d.finished_gone.back();
+    std::optional<int64_t> ended;
+    for (const auto& [id, f] : d.finished_put) {
+      if (id == newest) ended = f.ended_at.us;
+    }
+    if (!ended) {
+      Stmt q(db, "SELECT ended_at_us FROM finished_holds WHERE shard_id = ? AND id = ?");
+      q.bind(1, shard).bind(2, id64(newest.value));
+      if (q.step() == SQLITE_ROW) ended = q.i64(0);
+    }
+    if (ended && !raise_mark(db, shard, "finished_cold_until_us", *ended)) return false;
+  }
+  if (!d.spends_gone.empty()) {
+    const SpendId newest = *std::max_element(d.spends_gone.begin(), d.spends_gone.end());
+    if (!raise_mark(db, shard, "spends_cold_through", id64(newest.value))) return false;
+  }
   return true;
 }
 
 bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d) {
-  if (!delete_ids(db, "DELETE FROM purchases WHERE shard_id = ? AND id = ?", shard,
+  if (!for_ids(db, "DELETE FROM purchases WHERE shard_id = ? AND id = ?", shard,
                   d.purchases_gone)) {
     return false;
   }
@@ -352,6 +387,10 @@ constexpr Migration k_migrations[] = {
     // issue 14); meta 'journal_through' says which record they hold up to (none yet: 0). A
     // version 3 file holds every committed batch, so nothing is replayed into it.
     {3, "SELECT 1", nullptr},
+    // 4 -> 5: what leaves the ledger's memory stays (LedgerConfig::memory_window_us): lots in
+    // `lots_past`, spends and finished holds in their tables behind cold marks in meta. A
+    // version 4 file has neither: everything in it is in memory.
+    {4, "CREATE TABLE IF NOT EXISTS lots_past " TALLY_LOT_TABLE, nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==
@@ -493,10 +532,24 @@ std::expected<void, std::string> write_rows(Connection& db, ShardId shard,
   for (size_t i = 0; ok && i < delta.accounts.size(); ++i) {
     ok = write_account(db, shard, delta.account_indexes[i], delta.accounts[i]);
   }
-  ok = ok && delete_ids(db, "DELETE FROM lots WHERE shard_id = ? AND id = ?", shard,
-                       delta.lots_gone);
+  // Lots that leave memory move to lots_past, where a refund of a stored spend finds them.
+  ok = ok &&
+       for_ids(db, "INSERT OR REPLACE INTO lots_past SELECT * FROM lots WHERE shard_id = ? AND id = ?",
+               shard, delta.lots_gone) &&
+       for_ids(db, "DELETE FROM lots WHERE shard_id = ? AND id = ?", shard, delta.lots_gone);
   ok = ok && write_records(db, shard, delta) && write_purchases_and_keys(db, shard, delta);
   if (!ok) return std::unexpected(error_of(db, "write"));
+  return {};
+}
+
+std::expected<void, std::string> forget_keys_before(Connection& db, ShardId shard,
+                                                    TimeUs horizon) {
+  Stmt del(db,
+           "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency "
+           "WHERE shard_id = ?1 ORDER BY rowid LIMIT ?2) AND at_us <= ?3");
+  if (!del.bind(1, shard).bind(2, k_forget_keys_max).bind(3, horizon.us).run()) {
+    return std::unexpected(error_of(db, "forgetting keys"));
+  }
   return {};
 }
 

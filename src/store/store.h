@@ -62,6 +62,67 @@ class Store {
   // filter that spares the lookup of keys never seen).
   [[nodiscard]] virtual std::expected<void, StoreError> scan_idempotency_keys(
       ShardId shard, const std::function<void(std::string_view)>& visit) = 0;
+
+  // Records that left the ledger's memory (LedgerConfig::memory_window_us) and that a command
+  // needs again: a spend to refund, a finished hold a capture or a read names, a lot a lent
+  // spend came from (Ledger::lend_spend). Each as last committed; nullopt if the store never
+  // held it. load() does not return what left memory.
+  [[nodiscard]] virtual std::expected<std::optional<Spend>, StoreError> find_spend(
+      ShardId shard, SpendId id) = 0;
+  [[nodiscard]] virtual std::expected<std::optional<FinishedHold>, StoreError>
+  find_finished_hold(ShardId shard, HoldId id) = 0;
+  [[nodiscard]] virtual std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard,
+                                                                                LotId id) = 0;
+};
+
+// A store that passes every call to another; wrappers (fault injection, planted bugs) derive
+// from it and override what they change.
+class ForwardingStore : public Store {
+ public:
+  explicit ForwardingStore(Store* inner) : inner_(inner) {}
+  std::expected<LedgerState, StoreError> load(ShardId shard) override {
+    return inner_->load(shard);
+  }
+  std::expected<void, StoreError> commit(ShardId shard, std::span<const Entry> entries,
+                                         const StateDelta& delta) override {
+    return inner_->commit(shard, entries, delta);
+  }
+  std::expected<void, StoreError> scan_entries(
+      ShardId shard, uint64_t after_seq, const std::function<bool(const Entry&)>& visit) override {
+    return inner_->scan_entries(shard, after_seq, visit);
+  }
+  std::expected<void, StoreError> scan_account_entries(
+      ShardId shard, std::string_view account, uint64_t after_seq,
+      const std::function<bool(const Entry&)>& visit) override {
+    return inner_->scan_account_entries(shard, account, after_seq, visit);
+  }
+  std::expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+      ShardId shard, std::string_view key) override {
+    return inner_->find_idempotency(shard, key);
+  }
+  std::expected<bool, StoreError> has_cold_keys(ShardId shard) override {
+    return inner_->has_cold_keys(shard);
+  }
+  std::expected<void, StoreError> scan_idempotency_keys(
+      ShardId shard, const std::function<void(std::string_view)>& visit) override {
+    return inner_->scan_idempotency_keys(shard, visit);
+  }
+  std::expected<std::optional<Spend>, StoreError> find_spend(ShardId shard, SpendId id) override {
+    return inner_->find_spend(shard, id);
+  }
+  std::expected<std::optional<FinishedHold>, StoreError> find_finished_hold(ShardId shard,
+                                                                             HoldId id) override {
+    return inner_->find_finished_hold(shard, id);
+  }
+  std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard, LotId id) override {
+    return inner_->find_lot(shard, id);
+  }
+
+ protected:
+  Store* inner() { return inner_; }
+
+ private:
+  Store* inner_;
 };
 
 }  // namespace tally::store

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -133,10 +137,23 @@ TEST_F(ExactlyOnce, APricedRetryIgnoresAPlanChange) {
   EXPECT_STREQ(admin("GET", "/v1/accounts/plan-1").json()["balance"]["held"].GetString(), "1");
 }
 
-// The other way, on a server of its own (its clock moves a month): a job included in the plan,
+// The other way, on a server of its own (its clock moves a month, so its keys are kept for 60
+// days rather than 7: past its retention a key is a new request): a job included in the plan,
 // retried once the plan no longer includes it, gets "included" again and holds nothing.
 TEST(ExactlyOnceAlone, AnIncludedJobRetriedAfterADowngradeChangesNothing) {
-  ServerProcess server;
+  std::ifstream in(std::string(TALLY_SOURCE_DIR) + "/config/default.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  const size_t ledger = config.find("[ledger]\n");
+  ASSERT_NE(ledger, std::string::npos);
+  config.insert(ledger + 9, "idempotency_retention = \"P60D\"\n");
+  char dir[] = "/tmp/tally-exactly-once-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/long-keys.toml";
+  std::ofstream(path) << config;
+  ServerProcess server({.config = path});
+  std::filesystem::remove_all(dir);  // read at the start
   HttpClient c(server.port());
   auto send = [&](const std::string& method, const std::string& path, const std::string& body,
                   const std::string& key = "") {

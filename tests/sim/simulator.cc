@@ -18,6 +18,7 @@
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 #include "service/recall.h"
+#include "store/lend.h"
 #include "service/submission.h"
 #include "store/memory_store.h"
 #include "store/sqlite_store.h"
@@ -55,7 +56,8 @@ uint64_t fnv1a(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
 }
 
 // Short retention windows, so that keys, holds and spends leave the ledger's memory (and keys
-// are then recalled from the store) within a run.
+// are then recalled from the store) within a run; the default memory window (a minute) makes
+// most refunds and captures of finished holds run on records the store lends back.
 LedgerConfig sim_config() {
   LedgerConfig c;
   c.spend_retention_us = 5 * k_us_per_day;
@@ -150,10 +152,9 @@ bool same(const service::Outcome& a, const service::Outcome& b) {
 }
 
 // A store with a bug planted on purpose (Plant), between the fault layer and the real store.
-class PlantedStore final : public store::Store {
+class PlantedStore final : public store::ForwardingStore {
  public:
-  PlantedStore(store::Store* inner, Plant plant) : inner_(inner), plant_(plant) {}
-  std::expected<LedgerState, store::StoreError> load(ShardId s) override { return inner_->load(s); }
+  PlantedStore(store::Store* inner, Plant plant) : ForwardingStore(inner), plant_(plant) {}
   std::expected<void, store::StoreError> commit(ShardId s, std::span<const Entry> entries,
                                                 const StateDelta& delta) override {
     ++commits_;
@@ -162,37 +163,16 @@ class PlantedStore final : public store::Store {
         if (delta.accounts[i].lots.empty()) continue;
         StateDelta lossy = delta;
         lossy.accounts[i].lots.pop_back();
-        return inner_->commit(s, entries, lossy);
+        return inner()->commit(s, entries, lossy);
       }
     }
     if (plant_ == Plant::drop_entry && commits_ == 30 && !entries.empty()) {
-      return inner_->commit(s, entries.first(entries.size() - 1), delta);
+      return inner()->commit(s, entries.first(entries.size() - 1), delta);
     }
-    return inner_->commit(s, entries, delta);
-  }
-  std::expected<void, store::StoreError> scan_entries(
-      ShardId s, uint64_t after, const std::function<bool(const Entry&)>& visit) override {
-    return inner_->scan_entries(s, after, visit);
-  }
-  std::expected<void, store::StoreError> scan_account_entries(
-      ShardId s, std::string_view account, uint64_t after,
-      const std::function<bool(const Entry&)>& visit) override {
-    return inner_->scan_account_entries(s, account, after, visit);
-  }
-  std::expected<std::optional<IdempotencyRecord>, store::StoreError> find_idempotency(
-      ShardId s, std::string_view key) override {
-    return inner_->find_idempotency(s, key);
-  }
-  std::expected<bool, store::StoreError> has_cold_keys(ShardId s) override {
-    return inner_->has_cold_keys(s);
-  }
-  std::expected<void, store::StoreError> scan_idempotency_keys(
-      ShardId s, const std::function<void(std::string_view)>& visit) override {
-    return inner_->scan_idempotency_keys(s, visit);
+    return inner()->commit(s, entries, delta);
   }
 
  private:
-  store::Store* inner_;
   Plant plant_;
   uint64_t commits_ = 0;
 };
@@ -275,7 +255,7 @@ struct Shard {
     if (!ledger) return std::unexpected(cat("recovery refused the stored state: ", ledger.error()));
     Shard shard;
     shard.ledger = std::move(*ledger);
-    if (auto cold = shard.cold.load(store, k_shard); !cold) {
+    if (auto cold = shard.cold.load(store, k_shard, *shard.ledger); !cold) {
       return std::unexpected(cat("cold keys: ", cold.error().message));
     }
     return shard;
@@ -288,16 +268,23 @@ struct Shard {
     service::Submission submission{request, sim_prepare, sim_encode};
     std::string error;
     auto out = service::run_submission(
-        *ledger, submission, now, entries, [&](const Request& r) -> std::optional<Recalled> {
-          if (!cold.must_look_up(*ledger, r)) return std::nullopt;
-          auto found = service::recall(*ledger, store, r, now, entries);
-          if (!found) {
-            error = cat("idempotency lookup: ", found.error().message);
-            return std::nullopt;
-          }
-          if (found->has_value()) ++*recalls;
-          return std::move(*found);
-        });
+        *ledger, submission, now, entries,
+        service::ColdAccess{
+            [&](const Request& r) -> std::optional<Recalled> {
+              if (!cold.must_look_up(*ledger, r)) return std::nullopt;
+              auto found = service::recall(*ledger, store, r, now, entries);
+              if (!found) {
+                error = cat("idempotency lookup: ", found.error().message);
+                return std::nullopt;
+              }
+              if (found->has_value()) ++*recalls;
+              return std::move(*found);
+            },
+            [&](const Command& c) {
+              if (auto lent = store::lend_records(*ledger, store, c); !lent) {
+                error = cat("reading a record back: ", lent.error().message);
+              }
+            }});
     if (!error.empty()) return std::unexpected(error);
     return out;
   }
@@ -305,7 +292,7 @@ struct Shard {
   // After a batch: the delta to commit; the keys that left memory become cold.
   void take_delta(StateDelta* delta) {
     ledger->take_delta(delta);
-    cold.left_memory(*delta);
+    cold.left_memory(*ledger, *delta);
   }
 };
 
@@ -594,21 +581,29 @@ class Simulation {
         return fail(cat("request '", r.idempotency_key, "' (", describe(r.command), ") got ",
                         describe(results[i]), ", the shadow ", describe(shadow_results[i])));
       }
-      if (!check_first_reply(r, results[i])) return false;
+      if (!check_first_reply(r, results[i], now)) return false;
     }
     return true;
   }
 
-  bool check_first_reply(const Request& r, const service::Outcome& outcome) {
+  bool check_first_reply(const Request& r, const service::Outcome& outcome, TimeUs now) {
     // Answered before the ledger and not remembered (a job the rate card cannot price): it may
     // run again.
     if (!outcome.result) return true;
     const Result& result = *outcome.result;
     auto it = first_.find(r.idempotency_key);
+    // Past the idempotency retention a key is forgotten (rule 8 holds within it): its next use
+    // is a new request, whose reply is the key's first from then on.
+    if (it != first_.end() &&
+        add_us(it->second.at, sim_config().idempotency_retention_us) <= now) {
+      first_.erase(it);
+      it = first_.end();
+    }
     if (it == first_.end()) {
       // Refusals of malformed requests are not remembered (rule 8): they may run again.
       if (!result && result.error().code == ErrorCode::invalid_request) return true;
-      first_.emplace(r.idempotency_key, First{fingerprint(r.command), result, outcome.response});
+      first_.emplace(r.idempotency_key,
+                     First{fingerprint(r.command), result, outcome.response, now});
       return true;
     }
     if (it->second.fingerprint == fingerprint(r.command)) {
@@ -925,6 +920,7 @@ class Simulation {
     CommandDigest fingerprint;
     Result result;
     std::string response;  // the answer, byte for byte
+    TimeUs at;             // when it was given
   };
 
   Options options_;
@@ -987,7 +983,7 @@ std::string explain_failure(const Options& options, const Outcome& failed) {
           " steps (", again.failure, ")\n", "replay: tally_sim --seed ", options.seed, " --steps ",
           hi, options.store == StoreKind::sqlite ? " --store sqlite" : "",
           options.plant != Plant::none ? " (with the planted bug)" : "", "\n");
-  const size_t from = again.trace.size() > 60 ? again.trace.size() - 60 : 0;
+  const size_t from = again.trace.size() > 160 ? again.trace.size() - 160 : 0;
   if (from > 0) report += cat("... (", from, " earlier lines)\n");
   for (size_t i = from; i < again.trace.size(); ++i) report += cat("  ", again.trace[i], "\n");
   return report;
