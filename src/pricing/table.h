@@ -3,6 +3,7 @@
 // model (PriceTable), then rendered as text (CLI), Markdown (docs) or JSON (API). Pure.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "ledger/credits.h"
 #include "pricing/book.h"
+#include "pricing/json_writer.h"
 
 namespace tally::pricing {
 
@@ -63,7 +65,10 @@ PriceTable build_price_table(const PriceBook& book, const std::vector<tally::Pac
 
 std::string render_table_text(const PriceTable& table);
 std::string render_table_markdown(const PriceTable& table);
-std::string render_table_json(const PriceTable& table);
+// `more`, when given, writes further keys of the top-level object after "tools" (the server adds
+// the fairness score and the upcoming versions, which pricing does not know).
+std::string render_table_json(const PriceTable& table,
+                              const std::function<void(JsonWriter&)>& more = {});
 
 // "1 credit = $0.05–$0.10" per currency, or empty when no pack is configured.
 std::string credit_value_line(const PriceTable& table);

@@ -169,7 +169,8 @@ std::string render_table_markdown(const PriceTable& table) {
   return out;
 }
 
-std::string render_table_json(const PriceTable& table) {
+std::string render_table_json(const PriceTable& table,
+                              const std::function<void(JsonWriter&)>& more) {
   JsonWriter w;
   w.begin_object();
   w.key("name");
@@ -197,6 +198,7 @@ std::string render_table_json(const PriceTable& table) {
   w.begin_array();
   for (const TableTool& t : table.tools) json_tool(w, t);
   w.end_array();
+  if (more) more(w);
   w.end_object();
   return w.take();
 }

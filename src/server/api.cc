@@ -272,7 +272,7 @@ void packs(const CallPtr& call) {
                write_text(w, "currency", currency_code(pp.price.currency));
                write_text(w, "amount", format_major(pp.price));
                write_text_or_null(w, "region", pp.region);
-               write_text(w, "per_credit", format_price_per_credit_major(pp.price, p.credits + p.bonus));
+               write_text(w, "per_credit", format_price_per_credit_major(pp.price, p.credits));
                w.EndObject();
              }
              w.EndArray();

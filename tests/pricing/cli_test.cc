@@ -92,6 +92,33 @@ TEST(PricingCli, PriceDiffBetweenTwoFiles) {
   EXPECT_TRUE(has(both, "version_conflict")) << both.out;
 }
 
+// `tally lint` (docs/lint.md): 0 when nothing fails, 1 when an item fails, 2 for usage or a
+// file it cannot load.
+TEST(PricingCli, LintExitsByTheWorstItem) {
+  CliRun fair = tally("lint " + book("fair-guide"));
+  EXPECT_EQ(fair.status, 0) << fair.out;
+  EXPECT_TRUE(has(fair, "fair-guide.toml: pass (0 fail, 0 warn, 7 pass)")) << fair.out;
+  CliRun warn = tally("lint " + book("modelpix"));
+  EXPECT_EQ(warn.status, 0) << warn.out;
+  const std::string unfair = std::string(TALLY_SOURCE_DIR) + "/tests/lint/unfair.toml";
+  CliRun bad = tally("lint " + unfair);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_TRUE(has(bad, "fail  bonus credits that expire within days: pack p100: its 20 bonus "
+                       "credits expire 7 days after purchase (" + unfair +
+                       ":50, packs[0].bonus_validity)"))
+      << bad.out;
+  CliRun json = tally("lint --json " + unfair);
+  EXPECT_EQ(json.status, 1) << json.out;
+  EXPECT_TRUE(has(json, R"("where":"packs[0].payment_surcharges.paypal","line":51)")) << json.out;
+  EXPECT_EQ(tally("lint").status, 2);
+  EXPECT_EQ(tally("lint /nonexistent.toml").status, 2);
+  std::string path = ::testing::TempDir() + "lint-broken.toml";
+  std::ofstream(path) << "[[packs]]\nid = \"p\"\n";
+  CliRun broken = tally("lint " + path);
+  EXPECT_EQ(broken.status, 2);
+  EXPECT_TRUE(has(broken, path + ":1:1:")) << broken.out;
+}
+
 TEST(PricingCli, BrokenBookReportsFileLineColumn) {
   std::string path = ::testing::TempDir() + "broken.toml";
   std::ofstream(path) << "[price_book]\nversion = \"v\"\neffective_at = 2026-01-01T00:00:00Z\n"
