@@ -587,11 +587,20 @@
     }
   }
 
+  // The header's range and the pack table's "per credit" are the same figures (the server's
+  // one computation: a pack's price over its credits, bonus credits not counted).
   function renderPricing(p) {
     const value = (p.credit_value ?? []).map((v) =>
       `${v.min === v.max ? v.min : v.min + '–' + v.max} ${v.currency}`).join(', ');
     $('price-version').textContent = `${p.name ?? 'Price book'} ${p.version}, in force since ` +
-      `${fmtDate(p.effective_at)}.${value ? ' One credit costs ' + value + ' in packs.' : ''}`;
+      `${fmtDate(p.effective_at)}.${value ? ' One credit costs ' + value + ' in packs ' +
+        '(every pack and region; bonus credits come on top).' : ''}`;
+    const upcoming = p.upcoming ?? [];
+    $('price-upcoming').hidden = upcoming.length === 0;
+    $('price-upcoming').textContent = upcoming.map((v) =>
+      `Upcoming: ${v.name ?? 'price book'} ${v.version} takes effect on ${fmtDate(v.effective_at)}; ` +
+      'the prices below stay in force until then.').join(' ');
+    renderFairness(p.fairness);
     const tools = p.tools.map((t) => {
       const from = t.default_total === null ? 'price depends on the options'
         : `${credits(t.default_total)} per ${t.unit} with the defaults`;
@@ -611,6 +620,17 @@
         params.length ? h('dl', {}, params) : null);
     });
     $('price-table').replaceChildren(...tools);
+  }
+
+  // The configuration scored against the fair-pricing checklist (`tally lint`, docs/lint.md).
+  function renderFairness(f) {
+    if (!f) return;
+    const count = (o) => f.items.filter((i) => i.outcome === o).length;
+    $('fairness-outcome').textContent = `Overall: ${f.outcome} (${count('pass')} pass, ` +
+      `${count('warn')} warn, ${count('fail')} fail).`;
+    $('fairness').replaceChildren(...f.items.map((i) =>
+      h('li', {'data-item': i.id, 'data-outcome': i.outcome},
+        h('span', {class: `outcome ${i.outcome}`}, i.outcome), `${i.title}: ${i.why}`)));
   }
 
   // What a claim grants today (the member boost and any season already applied), and why.

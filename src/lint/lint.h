@@ -11,7 +11,8 @@
 //   premium_labels   "premium" options that cost more for the same capability
 //
 // Pure: works on the loaded model (price book, catalog), no I/O and no clock. The CLI adds line
-// numbers from the TOML file (config::lines_of). Thread-safe: no shared state.
+// numbers from the TOML file (lint_locate in src/cli); the server shows the report on
+// GET /v1/pricing. Thread-safe: no shared state.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 
 #include "ledger/check.h"
 #include "ledger/text.h"
+#include "lint/lint.h"
 #include "pricing/table.h"
 #include "server/api_internal.h"
 #include "server/web.h"
@@ -193,12 +194,34 @@ void metrics(const CallPtr& call) {
   answer(call, {200, "text/plain; version=0.0.4", std::move(out), {}});
 }
 
+// The public price page: the table of the version in force, the versions that take effect
+// later (announced, not yet charged), and the fairness score of the configuration.
 void pricing_table(const CallPtr& call) {
   auto book = call->ctx.o.prices->version_at(call->now);
   if (!book) return fail(call, not_found("no price book is in force"));
+  const Catalog& catalog = *call->ctx.o.catalog;
+  const lint::Report fairness = lint::lint_config(book.get(), catalog);
+  auto more = [&](pricing::JsonWriter& w) {
+    w.key("upcoming");
+    w.begin_array();
+    for (const auto& v : call->ctx.o.prices->versions()) {
+      if (v->effective_at <= call->now) continue;
+      w.begin_object();
+      w.key("name");
+      w.string(v->name);
+      w.key("version");
+      w.string(v->version);
+      w.key("effective_at");
+      w.string(format_time(v->effective_at));
+      w.end_object();
+    }
+    w.end_array();
+    w.key("fairness");
+    lint::write_json(w, fairness);
+  };
   HttpResponse r{200, "application/json",
-                 pricing::render_table_json(
-                     pricing::build_price_table(*book, call->ctx.o.catalog->packs)),
+                 pricing::render_table_json(pricing::build_price_table(*book, catalog.packs),
+                                            more),
                  {}};
   answer(call, std::move(r));
 }

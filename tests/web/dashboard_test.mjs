@@ -318,6 +318,37 @@ test('the price table lists every tool of the configuration', async () => {
   assert.match(await text(page, '#plans tr[data-plan="free"]'), /1 a day, valid 1 month/);
   const small = await text(page, '#packs tr[data-pack="small"]');
   assert.match(small, /0\.0999 USD/, 'price per credit');
+
+  // One truth (issue 19): the header's credit range is exactly the lowest and the highest
+  // "per credit" of the pack table, regions included, each with at most 5 decimals.
+  const header = await text(page, '#price-version');
+  const packText = await text(page, '#packs');
+  for (const v of pricing.credit_value) {
+    const shown = packs.flatMap((p) => p.prices).filter((x) => x.currency === v.currency)
+      .map((x) => x.per_credit);
+    for (const x of shown) {
+      assert.match(x, /^\d+(\.\d{1,5})?$/, `per_credit ${x} has at most 5 decimals`);
+      assert.ok(packText.includes(`${x} ${v.currency}`), `${x} ${v.currency} in the pack table`);
+    }
+    const byValue = [...shown].sort((a, b) => Number(a) - Number(b));
+    assert.equal(v.min, byValue[0], `${v.currency}: the header's lowest is the table's lowest`);
+    assert.equal(v.max, byValue.at(-1), `${v.currency}: the header's highest is the table's`);
+    assert.ok(header.includes(`${v.min}–${v.max} ${v.currency}`), header);
+  }
+  // Every tool's description agrees with its price (the default image's "1 credit" once did
+  // not: 2 with the default priority), and the page shows the checklist the server scored.
+  const fairness = pricing.fairness;
+  assert.equal(fairness.items.length, 7);
+  assert.equal(fairness.items.find((i) => i.id === 'tool_costs').outcome, 'pass',
+    JSON.stringify(fairness.items));
+  assert.match(await text(page, '#fairness-outcome'), new RegExp(`^Overall: ${fairness.outcome}`));
+  for (const i of fairness.items) {
+    const li = page.locator(`#fairness li[data-item="${i.id}"]`);
+    assert.equal(await li.getAttribute('data-outcome'), i.outcome, i.id);
+    assert.ok((await li.innerText()).includes(i.why), `${i.id}: ${i.why}`);
+  }
+  assert.deepEqual(pricing.upcoming, [], 'one version, in force');
+  assert.equal(await page.locator('#price-upcoming').isHidden(), true);
   await shot(page, 'price_table');
   await page.context().close();
 });
