@@ -72,8 +72,16 @@
   // "1 credit", "12.5 credits".
   const credits = (amount) => `${fmt(amount)} credit${String(amount) === '1' ? '' : 's'}`;
 
-  // ISO 8601 durations of the catalog in words: "P12M" -> "12 months".
+  // ISO 8601 durations of the catalog in words: "P12M" -> "12 months"; fixed lengths come as
+  // seconds ("PT2592000S" -> "30 days") and read in whole days or hours when they are.
   function fmtDuration(d) {
+    const s = /^PT(\d+)S$/.exec(d ?? '');
+    if (s) {
+      const n = Number(s[1]);
+      if (n % 86400 === 0) return `${n / 86400} day${n === 86400 ? '' : 's'}`;
+      if (n % 3600 === 0) return `${n / 3600} hour${n === 3600 ? '' : 's'}`;
+      return d;
+    }
     const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(d ?? '');
     if (!m) return d ?? '–';
     const parts = [];
@@ -659,7 +667,11 @@
       h('th', {scope: 'row'}, p.name ?? p.id),
       h('td', {class: 'num'}, fmt(p.credits), p.bonus && p.bonus !== '0'
         ? ` + ${fmt(p.bonus)} bonus` : ''),
-      h('td', {}, p.validity === 'never' ? 'never expires' : fmtDuration(p.validity)),
+      // Bonus credits live in their own lot, often shorter than the credits bought.
+      h('td', {}, (p.validity === 'never' ? 'never expires' : fmtDuration(p.validity)) +
+        (p.bonus && p.bonus !== '0' && p.bonus_validity !== p.validity
+          ? `; bonus ${p.bonus_validity === 'never' ? 'never expires'
+            : fmtDuration(p.bonus_validity)}` : '')),
       h('td', {}, p.prices.map((x) => `${x.amount} ${x.currency}` +
         (x.region ? ` (${x.region})` : '')).join(' · ')),
       h('td', {}, p.prices.map((x) => `${x.per_credit} ${x.currency}` +

@@ -288,6 +288,9 @@ void packs(const CallPtr& call) {
              write_amount(w, "credits", p.credits);
              write_amount(w, "bonus", p.bonus);
              write_text(w, "validity", format_validity(p.validity));
+             // The bonus lot's own life (also of a plan's purchase bonus): the page must not
+             // let bonus credits look as lasting as the credits bought.
+             write_text(w, "bonus_validity", format_validity(p.bonus_validity));
              w.Key("prices");
              w.StartArray();
              for (const PackPrice& pp : p.prices) {

@@ -56,6 +56,9 @@ TEST_F(Api, ThePricePageHasOneFigurePerCredit) {
   // default.toml's medium pack in region IN: USD 24.99 for 500 credits (+25 bonus, not counted).
   EXPECT_STREQ(list["packs"][1]["prices"][2]["per_credit"].GetString(), "0.04998");
   EXPECT_STREQ(table["credit_value"][1]["min"].GetString(), "0.04998");
+  // Its bonus credits have a life of their own, 30 days, and the listing says so.
+  EXPECT_STREQ(list["packs"][1]["validity"].GetString(), "P12M");
+  EXPECT_STREQ(list["packs"][1]["bonus_validity"].GetString(), "PT2592000S");
   // The fairness score of the configuration, with its seven items.
   EXPECT_EQ(table["fairness"]["items"].Size(), 7u);
   EXPECT_TRUE(table["upcoming"].IsArray());

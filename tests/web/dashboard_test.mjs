@@ -318,6 +318,9 @@ test('the price table lists every tool of the configuration', async () => {
   assert.match(await text(page, '#plans tr[data-plan="free"]'), /1 a day, valid 1 month/);
   const small = await text(page, '#packs tr[data-pack="small"]');
   assert.match(small, /0\.0999 USD/, 'price per credit');
+  // Medium's 25 bonus credits last 30 days, not the 12 months of the credits bought.
+  const medium = await text(page, '#packs tr[data-pack="medium"]');
+  assert.match(medium, /500 \+ 25 bonus\s+12 months; bonus 30 days/, medium);
 
   // One truth (issue 19): the header's credit range is exactly the lowest and the highest
   // "per credit" of the pack table, regions included, each with at most 5 decimals.

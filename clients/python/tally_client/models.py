@@ -493,6 +493,7 @@ class Pack:
     bonus: Optional[Decimal] = None
     bonus_micro: Optional[int] = None
     validity: Optional[str] = None  # ISO 8601 duration, or "never"
+    bonus_validity: Optional[str] = None  # of the bonus credits' own lot
     prices: Optional[list[PackPrice]] = None
     raw: dict = _raw()
 

@@ -514,6 +514,8 @@ export interface Pack {
   bonus_micro: AmountMicro;
   /** ISO 8601 duration of the purchased credits, or "never". */
   validity: Duration | 'never';
+  /** ISO 8601 duration of the bonus credits' own lot, or "never". */
+  bonus_validity: Duration | 'never';
   prices: PackPrice[];
 }
 
