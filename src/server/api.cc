@@ -200,29 +200,14 @@ void pricing_table(const CallPtr& call) {
   auto book = call->ctx.o.prices->version_at(call->now);
   if (!book) return fail(call, not_found("no price book is in force"));
   const Catalog& catalog = *call->ctx.o.catalog;
+  pricing::PriceTable table = pricing::build_price_table(*book, catalog.packs);
+  table.upcoming = pricing::upcoming_versions(*call->ctx.o.prices, call->now);
   const lint::Report fairness = lint::lint_config(book.get(), catalog);
   auto more = [&](pricing::JsonWriter& w) {
-    w.key("upcoming");
-    w.begin_array();
-    for (const auto& v : call->ctx.o.prices->versions()) {
-      if (v->effective_at <= call->now) continue;
-      w.begin_object();
-      w.key("name");
-      w.string(v->name);
-      w.key("version");
-      w.string(v->version);
-      w.key("effective_at");
-      w.string(format_time(v->effective_at));
-      w.end_object();
-    }
-    w.end_array();
     w.key("fairness");
     lint::write_json(w, fairness);
   };
-  HttpResponse r{200, "application/json",
-                 pricing::render_table_json(pricing::build_price_table(*book, catalog.packs),
-                                            more),
-                 {}};
+  HttpResponse r{200, "application/json", pricing::render_table_json(table, more), {}};
   answer(call, std::move(r));
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -90,6 +91,31 @@ TEST(PricingCli, PriceDiffBetweenTwoFiles) {
   CliRun both = tally("quote --config " + book("amisi") + " --config " + path + " image");
   EXPECT_EQ(both.status, 1);
   EXPECT_TRUE(has(both, "version_conflict")) << both.out;
+}
+
+// With --at, a later version given is announced as upcoming beside the one in force, as
+// GET /v1/pricing does (issue 19); the latest version has none.
+TEST(PricingCli, PriceTableAtATimeAnnouncesLaterVersions) {
+  std::string path = ::testing::TempDir() + "amisi-2026.toml";
+  std::ifstream in(book("amisi"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (auto [from, to] : {std::pair<std::string, std::string>{"amisi-2025-05-15", "amisi-2026-01-01"},
+                          {"effective_at = 2025-05-15T00:00:00Z", "effective_at = 2026-01-01T00:00:00Z"}}) {
+    const size_t pos = text.find(from);
+    ASSERT_NE(pos, std::string::npos) << from;
+    text.replace(pos, from.size(), to);
+  }
+  std::ofstream(path) << text;
+  const std::string both = " --config " + book("amisi") + " --config " + path;
+  CliRun r = tally("price-table" + both + " --at 2025-12-01T00:00:00Z");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has(r, "price book amisi-2025-05-15")) << r.out;
+  EXPECT_TRUE(has(r, "Upcoming: price book amisi-2026-01-01 (Amisi) takes effect at "
+                     "2026-01-01T00:00:00Z.")) << r.out;
+  CliRun j = tally("price-table --format json" + both + " --at 2025-12-01T00:00:00Z");
+  EXPECT_TRUE(has(j, R"("upcoming":[{"name":"Amisi","version":"amisi-2026-01-01")")) << j.out;
+  CliRun latest = tally("price-table" + both);
+  EXPECT_FALSE(has(latest, "Upcoming")) << latest.out;
 }
 
 // `tally lint` (docs/lint.md): 0 when nothing fails, 1 when an item fails, 2 for usage or a
