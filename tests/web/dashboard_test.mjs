@@ -51,8 +51,9 @@ function loadPlaywright() {
 
 // --- the server -----------------------------------------------------------------------------
 
-async function startServer(flags = ['--clock', 'manual']) {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
+// `data`: a data directory to use and keep (a restart on it); default a fresh one, removed.
+async function startServer(flags = ['--clock', 'manual'], {data: keep} = {}) {
+  const data = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
   const child = spawn(tallyBin, ['serve', ...flags, '--data', data, '--listen', '127.0.0.1:0',
                                  '--shards', '2'],
                       {env: {...process.env, TALLY_ADMIN_KEY: adminKey},
@@ -83,7 +84,7 @@ async function startServer(flags = ['--clock', 'manual']) {
     const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const code = await exited;
-    fs.rmSync(data, {recursive: true, force: true});
+    if (!keep) fs.rmSync(data, {recursive: true, force: true});
     return code;
   };
   return {base, stop, line};
@@ -354,6 +355,41 @@ test('the price table lists every tool of the configuration', async () => {
   assert.equal(await page.locator('#price-upcoming').isHidden(), true);
   await shot(page, 'price_table');
   await page.context().close();
+});
+
+// Issue 19: a price book version that takes effect later is announced, not hidden. The data
+// directory keeps the version in force; a restart with a later version adds it.
+test('a price book version that takes effect later is shown as upcoming', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-versions-'));
+  const next = path.join(dir, 'next.toml');
+  fs.writeFileSync(next, fs.readFileSync(configFile, 'utf8')
+    .replace('version = "studio-2026-11-01"', 'version = "studio-2031-04-01"')
+    .replace('effective_at = 2026-11-01T00:00:00Z', 'effective_at = 2031-04-01T00:00:00Z'));
+  const data = path.join(dir, 'data');
+  const setClock = (s) => fetch(s.base + '/v1/admin/clock', {
+    method: 'POST', body: JSON.stringify({now: t0}),
+    headers: {Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json'}});
+  const first = await startServer(['--clock', 'manual', '--config', configFile], {data});
+  assert.equal((await setClock(first)).status, 200);
+  assert.equal(await first.stop(), 0);
+  const second = await startServer(['--clock', 'manual', '--config', next], {data});
+  try {
+    assert.equal((await setClock(second)).status, 200);
+    const pricing = await (await fetch(second.base + '/v1/pricing')).json();
+    assert.equal(pricing.version, 'studio-2026-11-01', 'the version in force is still charged');
+    assert.deepEqual(pricing.upcoming.map((v) => v.version), ['studio-2031-04-01']);
+    const page = await newPage();
+    await page.goto(second.base + '/');
+    await page.waitForSelector('body[data-ready]');
+    assert.match(await text(page, '#price-version'), /studio-2026-11-01, in force since 1 Nov 2026/);
+    assert.match(await text(page, '#price-upcoming'),
+      /^Upcoming: Tally Studio studio-2031-04-01 takes effect on 1 Apr 2031/);
+    await shot(page, 'price_upcoming');
+    await page.context().close();
+  } finally {
+    await second.stop();
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
 });
 
 test('a wrong or expired token shows a clear message', async () => {
