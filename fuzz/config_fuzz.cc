@@ -8,7 +8,8 @@
 //    options), amounts and prices are not negative, pack credits are positive, hold TTLs are
 //    positive and the default is at most the maximum;
 //  - every part of the server accepts it without an assertion: a ledger built on its policy and
-//    catalog, the price table (/v1/pricing) and its JSON, the plan and pack listings (/v1/plans,
+//    catalog, the price table (/v1/pricing) and its JSON with the fairness score (`tally
+//    lint`, one outcome per item, and the lines of its key paths), the plan and pack listings (/v1/plans,
 //    /v1/packs, with prices per credit), a quote of every tool with its defaults;
 //  - loading is deterministic: the same text gives the same price book.
 // A refused configuration has an error with a message.
@@ -23,6 +24,7 @@
 #include "config/config.h"
 #include "fuzz_check.h"
 #include "ledger/ledger.h"
+#include "lint/lint.h"
 #include "pricing/quote.h"
 #include "pricing/table.h"
 
@@ -62,7 +64,7 @@ void check_catalog(const Catalog& c) {
       // GET /v1/packs and the price table's text
       (void)format_major(pp.price);
       (void)format_money(pp.price);
-      (void)format_price_per_credit_major(pp.price, p.credits + p.bonus);
+      (void)format_price_per_credit_major(pp.price, p.credits);
       (void)format_price_per_credit(pp.price, p.credits);
       FUZZ_CHECK(p.price_for(currency_code(pp.price.currency), pp.region).has_value(),
                  "a pack is sold where it has a price");
@@ -102,9 +104,15 @@ void check_book(const pricing::PriceBook& book, const Catalog& catalog) {
       if (!q) FUZZ_CHECK(!q.error().detail.empty(), "refusals say why");
     }
   }
-  // GET /v1/pricing: the table, as valid JSON.
+  // GET /v1/pricing: the table with the fairness score, as valid JSON.
   const PriceTable table = build_price_table(book, catalog.packs);
-  const std::string json = render_table_json(table);
+  const tally::lint::Report fairness = tally::lint::lint_config(&book, catalog);
+  FUZZ_CHECK(fairness.items.size() == 7, "lint scores every item");
+  const std::string json = render_table_json(
+      table, [&](JsonWriter& w) {
+        w.key("fairness");
+        tally::lint::write_json(w, fairness);
+      });
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   FUZZ_CHECK(!doc.HasParseError(), "the price table renders as valid JSON");
@@ -162,5 +170,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                "loading is deterministic");
   }
   check_ledger(*c);
+  // `tally lint FILE`: the report, located in the text (a catalog without a book is scored too).
+  const tally::lint::Report r = tally::lint::lint_config(c->price_book.get(), *c->catalog);
+  std::vector<std::string> paths;
+  for (const tally::lint::Item& i : r.items) paths.push_back(i.where);
+  for (uint32_t line : config::lines_of(text, paths)) {
+    FUZZ_CHECK(line <= size + 1, "a located line is a line of the file");
+  }
+  (void)tally::lint::render_text(r, "fuzz.toml");
   return 0;
 }

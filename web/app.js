@@ -72,8 +72,16 @@
   // "1 credit", "12.5 credits".
   const credits = (amount) => `${fmt(amount)} credit${String(amount) === '1' ? '' : 's'}`;
 
-  // ISO 8601 durations of the catalog in words: "P12M" -> "12 months".
+  // ISO 8601 durations of the catalog in words: "P12M" -> "12 months"; fixed lengths come as
+  // seconds ("PT2592000S" -> "30 days") and read in whole days or hours when they are.
   function fmtDuration(d) {
+    const s = /^PT(\d+)S$/.exec(d ?? '');
+    if (s) {
+      const n = Number(s[1]);
+      if (n % 86400 === 0) return `${n / 86400} day${n === 86400 ? '' : 's'}`;
+      if (n % 3600 === 0) return `${n / 3600} hour${n === 3600 ? '' : 's'}`;
+      return d;
+    }
     const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(d ?? '');
     if (!m) return d ?? '–';
     const parts = [];
@@ -587,11 +595,20 @@
     }
   }
 
+  // The header's range and the pack table's "per credit" are the same figures (the server's
+  // one computation: a pack's price over its credits, bonus credits not counted).
   function renderPricing(p) {
     const value = (p.credit_value ?? []).map((v) =>
       `${v.min === v.max ? v.min : v.min + '–' + v.max} ${v.currency}`).join(', ');
     $('price-version').textContent = `${p.name ?? 'Price book'} ${p.version}, in force since ` +
-      `${fmtDate(p.effective_at)}.${value ? ' One credit costs ' + value + ' in packs.' : ''}`;
+      `${fmtDate(p.effective_at)}.${value ? ' One credit costs ' + value + ' in packs ' +
+        '(every pack and region; bonus credits come on top).' : ''}`;
+    const upcoming = p.upcoming ?? [];
+    $('price-upcoming').hidden = upcoming.length === 0;
+    $('price-upcoming').textContent = upcoming.map((v) =>
+      `Upcoming: ${v.name ?? 'price book'} ${v.version} takes effect on ${fmtDate(v.effective_at)}; ` +
+      'the prices below stay in force until then.').join(' ');
+    renderFairness(p.fairness);
     const tools = p.tools.map((t) => {
       const from = t.default_total === null ? 'price depends on the options'
         : `${credits(t.default_total)} per ${t.unit} with the defaults`;
@@ -611,6 +628,17 @@
         params.length ? h('dl', {}, params) : null);
     });
     $('price-table').replaceChildren(...tools);
+  }
+
+  // The configuration scored against the fair-pricing checklist (`tally lint`, docs/lint.md).
+  function renderFairness(f) {
+    if (!f) return;
+    const count = (o) => f.items.filter((i) => i.outcome === o).length;
+    $('fairness-outcome').textContent = `Overall: ${f.outcome} (${count('pass')} pass, ` +
+      `${count('warn')} warn, ${count('fail')} fail).`;
+    $('fairness').replaceChildren(...f.items.map((i) =>
+      h('li', {'data-item': i.id, 'data-outcome': i.outcome},
+        h('span', {class: `outcome ${i.outcome}`}, i.outcome), `${i.title}: ${i.why}`)));
   }
 
   // What a claim grants today (the member boost and any season already applied), and why.
@@ -639,7 +667,11 @@
       h('th', {scope: 'row'}, p.name ?? p.id),
       h('td', {class: 'num'}, fmt(p.credits), p.bonus && p.bonus !== '0'
         ? ` + ${fmt(p.bonus)} bonus` : ''),
-      h('td', {}, p.validity === 'never' ? 'never expires' : fmtDuration(p.validity)),
+      // Bonus credits live in their own lot, often shorter than the credits bought.
+      h('td', {}, (p.validity === 'never' ? 'never expires' : fmtDuration(p.validity)) +
+        (p.bonus && p.bonus !== '0' && p.bonus_validity !== p.validity
+          ? `; bonus ${p.bonus_validity === 'never' ? 'never expires'
+            : fmtDuration(p.bonus_validity)}` : '')),
       h('td', {}, p.prices.map((x) => `${x.amount} ${x.currency}` +
         (x.region ? ` (${x.region})` : '')).join(' · ')),
       h('td', {}, p.prices.map((x) => `${x.per_credit} ${x.currency}` +

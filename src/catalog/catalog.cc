@@ -57,15 +57,28 @@ std::string format_price_per_credit(const Money& price, Credits credits) {
   return cat(currency_code(price.currency), " ", format_price_per_credit_major(price, credits));
 }
 
-std::string format_price_per_credit_major(const Money& price, Credits credits) {
+int64_t price_per_credit_e5(const Money& price, Credits credits) {
   TALLY_CHECK(credits.is_positive());
-  // minor / 10^exp / (micro / 10^6) in units of 10^-6 major
-  //   = minor * 10^(12 - exp) / micro, rounded half up.
+  // minor / 10^exp / (micro / 10^6) in units of 10^-5 major
+  //   = minor * 10^(11 - exp) / micro, rounded half up.
   __int128 num = price.minor;
-  for (int i = currency_exponent(price.currency); i < 12; ++i) num *= 10;
-  const __int128 micro_major = (num + credits.micro / 2) / credits.micro;
-  TALLY_CHECK(micro_major <= INT64_MAX);
-  return format_credits(Credits::from_micro(static_cast<int64_t>(micro_major)));
+  for (int i = currency_exponent(price.currency); i < 11; ++i) num *= 10;
+  const __int128 e5 = (num + credits.micro / 2) / credits.micro;
+  TALLY_CHECK(e5 <= INT64_MAX);
+  return static_cast<int64_t>(e5);
+}
+
+std::string format_per_credit_e5(const std::array<char, 3>& currency, int64_t e5) {
+  TALLY_CHECK(e5 >= 0);
+  std::string frac = std::to_string(e5 % 100'000);
+  frac.insert(0, 5 - frac.size(), '0');
+  const size_t keep = static_cast<size_t>(std::min(currency_exponent(currency), 5));
+  while (frac.size() > keep && frac.back() == '0') frac.pop_back();
+  return frac.empty() ? cat(e5 / 100'000) : cat(e5 / 100'000, ".", frac);
+}
+
+std::string format_price_per_credit_major(const Money& price, Credits credits) {
+  return format_per_credit_e5(price.currency, price_per_credit_e5(price, credits));
 }
 
 std::string_view period_name(Period p) {

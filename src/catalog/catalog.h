@@ -30,11 +30,18 @@ int currency_exponent(const std::array<char, 3>& c);
 std::string format_money(const Money& m);
 // The amount alone, in major units: "9.99" (JSON carries the currency in its own field).
 std::string format_major(const Money& m);
-// What one credit of a pack costs: price / credits in major units, exact to 6 decimals
-// (rounded half up beyond that), trailing zeros dropped: USD 999 for 20 credits -> "USD 0.4995".
+// What one credit of a pack costs at `price`: price / credits, the cost basis of the purchase
+// lot (a pack's bonus credits are free and not counted), in units of 10^-5 of the major unit,
+// rounded half up. The one computation behind every per-credit figure: the price table's
+// credit value, GET /v1/packs, the dashboard and `tally lint`. `credits` must be positive.
+int64_t price_per_credit_e5(const Money& price, Credits credits);
+// That value with the currency: USD 999 for 20 credits -> "USD 0.4995".
 std::string format_price_per_credit(const Money& price, Credits credits);
-// The same without the currency: "0.4995".
+// The same without the currency, at least the currency's minor-unit digits and at most 5
+// decimals: "0.4995", "0.10", "0.04998" (USD), "1000" (JPY).
 std::string format_price_per_credit_major(const Money& price, Credits credits);
+// A value of price_per_credit_e5 in `currency` as format_price_per_credit_major writes it.
+std::string format_per_credit_e5(const std::array<char, 3>& currency, int64_t e5);
 
 enum class Period : uint8_t { weekly, monthly, yearly };
 std::string_view period_name(Period p);
@@ -97,6 +104,14 @@ struct PackPrice {
   std::string region;  // empty = any region
 };
 
+// What the platform adds to a pack's price when it is paid with one payment method, in percent.
+// Tally takes no payments (a purchase records the price the platform reports); a surcharge is
+// declared so that it is disclosed, and `tally lint` fails a configuration that has one.
+struct PaymentSurcharge {
+  std::string method;  // "paypal", "card"…
+  int64_t percent = 0;
+};
+
 struct Pack {
   std::string id;
   std::string name;
@@ -105,6 +120,7 @@ struct Pack {
   Validity validity = Validity::months(12);
   Credits bonus;  // extra credits in their own lot
   Validity bonus_validity = Validity::months(12);
+  std::vector<PaymentSurcharge> payment_surcharges;  // in file order
 
   // The price in `currency` for `region`: the region's own price, else the price for any
   // region; nullopt if the pack is not sold in that currency there.

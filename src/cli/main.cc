@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client_commands.h"
+#include "cli/lint_command.h"
 #include "cli/pricing_commands.h"
 #include "cli/scenario_command.h"
 #include "cli/serve_command.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   tally::cli::add_pricing_commands(app, exit_code);
   tally::cli::add_scenario_command(app, exit_code);
   tally::cli::add_verify_command(app, exit_code);
+  tally::cli::add_lint_command(app, exit_code);
   tally::cli::add_serve_command(app, exit_code);
   tally::cli::add_client_commands(app, exit_code);
   try {

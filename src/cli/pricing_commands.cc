@@ -92,6 +92,8 @@ int run_price_table(const TableOptions& o) {
     if (c.price_book->version == book->version) packs = &c.catalog->packs;
   }
   auto table = pricing::build_price_table(*book, *packs);
+  // With --at, the versions given that take effect later are announced, as the server does.
+  if (!o.at.empty()) table.upcoming = pricing::upcoming_versions(loaded->versions, book->effective_at);
   if (o.format == "json")
     std::cout << pricing::render_table_json(table) << "\n";
   else if (o.format == "markdown")

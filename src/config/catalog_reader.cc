@@ -99,7 +99,9 @@ Pack read_pack(const TomlReader& r, const toml::node& n, size_t index) {
   const std::string what = cat("packs[", index, "]");
   const toml::table& t = r.as_table(n, what);
   r.check_keys(
-      t, {"id", "name", "credits", "prices", "regions", "validity", "bonus", "bonus_validity"},
+      t,
+      {"id", "name", "credits", "prices", "regions", "validity", "bonus", "bonus_validity",
+       "payment_surcharges"},
       what);
   Pack p;
   p.id = r.read_id(r.require(t, "id", what), what + ".id");
@@ -133,6 +135,17 @@ Pack read_pack(const TomlReader& r, const toml::node& n, size_t index) {
     p.bonus = r.read_credits(*b, name + ".bonus", k_catalog_amount_max);
   if (const toml::node* v = t.get("bonus_validity")) {
     p.bonus_validity = r.read_validity(*v, name + ".bonus_validity");
+  }
+  if (const toml::node* s = t.get("payment_surcharges")) {
+    const toml::table& st = r.as_table(*s, name + ".payment_surcharges");
+    if (st.size() > k_prices_max) r.fail(s->source(), cat(name, ": at most ", k_prices_max, " payment surcharges"));
+    for (const auto& [key, node] : r.in_file_order(st)) {
+      r.check_id(key->source(), key->str(), name + " payment method");
+      p.payment_surcharges.push_back(PaymentSurcharge{
+          std::string(key->str()),
+          r.read_integer(*node, cat(name, ".payment_surcharges.", key->str(), " (percent)"), 0,
+                         100)});
+    }
   }
   return p;
 }

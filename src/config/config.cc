@@ -52,4 +52,23 @@ std::expected<Config, ConfigError> load_config(const std::string& path) {
   return parse_config(*text, path);
 }
 
+std::vector<uint32_t> lines_of(std::string_view text, const std::vector<std::string>& paths) {
+  std::vector<uint32_t> lines(paths.size(), 0);
+  auto root = parse_toml(text, "");
+  if (!root) return lines;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    std::string_view path = paths[i];
+    while (!path.empty()) {
+      const toml::node* n = toml::at_path(*root, path).node();
+      if (n != nullptr && n->source().begin.line != 0) {
+        lines[i] = n->source().begin.line;
+        break;
+      }
+      const size_t cut = path.find_last_of(".[");
+      path = cut == std::string_view::npos ? std::string_view{} : path.substr(0, cut);
+    }
+  }
+  return lines;
+}
+
 }  // namespace tally::config

@@ -6,10 +6,12 @@
 // The only part of the config layer most callers need. Thread-safe: no shared state.
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "config/config_error.h"
@@ -30,5 +32,11 @@ struct Config {
                                                               std::string_view file);
 // Reads and parses a file (at most k_config_bytes_max bytes).
 [[nodiscard]] std::expected<Config, ConfigError> load_config(const std::string& path);
+
+// For messages about a file that loaded (`tally lint`): the 1-based line of each key path
+// ("packs[1].bonus_validity", "price_book.tools.image.params[4].default", toml++'s path syntax)
+// in configuration text, or of its nearest enclosing key the text has; 0 when none or when
+// the text does not parse.
+std::vector<uint32_t> lines_of(std::string_view text, const std::vector<std::string>& paths);
 
 }  // namespace tally::config

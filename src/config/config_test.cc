@@ -145,6 +145,12 @@ TEST(Config, BrokenConfigurationsSayWhereAndWhy) {
       {"[[packs]]\nid = \"p\"\ncredits = 10\n", "1:1", "needs a key \"prices\""},
       {"[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = 100 }\nvalidity = \"P1M2D\"\n",
        "5:12", "ISO 8601"},
+      {"[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = 100 }\n"
+       "payment_surcharges = { paypal = 101 }\n",
+       "5:33", "from 0 to 100"},
+      {"[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = 100 }\n"
+       "payment_surcharges = { \"pay pal\" = 5 }\n",
+       "5:24", "payment method"},
       {"[ledger]\nsource_priority = [\"reward\"]\n", "2:19", "all 8 sources"},
       {"[ledger]\nconsumption_order = \"fifo\"\n", "2:21", "expiry_first or priority_first"},
       {"[ledger]\nhold_ttl_default = \"P1M\"\n", "2:20", "fixed duration"},
@@ -193,6 +199,21 @@ TEST(Config, PackPricesPerCreditAreBounded) {
   ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
   const Pack& pack = ok->catalog->packs[0];
   EXPECT_EQ(format_price_per_credit(pack.prices[0].price, pack.credits), "JPY 1000000000000");
+}
+
+// A payment surcharge (docs/catalog.md) is disclosed data: read in file order, per method.
+TEST(Config, PaymentSurchargesAreReadPerMethod) {
+  auto c = parse_config(
+      "[[packs]]\nid = \"p\"\ncredits = 10\nprices = { USD = 100 }\n"
+      "payment_surcharges = { paypal = 5, card = 0 }\n",
+      "s.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  const auto& s = c->catalog->packs[0].payment_surcharges;
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].method, "paypal");
+  EXPECT_EQ(s[0].percent, 5);
+  EXPECT_EQ(s[1].method, "card");
+  EXPECT_EQ(s[1].percent, 0);
 }
 
 TEST(Config, MissingFileIsAnIoError) {

@@ -129,6 +129,24 @@ TableTool tool_row(const PriceBook& book, uint16_t t) {
 
 }  // namespace
 
+std::vector<UpcomingVersion> upcoming_versions(const PriceVersions& versions, TimeUs now) {
+  std::vector<UpcomingVersion> out;
+  for (const auto& v : versions.versions()) {
+    if (v->effective_at > now) out.push_back({v->name, v->version, format_time(v->effective_at)});
+  }
+  return out;
+}
+
+std::string upcoming_line(const PriceTable& table) {
+  std::string out;
+  for (const UpcomingVersion& v : table.upcoming) {
+    out += (out.empty() ? "" : " ") + std::string("Upcoming: price book ") + v.version +
+           (v.name.empty() ? "" : " (" + v.name + ")") + " takes effect at " + v.effective_at +
+           ".";
+  }
+  return out;
+}
+
 PriceTable build_price_table(const PriceBook& book, const std::vector<tally::Pack>& packs) {
   PriceTable table;
   table.name = book.name;

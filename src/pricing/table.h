@@ -3,6 +3,7 @@
 // model (PriceTable), then rendered as text (CLI), Markdown (docs) or JSON (API). Pure.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "catalog/catalog.h"
 #include "ledger/credits.h"
 #include "pricing/book.h"
+#include "pricing/json_writer.h"
+#include "pricing/versions.h"
 
 namespace tally::pricing {
 
@@ -47,11 +50,23 @@ struct CreditValue {
   int packs = 0;                     // packs with at least one price in this currency
 };
 
+// A version that takes effect after the table's moment: announced, not yet charged.
+struct UpcomingVersion {
+  std::string name, version, effective_at;
+};
+
 struct PriceTable {
   std::string name, version, effective_at;
   std::vector<CreditValue> credit_values;
   std::vector<TableTool> tools;
+  std::vector<UpcomingVersion> upcoming;  // oldest first; see upcoming_versions
 };
+
+// The versions of `versions` that take effect after `now`, oldest first: what GET /v1/pricing
+// and `tally price-table --at` show as upcoming beside the version in force.
+std::vector<UpcomingVersion> upcoming_versions(const PriceVersions& versions, TimeUs now);
+// "Upcoming: price book V (NAME) takes effect at T." per version, or empty.
+std::string upcoming_line(const PriceTable& table);
 
 // The value of a credit per currency (price / credits), sorted by currency: the range over
 // every price of every pack in that currency, regional prices included. Exact to 5 decimals
@@ -63,7 +78,10 @@ PriceTable build_price_table(const PriceBook& book, const std::vector<tally::Pac
 
 std::string render_table_text(const PriceTable& table);
 std::string render_table_markdown(const PriceTable& table);
-std::string render_table_json(const PriceTable& table);
+// `more`, when given, writes further keys of the top-level object after "upcoming" (the server
+// adds the fairness score, which pricing does not know).
+std::string render_table_json(const PriceTable& table,
+                              const std::function<void(JsonWriter&)>& more = {});
 
 // "1 credit = $0.05–$0.10" per currency, or empty when no pack is configured.
 std::string credit_value_line(const PriceTable& table);

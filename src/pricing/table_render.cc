@@ -123,6 +123,7 @@ std::string render_table_text(const PriceTable& table) {
       table.name + " — price book " + table.version + ", effective " + table.effective_at + "\n";
   std::string value = credit_value_line(table);
   if (!value.empty()) out += value + "\n";
+  if (!table.upcoming.empty()) out += upcoming_line(table) + "\n";
   out += "(* marks the default)\n";
   for (const TableTool& t : table.tools) {
     out += "\n" + t.id + " — " + t.name + " (" + tool_facts(t) + ")\n";
@@ -146,6 +147,7 @@ std::string render_table_markdown(const PriceTable& table) {
                     "`, effective " + table.effective_at + ".";
   std::string value = credit_value_line(table);
   if (!value.empty()) out += " " + value + ".";
+  if (!table.upcoming.empty()) out += " " + upcoming_line(table);
   out += "\n";
   for (const TableTool& t : table.tools) {
     out += "\n## " + md_cell(t.name) + " (`" + t.id + "`)\n\n";
@@ -169,7 +171,8 @@ std::string render_table_markdown(const PriceTable& table) {
   return out;
 }
 
-std::string render_table_json(const PriceTable& table) {
+std::string render_table_json(const PriceTable& table,
+                              const std::function<void(JsonWriter&)>& more) {
   JsonWriter w;
   w.begin_object();
   w.key("name");
@@ -197,6 +200,20 @@ std::string render_table_json(const PriceTable& table) {
   w.begin_array();
   for (const TableTool& t : table.tools) json_tool(w, t);
   w.end_array();
+  w.key("upcoming");
+  w.begin_array();
+  for (const UpcomingVersion& v : table.upcoming) {
+    w.begin_object();
+    w.key("name");
+    w.string(v.name);
+    w.key("version");
+    w.string(v.version);
+    w.key("effective_at");
+    w.string(v.effective_at);
+    w.end_object();
+  }
+  w.end_array();
+  if (more) more(w);
   w.end_object();
   return w.take();
 }

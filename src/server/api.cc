@@ -4,6 +4,7 @@
 
 #include "ledger/check.h"
 #include "ledger/text.h"
+#include "lint/lint.h"
 #include "pricing/table.h"
 #include "server/api_internal.h"
 #include "server/web.h"
@@ -193,13 +194,20 @@ void metrics(const CallPtr& call) {
   answer(call, {200, "text/plain; version=0.0.4", std::move(out), {}});
 }
 
+// The public price page: the table of the version in force, the versions that take effect
+// later (announced, not yet charged), and the fairness score of the configuration.
 void pricing_table(const CallPtr& call) {
   auto book = call->ctx.o.prices->version_at(call->now);
   if (!book) return fail(call, not_found("no price book is in force"));
-  HttpResponse r{200, "application/json",
-                 pricing::render_table_json(
-                     pricing::build_price_table(*book, call->ctx.o.catalog->packs)),
-                 {}};
+  const Catalog& catalog = *call->ctx.o.catalog;
+  pricing::PriceTable table = pricing::build_price_table(*book, catalog.packs);
+  table.upcoming = pricing::upcoming_versions(*call->ctx.o.prices, call->now);
+  const lint::Report fairness = lint::lint_config(book.get(), catalog);
+  auto more = [&](pricing::JsonWriter& w) {
+    w.key("fairness");
+    lint::write_json(w, fairness);
+  };
+  HttpResponse r{200, "application/json", pricing::render_table_json(table, more), {}};
   answer(call, std::move(r));
 }
 
@@ -265,6 +273,9 @@ void packs(const CallPtr& call) {
              write_amount(w, "credits", p.credits);
              write_amount(w, "bonus", p.bonus);
              write_text(w, "validity", format_validity(p.validity));
+             // The bonus lot's own life (also of a plan's purchase bonus): the page must not
+             // let bonus credits look as lasting as the credits bought.
+             write_text(w, "bonus_validity", format_validity(p.bonus_validity));
              w.Key("prices");
              w.StartArray();
              for (const PackPrice& pp : p.prices) {
@@ -272,7 +283,7 @@ void packs(const CallPtr& call) {
                write_text(w, "currency", currency_code(pp.price.currency));
                write_text(w, "amount", format_major(pp.price));
                write_text_or_null(w, "region", pp.region);
-               write_text(w, "per_credit", format_price_per_credit_major(pp.price, p.credits + p.bonus));
+               write_text(w, "per_credit", format_price_per_credit_major(pp.price, p.credits));
                w.EndObject();
              }
              w.EndArray();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -90,6 +91,58 @@ TEST(PricingCli, PriceDiffBetweenTwoFiles) {
   CliRun both = tally("quote --config " + book("amisi") + " --config " + path + " image");
   EXPECT_EQ(both.status, 1);
   EXPECT_TRUE(has(both, "version_conflict")) << both.out;
+}
+
+// With --at, a later version given is announced as upcoming beside the one in force, as
+// GET /v1/pricing does (issue 19); the latest version has none.
+TEST(PricingCli, PriceTableAtATimeAnnouncesLaterVersions) {
+  std::string path = ::testing::TempDir() + "amisi-2026.toml";
+  std::ifstream in(book("amisi"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (auto [from, to] : {std::pair<std::string, std::string>{"amisi-2025-05-15", "amisi-2026-01-01"},
+                          {"effective_at = 2025-05-15T00:00:00Z", "effective_at = 2026-01-01T00:00:00Z"}}) {
+    const size_t pos = text.find(from);
+    ASSERT_NE(pos, std::string::npos) << from;
+    text.replace(pos, from.size(), to);
+  }
+  std::ofstream(path) << text;
+  const std::string both = " --config " + book("amisi") + " --config " + path;
+  CliRun r = tally("price-table" + both + " --at 2025-12-01T00:00:00Z");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has(r, "price book amisi-2025-05-15")) << r.out;
+  EXPECT_TRUE(has(r, "Upcoming: price book amisi-2026-01-01 (Amisi) takes effect at "
+                     "2026-01-01T00:00:00Z.")) << r.out;
+  CliRun j = tally("price-table --format json" + both + " --at 2025-12-01T00:00:00Z");
+  EXPECT_TRUE(has(j, R"("upcoming":[{"name":"Amisi","version":"amisi-2026-01-01")")) << j.out;
+  CliRun latest = tally("price-table" + both);
+  EXPECT_FALSE(has(latest, "Upcoming")) << latest.out;
+}
+
+// `tally lint` (docs/lint.md): 0 when nothing fails, 1 when an item fails, 2 for usage or a
+// file it cannot load.
+TEST(PricingCli, LintExitsByTheWorstItem) {
+  CliRun fair = tally("lint " + book("fair-guide"));
+  EXPECT_EQ(fair.status, 0) << fair.out;
+  EXPECT_TRUE(has(fair, "fair-guide.toml: pass (0 fail, 0 warn, 7 pass)")) << fair.out;
+  CliRun warn = tally("lint " + book("modelpix"));
+  EXPECT_EQ(warn.status, 0) << warn.out;
+  const std::string unfair = std::string(TALLY_SOURCE_DIR) + "/tests/lint/unfair.toml";
+  CliRun bad = tally("lint " + unfair);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_TRUE(has(bad, "fail  bonus credits that expire within days: pack p100: its 20 bonus "
+                       "credits expire 7 days after purchase (" + unfair +
+                       ":50, packs[0].bonus_validity)"))
+      << bad.out;
+  CliRun json = tally("lint --json " + unfair);
+  EXPECT_EQ(json.status, 1) << json.out;
+  EXPECT_TRUE(has(json, R"("where":"packs[0].payment_surcharges.paypal","line":51)")) << json.out;
+  EXPECT_EQ(tally("lint").status, 2);
+  EXPECT_EQ(tally("lint /nonexistent.toml").status, 2);
+  std::string path = ::testing::TempDir() + "lint-broken.toml";
+  std::ofstream(path) << "[[packs]]\nid = \"p\"\n";
+  CliRun broken = tally("lint " + path);
+  EXPECT_EQ(broken.status, 2);
+  EXPECT_TRUE(has(broken, path + ":1:1:")) << broken.out;
 }
 
 TEST(PricingCli, BrokenBookReportsFileLineColumn) {

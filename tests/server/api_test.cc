@@ -3,6 +3,7 @@
 // server (manual clock) serves the suite; each test uses its own accounts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <rapidjson/stringbuffer.h>
@@ -23,6 +24,45 @@ namespace tally::testing {
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Issue 19, "one truth on the price page": the price table's credit range said
+// 0.04998–0.0999 USD (price over credits) while GET /v1/packs said 0.0476 for the same IN
+// price (over credits and bonus) with 6 decimals. Now every per-credit figure is one
+// computation: the range is exactly the lowest and highest per_credit of the packs.
+TEST_F(Api, ThePricePageHasOneFigurePerCredit) {
+  const auto pricing = client_->send("GET", "/v1/pricing");
+  const auto packs = client_->send("GET", "/v1/packs");
+  ASSERT_EQ(pricing.status, 200);
+  ASSERT_EQ(packs.status, 200);
+  const auto table = pricing.json();
+  const auto list = packs.json();
+  for (const auto& v : table["credit_value"].GetArray()) {
+    const std::string currency = v["currency"].GetString();
+    std::vector<std::pair<double, std::string>> shown;  // double only to order the texts
+    for (const auto& p : list["packs"].GetArray()) {
+      for (const auto& x : p["prices"].GetArray()) {
+        if (currency != x["currency"].GetString()) continue;
+        const std::string per = x["per_credit"].GetString();
+        const size_t dot = per.find('.');
+        EXPECT_TRUE(dot == std::string::npos || per.size() - dot - 1 <= 5) << per;
+        shown.emplace_back(std::stod(per), per);
+      }
+    }
+    ASSERT_FALSE(shown.empty()) << currency;
+    std::sort(shown.begin(), shown.end());
+    EXPECT_EQ(v["min"].GetString(), shown.front().second) << currency;
+    EXPECT_EQ(v["max"].GetString(), shown.back().second) << currency;
+  }
+  // default.toml's medium pack in region IN: USD 24.99 for 500 credits (+25 bonus, not counted).
+  EXPECT_STREQ(list["packs"][1]["prices"][2]["per_credit"].GetString(), "0.04998");
+  EXPECT_STREQ(table["credit_value"][1]["min"].GetString(), "0.04998");
+  // Its bonus credits have a life of their own, 30 days, and the listing says so.
+  EXPECT_STREQ(list["packs"][1]["validity"].GetString(), "P12M");
+  EXPECT_STREQ(list["packs"][1]["bonus_validity"].GetString(), "PT2592000S");
+  // The fairness score of the configuration, with its seven items.
+  EXPECT_EQ(table["fairness"]["items"].Size(), 7u);
+  EXPECT_TRUE(table["upcoming"].IsArray());
+}
 
 TEST_F(Api, PublicEndpointsNeedNoCredential) {
   auto h = client_->send("GET", "/healthz");
@@ -639,7 +679,17 @@ TEST(PriceBookVersions, AHoldIsCapturedUnderItsVersionAfterTheConfigurationMoves
     ServerProcess server({.data_dir = data, .config = b});
     HttpClient c(server.port());
     const auto key = bearer(server.admin_key());
+    // Before v-b's effective time the page shows v-a, with v-b announced as upcoming.
+    ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T10:15:00Z"})", {key}).status, 200);
+    auto before = c.send("GET", "/v1/pricing").json();
+    EXPECT_STREQ(before["version"].GetString(), "v-a");
+    ASSERT_EQ(before["upcoming"].Size(), 1u);
+    EXPECT_STREQ(before["upcoming"][0]["version"].GetString(), "v-b");
+    EXPECT_STREQ(before["upcoming"][0]["effective_at"].GetString(), "2027-01-04T10:30:00Z");
     ASSERT_EQ(c.send("POST", "/v1/admin/clock", R"({"now":"2027-01-04T11:00:00Z"})", {key}).status, 200);
+    auto after = c.send("GET", "/v1/pricing").json();
+    EXPECT_STREQ(after["version"].GetString(), "v-b");
+    EXPECT_EQ(after["upcoming"].Size(), 0u);
     auto cap = c.send("POST", "/v1/holds/" + hold + "/capture",
                       R"({"usage":{"resolution":"720p","seconds":4}})", {key, {"Idempotency-Key", "c"}});
     ASSERT_EQ(cap.status, 200) << cap.body;

@@ -51,8 +51,9 @@ function loadPlaywright() {
 
 // --- the server -----------------------------------------------------------------------------
 
-async function startServer(flags = ['--clock', 'manual']) {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
+// `data`: a data directory to use and keep (a restart on it); default a fresh one, removed.
+async function startServer(flags = ['--clock', 'manual'], {data: keep} = {}) {
+  const data = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-'));
   const child = spawn(tallyBin, ['serve', ...flags, '--data', data, '--listen', '127.0.0.1:0',
                                  '--shards', '2'],
                       {env: {...process.env, TALLY_ADMIN_KEY: adminKey},
@@ -83,7 +84,7 @@ async function startServer(flags = ['--clock', 'manual']) {
     const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const code = await exited;
-    fs.rmSync(data, {recursive: true, force: true});
+    if (!keep) fs.rmSync(data, {recursive: true, force: true});
     return code;
   };
   return {base, stop, line};
@@ -318,8 +319,77 @@ test('the price table lists every tool of the configuration', async () => {
   assert.match(await text(page, '#plans tr[data-plan="free"]'), /1 a day, valid 1 month/);
   const small = await text(page, '#packs tr[data-pack="small"]');
   assert.match(small, /0\.0999 USD/, 'price per credit');
+  // Medium's 25 bonus credits last 30 days, not the 12 months of the credits bought.
+  const medium = await text(page, '#packs tr[data-pack="medium"]');
+  assert.match(medium, /500 \+ 25 bonus\s+12 months; bonus 30 days/, medium);
+
+  // One truth (issue 19): the header's credit range is exactly the lowest and the highest
+  // "per credit" of the pack table, regions included, each with at most 5 decimals.
+  const header = await text(page, '#price-version');
+  const packText = await text(page, '#packs');
+  for (const v of pricing.credit_value) {
+    const shown = packs.flatMap((p) => p.prices).filter((x) => x.currency === v.currency)
+      .map((x) => x.per_credit);
+    for (const x of shown) {
+      assert.match(x, /^\d+(\.\d{1,5})?$/, `per_credit ${x} has at most 5 decimals`);
+      assert.ok(packText.includes(`${x} ${v.currency}`), `${x} ${v.currency} in the pack table`);
+    }
+    const byValue = [...shown].sort((a, b) => Number(a) - Number(b));
+    assert.equal(v.min, byValue[0], `${v.currency}: the header's lowest is the table's lowest`);
+    assert.equal(v.max, byValue.at(-1), `${v.currency}: the header's highest is the table's`);
+    assert.ok(header.includes(`${v.min}–${v.max} ${v.currency}`), header);
+  }
+  // Every tool's description agrees with its price (the default image's "1 credit" once did
+  // not: 2 with the default priority), and the page shows the checklist the server scored.
+  const fairness = pricing.fairness;
+  assert.equal(fairness.items.length, 7);
+  assert.equal(fairness.items.find((i) => i.id === 'tool_costs').outcome, 'pass',
+    JSON.stringify(fairness.items));
+  assert.match(await text(page, '#fairness-outcome'), new RegExp(`^Overall: ${fairness.outcome}`));
+  for (const i of fairness.items) {
+    const li = page.locator(`#fairness li[data-item="${i.id}"]`);
+    assert.equal(await li.getAttribute('data-outcome'), i.outcome, i.id);
+    assert.ok((await li.innerText()).includes(i.why), `${i.id}: ${i.why}`);
+  }
+  assert.deepEqual(pricing.upcoming, [], 'one version, in force');
+  assert.equal(await page.locator('#price-upcoming').isHidden(), true);
   await shot(page, 'price_table');
   await page.context().close();
+});
+
+// Issue 19: a price book version that takes effect later is announced, not hidden. The data
+// directory keeps the version in force; a restart with a later version adds it.
+test('a price book version that takes effect later is shown as upcoming', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-versions-'));
+  const next = path.join(dir, 'next.toml');
+  fs.writeFileSync(next, fs.readFileSync(configFile, 'utf8')
+    .replace('version = "studio-2026-11-01"', 'version = "studio-2031-04-01"')
+    .replace('effective_at = 2026-11-01T00:00:00Z', 'effective_at = 2031-04-01T00:00:00Z'));
+  const data = path.join(dir, 'data');
+  const setClock = (s) => fetch(s.base + '/v1/admin/clock', {
+    method: 'POST', body: JSON.stringify({now: t0}),
+    headers: {Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json'}});
+  const first = await startServer(['--clock', 'manual', '--config', configFile], {data});
+  assert.equal((await setClock(first)).status, 200);
+  assert.equal(await first.stop(), 0);
+  const second = await startServer(['--clock', 'manual', '--config', next], {data});
+  try {
+    assert.equal((await setClock(second)).status, 200);
+    const pricing = await (await fetch(second.base + '/v1/pricing')).json();
+    assert.equal(pricing.version, 'studio-2026-11-01', 'the version in force is still charged');
+    assert.deepEqual(pricing.upcoming.map((v) => v.version), ['studio-2031-04-01']);
+    const page = await newPage();
+    await page.goto(second.base + '/');
+    await page.waitForSelector('body[data-ready]');
+    assert.match(await text(page, '#price-version'), /studio-2026-11-01, in force since 1 Nov 2026/);
+    assert.match(await text(page, '#price-upcoming'),
+      /^Upcoming: Tally Studio studio-2031-04-01 takes effect on 1 Apr 2031/);
+    await shot(page, 'price_upcoming');
+    await page.context().close();
+  } finally {
+    await second.stop();
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
 });
 
 test('a wrong or expired token shows a clear message', async () => {

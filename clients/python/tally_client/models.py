@@ -393,6 +393,36 @@ class PriceTool:
 
 
 @_model
+class UpcomingVersion:
+    """A price book version that takes effect later than the server's time."""
+
+    name: Optional[str] = None
+    version: Optional[str] = None
+    effective_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class LintItem:
+    """One item of the fair-pricing checklist (docs/lint.md)."""
+
+    id: Optional[str] = None
+    title: Optional[str] = None
+    outcome: Optional[str] = None  # pass, warn, fail
+    why: Optional[str] = None
+    where: Optional[str] = None  # a configuration key path ("packs[1].bonus_validity")
+    line: Optional[int] = None  # None from the server
+    raw: dict = _raw()
+
+
+@_model
+class LintReport:
+    outcome: Optional[str] = None  # the worst item's
+    items: Optional[list[LintItem]] = None
+    raw: dict = _raw()
+
+
+@_model
 class PriceTable:
     version: Optional[str] = None
     tools: Optional[list[PriceTool]] = None
@@ -400,6 +430,8 @@ class PriceTable:
     name: Optional[str] = None
     effective_at: Optional[datetime] = None
     credit_value: Optional[list[CreditValue]] = None
+    upcoming: Optional[list[UpcomingVersion]] = None
+    fairness: Optional[LintReport] = None
     raw: dict = _raw()
 
 
@@ -461,6 +493,7 @@ class Pack:
     bonus: Optional[Decimal] = None
     bonus_micro: Optional[int] = None
     validity: Optional[str] = None  # ISO 8601 duration, or "never"
+    bonus_validity: Optional[str] = None  # of the bonus credits' own lot
     prices: Optional[list[PackPrice]] = None
     raw: dict = _raw()
 

@@ -433,6 +433,26 @@ export interface PriceTable {
   /** What one credit costs per currency (in currency units), over the packs sold in it. */
   credit_value: Array<{currency: string; min: string; max: string; packs: number}>;
   tools: PriceTool[];
+  /** Versions that take effect later than the server's time: announced, not yet charged. */
+  upcoming: Array<{name: string; version: string; effective_at: Time}>;
+  /** The configuration scored against the fair-pricing checklist (docs/lint.md). */
+  fairness: LintReport;
+}
+
+/** `tally lint --json`, and `fairness` of the price table. */
+export interface LintReport {
+  outcome: 'pass' | 'warn' | 'fail';
+  items: Array<{
+    id: string;
+    title: string;
+    outcome: 'pass' | 'warn' | 'fail';
+    /** One line. */
+    why: string;
+    /** The configuration key it is about ("packs[1].bonus_validity"); empty for the whole file. */
+    where: string;
+    /** Its line in the file; null from the server. */
+    line: number | null;
+  }>;
 }
 
 export interface PlanDailyReward {
@@ -494,6 +514,8 @@ export interface Pack {
   bonus_micro: AmountMicro;
   /** ISO 8601 duration of the purchased credits, or "never". */
   validity: Duration | 'never';
+  /** ISO 8601 duration of the bonus credits' own lot, or "never". */
+  bonus_validity: Duration | 'never';
   prices: PackPrice[];
 }
 
