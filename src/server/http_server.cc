@@ -84,6 +84,7 @@ struct HttpServer::Impl {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> refused_too_large{0};
   std::atomic<uint64_t> timeouts{0};
+  service::Histogram reply_ns;
 
   void accept();
   std::expected<void, std::string> use_tls();
@@ -201,8 +202,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     version_ = req.version();
     begin_request();
     server_.handler(std::move(r), [self = this->shared_from_this()](HttpResponse response) {
+      const auto answered = std::chrono::steady_clock::now();
       net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+                [self, answered, response = std::move(response)]() mutable {
+                  self->answered_ = answered;
+                  self->write(std::move(response));
+                });
     });
   }
 
@@ -241,6 +246,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void on_write(beast::error_code ec) {
     busy_ = false;
+    if (answered_ != std::chrono::steady_clock::time_point{}) {
+      server_.reply_ns.record(static_cast<uint64_t>(
+          (std::chrono::steady_clock::now() - answered_).count()));
+      answered_ = {};
+    }
     const bool again = !ec && response_.keep_alive();
     server_.finished_one();
     if (!again) return refused_ ? linger() : close();
@@ -288,6 +298,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   http::response<http::string_body> response_;
   bool busy_ = false;
   bool closed_ = false;
+  std::chrono::steady_clock::time_point answered_{};  // the answer's Respond, for reply_ns
   bool refused_ = false;
   std::vector<char> drain_;
   bool keep_alive_ = true;
@@ -428,6 +439,7 @@ HttpServer::Counters HttpServer::counters() const {
   c.requests = s.requests;
   c.refused_too_large = s.refused_too_large;
   c.timeouts = s.timeouts;
+  c.reply_ns = s.reply_ns.snapshot();
   return c;
 }
 

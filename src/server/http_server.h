@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "service/histogram.h"
+
 namespace tally::server {
 
 struct HttpRequest {
@@ -75,6 +77,9 @@ class HttpServer {
     uint64_t requests = 0;
     uint64_t refused_too_large = 0;
     uint64_t timeouts = 0;
+    // The reply stage: from an answer given (Respond called, its batch durable) to its bytes
+    // written to the socket, ns (the hop back to the I/O thread, encoding, the write).
+    service::HistogramSnapshot reply_ns;
   };
   Counters counters() const;
 
