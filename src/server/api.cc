@@ -577,12 +577,15 @@ std::string pack_response(const HttpResponse& r) {
   return cat(r.status, " ", r.body);
 }
 
-HttpResponse unpack_response(std::string_view bytes) {
+HttpResponse unpack_response(std::string&& bytes) {
   TALLY_CHECK(bytes.size() >= 4 && bytes[3] == ' ');
   const int status = (bytes[0] - '0') * 100 + (bytes[1] - '0') * 10 + (bytes[2] - '0');
+  bytes.erase(0, 4);
   return {status, status >= 400 ? "application/problem+json" : "application/json",
-          std::string(bytes.substr(4)), {}};
+          std::move(bytes), {}};
 }
+
+HttpResponse unpack_response(std::string_view bytes) { return unpack_response(std::string(bytes)); }
 
 void handed(const Call& call) {
   call.ctx.decode_ns.record(static_cast<uint64_t>(
@@ -600,7 +603,7 @@ void submit(const CallPtr& call, Change change, std::string key) {
   };
   handed(*call);
   call->ctx.o.service->submit(std::move(s), [call](service::Outcome o) {
-    answer(call, unpack_response(o.response));
+    answer(call, unpack_response(std::move(o.response)));
   });
 }
 

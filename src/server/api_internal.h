@@ -100,6 +100,8 @@ void handed(const Call& call);
 // An answer as the bytes remembered with its key, and back.
 std::string pack_response(const HttpResponse& r);
 HttpResponse unpack_response(std::string_view bytes);
+// The same, reusing `bytes`' buffer for the body (no copy).
+HttpResponse unpack_response(std::string&& bytes);
 // Runs `read` on the shard's thread after the writes queued before it; answers with its
 // response once what it saw is durable. `uses_store`: the read also reads the store (history),
 // so it waits for the commit in flight; else it reads the ledger only and does not.

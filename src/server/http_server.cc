@@ -52,8 +52,13 @@ class SessionBase {
   virtual void stop() = 0;
 };
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// A connection's strand, as a concrete type: beast::tcp_stream's type-erased executor
+// (any_io_executor) allocates whenever a strand is copied into it, several times per request.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = tcp::socket::rebind_executor<Strand>::other;
+using TcpStream = beast::basic_stream<tcp, Strand>;
+using PlainStream = TcpStream;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 }  // namespace
 
@@ -104,10 +109,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static constexpr bool k_tls = std::is_same_v<Stream, TlsStream>;
 
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
+  Session(Socket&& socket, HttpServer::Impl& server)
     requires(!k_tls)
       : stream_(std::move(socket)), server_(server) {}
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
+  Session(Socket&& socket, HttpServer::Impl& server)
     requires(k_tls)
       : stream_(std::move(socket), *server.tls), server_(server) {}
   ~Session() override {
@@ -231,7 +236,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_ = {};
     response_.version(version_);
     response_.result(static_cast<unsigned>(r.status));
-    response_.set(http::field::content_type, r.content_type);
+    response_.set(http::field::content_type,
+                  beast::string_view(r.content_type.data(), r.content_type.size()));
     response_.set(http::field::cache_control, "no-store");
     for (auto& [name, value] : r.headers) response_.set(name, value);
     response_.body() = std::move(r.body);
@@ -289,7 +295,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     layer().close();
   }
 
-  beast::tcp_stream& layer() { return beast::get_lowest_layer(stream_); }
+  TcpStream& layer() { return beast::get_lowest_layer(stream_); }
 
   Stream stream_;
   HttpServer::Impl& server_;
@@ -308,7 +314,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, Socket socket) {
     if (ec) {
       if (stopping || ec == net::error::operation_aborted) return;
       // E.g. too many open files: keep serving the others, and try again shortly.
