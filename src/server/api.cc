@@ -104,13 +104,6 @@ std::expected<Match, Problem> match(std::string_view method, std::string_view pa
   return std::unexpected(not_found(cat("no endpoint ", method, " ", path, " (docs/openapi.yaml)")));
 }
 
-Problem forbidden(const Principal& who) {
-  return {403, "forbidden",
-          who.kind == Principal::Kind::user ? "this token reads only its own account"
-                                            : "this key may not call this endpoint",
-          {}};
-}
-
 // A worker key (a generation worker's) prices, holds, captures and releases: nothing else.
 bool worker_route(const Route& r) {
   return r.fn == quote || r.fn == place_hold || r.fn == get_hold || r.fn == capture ||
@@ -136,11 +129,10 @@ bool allowed(const Route& route, const Principal& who, const std::vector<std::st
 }
 
 // A request of a /v1/batch: the batch's call (its parsed body holds the item's, decoded in
-// place) and its credential, authenticated once for every item.
+// place; its request the credential).
 struct BatchItemOf {
   std::shared_ptr<const Call> batch;
   const rapidjson::Value* body = nullptr;  // in batch->document; null: none
-  Principal who;
 };
 
 void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
@@ -376,7 +368,7 @@ void batch(const CallPtr& call) {
   state->left = subs.size();
   // Each shard gets its items at once, in one batch (one commit), in the batch's order.
   service::Service::Handoff handoff(*call->ctx.o.service);
-  BatchItemOf item{call, nullptr, call->who};
+  BatchItemOf item{call, nullptr};
   for (size_t i = 0; i < subs.size(); ++i) {
     item.body = bodies[i];
     dispatch(call->ctx, std::move(subs[i]), [state, call, i, paths](HttpResponse r) {
@@ -486,20 +478,25 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
                                         ": @ + ~")));
     }
   }
-  if (item != nullptr) {
-    call->who = item->who;  // the batch's credential, authenticated once
-    if (route.access != Access::open && !allowed(route, call->who, call->args)) {
-      return fail(call, forbidden(call->who));
-    }
-  } else if (route.access != Access::open) {
+  if (route.access != Access::open) {
+    // A batch's items each present its credential again: a key an item revokes (or one that
+    // expires meanwhile) is refused for the items after it (docs/api.md).
+    const std::string& authorization =
+        item != nullptr ? item->batch->request.authorization : call->request.authorization;
     std::string why;
-    call->who = ctx.o.auth->authenticate(call->request.authorization, call->now, &why);
+    call->who = ctx.o.auth->authenticate(authorization, call->now, &why);
     if (call->who.kind == Principal::Kind::none) {
       HttpResponse r = problem_response({401, "unauthorized", why, {}});
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return answer(call, std::move(r));
     }
-    if (!allowed(route, call->who, call->args)) return fail(call, forbidden(call->who));
+    if (!allowed(route, call->who, call->args)) {
+      return fail(call, Problem{403, "forbidden",
+                                call->who.kind == Principal::Kind::user
+                                    ? "this token reads only its own account"
+                                    : "this key may not call this endpoint",
+                                {}});
+    }
   }
   const bool has_body = call->request.method == "POST" || call->request.method == "PUT";
   if (has_body && !call->request.body.empty() && !is_json(call->request.content_type)) {
