@@ -129,10 +129,11 @@ bool allowed(const Route& route, const Principal& who, const std::vector<std::st
 }
 
 // A request of a /v1/batch: the batch's call (its parsed body holds the item's, decoded in
-// place; its request the credential).
+// place) and its credential, read once.
 struct BatchItemOf {
   std::shared_ptr<const Call> batch;
   const rapidjson::Value* body = nullptr;  // in batch->document; null: none
+  const Auth::Presented* credential = nullptr;
 };
 
 void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
@@ -368,7 +369,8 @@ void batch(const CallPtr& call) {
   state->left = subs.size();
   // Each shard gets its items at once, in one batch (one commit), in the batch's order.
   service::Service::Handoff handoff(*call->ctx.o.service);
-  BatchItemOf item{call, nullptr};
+  const Auth::Presented credential = call->ctx.o.auth->present(call->request.authorization);
+  BatchItemOf item{call, nullptr, &credential};
   for (size_t i = 0; i < subs.size(); ++i) {
     item.body = bodies[i];
     dispatch(call->ctx, std::move(subs[i]), [state, call, i, paths](HttpResponse r) {
@@ -481,10 +483,10 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
   if (route.access != Access::open) {
     // A batch's items each present its credential again: a key an item revokes (or one that
     // expires meanwhile) is refused for the items after it (docs/api.md).
-    const std::string& authorization =
-        item != nullptr ? item->batch->request.authorization : call->request.authorization;
     std::string why;
-    call->who = ctx.o.auth->authenticate(authorization, call->now, &why);
+    call->who = item != nullptr
+                    ? ctx.o.auth->authenticate(*item->credential, call->now, &why)
+                    : ctx.o.auth->authenticate(call->request.authorization, call->now, &why);
     if (call->who.kind == Principal::Kind::none) {
       HttpResponse r = problem_response({401, "unauthorized", why, {}});
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
