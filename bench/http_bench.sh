@@ -3,6 +3,7 @@
 # keep-alive (wrk), and spends through /v1/batch. Starts its own `tally serve` (release build,
 # synchronous=FULL, 2 shards) on a fresh data directory and stops it.
 #   bench/http_bench.sh [seconds] [connections]
+# TALLY_SERVE_ARGS: more options for `tally serve` (e.g. "--http-threads 1"), to compare layouts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -11,7 +12,8 @@ bin=${TALLY_BIN:-./build/release/tally}  # TALLY_BIN: another build, to compare
 [ -x "$bin" ] || { echo "build first: make release" >&2; exit 1; }
 data=$(mktemp -d /tmp/tally-http-bench-XXXXXX)
 export TALLY_KEY=tk_admin_bench TALLY_ADMIN_KEY=tk_admin_bench TALLY_ACCOUNTS=1000
-"$bin" serve --data "$data" --listen 127.0.0.1:0 --shards 2 > "$data/out" 2>&1 &
+# shellcheck disable=SC2086  # TALLY_SERVE_ARGS is a list of words
+"$bin" serve --data "$data" --listen 127.0.0.1:0 --shards 2 ${TALLY_SERVE_ARGS:-} > "$data/out" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$data/out" 2>/dev/null && break; sleep 0.1; done

@@ -129,10 +129,16 @@ bool allowed(const Route& route, const Principal& who, const std::vector<std::st
   return false;
 }
 
-// `parsed` (a batch item's body, already parsed and checked with the batch): used instead of
-// parsing request.body.
+// A request of a /v1/batch: the batch's call (its parsed body holds the item's, decoded in
+// place) and its credential, read once.
+struct BatchItemOf {
+  std::shared_ptr<const Call> batch;
+  const rapidjson::Value* body = nullptr;  // in batch->document; null: none
+  const Auth::Presented* credential = nullptr;
+};
+
 void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
-              const rapidjson::Value* parsed = nullptr);
+              const BatchItemOf* item = nullptr);
 
 // --- Endpoints that need no shard ---
 
@@ -146,25 +152,32 @@ void healthz(const CallPtr& call) {
          }));
 }
 
-// One Prometheus histogram over every shard, `scale` dividing the recorded values (1e6 for
-// µs -> seconds).
+// The samples of one Prometheus histogram, `labels` before `le` ("shard=\"0\"," or empty),
+// `scale` dividing the recorded values (1e6 for µs -> seconds).
+void histogram_samples(std::string& out, std::string_view name, std::string_view labels,
+                       const service::HistogramSnapshot& h, double scale) {
+  uint64_t running = 0;
+  for (size_t b = 0; b < h.counts.size(); ++b) {
+    running += h.counts[b];
+    if (h.counts[b] == 0 && b + 1 != h.counts.size()) continue;  // keep the text short
+    const std::string le = h.upper_bounds[b] == UINT64_MAX
+                               ? std::string("+Inf")
+                               : cat(static_cast<double>(h.upper_bounds[b]) / scale);
+    out += cat(name, "_bucket{", labels, "le=\"", le, "\"} ", running, "\n");
+  }
+  const std::string_view plain = labels.substr(0, labels.empty() ? 0 : labels.size() - 1);
+  const std::string braces = plain.empty() ? std::string() : cat("{", plain, "}");
+  out += cat(name, "_sum", braces, " ", static_cast<double>(h.sum) / scale, "\n");
+  out += cat(name, "_count", braces, " ", h.count, "\n");
+}
+
+// One Prometheus histogram over every shard.
 void histogram_text(std::string& out, std::string_view name, std::string_view help,
                     const std::vector<service::ShardStats>& shards,
                     service::HistogramSnapshot service::ShardStats::*field, double scale) {
   out += cat("# HELP ", name, " ", help, "\n# TYPE ", name, " histogram\n");
   for (size_t i = 0; i < shards.size(); ++i) {
-    const service::HistogramSnapshot& h = shards[i].*field;
-    uint64_t running = 0;
-    for (size_t b = 0; b < h.counts.size(); ++b) {
-      running += h.counts[b];
-      if (h.counts[b] == 0 && b + 1 != h.counts.size()) continue;  // keep the text short
-      const std::string le = h.upper_bounds[b] == UINT64_MAX
-                                 ? std::string("+Inf")
-                                 : cat(static_cast<double>(h.upper_bounds[b]) / scale);
-      out += cat(name, "_bucket{shard=\"", i, "\",le=\"", le, "\"} ", running, "\n");
-    }
-    out += cat(name, "_sum{shard=\"", i, "\"} ", static_cast<double>(h.sum) / scale, "\n");
-    out += cat(name, "_count{shard=\"", i, "\"} ", h.count, "\n");
+    histogram_samples(out, name, cat("shard=\"", i, "\","), shards[i].*field, scale);
   }
 }
 
@@ -190,6 +203,22 @@ void metrics(const CallPtr& call) {
                  &service::ShardStats::commit_us, 1e6);
   histogram_text(out, "tally_batch_commands", "Commands per committed batch.", shards,
                  &service::ShardStats::batch_commands, 1);
+  // The stages of a request (DESIGN §4), in the order it meets them; commit is above.
+  out += cat("# HELP tally_decode_seconds From a request's arrival to its command or read ",
+             "handed to its shard (routing, authentication, parsing, decoding).\n",
+             "# TYPE tally_decode_seconds histogram\n");
+  histogram_samples(out, "tally_decode_seconds", "", call->ctx.decode_ns.snapshot(), 1e9);
+  histogram_text(out, "tally_queue_wait_seconds",
+                 "From a command or read handed to its shard to its batch starting.", shards,
+                 &service::ShardStats::queue_wait_ns, 1e9);
+  histogram_text(out, "tally_apply_seconds",
+                 "Running one change on its shard (key lookup, pricing, the ledger, the answer).",
+                 shards, &service::ShardStats::apply_ns, 1e9);
+  if (call->ctx.o.reply_ns) {
+    out += cat("# HELP tally_reply_seconds From an answer given (its batch durable) to its ",
+               "bytes written to the connection.\n# TYPE tally_reply_seconds histogram\n");
+    histogram_samples(out, "tally_reply_seconds", "", call->ctx.o.reply_ns(), 1e9);
+  }
   if (call->ctx.o.metrics_extra) out += call->ctx.o.metrics_extra();
   answer(call, {200, "text/plain; version=0.0.4", std::move(out), {}});
 }
@@ -295,7 +324,7 @@ void packs(const CallPtr& call) {
 }
 
 void set_clock(const CallPtr& call) {
-  auto now = decode_clock(call->body);
+  auto now = decode_clock(*call->body);
   if (!now) return fail(call, now.error());
   if (*now < call->now) {  // the ledger's time never goes back (rule 10)
     return fail(call, bad_request(cat("'now' is before the server's time ",
@@ -324,16 +353,15 @@ void set_clock(const CallPtr& call) {
 // Each request of the batch is dispatched as if sent alone, with the batch's credential; the
 // answers come back in request order.
 void batch(const CallPtr& call) {
-  auto items = decode_batch(call->body);
+  auto items = decode_batch(*call->body);
   if (!items) return fail(call, items.error());
   std::vector<HttpRequest> subs;
-  std::vector<const rapidjson::Value*> bodies;  // in call->body, which outlives the dispatch
+  std::vector<const rapidjson::Value*> bodies;  // in call->document, kept by each item's call
   auto paths = std::make_shared<std::vector<std::string>>();
   for (BatchItem& item : *items) {
     HttpRequest sub;
     sub.method = std::move(item.method);
     sub.target = std::move(item.path);
-    sub.authorization = call->request.authorization;
     sub.has_idempotency_key = item.idempotency_key.has_value();
     sub.idempotency_key = item.idempotency_key.value_or("");
     sub.content_type = "application/json";
@@ -350,8 +378,12 @@ void batch(const CallPtr& call) {
   auto state = std::make_shared<State>();
   state->answers.resize(subs.size());
   state->left = subs.size();
-  static const rapidjson::Value k_no_body(rapidjson::kObjectType);
+  // Each shard gets its items at once, in one batch (one commit), in the batch's order.
+  service::Service::Handoff handoff(*call->ctx.o.service);
+  const Auth::Presented credential = call->ctx.o.auth->present(call->request.authorization);
+  BatchItemOf item{call, nullptr, &credential};
   for (size_t i = 0; i < subs.size(); ++i) {
+    item.body = bodies[i];
     dispatch(call->ctx, std::move(subs[i]), [state, call, i, paths](HttpResponse r) {
       if (!is_json_answer(r.content_type)) {  // e.g. /metrics: its text cannot sit in JSON
         r = problem_response(bad_request(
@@ -378,7 +410,7 @@ void batch(const CallPtr& call) {
                w.EndArray();
                w.EndObject();
              }));
-    }, bodies[i] ? bodies[i] : &k_no_body);
+    }, &item);
   }
 }
 
@@ -421,9 +453,11 @@ constexpr Route k_routes[] = {
 };
 
 void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
-              const rapidjson::Value* parsed) {
-  auto call = std::make_shared<Call>(Call{ctx, std::move(request), {}, {}, {}, {}, {},
-                                          ctx.o.clock(), std::move(respond)});
+              const BatchItemOf* item) {
+  auto call = std::make_shared<Call>(Call{.ctx = ctx,
+                                          .request = std::move(request),
+                                          .now = ctx.o.clock(),
+                                          .respond = std::move(respond)});
   const std::string& target = call->request.target;
   if (target.size() > k_target_bytes_max || target.empty() || target[0] != '/') {
     return fail(call, bad_request("the request target is not a path of at most 4096 bytes"));
@@ -458,8 +492,12 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
     }
   }
   if (route.access != Access::open) {
+    // A batch's items each present its credential again: a key an item revokes (or one that
+    // expires meanwhile) is refused for the items after it (docs/api.md).
     std::string why;
-    call->who = ctx.o.auth->authenticate(call->request.authorization, call->now, &why);
+    call->who = item != nullptr
+                    ? ctx.o.auth->authenticate(*item->credential, call->now, &why)
+                    : ctx.o.auth->authenticate(call->request.authorization, call->now, &why);
     if (call->who.kind == Principal::Kind::none) {
       HttpResponse r = problem_response({401, "unauthorized", why, {}});
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -490,12 +528,14 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
                               "(rule 8), the same on every retry",
                               {}});
   }
-  if (parsed && has_body) {
-    call->body.CopyFrom(*parsed, call->body.GetAllocator());
-  } else if (has_body) {
-    if (auto p = parse_body(call->request.body, &call->body)) return fail(call, *p);
-  } else {
-    call->body.SetObject();
+  static const rapidjson::Value k_no_body(rapidjson::kObjectType);
+  call->body = &k_no_body;
+  if (item != nullptr && has_body && item->body != nullptr) {
+    call->body = item->body;  // in place: parsed and checked with the batch
+    call->batch = item->batch;
+  } else if (has_body && item == nullptr) {
+    if (auto p = parse_body(call->request.body, &call->document)) return fail(call, *p);
+    call->body = &call->document;
   }
   route.fn(call);
 }
@@ -547,11 +587,19 @@ std::string pack_response(const HttpResponse& r) {
   return cat(r.status, " ", r.body);
 }
 
-HttpResponse unpack_response(std::string_view bytes) {
+HttpResponse unpack_response(std::string&& bytes) {
   TALLY_CHECK(bytes.size() >= 4 && bytes[3] == ' ');
   const int status = (bytes[0] - '0') * 100 + (bytes[1] - '0') * 10 + (bytes[2] - '0');
+  bytes.erase(0, 4);
   return {status, status >= 400 ? "application/problem+json" : "application/json",
-          std::string(bytes.substr(4)), {}};
+          std::move(bytes), {}};
+}
+
+HttpResponse unpack_response(std::string_view bytes) { return unpack_response(std::string(bytes)); }
+
+void handed(const Call& call) {
+  call.ctx.decode_ns.record(static_cast<uint64_t>(
+      (std::chrono::steady_clock::now() - call.arrived).count()));
 }
 
 void submit(const CallPtr& call, Change change, std::string key) {
@@ -563,8 +611,9 @@ void submit(const CallPtr& call, Change change, std::string key) {
     TALLY_CHECK(!std::holds_alternative<NoChangeReply>(*r));  // always remembered with its answer
     return pack_response(encode(l, *r));
   };
+  handed(*call);
   call->ctx.o.service->submit(std::move(s), [call](service::Outcome o) {
-    answer(call, unpack_response(o.response));
+    answer(call, unpack_response(std::move(o.response)));
   });
 }
 
@@ -580,6 +629,7 @@ void read_shard(const CallPtr& call, ShardId shard,
   auto out = std::make_shared<HttpResponse>();
   auto run = [out, read = std::move(read)](const Ledger& l) { *out = read(l); };
   auto done = [call, out] { answer(call, std::move(*out)); };
+  handed(*call);
   if (uses_store) return call->ctx.o.service->read(shard, std::move(run), std::move(done));
   call->ctx.o.service->read_ledger(shard, std::move(run), std::move(done));
 }
@@ -617,7 +667,9 @@ std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view w
   return id;
 }
 
-Api::Api(ApiOptions options) : context_(std::make_unique<Context>(Context{std::move(options)})) {}
+Api::Api(ApiOptions options) : context_(std::make_unique<Context>()) {
+  context_->o = std::move(options);
+}
 Api::~Api() = default;
 
 void Api::handle(HttpRequest&& request, Respond respond) {

@@ -39,6 +39,8 @@ struct ApiOptions {
   std::function<std::string()> listen_url;
   // More Prometheus text for /metrics (the HTTP server's counters).
   std::function<std::string()> metrics_extra;
+  // The reply stage's histogram for /metrics (HttpServer::Counters::reply_ns); may be empty.
+  std::function<service::HistogramSnapshot()> reply_ns;
 };
 
 class Api {

@@ -55,7 +55,7 @@ HttpResponse subscription_answer(const SubscriptionReply& s) {
 }
 
 void subscription_command(const CallPtr& call, Command command) {
-  if (auto p = decode_no_fields(call->body)) return fail(call, *p);
+  if (auto p = decode_no_fields(*call->body)) return fail(call, *p);
   submit(call, std::move(command), [](const Reply& r) {
     return subscription_answer(std::get<SubscriptionReply>(r));
   });
@@ -64,7 +64,7 @@ void subscription_command(const CallPtr& call, Command command) {
 }  // namespace
 
 void open_account(const CallPtr& call) {
-  auto c = decode_open_account(call->body);
+  auto c = decode_open_account(*call->body);
   if (!c) return fail(call, c.error());
   const std::string id = c->account;
   // The account as the opening left it (a retry gets this answer again, rule 8).
@@ -181,7 +181,7 @@ void get_balance(const CallPtr& call) {
 }
 
 void grant(const CallPtr& call) {
-  auto g = decode_grant(call->body, call->args[0]);
+  auto g = decode_grant(*call->body, call->args[0]);
   if (!g) return fail(call, g.error());
   const std::string account = g->account;
   // The lot as the grant left it (a retry gets this answer again, rule 8).
@@ -204,7 +204,7 @@ void grant(const CallPtr& call) {
 }
 
 void set_subscription(const CallPtr& call) {
-  auto c = decode_set_plan(call->body, call->args[0]);
+  auto c = decode_set_plan(*call->body, call->args[0]);
   if (!c) return fail(call, c.error());
   submit(call, std::move(*c), [](const Reply& r) {
     return subscription_answer(std::get<SubscriptionReply>(r));
@@ -218,7 +218,7 @@ void past_due(const CallPtr& call) { subscription_command(call, MarkPastDue{call
 void resume(const CallPtr& call) { subscription_command(call, ResumeSubscription{call->args[0]}); }
 
 void daily_reward(const CallPtr& call) {
-  if (auto p = decode_no_fields(call->body)) return fail(call, *p);
+  if (auto p = decode_no_fields(*call->body)) return fail(call, *p);
   submit(call, ClaimDailyReward{call->args[0]}, [](const Reply& r) {
     const RewardReply& reward = std::get<RewardReply>(r);
     return json(201, [&](JsonWriter& w) {
@@ -233,7 +233,7 @@ void daily_reward(const CallPtr& call) {
 }
 
 void issue_token(const CallPtr& call) {
-  auto ttl_s = decode_token_ttl_s(call->body);
+  auto ttl_s = decode_token_ttl_s(*call->body);
   if (!ttl_s) return fail(call, ttl_s.error());
   const std::string id = call->args[0];
   const TimeUs expires = add_us(call->now, *ttl_s * k_us_per_second);

@@ -5,6 +5,7 @@
 // and api.cc (dispatch, batch, public reads, health, metrics, clock).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,6 +27,9 @@ inline constexpr std::string_view k_purchase_key_prefix = "purchase:";
 
 struct Api::Context {
   ApiOptions o;
+  // From a request's arrival to its command handed to the shard (or its read): routing,
+  // authentication, parsing and decoding, on the I/O threads.
+  service::Histogram decode_ns;
 };
 
 struct Call {
@@ -35,9 +39,14 @@ struct Call {
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::vector<std::string> args;                            // the path's {} segments, decoded
   Principal who;
-  rapidjson::Document body;
+  // What the endpoint decodes: `document`, or a request's body inside a /v1/batch's document,
+  // decoded in place (`batch` keeps it alive).
+  const JsonValue* body = nullptr;
+  rapidjson::Document document;
+  std::shared_ptr<const Call> batch;
   TimeUs now;  // the clock when the request arrived (pricing, tokens)
   Respond respond;
+  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
 
   std::optional<std::string> query_value(std::string_view name) const;
 };
@@ -85,9 +94,14 @@ void submit(const CallPtr& call, Change change, std::string key = {});
 // The same for a change whose answer needs the reply only.
 using Encode = std::function<HttpResponse(const Reply&)>;
 void submit(const CallPtr& call, Command command, Encode encode, std::string key = {});
+// Records the decode stage of `call` (its arrival until now): call it as the call's command or
+// read is handed to its shard.
+void handed(const Call& call);
 // An answer as the bytes remembered with its key, and back.
 std::string pack_response(const HttpResponse& r);
 HttpResponse unpack_response(std::string_view bytes);
+// The same, reusing `bytes`' buffer for the body (no copy).
+HttpResponse unpack_response(std::string&& bytes);
 // Runs `read` on the shard's thread after the writes queued before it; answers with its
 // response once what it saw is durable. `uses_store`: the read also reads the store (history),
 // so it waits for the commit in flight; else it reads the ledger only and does not.

@@ -144,6 +144,7 @@ void with_plan(const CallPtr& call, const std::string& account,
     std::string plan;
   };
   auto seen = std::make_shared<Seen>();
+  handed(*call);
   call->ctx.o.service->read_ledger(
       account_shard(*call, account),
       [seen, account](const Ledger& l) {
@@ -158,7 +159,7 @@ void with_plan(const CallPtr& call, const std::string& account,
 }
 
 void quote(const CallPtr& call) {
-  auto request = decode_quote(call->body);
+  auto request = decode_quote(*call->body);
   if (!request) return fail(call, request.error());
   auto shared = std::make_shared<QuoteRequest>(std::move(*request));
   auto priced = [call, shared](std::string plan) {
@@ -171,7 +172,7 @@ void quote(const CallPtr& call) {
 }
 
 void place_hold(const CallPtr& call) {
-  auto j = decode_job(call->body, true);
+  auto j = decode_job(*call->body, true);
   if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
   auto priced = std::make_shared<Priced>();
@@ -263,7 +264,7 @@ std::vector<pricing::ParamValue> merge_usage(const JobParams& held, const JobPar
 void capture(const CallPtr& call) {
   auto id = id_arg(call, 0, "hold");
   if (!id) return;
-  auto c = decode_capture(call->body, HoldId{*id});
+  auto c = decode_capture(*call->body, HoldId{*id});
   if (!c) return fail(call, c.error());
   Change change{c->command, nullptr,
                 [](const Ledger&, const Reply& r) { return capture_answer(r); }};
@@ -296,7 +297,7 @@ void capture(const CallPtr& call) {
 void release(const CallPtr& call) {
   auto id = id_arg(call, 0, "hold");
   if (!id) return;
-  auto c = decode_release(call->body, HoldId{*id});
+  auto c = decode_release(*call->body, HoldId{*id});
   if (!c) return fail(call, c.error());
   submit(call, std::move(*c), [](const Reply& r) {
     const ReleaseReply& rel = std::get<ReleaseReply>(r);
@@ -312,7 +313,7 @@ void release(const CallPtr& call) {
 }
 
 void spend(const CallPtr& call) {
-  auto j = decode_job(call->body, false);
+  auto j = decode_job(*call->body, false);
   if (!j) return fail(call, j.error());
   auto job = std::make_shared<Job>(std::move(*j));
   auto priced = std::make_shared<Priced>();
@@ -359,7 +360,7 @@ void get_spend(const CallPtr& call) {
 void refund(const CallPtr& call) {
   auto id = id_arg(call, 0, "spend");
   if (!id) return;
-  auto c = decode_refund(call->body, SpendId{*id});
+  auto c = decode_refund(*call->body, SpendId{*id});
   if (!c) return fail(call, c.error());
   submit(call, std::move(*c), [](const Reply& r) {
     const RefundReply& rf = std::get<RefundReply>(r);
@@ -406,7 +407,7 @@ Problem payment_problem(const store::StoreError& e) {
 // in the payments record before the purchase reaches its shard, and the answer recorded there
 // once the purchase is durable (store/payments.h).
 void purchase(const CallPtr& call) {
-  auto decoded = decode_purchase(call->body);
+  auto decoded = decode_purchase(*call->body);
   if (!decoded) return fail(call, decoded.error());
   auto p = std::make_shared<const Purchase>(std::move(*decoded));
   const CommandDigest digest = fingerprint(Command{*p});
@@ -436,6 +437,7 @@ void purchase(const CallPtr& call) {
   };
   // On the shard's writer thread, once the purchase (or its refusal) is durable. Purchases are
   // rare: the payments write there costs the shard one fsync per purchase.
+  handed(*call);
   call->ctx.o.service->submit(std::move(s), [call, p, digest](service::Outcome o) {
     store::Payments& payments = *call->ctx.o.payments;
     const Result& r = *o.result;
@@ -457,7 +459,7 @@ void purchase(const CallPtr& call) {
 void void_purchase(const CallPtr& call) {
   auto id = id_arg(call, 0, "purchase");
   if (!id) return;
-  auto c = decode_void_purchase(call->body, *id);
+  auto c = decode_void_purchase(*call->body, *id);
   if (!c) return fail(call, c.error());
   submit(call, std::move(*c), [](const Reply& r) {
     const VoidPurchaseReply& v = std::get<VoidPurchaseReply>(r);
@@ -468,7 +470,7 @@ void void_purchase(const CallPtr& call) {
 void void_lot(const CallPtr& call) {
   auto id = id_arg(call, 0, "lot");
   if (!id) return;
-  auto c = decode_void_lot(call->body, LotId{*id});
+  auto c = decode_void_lot(*call->body, LotId{*id});
   if (!c) return fail(call, c.error());
   submit(call, std::move(*c), [](const Reply& r) {
     const VoidReply& v = std::get<VoidReply>(r);

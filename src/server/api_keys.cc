@@ -57,7 +57,7 @@ HttpResponse new_key_response(int status, const NewKey& k) {
 }  // namespace
 
 void create_key(const CallPtr& call) {
-  auto request = decode_key(call->body);
+  auto request = decode_key(*call->body);
   if (!request) return fail(call, request.error());
   auto key = call->ctx.o.auth->create_key(request->name, *parse_scope(request->scope),
                                           request->expires_at, call->now);
@@ -93,7 +93,7 @@ void revoke_key(const CallPtr& call) {
 }
 
 void rotate_key(const CallPtr& call) {
-  auto overlap_s = decode_rotate_overlap_s(call->body);
+  auto overlap_s = decode_rotate_overlap_s(*call->body);
   if (!overlap_s) return fail(call, overlap_s.error());
   auto key = call->ctx.o.auth->rotate_key(call->args[0], *overlap_s * k_us_per_second, call->now);
   if (!key) return fail(call, auth_problem(key.error()));
@@ -101,7 +101,7 @@ void rotate_key(const CallPtr& call) {
 }
 
 void revoke_tokens(const CallPtr& call) {
-  auto request = decode_token_revocation(call->body);
+  auto request = decode_token_revocation(*call->body);
   if (!request) return fail(call, request.error());
   const std::string account = call->args[0];
   // Written here, on the I/O thread (a shard thread may not wait for an fsync), before the

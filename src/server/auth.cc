@@ -350,7 +350,6 @@ std::expected<void, std::string> Auth::load() {
 }
 
 Principal Auth::authenticate(std::string_view authorization, TimeUs now, std::string* why) const {
-  constexpr std::string_view bearer = "Bearer ";
   auto refuse = [why](std::string_view w) {
     *why = w;
     return Principal{};
@@ -358,16 +357,43 @@ Principal Auth::authenticate(std::string_view authorization, TimeUs now, std::st
   if (authorization.empty()) {
     return refuse("an Authorization header with a Bearer key or token is required");
   }
+  const std::optional<std::string_view> secret = bearer_secret(authorization);
+  if (!secret) return refuse("the Authorization header must be 'Bearer <key or token>'");
+  if (secret->starts_with(k_token_v1) || secret->starts_with(k_token_v2)) {
+    return authenticate_token(*secret, now, why);
+  }
+  return authenticate_key(sha256_hex(*secret), now, why);
+}
+
+std::optional<std::string_view> Auth::bearer_secret(std::string_view authorization) {
+  constexpr std::string_view bearer = "Bearer ";
   // The scheme's name is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" do too.
   if (authorization.size() < bearer.size() ||
       !absl::EqualsIgnoreCase(to_absl(authorization.substr(0, bearer.size())), to_absl(bearer))) {
-    return refuse("the Authorization header must be 'Bearer <key or token>'");
+    return std::nullopt;
   }
-  const std::string_view secret = authorization.substr(bearer.size());
-  if (secret.starts_with(k_token_v1) || secret.starts_with(k_token_v2)) {
-    return authenticate_token(secret, now, why);
+  return authorization.substr(bearer.size());
+}
+
+Auth::Presented Auth::present(std::string_view authorization) const {
+  Presented p{std::string(authorization), {}};
+  const std::optional<std::string_view> secret = bearer_secret(authorization);
+  if (secret && !secret->starts_with(k_token_v1) && !secret->starts_with(k_token_v2)) {
+    p.key_hash = sha256_hex(*secret);
   }
-  const std::string hash = sha256_hex(secret);
+  return p;
+}
+
+Principal Auth::authenticate(const Presented& presented, TimeUs now, std::string* why) const {
+  if (presented.key_hash.empty()) return authenticate(presented.authorization, now, why);
+  return authenticate_key(presented.key_hash, now, why);
+}
+
+Principal Auth::authenticate_key(const std::string& hash, TimeUs now, std::string* why) const {
+  auto refuse = [why](std::string_view w) {
+    *why = w;
+    return Principal{};
+  };
   std::shared_lock lock(mu_);
   auto it = by_hash_.find(hash);
   if (it == by_hash_.end()) return refuse("the key is not valid");

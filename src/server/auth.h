@@ -99,6 +99,16 @@ class Auth {
   // From an Authorization header value; Kind::none if missing, bad, expired or revoked (`why`
   // says). Records the key's last use in memory.
   Principal authenticate(std::string_view authorization, TimeUs now, std::string* why) const;
+  // An Authorization header read once for a caller that presents it many times (a /v1/batch's
+  // items): a key's secret hashed; a token or a bad header is kept to be read every time.
+  struct Presented {
+    std::string authorization;
+    std::string key_hash;  // empty: not a key
+  };
+  Presented present(std::string_view authorization) const;
+  // authenticate() of what present() read: the same answer from the same checks at `now`
+  // (revoked, rotated away, expired), without hashing a key's secret again.
+  Principal authenticate(const Presented& presented, TimeUs now, std::string* why) const;
   // Whether the admin key's bootstrap secret (TALLY_ADMIN_KEY or DATA/admin.key) still works.
   bool bootstrap_admin_key_valid(TimeUs now) const;
 
@@ -134,6 +144,10 @@ class Auth {
   std::expected<void, std::string> load();
   // The token part of authenticate() (auth_tokens.cc), for a secret starting "v1." or "v2.".
   Principal authenticate_token(std::string_view secret, TimeUs now, std::string* why) const;
+  // The key part of authenticate(), from the hash of the key's secret.
+  Principal authenticate_key(const std::string& hash, TimeUs now, std::string* why) const;
+  // The secret of a well-formed "Bearer <secret>" header, if any.
+  static std::optional<std::string_view> bearer_secret(std::string_view authorization);
   std::expected<void, std::string> import_bootstrap(const std::string& secret, TimeUs now);
   void prune_locked(TimeUs now);
   std::expected<void, AuthError> prune_stored(TimeUs now);

@@ -11,6 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -52,8 +54,13 @@ class SessionBase {
   virtual void stop() = 0;
 };
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// A connection's strand, as a concrete type: beast::tcp_stream's type-erased executor
+// (any_io_executor) allocates whenever a strand is copied into it, several times per request.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = tcp::socket::rebind_executor<Strand>::other;
+using TcpStream = beast::basic_stream<tcp, Strand>;
+using PlainStream = TcpStream;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 }  // namespace
 
@@ -84,6 +91,7 @@ struct HttpServer::Impl {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> refused_too_large{0};
   std::atomic<uint64_t> timeouts{0};
+  service::Histogram reply_ns;
 
   void accept();
   std::expected<void, std::string> use_tls();
@@ -103,10 +111,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static constexpr bool k_tls = std::is_same_v<Stream, TlsStream>;
 
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
+  Session(Socket&& socket, HttpServer::Impl& server)
     requires(!k_tls)
       : stream_(std::move(socket)), server_(server) {}
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
+  Session(Socket&& socket, HttpServer::Impl& server)
     requires(k_tls)
       : stream_(std::move(socket), *server.tls), server_(server) {}
   ~Session() override {
@@ -201,8 +209,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     version_ = req.version();
     begin_request();
     server_.handler(std::move(r), [self = this->shared_from_this()](HttpResponse response) {
+      const auto answered = std::chrono::steady_clock::now();
       net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+                [self, answered, response = std::move(response)]() mutable {
+                  self->answered_ = answered;
+                  self->write(std::move(response));
+                });
     });
   }
 
@@ -222,26 +234,52 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     write({status, "application/problem+json", problem_body(type, status, detail), {}});
   }
 
+  // The head is written here, into a buffer the connection keeps (Beast's response message
+  // allocates a node per header field), then head and body go out in one gather write.
   void write(HttpResponse r) {
-    response_ = {};
-    response_.version(version_);
-    response_.result(static_cast<unsigned>(r.status));
-    response_.set(http::field::content_type, r.content_type);
-    response_.set(http::field::cache_control, "no-store");
-    for (auto& [name, value] : r.headers) response_.set(name, value);
-    response_.body() = std::move(r.body);
-    response_.keep_alive(keep_alive_ && !server_.stopping);
-    response_.prepare_payload();
+    keep_open_ = keep_alive_ && !server_.stopping;
+    body_ = std::move(r.body);
+    head_.clear();
+    head_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_ += std::to_string(r.status);
+    head_ += ' ';
+    const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(r.status)));
+    head_.append(reason.data(), reason.size());
+    add_header("Content-Type", r.content_type);
+    const bool own_cache_control =
+        std::any_of(r.headers.begin(), r.headers.end(),
+                    [](const auto& h) { return beast::iequals(h.first, "Cache-Control"); });
+    if (!own_cache_control) add_header("Cache-Control", "no-store");
+    for (const auto& [name, value] : r.headers) add_header(name, value);
+    // No length on an answer that has no body (RFC 9110 §8.6); Tally sends none today.
+    const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    if (!bodiless) add_header("Content-Length", std::to_string(body_.size()));
+    // HTTP/1.1 keeps a connection open unless told; HTTP/1.0 closes it unless told.
+    if (version_ != 10 && !keep_open_) add_header("Connection", "close");
+    if (version_ == 10 && keep_open_) add_header("Connection", "keep-alive");
+    head_ += "\r\n\r\n";
     layer().expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
-    http::async_write(stream_, response_,
-                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                        self->on_write(ec);
-                      });
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->on_write(ec);
+                     });
+  }
+  void add_header(std::string_view name, std::string_view value) {
+    head_ += "\r\n";
+    head_ += name;
+    head_ += ": ";
+    head_ += value;
   }
 
   void on_write(beast::error_code ec) {
     busy_ = false;
-    const bool again = !ec && response_.keep_alive();
+    if (answered_ != std::chrono::steady_clock::time_point{}) {
+      server_.reply_ns.record(static_cast<uint64_t>(
+          (std::chrono::steady_clock::now() - answered_).count()));
+      answered_ = {};
+    }
+    const bool again = !ec && keep_open_;
     server_.finished_one();
     if (!again) return refused_ ? linger() : close();
     read();
@@ -279,15 +317,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     layer().close();
   }
 
-  beast::tcp_stream& layer() { return beast::get_lowest_layer(stream_); }
+  TcpStream& layer() { return beast::get_lowest_layer(stream_); }
 
   Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> response_;
+  std::string head_;  // the answer's status line and headers, reused
+  std::string body_;
+  bool keep_open_ = true;  // after the answer being written
   bool busy_ = false;
   bool closed_ = false;
+  std::chrono::steady_clock::time_point answered_{};  // the answer's Respond, for reply_ns
   bool refused_ = false;
   std::vector<char> drain_;
   bool keep_alive_ = true;
@@ -297,7 +338,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, Socket socket) {
     if (ec) {
       if (stopping || ec == net::error::operation_aborted) return;
       // E.g. too many open files: keep serving the others, and try again shortly.
@@ -428,6 +469,7 @@ HttpServer::Counters HttpServer::counters() const {
   c.requests = s.requests;
   c.refused_too_large = s.refused_too_large;
   c.timeouts = s.timeouts;
+  c.reply_ns = s.reply_ns.snapshot();
   return c;
 }
 

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "service/histogram.h"
+
 namespace tally::server {
 
 struct HttpRequest {
@@ -30,7 +32,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  // A literal or another text that lives as long as the process (no allocation per answer).
+  std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Allow, ...)
 };
@@ -75,6 +78,9 @@ class HttpServer {
     uint64_t requests = 0;
     uint64_t refused_too_large = 0;
     uint64_t timeouts = 0;
+    // The reply stage: from an answer given (Respond called, its batch durable) to its bytes
+    // written to the socket, ns (the hop back to the I/O thread, encoding, the write).
+    service::HistogramSnapshot reply_ns;
   };
   Counters counters() const;
 

@@ -379,15 +379,36 @@ std::string_view json_text(const rapidjson::StringBuffer& b) {
   return {b.GetString(), b.GetSize()};
 }
 
+// A thread's reused JSON buffer keeps at most this much between answers.
+constexpr size_t k_reused_bytes_max = 64 * 1024;
+
 HttpResponse json_response(int status, const rapidjson::StringBuffer& b) {
   return {status, "application/json", std::string(json_text(b)), {}};
 }
 
 HttpResponse json(int status, const std::function<void(JsonWriter&)>& write) {
-  rapidjson::StringBuffer b;
-  JsonWriter w(b);
+  // One buffer per thread, reused: an answer then allocates its own string only. A `write` that
+  // encodes another answer inside (none does today) gets a buffer of its own.
+  thread_local rapidjson::StringBuffer reused;
+  thread_local bool in_use = false;
+  if (in_use) {
+    rapidjson::StringBuffer b;
+    JsonWriter w(b);
+    write(w);
+    return json_response(status, b);
+  }
+  in_use = true;
+  struct Done {
+    ~Done() {
+      const bool big = reused.GetSize() > k_reused_bytes_max;  // a long list's answer
+      reused.Clear();
+      if (big) reused.ShrinkToFit();  // empty: gives its memory back
+      in_use = false;
+    }
+  } done;
+  JsonWriter w(reused);
   write(w);
-  return json_response(status, b);
+  return json_response(status, reused);
 }
 
 std::optional<uint64_t> parse_id(std::string_view text) {

@@ -176,6 +176,9 @@ int serve(const ServeOptions& options) {
                c.timeouts, "\n# TYPE tally_http_refused_too_large_total counter\n"
                "tally_http_refused_too_large_total ", c.refused_too_large, "\n");
   };
+  ao.reply_ns = [&http_raw] {
+    return http_raw ? http_raw->counters().reply_ns : service::HistogramSnapshot{};
+  };
   Api api(ao);
   if (demo_seeding) {
     std::string admin_key = env_key ? env_key : "";

@@ -19,7 +19,7 @@ std::optional<HttpResponse> static_asset(std::string_view method, std::string_vi
     if (a.path != name) continue;
     HttpResponse r;
     r.status = 200;
-    r.content_type = std::string(a.content_type);
+    r.content_type = a.content_type;
     r.body = std::string(a.body);
     // index.html is small and names the others by version: revalidate it every time, keep
     // the others for a year (a new build changes their ?v=).

@@ -4,7 +4,8 @@
 // so a quantile is within 25 % of the true value; the last bucket (+Inf) takes everything
 // past 2^40.
 //
-// Threads: record() from one thread at a time (the shard's writer); snapshot() from any.
+// Threads: record() and snapshot() from any thread (the I/O threads share the request stages'
+// histograms; a shard's are recorded by its own threads).
 #pragma once
 
 #include <array>
@@ -41,8 +42,8 @@ class Histogram {
   void record(uint64_t value) {
     counts_[bucket_of(value)].fetch_add(1, std::memory_order_relaxed);
     sum_.fetch_add(value, std::memory_order_relaxed);
-    if (value > max_.load(std::memory_order_relaxed)) {
-      max_.store(value, std::memory_order_relaxed);  // one writer: no lost maximum
+    uint64_t max = max_.load(std::memory_order_relaxed);
+    while (value > max && !max_.compare_exchange_weak(max, value, std::memory_order_relaxed)) {
     }
   }
   HistogramSnapshot snapshot() const;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 namespace tally::service {
 namespace {
 
@@ -33,6 +36,23 @@ TEST(Histogram, QuantilesCountsSumAndMax) {
   for (uint64_t c : s.counts) total += c;
   EXPECT_EQ(total, s.count);
   EXPECT_EQ(s.counts.size(), s.upper_bounds.size());
+}
+
+// The request stages' histograms are shared by the I/O threads: nothing is lost, not even the
+// maximum, when several threads record at once.
+TEST(Histogram, SeveralThreadsRecordAtOnce) {
+  Histogram h;
+  std::vector<std::thread> threads;
+  for (uint64_t t = 1; t <= 4; ++t) {
+    threads.emplace_back([&h, t] {
+      for (uint64_t v = 1; v <= 10'000; ++v) h.record(v * t);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const HistogramSnapshot s = h.snapshot();
+  EXPECT_EQ(s.count, 40'000u);
+  EXPECT_EQ(s.sum, 50'005'000u * (1 + 2 + 3 + 4));
+  EXPECT_EQ(s.max, 40'000u);
 }
 
 }  // namespace

@@ -57,6 +57,10 @@ struct ShardStats {
   // Keys the ledger did not remember that were looked up in the store (the filter said they
   // may be there): retries of old keys, and the filter's false positives.
   uint64_t cold_key_lookups = 0;
+  // The stages of a request on its shard (DESIGN §4), in ns: from queued to taken into a batch
+  // (reads too), and applying one change (key lookup, pricing, the ledger, its answer).
+  HistogramSnapshot queue_wait_ns;
+  HistogramSnapshot apply_ns;
 };
 
 class Service {
@@ -97,6 +101,26 @@ class Service {
   // The same, waited for with a future.
   std::future<void> read(ShardId shard, std::function<void(const Ledger&)> read);
 
+  // While a Handoff lives on a thread, what that thread submits or reads on this service is
+  // kept back, then handed to each shard at once when the Handoff ends: one lock and at most
+  // one wake-up per shard, whose thread takes the items into one batch (up to batch_max), in
+  // the order they were given. A /v1/batch is dispatched under one. Nothing given meanwhile
+  // may be waited for on that thread (it has not reached its shard yet). Handoffs do not nest.
+  class Handoff {
+   public:
+    explicit Handoff(Service& service);
+    ~Handoff();
+    Handoff(const Handoff&) = delete;
+    Handoff& operator=(const Handoff&) = delete;
+
+    struct Held;  // the items kept back, by shard
+
+   private:
+    friend class Service;
+    Service& service_;
+    std::unique_ptr<Held> held_;
+  };
+
   ShardId shard_of_account(std::string_view account) const;
   // The shard a command goes to: its account's, or the shard in its id.
   ShardId shard_of(const Command& command) const;
@@ -107,6 +131,8 @@ class Service {
   struct Shard;
   explicit Service(ServiceOptions options, store::Store* store);
   std::expected<std::unique_ptr<Shard>, std::string> load_shard(ShardId id);
+  struct Item;  // a submission or a read, queued for its shard
+  void push(Shard& shard, Item item);
   void run(Shard& shard);    // the shard thread: applies batches, hands them to write()
   void write(Shard& shard);  // the writer thread: commits each batch, then releases its replies
   Outcome apply(Shard& shard, Submission& submission, TimeUs now, std::vector<Entry>* entries);

@@ -115,6 +115,12 @@ TEST_F(Api, PublicEndpointsNeedNoCredential) {
   EXPECT_GT(samples, 10u);
   EXPECT_NE(m.body.find("tally_commit_seconds_bucket{shard=\"0\",le=\"+Inf\"}"), std::string::npos)
       << m.body;
+  // A histogram per stage of a request (docs/operations.md#metrics).
+  for (const char* stage : {"tally_decode_seconds_bucket{le=", "tally_queue_wait_seconds_bucket{shard=\"0\",le=",
+                            "tally_apply_seconds_bucket{shard=\"1\",le=", "tally_reply_seconds_bucket{le=",
+                            "tally_decode_seconds_count ", "tally_reply_seconds_sum "}) {
+    EXPECT_NE(m.body.find(stage), std::string::npos) << stage << " in " << m.body;
+  }
 }
 
 TEST_F(Api, OpenAccountAppliesTheSignupGrantAndRetriesGetTheFirstReply) {
@@ -424,6 +430,46 @@ TEST_F(Api, BatchAnswersEachRequestAsIfSentAlone) {
                       R"({"requests":[{"method":"POST","path":"/v1/batch","body":{"requests":[]}}]})");
   EXPECT_EQ(nested.status, 400);
   EXPECT_EQ(admin("POST", "/v1/batch", R"({"requests":[]})").status, 400);
+}
+
+// HTTP/1.1 pipelining: several requests sent at once on one connection, without waiting, are
+// answered in the order sent, and each sees the changes of those before it.
+TEST_F(Api, PipelinedRequestsAreAnsweredInOrder) {
+  open("pipe-1", "10");
+  const std::string auth = "Authorization: Bearer " + server_->admin_key() + "\r\n";
+  auto post = [&](const std::string& path, const std::string& key, const std::string& body) {
+    return "POST " + path + " HTTP/1.1\r\nHost: x\r\n" + auth +
+           "Content-Type: application/json\r\nIdempotency-Key: " + key +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  const std::string get = "GET /v1/accounts/pipe-1/balance HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n";
+  std::string bytes;
+  for (int i = 1; i <= 3; ++i) {
+    bytes += post("/v1/spends", "pipe-spend-" + std::to_string(i),
+                  R"({"account":"pipe-1","amount":")" + std::to_string(i) + R"("})");
+    bytes += get;
+  }
+  bytes += post("/v1/holds", "pipe-hold", R"({"account":"pipe-1","amount":"100"})");  // too much
+  bytes += get;
+  HttpClient c(server_->port());
+  ASSERT_TRUE(c.send_only(bytes));  // all of it at once, in one write
+  // Spends of 1, 2 and 3 from 45 (25 signup, 10 weekly, 10 granted): each balance follows its
+  // spend.
+  const char* after[] = {"44", "42", "39"};
+  for (int i = 0; i < 3; ++i) {
+    const HttpReply spent = c.receive();
+    ASSERT_EQ(spent.status, 201) << spent.body;
+    EXPECT_STREQ(spent.json()["amount"].GetString(), std::to_string(i + 1).c_str());
+    const HttpReply balance = c.receive();
+    ASSERT_EQ(balance.status, 200) << balance.body;
+    EXPECT_STREQ(balance.json()["available"].GetString(), after[i]);
+  }
+  const HttpReply refused = c.receive();
+  EXPECT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(type(refused), "insufficient_credits");
+  const HttpReply last = c.receive();
+  ASSERT_EQ(last.status, 200) << last.body;
+  EXPECT_STREQ(last.json()["available"].GetString(), "39");
 }
 
 // Bad input (malformed, oversized, unauthorised requests and slow clients) is covered by
