@@ -212,6 +212,8 @@ void Ledger::lend_finished_hold(HoldId id, FinishedHold hold) {
 }
 
 void Ledger::return_lent() {
+  // The lots the lent spends refer to: once the spends go, one that nothing keeps leaves.
+  std::vector<std::pair<uint32_t, LotId>> referred;
   for (SpendId id : lent_spends_) {
     auto it = spends_.find(id);
     TALLY_CHECK(it != spends_.end());
@@ -219,6 +221,7 @@ void Ledger::return_lent() {
       Lot* lot = lot_in(it->second.account, p.lot);
       TALLY_CHECK(lot != nullptr && lot->refs > 0);
       --lot->refs;  // the lent references go as they came, unrecorded
+      referred.emplace_back(it->second.account, p.lot);
     }
     // It leaves memory again; if the command changed it, the store gets the change.
     if (std::find(changes_.spends_put.begin(), changes_.spends_put.end(), id) !=
@@ -228,21 +231,23 @@ void Ledger::return_lent() {
     spends_.erase(it);
   }
   lent_spends_.clear();
-  if (!lent_lots_.empty()) {
+  if (!referred.empty()) {
     const absl::flat_hash_set<LotId> changed(changes_.lots_put.begin(), changes_.lots_put.end());
-    for (const auto& [account, id] : lent_lots_) {
-      Lot* lot = lot_in(account, id);
-      if (lot == nullptr) continue;
-      if (changed.contains(id)) {
-        maybe_drop_lot(account, id);  // written; leaves again (recorded) unless it got credits
-      } else if (!lot->has_credits() && lot->refs == 0) {  // unchanged: leaves unrecorded
+    for (const auto& [account, id] : referred) {
+      const Lot* lot = lot_in(account, id);
+      if (lot == nullptr || lot->has_credits() || lot->refs != 0) continue;
+      const bool lent = std::find(lent_lots_.begin(), lent_lots_.end(),
+                                  std::pair<uint32_t, LotId>{account, id}) != lent_lots_.end();
+      if (lent && !changed.contains(id)) {  // put back for the spend and unchanged: unrecorded
         if (!lot->expires_at.is_never()) lot_expiries_.erase({lot->expires_at, id});
         lot_account_.erase(id);
         std::erase_if(accounts_[account].lots, [id](const Lot& l) { return l.id == id; });
+      } else {
+        maybe_drop_lot(account, id);  // a change of this batch: written as it leaves
       }
     }
-    lent_lots_.clear();
   }
+  lent_lots_.clear();
   for (HoldId id : lent_finished_) finished_.erase(id);
   lent_finished_.clear();
 }

@@ -117,7 +117,7 @@ TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
       ASSERT_TRUE(lend_records(*ledger, *store, command).has_value());
       Result r = ledger->apply({cat("k", seed, "-", op), command}, now, &pending);
       const std::vector<std::string> bad = ledger->check_invariants();
-      ASSERT_TRUE(bad.empty()) << "op " << op << ": " << absl::StrJoin(bad, "; ");
+      ASSERT_TRUE(bad.empty()) << "op " << op << ": " << absl::StrJoin(bad, "; ") << " cmd " << command.index() << " " << (r ? "ok" : error_code_name(r.error().code));
       if (r && std::holds_alternative<HoldReply>(*r)) holds.push_back(std::get<HoldReply>(*r).hold);
       if (r && std::holds_alternative<SpendReply>(*r))
         spends.push_back(std::get<SpendReply>(*r).spend);
