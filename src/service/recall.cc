@@ -38,12 +38,6 @@ void ColdKeys::left_memory(const Ledger& ledger, const StateDelta& delta) {
   }
 }
 
-uint64_t ColdKeys::memory_bytes() const {
-  uint64_t total = 0;
-  for (const Generation& g : generations_) total += g.filter.memory_bytes();
-  return total;
-}
-
 bool ColdKeys::must_look_up(const Ledger& ledger, const Request& request) const {
   if (!any_ || request.idempotency_key.empty() ||
       std::holds_alternative<AdvanceTime>(request.command) ||

@@ -36,10 +36,6 @@ class ColdKeys {
   // Whether `request` has to be looked up in the store before the ledger applies it: it carries
   // a key the ledger does not remember, and the store may hold it.
   bool must_look_up(const Ledger& ledger, const Request& request) const;
-  // The generations kept and their filters' memory (tests, metrics).
-  size_t generations() const { return generations_.size(); }
-  uint64_t memory_bytes() const;
-
   static constexpr uint64_t k_generation_bytes_max = uint64_t{16} << 20;
 
  private:
