@@ -97,6 +97,10 @@ struct Plan {
   std::optional<DailyReward> daily_reward;
   bool member = false;                 // member boosts apply
   int64_t purchase_bonus_percent = 0;  // bonus credits on every pack bought while on this plan
+  // Alerts (issue 18) for its accounts that set none of their own: balance.low below this
+  // (0: none), credits.expiring this long before a lot expires (0: none).
+  Credits low_balance;
+  int64_t expiring_notice_us = 0;
 };
 
 struct PackPrice {

@@ -38,7 +38,8 @@ Plan read_plan(const TomlReader& r, const toml::node& n, size_t index) {
   r.check_keys(
       t,
       {"id", "name", "default", "tier", "allocation", "period", "rollover_cap", "custom_allocation",
-       "signup_grant", "signup_validity", "daily_reward", "member", "purchase_bonus_percent"},
+       "signup_grant", "signup_validity", "daily_reward", "member", "purchase_bonus_percent",
+       "low_balance", "expiring_notice"},
       what);
   Plan p;
   p.id = r.read_id(r.require(t, "id", what), what + ".id");
@@ -72,6 +73,12 @@ Plan read_plan(const TomlReader& r, const toml::node& n, size_t index) {
   if (const toml::node* m = t.get("member")) p.member = r.read_bool(*m, name + ".member");
   if (const toml::node* b = t.get("purchase_bonus_percent")) {
     p.purchase_bonus_percent = r.read_integer(*b, name + ".purchase_bonus_percent", 0, 1000);
+  }
+  if (const toml::node* low = t.get("low_balance")) {
+    p.low_balance = r.read_credits(*low, name + ".low_balance", k_catalog_amount_max);
+  }
+  if (const toml::node* notice = t.get("expiring_notice")) {
+    p.expiring_notice_us = r.read_duration_us(*notice, name + ".expiring_notice");
   }
   if (p.custom_allocation && p.allocation.is_positive()) {
     r.fail(t.source(), name + ": a custom_allocation plan takes its allocation per subscription");

@@ -73,7 +73,7 @@ LedgerConfig read_ledger(const TomlReader& r, const toml::table& root) {
       t,
       {"consumption_order", "source_priority", "validity", "refund_grace", "hold_ttl_default",
        "hold_ttl_max", "spend_retention", "purchase_retention", "idempotency_retention", "memory_window",
-       "limits"},
+       "event_retention", "limits"},
       "[ledger]");
   if (const toml::node* v = t.get("consumption_order")) {
     const std::string s = r.read_string(*v, "ledger.consumption_order", 32);
@@ -96,7 +96,8 @@ LedgerConfig read_ledger(const TomlReader& r, const toml::table& root) {
         Window{"spend_retention", &c.spend_retention_us, 3660 * k_us_per_day},
         Window{"purchase_retention", &c.purchase_retention_us, 3660 * k_us_per_day},
         Window{"idempotency_retention", &c.idempotency_retention_us, 3660 * k_us_per_day},
-        Window{"memory_window", &c.memory_window_us, 3660 * k_us_per_day}}) {
+        Window{"memory_window", &c.memory_window_us, 3660 * k_us_per_day},
+        Window{"event_retention", &c.event_retention_us, 3660 * k_us_per_day}}) {
     const toml::node* v = t.get(w.key);
     if (v == nullptr) continue;
     const std::string what = cat("ledger.", w.key);

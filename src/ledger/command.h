@@ -135,12 +135,27 @@ struct VoidPurchase {
   std::string reason;
 };
 
+// An account's alert settings (issue 18, docs/webhooks.md): each unset one is its plan's.
+// balance.low fires when available credits fall below `low_balance` (zero: never);
+// credits.expiring when a lot with credits remaining is within `expiring_notice_us` of its
+// expiry (zero: never).
+struct Alerts {
+  std::optional<Credits> low_balance;
+  std::optional<int64_t> expiring_notice_us;
+  friend bool operator==(const Alerts&, const Alerts&) = default;
+};
+// Replaces the account's alert settings (an unset field goes back to the plan's).
+struct SetAlerts {
+  std::string account;
+  Alerts alerts;
+};
+
 // Applies due renewals, expiries and hold timeouts up to `now` and does nothing else.
 struct AdvanceTime {};
 
 using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, SpendNow, Refund,
                              VoidLot, SetPlan, CancelSubscription, MarkPastDue, ResumeSubscription,
-                             ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime>;
+                             ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime, SetAlerts>;
 
 // Every mutating command carries an idempotency key (rule 8); AdvanceTime needs none.
 struct Request {
@@ -271,11 +286,17 @@ struct VoidPurchaseReply {
 struct NoChangeReply {
   friend bool operator==(const NoChangeReply&, const NoChangeReply&) = default;
 };
+struct AlertsReply {
+  std::string account;
+  Alerts alerts;  // the account's own settings, as set
+  friend bool operator==(const AlertsReply&, const AlertsReply&) = default;
+};
 
 // Stored as its index (store/codec.cc): add alternatives at the end only.
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
                            SpendReply, RefundReply, VoidReply, AdvanceReply, SubscriptionReply,
-                           RewardReply, PurchaseReply, VoidPurchaseReply, NoChangeReply>;
+                           RewardReply, PurchaseReply, VoidPurchaseReply, NoChangeReply,
+                           AlertsReply>;
 using Result = std::expected<Reply, LedgerError>;
 
 // A 128-bit digest of everything a command asks, used to tell a retry (same key, same command)

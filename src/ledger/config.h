@@ -66,6 +66,8 @@ struct LedgerConfig {
   // traffic). The store lends them back for a retry, a refund or a capture after that, so what a
   // client sees does not depend on it. Without a store they stay for their retention.
   int64_t memory_window_us = k_us_per_minute;
+  // How long a store keeps events (GET /v1/events, webhooks): the ledger does not keep them.
+  int64_t event_retention_us = 30 * k_us_per_day;
 
   // Record what each command changes, for take_delta() (the durable service turns on).
   bool track_changes = false;

@@ -62,6 +62,12 @@ struct Describe {
                ", held ", c(r.held), ", expired ", c(r.expired));
   }
   std::string operator()(const NoChangeReply&) { return "nothing changed"; }
+  std::string operator()(const AlertsReply& r) {
+    return cat("alerts of ", r.account, ": low balance ",
+               r.alerts.low_balance ? c(*r.alerts.low_balance) : "the plan's", ", expiring notice ",
+               r.alerts.expiring_notice_us ? cat(*r.alerts.expiring_notice_us / 1'000'000, " s")
+                                           : "the plan's");
+  }
   std::string operator()(const AdvanceReply& r) {
     return cat("now ", t(r.now), ": ", r.renewals, " renewals, ", r.lots_expired, " lots expired, ",
                r.holds_expired, " holds timed out");

@@ -109,6 +109,8 @@ Result Ledger::run(const Request& request, TimeUs now, std::vector<Entry>* out, 
     return std::unexpected(conflict(request.idempotency_key));
   }
   Result result = execute ? this->execute(request.command, now, out) : Result{NoChangeReply{}};
+  run_notices_due(now);  // of lots this command granted within their notice
+  check_balances(now);
   if (!result && result.error().code == ErrorCode::invalid_request) {
     idempotency_.erase(it);  // not remembered: a corrected request may reuse the key
     return result;
@@ -140,6 +142,7 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
     Result operator()(const Purchase& c) { return l.purchase(c, now, out); }
     Result operator()(const VoidPurchase& c) { return l.void_purchase(c, now, out); }
     Result operator()(const AdvanceTime&) { return AdvanceReply{now}; }
+    Result operator()(const SetAlerts& c) { return l.set_alerts(c); }
   };
   return std::visit(Visitor{*this, now, out}, c);
 }
@@ -327,7 +330,9 @@ LotId Ledger::create_lot(uint32_t account, Lot lot, Posting grant, TimeUs now,
                          std::vector<Entry>* out) {
   grant.kind = EntryKind::grant;
   grant.amount = lot.amount;
-  const LotId id = insert_lot(account, std::move(lot)).id;
+  Lot& placed = insert_lot(account, std::move(lot));
+  set_notice(account, placed, now);
+  const LotId id = placed.id;
   post(account, id, grant, now, out);
   return id;
 }
@@ -346,6 +351,7 @@ Lot& Ledger::place_lot(uint32_t account, Lot lot, bool tracked) {
   lot_account_.emplace(lot.id, account);
   if (tracked) touch_lot(account, lot.id);
   if (!lot.expires_at.is_never()) lot_expiries_.emplace(lot.expires_at, lot.id);
+  if (!lot.notice_at.is_never()) notices_.emplace(lot.notice_at, lot.id);
   return *lots.insert(pos, std::move(lot));
 }
 
@@ -372,6 +378,8 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
   TALLY_CHECK(it != lots.end());
   if (it->has_credits() || it->refs != 0) return;
   if (!it->expires_at.is_never()) lot_expiries_.erase({it->expires_at, id});
+  if (!it->notice_at.is_never()) notices_.erase({it->notice_at, id});
+  it->notice_at = TimeUs::never();  // nothing left to expire: no notice to give
   lot_account_.erase(id);
   if (tracking()) {
     // A store keeps it (a refund of a stored spend may need it): as it was when it left.
@@ -385,6 +393,7 @@ void Ledger::maybe_drop_lot(uint32_t account, LotId id) {
 // that records the change, so state and journal cannot disagree.
 void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
                   std::vector<Entry>* out) {
+  watch_balance(account, at);
   touch_lot(account, lot_id);
   Account& a = accounts_[account];
   Lot* lot = lot_in(account, lot_id);

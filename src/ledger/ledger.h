@@ -35,6 +35,7 @@
 #include "ledger/command.h"
 #include "ledger/config.h"
 #include "ledger/entry.h"
+#include "ledger/event.h"
 #include "ledger/types.h"
 
 namespace tally {
@@ -71,6 +72,11 @@ struct Account {
   std::optional<Subscription> subscription;
   bool signup_granted = false;        // a plan's signup grant is given once per account
   TimeUs last_reward_day{INT64_MIN};  // start of the UTC day of the last daily reward
+  Alerts alerts;                      // its own; unset ones are its plan's
+  // Armed when available credits were last seen at or above the low-balance threshold (above
+  // zero): the next fall below it produces balance.low (balance.depleted) and disarms.
+  bool low_armed = false;
+  bool depleted_armed = false;
 };
 
 // What the ledger remembers of a captured, released or timed-out hold.
@@ -176,6 +182,9 @@ class Ledger {
     return idempotency_.contains(idempotency_key) || leaving_.contains(idempotency_key);
   }
   BalanceSummary balance(const Account& account, TimeUs now) const;
+  // The account's alert settings in force: its own, or its plan's (zero: none).
+  Credits low_threshold(const Account& a) const;
+  int64_t expiring_notice_us(const Account& a) const;
   // An open hold, or nullptr once it was captured, released or timed out.
   const Hold* find_hold(HoldId id) const;
   // The state of any hold the ledger still knows: open holds, and finished ones for
@@ -267,6 +276,24 @@ class Ledger {
   Result claim_daily_reward(const ClaimDailyReward& c, TimeUs now, std::vector<Entry>* out);
   Result purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out);
   Result void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entry>* out);
+  Result set_alerts(const SetAlerts& c);
+
+  // Events (ledger/event.h, ledger_events.cc). With tracking only: they go to the store with
+  // the delta of their batch (take_delta), like every other change.
+  void emit(EventType type, uint32_t account, TimeUs at, Credits amount = {}, uint64_t ref = 0,
+            TimeUs when = TimeUs::never(), std::string detail = {}, Credits threshold = {});
+  // Balance alerts: an account is watched from before its first posting in a step (arming its
+  // alerts from its available credits then), and checked once the step is done: a fall below a
+  // threshold that was armed produces balance.low or balance.depleted.
+  void watch_balance(uint32_t account, TimeUs at);
+  void check_balances(TimeUs at);
+  Credits available(const Account& a, TimeUs now) const;
+  // Sets when credits.expiring is due for a lot of `account` that has none produced yet, given
+  // the account's notice at `now` (never() without one), and schedules it.
+  void set_notice(uint32_t account, Lot& lot, TimeUs now);
+  // The notice of `id` is due at `at`: credits.expiring if credits remain.
+  void run_notice(LotId id, TimeUs at);
+  void run_notices_due(TimeUs now);
 
   // Voids what remains of an open, unvoided lot.
   VoidReply void_open_lot(uint32_t account, LotId id, const std::string& reason, TimeUs now,
@@ -366,6 +393,7 @@ class Ledger {
     std::vector<SpendId> spends_put, spends_gone;
     std::vector<uint64_t> purchases_put, purchases_gone;
     std::vector<std::string> idempotency_put, idempotency_gone;
+    std::vector<Event> events;
   };
   Changes changes_;
   bool tracking() const { return config_.track_changes; }
@@ -386,6 +414,8 @@ class Ledger {
   TimeUs now_{INT64_MIN};
   uint64_t seq_ = 0;
   uint64_t id_counter_ = 0;
+  uint64_t event_seq_ = 0;
+  std::vector<uint32_t> watched_;  // accounts posted to in the current step (check_balances)
 
   std::vector<Account> accounts_;
   absl::flat_hash_map<std::string, uint32_t> account_index_;
@@ -405,6 +435,7 @@ class Ledger {
   absl::btree_set<std::pair<TimeUs, uint32_t>> renewals_;  // period ends, by account
   absl::btree_set<std::pair<TimeUs, LotId>> lot_expiries_;
   absl::btree_set<std::pair<TimeUs, HoldId>> hold_timeouts_;
+  absl::btree_set<std::pair<TimeUs, LotId>> notices_;  // Lot::notice_at, run after the above
   // Retention: finished holds and spends, idempotency keys, in the order they finish.
   std::deque<std::pair<TimeUs, HoldId>> finished_holds_;
   std::deque<std::pair<TimeUs, SpendId>> retained_spends_;

@@ -35,7 +35,7 @@ std::string lot_text(const Lot& l) {
              t(l.granted_at), " effective ", t(l.effective_at), " expires ", t(l.expires_at),
              " scope ", scope, " cost ", currency_code(l.cost_basis.currency), " ",
              l.cost_basis.paid_minor, " ref '", l.reference, "' reason '", l.reason, "' refs ",
-             l.refs, "\n");
+             l.refs, " notice ", t(l.notice_at), l.noticed ? " noticed" : "", "\n");
 }
 
 const char* yes_no(bool b) {
@@ -45,7 +45,10 @@ const char* yes_no(bool b) {
 std::string account_text(const Account& a) {
   std::string out = cat("account ", a.id, " balance ", c(a.balance), " held ", c(a.held),
                         " open_holds ", a.open_holds, " signup_granted ", yes_no(a.signup_granted),
-                        " last_reward_day ", t(a.last_reward_day), "\n");
+                        " last_reward_day ", t(a.last_reward_day), " alerts low ",
+                        a.alerts.low_balance ? c(*a.alerts.low_balance) : "-", " notice ",
+                        a.alerts.expiring_notice_us ? cat(*a.alerts.expiring_notice_us) : "-",
+                        " armed ", yes_no(a.low_armed), "/", yes_no(a.depleted_armed), "\n");
   if (a.subscription) {
     const Subscription& s = *a.subscription;
     out += cat("  subscription ", s.plan, " past_due ", yes_no(s.past_due), " cancel ",
@@ -65,7 +68,8 @@ std::string account_text(const Account& a) {
 }  // namespace
 
 std::string dump_state(const LedgerState& s) {
-  std::string out = cat("now ", t(s.now), " seq ", s.seq, " ids ", s.id_counter, "\n");
+  std::string out = cat("now ", t(s.now), " seq ", s.seq, " ids ", s.id_counter, " events ",
+                        s.event_seq, "\n");
   for (size_t i = 0; i < k_source_count; ++i) {
     out += cat("issuance ", source_name(static_cast<Source>(i)), " ",
                format_book(s.books.issuance[i]), "\n");

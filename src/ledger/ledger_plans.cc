@@ -218,6 +218,7 @@ void Ledger::renew(uint32_t account, TimeUs at, std::vector<Entry>* out) {
   t.allocated = false;
   grant_allocation(account, at, out);
   renewals_.emplace(new_end, account);
+  emit(EventType::subscription_renewed, account, at, t.allocation, 0, new_end, t.plan);
 }
 
 Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
@@ -314,6 +315,8 @@ Result Ledger::mark_past_due(const MarkPastDue& c) {
   touch(*account);
   Account& a = accounts_[*account];
   a.subscription->past_due = true;
+  emit(EventType::subscription_past_due, *account, now_, {}, 0, a.subscription->period_end,
+       a.subscription->plan);
   return subscription_reply(a);
 }
 
@@ -427,6 +430,8 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   purchases_.emplace(id, std::move(rec));
   purchase_order_.emplace_back(now, id);
   if (tracking()) changes_.purchases_put.push_back(id);
+  emit(EventType::purchase_completed, *account, now, reply.credits + reply.bonus, id,
+       TimeUs::never(), reply.pack);
   return reply;
 }
 
@@ -459,6 +464,8 @@ Result Ledger::void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entr
     reply.expired += v.expired;
     reply.lots.push_back(v);
   }
+  emit(EventType::purchase_voided, rec.account, now, reply.voided, rec.id, TimeUs::never(),
+       rec.reply.pack);
   return reply;
 }
 

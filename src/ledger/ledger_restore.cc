@@ -192,6 +192,7 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
   if (tracking()) changes_.spends_put.push_back(s.id);
   Restored restored =
       restore(s.account, back, /*from_held=*/false, s.tool, s.hold, s.id, c.reason, now, out);
+  emit(EventType::refund_created, s.account, now, amount, s.id.value, TimeUs::never(), s.tool);
   return RefundReply{s.id, amount, s.refunded, std::move(restored)};
 }
 

@@ -17,6 +17,7 @@ LedgerState Ledger::export_state() const {
   s.now = now_;
   s.seq = seq_;
   s.id_counter = id_counter_;
+  s.event_seq = event_seq_;
   s.books = books_;
   s.accounts = accounts_;
   for (const auto& [id, h] : holds_) s.holds.push_back(h);
@@ -38,6 +39,7 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
   l->now_ = state.now;
   l->seq_ = state.seq;
   l->id_counter_ = state.id_counter;
+  l->event_seq_ = state.event_seq;
   l->books_ = std::move(state.books);
   l->accounts_ = std::move(state.accounts);
   for (uint32_t i = 0; i < l->accounts_.size(); ++i) {
@@ -59,6 +61,7 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
       if (!lot.voided && !lot.expires_at.is_never() && lot.expires_at >= l->now_) {
         l->lot_expiries_.emplace(lot.expires_at, lot.id);
       }
+      if (!lot.notice_at.is_never()) l->notices_.emplace(lot.notice_at, lot.id);
     }
   }
   for (Hold& h : state.holds) {
@@ -149,6 +152,8 @@ void Ledger::take_delta(StateDelta* d) {
   d->now = now_;
   d->seq = seq_;
   d->id_counter = id_counter_;
+  d->event_seq = event_seq_;
+  d->events = std::move(c.events);
   d->books = books_;
   std::sort(c.accounts.begin(), c.accounts.end());
   // Each changed account goes with the lots that changed only: its other lots are as stored.
@@ -204,13 +209,14 @@ bool has_changes(const StateDelta& d) {
   return !d.accounts.empty() || !d.holds_put.empty() || !d.holds_gone.empty() ||
          !d.finished_put.empty() || !d.finished_gone.empty() || !d.spends_put.empty() ||
          !d.spends_gone.empty() || !d.purchases_put.empty() || !d.purchases_gone.empty() ||
-         !d.idempotency_put.empty() || !d.idempotency_gone.empty();
+         !d.idempotency_put.empty() || !d.idempotency_gone.empty() || !d.events.empty();
 }
 
 void apply_delta(LedgerState* s, const StateDelta& d) {
   s->now = d.now;
   s->seq = d.seq;
   s->id_counter = d.id_counter;
+  s->event_seq = d.event_seq;
   s->books = d.books;
   // An account's lots that are not in the delta stay as they were.
   const absl::flat_hash_set<LotId> gone(d.lots_gone.begin(), d.lots_gone.end());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/event.h"
 #include "ledger/ledger.h"
 
 namespace tally {
@@ -15,6 +16,7 @@ struct LedgerState {
   TimeUs now{INT64_MIN};
   uint64_t seq = 0;         // the last entry's seq
   uint64_t id_counter = 0;  // the last id handed out (without the shard bits)
+  uint64_t event_seq = 0;   // the last event's seq
   SystemBooks books;
   std::vector<Account> accounts;  // in opening order, each with its lots and subscription
   std::vector<Hold> holds;        // open holds, by id
@@ -38,7 +40,9 @@ struct StateDelta {
   TimeUs now{INT64_MIN};
   uint64_t seq = 0;
   uint64_t id_counter = 0;
+  uint64_t event_seq = 0;     // the last event's seq
   SystemBooks books;
+  std::vector<Event> events;  // produced since the last delta, seqs following the last one
   std::vector<Account> accounts;
   std::vector<uint32_t> account_indexes;  // each account's position in opening order
   std::vector<LotId> lots_gone;

@@ -14,7 +14,8 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
   AdvanceReply reply{now};
   static const std::string k_timeout_reason = "released: hold passed its TTL";
   while (true) {
-    // The next due item: renewals, then lot expiries, then hold timeouts at equal times.
+    // The next due item: renewals, then lot expiries, then hold timeouts, then expiry notices
+    // at equal times; the balance alerts of each item's accounts follow it.
     TimeUs next = TimeUs::never();
     int which = -1;
     if (!renewals_.empty() && renewals_.begin()->first <= now) {
@@ -28,7 +29,13 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
     }
     if (!hold_timeouts_.empty() && hold_timeouts_.begin()->first <= now &&
         (which < 0 || hold_timeouts_.begin()->first < next)) {
+      next = hold_timeouts_.begin()->first;
       which = 2;
+    }
+    if (!notices_.empty() && notices_.begin()->first <= now &&
+        (which < 0 || notices_.begin()->first < next)) {
+      next = notices_.begin()->first;
+      which = 3;
     }
     if (which < 0) break;
     if (which == 0) {
@@ -40,14 +47,20 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
       auto [at, lot] = *lot_expiries_.begin();
       lot_expiries_.erase(lot_expiries_.begin());
       if (expire_lot(lot_account_.at(lot), lot, at, out)) ++reply.lots_expired;
-    } else {
+    } else if (which == 2) {
       auto [at, id] = *hold_timeouts_.begin();
       Hold& h = holds_.at(id);
       restore(h.account, h.portions, /*from_held=*/true, h.tool, h.id, {}, k_timeout_reason, at,
               out);
+      emit(EventType::hold_timed_out, h.account, at, h.amount, id.value);
       end_hold(h, HoldState::expired, {}, at);  // erases the timeout and the hold
       ++reply.holds_expired;
+    } else {
+      auto [at, id] = *notices_.begin();
+      notices_.erase(notices_.begin());
+      run_notice(id, at);
     }
+    check_balances(next);
   }
   now_ = now;
   prune_retained(now);
@@ -66,6 +79,7 @@ bool Ledger::expire_lot(uint32_t account, LotId id, TimeUs at, std::vector<Entry
           .amount = -remaining,
           .reason = &k_reason},
          at, out);
+    emit(EventType::credits_expired, account, at, remaining, id.value);
   }
   maybe_drop_lot(account, id);
   return remaining.is_positive();

@@ -451,6 +451,10 @@ CommandDigest fingerprint(const Command& command) {
       return Fingerprint('v').u(c.lot.value).s(c.reason).take();
     }
     CommandDigest operator()(const AdvanceTime&) { return Fingerprint('a').take(); }
+    CommandDigest operator()(const SetAlerts& c) {
+      return Fingerprint('l').s(c.account).opt(c.alerts.low_balance).opt(
+          c.alerts.expiring_notice_us).take();
+    }
   };
   return std::visit(Visitor{}, command);
 }

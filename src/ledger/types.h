@@ -91,6 +91,10 @@ struct Lot {
   CostBasis cost_basis;
   std::string reference;  // purchase id, origin lot of a refund lot, ...
   std::string reason;
+  // When credits.expiring is due for it (issue 18), from its account's expiring notice: set
+  // when it is granted or the notice changes; never() if there is none or once it is due.
+  TimeUs notice_at = TimeUs::never();
+  bool noticed = false;  // its notice came (once per lot)
   // Retained spends whose portions may still be refunded into this lot, and the retained
   // purchase that created it; the lot stays in memory while this is non-zero.
   uint32_t refs = 0;

@@ -418,6 +418,9 @@ void Service::write(Shard& shard) {
       shard.commit_us.record(us);
       shard.batch_commands.record(batch.results.size());
       ++shard.batches;
+      if (!batch.delta.events.empty() && options_.on_events) {
+        options_.on_events(shard.id, batch.delta.events.back().seq);
+      }
     }
     size_t next = 0;
     for (Shard::Item& item : batch.items) {  // only now: the batch is durable

@@ -41,6 +41,10 @@ struct ServiceOptions {
   // Apply the next batch while the last one commits (true), or wait for each commit before
   // applying more (false: for measuring what the overlap gives).
   bool overlap_commit = true;
+  // Called on a shard's writer thread once a batch that produced events (ledger/event.h) is
+  // durable, with the shard and its last event's seq (the store's scan_events now returns it).
+  // Must be quick and must not block, like a reply (webhook delivery wakes its thread here).
+  std::function<void(ShardId, uint64_t)> on_events;
 };
 
 // What a shard has done since it started. A batch is one commit (one store transaction);

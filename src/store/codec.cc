@@ -14,6 +14,7 @@ constexpr size_t k_count_max = 1 << 16;
 class Writer {
  public:
   std::string out;
+  uint8_t version = k_batch_version;  // of a batch record; fields() added later ask it
   void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
   void operator()(uint8_t v) { raw(&v, 1); }
   void operator()(bool v) { (*this)(static_cast<uint8_t>(v)); }
@@ -43,7 +44,12 @@ class Writer {
   template <typename T>
   void optional(const std::optional<T>& v) {
     (*this)(v.has_value());
-    if (v) fields(*this, const_cast<T&>(*v));
+    if (!v) return;
+    if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, Credits>) {
+      (*this)(*v);
+    } else {
+      fields(*this, const_cast<T&>(*v));
+    }
   }
   template <typename T>
   void list(const T& items) {
@@ -61,6 +67,7 @@ class Reader {
   explicit Reader(std::string_view in, size_t count_max = k_count_max)
       : in_(in), count_max_(count_max) {}
   bool ok = true;
+  uint8_t version = k_batch_version;  // of the batch record being read (decode_batch sets it)
   bool done() const { return ok && pos_ == in_.size(); }
   void raw(void* p, size_t n) {
     if (!ok || in_.size() - pos_ < n) {
@@ -115,7 +122,12 @@ class Reader {
     bool has = false;
     (*this)(has);
     v.reset();
-    if (has && ok) fields(*this, v.emplace());
+    if (!has || !ok) return;
+    if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, Credits>) {
+      (*this)(v.emplace());
+    } else {
+      fields(*this, v.emplace());
+    }
   }
   template <typename T>
   void list(T& items) {
@@ -214,6 +226,16 @@ void fields(A& a, PurchaseReply& r) {
 template <typename A>
 void fields(A&, NoChangeReply&) {}
 template <typename A>
+void fields(A& a, Alerts& x) {
+  a.optional(x.low_balance);
+  a.optional(x.expiring_notice_us);
+}
+template <typename A>
+void fields(A& a, AlertsReply& r) {
+  a(r.account);
+  fields(a, r.alerts);
+}
+template <typename A>
 void fields(A& a, JobParam& p) {
   a(p.name, p.value);
 }
@@ -255,6 +277,7 @@ void fields(A& a, Lot& l) {
     l.voided_amount, l.restored, l.granted_at, l.effective_at, l.expires_at);
   a.list(l.scope);
   a(l.cost_basis.currency, l.cost_basis.paid_minor, l.reference, l.reason, l.refs);
+  if (a.version >= 2) a(l.notice_at, l.noticed);
 }
 template <typename A>
 void fields(A& a, Subscription& s) {
@@ -269,6 +292,16 @@ void fields(A& a, Account& x) {
   a(x.balance, x.held, x.lots_with_credits, x.open_holds);
   a.optional(x.subscription);
   a(x.signup_granted, x.last_reward_day);
+  if (a.version >= 2) {
+    fields(a, x.alerts);
+    a(x.low_armed, x.depleted_armed);
+  }
+}
+template <typename A>
+void fields(A& a, Event& e) {
+  a(e.seq, e.at);
+  a.enumeration(e.type, k_event_type_count - 1);
+  a(e.account, e.amount, e.threshold, e.ref, e.when, e.detail);
 }
 template <typename A>
 void fields(A& a, Hold& h) {
@@ -333,6 +366,10 @@ void books_field(Reader& r, SystemBooks& b) {
 template <typename A>
 void fields(A& a, StateDelta& d) {
   a(d.now, d.seq, d.id_counter);
+  if (a.version >= 2) {
+    a(d.event_seq);
+    a.list(d.events);
+  }
   books_field(a, d.books);
   a.list(d.accounts);
   a.list(d.account_indexes);
@@ -464,10 +501,11 @@ std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
   Reader r(bytes, k_batch_count_max);
   uint8_t version = 0;
   r(version);
-  if (r.ok && version != k_batch_version) {
+  if (r.ok && (version == 0 || version > k_batch_version)) {
     return std::unexpected(cat("unknown batch record version ", version, " (this Tally writes ",
                                k_batch_version, ")"));
   }
+  r.version = version;  // version 1: written before events and alerts
   BatchRecord out;
   r.list(out.entries);
   fields(r, out.delta);

@@ -31,7 +31,7 @@ std::string encode_params(const JobParams& p);
 // A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
-inline constexpr uint8_t k_batch_version = 1;
+inline constexpr uint8_t k_batch_version = 2;  // 2: events, alerts (1 is still read)
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;

@@ -41,6 +41,7 @@ std::vector<Result> every_kind() {
                     t},
       VoidPurchaseReply{17, cr("1"), cr("2"), cr("3"), cr("4"), {v, v}},
       NoChangeReply{},
+      AlertsReply{"u", Alerts{cr("10"), 3 * k_us_per_day}},
   };
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
   return out;

@@ -25,6 +25,16 @@ std::expected<void, StoreError> MemoryStore::commit(ShardId shard, std::span<con
   if (delta.seq != expected - 1) {
     return std::unexpected(StoreError{"the delta does not match the entries"});
   }
+  uint64_t next_event = s.state.event_seq + 1;
+  for (const Event& e : delta.events) {
+    if (e.seq != next_event++) {
+      return std::unexpected(StoreError{cat("event ", e.seq, " does not follow the last one")});
+    }
+  }
+  if (delta.event_seq != next_event - 1) {
+    return std::unexpected(StoreError{"the delta's event seq does not match its events"});
+  }
+  s.events.insert(s.events.end(), delta.events.begin(), delta.events.end());
   // Records leaving the ledger's memory stay here for good.
   for (const std::string& key : delta.idempotency_gone) {
     auto it = std::find_if(s.state.idempotency.begin(), s.state.idempotency.end(),
@@ -86,6 +96,21 @@ std::expected<void, StoreError> MemoryStore::scan_account_entries(
     const std::function<bool(const Entry&)>& visit) {
   return scan_entries(shard, after_seq,
                       [&](const Entry& e) { return e.account != account || visit(e); });
+}
+
+std::expected<void, StoreError> MemoryStore::scan_events(
+    ShardId shard, uint64_t after_seq, std::string_view account,
+    const std::function<bool(const Event&)>& visit) {
+  std::lock_guard lock(mu_);
+  auto it = shards_.find(shard);
+  if (it == shards_.end()) return {};
+  const std::vector<Event>& events = it->second.events;
+  auto from = std::upper_bound(events.begin(), events.end(), after_seq,
+                               [](uint64_t seq, const Event& e) { return seq < e.seq; });
+  for (; from != events.end(); ++from) {
+    if ((account.empty() || from->account == account) && !visit(*from)) break;
+  }
+  return {};
 }
 
 std::expected<std::optional<IdempotencyRecord>, StoreError> MemoryStore::find_idempotency(

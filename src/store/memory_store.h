@@ -29,11 +29,15 @@ class MemoryStore : public Store {
   std::expected<std::optional<FinishedHold>, StoreError> find_finished_hold(ShardId shard,
                                                                              HoldId id) override;
   std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard, LotId id) override;
+  std::expected<void, StoreError> scan_events(
+      ShardId shard, uint64_t after_seq, std::string_view account,
+      const std::function<bool(const Event&)>& visit) override;
 
  private:
   struct Shard {
     LedgerState state;  // what the ledger holds in memory
     std::vector<Entry> entries;
+    std::vector<Event> events;  // kept for good
     // What left the ledger's memory (and, for spends, finished holds and lots, every version
     // put): kept for good.
     std::map<std::string, IdempotencyRecord, std::less<>> archive;

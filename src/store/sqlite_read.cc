@@ -37,7 +37,8 @@ std::vector<std::string> scope_of(const std::string& s) {
 #define TALLY_LOT_SELECT                                                                      \
   "id, account_idx, source, voided, plan_credit, amount_micro, remaining_micro, held_micro, " \
   "consumed_micro, expired_micro, voided_micro, restored_micro, granted_at_us, "             \
-  "effective_at_us, expires_at_us, scope, currency, paid_minor, reference, reason, refs"
+  "effective_at_us, expires_at_us, scope, currency, paid_minor, reference, reason, refs, "    \
+  "notice_at_us, noticed"
 #define TALLY_SPEND_SELECT \
   "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, portions"
 #define TALLY_FINISHED_SELECT "id, state, expires_at_us, spend, ended_at_us"
@@ -66,6 +67,8 @@ std::optional<Lot> lot_row(Stmt& lots) {
   l.reference = lots.text(18);
   l.reason = lots.text(19);
   l.refs = static_cast<uint32_t>(lots.i64(20));
+  l.notice_at = TimeUs{lots.i64(21)};
+  l.noticed = lots.i64(22) != 0;
   return l;
 }
 
@@ -94,6 +97,7 @@ std::expected<void, std::string> read_meta_and_books(Connection& db, ShardId sha
     if (key == "now_us") s->now = TimeUs{v};
     if (key == "seq") s->seq = u64(v);
     if (key == "id_counter") s->id_counter = u64(v);
+    if (key == "event_seq") s->event_seq = u64(v);
   }
   Stmt books(db, "SELECT book, key, amount_micro FROM books WHERE shard_id = ?");
   books.bind(1, shard);
@@ -122,7 +126,8 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
            "SELECT id, balance_micro, held_micro, open_holds, signup_granted, "
            "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "
            "period_start_us, period_end_us, allocation_micro, allocated, pending_plan, "
-           "pending_allocation_micro, idx FROM accounts WHERE shard_id = ? ORDER BY idx");
+           "pending_allocation_micro, idx, low_balance_micro, expiring_notice_us, low_armed, "
+           "depleted_armed FROM accounts WHERE shard_id = ? ORDER BY idx");
   acc.bind(1, shard);
   {  // positions are 0, 1, 2, ...: the largest is the count less one (one B-tree descent)
     Stmt last(db, "SELECT max(idx) FROM accounts WHERE shard_id = ?");
@@ -156,6 +161,10 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
       sub.pending_plan = acc.text(15);
       if (!acc.is_null(16)) sub.pending_allocation = Credits::from_micro(acc.i64(16));
     }
+    if (!acc.is_null(18)) a.alerts.low_balance = Credits::from_micro(acc.i64(18));
+    if (!acc.is_null(19)) a.alerts.expiring_notice_us = acc.i64(19);
+    a.low_armed = acc.i64(20) != 0;
+    a.depleted_armed = acc.i64(21) != 0;
   }
   Stmt lots(db, "SELECT " TALLY_LOT_SELECT " FROM lots WHERE shard_id = ? ORDER BY id");
   lots.bind(1, shard);
@@ -276,6 +285,39 @@ std::expected<LedgerState, std::string> read_state(Connection& db, ShardId shard
 }
 
 #define TALLY_ENTRY_SELECT "SELECT " TALLY_ENTRY_COLUMNS ", checksum FROM entries "
+
+std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint64_t after_seq,
+                                             std::string_view account,
+                                             const std::function<bool(const Event&)>& visit) {
+#define TALLY_EVENT_SELECT \
+  "SELECT seq, at_us, type, account, amount_micro, threshold_micro, ref, when_us, detail FROM events "
+  Stmt q(db, account.empty()
+                 ? TALLY_EVENT_SELECT "WHERE shard_id = ? AND seq > ? ORDER BY seq"
+                 : TALLY_EVENT_SELECT "WHERE shard_id = ? AND seq > ? AND account = ? ORDER BY seq");
+#undef TALLY_EVENT_SELECT
+  q.bind(1, shard).bind(2, static_cast<int64_t>(after_seq));
+  if (!account.empty()) q.bind(3, account);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    Event e;
+    e.seq = u64(q.i64(0));
+    e.at = TimeUs{q.i64(1)};
+    auto type = parse_event_type(q.text(2));
+    if (!type) return std::unexpected(cat("shard ", shard, ": event ", e.seq, " has no known type"));
+    e.type = *type;
+    e.account = q.text(3);
+    e.amount = Credits::from_micro(q.i64(4));
+    e.threshold = Credits::from_micro(q.i64(5));
+    e.ref = u64(q.i64(6));
+    e.when = TimeUs{q.i64(7)};
+    e.detail = q.text(8);
+    if (!visit(e)) return {};
+  }
+  if (rc != SQLITE_DONE) {
+    return std::unexpected(cat("shard ", shard, ": reading events: ", sqlite3_errmsg(db.raw)));
+  }
+  return {};
+}
 
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit,

@@ -139,6 +139,13 @@ std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uin
 // busy shard catches up over several transactions.
 inline constexpr int k_forget_keys_max = 1024;
 std::expected<void, std::string> forget_keys_before(Connection& db, ShardId shard, TimeUs horizon);
+// The same for events (at most k_forget_keys_max of them, oldest first).
+std::expected<void, std::string> forget_events_before(Connection& db, ShardId shard,
+                                                      TimeUs horizon);
+// Events with seq > after_seq in seq order; only `account`'s when it is not empty.
+std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint64_t after_seq,
+                                             std::string_view account,
+                                             const std::function<bool(const Event&)>& visit);
 // A number of the shard's meta table, or nullopt if it has none under `key`. The cold marks
 // (write_records and write_purchases_and_keys explain them): `idempotency_cold_until_us` (the
 // time of the newest key the ledger let go), `finished_cold_until_us` (the end of the newest

@@ -39,23 +39,28 @@ std::expected<std::unique_ptr<sqlite::Connection>, std::string> open_connection(
   return std::make_unique<sqlite::Connection>(db);  // owns and closes it from here on
 }
 
-// Writes `batches` and the watermark in one transaction; with a retention, forgets some of the
-// idempotency keys past it.
+// The instant `retention_us` before `now` (INT64_MIN if there is none).
+TimeUs horizon(int64_t now, int64_t retention_us) {
+  return TimeUs{now > INT64_MIN + retention_us ? now - retention_us : INT64_MIN};
+}
+
+// Writes `batches` and the watermark in one transaction; with retentions, forgets some of the
+// idempotency keys and events past them.
 std::expected<void, std::string> project(sqlite::Connection& db, ShardId shard,
                                          std::span<const PendingPtr> batches,
-                                         int64_t idempotency_retention_us) {
+                                         const SqliteOptions& options) {
   if (auto r = sqlite::exec(db, "BEGIN IMMEDIATE"); !r) return r;
   std::expected<void, std::string> r;
   for (const PendingPtr& b : batches) {
     r = sqlite::write_rows(db, shard, b->entries, b->delta);
     if (!r) break;
   }
-  if (r && idempotency_retention_us > 0) {
-    const int64_t now = batches.back()->delta.now.us;
-    r = sqlite::forget_keys_before(
-        db, shard,
-        TimeUs{now > INT64_MIN + idempotency_retention_us ? now - idempotency_retention_us
-                                                          : INT64_MIN});
+  const int64_t now = batches.empty() ? INT64_MIN : batches.back()->delta.now.us;
+  if (r && options.idempotency_retention_us > 0) {
+    r = sqlite::forget_keys_before(db, shard, horizon(now, options.idempotency_retention_us));
+  }
+  if (r && options.event_retention_us > 0) {
+    r = sqlite::forget_events_before(db, shard, horizon(now, options.event_retention_us));
   }
   if (r) r = sqlite::set_journal_through(db, shard, batches.back()->record);
   if (!r) {
@@ -165,7 +170,7 @@ std::expected<void, std::string> SqliteStore::open_shard(Shard& s) {
   std::vector<PendingPtr> chunk;
   auto flush = [&]() -> std::expected<void, std::string> {
     if (chunk.empty()) return {};
-    auto r = project(db, s.id, chunk, options_.idempotency_retention_us);
+    auto r = project(db, s.id, chunk, options_);
     chunk.clear();
     return r;
   };
@@ -228,7 +233,7 @@ void SqliteStore::project_loop(Shard& s) {
     }
     auto r = sync ? sqlite::exec(*s.writer, "PRAGMA synchronous = FULL")
                   : std::expected<void, std::string>{};
-    if (r) r = project(*s.writer, s.id, work, options_.idempotency_retention_us);
+    if (r) r = project(*s.writer, s.id, work, options_);
     if (r && sync) r = sqlite::exec(*s.writer, "PRAGMA synchronous = NORMAL");
     {
       std::lock_guard lock(s.mu);
@@ -384,6 +389,28 @@ std::expected<void, StoreError> SqliteStore::scan_account_entries(
         account);
     if (!scanned) return scanned;
     if (more) visit_tail(tail.batches, after_seq, account, visit);
+    return {};
+  });
+}
+
+std::expected<void, StoreError> SqliteStore::scan_events(
+    ShardId id, uint64_t after_seq, std::string_view account,
+    const std::function<bool(const Event&)>& visit) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  return with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+    bool more = true;
+    auto scanned = sqlite::scan_events(tail.db, id, after_seq, account, [&](const Event& e) {
+      more = visit(e);
+      return more;
+    });
+    if (!scanned || !more) return scanned;
+    for (const PendingPtr& b : tail.batches) {
+      for (const Event& e : b->delta.events) {
+        if (e.seq <= after_seq || (!account.empty() && e.account != account)) continue;
+        if (!visit(e)) return {};
+      }
+    }
     return {};
   });
 }

@@ -39,6 +39,9 @@ struct SqliteOptions {
   // deletes the oldest, a bounded number per transaction); 0: kept for good. The ledger's
   // idempotency retention (rule 8 holds within it).
   int64_t idempotency_retention_us = 0;
+  // Events (scan_events) older than this before the newest batch are deleted the same way;
+  // 0: kept for good.
+  int64_t event_retention_us = 0;
   // A journal segment is closed and a new one started past this size; closed segments the
   // tables cover are removed (or moved to `journal_archive_dir` when it is set).
   uint64_t journal_segment_bytes = uint64_t{64} << 20;
@@ -75,6 +78,9 @@ class SqliteStore : public Store {
   std::expected<std::optional<FinishedHold>, StoreError> find_finished_hold(ShardId shard,
                                                                              HoldId id) override;
   std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard, LotId id) override;
+  std::expected<void, StoreError> scan_events(
+      ShardId shard, uint64_t after_seq, std::string_view account,
+      const std::function<bool(const Event&)>& visit) override;
 
   // The last journal record of the shard, and the last one its tables hold (for tests and
   // `tally verify`).
@@ -85,7 +91,7 @@ class SqliteStore : public Store {
   };
   std::expected<JournalState, StoreError> journal_state(ShardId shard);
 
-  static constexpr int k_schema_version = 5;  // docs/storage.md; migrations: sqlite_write.cc
+  static constexpr int k_schema_version = 6;  // docs/storage.md; migrations: sqlite_write.cc
 
  private:
   struct Shard;

@@ -145,11 +145,18 @@ TEST(SqliteEntries, AChangedEntryRowIsAnErrorNamingShardAndSeqOnEveryRead) {
   std::filesystem::remove_all(f.dir);
 }
 
-// The file as version 2 wrote it: no checksum column, version 2 in meta.
+// The file as version 2 wrote it: no checksum column, nothing of versions 5 and 6, version 2
+// in meta.
 void make_version_2(const std::string& dir) {
   raw_sql(dir,
           "ALTER TABLE entries DROP COLUMN checksum; ALTER TABLE holds DROP COLUMN params; "
           "ALTER TABLE holds DROP COLUMN plan; ALTER TABLE idempotency DROP COLUMN response; "
+          "DROP TABLE lots_past; DROP TABLE events; "
+          "ALTER TABLE accounts DROP COLUMN low_balance_micro; "
+          "ALTER TABLE accounts DROP COLUMN expiring_notice_us; "
+          "ALTER TABLE accounts DROP COLUMN low_armed; "
+          "ALTER TABLE accounts DROP COLUMN depleted_armed; "
+          "ALTER TABLE lots DROP COLUMN notice_at_us; ALTER TABLE lots DROP COLUMN noticed; "
           "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
 }
 
@@ -168,6 +175,8 @@ std::string stored_version(const std::string& dir) {
 
 TEST(SqliteMigration, AVersion2FileGetsAChecksumOnEveryEntryAndGoesOnAsBefore) {
   const Fixture f = write_journal("migration");
+  // What version 2 had no column for reads as the migration's defaults: no alert armed.
+  raw_sql(f.dir, "UPDATE accounts SET low_armed = 0, depleted_armed = 0");
   std::string state_before;
   {
     auto store = SqliteStore::open({f.dir, false});

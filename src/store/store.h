@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "ledger/entry.h"
+#include "ledger/event.h"
 #include "ledger/ledger_state.h"
 
 namespace tally::store {
@@ -73,6 +74,13 @@ class Store {
   find_finished_hold(ShardId shard, HoldId id) = 0;
   [[nodiscard]] virtual std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard,
                                                                                 LotId id) = 0;
+
+  // Calls `visit` for each event (StateDelta::events) with seq > after_seq, in seq order, until
+  // it returns false; only `account`'s when it is not empty. Events older than the store's
+  // event retention may be gone.
+  [[nodiscard]] virtual std::expected<void, StoreError> scan_events(
+      ShardId shard, uint64_t after_seq, std::string_view account,
+      const std::function<bool(const Event&)>& visit) = 0;
 };
 
 // A store that passes every call to another; wrappers (fault injection, planted bugs) derive
@@ -116,6 +124,11 @@ class ForwardingStore : public Store {
   }
   std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard, LotId id) override {
     return inner_->find_lot(shard, id);
+  }
+  std::expected<void, StoreError> scan_events(
+      ShardId shard, uint64_t after_seq, std::string_view account,
+      const std::function<bool(const Event&)>& visit) override {
+    return inner_->scan_events(shard, after_seq, account, visit);
   }
 
  protected:

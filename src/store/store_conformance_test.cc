@@ -47,7 +47,9 @@ Command random_command(std::mt19937_64& rng, const std::vector<HoldId>& holds,
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   const std::string account = accounts[pick(3)];
   const Credits amount = Credits::from_micro(static_cast<int64_t>(1 + pick(3000)) * 10'000);
-  switch (pick(9)) {
+  switch (pick(10)) {
+    case 9:  // alerts, so that events of every kind are committed and the settings stored
+      return SetAlerts{account, pick(2) == 0 ? Alerts{cr("40"), 2 * k_us_per_day} : Alerts{}};
     case 0:
     case 1:
       return Grant{.account = account,
@@ -103,6 +105,7 @@ TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
     auto ledger = std::make_unique<Ledger>(config(), testing::test_catalog());
     std::vector<Entry> pending;
     std::vector<Entry> committed;
+    std::vector<Event> events;  // every event committed
     std::vector<HoldId> holds;
     std::vector<SpendId> spends;
     TimeUs now{1'767'225'600'000'000};
@@ -126,6 +129,7 @@ TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
       ledger->take_delta(&delta);
       ASSERT_TRUE(store->commit(0, pending, delta).has_value());
       committed.insert(committed.end(), pending.begin(), pending.end());
+      events.insert(events.end(), delta.events.begin(), delta.events.end());
       pending.clear();
       if (rng() % 8 == 0) {  // restart from the store
         check_loaded_equals(*store, *ledger);
@@ -138,7 +142,26 @@ TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
     ledger->take_delta(&delta);
     ASSERT_TRUE(store->commit(0, pending, delta).has_value());
     committed.insert(committed.end(), pending.begin(), pending.end());
+    events.insert(events.end(), delta.events.begin(), delta.events.end());
     check_loaded_equals(*store, *ledger);
+    // The outbox holds exactly the events of the committed batches, in order, from seq 1.
+    ASSERT_FALSE(events.empty());
+    for (size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i].seq, i + 1);
+    const uint64_t events_after = events.size() / 3;
+    for (const std::string account : {"", "a"}) {
+      std::vector<Event> want, got;
+      for (const Event& e : events) {
+        if (e.seq > events_after && (account.empty() || e.account == account)) want.push_back(e);
+      }
+      ASSERT_TRUE(store
+                      ->scan_events(0, events_after, account,
+                                    [&](const Event& e) {
+                                      got.push_back(e);
+                                      return true;
+                                    })
+                      .has_value());
+      EXPECT_EQ(got, want) << "account '" << account << "'";
+    }
     std::vector<Entry> scanned;
     ASSERT_TRUE(store
                     ->scan_entries(0, 0,

@@ -116,6 +116,11 @@ std::string describe(const Command& command) {
     }
     std::string operator()(const VoidPurchase& c) { return cat("void-purchase ", c.purchase); }
     std::string operator()(const AdvanceTime&) { return "advance-time"; }
+    std::string operator()(const SetAlerts& c) {
+      return cat("alerts ", c.account, " low=",
+                 c.alerts.low_balance ? format_credits(*c.alerts.low_balance) : "plan", " notice=",
+                 c.alerts.expiring_notice_us ? cat(*c.alerts.expiring_notice_us) : "plan");
+    }
   };
   return std::visit(V{}, command);
 }
@@ -166,7 +171,8 @@ class PlantedStore final : public store::ForwardingStore {
         return inner()->commit(s, entries, lossy);
       }
     }
-    if (plant_ == Plant::drop_entry && commits_ == 30 && !entries.empty()) {
+    if (plant_ == Plant::drop_entry && commits_ >= 30 && !dropped_ && !entries.empty()) {
+      dropped_ = true;  // the first batch with entries from the 30th commit on
       return inner()->commit(s, entries.first(entries.size() - 1), delta);
     }
     return inner()->commit(s, entries, delta);
@@ -174,6 +180,7 @@ class PlantedStore final : public store::ForwardingStore {
 
  private:
   Plant plant_;
+  bool dropped_ = false;
   uint64_t commits_ = 0;
 };
 
@@ -513,6 +520,23 @@ class Simulation {
       diff = cat("the store has ", i, " entries, the shadow ", shadow_journal_.size());
     }
     if (!diff.empty()) return fail(cat("the store's journal ", when, " differs: ", diff));
+    // The outbox holds exactly the events of the committed batches (rule 12): those the shadow
+    // produced replaying them, in order.
+    std::vector<Event> stored, shadowed;
+    auto collect = [](std::vector<Event>* into) {
+      return [into](const Event& e) {
+        into->push_back(e);
+        return true;
+      };
+    };
+    auto events = faulty_->scan_events(k_shard, 0, "", collect(&stored));
+    if (!events) return fail(cat("scan_events ", when, ": ", events.error().message));
+    auto shadow_events = memory_shadow_.scan_events(k_shard, 0, "", collect(&shadowed));
+    if (!shadow_events) return fail(cat("shadow scan_events: ", shadow_events.error().message));
+    if (stored != shadowed) {
+      return fail(cat("the store's events ", when, " are not the committed batches' (", stored.size(),
+                      " stored, ", shadowed.size(), " from the batches)"));
+    }
     // Each account's history, read through the store's per-account index.
     for (const std::string& account : k_accounts) {
       std::vector<const Entry*> expected;
@@ -892,6 +916,15 @@ class Simulation {
         return SetPlan{account(), plan, allocation};
       }
       case 14:
+        if (rng_.percent(25)) {  // alerts: balance and expiry events in every batch kind
+          return SetAlerts{account(), rng_.percent(70)
+                                          ? Alerts{Credits::from_micro(
+                                                       static_cast<int64_t>(rng_.below(60)) *
+                                                       k_micro_per_credit),
+                                                   static_cast<int64_t>(rng_.below(4)) *
+                                                       k_us_per_day}
+                                          : Alerts{}};
+        }
         if (rng_.percent(50)) return CancelSubscription{account()};
         return rng_.percent(50) ? Command{MarkPastDue{account()}}
                                 : Command{ResumeSubscription{account()}};

@@ -76,6 +76,11 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
   tamper(
       "ALTER TABLE entries DROP COLUMN checksum; ALTER TABLE holds DROP COLUMN params; "
       "ALTER TABLE holds DROP COLUMN plan; ALTER TABLE idempotency DROP COLUMN response; "
+      "DROP TABLE lots_past; DROP TABLE events; "
+      "ALTER TABLE accounts DROP COLUMN low_balance_micro; "
+      "ALTER TABLE accounts DROP COLUMN expiring_notice_us; "
+      "ALTER TABLE accounts DROP COLUMN low_armed; ALTER TABLE accounts DROP COLUMN depleted_armed; "
+      "ALTER TABLE lots DROP COLUMN notice_at_us; ALTER TABLE lots DROP COLUMN noticed; "
       "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
   CliRun journal = tally_cli(cat("verify --data ", dir));
   EXPECT_EQ(journal.status, 1) << journal.out;
