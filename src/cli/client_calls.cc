@@ -375,6 +375,54 @@ Built build_reward(const std::string& account) {
               View::fields);
 }
 
+Built build_events(const EventsArgs& a) {
+  std::string path = "/v1/events";
+  if (!a.account.empty()) {
+    if (auto e = check_account(a.account)) return std::unexpected(*e);
+    path = "/v1/accounts/" + a.account + "/events";
+  }
+  char sep = '?';
+  auto add = [&](const char* name, const std::string& v) {
+    path += sep + std::string(name) + "=" + v;
+    sep = '&';
+  };
+  auto plain = [](const std::string& v, const char* extra) {
+    return v.find_first_not_of(std::string("abcdefghijklmnopqrstuvwxyz0123456789") + extra) ==
+           std::string::npos;
+  };
+  if (!a.types.empty()) {
+    if (!plain(a.types, "._,")) return std::unexpected("--types: event types separated by commas");
+    add("types", a.types);
+  }
+  if (!a.after.empty()) {
+    if (!plain(a.after, ".")) return std::unexpected("--after: the next_after of a page");
+    add("after", a.after);
+  }
+  if (a.limit) {
+    if (*a.limit < 1 || *a.limit > 1000) return std::unexpected("--limit must be 1 to 1000");
+    add("limit", std::to_string(*a.limit));
+  }
+  return call("GET", path, "", KeyUse::none, View::fields);
+}
+
+Built build_alerts_show(const std::string& account) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  return call("GET", "/v1/accounts/" + account + "/alerts", "", KeyUse::none, View::fields);
+}
+
+Built build_alerts_set(const std::string& account, const std::string& low_balance,
+                       const std::string& expiring_notice) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  Body b;
+  if (!low_balance.empty()) {
+    if (auto e = check_amount("--low-balance", low_balance)) return std::unexpected(*e);
+    b.str("low_balance", low_balance);
+  }
+  if (!expiring_notice.empty()) b.str("expiring_notice", expiring_notice);
+  return call("PUT", "/v1/accounts/" + account + "/alerts", b.take(), KeyUse::always,
+              View::fields);
+}
+
 Built build_key_create(const std::string& name, const std::string& scope,
                        const std::string& expires_at) {
   if (name.empty() || name.size() > 128)

@@ -589,6 +589,46 @@ int run_remote_quote(const ClientOptions& options, const std::string& tool,
   return run_built(options, build_quote(tool, params, plan, account));
 }
 
+void add_events_alerts(CLI::App& app, int& exit_code) {
+  auto e = std::make_shared<Command<EventsArgs>>();
+  CLI::App* events = app.add_subcommand("events", "Events, oldest first (docs/webhooks.md)");
+  events->add_option("--account", e->args.account, "Only this account's (else every account's)");
+  events->add_option("--types", e->args.types, "Only these types, separated by commas");
+  events->add_option("--after", e->args.after, "The previous page's next_after");
+  CLI::Option* limit = events->add_option("--limit", e->ttl_s, "Events per page (1 to 1000)");
+  add_client_options(events, e->options, KeyUse::none);
+  events->callback([e, limit, &exit_code] {
+    if (limit->count() > 0) e->args.limit = e->ttl_s;
+    exit_code = run_built(e->options, build_events(e->args));
+  });
+
+  struct Args {
+    std::string account, low_balance, expiring_notice;
+  };
+  auto a = std::make_shared<Command<Args>>();
+  CLI::App* group = app.add_subcommand("alerts", "An account's alert settings");
+  group->require_subcommand(1);
+  CLI::App* show = group->add_subcommand("show", "The settings in force, and from where");
+  show->add_option("id", a->args.account, "Account id")->required();
+  add_client_options(show, a->options, KeyUse::none);
+  show->callback([a, &exit_code] {
+    exit_code = run_built(a->options, build_alerts_show(a->args.account));
+  });
+  auto s = std::make_shared<Command<Args>>();
+  CLI::App* set = group->add_subcommand(
+      "set", "Set the account's own settings (one not given is the plan's)");
+  set->add_option("id", s->args.account, "Account id")->required();
+  set->add_option("--low-balance", s->args.low_balance,
+                  "balance.low below this many credits (0: none)");
+  set->add_option("--expiring-notice", s->args.expiring_notice,
+                  "credits.expiring this long before expiry, e.g. P3D (PT0S: none)");
+  add_client_options(set, s->options, KeyUse::always);
+  set->callback([s, &exit_code] {
+    exit_code = run_built(s->options, build_alerts_set(s->args.account, s->args.low_balance,
+                                                       s->args.expiring_notice));
+  });
+}
+
 void add_client_commands(CLI::App& app, int& exit_code) {
   add_account_open(app, exit_code);
   add_balance_and_history(app, exit_code);
@@ -598,6 +638,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
   add_keys_token(app, exit_code);
   add_spend_refund_void(app, exit_code);
   add_reads_batch_clock(app, exit_code);
+  add_events_alerts(app, exit_code);
 }
 
 }  // namespace tally::cli

@@ -148,6 +148,18 @@ Built build_subscribe(const std::string& account, const std::string& plan,
 Built build_subscription_change(const std::string& account, const std::string& action);
 // `reward ACCOUNT`: claim today's daily reward.
 Built build_reward(const std::string& account);
+// `events [--account A] [--types T,U] [--after X] [--limit N]`: the event feed (issue 18), of
+// one account or of every account.
+struct EventsArgs {
+  std::string account, types, after;
+  std::optional<int64_t> limit;
+};
+Built build_events(const EventsArgs& args);
+// `alerts show ACCOUNT`, `alerts set ACCOUNT [--low-balance X] [--expiring-notice P3D]` (a
+// setting not given goes back to the plan's).
+Built build_alerts_show(const std::string& account);
+Built build_alerts_set(const std::string& account, const std::string& low_balance,
+                       const std::string& expiring_notice);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",
                        const std::string& expires_at = "");

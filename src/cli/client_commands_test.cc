@@ -524,6 +524,10 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"setClock", "clock set"},
       {"health", "health"},
       {"metrics", "metrics"},
+      {"listEvents", "events"},
+      {"listAccountEvents", "events"},
+      {"getAlerts", "alerts show"},
+      {"setAlerts", "alerts set"},
   };
   std::ifstream in(TALLY_SOURCE_DIR "/docs/openapi.yaml");
   ASSERT_TRUE(in) << "cannot read docs/openapi.yaml";

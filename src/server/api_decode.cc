@@ -104,6 +104,29 @@ std::expected<SetPlan, Problem> decode_set_plan(const JsonValue& body, const std
   return SetPlan{account, std::move(*plan), allocation};
 }
 
+std::expected<SetAlerts, Problem> decode_alerts(const JsonValue& body, const std::string& account) {
+  FieldReader f(body);
+  SetAlerts c{account, {}};
+  c.alerts.low_balance = f.amount("low_balance", false);
+  if (f.ok() && c.alerts.low_balance && c.alerts.low_balance->is_negative()) {
+    f.fail("'low_balance' must not be negative (0: no alert)");
+  }
+  auto text = f.text("expiring_notice", false, 64);
+  std::optional<Validity> notice;
+  if (text) notice = *text == "PT0S" ? Validity::duration_us(0) : parse_validity(*text);
+  if (f.ok() && text) {
+    if (!notice || notice->kind != Validity::Kind::duration ||
+        notice->count > 366 * k_us_per_day) {
+      f.fail("'expiring_notice' must be a fixed duration of days, hours, minutes or seconds of "
+             "at most P366D, such as \"P3D\" (PT0S: no alert)");
+    } else {
+      c.alerts.expiring_notice_us = notice->count;
+    }
+  }
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return c;
+}
+
 std::expected<int64_t, Problem> decode_token_ttl_s(const JsonValue& body) {
   FieldReader f(body);
   auto ttl = f.integer("ttl_s", false, 60, k_token_ttl_max_s);

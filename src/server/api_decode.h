@@ -57,6 +57,10 @@ struct ParamList {
 // PUT /v1/accounts/{account}/subscription.
 [[nodiscard]] std::expected<SetPlan, Problem> decode_set_plan(const JsonValue& body,
                                                               const std::string& account);
+// PUT /v1/accounts/{account}/alerts: {"low_balance": credits | null, "expiring_notice":
+// "P3D" | null}; absent or null: the plan's. A notice is a fixed duration of at most a year.
+[[nodiscard]] std::expected<SetAlerts, Problem> decode_alerts(const JsonValue& body,
+                                                              const std::string& account);
 // POST /v1/accounts/{id}/tokens: the token's lifetime in seconds, 60 to k_token_ttl_max_s.
 [[nodiscard]] std::expected<int64_t, Problem> decode_token_ttl_s(const JsonValue& body);
 

@@ -158,6 +158,10 @@ void refund(const CallPtr& call);
 void purchase(const CallPtr& call);
 void void_purchase(const CallPtr& call);
 void void_lot(const CallPtr& call);
+void get_events(const CallPtr& call);          // api_events.cc
+void get_account_events(const CallPtr& call);
+void get_alerts(const CallPtr& call);
+void set_alerts(const CallPtr& call);
 // api_account_list.cc
 void list_accounts(const CallPtr& call);
 // api_keys.cc

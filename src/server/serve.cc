@@ -103,6 +103,7 @@ int serve(const ServeOptions& options) {
   if (!prices) return error(prices.error());
   store::SqliteOptions store_options{options.data_dir, options.synchronous_full};
   store_options.idempotency_retention_us = config->ledger.idempotency_retention_us;
+  store_options.event_retention_us = config->ledger.event_retention_us;
   auto store = store::SqliteStore::open(store_options);
   if (!store) return error(store.error().message);
 
