@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "cli/client_commands.h"
@@ -514,6 +515,73 @@ Built build_quote(const std::string& tool, const std::vector<std::string>& param
   }
   if (!plan.empty()) b.str("plan", plan);
   return call("POST", "/v1/quotes", b.take(), KeyUse::none, View::quote);
+}
+
+// --- webhooks (docs/webhooks.md) ---
+
+Built build_webhook_create(const std::string& url, const std::string& types,
+                           const std::string& description) {
+  if (url.empty()) return std::unexpected("give the endpoint's URL");
+  Body b;
+  b.str("url", url);
+  if (!types.empty()) {
+    std::vector<std::string> list;
+    for (size_t start = 0; start <= types.size();) {
+      const size_t end = std::min(types.find(',', start), types.size());
+      if (end == start) return std::unexpected("--types: event types separated by commas");
+      list.push_back(types.substr(start, end - start));
+      start = end + 1;
+    }
+    b.strings("event_types", list);
+  }
+  if (!description.empty()) b.str("description", description);
+  return call("POST", "/v1/webhooks", b.take(), KeyUse::none, View::fields);
+}
+
+Built build_webhook_list() { return call("GET", "/v1/webhooks", "", KeyUse::none, View::fields); }
+
+Built build_webhook_action(const std::string& action, const std::string& id) {
+  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  if (action == "show") return call("GET", "/v1/webhooks/" + id, "", KeyUse::none, View::fields);
+  if (action == "delete") {
+    return call("DELETE", "/v1/webhooks/" + id, "", KeyUse::none, View::fields);
+  }
+  if (action == "enable") {
+    return call("POST", "/v1/webhooks/" + id + "/enable", "", KeyUse::none, View::fields);
+  }
+  return std::unexpected("unknown webhook action " + action);
+}
+
+Built build_webhook_rotate(const std::string& id, std::optional<int64_t> overlap_s) {
+  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  Body b;
+  if (overlap_s) {
+    if (*overlap_s < 0 || *overlap_s > 2592000)
+      return std::unexpected("--overlap-s must be 0 to 2592000 (30 days)");
+    b.integer("overlap_s", *overlap_s);
+  }
+  return call("POST", "/v1/webhooks/" + id + "/rotate_secret", b.take(), KeyUse::none,
+              View::fields);
+}
+
+Built build_webhook_deliveries(const std::string& id, std::optional<int64_t> limit) {
+  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  std::string path = "/v1/webhooks/" + id + "/deliveries";
+  if (limit) {
+    if (*limit < 1 || *limit > 1000) return std::unexpected("--limit must be 1 to 1000");
+    path += "?limit=" + std::to_string(*limit);
+  }
+  return call("GET", path, "", KeyUse::none, View::fields);
+}
+
+Built build_webhook_redeliver(const std::string& id, const std::string& event) {
+  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  if (event.empty() || event.size() > 20 ||
+      event.find_first_not_of("0123456789") != std::string::npos) {
+    return std::unexpected("the event id is a decimal number (GET /v1/events shows them)");
+  }
+  return call("POST", "/v1/webhooks/" + id + "/deliveries/" + event + "/redeliver", "",
+              KeyUse::none, View::fields);
 }
 
 }  // namespace tally::cli

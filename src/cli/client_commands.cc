@@ -639,6 +639,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
   add_spend_refund_void(app, exit_code);
   add_reads_batch_clock(app, exit_code);
   add_events_alerts(app, exit_code);
+  add_webhook_commands(app, exit_code);
 }
 
 }  // namespace tally::cli

@@ -160,6 +160,18 @@ Built build_events(const EventsArgs& args);
 Built build_alerts_show(const std::string& account);
 Built build_alerts_set(const std::string& account, const std::string& low_balance,
                        const std::string& expiring_notice);
+// `webhooks create URL [--types T,U] [--description D]`, `webhooks list`,
+// `webhooks show|delete|enable ID`, `webhooks rotate ID [--overlap-s N]`,
+// `webhooks deliveries ID [--limit N]`, `webhooks redeliver ID EVENT` (admin key; issue 18).
+Built build_webhook_create(const std::string& url, const std::string& types,
+                           const std::string& description);
+Built build_webhook_list();
+Built build_webhook_action(const std::string& action, const std::string& id);
+Built build_webhook_rotate(const std::string& id, std::optional<int64_t> overlap_s);
+Built build_webhook_deliveries(const std::string& id, std::optional<int64_t> limit);
+Built build_webhook_redeliver(const std::string& id, const std::string& event);
+// Registers `webhooks` and its subcommands (client_webhooks.cc).
+void add_webhook_commands(CLI::App& app, int& exit_code);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",
                        const std::string& expires_at = "");

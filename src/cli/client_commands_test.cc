@@ -411,6 +411,31 @@ TEST(ClientCalls, AccountsBalanceAtSubscriptionReward) {
             (ApiCall{"POST", "/v1/accounts/u1/rewards/daily", "{}", KeyUse::always, View::fields}));
 }
 
+TEST(ClientCalls, Webhooks) {
+  EXPECT_EQ(ok(build_webhook_create("https://example.com/h", "balance.low,credits.expiring", "mail")),
+            (ApiCall{"POST", "/v1/webhooks",
+                     R"({"url":"https://example.com/h","event_types":["balance.low","credits.expiring"],"description":"mail"})",
+                     KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_webhook_create("http://127.0.0.1/h", "", "")).body, R"({"url":"http://127.0.0.1/h"})");
+  EXPECT_FALSE(build_webhook_create("", "", ""));
+  EXPECT_FALSE(build_webhook_create("http://h", "balance.low,,x", ""));
+  EXPECT_EQ(ok(build_webhook_list()).path, "/v1/webhooks");
+  EXPECT_EQ(ok(build_webhook_action("show", "wh_1")),
+            (ApiCall{"GET", "/v1/webhooks/wh_1", "", KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_webhook_action("delete", "wh_1")).method, "DELETE");
+  EXPECT_EQ(ok(build_webhook_action("enable", "wh_1")).path, "/v1/webhooks/wh_1/enable");
+  EXPECT_FALSE(build_webhook_action("show", "../x"));
+  EXPECT_FALSE(build_webhook_action("pause", "wh_1"));
+  EXPECT_EQ(ok(build_webhook_rotate("wh_1", 60)).body, R"({"overlap_s":60})");
+  EXPECT_EQ(ok(build_webhook_rotate("wh_1", std::nullopt)).body, "{}");
+  EXPECT_FALSE(build_webhook_rotate("wh_1", 2592001));
+  EXPECT_EQ(ok(build_webhook_deliveries("wh_1", 5)).path, "/v1/webhooks/wh_1/deliveries?limit=5");
+  EXPECT_FALSE(build_webhook_deliveries("wh_1", 0));
+  EXPECT_EQ(ok(build_webhook_redeliver("wh_1", "281474976710657")).path,
+            "/v1/webhooks/wh_1/deliveries/281474976710657/redeliver");
+  EXPECT_FALSE(build_webhook_redeliver("wh_1", "abc"));
+}
+
 TEST(ClientCalls, KeysTokensReadsBatchClock) {
   EXPECT_EQ(ok(build_key_create("gpu", "worker", "2027-06-30T00:00:00Z")).body,
             R"({"name":"gpu","scope":"worker","expires_at":"2027-06-30T00:00:00Z"})");
@@ -528,6 +553,14 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"listAccountEvents", "events"},
       {"getAlerts", "alerts show"},
       {"setAlerts", "alerts set"},
+      {"createWebhook", "webhooks create"},
+      {"listWebhooks", "webhooks list"},
+      {"getWebhook", "webhooks show"},
+      {"deleteWebhook", "webhooks delete"},
+      {"rotateWebhookSecret", "webhooks rotate"},
+      {"enableWebhook", "webhooks enable"},
+      {"listWebhookDeliveries", "webhooks deliveries"},
+      {"redeliverWebhookEvent", "webhooks redeliver"},
   };
   std::ifstream in(TALLY_SOURCE_DIR "/docs/openapi.yaml");
   ASSERT_TRUE(in) << "cannot read docs/openapi.yaml";

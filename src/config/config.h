@@ -1,7 +1,7 @@
 // The configuration file: one TOML file holds the price book ([price_book], docs/pricing.md),
-// the catalog ([[plans]], [[packs]], [[seasons]]; docs/catalog.md) and the
-// ledger's policy ([ledger]; docs/catalog.md). Any other top-level key is an error, so a typo
-// never becomes a silent default.
+// the catalog ([[plans]], [[packs]], [[seasons]]; docs/catalog.md), the ledger's policy
+// ([ledger]; docs/catalog.md) and webhook delivery ([webhooks]; docs/webhooks.md). Any other
+// top-level key is an error, so a typo never becomes a silent default.
 //
 // The only part of the config layer most callers need. Thread-safe: no shared state.
 #pragma once
@@ -20,11 +20,21 @@
 
 namespace tally::config {
 
+// [webhooks] (docs/webhooks.md): how deliveries are sent and retried. Durations in µs.
+struct WebhooksConfig {
+  int64_t timeout_us = 10 * k_us_per_second;     // one delivery, connect to answer
+  int64_t retry_first_us = 5 * k_us_per_second;  // the first retry's wait, doubling...
+  int64_t retry_max_us = k_us_per_hour;          // ... up to this
+  int64_t give_up_after_us = 3 * k_us_per_day;   // no success this long: the endpoint is disabled
+  std::string ca_file;  // more CA certificates (PEM) trusted for https:// receivers
+};
+
 struct Config {
   std::string file;
   std::shared_ptr<const pricing::PriceBook> price_book;  // null when the file has none
   std::shared_ptr<const Catalog> catalog;                // never null; empty without plans/packs
   LedgerConfig ledger;
+  WebhooksConfig webhooks;
 };
 
 // Parses configuration text; `file` names it in error positions.

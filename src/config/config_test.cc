@@ -216,6 +216,30 @@ TEST(Config, PaymentSurchargesAreReadPerMethod) {
   EXPECT_EQ(s[1].percent, 0);
 }
 
+TEST(Config, WebhookDeliveryIsConfiguration) {
+  auto none = parse_config("", "t.toml");
+  ASSERT_TRUE(none) << none.error().to_string();
+  EXPECT_EQ(none->webhooks.timeout_us, 10 * k_us_per_second);
+  EXPECT_EQ(none->webhooks.retry_first_us, 5 * k_us_per_second);
+  EXPECT_EQ(none->webhooks.retry_max_us, k_us_per_hour);
+  EXPECT_EQ(none->webhooks.give_up_after_us, 3 * k_us_per_day);
+  auto set = parse_config(
+      "[webhooks]\ntimeout = \"PT2S\"\nretry_first = \"PT1S\"\nretry_max = \"PT30S\"\n"
+      "give_up_after = \"PT3M\"\nca_file = \"/etc/ca.pem\"\n",
+      "t.toml");
+  ASSERT_TRUE(set) << set.error().to_string();
+  EXPECT_EQ(set->webhooks.timeout_us, 2 * k_us_per_second);
+  EXPECT_EQ(set->webhooks.retry_first_us, k_us_per_second);
+  EXPECT_EQ(set->webhooks.retry_max_us, 30 * k_us_per_second);
+  EXPECT_EQ(set->webhooks.give_up_after_us, 3 * k_us_per_minute);
+  EXPECT_EQ(set->webhooks.ca_file, "/etc/ca.pem");
+  for (const char* bad : {"[webhooks]\ntimeout = \"P1M\"\n", "[webhooks]\ntimeout = \"PT0S\"\n",
+                          "[webhooks]\ntimeout = \"PT11M\"\n", "[webhooks]\nretries = 3\n",
+                          "[webhooks]\nretry_first = \"PT2H\"\nretry_max = \"PT1H\"\n"}) {
+    EXPECT_FALSE(parse_config(bad, "t.toml")) << bad;
+  }
+}
+
 TEST(Config, MissingFileIsAnIoError) {
   auto r = load_config("/nonexistent/tally.toml");
   ASSERT_FALSE(r.has_value());

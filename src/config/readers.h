@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include "catalog/catalog.h"
+#include "config/config.h"
 #include "config/toml_reader.h"
 #include "ledger/config.h"
 
@@ -14,5 +15,7 @@ namespace tally::config::detail {
 Catalog read_catalog(const TomlReader& r, const toml::table& root);
 // [ledger]: policy defaults and bounds; absent keys keep LedgerConfig's defaults.
 LedgerConfig read_ledger(const TomlReader& r, const toml::table& root);
+// [webhooks]: delivery timeout, retry backoff and give-up window, extra CA certificates.
+WebhooksConfig read_webhooks(const TomlReader& r, const toml::table& root);
 
 }  // namespace tally::config::detail

@@ -453,6 +453,15 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/keys", Access::admin, false, list_keys},
     {"DELETE", "/v1/keys/{}", Access::admin, false, revoke_key},
     {"POST", "/v1/keys/{}/rotate", Access::admin, false, rotate_key},
+    {"POST", "/v1/webhooks", Access::admin, false, create_webhook},
+    {"GET", "/v1/webhooks", Access::admin, false, list_webhooks},
+    {"GET", "/v1/webhooks/{}", Access::admin, false, get_webhook},
+    {"DELETE", "/v1/webhooks/{}", Access::admin, false, delete_webhook},
+    {"POST", "/v1/webhooks/{}/rotate_secret", Access::admin, false, rotate_webhook_secret},
+    {"POST", "/v1/webhooks/{}/enable", Access::admin, false, enable_webhook},
+    {"GET", "/v1/webhooks/{}/deliveries", Access::admin, false, list_webhook_deliveries},
+    {"POST", "/v1/webhooks/{}/deliveries/{}/redeliver", Access::admin, false,
+     redeliver_webhook_event},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
 };
 

@@ -19,6 +19,10 @@
 #include "store/payments.h"
 #include "store/store.h"
 
+namespace tally::webhooks {
+class Deliverer;
+}
+
 namespace tally::server {
 
 struct ApiOptions {
@@ -26,6 +30,7 @@ struct ApiOptions {
   store::Store* store = nullptr;  // history reads, on the shard threads
   store::Payments* payments = nullptr;  // payment_refs claimed and credited (rule 8)
   Auth* auth = nullptr;
+  webhooks::Deliverer* webhooks = nullptr;  // /v1/webhooks (null: answered 503)
   std::shared_ptr<const pricing::PriceVersions> prices;
   std::shared_ptr<const Catalog> catalog;
   std::function<TimeUs()> clock;

@@ -1,8 +1,8 @@
 // Internal to the HTTP API: one request in progress (Call), the route table, and the helpers
 // every endpoint uses to answer, submit a command or read a shard. Endpoints live in
 // api_accounts.cc (accounts, grants, history, subscriptions, rewards, tokens), api_jobs.cc
-// (quotes, holds, spends, refunds, purchases, voids), api_keys.cc (keys, token revocation)
-// and api.cc (dispatch, batch, public reads, health, metrics, clock).
+// (quotes, holds, spends, refunds, purchases, voids), api_keys.cc (keys, token revocation),
+// api_webhooks.cc (webhook endpoints) and api.cc (dispatch, batch, public reads, health, metrics, clock).
 #pragma once
 
 #include <chrono>
@@ -170,5 +170,14 @@ void list_keys(const CallPtr& call);
 void revoke_key(const CallPtr& call);
 void rotate_key(const CallPtr& call);
 void revoke_tokens(const CallPtr& call);
+// api_webhooks.cc
+void create_webhook(const CallPtr& call);
+void list_webhooks(const CallPtr& call);
+void get_webhook(const CallPtr& call);
+void delete_webhook(const CallPtr& call);
+void rotate_webhook_secret(const CallPtr& call);
+void enable_webhook(const CallPtr& call);
+void list_webhook_deliveries(const CallPtr& call);
+void redeliver_webhook_event(const CallPtr& call);
 
 }  // namespace tally::server

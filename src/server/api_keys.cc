@@ -25,16 +25,6 @@ Problem auth_problem(const AuthError& e) {
   return {500, "internal", e.detail, {}};
 }
 
-void write_optional_time(JsonWriter& w, std::string_view key, std::optional<TimeUs> t) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  if (t) {
-    const std::string s = format_time(*t);
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  } else {
-    w.Null();
-  }
-}
-
 void write_key_fields(JsonWriter& w, const KeyInfo& k) {
   write_text(w, "id", k.id);
   write_text(w, "name", k.name);

@@ -354,6 +354,12 @@ void write_time(JsonWriter& w, std::string_view key, TimeUs t) {
   }
 }
 
+void write_optional_time(JsonWriter& w, std::string_view key, std::optional<TimeUs> t) {
+  if (t) return write_time(w, key, *t);
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Null();
+}
+
 void write_id(JsonWriter& w, std::string_view key, uint64_t id) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
   if (id == 0) {

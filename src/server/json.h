@@ -78,6 +78,8 @@ class FieldReader {
 void write_amount(JsonWriter& w, std::string_view key, Credits c);
 // RFC 3339, or null for never().
 void write_time(JsonWriter& w, std::string_view key, TimeUs t);
+// RFC 3339, or null for nullopt.
+void write_optional_time(JsonWriter& w, std::string_view key, std::optional<TimeUs> t);
 // A ledger id as a decimal string, or null when unset (0).
 void write_id(JsonWriter& w, std::string_view key, uint64_t id);
 void write_text(JsonWriter& w, std::string_view key, std::string_view value);

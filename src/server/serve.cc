@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,10 +18,12 @@
 #include "config/toml_reader.h"
 #include "ledger/text.h"
 #include "server/api.h"
+#include "server/event_json.h"
 #include "server/demo.h"
 #include "server/price_book_store.h"
 #include "store/data_dir.h"
 #include "store/sqlite_store.h"
+#include "webhooks/deliverer.h"
 
 namespace tally::server {
 namespace {
@@ -136,19 +139,40 @@ int serve(const ServeOptions& options) {
     }
   }
 
+  // Webhook deliveries (docs/webhooks.md): their own threads, woken by each durable batch with
+  // events; they read the events from the store, never from the shards.
+  const size_t shard_count = shards > 0 ? shards : std::max<size_t>(1, std::thread::hardware_concurrency());
+  webhooks::DelivererOptions wo;
+  wo.db_path = options.data_dir + "/webhooks.db";
+  wo.store = store->get();
+  wo.shards = shard_count;
+  wo.render = [](ShardId shard, const Event& e) { return event_json(shard, e); };
+  wo.timeout_us = config->webhooks.timeout_us;
+  wo.retry_first_us = config->webhooks.retry_first_us;
+  wo.retry_max_us = config->webhooks.retry_max_us;
+  wo.give_up_us = config->webhooks.give_up_after_us;
+  wo.ca_file = config->webhooks.ca_file;
+  wo.clock = wall_clock;
+  wo.log = [](const std::string& line) { std::fprintf(stderr, "tally serve: %s\n", line.c_str()); };
+  auto hooks = webhooks::Deliverer::open(wo);
+  if (!hooks) return error(hooks.error());
+
   service::ServiceOptions so;
-  so.shards = shards;
+  so.shards = shard_count;
+  so.on_events = [d = hooks->get()](ShardId shard, uint64_t seq) { d->notify(shard, seq); };
   so.ledger = config->ledger;
   so.catalog = config->catalog;
   so.clock = clock;
   auto service = service::Service::start(so, store->get());
   if (!service) return error(service.error());
+  (*hooks)->start();
 
   ApiOptions ao;
   ao.service = service->get();
   ao.store = store->get();
   ao.payments = payments->get();
   ao.auth = auth->get();
+  ao.webhooks = hooks->get();
   ao.prices = *prices;
   ao.catalog = config->catalog;
   ao.clock = clock;
@@ -258,6 +282,7 @@ int serve(const ServeOptions& options) {
   // connections), which must be released while the HTTP server's state exists.
   service->reset();  // commits anything still queued
   http->reset();
+  hooks->reset();  // deliveries in progress end; they are sent again after a restart
   {
     std::lock_guard lock(flush_mu);
     flush_stop = true;

@@ -70,7 +70,7 @@ void expect_private(const std::string& dir) {
   EXPECT_EQ(st.st_mode & 07777, 0700u) << dir;
   const auto files = modes(dir);
   for (const char* name : {"shard-0.db", "shard-1.db", "shard-0.db-wal", "shard-0.db-shm",
-                           "keys.db", "price_books.db", "token.secret", "lock", "journal-0",
+                           "keys.db", "price_books.db", "webhooks.db", "token.secret", "lock", "journal-0",
                            "journal-1"}) {
     EXPECT_TRUE(files.contains(name)) << name;
   }
