@@ -345,6 +345,57 @@ class Operations:
             raise TypeError("rotate_key: overlap_s is a whole number of seconds")
         return self._run(Operations.rotate_key, key_id, body={"overlap_s": overlap_s}, retry=False)
 
+    # ---- webhooks (docs/webhooks.md; admin key) ----
+
+    @operation("createWebhook", "POST", "/v1/webhooks", {201: m.WebhookWithSecret})
+    def create_webhook(self, url: str, *, event_types: Optional[Iterable[str]] = None, description: Optional[str] = None) -> m.WebhookWithSecret:
+        """Registers an endpoint for the events from now on; `event_types` None: every type.
+        The signing secret is in `.secret`, shown once. Never retried: the server takes no
+        Idempotency-Key here, so a repeat would register a second endpoint."""
+        body = _body(url=url, event_types=list(event_types) if event_types is not None else None, description=description)
+        return self._run(Operations.create_webhook, body=body, retry=False)
+
+    @operation("listWebhooks", "GET", "/v1/webhooks", {200: m.Webhooks})
+    def list_webhooks(self) -> m.Webhooks:
+        return self._run(Operations.list_webhooks)
+
+    @operation("getWebhook", "GET", "/v1/webhooks/{id}", {200: m.Webhook})
+    def get_webhook(self, webhook_id: str) -> m.Webhook:
+        return self._run(Operations.get_webhook, webhook_id)
+
+    @operation("deleteWebhook", "DELETE", "/v1/webhooks/{id}", {200: m.Webhook})
+    def delete_webhook(self, webhook_id: str) -> m.Webhook:
+        """Deletes the endpoint for good. Never retried: a repeat after a lost answer is `NotFound`."""
+        return self._run(Operations.delete_webhook, webhook_id, retry=False)
+
+    @operation("rotateWebhookSecret", "POST", "/v1/webhooks/{id}/rotate_secret", {200: m.WebhookWithSecret})
+    def rotate_webhook_secret(self, webhook_id: str, *, overlap_s: Optional[int] = None) -> m.WebhookWithSecret:
+        """A new signing secret (in `.secret`, shown once); the old one signs beside it for
+        `overlap_s` seconds (None: the server's default, 86400). Never retried: a repeat would
+        mint another secret."""
+        if overlap_s is not None and (isinstance(overlap_s, bool) or not isinstance(overlap_s, int)):
+            raise TypeError("rotate_webhook_secret: overlap_s is a whole number of seconds")
+        return self._run(Operations.rotate_webhook_secret, webhook_id, body=_body(overlap_s=overlap_s), retry=False)
+
+    @operation("enableWebhook", "POST", "/v1/webhooks/{id}/enable", {200: m.Webhook})
+    def enable_webhook(self, webhook_id: str) -> m.Webhook:
+        """Delivers again to a disabled endpoint, from where it stopped (a repeat is harmless)."""
+        return self._run(Operations.enable_webhook, webhook_id)
+
+    @operation("listWebhookDeliveries", "GET", "/v1/webhooks/{id}/deliveries", {200: m.WebhookDeliveries})
+    def list_webhook_deliveries(self, webhook_id: str, *, limit: Optional[int] = None) -> m.WebhookDeliveries:
+        """The endpoint's delivery attempts, newest first."""
+        return self._run(Operations.list_webhook_deliveries, webhook_id, query={"limit": limit})
+
+    @operation("redeliverWebhookEvent", "POST", "/v1/webhooks/{id}/deliveries/{event_id}/redeliver", {202: m.Redelivery})
+    def redeliver_webhook_event(self, webhook_id: str, event_id: str) -> m.Redelivery:
+        """Sends one event to the endpoint again, out of turn (queued; see `list_webhook_deliveries`)."""
+        op: Operation = Operations.redeliver_webhook_event.__tally_operation__
+        path = op.path.replace("{id}", path_segment(webhook_id, "redeliver_webhook_event: the webhook id"))
+        path = path.replace("{event_id}", path_segment(event_id, "redeliver_webhook_event: the event id"))
+        # Two ids in the path: `_run` fills one.
+        return self._perform(Call(op.method, path, _decoder(op.responses), retry=True))
+
     @operation("setClock", "POST", "/v1/admin/clock", {200: m.Clock})
     def set_clock(self, now: TimeLike) -> m.Clock:
         """Moves a `--clock manual` server's time forward (tests)."""

@@ -568,6 +568,67 @@ class Keys:
 
 
 @_model
+class Webhook:
+    """A webhook endpoint (docs/webhooks.md), never its secret. Times are the server's wall clock."""
+
+    id: Optional[str] = None  # "wh_…"
+    url: Optional[str] = None
+    event_types: Optional[list[str]] = None  # ["*"]: every type
+    description: Optional[str] = None
+    created_at: Optional[datetime] = None
+    status: Optional[str] = None  # enabled, failing (being retried), disabled
+    disabled_at: Optional[datetime] = None
+    disabled_reason: Optional[str] = None
+    failing_since: Optional[datetime] = None
+    failures: Optional[int] = None  # failed attempts in a row
+    next_attempt_at: Optional[datetime] = None
+    previous_secret_valid_until: Optional[datetime] = None  # the old secret signs until then
+    raw: dict = _raw()
+
+
+@_model
+class WebhookWithSecret(Webhook):
+    """An endpoint just created or rotated, with its signing secret (shown once)."""
+
+    secret: Optional[str] = None
+
+
+@_model
+class Webhooks:
+    webhooks: Optional[list[Webhook]] = None
+    raw: dict = _raw()
+
+
+@_model
+class WebhookDelivery:
+    """One delivery attempt: `status` is the receiver's answer, or None with `error`."""
+
+    event: Optional[str] = None
+    event_type: Optional[str] = None
+    at: Optional[datetime] = None
+    status: Optional[int] = None
+    error: Optional[str] = None
+    latency_ms: Optional[int] = None
+    redelivery: Optional[bool] = None
+    delivered: Optional[bool] = None  # answered 2xx
+    raw: dict = _raw()
+
+
+@_model
+class WebhookDeliveries:
+    deliveries: Optional[list[WebhookDelivery]] = None  # newest first
+    raw: dict = _raw()
+
+
+@_model
+class Redelivery:
+    webhook: Optional[str] = None
+    event: Optional[str] = None
+    queued: Optional[bool] = None
+    raw: dict = _raw()
+
+
+@_model
 class TokenRevocation:
     account: Optional[str] = None
     token_id: Optional[str] = None  # None: every token of the account issued before revoked_at

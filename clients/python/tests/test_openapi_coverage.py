@@ -56,6 +56,14 @@ SAMPLE_CALLS = {
     "listKeys": lambda c: c.list_keys(),
     "revokeKey": lambda c: c.revoke_key("key_1"),
     "rotateKey": lambda c: c.rotate_key("key_1", overlap_s=60),
+    "createWebhook": lambda c: c.create_webhook("https://example.com/hook", event_types=["balance.low"], description="alerts"),
+    "listWebhooks": lambda c: c.list_webhooks(),
+    "getWebhook": lambda c: c.get_webhook("wh_0123456789abcdef"),
+    "deleteWebhook": lambda c: c.delete_webhook("wh_0123456789abcdef"),
+    "rotateWebhookSecret": lambda c: c.rotate_webhook_secret("wh_0123456789abcdef", overlap_s=60),
+    "enableWebhook": lambda c: c.enable_webhook("wh_0123456789abcdef"),
+    "listWebhookDeliveries": lambda c: c.list_webhook_deliveries("wh_0123456789abcdef", limit=10),
+    "redeliverWebhookEvent": lambda c: c.redeliver_webhook_event("wh_0123456789abcdef", "281474976710657"),
     "setClock": lambda c: c.set_clock(T),
     "health": lambda c: c.health(),
     "metrics": lambda c: c.metrics(),
@@ -66,8 +74,9 @@ CHANGES = {"openAccount", "grantCredits", "subscribe", "cancelSubscription", "ma
            "voidPurchase", "voidLot"}
 
 
-# A repeat would mint a second secret (createKey, rotateKey) or answer 404 for a key it revoked.
-NEVER_RETRIED = {"createKey", "rotateKey", "revokeKey"}
+# A repeat would mint a second secret (createKey, rotateKey, createWebhook, rotateWebhookSecret)
+# or answer 404 for what it deleted (revokeKey, deleteWebhook).
+NEVER_RETRIED = {"createKey", "rotateKey", "revokeKey", "createWebhook", "rotateWebhookSecret", "deleteWebhook"}
 
 
 class Recorder(TallyClient):

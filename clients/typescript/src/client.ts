@@ -60,6 +60,16 @@ export const ROUTES = {
   listKeys: route('GET', '/v1/keys'),
   revokeKey: route('DELETE', '/v1/keys/{id}', 'none', false),
   rotateKey: route('POST', '/v1/keys/{id}/rotate', 'none', false),
+  // Webhooks (admin key), no Idempotency-Key: a repeated create or rotate would register
+  // another endpoint or mint another secret, a repeated delete answers 404. Never retried.
+  createWebhook: route('POST', '/v1/webhooks', 'none', false),
+  listWebhooks: route('GET', '/v1/webhooks'),
+  getWebhook: route('GET', '/v1/webhooks/{id}'),
+  deleteWebhook: route('DELETE', '/v1/webhooks/{id}', 'none', false),
+  rotateWebhookSecret: route('POST', '/v1/webhooks/{id}/rotate_secret', 'none', false),
+  enableWebhook: route('POST', '/v1/webhooks/{id}/enable'),
+  listWebhookDeliveries: route('GET', '/v1/webhooks/{id}/deliveries'),
+  redeliverWebhookEvent: route('POST', '/v1/webhooks/{id}/deliveries/{event_id}/redeliver'),
   setClock: route('POST', '/v1/admin/clock'),
   health: route('GET', '/healthz'),
   metrics: route('GET', '/metrics'),
@@ -262,6 +272,45 @@ export class TallyClient {
    */
   rotateKey(id: string, body: T.RotateKeyRequest, options?: CallOptions): Promise<T.ApiKeyWithSecret> {
     return this.call('rotateKey', {params: {id}, body}, options);
+  }
+
+  // --- webhooks (docs/webhooks.md; admin key) ---------------------------------------------
+
+  /**
+   * Registers an endpoint for the events from now on (`event_types` absent: every type). The
+   * signing secret is in `secret`, shown once. Never retried: a repeat registers another.
+   */
+  createWebhook(body: T.WebhookRequest, options?: CallOptions): Promise<T.WebhookWithSecret> {
+    return this.call('createWebhook', {body}, options);
+  }
+  listWebhooks(options?: CallOptions): Promise<T.WebhookList> {
+    return this.call('listWebhooks', {}, options);
+  }
+  getWebhook(id: string, options?: CallOptions): Promise<T.Webhook> {
+    return this.call('getWebhook', {params: {id}}, options);
+  }
+  /** Deletes the endpoint for good. Never retried: a repeat answers 404 (NotFoundError). */
+  deleteWebhook(id: string, options?: CallOptions): Promise<T.Webhook> {
+    return this.call('deleteWebhook', {params: {id}}, options);
+  }
+  /**
+   * A new signing secret (`secret`, shown once); the old one signs beside it for `overlap_s`
+   * seconds (default 86400). Never retried: a repeat would mint another secret.
+   */
+  rotateWebhookSecret(id: string, body: T.RotateWebhookSecretRequest = {}, options?: CallOptions): Promise<T.WebhookWithSecret> {
+    return this.call('rotateWebhookSecret', {params: {id}, body}, options);
+  }
+  /** Delivers again to a disabled endpoint, from where it stopped. */
+  enableWebhook(id: string, options?: CallOptions): Promise<T.Webhook> {
+    return this.call('enableWebhook', {params: {id}}, options);
+  }
+  /** The endpoint's delivery attempts, newest first. */
+  listWebhookDeliveries(id: string, query: T.WebhookDeliveriesQuery = {}, options?: CallOptions): Promise<T.WebhookDeliveries> {
+    return this.call('listWebhookDeliveries', {params: {id}, query}, options);
+  }
+  /** Sends one event to the endpoint again, out of turn (queued: see the deliveries). */
+  redeliverWebhookEvent(id: string, eventId: T.Id, options?: CallOptions): Promise<T.Redelivery> {
+    return this.call('redeliverWebhookEvent', {params: {id, event_id: eventId}}, options);
   }
 
   // --- pricing and jobs --------------------------------------------------------------------

@@ -366,6 +366,64 @@ export interface KeyList {
   keys: ApiKey[];
 }
 
+/** `*` (every type) or one of docs/events.md's types. */
+export type WebhookEventType = '*' | 'balance.low' | 'balance.depleted' | 'credits.expiring' |
+  'credits.expired' | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due' |
+  'purchase.completed' | 'purchase.voided' | 'refund.created';
+
+/** A webhook endpoint (docs/webhooks.md), never its secret. Times are the server's wall clock. */
+export interface Webhook {
+  /** `wh_…`. */
+  id: string;
+  url: string;
+  event_types: WebhookEventType[];
+  description: string;
+  created_at: Time;
+  /** `failing`: the last attempt failed and is being retried. */
+  status: 'enabled' | 'failing' | 'disabled';
+  disabled_at: Time | null;
+  disabled_reason: string | null;
+  failing_since: Time | null;
+  /** Failed attempts in a row. */
+  failures: number;
+  next_attempt_at: Time | null;
+  /** After a rotation, until when the old secret signs beside the new one. */
+  previous_secret_valid_until: Time | null;
+}
+
+export interface WebhookWithSecret extends Webhook {
+  /** `whsec_…`, the HMAC-SHA256 key of `Tally-Signature`; shown once. */
+  secret: string;
+}
+
+export interface WebhookList {
+  webhooks: Webhook[];
+}
+
+export interface WebhookDelivery {
+  event: Id;
+  event_type: string;
+  at: Time;
+  /** The receiver's HTTP status; `null` when none came (`error` says why). */
+  status: number | null;
+  error: string | null;
+  latency_ms: number;
+  redelivery: boolean;
+  /** The receiver answered 2xx. */
+  delivered: boolean;
+}
+
+export interface WebhookDeliveries {
+  /** Newest first. */
+  deliveries: WebhookDelivery[];
+}
+
+export interface Redelivery {
+  webhook: string;
+  event: Id;
+  queued: boolean;
+}
+
 export interface TokenRevocation {
   account: AccountId;
   /** `null` when every token of the account was revoked. */
@@ -621,6 +679,24 @@ export interface RotateKeyRequest {
   /** Seconds the secrets in use keep working, 0 to 2592000; 0 ends them at once. */
   overlap_s: number;
 }
+
+export interface WebhookRequest {
+  /** `http://` or `https://`. */
+  url: string;
+  /** Default: every type. */
+  event_types?: WebhookEventType[];
+  description?: string;
+}
+
+export interface RotateWebhookSecretRequest {
+  /** Seconds the old secret keeps signing, 0 to 2592000; default 86400. */
+  overlap_s?: number;
+}
+
+export type WebhookDeliveriesQuery = {
+  /** 1 to 1000; default 100. */
+  limit?: number;
+};
 
 /** Exactly one of the two. */
 export type TokenRevokeRequest = {token_id: string; all?: never} | {all: true; token_id?: never};
