@@ -248,6 +248,7 @@
       }
     }
     showView();
+    await renderWebhooks();
     $('find-id').focus();
   }
 
@@ -514,6 +515,47 @@
       h('tbody', {}, rows))));
   }
 
+  const k_webhook_deliveries_shown = 5;
+
+  // Webhook endpoints (GET /v1/webhooks, admin key) with their state and latest deliveries. A
+  // key that may not list them (a service key: 403) does not see the panel.
+  async function renderWebhooks() {
+    let list;
+    try {
+      list = (await api('/v1/webhooks')).webhooks;
+    } catch (err) {
+      $('webhooks-panel').hidden = true;
+      return;
+    }
+    $('webhooks-panel').hidden = false;
+    if (!list.length) {
+      $('webhooks').replaceChildren(h('p', {class: 'note'}, 'No webhook endpoints.'));
+      return;
+    }
+    const logs = await Promise.all(list.map((w) =>
+      api(`/v1/webhooks/${enc(w.id)}/deliveries?limit=${k_webhook_deliveries_shown}`)
+        .then((r) => r.deliveries, () => [])));
+    const attempt = (d) => h('li', {class: d.delivered ? null : 'bad'},
+      `${fmtTime(d.at)} · ${d.event_type} · `,
+      d.status === null ? d.error : `HTTP ${d.status}`, ` · ${d.latency_ms} ms`,
+      d.redelivery ? ' · redelivery' : '');
+    const stateOf = (w) => w.status === 'disabled'
+      ? `disabled ${fmtTime(w.disabled_at)}: ${w.disabled_reason}`
+      : w.status === 'failing'
+        ? `failing since ${fmtTime(w.failing_since)} (${w.failures} in a row), next try ${fmtTime(w.next_attempt_at)}`
+        : 'enabled';
+    const rows = list.map((w, i) => h('tr', {'data-webhook': w.id},
+      h('td', {'data-label': 'Endpoint'}, h('div', {}, w.url), h('div', {class: 'note'}, w.description || w.id)),
+      h('td', {'data-label': 'Events'}, w.event_types.join(', ')),
+      h('td', {'data-label': 'State', class: w.status === 'enabled' ? null : 'bad'}, stateOf(w)),
+      h('td', {'data-label': 'Latest deliveries'}, logs[i].length
+        ? h('ul', {class: 'deliveries'}, logs[i].map(attempt)) : 'none yet')));
+    $('webhooks').replaceChildren(h('div', {class: 'scroll'}, h('table', {id: 'webhook-list', class: 'cards'},
+      h('thead', {}, h('tr', {}, ['Endpoint', 'Events', 'State', 'Latest deliveries']
+        .map((t) => h('th', {scope: 'col'}, t)))),
+      h('tbody', {}, rows))));
+  }
+
   // Runs `fn` with the form's button disabled; reports the outcome in the status line.
   async function submitting(form, fn) {
     const button = form.querySelector('button[type=submit]');
@@ -709,6 +751,7 @@
       openAccount($('find-id').value.trim());
     });
     $('grant-form').addEventListener('submit', (ev) => { ev.preventDefault(); grant(ev.target); });
+    $('webhooks-refresh').addEventListener('click', renderWebhooks);
     $('void-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       voidPurchase(ev.target);

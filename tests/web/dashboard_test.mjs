@@ -417,6 +417,49 @@ test('a wrong or expired token shows a clear message', async () => {
   await page.context().close();
 });
 
+test('the operator sees the webhook endpoints and their failed deliveries', async () => {
+  // Port 9 (discard) refuses the connection: every attempt fails and is logged.
+  const hook = await post('/v1/webhooks', {url: 'http://127.0.0.1:9/hook', description: 'crm sync',
+                                           event_types: ['balance.depleted']}, {idempotent: false});
+  await post('/v1/accounts', {id: 'hooked'});
+  const a = await get('/v1/accounts/hooked');
+  await post('/v1/spends', {account: 'hooked', amount: a.balance.available});
+  let attempts = [];
+  for (let i = 0; i < 100 && !attempts.length; ++i) {
+    await new Promise((r) => setTimeout(r, 100));
+    attempts = (await get(`/v1/webhooks/${hook.id}/deliveries`)).deliveries;
+  }
+  assert.ok(attempts.length, 'the first attempt was made');
+  const page = await newPage();
+  await page.goto(base + '/');
+  await page.getByLabel('Access token or admin key').fill(adminKey);
+  await page.getByRole('button', {name: 'Open'}).click();
+  await page.waitForSelector('#webhooks-panel:not([hidden])');
+  await page.getByText('Webhooks', {exact: true}).click();
+  const row = page.locator(`#webhook-list tr[data-webhook="${hook.id}"]`);
+  await row.waitFor();
+  const shown = await row.innerText();
+  assert.match(shown, /http:\/\/127\.0\.0\.1:9\/hook/);
+  assert.match(shown, /crm sync/);
+  assert.match(shown, /balance\.depleted/);
+  assert.match(shown, /failing since/);
+  assert.match(shown, /refused/i, 'the attempt\'s error is shown');
+  await shot(page, 'operator_webhooks');
+  // A service key may not list webhooks: no panel.
+  const {key} = await post('/v1/keys', {name: 'web-service'}, {idempotent: false});
+  const other = await newPage();
+  await other.goto(base + '/');
+  await other.getByLabel('Access token or admin key').fill(key);
+  await other.getByRole('button', {name: 'Open'}).click();
+  await other.waitForSelector('#operator:not([hidden])');
+  // Signing in ends by focusing the account field, after the webhooks were asked for.
+  await other.waitForFunction(() => document.activeElement?.id === 'find-id');
+  assert.equal(await other.locator('#webhooks-panel').isHidden(), true);
+  await page.context().close();
+  await other.context().close();
+  await call('DELETE', `/v1/webhooks/${hook.id}`, undefined, {idempotent: false});
+});
+
 test('tally serve --demo seeds accounts with months of history and links to one', async () => {
   const demo = await startServer(['--demo']);  // on the wall clock, as `make run` would
   try {
