@@ -591,7 +591,7 @@ int run_remote_quote(const ClientOptions& options, const std::string& tool,
 
 void add_events_alerts(CLI::App& app, int& exit_code) {
   auto e = std::make_shared<Command<EventsArgs>>();
-  CLI::App* events = app.add_subcommand("events", "Events, oldest first (docs/webhooks.md)");
+  CLI::App* events = app.add_subcommand("events", "Events, oldest first (docs/events.md)");
   events->add_option("--account", e->args.account, "Only this account's (else every account's)");
   events->add_option("--types", e->args.types, "Only these types, separated by commas");
   events->add_option("--after", e->args.after, "The previous page's next_after");

@@ -1,4 +1,4 @@
-// Events and alert settings (issue 18, docs/webhooks.md): GET /v1/events (every account, a page
+// Events and alert settings (issue 18, docs/events.md): GET /v1/events (every account, a page
 // at a time across the shards), GET /v1/accounts/{id}/events, GET and PUT
 // /v1/accounts/{id}/alerts.
 //
@@ -147,7 +147,7 @@ std::expected<EventQuery, Problem> decode_event_query(const Call& call, size_t s
         auto type = parse_event_type(t);
         if (!type) {
           return std::unexpected(bad_request(cat("'types': no event type '", t.substr(0, 64),
-                                                 "' (docs/webhooks.md lists them)")));
+                                                 "' (docs/events.md lists them)")));
         }
         q.types[static_cast<size_t>(*type)] = true;
       }

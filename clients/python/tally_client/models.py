@@ -656,6 +656,41 @@ class AccountsPage:
 
 
 @_model
+class Event:
+    """What the ledger tells the world happened (docs/events.md lists every type and its data)."""
+
+    id: Optional[str] = None  # unique; orders the events of one account
+    type: Optional[str] = None  # balance.low, credits.expiring, purchase.completed, ...
+    at: Optional[datetime] = None
+    account: Optional[str] = None
+    data: Optional[dict] = None  # by type, as the server sent it (amounts as decimal strings)
+    raw: dict = _raw()
+
+
+@_model
+class EventsPage:
+    events: Optional[list[Event]] = None
+    # GET /v1/events: the position in every shard, always set; an account's events: the last
+    # event's id, None when the page is empty.
+    next_after: Optional[str] = None
+    has_more: Optional[bool] = None  # another page may follow at once
+    raw: dict = _raw()
+
+
+@_model
+class Alerts:
+    """An account's alert settings in force, and where each comes from ("account" or "plan")."""
+
+    account: Optional[str] = None
+    low_balance: Optional[Decimal] = None  # None: no balance.low
+    low_balance_micro: Optional[int] = None
+    low_balance_from: Optional[str] = None
+    expiring_notice: Optional[str] = None  # ISO 8601 duration; None: no credits.expiring
+    expiring_notice_from: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
 class Clock:
     now: Optional[datetime] = None
     raw: dict = _raw()

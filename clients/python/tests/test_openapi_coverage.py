@@ -51,6 +51,10 @@ SAMPLE_CALLS = {
     "createPurchase": lambda c: c.create_purchase("ana", "starter", "USD", "pay-1"),
     "voidPurchase": lambda c: c.void_purchase("281474976710659", "charge-back"),
     "voidLot": lambda c: c.void_lot("281474976710660", "fraud"),
+    "listEvents": lambda c: c.list_events(types=["balance.low", "credits.expiring"], limit=10, after="0.0"),
+    "listAccountEvents": lambda c: c.list_account_events("ana", types="balance.low", after="5"),
+    "getAlerts": lambda c: c.get_alerts("ana"),
+    "setAlerts": lambda c: c.set_alerts("ana", low_balance=50, expiring_notice=datetime.timedelta(days=3)),
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),
     "createKey": lambda c: c.create_key("worker", scope="worker", expires_at=T),
     "listKeys": lambda c: c.list_keys(),
@@ -71,7 +75,7 @@ SAMPLE_CALLS = {
 
 CHANGES = {"openAccount", "grantCredits", "subscribe", "cancelSubscription", "markPastDue", "resumeSubscription",
            "claimDailyReward", "createHold", "captureHold", "releaseHold", "createSpend", "refundSpend",
-           "voidPurchase", "voidLot"}
+           "voidPurchase", "voidLot", "setAlerts"}
 
 
 # A repeat would mint a second secret (createKey, rotateKey, createWebhook, rotateWebhookSecret)

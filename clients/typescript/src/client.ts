@@ -60,6 +60,10 @@ export const ROUTES = {
   listKeys: route('GET', '/v1/keys'),
   revokeKey: route('DELETE', '/v1/keys/{id}', 'none', false),
   rotateKey: route('POST', '/v1/keys/{id}/rotate', 'none', false),
+  listEvents: route('GET', '/v1/events'),
+  listAccountEvents: route('GET', '/v1/accounts/{id}/events'),
+  getAlerts: route('GET', '/v1/accounts/{id}/alerts'),
+  setAlerts: route('PUT', '/v1/accounts/{id}/alerts', 'required'),
   // Webhooks (admin key), no Idempotency-Key: a repeated create or rotate would register
   // another endpoint or mint another secret, a repeated delete answers 404. Never retried.
   createWebhook: route('POST', '/v1/webhooks', 'none', false),
@@ -123,6 +127,12 @@ let nodeCrypto: Promise<Crypto | undefined> | undefined;
  * A random key in the API's key alphabet, from crypto.randomUUID: the global one (browsers,
  * Node 19+), else node:crypto's (Node 18, where the global needs a flag).
  */
+/** An events query as the server wants it: `types` comma-separated. */
+function eventsQuery(q: T.EventsQuery): Record<string, string | number | undefined> {
+  const types = Array.isArray(q.types) ? q.types.join(',') : q.types;
+  return {types, limit: q.limit, after: q.after};
+}
+
 export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
   let c = (globalThis as {crypto?: Crypto}).crypto;
   if (!c?.randomUUID) {
@@ -137,14 +147,14 @@ export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
   return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const AMOUNT_FIELDS = ['amount', 'allocation'];
+const AMOUNT_FIELDS = ['amount', 'allocation', 'low_balance'];
 
 /** A request body with its amounts written as decimal strings (a bigint is micro-credits). */
 function encodeBody(body: unknown): unknown {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
   const out: Record<string, unknown> = {...(body as Record<string, unknown>)};
   for (const f of AMOUNT_FIELDS) {
-    if (out[f] !== undefined) out[f] = amountToWire(out[f] as AmountInput);
+    if (out[f] !== undefined && out[f] !== null) out[f] = amountToWire(out[f] as AmountInput);
   }
   return out;
 }
@@ -385,6 +395,41 @@ export class TallyClient {
     })));
     return this.call('batch', {body: {requests}}, options);
   }
+  // --- events and alerts (docs/events.md) ------------------------------------------------
+
+  /** One page of every account's events in time order (admin or service key). See `events`. */
+  listEvents(query: T.EventsQuery = {}, options?: CallOptions): Promise<T.EventPage> {
+    return this.call('listEvents', {query: eventsQuery(query)}, options);
+  }
+  /** One page of the account's events, oldest first; `after` is an event id. */
+  listAccountEvents(id: T.AccountId, query: T.EventsQuery = {}, options?: CallOptions): Promise<T.EventPage> {
+    return this.call('listAccountEvents', {params: {id}, query: eventsQuery(query)}, options);
+  }
+  /**
+   * Every event after `query.after` (every account's, or `account`'s), a page at a time, until
+   * none is left for now. Keep the last page's `next_after` (`listEvents`) to resume later.
+   */
+  async *events(query: T.EventsQuery & {account?: T.AccountId} = {}, options?: CallOptions): AsyncGenerator<T.TallyEvent> {
+    const {account, ...rest} = query;
+    let after: string | null | undefined = rest.after;
+    for (;;) {
+      const page: T.EventPage = account === undefined
+        ? await this.listEvents({...rest, after: after ?? undefined}, options)
+        : await this.listAccountEvents(account, {...rest, after: after ?? undefined}, options);
+      for (const event of page.events) yield event;
+      if (!page.has_more || page.next_after === null) return;
+      after = page.next_after;
+    }
+  }
+  /** The alert settings in force: the account's own, or its plan's. */
+  getAlerts(id: T.AccountId, options?: CallOptions): Promise<T.Alerts> {
+    return this.call('getAlerts', {params: {id}}, options);
+  }
+  /** Sets the account's own alert settings; a field absent or null is the plan's. */
+  setAlerts(id: T.AccountId, body: T.AlertsRequest, options?: CallOptions): Promise<T.Alerts> {
+    return this.call('setAlerts', {params: {id}, body}, options);
+  }
+
   /** Admin only, and only under `tally serve --clock manual`. */
   setClock(body: T.ClockRequest, options?: CallOptions): Promise<T.ClockSet> {
     return this.call('setClock', {body}, options);

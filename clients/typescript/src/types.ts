@@ -744,3 +744,59 @@ export interface BalanceQuery {
   /** RFC 3339; default now. */
   as_of?: Time;
 }
+
+// --- events and alerts (docs/events.md) ---------------------------------------------------
+
+export type EventType =
+  | 'balance.low' | 'balance.depleted' | 'credits.expiring' | 'credits.expired'
+  | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due'
+  | 'purchase.completed' | 'purchase.voided' | 'refund.created';
+
+/** What the ledger tells the world happened, durable with the change that caused it. */
+export interface TallyEvent {
+  /** Unique; orders the events of one account. */
+  id: string;
+  type: EventType;
+  at: Time;
+  account: AccountId;
+  /** By type (docs/events.md); amounts as decimal strings, ids as strings. */
+  data: Record<string, unknown>;
+}
+
+export interface EventPage {
+  events: TallyEvent[];
+  /**
+   * Pass as `after` for the next page. Of `listEvents`: the position in every shard, always
+   * set; of `listAccountEvents`: the last event's id, `null` when the page is empty.
+   */
+  next_after: string | null;
+  /** Another page may follow at once; when false, poll again later. */
+  has_more: boolean;
+}
+
+export interface EventsQuery {
+  /** Only these types (default every type). */
+  types?: EventType[] | string;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  /** The previous page's `next_after`. */
+  after?: string;
+}
+
+export interface AlertsRequest {
+  /** balance.low when available credits fall below it; "0" for none; absent or null: the plan's. */
+  low_balance?: AmountInput | null;
+  /** credits.expiring this long before a lot expires (e.g. "P3D"); "PT0S" for none. */
+  expiring_notice?: Duration | null;
+}
+
+/** The alert settings in force and where each comes from. */
+export interface Alerts {
+  account: AccountId;
+  /** The balance.low threshold; `null` when there is none. */
+  low_balance: Amount | null;
+  low_balance_micro?: AmountMicro;
+  low_balance_from: 'account' | 'plan';
+  expiring_notice: Duration | null;
+  expiring_notice_from: 'account' | 'plan';
+}
