@@ -428,6 +428,37 @@ test('events and alerts: settings round trip, a crossing becomes one event, page
   await assert.rejects(admin.getAlerts('nobody-ts'), sdk.NotFound);
 });
 
+test('webhook endpoints: registered, listed, rotated, enabled, their deliveries, a redelivery, deleted', async () => {
+  // Port 9 refuses connections: every attempt fails and is recorded.
+  const made = await admin.createWebhook({url: 'http://127.0.0.1:9/hook', event_types: ['balance.depleted'],
+                                          description: 'ts-client'});
+  assert.match(made.secret, /^whsec_/);
+  assert.equal(made.status, 'enabled');
+  await admin.openAccount({id: 'wh-ts'});
+  const a = await admin.getAccount('wh-ts');
+  await admin.createSpend({account: 'wh-ts', amount: a.balance.available});
+  const [event] = (await admin.listAccountEvents('wh-ts', {types: 'balance.depleted'})).events;
+  let log = await admin.listWebhookDeliveries(made.id, {limit: 10});
+  for (let i = 0; i < 100 && !log.deliveries.length; ++i) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    log = await admin.listWebhookDeliveries(made.id, {limit: 10});
+  }
+  assert.equal(log.deliveries[0].event, event.id);
+  assert.equal(log.deliveries[0].delivered, false);
+  assert.equal(log.deliveries[0].status, null);
+  assert.match(log.deliveries[0].error, /refused/);
+  assert.equal((await admin.getWebhook(made.id)).status, 'failing');
+  assert.ok((await admin.listWebhooks()).webhooks.some((w) => w.id === made.id));
+  const rotated = await admin.rotateWebhookSecret(made.id, {overlap_s: 0});
+  assert.notEqual(rotated.secret, made.secret);
+  assert.equal(rotated.previous_secret_valid_until, null);
+  assert.deepEqual(await admin.redeliverWebhookEvent(made.id, event.id),
+                   {webhook: made.id, event: event.id, queued: true});
+  assert.equal((await admin.enableWebhook(made.id)).id, made.id);
+  assert.equal((await admin.deleteWebhook(made.id)).id, made.id);
+  await assert.rejects(admin.getWebhook(made.id), sdk.NotFound);
+});
+
 test('the clock moves forward only', async () => {
   const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
   assert.equal(set.now, '2030-01-02T00:00:00Z');
