@@ -10,23 +10,12 @@ import unittest
 from decimal import Decimal
 
 import tally_client as tc
-from tally_server import TallyServer
+from tally_server import ServerTestCase
 
 _ids = itertools.count(1)
 
 
-class AutoTopupTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = TallyServer()
-        cls.client = tc.TallyClient(cls.server.url, cls.server.admin_key, retries=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        status = cls.server.stop()
-        assert status == 0, f"tally serve exited {status}:\n{''.join(cls.server.output)}"
-
+class AutoTopupTest(ServerTestCase):
     def new_account(self) -> str:
         account = f"py-at-{next(_ids)}"
         self.client.open_account(account, no_plan=True)  # no credits: below any threshold
