@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "ledger/ledger_state.h"
 
 namespace tally {
 namespace {
@@ -66,8 +67,12 @@ void setup(Ledger& ledger, TimeUs now, int64_t lot_credits, std::vector<std::str
   out->clear();
 }
 
-void BM_HoldCapture(benchmark::State& state) {
-  Ledger ledger(bench_config());
+// `tracked`: as under a store (the durable service): the ledger records what changed, produces
+// events and watches balances, and the delta is taken every 64 commands, as a batch would be.
+void run_hold_capture(benchmark::State& state, bool tracked) {
+  LedgerConfig config = bench_config();
+  config.track_changes = tracked;
+  Ledger ledger(config);
   std::vector<std::string> ids;
   TimeUs now{1'767'225'600'000'000};
   setup(ledger, now, 1'000'000'000, &ids);
@@ -78,12 +83,20 @@ void BM_HoldCapture(benchmark::State& state) {
     now.us += k_step_us;
     hold_capture_step(ledger, ids[n % k_accounts], n, now, &out);
     ++n;
+    if (tracked && n % 32 == 0) {
+      StateDelta delta;
+      ledger.take_delta(&delta);
+      benchmark::DoNotOptimize(delta);
+    }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 2);
   state.counters["commands/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * 2, benchmark::Counter::kIsRate);
 }
+void BM_HoldCapture(benchmark::State& state) { run_hold_capture(state, false); }
+void BM_HoldCaptureTracked(benchmark::State& state) { run_hold_capture(state, true); }
 BENCHMARK(BM_HoldCapture)->Unit(benchmark::kNanosecond)->MinTime(2.0);
+BENCHMARK(BM_HoldCaptureTracked)->Unit(benchmark::kNanosecond)->MinTime(2.0);
 
 // Hold 5 credits over 5 lots of 1 credit, then release them all back: the widest hold.
 void BM_HoldReleaseAcross5Lots(benchmark::State& state) {

@@ -276,11 +276,15 @@
 
   async function openAccount(id) {
     try {
-      const [account, balance, entries] = await Promise.all([
+      const [account, balance, entries, alerts, topup] = await Promise.all([
         api(`/v1/accounts/${enc(id)}`),
         api(`/v1/accounts/${enc(id)}/balance`),
         loadEntries(id),
+        api(`/v1/accounts/${enc(id)}/alerts`).catch(() => null),
+        api(`/v1/accounts/${enc(id)}/auto_topup`).catch(() => null),
       ]);
+      state.alerts = alerts;
+      state.topup = topup;
       state.account = id;
       state.now = balance.as_of;
       state.entries = entries;
@@ -333,8 +337,35 @@
     renderTimeline(a.lots);
     renderJobs();
     renderUsage();
+    renderAlerts(state.alerts, state.topup);
     renderFilters();
     renderHistory();
+  }
+
+  // The alert settings in force and the automatic top-up (docs/events.md); "–" when the
+  // credential may not read them.
+  function renderAlerts(alerts, topup) {
+    const whose = (from) => (from === 'account' ? 'set for this account' : 'from the plan');
+    $('alert-low').textContent = !alerts ? '–' : alerts.low_balance
+      ? `when fewer than ${credits(alerts.low_balance)} are available (${whose(alerts.low_balance_from)})`
+      : 'off';
+    $('alert-notice').textContent = !alerts ? '–' : alerts.expiring_notice
+      ? `${fmtDuration(alerts.expiring_notice)} before credits expire (${whose(alerts.expiring_notice_from)})`
+      : 'off';
+    let t = '–';
+    if (topup && !topup.enabled) t = 'off';
+    if (topup?.enabled) {
+      const price = topup.price === null ? 'no longer sold in this currency'
+        : `${topup.currency} ${topup.price}`;
+      t = `buys pack ${topup.pack} (${credits(topup.credits ?? '0')}, ${price}) when fewer than ` +
+          `${credits(topup.below)} are available`;
+      if (topup.request) {
+        t += `; a top-up is waiting for payment until ${fmtTime(topup.request.expires_at)}`;
+      } else if (topup.retry_at) {
+        t += `; the last payment did not go through, tried again ${fmtTime(topup.retry_at)}`;
+      }
+    }
+    $('alert-topup').textContent = t;
   }
 
   function renderLots(lots) {

@@ -69,6 +69,17 @@ void write_event(JsonWriter& w, ShardId shard, const Event& e) {
       write_text(w, "tool", e.detail);
       write_amount(w, "refunded", e.amount);
       break;
+    case EventType::auto_topup_requested: {
+      write_id(w, "auto_topup", e.ref);
+      write_text(w, "payment_ref", auto_topup_payment_ref(e.ref));
+      write_text(w, "pack", e.detail);
+      write_amount(w, "credits", e.amount);
+      write_price(w, "price", e.price);
+      write_text_or_null(w, "region", e.region);
+      write_amount(w, "below", e.threshold);
+      write_time(w, "expires_at", e.when);
+      break;
+    }
   }
   w.EndObject();
   w.EndObject();

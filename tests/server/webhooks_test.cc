@@ -179,12 +179,14 @@ TEST_F(Webhooks, EveryEventTypeIsDeliveredSignedAsTheFeedShowsIt) {
   set_clock("2027-01-06T10:00:00Z");  // hold.timed_out, credits.expired
   set_clock("2027-01-12T10:00:00Z");  // subscription.renewed (weekly)
   ok(admin("POST", "/v1/accounts/all/subscription/past_due", "", "pd"));  // subscription.past_due
-  spend("all", available("all"), "s3");                                   // balance.depleted
+  ok(admin("PUT", "/v1/accounts/all/auto_topup", R"({"below":"5","pack":"small","currency":"USD"})",
+           "at"));
+  spend("all", available("all"), "s3");  // balance.depleted, auto_topup.requested
 
   const std::set<std::string> all_types = {
       "balance.low",     "balance.depleted",     "credits.expiring",      "credits.expired",
       "hold.timed_out",  "subscription.renewed", "subscription.past_due", "purchase.completed",
-      "purchase.voided", "refund.created"};
+      "purchase.voided", "refund.created",       "auto_topup.requested"};
   const auto events = feed("all");
   ASSERT_TRUE(receiver.wait_until([&](const Requests& rs) {
     std::set<uint64_t> got;

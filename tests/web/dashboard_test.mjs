@@ -265,6 +265,32 @@ test('a grant made in the operator view appears in the user history with its bal
   await user.context().close();
 });
 
+test('the alert settings and the automatic top-up are shown as the API has them', async () => {
+  await post('/v1/accounts', {id: 'dora', plan: null});
+  const page = await openAsUser('dora');
+  assert.equal(await text(page, '#alert-low'), 'off');
+  assert.equal(await text(page, '#alert-topup'), 'off');
+  await call('PUT', '/v1/accounts/dora/alerts', {low_balance: '25', expiring_notice: 'P3D'});
+  // Nothing available: below 10 at once, so the ledger asks for a top-up straight away.
+  const topup = await call('PUT', '/v1/accounts/dora/auto_topup',
+                           {below: '10', pack: 'small', currency: 'USD'});
+  assert.ok(topup.request, 'an account with nothing is asked for a top-up at once');
+  await page.reload();
+  await page.waitForSelector('body[data-ready]');
+  assert.equal(await text(page, '#alert-low'),
+               'when fewer than 25 credits are available (set for this account)');
+  assert.equal(await text(page, '#alert-notice'),
+               '3 days before credits expire (set for this account)');
+  const when = new Intl.DateTimeFormat('en-GB', {timeZone: 'UTC', day: 'numeric', month: 'short',
+                                                 year: 'numeric', hour: '2-digit',
+                                                 minute: '2-digit'});
+  assert.equal(await text(page, '#alert-topup'),
+               'buys pack small (100 credits, USD 9.99) when fewer than 10 credits are ' +
+               `available; a top-up is waiting for payment until ` +
+               `${when.format(new Date(topup.request.expires_at))} UTC`);
+  await shot(page, 'alerts-and-topup');
+});
+
 test('a held job shows as held and disappears when released', async () => {
   await post('/v1/accounts', {id: 'carol'});
   const hold = await post('/v1/holds', {account: 'carol', tool: 'video', params: {seconds: 3}});

@@ -336,6 +336,36 @@ class Operations:
         body = _body(low_balance=amount_to_wire(low_balance, "low_balance") if low_balance is not None else None, expiring_notice=notice)
         return self._run(Operations.set_alerts, account, body=body, key=idempotency_key, changes=True)
 
+    @operation("getAutoTopup", "GET", "/v1/accounts/{id}/auto_topup", {200: m.AutoTopup})
+    def get_auto_topup(self, account: str) -> m.AutoTopup:
+        """The account's auto top-up settings, the pack's price now, the outstanding request."""
+        return self._run(Operations.get_auto_topup, account)
+
+    @operation("setAutoTopup", "PUT", "/v1/accounts/{id}/auto_topup", {200: m.AutoTopup})
+    def set_auto_topup(self, account: str, *, below: AmountLike, pack: str, currency: str, region: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """Turns auto top-up on or changes it: when available credits fall below `below`, the
+        ledger asks for `pack` (an `auto_topup.requested` event with a `payment_ref`). An
+        account already below is asked for at once."""
+        body = _body(below=amount_to_wire(below, "below"), pack=pack, currency=currency, region=region)
+        return self._run(Operations.set_auto_topup, account, body=body, key=idempotency_key, changes=True)
+
+    @operation("disableAutoTopup", "DELETE", "/v1/accounts/{id}/auto_topup", {200: m.AutoTopup})
+    def disable_auto_topup(self, account: str, *, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """Turns auto top-up off; the outstanding request is dropped."""
+        return self._run(Operations.disable_auto_topup, account, key=idempotency_key, changes=True)
+
+    @operation("failAutoTopup", "POST", "/v1/auto_topups/{id}/fail", {200: m.AutoTopup})
+    def fail_auto_topup(self, request_id: str, *, reason: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """The charge for request `request_id` failed: it ends, and the ledger asks again after
+        a backoff if the account is still below its threshold."""
+        return self._run(Operations.fail_auto_topup, request_id, body=_body(reason=reason), key=idempotency_key, changes=True)
+
+    @operation("cancelAutoTopup", "POST", "/v1/auto_topups/{id}/cancel", {200: m.AutoTopup})
+    def cancel_auto_topup(self, request_id: str, *, reason: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """The customer withdrew request `request_id`: it ends, and no other is asked until the
+        account rises to its threshold and falls below it again."""
+        return self._run(Operations.cancel_auto_topup, request_id, body=_body(reason=reason), key=idempotency_key, changes=True)
+
     # ---- batch, keys, operations ----
 
     @operation("batch", "POST", "/v1/batch", {200: m.BatchResult})

@@ -691,6 +691,37 @@ class Alerts:
 
 
 @_model
+class AutoTopupRequest:
+    """The outstanding auto top-up request: post the purchase with its `payment_ref`."""
+
+    id: Optional[str] = None
+    payment_ref: Optional[str] = None
+    expires_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class AutoTopup:
+    """An account's auto top-up (docs/events.md "Auto top-up"); off: `enabled` False and the
+    rest None."""
+
+    account: Optional[str] = None
+    enabled: Optional[bool] = None
+    below: Optional[Decimal] = None
+    below_micro: Optional[int] = None
+    pack: Optional[str] = None
+    currency: Optional[str] = None
+    region: Optional[str] = None
+    price: Optional[Decimal] = None  # the pack's price now, in currency units ("9.99")
+    credits: Optional[Decimal] = None
+    credits_micro: Optional[int] = None
+    request: Optional[AutoTopupRequest] = None  # None: no request outstanding
+    failures: Optional[int] = None  # failed or timed-out requests in a row
+    retry_at: Optional[datetime] = None  # when the ledger asks again, if still below
+    raw: dict = _raw()
+
+
+@_model
 class Clock:
     now: Optional[datetime] = None
     raw: dict = _raw()

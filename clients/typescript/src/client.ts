@@ -64,6 +64,11 @@ export const ROUTES = {
   listAccountEvents: route('GET', '/v1/accounts/{id}/events'),
   getAlerts: route('GET', '/v1/accounts/{id}/alerts'),
   setAlerts: route('PUT', '/v1/accounts/{id}/alerts', 'required'),
+  getAutoTopup: route('GET', '/v1/accounts/{id}/auto_topup'),
+  setAutoTopup: route('PUT', '/v1/accounts/{id}/auto_topup', 'required'),
+  disableAutoTopup: route('DELETE', '/v1/accounts/{id}/auto_topup', 'required'),
+  failAutoTopup: route('POST', '/v1/auto_topups/{id}/fail', 'required'),
+  cancelAutoTopup: route('POST', '/v1/auto_topups/{id}/cancel', 'required'),
   // Webhooks (admin key), no Idempotency-Key: a repeated create or rotate would register
   // another endpoint or mint another secret, a repeated delete answers 404. Never retried.
   createWebhook: route('POST', '/v1/webhooks', 'none', false),
@@ -147,7 +152,7 @@ export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
   return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const AMOUNT_FIELDS = ['amount', 'allocation', 'low_balance'];
+const AMOUNT_FIELDS = ['amount', 'allocation', 'low_balance', 'below'];
 
 /** A request body with its amounts written as decimal strings (a bigint is micro-credits). */
 function encodeBody(body: unknown): unknown {
@@ -428,6 +433,33 @@ export class TallyClient {
   /** Sets the account's own alert settings; a field absent or null is the plan's. */
   setAlerts(id: T.AccountId, body: T.AlertsRequest, options?: CallOptions): Promise<T.Alerts> {
     return this.call('setAlerts', {params: {id}, body}, options);
+  }
+
+  // --- auto top-up (docs/events.md "Auto top-up") --------------------------------------
+
+  /** The account's auto top-up settings, the pack's price now and the outstanding request. */
+  getAutoTopup(id: T.AccountId, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('getAutoTopup', {params: {id}}, options);
+  }
+  /**
+   * Turns auto top-up on or changes it: when available credits fall below `below`, the ledger
+   * asks for `pack` (an auto_topup.requested event with a `payment_ref`). An account already
+   * below is asked for at once.
+   */
+  setAutoTopup(id: T.AccountId, body: T.AutoTopupRequestBody, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('setAutoTopup', {params: {id}, body}, options);
+  }
+  /** Turns auto top-up off; the outstanding request is dropped. */
+  disableAutoTopup(id: T.AccountId, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('disableAutoTopup', {params: {id}}, options);
+  }
+  /** The charge failed: the request ends, asked again after a backoff while still below. */
+  failAutoTopup(id: T.Id, body: T.AutoTopupEndRequest = {}, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('failAutoTopup', {params: {id}, body}, options);
+  }
+  /** The customer withdrew it: the request ends, with no retry until the next crossing. */
+  cancelAutoTopup(id: T.Id, body: T.AutoTopupEndRequest = {}, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('cancelAutoTopup', {params: {id}, body}, options);
   }
 
   /** Admin only, and only under `tally serve --clock manual`. */

@@ -369,7 +369,7 @@ export interface KeyList {
 /** `*` (every type) or one of docs/events.md's types. */
 export type WebhookEventType = '*' | 'balance.low' | 'balance.depleted' | 'credits.expiring' |
   'credits.expired' | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due' |
-  'purchase.completed' | 'purchase.voided' | 'refund.created';
+  'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested';
 
 /** A webhook endpoint (docs/webhooks.md), never its secret. Times are the server's wall clock. */
 export interface Webhook {
@@ -750,7 +750,7 @@ export interface BalanceQuery {
 export type EventType =
   | 'balance.low' | 'balance.depleted' | 'credits.expiring' | 'credits.expired'
   | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due'
-  | 'purchase.completed' | 'purchase.voided' | 'refund.created';
+  | 'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested';
 
 /** What the ledger tells the world happened, durable with the change that caused it. */
 export interface TallyEvent {
@@ -799,4 +799,48 @@ export interface Alerts {
   low_balance_from: 'account' | 'plan';
   expiring_notice: Duration | null;
   expiring_notice_from: 'account' | 'plan';
+}
+
+// --- auto top-up (docs/events.md "Auto top-up") ---------------------------------------------
+
+export interface AutoTopupRequestBody {
+  /** auto_topup.requested when available credits fall below it (> 0). */
+  below: AmountInput;
+  /** The pack to sell (GET /v1/packs). */
+  pack: string;
+  /** ISO 4217; the pack must be sold in it. */
+  currency: string;
+  /** The region whose price applies; default the price for any region. */
+  region?: string;
+}
+
+/** The outstanding request: post the purchase with its `payment_ref`. */
+export interface AutoTopupRequest {
+  id: Id;
+  payment_ref: string;
+  expires_at: Time;
+}
+
+/** An account's auto top-up; off: `enabled` false and nothing else. */
+export interface AutoTopup {
+  account: AccountId;
+  enabled: boolean;
+  below?: Amount;
+  below_micro?: AmountMicro;
+  pack?: string;
+  currency?: string;
+  region?: string | null;
+  /** The pack's price now in currency units ("9.99"); null if it is no longer sold so. */
+  price?: string | null;
+  credits?: Amount | null;
+  credits_micro?: AmountMicro;
+  request?: AutoTopupRequest | null;
+  /** Requests failed or timed out in a row. */
+  failures?: number;
+  /** When the ledger asks again if the account is still below; null unless backing off. */
+  retry_at?: Time | null;
+}
+
+export interface AutoTopupEndRequest {
+  reason?: string;
 }

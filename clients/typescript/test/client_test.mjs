@@ -459,6 +459,36 @@ test('webhook endpoints: registered, listed, rotated, enabled, their deliveries,
   await assert.rejects(admin.getWebhook(made.id), sdk.NotFound);
 });
 
+test('auto top-up: asked below the threshold, completed by the purchase with its payment_ref', async () => {
+  await admin.openAccount({id: 'at-ts', plan: null});
+  const on = await admin.setAutoTopup('at-ts', {below: 10_000_000n, pack: 'small', currency: 'USD'});
+  assert.equal(on.enabled, true);
+  assert.equal(on.below, '10');
+  assert.equal(on.below_micro, 10_000_000n);
+  assert.equal(on.price, '9.99');
+  assert.ok(on.request, 'an account with nothing is asked at once');
+  assert.equal(on.request.payment_ref, `auto_topup_${on.request.id}`);
+  const asked = [];
+  for await (const e of admin.events({account: 'at-ts', types: ['auto_topup.requested']})) asked.push(e);
+  assert.equal(asked.length, 1);
+  assert.equal(asked[0].data.payment_ref, on.request.payment_ref);
+  await admin.createPurchase({account: 'at-ts', pack: 'small', currency: 'USD',
+                              payment_ref: on.request.payment_ref});
+  const done = await admin.getAutoTopup('at-ts');
+  assert.equal(done.request, null);
+  await admin.createSpend({account: 'at-ts', amount: '95'});
+  const again = (await admin.getAutoTopup('at-ts')).request;
+  assert.ok(again && again.id !== on.request.id);
+  const failed = await admin.failAutoTopup(again.id, {reason: 'card declined'});
+  assert.equal(failed.failures, 1);
+  assert.equal(typeof failed.retry_at, 'string');
+  await assert.rejects(admin.cancelAutoTopup(again.id), sdk.NotFound);
+  const off = await admin.disableAutoTopup('at-ts');
+  assert.equal(off.enabled, false);
+  await assert.rejects(admin.setAutoTopup('at-ts', {below: '5', pack: 'mega', currency: 'USD'}),
+                       sdk.InvalidRequest);
+});
+
 test('the clock moves forward only', async () => {
   const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
   assert.equal(set.now, '2030-01-02T00:00:00Z');
