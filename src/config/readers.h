@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include "catalog/catalog.h"
+#include "config/config.h"
 #include "config/toml_reader.h"
 #include "ledger/config.h"
 
@@ -14,5 +15,7 @@ namespace tally::config::detail {
 Catalog read_catalog(const TomlReader& r, const toml::table& root);
 // [ledger]: policy defaults and bounds; absent keys keep LedgerConfig's defaults.
 LedgerConfig read_ledger(const TomlReader& r, const toml::table& root);
+// [log]: file, level, access, commit_stall; absent keys keep LogConfig's defaults.
+LogConfig read_log(const TomlReader& r, const toml::table& root);
 
 }  // namespace tally::config::detail
