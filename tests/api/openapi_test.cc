@@ -145,6 +145,7 @@ const std::vector<Expected> k_expected = {
     {"post", "/v1/keys/{id}/rotate", Key::none},
     {"post", "/v1/accounts/{id}/tokens/revoke", Key::none},
     {"post", "/v1/admin/clock", Key::none},
+    {"post", "/v1/admin/reload", Key::none},
     {"get", "/healthz", Key::none},
     {"get", "/metrics", Key::none},
 };

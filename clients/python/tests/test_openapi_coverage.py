@@ -57,6 +57,7 @@ SAMPLE_CALLS = {
     "revokeKey": lambda c: c.revoke_key("key_1"),
     "rotateKey": lambda c: c.rotate_key("key_1", overlap_s=60),
     "setClock": lambda c: c.set_clock(T),
+    "reloadConfig": lambda c: c.reload_config(),
     "health": lambda c: c.health(),
     "metrics": lambda c: c.metrics(),
 }
