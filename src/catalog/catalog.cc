@@ -137,6 +137,12 @@ const Plan* Catalog::find_plan(std::string_view id) const {
   return nullptr;
 }
 
+std::string Catalog::pack_ids() const {
+  std::string out;
+  for (const Pack& p : packs) out += (out.empty() ? "" : ", ") + p.id;
+  return out.empty() ? "none configured" : out;
+}
+
 const Pack* Catalog::find_pack(std::string_view id) const {
   for (const Pack& p : packs) {
     if (p.id == id) return &p;

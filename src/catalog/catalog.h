@@ -139,6 +139,8 @@ struct Catalog {
 
   const Plan* find_plan(std::string_view id) const;
   const Pack* find_pack(std::string_view id) const;
+  // "small, medium, large" (or "none configured"), for errors that name the choices.
+  std::string pack_ids() const;
   // The season active at `t`, if any (the first listed wins).
   const Season* season_at(TimeUs t) const;
   // The one definition of what a claim of `plan`'s daily reward grants at `t`: the plan's

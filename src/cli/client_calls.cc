@@ -423,6 +423,44 @@ Built build_alerts_set(const std::string& account, const std::string& low_balanc
               View::fields);
 }
 
+Built build_auto_topup_show(const std::string& account) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  return call("GET", "/v1/accounts/" + account + "/auto_topup", "", KeyUse::none, View::fields);
+}
+
+Built build_auto_topup_set(const std::string& account, const std::string& below,
+                           const std::string& pack, const std::string& currency,
+                           const std::string& region) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  if (auto e = check_amount("--below", below)) return std::unexpected(*e);
+  if (pack.empty()) return std::unexpected("--pack is required");
+  if (currency.empty()) return std::unexpected("--currency is required");
+  Body b;
+  b.str("below", below).str("pack", pack).str("currency", currency);
+  if (!region.empty()) b.str("region", region);
+  return call("PUT", "/v1/accounts/" + account + "/auto_topup", b.take(), KeyUse::always,
+              View::fields);
+}
+
+Built build_auto_topup_off(const std::string& account) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  return call("DELETE", "/v1/accounts/" + account + "/auto_topup", "", KeyUse::always,
+              View::fields);
+}
+
+Built build_auto_topup_end(const std::string& verb, const std::string& id,
+                           const std::string& reason) {
+  if (verb != "fail" && verb != "cancel") return std::unexpected("auto-topup fail|cancel ID");
+  if (auto e = check_object_id("auto top-up", id)) return std::unexpected(*e);
+  Body b;
+  if (!reason.empty()) {
+    if (auto e = check_reason(reason)) return std::unexpected(*e);
+    b.str("reason", reason);
+  }
+  return call("POST", "/v1/auto_topups/" + id + "/" + verb, b.take(), KeyUse::always,
+              View::fields);
+}
+
 Built build_key_create(const std::string& name, const std::string& scope,
                        const std::string& expires_at) {
   if (name.empty() || name.size() > 128)

@@ -598,7 +598,7 @@ int run_remote_quote(const ClientOptions& options, const std::string& tool,
 
 void add_events_alerts(CLI::App& app, int& exit_code) {
   auto e = std::make_shared<Command<EventsArgs>>();
-  CLI::App* events = app.add_subcommand("events", "Events, oldest first (docs/webhooks.md)");
+  CLI::App* events = app.add_subcommand("events", "Events, oldest first (docs/events.md)");
   events->add_option("--account", e->args.account, "Only this account's (else every account's)");
   events->add_option("--types", e->args.types, "Only these types, separated by commas");
   events->add_option("--after", e->args.after, "The previous page's next_after");
@@ -636,6 +636,56 @@ void add_events_alerts(CLI::App& app, int& exit_code) {
   });
 }
 
+void add_auto_topup(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string account, below, pack, currency, region, id, reason;
+  };
+  CLI::App* group = app.add_subcommand(
+      "auto-topup", "An account's auto top-up: the ledger asks for a pack when it runs low");
+  group->require_subcommand(1);
+  auto a = std::make_shared<Command<Args>>();
+  CLI::App* show = group->add_subcommand("show", "The settings and the outstanding request");
+  show->add_option("id", a->args.account, "Account id")->required();
+  add_client_options(show, a->options, KeyUse::none);
+  show->callback([a, &exit_code] {
+    exit_code = run_built(a->options, build_auto_topup_show(a->args.account));
+  });
+  auto s = std::make_shared<Command<Args>>();
+  CLI::App* set = group->add_subcommand("set", "Turn it on or change it");
+  set->add_option("id", s->args.account, "Account id")->required();
+  set->add_option("--below", s->args.below, "Ask when available credits fall below this")
+      ->required();
+  set->add_option("--pack", s->args.pack, "The pack to sell")->required();
+  set->add_option("--currency", s->args.currency, "ISO 4217 currency, e.g. USD")->required();
+  set->add_option("--region", s->args.region, "The region whose price applies");
+  add_client_options(set, s->options, KeyUse::always);
+  set->callback([s, &exit_code] {
+    const Args& x = s->args;
+    exit_code = run_built(s->options,
+                          build_auto_topup_set(x.account, x.below, x.pack, x.currency, x.region));
+  });
+  auto o = std::make_shared<Command<Args>>();
+  CLI::App* off = group->add_subcommand("off", "Turn it off (drops the outstanding request)");
+  off->add_option("id", o->args.account, "Account id")->required();
+  add_client_options(off, o->options, KeyUse::always);
+  off->callback([o, &exit_code] {
+    exit_code = run_built(o->options, build_auto_topup_off(o->args.account));
+  });
+  for (const char* verb : {"fail", "cancel"}) {
+    auto e = std::make_shared<Command<Args>>();
+    CLI::App* end = group->add_subcommand(
+        verb, std::string(verb) == "fail"
+                  ? "The charge failed: asked again after a backoff while still below"
+                  : "The customer withdrew it: not asked again until the next crossing");
+    end->add_option("id", e->args.id, "The request's id (auto_topup in its event)")->required();
+    end->add_option("--reason", e->args.reason, "Why");
+    add_client_options(end, e->options, KeyUse::always);
+    end->callback([e, verb, &exit_code] {
+      exit_code = run_built(e->options, build_auto_topup_end(verb, e->args.id, e->args.reason));
+    });
+  }
+}
+
 void add_client_commands(CLI::App& app, int& exit_code) {
   add_account_open(app, exit_code);
   add_balance_and_history(app, exit_code);
@@ -646,6 +696,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
   add_spend_refund_void(app, exit_code);
   add_reads_batch_clock(app, exit_code);
   add_events_alerts(app, exit_code);
+  add_auto_topup(app, exit_code);
 }
 
 }  // namespace tally::cli

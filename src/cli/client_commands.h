@@ -160,6 +160,16 @@ Built build_events(const EventsArgs& args);
 Built build_alerts_show(const std::string& account);
 Built build_alerts_set(const std::string& account, const std::string& low_balance,
                        const std::string& expiring_notice);
+// `auto-topup show ACCOUNT`, `auto-topup set ACCOUNT --below X --pack P --currency C
+// [--region R]`, `auto-topup off ACCOUNT`, `auto-topup fail ID [--reason R]`, `auto-topup
+// cancel ID [--reason R]` (issue 18, docs/events.md "Auto top-up").
+Built build_auto_topup_show(const std::string& account);
+Built build_auto_topup_set(const std::string& account, const std::string& below,
+                           const std::string& pack, const std::string& currency,
+                           const std::string& region);
+Built build_auto_topup_off(const std::string& account);
+Built build_auto_topup_end(const std::string& verb, const std::string& id,
+                           const std::string& reason);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",
                        const std::string& expires_at = "");

@@ -530,6 +530,11 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"listAccountEvents", "events"},
       {"getAlerts", "alerts show"},
       {"setAlerts", "alerts set"},
+      {"getAutoTopup", "auto-topup show"},
+      {"setAutoTopup", "auto-topup set"},
+      {"disableAutoTopup", "auto-topup off"},
+      {"failAutoTopup", "auto-topup fail"},
+      {"cancelAutoTopup", "auto-topup cancel"},
   };
   std::ifstream in(TALLY_SOURCE_DIR "/docs/openapi.yaml");
   ASSERT_TRUE(in) << "cannot read docs/openapi.yaml";

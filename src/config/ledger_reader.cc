@@ -97,7 +97,9 @@ LedgerConfig read_ledger(const TomlReader& r, const toml::table& root) {
         Window{"purchase_retention", &c.purchase_retention_us, 3660 * k_us_per_day},
         Window{"idempotency_retention", &c.idempotency_retention_us, 3660 * k_us_per_day},
         Window{"memory_window", &c.memory_window_us, 3660 * k_us_per_day},
-        Window{"event_retention", &c.event_retention_us, 3660 * k_us_per_day}}) {
+        Window{"event_retention", &c.event_retention_us, 3660 * k_us_per_day},
+        Window{"auto_topup_timeout", &c.auto_topup_timeout_us, 30 * k_us_per_day},
+        Window{"auto_topup_backoff", &c.auto_topup_backoff_us, 30 * k_us_per_day}}) {
     const toml::node* v = t.get(w.key);
     if (v == nullptr) continue;
     const std::string what = cat("ledger.", w.key);

@@ -135,7 +135,7 @@ struct VoidPurchase {
   std::string reason;
 };
 
-// An account's alert settings (issue 18, docs/webhooks.md): each unset one is its plan's.
+// An account's alert settings (issue 18, docs/events.md): each unset one is its plan's.
 // balance.low fires when available credits fall below `low_balance` (zero: never);
 // credits.expiring when a lot with credits remaining is within `expiring_notice_us` of its
 // expiry (zero: never).
@@ -150,12 +150,57 @@ struct SetAlerts {
   Alerts alerts;
 };
 
+// Auto top-up (issue 18, docs/events.md): when an account's available credits fall below
+// `below`, the ledger asks the platform to sell it `pack` (an auto_topup.requested event naming
+// the price and a payment_ref); the purchase the platform posts with that payment_ref completes
+// the request. Tally charges nothing itself.
+struct AutoTopupSettings {
+  Credits below;
+  std::string pack;
+  std::string currency;  // ISO 4217
+  std::string region;    // empty = the pack's price for any region
+  friend bool operator==(const AutoTopupSettings&, const AutoTopupSettings&) = default;
+};
+// An account's auto top-up: its settings and where it stands. At most one request is
+// outstanding; one that fails or times out is asked again after a backoff while the account is
+// still below `below`.
+struct AutoTopup {
+  AutoTopupSettings settings;
+  bool armed = false;                 // available last seen at or above `below`
+  uint64_t pending = 0;               // the outstanding request's id; 0: none
+  TimeUs pending_until;               // when it times out
+  uint32_t failures = 0;              // requests failed or timed out in a row
+  TimeUs retry_at = TimeUs::never();  // after a failure: ask again then, if still below
+  friend bool operator==(const AutoTopup&, const AutoTopup&) = default;
+};
+// The payment_ref a request asks the platform to post its purchase with.
+std::string auto_topup_payment_ref(uint64_t id);
+// Replaces the account's settings (an outstanding request stays); nullopt turns auto top-up off
+// and drops the outstanding request (a purchase posted for it later is an ordinary purchase).
+struct SetAutoTopup {
+  std::string account;
+  std::optional<AutoTopupSettings> settings;
+};
+// The platform could not charge for request `id`: it ends, and another is asked after a backoff
+// if the account is still below its threshold then.
+struct FailAutoTopup {
+  uint64_t id = 0;
+  std::string reason;
+};
+// The platform will not charge for request `id` (the user withdrew it): it ends, and no other is
+// asked until available credits reach the threshold and fall below it again.
+struct CancelAutoTopup {
+  uint64_t id = 0;
+  std::string reason;
+};
+
 // Applies due renewals, expiries and hold timeouts up to `now` and does nothing else.
 struct AdvanceTime {};
 
 using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, SpendNow, Refund,
                              VoidLot, SetPlan, CancelSubscription, MarkPastDue, ResumeSubscription,
-                             ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime, SetAlerts>;
+                             ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime, SetAlerts,
+                             SetAutoTopup, FailAutoTopup, CancelAutoTopup>;
 
 // Every mutating command carries an idempotency key (rule 8); AdvanceTime needs none.
 struct Request {
@@ -292,11 +337,17 @@ struct AlertsReply {
   friend bool operator==(const AlertsReply&, const AlertsReply&) = default;
 };
 
+struct AutoTopupReply {
+  std::string account;
+  std::optional<AutoTopup> auto_topup;  // nullopt: off
+  friend bool operator==(const AutoTopupReply&, const AutoTopupReply&) = default;
+};
+
 // Stored as its index (store/codec.cc): add alternatives at the end only.
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
                            SpendReply, RefundReply, VoidReply, AdvanceReply, SubscriptionReply,
                            RewardReply, PurchaseReply, VoidPurchaseReply, NoChangeReply,
-                           AlertsReply>;
+                           AlertsReply, AutoTopupReply>;
 using Result = std::expected<Reply, LedgerError>;
 
 // A 128-bit digest of everything a command asks, used to tell a retry (same key, same command)

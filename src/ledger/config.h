@@ -68,6 +68,11 @@ struct LedgerConfig {
   int64_t memory_window_us = k_us_per_minute;
   // How long a store keeps events (GET /v1/events, webhooks): the ledger does not keep them.
   int64_t event_retention_us = 30 * k_us_per_day;
+  // Auto top-up: how long a request waits for its purchase before it times out (and counts as
+  // failed), and the first wait after a failure (doubling per failure in a row, at most a day,
+  // or this when longer).
+  int64_t auto_topup_timeout_us = k_us_per_hour;
+  int64_t auto_topup_backoff_us = k_us_per_hour;
 
   // Record what each command changes, for take_delta() (the durable service turns on).
   bool track_changes = false;

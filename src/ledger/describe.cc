@@ -68,6 +68,14 @@ struct Describe {
                r.alerts.expiring_notice_us ? cat(*r.alerts.expiring_notice_us / 1'000'000, " s")
                                            : "the plan's");
   }
+  std::string operator()(const AutoTopupReply& r) {
+    if (!r.auto_topup) return cat("auto top-up of ", r.account, ": off");
+    const AutoTopup& u = *r.auto_topup;
+    return cat("auto top-up of ", r.account, ": pack ", u.settings.pack, " in ",
+               u.settings.currency, " below ", c(u.settings.below),
+               u.pending != 0 ? cat(", request ", u.pending, " until ", t(u.pending_until)) : "",
+               u.failures > 0 ? cat(", ", u.failures, " failed, again at ", t(u.retry_at)) : "");
+  }
   std::string operator()(const AdvanceReply& r) {
     return cat("now ", t(r.now), ": ", r.renewals, " renewals, ", r.lots_expired, " lots expired, ",
                r.holds_expired, " holds timed out");

@@ -1,4 +1,4 @@
-// Events: what the ledger tells the world happened (issue 18, docs/webhooks.md). The ledger
+// Events: what the ledger tells the world happened (issue 18, docs/events.md). The ledger
 // produces them as part of the command (or the time-driven work) that causes them, and they
 // travel in the same StateDelta as the command's rows: an event is durable exactly when its
 // change is, and a refused or retried request produces none.
@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "catalog/catalog.h"
 #include "ledger/credits.h"
 #include "ledger/time.h"
 #include "ledger/types.h"
@@ -30,9 +31,10 @@ enum class EventType : uint8_t {
   purchase_completed = 7,
   purchase_voided = 8,
   refund_created = 9,
+  auto_topup_requested = 10,  // available fell below the auto top-up threshold
 };
-inline constexpr uint8_t k_event_type_count = 10;
-// "balance.low", "credits.expiring", ... (the names of docs/webhooks.md).
+inline constexpr uint8_t k_event_type_count = 11;
+// "balance.low", "credits.expiring", ... (the names of docs/events.md).
 std::string_view event_type_name(EventType t);
 std::optional<EventType> parse_event_type(std::string_view name);
 
@@ -41,7 +43,7 @@ inline uint64_t event_id(ShardId shard, uint64_t seq) {
   return (static_cast<uint64_t>(shard) << k_id_shard_shift) | seq;
 }
 
-// One event. What each field means depends on the type (docs/webhooks.md):
+// One event. What each field means depends on the type (docs/events.md):
 //   balance.low        amount = available, threshold = the threshold
 //   balance.depleted   amount = available (0)
 //   credits.expiring   ref = lot, amount = its remaining, when = its expiry
@@ -51,6 +53,8 @@ inline uint64_t event_id(ShardId shard, uint64_t seq) {
 //   purchase.*         ref = purchase, amount = credits granted (completed) or voided,
 //                      detail = pack
 //   refund.created     ref = spend, amount = refunded, detail = tool
+//   auto_topup.requested  ref = the request, amount = the pack's credits, threshold = below,
+//                      when = when it times out, detail = pack, price (and region) to charge
 struct Event {
   uint64_t seq = 0;  // per shard, from 1, no gaps
   TimeUs at;         // the ledger's time when it happened
@@ -61,6 +65,8 @@ struct Event {
   uint64_t ref = 0;
   TimeUs when;
   std::string detail;
+  Money price;         // auto_topup.requested only
+  std::string region;  // auto_topup.requested only
   friend bool operator==(const Event&, const Event&) = default;
 };
 

@@ -143,6 +143,11 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
     Result operator()(const VoidPurchase& c) { return l.void_purchase(c, now, out); }
     Result operator()(const AdvanceTime&) { return AdvanceReply{now}; }
     Result operator()(const SetAlerts& c) { return l.set_alerts(c); }
+    Result operator()(const SetAutoTopup& c) { return l.set_auto_topup(c); }
+    Result operator()(const FailAutoTopup& c) { return l.end_auto_topup(c.id, c.reason, true); }
+    Result operator()(const CancelAutoTopup& c) {
+      return l.end_auto_topup(c.id, c.reason, false);
+    }
   };
   return std::visit(Visitor{*this, now, out}, c);
 }

@@ -77,6 +77,7 @@ struct Account {
   // zero): the next fall below it produces balance.low (balance.depleted) and disarms.
   bool low_armed = false;
   bool depleted_armed = false;
+  std::optional<AutoTopup> auto_topup;  // off when unset
 };
 
 // What the ledger remembers of a captured, released or timed-out hold.
@@ -281,6 +282,8 @@ class Ledger {
   Result purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out);
   Result void_purchase(const VoidPurchase& c, TimeUs now, std::vector<Entry>* out);
   Result set_alerts(const SetAlerts& c);
+  Result set_auto_topup(const SetAutoTopup& c);
+  Result end_auto_topup(uint64_t id, const std::string& reason, bool failed);
 
   // Events (ledger/event.h, ledger_events.cc). With tracking only: they go to the store with
   // the delta of their batch (take_delta), like every other change.
@@ -298,6 +301,19 @@ class Ledger {
   // The notice of `id` is due at `at`: credits.expiring if credits remain.
   void run_notice(LotId id, TimeUs at);
   void run_notices_due(TimeUs now);
+  // Auto top-up (ledger_topup.cc). After a step: asks for a top-up of `account` when it is
+  // armed (or retrying) and below its threshold with no request outstanding.
+  void check_auto_topup(uint32_t account, Credits available, TimeUs at);
+  void request_auto_topup(uint32_t account, TimeUs at);
+  // Its timer (a request timing out, or a retry after a failure) is due at `at`.
+  void run_auto_topup_due(uint32_t account, TimeUs at);
+  // The outstanding request ends (completed, failed, cancelled, timed out, turned off); with
+  // `failed`, another is asked after the backoff.
+  void settle_auto_topup(uint32_t account, TimeUs at, bool failed);
+  void schedule_auto_topup(uint32_t account);
+  void unschedule_auto_topup(uint32_t account);
+  // A purchase with a request's payment_ref completes it.
+  void complete_auto_topup(uint32_t account, const std::string& payment_ref);
 
   // Voids what remains of an open, unvoided lot.
   VoidReply void_open_lot(uint32_t account, LotId id, const std::string& reason, TimeUs now,
@@ -440,6 +456,10 @@ class Ledger {
   absl::btree_set<std::pair<TimeUs, LotId>> lot_expiries_;
   absl::btree_set<std::pair<TimeUs, HoldId>> hold_timeouts_;
   absl::btree_set<std::pair<TimeUs, LotId>> notices_;  // Lot::notice_at, run after the above
+  // Auto top-up timers, by account: a request's timeout, or a retry after a failure; then the
+  // outstanding requests by id.
+  absl::btree_set<std::pair<TimeUs, uint32_t>> topup_timers_;
+  absl::flat_hash_map<uint64_t, uint32_t> topup_pending_;
   // Retention: finished holds and spends, idempotency keys, in the order they finish.
   std::deque<std::pair<TimeUs, HoldId>> finished_holds_;
   std::deque<std::pair<TimeUs, SpendId>> retained_spends_;

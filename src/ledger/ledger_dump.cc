@@ -49,6 +49,13 @@ std::string account_text(const Account& a) {
                         a.alerts.low_balance ? c(*a.alerts.low_balance) : "-", " notice ",
                         a.alerts.expiring_notice_us ? cat(*a.alerts.expiring_notice_us) : "-",
                         " armed ", yes_no(a.low_armed), "/", yes_no(a.depleted_armed), "\n");
+  if (a.auto_topup) {
+    const AutoTopup& u = *a.auto_topup;
+    out += cat("  auto_topup below ", c(u.settings.below), " pack ", u.settings.pack, " ",
+               u.settings.currency, " region ", u.settings.region, " armed ", yes_no(u.armed),
+               " pending ", u.pending, " until ", t(u.pending_until), " failures ", u.failures,
+               " retry_at ", t(u.retry_at), "\n");
+  }
   if (a.subscription) {
     const Subscription& s = *a.subscription;
     out += cat("  subscription ", s.plan, " past_due ", yes_no(s.past_due), " cancel ",

@@ -12,7 +12,8 @@ namespace {
 constexpr std::string_view k_event_names[k_event_type_count] = {
     "balance.low",          "balance.depleted",      "credits.expiring",   "credits.expired",
     "hold.timed_out",       "subscription.renewed",  "subscription.past_due",
-    "purchase.completed",   "purchase.voided",       "refund.created"};
+    "purchase.completed",   "purchase.voided",       "refund.created",
+    "auto_topup.requested"};
 
 }  // namespace
 
@@ -75,6 +76,7 @@ void Ledger::watch_balance(uint32_t account, TimeUs at) {
   const Credits threshold = low_threshold(a);
   if (threshold.is_positive() && now_available >= threshold) a.low_armed = true;
   if (now_available.is_positive()) a.depleted_armed = true;
+  if (a.auto_topup && now_available >= a.auto_topup->settings.below) a.auto_topup->armed = true;
 }
 
 void Ledger::check_balances(TimeUs at) {
@@ -94,6 +96,7 @@ void Ledger::check_balances(TimeUs at) {
       a.depleted_armed = false;
       emit(EventType::balance_depleted, account, at, now_available);
     }
+    check_auto_topup(account, now_available, at);
     touch(account);
   }
   watched_.clear();

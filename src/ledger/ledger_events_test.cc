@@ -9,12 +9,6 @@
 namespace tally::testing {
 namespace {
 
-LedgerConfig tracked() {
-  LedgerConfig config;
-  config.track_changes = true;
-  return config;
-}
-
 // The events produced since the last call (the delta a store would commit).
 std::vector<Event> events(Harness& h) {
   StateDelta delta;
@@ -36,7 +30,7 @@ void set_low(Harness& h, const std::string& account, const char* low) {
 }
 
 TEST(Events, BalanceLowOncePerCrossingAndRearmedWhenItRisesAbove) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   set_low(h, "u", "10");
   h.grant("u", Source::admin, "50");
@@ -57,7 +51,7 @@ TEST(Events, BalanceLowOncePerCrossingAndRearmedWhenItRisesAbove) {
 }
 
 TEST(Events, AHoldCountsAndAReleaseRearms) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   set_low(h, "u", "10");
   h.grant("u", Source::admin, "30");
@@ -70,7 +64,7 @@ TEST(Events, AHoldCountsAndAReleaseRearms) {
 }
 
 TEST(Events, DepletedOncePerCrossingWithoutAnySetting) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   h.grant("u", Source::admin, "5");
   h.spend("u", "5");
@@ -80,7 +74,7 @@ TEST(Events, DepletedOncePerCrossingWithoutAnySetting) {
 }
 
 TEST(Events, ARefusedRequestOrARetryProducesNone) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   set_low(h, "u", "10");
   h.grant("u", Source::admin, "20");
@@ -97,7 +91,7 @@ TEST(Events, ARefusedRequestOrARetryProducesNone) {
 }
 
 TEST(Events, CreditsExpiringOncePerLotAtItsNoticeThenExpiredAtItsExpiry) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   ASSERT_TRUE(h.run(SetAlerts{"u", Alerts{std::nullopt, 3 * k_us_per_day}}).has_value());
   const LotId lot = h.grant("u", Source::promo, "8", expires_at("2026-01-15T00:00:00Z"));
@@ -119,7 +113,7 @@ TEST(Events, CreditsExpiringOncePerLotAtItsNoticeThenExpiredAtItsExpiry) {
 }
 
 TEST(Events, ALotGrantedWithinItsNoticeIsNoticedAtOnceAndASpentOneNever) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   ASSERT_TRUE(h.run(SetAlerts{"u", Alerts{std::nullopt, 3 * k_us_per_day}}).has_value());
   h.grant("u", Source::promo, "4", expires_at("2026-01-06T00:00:00Z"));
@@ -132,7 +126,7 @@ TEST(Events, ALotGrantedWithinItsNoticeIsNoticedAtOnceAndASpentOneNever) {
 }
 
 TEST(Events, CommandsAndTimeProduceTheirEvents) {
-  Harness h(tracked(), "2026-01-05T00:00:00Z", test_catalog());
+  Harness h(tracked_config(), "2026-01-05T00:00:00Z", test_catalog());
   ASSERT_TRUE(h.run(OpenAccount{"u", "basic"}).has_value());
   (void)events(h);
   ASSERT_TRUE(h.run(Purchase{"u", "p20", "USD", "", "pay-1"}).has_value());
@@ -168,7 +162,7 @@ TEST(Events, APlansSettingsApplyUnlessTheAccountSetsItsOwn) {
   for (Plan& p : catalog->plans) {
     if (p.id == "basic") p.low_balance = cr("15");
   }
-  Harness h(tracked(), "2026-01-05T00:00:00Z", catalog);
+  Harness h(tracked_config(), "2026-01-05T00:00:00Z", catalog);
   ASSERT_TRUE(h.run(OpenAccount{"u", "basic"}).has_value());  // 20 allocated
   (void)events(h);
   h.spend("u", "6");
@@ -180,7 +174,7 @@ TEST(Events, APlansSettingsApplyUnlessTheAccountSetsItsOwn) {
 }
 
 TEST(Events, SeqsFollowEachOtherAndSurviveARestore) {
-  Harness h(tracked());
+  Harness h(tracked_config());
   h.open("u");
   h.grant("u", Source::admin, "1");
   h.spend("u", "1");
@@ -190,7 +184,7 @@ TEST(Events, SeqsFollowEachOtherAndSurviveARestore) {
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].seq, 1u);
   EXPECT_EQ(all[1].seq, 2u);
-  auto restored = Ledger::from_state(tracked(), nullptr, 0, h.ledger().export_state());
+  auto restored = Ledger::from_state(tracked_config(), nullptr, 0, h.ledger().export_state());
   ASSERT_TRUE(restored.has_value()) << restored.error();
   std::vector<Entry> out;
   Ledger& l = **restored;

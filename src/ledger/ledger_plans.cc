@@ -16,12 +16,6 @@ std::string plan_ids(const Catalog& c) {
   return out.empty() ? "none configured" : out;
 }
 
-std::string pack_ids(const Catalog& c) {
-  std::string out;
-  for (const Pack& p : c.packs) out += cat(out.empty() ? "" : ", ", p.id);
-  return out.empty() ? "none configured" : out;
-}
-
 }  // namespace
 
 std::string_view Subscription::state() const {
@@ -401,7 +395,7 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   const Pack* pack = catalog_->find_pack(c.pack);
   if (pack == nullptr) {
     return std::unexpected(make_error(ErrorCode::invalid_request,
-                                      cat("no pack '", c.pack, "'; packs: ", pack_ids(*catalog_))));
+                                      cat("no pack '", c.pack, "'; packs: ", catalog_->pack_ids())));
   }
   const std::optional<Money> price = pack->price_for(c.currency, c.region);
   if (!price) {
@@ -443,6 +437,7 @@ Result Ledger::purchase(const Purchase& c, TimeUs now, std::vector<Entry>* out) 
   if (tracking()) changes_.purchases_put.push_back(id);
   emit(EventType::purchase_completed, *account, now, reply.credits + reply.bonus, id,
        TimeUs::never(), reply.pack);
+  complete_auto_topup(*account, c.payment_ref);
   return reply;
 }
 

@@ -92,6 +92,27 @@ std::vector<std::string> Ledger::check_invariants() const {
       bad.push_back(cat("expiry scheduled for unknown lot ", id.value));
   }
   if (hold_timeouts_.size() != holds_.size()) bad.push_back("hold timeouts != open holds");
+  // Auto top-up: each outstanding request is known by its id and has its timeout scheduled,
+  // each retry its timer, and nothing else is scheduled.
+  size_t topup_timers = 0, topup_pending = 0;
+  for (uint32_t i = 0; i < accounts_.size(); ++i) {
+    const Account& a = accounts_[i];
+    if (!a.auto_topup) continue;
+    const AutoTopup& t = *a.auto_topup;
+    if (t.pending != 0) {
+      ++topup_pending;
+      auto it = topup_pending_.find(t.pending);
+      if (it == topup_pending_.end() || it->second != i) {
+        bad.push_back(cat(a.id, ": auto top-up request ", t.pending, " not indexed"));
+      }
+    }
+    const TimeUs due = t.pending != 0 ? t.pending_until : t.retry_at;
+    if (due.is_never()) continue;
+    ++topup_timers;
+    if (!topup_timers_.contains({due, i})) bad.push_back(cat(a.id, ": auto top-up not scheduled"));
+  }
+  if (topup_timers != topup_timers_.size()) bad.push_back("auto top-up timers of no account");
+  if (topup_pending != topup_pending_.size()) bad.push_back("auto top-up requests of no account");
   __int128 total = 0;
   for (size_t i = 0; i < accounts_.size(); ++i) {
     const Account& a = accounts_[i];

@@ -63,6 +63,10 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
       }
       if (!lot.notice_at.is_never()) l->notices_.emplace(lot.notice_at, lot.id);
     }
+    if (a.auto_topup) {
+      if (a.auto_topup->pending != 0) l->topup_pending_.emplace(a.auto_topup->pending, i);
+      l->schedule_auto_topup(i);
+    }
   }
   for (Hold& h : state.holds) {
     if (h.account >= l->accounts_.size()) return std::unexpected("hold of an unknown account");

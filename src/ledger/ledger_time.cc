@@ -14,8 +14,9 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
   AdvanceReply reply{now};
   static const std::string k_timeout_reason = "released: hold passed its TTL";
   while (true) {
-    // The next due item: renewals, then lot expiries, then hold timeouts, then expiry notices
-    // at equal times; the balance alerts of each item's accounts follow it.
+    // The next due item: renewals, then lot expiries, then hold timeouts, then expiry notices,
+    // then auto top-up timers at equal times; the balance alerts of each item's accounts
+    // follow it.
     TimeUs next = TimeUs::never();
     int which = -1;
     if (!renewals_.empty() && renewals_.begin()->first <= now) {
@@ -37,6 +38,11 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
       next = notices_.begin()->first;
       which = 3;
     }
+    if (!topup_timers_.empty() && topup_timers_.begin()->first <= now &&
+        (which < 0 || topup_timers_.begin()->first < next)) {
+      next = topup_timers_.begin()->first;
+      which = 4;
+    }
     if (which < 0) break;
     if (which == 0) {
       auto [at, account] = *renewals_.begin();
@@ -55,10 +61,14 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
       emit(EventType::hold_timed_out, h.account, at, h.amount, id.value);
       end_hold(h, HoldState::expired, {}, at);  // erases the timeout and the hold
       ++reply.holds_expired;
-    } else {
+    } else if (which == 3) {
       auto [at, id] = *notices_.begin();
       notices_.erase(notices_.begin());
       run_notice(id, at);
+    } else {
+      auto [at, account] = *topup_timers_.begin();
+      topup_timers_.erase(topup_timers_.begin());
+      run_auto_topup_due(account, at);
     }
     check_balances(next);
   }

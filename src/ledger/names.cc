@@ -455,6 +455,21 @@ CommandDigest fingerprint(const Command& command) {
       return Fingerprint('l').s(c.account).opt(c.alerts.low_balance).opt(
           c.alerts.expiring_notice_us).take();
     }
+    CommandDigest operator()(const SetAutoTopup& c) {
+      Fingerprint f('t');
+      f.s(c.account).i(c.settings ? 1 : 0);
+      if (c.settings) {
+        f.i(c.settings->below.micro).s(c.settings->pack).s(c.settings->currency).s(
+            c.settings->region);
+      }
+      return f.take();
+    }
+    CommandDigest operator()(const FailAutoTopup& c) {
+      return Fingerprint('x').u(c.id).s(c.reason).take();
+    }
+    CommandDigest operator()(const CancelAutoTopup& c) {
+      return Fingerprint('y').u(c.id).s(c.reason).take();
+    }
   };
   return std::visit(Visitor{}, command);
 }

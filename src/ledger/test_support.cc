@@ -52,6 +52,12 @@ Expiry never_expires() {
 Harness::Harness(LedgerConfig config, const char* start, std::shared_ptr<const Catalog> catalog)
     : ledger_(std::move(config), std::move(catalog)), now_(at(start)) {}
 
+LedgerConfig tracked_config() {
+  LedgerConfig config;
+  config.track_changes = true;
+  return config;
+}
+
 std::shared_ptr<const Catalog> test_catalog() {
   auto c = std::make_shared<Catalog>();
   auto plan = [&](const char* id, int tier, const char* allocation, Period period,

@@ -71,6 +71,8 @@ class Harness {
 // elite are members, boost x2), packs. Amisi: free (5 one-time), basic 20 / pro 50 /
 // business 150 monthly with rollover caps 40 / 100 / 300, enterprise custom; packs p20..p200.
 std::shared_ptr<const Catalog> test_catalog();
+// The default configuration with change tracking on, as under a store (events need it).
+LedgerConfig tracked_config();
 
 // A fresh, empty directory for a test's files, removed when the test program ends.
 std::string scratch_dir(std::string_view name);

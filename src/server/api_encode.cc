@@ -97,6 +97,14 @@ void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs
   w.EndObject();
 }
 
+void write_price(JsonWriter& w, std::string_view key, const Money& price) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.StartObject();
+  write_text(w, "amount", format_major(price));
+  write_text(w, "currency", currency_code(price.currency));
+  w.EndObject();
+}
+
 void write_portions(JsonWriter& w, const Portions& portions) {
   w.Key("portions");
   w.StartArray();

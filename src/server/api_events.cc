@@ -1,4 +1,4 @@
-// Events and alert settings (issue 18, docs/webhooks.md): GET /v1/events (every account, a page
+// Events and alert settings (issue 18, docs/events.md): GET /v1/events (every account, a page
 // at a time across the shards), GET /v1/accounts/{id}/events, GET and PUT
 // /v1/accounts/{id}/alerts.
 //
@@ -69,6 +69,17 @@ void write_event(JsonWriter& w, ShardId shard, const Event& e) {
       write_text(w, "tool", e.detail);
       write_amount(w, "refunded", e.amount);
       break;
+    case EventType::auto_topup_requested: {
+      write_id(w, "auto_topup", e.ref);
+      write_text(w, "payment_ref", auto_topup_payment_ref(e.ref));
+      write_text(w, "pack", e.detail);
+      write_amount(w, "credits", e.amount);
+      write_price(w, "price", e.price);
+      write_text_or_null(w, "region", e.region);
+      write_amount(w, "below", e.threshold);
+      write_time(w, "expires_at", e.when);
+      break;
+    }
   }
   w.EndObject();
   w.EndObject();
@@ -147,7 +158,7 @@ std::expected<EventQuery, Problem> decode_event_query(const Call& call, size_t s
         auto type = parse_event_type(t);
         if (!type) {
           return std::unexpected(bad_request(cat("'types': no event type '", t.substr(0, 64),
-                                                 "' (docs/webhooks.md lists them)")));
+                                                 "' (docs/events.md lists them)")));
         }
         q.types[static_cast<size_t>(*type)] = true;
       }

@@ -161,6 +161,8 @@ void write_account(JsonWriter& w, const Ledger& ledger, const Account& a, TimeUs
 // Its first fields, which the account list's summaries share: id, plan and balance.
 void write_account_head(JsonWriter& w, const Account& a, const BalanceSummary& b);
 void write_portions(JsonWriter& w, const Portions& portions);
+// `key`: {"amount": "9.99", "currency": "USD"} (major units as text, never a float).
+void write_price(JsonWriter& w, std::string_view key, const Money& price);
 void write_restored(JsonWriter& w, const Restored& r);
 void write_subscription(JsonWriter& w, const Subscription* s);
 void write_quote(JsonWriter& w, const pricing::Quote& q, std::string_view plan);
@@ -192,6 +194,12 @@ void get_events(const CallPtr& call);          // api_events.cc
 void get_account_events(const CallPtr& call);
 void get_alerts(const CallPtr& call);
 void set_alerts(const CallPtr& call);
+// api_topup.cc
+void get_auto_topup(const CallPtr& call);
+void set_auto_topup(const CallPtr& call);
+void delete_auto_topup(const CallPtr& call);
+void fail_auto_topup(const CallPtr& call);
+void cancel_auto_topup(const CallPtr& call);
 // api_account_list.cc
 void list_accounts(const CallPtr& call);
 // api_keys.cc

@@ -387,11 +387,7 @@ HttpResponse purchase_answer(const std::string& account, const PurchaseReply& pr
     write_id(w, "id", pr.purchase);
     write_text(w, "account", account);
     write_text(w, "pack", pr.pack);
-    w.Key("price");
-    w.StartObject();
-    write_text(w, "amount", format_major(pr.price));
-    write_text(w, "currency", currency_code(pr.price.currency));
-    w.EndObject();
+    write_price(w, "price", pr.price);
     write_id(w, "lot", pr.lot.value);
     write_amount(w, "credits", pr.credits);
     write_id(w, "bonus_lot", pr.bonus_lot.value);

@@ -1,5 +1,5 @@
 // The JSON of one event (ledger/event.h), as GET /v1/events and webhook deliveries carry it
-// (docs/webhooks.md): {"id", "type", "at", "account", "data": {...}}, `data` by type.
+// (docs/events.md): {"id", "type", "at", "account", "data": {...}}, `data` by type.
 #pragma once
 
 #include <string>

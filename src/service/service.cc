@@ -226,6 +226,8 @@ struct Route {
   ShardId operator()(const Refund& c) const { return id(c.spend.value); }
   ShardId operator()(const VoidLot& c) const { return id(c.lot.value); }
   ShardId operator()(const VoidPurchase& c) const { return id(c.purchase); }
+  ShardId operator()(const FailAutoTopup& c) const { return id(c.id); }
+  ShardId operator()(const CancelAutoTopup& c) const { return id(c.id); }
   ShardId operator()(const AdvanceTime&) const { return 0; }
   template <typename T>
   ShardId operator()(const T& c) const {

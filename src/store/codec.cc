@@ -231,6 +231,16 @@ void fields(A& a, Alerts& x) {
   a.optional(x.expiring_notice_us);
 }
 template <typename A>
+void fields(A& a, AutoTopup& t) {
+  a(t.settings.below, t.settings.pack, t.settings.currency, t.settings.region);
+  a(t.armed, t.pending, t.pending_until, t.failures, t.retry_at);
+}
+template <typename A>
+void fields(A& a, AutoTopupReply& r) {
+  a(r.account);
+  a.optional(r.auto_topup);
+}
+template <typename A>
 void fields(A& a, AlertsReply& r) {
   a(r.account);
   fields(a, r.alerts);
@@ -296,12 +306,14 @@ void fields(A& a, Account& x) {
     fields(a, x.alerts);
     a(x.low_armed, x.depleted_armed);
   }
+  if (a.version >= 3) a.optional(x.auto_topup);
 }
 template <typename A>
 void fields(A& a, Event& e) {
   a(e.seq, e.at);
   a.enumeration(e.type, k_event_type_count - 1);
   a(e.account, e.amount, e.threshold, e.ref, e.when, e.detail);
+  if (a.version >= 3) a(e.price, e.region);
 }
 template <typename A>
 void fields(A& a, Hold& h) {
@@ -429,22 +441,38 @@ std::string encode_list(const List& items) {
   w.list(items);
   return std::move(w.out);
 }
-template <typename List>
-std::expected<List, std::string> decode_list(std::string_view bytes) {
+// A column's bytes: the codec version, then what `read(reader, out)` reads, and nothing after.
+template <typename T, typename Read>
+std::expected<T, std::string> decode_column(std::string_view bytes, Read read) {
   Reader r(bytes);
   uint8_t version = 0;
   r(version);
   if (r.ok && version != k_codec_version)
     return std::unexpected(cat("unknown codec version ", version));
-  List out;
-  r.list(out);
+  T out;
+  read(r, out);
   if (!r.done()) return std::unexpected("truncated or trailing bytes");
   return out;
+}
+template <typename List>
+std::expected<List, std::string> decode_list(std::string_view bytes) {
+  return decode_column<List>(bytes, [](Reader& r, List& out) { r.list(out); });
 }
 
 }  // namespace
 
 std::string encode_portions(const Portions& p) { return encode_list(p); }
+
+std::string encode_auto_topup(const AutoTopup& t) {
+  Writer w;
+  w(k_codec_version);
+  fields(w, const_cast<AutoTopup&>(t));
+  return std::move(w.out);
+}
+
+std::expected<AutoTopup, std::string> decode_auto_topup(std::string_view bytes) {
+  return decode_column<AutoTopup>(bytes, [](Reader& r, AutoTopup& out) { fields(r, out); });
+}
 
 std::expected<Portions, std::string> decode_portions(std::string_view bytes) {
   return decode_list<Portions>(bytes);
@@ -505,7 +533,7 @@ std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
     return std::unexpected(cat("unknown batch record version ", version, " (this Tally writes ",
                                k_batch_version, ")"));
   }
-  r.version = version;  // version 1: written before events and alerts
+  r.version = version;  // 1: before events and alerts; 2: before auto top-up
   BatchRecord out;
   r.list(out.entries);
   fields(r, out.delta);

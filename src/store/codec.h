@@ -25,13 +25,17 @@ std::string encode_portions(const Portions& p);
 // A hold's priced parameters (one column; empty bytes read as none).
 std::string encode_params(const JobParams& p);
 [[nodiscard]] std::expected<JobParams, std::string> decode_params(std::string_view bytes);
+// An account's auto top-up (one column).
+std::string encode_auto_topup(const AutoTopup& t);
+[[nodiscard]] std::expected<AutoTopup, std::string> decode_auto_topup(std::string_view bytes);
 // Errors name what was malformed ("truncated", "unknown reply tag 42", ...).
 [[nodiscard]] std::expected<Result, std::string> decode_result(std::string_view bytes);
 
 // A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
-inline constexpr uint8_t k_batch_version = 2;  // 2: events, alerts (1 is still read)
+// 2: events, alerts; 3: auto top-up (older versions are still read).
+inline constexpr uint8_t k_batch_version = 3;
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;

@@ -42,6 +42,8 @@ std::vector<Result> every_kind() {
       VoidPurchaseReply{17, cr("1"), cr("2"), cr("3"), cr("4"), {v, v}},
       NoChangeReply{},
       AlertsReply{"u", Alerts{cr("10"), 3 * k_us_per_day}},
+      AutoTopupReply{"u", AutoTopup{AutoTopupSettings{cr("5"), "p20", "USD", "IN"}, true, 21, t, 2,
+                                    TimeUs::never()}},
   };
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
   return out;
@@ -55,6 +57,18 @@ TEST(Codec, EveryResultRoundTrips) {
     ASSERT_TRUE(back.has_value()) << back.error();
     EXPECT_TRUE(*back == r) << describe(r);
   }
+}
+
+TEST(Codec, AnAutoTopupRoundTripsAndCorruptBytesAreErrors) {
+  const AutoTopup t{AutoTopupSettings{cr("12.5"), "p200", "USD", "IN"}, false, 281474976710661,
+                    at("2026-03-04T05:06:07Z"), 3, at("2026-03-05T00:00:00Z")};
+  const std::string bytes = encode_auto_topup(t);
+  auto back = decode_auto_topup(bytes);
+  ASSERT_TRUE(back.has_value()) << back.error();
+  EXPECT_EQ(*back, t);
+  EXPECT_FALSE(decode_auto_topup(bytes.substr(0, bytes.size() - 1)).has_value());
+  EXPECT_FALSE(decode_auto_topup(bytes + "x").has_value());
+  EXPECT_FALSE(decode_auto_topup("").has_value());
 }
 
 TEST(Codec, CorruptBytesAreErrorsNotCrashes) {

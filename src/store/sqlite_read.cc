@@ -127,7 +127,7 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
            "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "
            "period_start_us, period_end_us, allocation_micro, allocated, pending_plan, "
            "pending_allocation_micro, idx, low_balance_micro, expiring_notice_us, low_armed, "
-           "depleted_armed FROM accounts WHERE shard_id = ? ORDER BY idx");
+           "depleted_armed, auto_topup FROM accounts WHERE shard_id = ? ORDER BY idx");
   acc.bind(1, shard);
   {  // positions are 0, 1, 2, ...: the largest is the count less one (one B-tree descent)
     Stmt last(db, "SELECT max(idx) FROM accounts WHERE shard_id = ?");
@@ -165,6 +165,11 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
     if (!acc.is_null(19)) a.alerts.expiring_notice_us = acc.i64(19);
     a.low_armed = acc.i64(20) != 0;
     a.depleted_armed = acc.i64(21) != 0;
+    if (!acc.is_null(22)) {
+      auto topup = decode_auto_topup(acc.bytes(22));
+      if (!topup) return std::unexpected(cat("account ", a.id, ": auto top-up: ", topup.error()));
+      a.auto_topup = std::move(*topup);
+    }
   }
   Stmt lots(db, "SELECT " TALLY_LOT_SELECT " FROM lots WHERE shard_id = ? ORDER BY id");
   lots.bind(1, shard);
@@ -290,7 +295,8 @@ std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint
                                              std::string_view account,
                                              const std::function<bool(const Event&)>& visit) {
 #define TALLY_EVENT_SELECT \
-  "SELECT seq, at_us, type, account, amount_micro, threshold_micro, ref, when_us, detail FROM events "
+  "SELECT seq, at_us, type, account, amount_micro, threshold_micro, ref, when_us, detail, " \
+  "currency, price_minor, region FROM events "
   Stmt q(db, account.empty()
                  ? TALLY_EVENT_SELECT "WHERE shard_id = ? AND seq > ? ORDER BY seq"
                  : TALLY_EVENT_SELECT "WHERE shard_id = ? AND seq > ? AND account = ? ORDER BY seq");
@@ -311,6 +317,13 @@ std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint
     e.ref = u64(q.i64(6));
     e.when = TimeUs{q.i64(7)};
     e.detail = q.text(8);
+    if (const std::string currency = q.text(9); !currency.empty()) {
+      auto code = parse_currency(currency);
+      if (!code) return std::unexpected(cat("shard ", shard, ": event ", e.seq, ": bad currency"));
+      e.price.currency = *code;
+    }
+    e.price.minor = q.i64(10);
+    e.region = q.text(11);
     if (!visit(e)) return {};
   }
   if (rc != SQLITE_DONE) {

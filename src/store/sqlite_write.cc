@@ -19,13 +19,19 @@ namespace {
 #define TALLY_ACCOUNT_ALERT_COLUMNS                                                        \
   "low_balance_micro INTEGER, expiring_notice_us INTEGER, "                                \
   "low_armed INTEGER NOT NULL DEFAULT 0, depleted_armed INTEGER NOT NULL DEFAULT 0"
-#define TALLY_EVENTS_TABLE                                                                  \
+// The events table as version 6 made it; version 7 adds TALLY_EVENT_PRICE_COLUMNS.
+#define TALLY_EVENTS_TABLE_6(price_columns)                                                 \
   "CREATE TABLE IF NOT EXISTS events (shard_id INTEGER NOT NULL, seq INTEGER NOT NULL, "    \
   "at_us INTEGER NOT NULL, type TEXT NOT NULL, account TEXT NOT NULL, "                     \
   "amount_micro INTEGER NOT NULL, threshold_micro INTEGER NOT NULL, ref INTEGER NOT NULL, " \
-  "when_us INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (shard_id, seq)) "          \
-  "WITHOUT ROWID; "                                                                         \
+  "when_us INTEGER NOT NULL, detail TEXT NOT NULL" price_columns                            \
+  ", PRIMARY KEY (shard_id, seq)) WITHOUT ROWID; "                                         \
   "CREATE INDEX IF NOT EXISTS events_by_account ON events (shard_id, account, seq);"
+// Version 7 (auto top-up): the price an auto_topup.requested asks, and its region.
+#define TALLY_EVENT_PRICE_COLUMNS                                                 \
+  ", currency TEXT NOT NULL DEFAULT '', price_minor INTEGER NOT NULL DEFAULT 0, " \
+  "region TEXT NOT NULL DEFAULT ''"
+#define TALLY_EVENTS_TABLE TALLY_EVENTS_TABLE_6(TALLY_EVENT_PRICE_COLUMNS)
 
 // The columns of `lots` (lots in memory) and `lots_past` (lots that left it, kept for the
 // refunds of stored spends): those of version 5 (TALLY_LOT_COLUMNS_5, which the migration that
@@ -55,7 +61,7 @@ CREATE TABLE IF NOT EXISTS accounts (shard_id INTEGER NOT NULL, idx INTEGER NOT 
   plan TEXT, past_due INTEGER, cancel_at_period_end INTEGER, anchor_us INTEGER, period INTEGER,
   period_start_us INTEGER, period_end_us INTEGER, allocation_micro INTEGER, allocated INTEGER,
   pending_plan TEXT, pending_allocation_micro INTEGER, )SQL" TALLY_ACCOUNT_ALERT_COLUMNS R"SQL(,
-  PRIMARY KEY (shard_id, idx), UNIQUE (shard_id, id)) WITHOUT ROWID;
+  auto_topup BLOB, PRIMARY KEY (shard_id, idx), UNIQUE (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lots )SQL" TALLY_LOT_TABLE R"SQL(;
 CREATE TABLE IF NOT EXISTS holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, tool TEXT NOT NULL,
@@ -108,7 +114,8 @@ std::string scope_text(const std::vector<std::string>& scope) {
   return out;
 }
 
-// Binds an account's row (?1 shard, ?2 id, ?3..?18 fields, ?19 idx, ?20..?23 alerts) to `st`.
+// Binds an account's row (?1 shard, ?2 id, ?3..?18 fields, ?19 idx, ?20..?23 alerts, ?24 auto
+// top-up) to `st`.
 void bind_account(Stmt& st, ShardId shard, uint32_t index, const Account& a) {
   st.bind(1, shard).bind_ref(2, a.id).bind(3, a.balance.micro).bind(4, a.held.micro);
   st.bind(5, a.open_holds).bind(6, a.signup_granted).bind(7, a.last_reward_day.us);
@@ -124,6 +131,11 @@ void bind_account(Stmt& st, ShardId shard, uint32_t index, const Account& a) {
     st.null(21);
   }
   st.bind(22, a.low_armed).bind(23, a.depleted_armed);
+  if (a.auto_topup) {
+    st.blob(24, encode_auto_topup(*a.auto_topup));
+  } else {
+    st.null(24);
+  }
   if (a.subscription) {
     const Subscription& s = *a.subscription;
     st.bind_ref(8, s.plan).bind(9, s.past_due).bind(10, s.cancel_at_period_end);
@@ -148,7 +160,8 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
       cancel_at_period_end = ?10, anchor_us = ?11, period = ?12, period_start_us = ?13,
       period_end_us = ?14, allocation_micro = ?15, allocated = ?16, pending_plan = ?17,
       pending_allocation_micro = ?18, low_balance_micro = ?20, expiring_notice_us = ?21,
-      low_armed = ?22, depleted_armed = ?23 WHERE shard_id = ?1 AND idx = ?19)SQL");
+      low_armed = ?22, depleted_armed = ?23, auto_topup = ?24
+      WHERE shard_id = ?1 AND idx = ?19)SQL");
   // (By the key alone: a condition on `id` too makes SQLite search the (shard_id, id) index
   // first, then the table.)
   bind_account(update, shard, index, a);
@@ -156,7 +169,7 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
   if (update.changes() == 0) {
     Stmt insert(db, R"SQL(INSERT INTO accounts VALUES (?1, ?19, ?2,
         ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?20, ?21, ?22,
-        ?23))SQL");
+        ?23, ?24))SQL");
     bind_account(insert, shard, index, a);
     if (!insert.run()) return false;
   }
@@ -217,11 +230,13 @@ bool write_entries(Connection& db, ShardId shard, std::span<const Entry> entries
 }
 
 bool write_events(Connection& db, ShardId shard, std::span<const Event> events) {
-  Stmt in(db, "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt in(db, "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Event& e : events) {
     in.bind(1, shard).bind(2, id64(e.seq)).bind(3, e.at.us).bind_ref(4, event_type_name(e.type));
     in.bind_ref(5, e.account).bind(6, e.amount.micro).bind(7, e.threshold.micro);
     in.bind(8, id64(e.ref)).bind(9, e.when.us).bind_ref(10, e.detail);
+    in.bind(11, e.price.currency[0] == 0 ? std::string_view("") : currency_code(e.price.currency));
+    in.bind(12, e.price.minor).bind_ref(13, e.region);
     if (!in.run()) return false;
   }
   return true;
@@ -447,7 +462,16 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE lots ADD COLUMN noticed INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE lots_past ADD COLUMN notice_at_us INTEGER NOT NULL "
      "DEFAULT 9223372036854775807;"
-     "ALTER TABLE lots_past ADD COLUMN noticed INTEGER NOT NULL DEFAULT 0;" TALLY_EVENTS_TABLE,
+     "ALTER TABLE lots_past ADD COLUMN noticed INTEGER NOT NULL DEFAULT 0;"
+     TALLY_EVENTS_TABLE_6(""),
+     nullptr},
+    // 6 -> 7: auto top-up (issue 18): an account's settings and state, the price an
+    // auto_topup.requested event asks. A version 6 file has neither.
+    {6,
+     "ALTER TABLE accounts ADD COLUMN auto_topup BLOB;"
+     "ALTER TABLE events ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE events ADD COLUMN price_minor INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE events ADD COLUMN region TEXT NOT NULL DEFAULT '';",
      nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&

@@ -48,8 +48,16 @@ Command random_command(std::mt19937_64& rng, const std::vector<HoldId>& holds,
   const std::string account = accounts[pick(3)];
   const Credits amount = Credits::from_micro(static_cast<int64_t>(1 + pick(3000)) * 10'000);
   switch (pick(10)) {
-    case 9:  // alerts, so that events of every kind are committed and the settings stored
-      return SetAlerts{account, pick(2) == 0 ? Alerts{cr("40"), 2 * k_us_per_day} : Alerts{}};
+    case 9:  // alerts and auto top-up, so that events of every kind are committed and the
+             // settings stored
+      switch (pick(3)) {
+        case 0:
+          return SetAlerts{account, Alerts{cr("40"), 2 * k_us_per_day}};
+        case 1:
+          return SetAlerts{account, Alerts{}};
+        default:
+          return SetAutoTopup{account, AutoTopupSettings{cr("30"), "p200", "USD", "IN"}};
+      }
     case 0:
     case 1:
       return Grant{.account = account,

@@ -121,6 +121,13 @@ std::string describe(const Command& command) {
                  c.alerts.low_balance ? format_credits(*c.alerts.low_balance) : "plan", " notice=",
                  c.alerts.expiring_notice_us ? cat(*c.alerts.expiring_notice_us) : "plan");
     }
+    std::string operator()(const SetAutoTopup& c) {
+      if (!c.settings) return cat("auto-topup ", c.account, " off");
+      return cat("auto-topup ", c.account, " below=", format_credits(c.settings->below), " ",
+                 c.settings->pack, " ", c.settings->currency, " ", c.settings->region);
+    }
+    std::string operator()(const FailAutoTopup& c) { return cat("auto-topup-fail ", c.id); }
+    std::string operator()(const CancelAutoTopup& c) { return cat("auto-topup-cancel ", c.id); }
   };
   return std::visit(V{}, command);
 }
@@ -586,6 +593,11 @@ class Simulation {
     }
     StateDelta delta;
     shadow_.take_delta(&delta);
+    for (const Event& e : delta.events) {  // the workload pays, fails and cancels them
+      if (e.type != EventType::auto_topup_requested) continue;
+      topups_.emplace_back(e.ref, e.account);
+      if (topups_.size() > 48) topups_.erase(topups_.begin());
+    }
     if (!shadow_entries.empty() || has_changes(delta)) {
       auto committed = memory_shadow_.commit(k_shard, shadow_entries, delta);
       if (!committed) return fail(cat("shadow commit: ", committed.error().message));
@@ -925,6 +937,13 @@ class Simulation {
                                                        k_us_per_day}
                                           : Alerts{}};
         }
+        if (rng_.percent(25)) {  // auto top-up: requests, completions, failures, timeouts
+          if (rng_.percent(15)) return SetAutoTopup{account(), std::nullopt};
+          return SetAutoTopup{
+              account(), AutoTopupSettings{Credits::from_micro(rng_.range(1, 60) *
+                                                               k_micro_per_credit),
+                                           rng_.pick(k_packs), "USD", rng_.percent(30) ? "IN" : ""}};
+        }
         if (rng_.percent(50)) return CancelSubscription{account()};
         return rng_.percent(50) ? Command{MarkPastDue{account()}}
                                 : Command{ResumeSubscription{account()}};
@@ -933,9 +952,19 @@ class Simulation {
         return ClaimDailyReward{account()};
       case 17:
       case 18:
+        if (!topups_.empty() && rng_.percent(30)) {  // the platform charged an auto top-up
+          const auto& [id, holder] = rng_.pick(topups_);
+          return Purchase{rng_.percent(90) ? holder : account(), rng_.pick(k_packs), "USD", "",
+                          auto_topup_payment_ref(id)};
+        }
         return Purchase{account(), rng_.pick(k_packs), "USD", rng_.percent(30) ? "IN" : "",
                         cat("pay-", rng_.below(40))};  // a payment may be notified twice
       default:
+        if (!topups_.empty() && rng_.percent(30)) {
+          const uint64_t id = rng_.pick(topups_).first;
+          if (rng_.percent(50)) return FailAutoTopup{id, "card declined"};
+          return CancelAutoTopup{id, "card removed"};
+        }
         return VoidPurchase{pick_id(purchases_), "charge-back"};
     }
   }
@@ -984,6 +1013,7 @@ class Simulation {
   std::map<std::string, First> first_; // each key's first committed reply
   std::set<std::string> opened_;
   std::vector<uint64_t> lots_, holds_, spends_, purchases_;
+  std::vector<std::pair<uint64_t, std::string>> topups_;  // requested: id, account
 };
 
 }  // namespace

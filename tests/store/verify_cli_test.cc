@@ -80,6 +80,7 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
       "ALTER TABLE accounts DROP COLUMN low_balance_micro; "
       "ALTER TABLE accounts DROP COLUMN expiring_notice_us; "
       "ALTER TABLE accounts DROP COLUMN low_armed; ALTER TABLE accounts DROP COLUMN depleted_armed; "
+      "ALTER TABLE accounts DROP COLUMN auto_topup; "
       "ALTER TABLE lots DROP COLUMN notice_at_us; ALTER TABLE lots DROP COLUMN noticed; "
       "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
   CliRun journal = tally_cli(cat("verify --data ", dir));

@@ -73,6 +73,13 @@ def _params(params: Optional[Params], what: str) -> Optional[dict]:
     return out
 
 
+def _types(types: Optional[Union[str, Iterable[str]]]) -> Optional[str]:
+    """Event types as the `types` query wants them: comma-separated."""
+    if types is None or isinstance(types, str):
+        return types
+    return ",".join(types)
+
+
 class Operations:
     """The API, one method per operation. Subclasses define `_perform(call)`."""
 
@@ -297,6 +304,67 @@ class Operations:
     @operation("voidLot", "POST", "/v1/lots/{id}/void", {200: m.LotVoid})
     def void_lot(self, lot: str, reason: str, *, idempotency_key: Optional[str] = None) -> m.LotVoid:
         return self._run(Operations.void_lot, lot, body=_body(reason=reason), key=idempotency_key, changes=True)
+
+    # ---- events and alerts (docs/events.md) ----
+
+    @operation("listEvents", "GET", "/v1/events", {200: m.EventsPage})
+    def list_events(self, *, types: Optional[Union[str, Iterable[str]]] = None, limit: Optional[int] = None, after: Optional[str] = None) -> m.EventsPage:
+        """One page of every account's events in time order (admin or service key); pass
+        `next_after` as `after` for the next page, and poll again later when `has_more` is
+        false. `types`: "balance.low,credits.expiring" or a list of types. `iter_events`
+        walks the pages."""
+        return self._run(Operations.list_events, query={"types": _types(types), "limit": limit, "after": after})
+
+    @operation("listAccountEvents", "GET", "/v1/accounts/{id}/events", {200: m.EventsPage})
+    def list_account_events(self, account: str, *, types: Optional[Union[str, Iterable[str]]] = None, limit: Optional[int] = None, after: Optional[str] = None) -> m.EventsPage:
+        """One page of the account's events, oldest first; `after` is an event id (the
+        previous page's `next_after`)."""
+        return self._run(Operations.list_account_events, account, query={"types": _types(types), "limit": limit, "after": after})
+
+    @operation("getAlerts", "GET", "/v1/accounts/{id}/alerts", {200: m.Alerts})
+    def get_alerts(self, account: str) -> m.Alerts:
+        """The alert settings in force: the account's own, or its plan's."""
+        return self._run(Operations.get_alerts, account)
+
+    @operation("setAlerts", "PUT", "/v1/accounts/{id}/alerts", {200: m.Alerts})
+    def set_alerts(self, account: str, *, low_balance: Optional[AmountLike] = None, expiring_notice: Optional[Union[str, timedelta]] = None, idempotency_key: Optional[str] = None) -> m.Alerts:
+        """Sets the account's own alert settings; one left None is its plan's. `low_balance`
+        0: no balance.low; `expiring_notice` "PT0S" or timedelta(0): no credits.expiring."""
+        notice = None
+        if expiring_notice is not None:
+            notice = "PT0S" if expiring_notice == timedelta(0) else duration_to_wire(expiring_notice)
+        body = _body(low_balance=amount_to_wire(low_balance, "low_balance") if low_balance is not None else None, expiring_notice=notice)
+        return self._run(Operations.set_alerts, account, body=body, key=idempotency_key, changes=True)
+
+    @operation("getAutoTopup", "GET", "/v1/accounts/{id}/auto_topup", {200: m.AutoTopup})
+    def get_auto_topup(self, account: str) -> m.AutoTopup:
+        """The account's auto top-up settings, the pack's price now, the outstanding request."""
+        return self._run(Operations.get_auto_topup, account)
+
+    @operation("setAutoTopup", "PUT", "/v1/accounts/{id}/auto_topup", {200: m.AutoTopup})
+    def set_auto_topup(self, account: str, *, below: AmountLike, pack: str, currency: str, region: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """Turns auto top-up on or changes it: when available credits fall below `below`, the
+        ledger asks for `pack` (an `auto_topup.requested` event with a `payment_ref`). An
+        account already below is asked for at once."""
+        body = _body(below=amount_to_wire(below, "below"), pack=pack, currency=currency, region=region)
+        return self._run(Operations.set_auto_topup, account, body=body, key=idempotency_key, changes=True)
+
+    @operation("disableAutoTopup", "DELETE", "/v1/accounts/{id}/auto_topup", {200: m.AutoTopup})
+    def disable_auto_topup(self, account: str, *, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """Turns auto top-up off; the outstanding request is dropped."""
+        return self._run(Operations.disable_auto_topup, account, key=idempotency_key, changes=True)
+
+    @operation("failAutoTopup", "POST", "/v1/auto_topups/{id}/fail", {200: m.AutoTopup})
+    def fail_auto_topup(self, request_id: str, *, reason: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """The charge for request `request_id` failed: it ends, and the ledger asks again after
+        a backoff if the account is still below its threshold."""
+        return self._run(Operations.fail_auto_topup, request_id, body=_body(reason=reason), key=idempotency_key, changes=True)
+
+    @operation("cancelAutoTopup", "POST", "/v1/auto_topups/{id}/cancel", {200: m.AutoTopup})
+    def cancel_auto_topup(self, request_id: str, *, reason: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.AutoTopup:
+        """The customer withdrew request `request_id`: it ends, and no other is asked until the
+        account rises to its threshold and falls below it again."""
+        return self._run(Operations.cancel_auto_topup, request_id, body=_body(reason=reason), key=idempotency_key, changes=True)
 
     # ---- batch, keys, operations ----
 

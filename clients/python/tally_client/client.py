@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import ssl
 import time
-from typing import Any, AsyncIterator, Callable, Iterator, Optional
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Optional, Union
 
 from . import models as m
 from ._http import Call, RetryPolicy
@@ -83,6 +83,20 @@ class TallyClient(Operations):
                 return
             cursor = page.next_cursor
 
+    def iter_events(self, *, types: Optional[Union[str, Iterable[str]]] = None, after: Optional[str] = None, account: Optional[str] = None, page_size: int = 100) -> Iterator[m.Event]:
+        """Every event after `after` (every account's, or `account`'s), a page at a time, until
+        none is left for now. Keep the last page's `next_after` (`list_events`) to resume."""
+        page_size = max(1, min(page_size, PAGE_MAX))
+        while True:
+            if account is None:
+                page = self.list_events(types=types, limit=page_size, after=after)
+            else:
+                page = self.list_account_events(account, types=types, limit=page_size, after=after)
+            yield from page.events or []
+            if not page.has_more or page.next_after is None:
+                return
+            after = page.next_after
+
     def close(self) -> None:
         self._transport.close()
 
@@ -140,6 +154,19 @@ class AsyncTallyClient(Operations):
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    async def iter_events(self, *, types: Optional[Union[str, Iterable[str]]] = None, after: Optional[str] = None, account: Optional[str] = None, page_size: int = 100) -> AsyncIterator[m.Event]:
+        page_size = max(1, min(page_size, PAGE_MAX))
+        while True:
+            if account is None:
+                page = await self.list_events(types=types, limit=page_size, after=after)
+            else:
+                page = await self.list_account_events(account, types=types, limit=page_size, after=after)
+            for event in page.events or []:
+                yield event
+            if not page.has_more or page.next_after is None:
+                return
+            after = page.next_after
 
     async def close(self) -> None:
         await self._transport.close()

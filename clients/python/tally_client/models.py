@@ -595,6 +595,72 @@ class AccountsPage:
 
 
 @_model
+class Event:
+    """What the ledger tells the world happened (docs/events.md lists every type and its data)."""
+
+    id: Optional[str] = None  # unique; orders the events of one account
+    type: Optional[str] = None  # balance.low, credits.expiring, purchase.completed, ...
+    at: Optional[datetime] = None
+    account: Optional[str] = None
+    data: Optional[dict] = None  # by type, as the server sent it (amounts as decimal strings)
+    raw: dict = _raw()
+
+
+@_model
+class EventsPage:
+    events: Optional[list[Event]] = None
+    # GET /v1/events: the position in every shard, always set; an account's events: the last
+    # event's id, None when the page is empty.
+    next_after: Optional[str] = None
+    has_more: Optional[bool] = None  # another page may follow at once
+    raw: dict = _raw()
+
+
+@_model
+class Alerts:
+    """An account's alert settings in force, and where each comes from ("account" or "plan")."""
+
+    account: Optional[str] = None
+    low_balance: Optional[Decimal] = None  # None: no balance.low
+    low_balance_micro: Optional[int] = None
+    low_balance_from: Optional[str] = None
+    expiring_notice: Optional[str] = None  # ISO 8601 duration; None: no credits.expiring
+    expiring_notice_from: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class AutoTopupRequest:
+    """The outstanding auto top-up request: post the purchase with its `payment_ref`."""
+
+    id: Optional[str] = None
+    payment_ref: Optional[str] = None
+    expires_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class AutoTopup:
+    """An account's auto top-up (docs/events.md "Auto top-up"); off: `enabled` False and the
+    rest None."""
+
+    account: Optional[str] = None
+    enabled: Optional[bool] = None
+    below: Optional[Decimal] = None
+    below_micro: Optional[int] = None
+    pack: Optional[str] = None
+    currency: Optional[str] = None
+    region: Optional[str] = None
+    price: Optional[Decimal] = None  # the pack's price now, in currency units ("9.99")
+    credits: Optional[Decimal] = None
+    credits_micro: Optional[int] = None
+    request: Optional[AutoTopupRequest] = None  # None: no request outstanding
+    failures: Optional[int] = None  # failed or timed-out requests in a row
+    retry_at: Optional[datetime] = None  # when the ledger asks again, if still below
+    raw: dict = _raw()
+
+
+@_model
 class Clock:
     now: Optional[datetime] = None
     raw: dict = _raw()

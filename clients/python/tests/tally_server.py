@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unittest
 
 ADMIN_KEY = "tk_admin_python_test"
 
@@ -87,3 +88,21 @@ class TallyServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ServerTestCase(unittest.TestCase):
+    """Tests against one real server for the whole class: `cls.server`, and `cls.client` (a
+    `TallyClient` with the admin key). The server must exit 0 when the class is done."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tally_client  # here: the client's own tests import this module without a server
+
+        cls.server = TallyServer()
+        cls.client = tally_client.TallyClient(cls.server.url, cls.server.admin_key, retries=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        status = cls.server.stop()
+        assert status == 0, f"tally serve exited {status}:\n{''.join(cls.server.output)}"

@@ -15,7 +15,7 @@ import unittest
 from decimal import Decimal
 
 import tally_client as tc
-from tally_server import TallyServer
+from tally_server import ServerTestCase
 
 UTC = datetime.timezone.utc
 _ids = itertools.count(1)
@@ -25,18 +25,7 @@ def aware(t: datetime.datetime) -> bool:
     return t.tzinfo is not None and t.utcoffset() == datetime.timedelta(0)
 
 
-class SyncClientTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = TallyServer()
-        cls.client = tc.TallyClient(cls.server.url, cls.server.admin_key, retries=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        status = cls.server.stop()
-        assert status == 0, f"tally serve exited {status}:\n{''.join(cls.server.output)}"
-
+class SyncClientTest(ServerTestCase):
     def new_account(self, plan=None) -> str:
         account = f"py-{self._testMethodName[5:20]}-{next(_ids)}"
         self.client.open_account(account, plan=plan)

@@ -51,6 +51,15 @@ SAMPLE_CALLS = {
     "createPurchase": lambda c: c.create_purchase("ana", "starter", "USD", "pay-1"),
     "voidPurchase": lambda c: c.void_purchase("281474976710659", "charge-back"),
     "voidLot": lambda c: c.void_lot("281474976710660", "fraud"),
+    "listEvents": lambda c: c.list_events(types=["balance.low", "credits.expiring"], limit=10, after="0.0"),
+    "listAccountEvents": lambda c: c.list_account_events("ana", types="balance.low", after="5"),
+    "getAlerts": lambda c: c.get_alerts("ana"),
+    "setAlerts": lambda c: c.set_alerts("ana", low_balance=50, expiring_notice=datetime.timedelta(days=3)),
+    "getAutoTopup": lambda c: c.get_auto_topup("ana"),
+    "setAutoTopup": lambda c: c.set_auto_topup("ana", below=10, pack="starter", currency="USD", region="eu"),
+    "disableAutoTopup": lambda c: c.disable_auto_topup("ana"),
+    "failAutoTopup": lambda c: c.fail_auto_topup("281474976710661", reason="card declined"),
+    "cancelAutoTopup": lambda c: c.cancel_auto_topup("281474976710661"),
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),
     "createKey": lambda c: c.create_key("worker", scope="worker", expires_at=T),
     "listKeys": lambda c: c.list_keys(),
@@ -64,7 +73,8 @@ SAMPLE_CALLS = {
 
 CHANGES = {"openAccount", "grantCredits", "subscribe", "cancelSubscription", "markPastDue", "resumeSubscription",
            "claimDailyReward", "createHold", "captureHold", "releaseHold", "createSpend", "refundSpend",
-           "voidPurchase", "voidLot"}
+           "voidPurchase", "voidLot", "setAlerts",
+           "setAutoTopup", "disableAutoTopup", "failAutoTopup", "cancelAutoTopup"}
 
 
 # A repeat would mint a second secret (createKey, rotateKey) or answer 404 for a key it revoked.

@@ -60,6 +60,15 @@ export const ROUTES = {
   listKeys: route('GET', '/v1/keys'),
   revokeKey: route('DELETE', '/v1/keys/{id}', 'none', false),
   rotateKey: route('POST', '/v1/keys/{id}/rotate', 'none', false),
+  listEvents: route('GET', '/v1/events'),
+  listAccountEvents: route('GET', '/v1/accounts/{id}/events'),
+  getAlerts: route('GET', '/v1/accounts/{id}/alerts'),
+  setAlerts: route('PUT', '/v1/accounts/{id}/alerts', 'required'),
+  getAutoTopup: route('GET', '/v1/accounts/{id}/auto_topup'),
+  setAutoTopup: route('PUT', '/v1/accounts/{id}/auto_topup', 'required'),
+  disableAutoTopup: route('DELETE', '/v1/accounts/{id}/auto_topup', 'required'),
+  failAutoTopup: route('POST', '/v1/auto_topups/{id}/fail', 'required'),
+  cancelAutoTopup: route('POST', '/v1/auto_topups/{id}/cancel', 'required'),
   setClock: route('POST', '/v1/admin/clock'),
   // Reading the file again twice is harmless: retried like a read.
   reloadConfig: route('POST', '/v1/admin/reload'),
@@ -115,6 +124,12 @@ let nodeCrypto: Promise<Crypto | undefined> | undefined;
  * A random key in the API's key alphabet, from crypto.randomUUID: the global one (browsers,
  * Node 19+), else node:crypto's (Node 18, where the global needs a flag).
  */
+/** An events query as the server wants it: `types` comma-separated. */
+function eventsQuery(q: T.EventsQuery): Record<string, string | number | undefined> {
+  const types = Array.isArray(q.types) ? q.types.join(',') : q.types;
+  return {types, limit: q.limit, after: q.after};
+}
+
 export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
   let c = (globalThis as {crypto?: Crypto}).crypto;
   if (!c?.randomUUID) {
@@ -129,14 +144,14 @@ export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
   return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const AMOUNT_FIELDS = ['amount', 'allocation'];
+const AMOUNT_FIELDS = ['amount', 'allocation', 'low_balance', 'below'];
 
 /** A request body with its amounts written as decimal strings (a bigint is micro-credits). */
 function encodeBody(body: unknown): unknown {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
   const out: Record<string, unknown> = {...(body as Record<string, unknown>)};
   for (const f of AMOUNT_FIELDS) {
-    if (out[f] !== undefined) out[f] = amountToWire(out[f] as AmountInput);
+    if (out[f] !== undefined && out[f] !== null) out[f] = amountToWire(out[f] as AmountInput);
   }
   return out;
 }
@@ -338,6 +353,68 @@ export class TallyClient {
     })));
     return this.call('batch', {body: {requests}}, options);
   }
+  // --- events and alerts (docs/events.md) ------------------------------------------------
+
+  /** One page of every account's events in time order (admin or service key). See `events`. */
+  listEvents(query: T.EventsQuery = {}, options?: CallOptions): Promise<T.EventPage> {
+    return this.call('listEvents', {query: eventsQuery(query)}, options);
+  }
+  /** One page of the account's events, oldest first; `after` is an event id. */
+  listAccountEvents(id: T.AccountId, query: T.EventsQuery = {}, options?: CallOptions): Promise<T.EventPage> {
+    return this.call('listAccountEvents', {params: {id}, query: eventsQuery(query)}, options);
+  }
+  /**
+   * Every event after `query.after` (every account's, or `account`'s), a page at a time, until
+   * none is left for now. Keep the last page's `next_after` (`listEvents`) to resume later.
+   */
+  async *events(query: T.EventsQuery & {account?: T.AccountId} = {}, options?: CallOptions): AsyncGenerator<T.TallyEvent> {
+    const {account, ...rest} = query;
+    let after: string | null | undefined = rest.after;
+    for (;;) {
+      const page: T.EventPage = account === undefined
+        ? await this.listEvents({...rest, after: after ?? undefined}, options)
+        : await this.listAccountEvents(account, {...rest, after: after ?? undefined}, options);
+      for (const event of page.events) yield event;
+      if (!page.has_more || page.next_after === null) return;
+      after = page.next_after;
+    }
+  }
+  /** The alert settings in force: the account's own, or its plan's. */
+  getAlerts(id: T.AccountId, options?: CallOptions): Promise<T.Alerts> {
+    return this.call('getAlerts', {params: {id}}, options);
+  }
+  /** Sets the account's own alert settings; a field absent or null is the plan's. */
+  setAlerts(id: T.AccountId, body: T.AlertsRequest, options?: CallOptions): Promise<T.Alerts> {
+    return this.call('setAlerts', {params: {id}, body}, options);
+  }
+
+  // --- auto top-up (docs/events.md "Auto top-up") --------------------------------------
+
+  /** The account's auto top-up settings, the pack's price now and the outstanding request. */
+  getAutoTopup(id: T.AccountId, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('getAutoTopup', {params: {id}}, options);
+  }
+  /**
+   * Turns auto top-up on or changes it: when available credits fall below `below`, the ledger
+   * asks for `pack` (an auto_topup.requested event with a `payment_ref`). An account already
+   * below is asked for at once.
+   */
+  setAutoTopup(id: T.AccountId, body: T.AutoTopupRequestBody, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('setAutoTopup', {params: {id}, body}, options);
+  }
+  /** Turns auto top-up off; the outstanding request is dropped. */
+  disableAutoTopup(id: T.AccountId, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('disableAutoTopup', {params: {id}}, options);
+  }
+  /** The charge failed: the request ends, asked again after a backoff while still below. */
+  failAutoTopup(id: T.Id, body: T.AutoTopupEndRequest = {}, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('failAutoTopup', {params: {id}, body}, options);
+  }
+  /** The customer withdrew it: the request ends, with no retry until the next crossing. */
+  cancelAutoTopup(id: T.Id, body: T.AutoTopupEndRequest = {}, options?: CallOptions): Promise<T.AutoTopup> {
+    return this.call('cancelAutoTopup', {params: {id}, body}, options);
+  }
+
   /** Admin only, and only under `tally serve --clock manual`. */
   setClock(body: T.ClockRequest, options?: CallOptions): Promise<T.ClockSet> {
     return this.call('setClock', {body}, options);

@@ -689,3 +689,103 @@ export interface BalanceQuery {
   /** RFC 3339; default now. */
   as_of?: Time;
 }
+
+// --- events and alerts (docs/events.md) ---------------------------------------------------
+
+export type EventType =
+  | 'balance.low' | 'balance.depleted' | 'credits.expiring' | 'credits.expired'
+  | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due'
+  | 'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested';
+
+/** What the ledger tells the world happened, durable with the change that caused it. */
+export interface TallyEvent {
+  /** Unique; orders the events of one account. */
+  id: string;
+  type: EventType;
+  at: Time;
+  account: AccountId;
+  /** By type (docs/events.md); amounts as decimal strings, ids as strings. */
+  data: Record<string, unknown>;
+}
+
+export interface EventPage {
+  events: TallyEvent[];
+  /**
+   * Pass as `after` for the next page. Of `listEvents`: the position in every shard, always
+   * set; of `listAccountEvents`: the last event's id, `null` when the page is empty.
+   */
+  next_after: string | null;
+  /** Another page may follow at once; when false, poll again later. */
+  has_more: boolean;
+}
+
+export interface EventsQuery {
+  /** Only these types (default every type). */
+  types?: EventType[] | string;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  /** The previous page's `next_after`. */
+  after?: string;
+}
+
+export interface AlertsRequest {
+  /** balance.low when available credits fall below it; "0" for none; absent or null: the plan's. */
+  low_balance?: AmountInput | null;
+  /** credits.expiring this long before a lot expires (e.g. "P3D"); "PT0S" for none. */
+  expiring_notice?: Duration | null;
+}
+
+/** The alert settings in force and where each comes from. */
+export interface Alerts {
+  account: AccountId;
+  /** The balance.low threshold; `null` when there is none. */
+  low_balance: Amount | null;
+  low_balance_micro?: AmountMicro;
+  low_balance_from: 'account' | 'plan';
+  expiring_notice: Duration | null;
+  expiring_notice_from: 'account' | 'plan';
+}
+
+// --- auto top-up (docs/events.md "Auto top-up") ---------------------------------------------
+
+export interface AutoTopupRequestBody {
+  /** auto_topup.requested when available credits fall below it (> 0). */
+  below: AmountInput;
+  /** The pack to sell (GET /v1/packs). */
+  pack: string;
+  /** ISO 4217; the pack must be sold in it. */
+  currency: string;
+  /** The region whose price applies; default the price for any region. */
+  region?: string;
+}
+
+/** The outstanding request: post the purchase with its `payment_ref`. */
+export interface AutoTopupRequest {
+  id: Id;
+  payment_ref: string;
+  expires_at: Time;
+}
+
+/** An account's auto top-up; off: `enabled` false and nothing else. */
+export interface AutoTopup {
+  account: AccountId;
+  enabled: boolean;
+  below?: Amount;
+  below_micro?: AmountMicro;
+  pack?: string;
+  currency?: string;
+  region?: string | null;
+  /** The pack's price now in currency units ("9.99"); null if it is no longer sold so. */
+  price?: string | null;
+  credits?: Amount | null;
+  credits_micro?: AmountMicro;
+  request?: AutoTopupRequest | null;
+  /** Requests failed or timed out in a row. */
+  failures?: number;
+  /** When the ledger asks again if the account is still below; null unless backing off. */
+  retry_at?: Time | null;
+}
+
+export interface AutoTopupEndRequest {
+  reason?: string;
+}

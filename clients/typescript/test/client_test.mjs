@@ -393,6 +393,73 @@ test('batch: one round trip, keys generated for changes, micro-credits exact', a
   assert.equal(reply.responses[2].body.type, 'not_found');
 });
 
+test('events and alerts: settings round trip, a crossing becomes one event, pages', async () => {
+  await admin.openAccount({id: 'ev-ts', plan: null});
+  const plans = await admin.getAlerts('ev-ts');
+  assert.equal(plans.low_balance_from, 'plan');
+  const set = await admin.setAlerts('ev-ts', {low_balance: 50_000_000n, expiring_notice: 'P3D'});
+  assert.equal(set.low_balance, '50');
+  assert.equal(set.low_balance_micro, 50_000_000n);
+  assert.equal(set.expiring_notice, 'P3D');
+  assert.equal(set.expiring_notice_from, 'account');
+  assert.deepEqual(await admin.getAlerts('ev-ts'), set);
+  await admin.grantCredits('ev-ts', {amount: '100', reason: 'seed', valid_for: 'P2D'});
+  await admin.createSpend({account: 'ev-ts', amount: '60'});
+  await admin.createSpend({account: 'ev-ts', amount: '1'});  // still below: no second event
+  const page = await admin.listAccountEvents('ev-ts');
+  assert.deepEqual(page.events.map((e) => e.type), ['credits.expiring', 'balance.low']);
+  assert.equal(page.has_more, false);
+  assert.equal(page.next_after, page.events[1].id);
+  assert.equal(page.events[1].data.available, '40');
+  assert.equal(page.events[1].data.threshold, '50');
+  const one = await admin.listAccountEvents('ev-ts', {limit: 1});
+  assert.equal(one.has_more, true);
+  const walked = [];
+  for await (const e of admin.events({account: 'ev-ts', limit: 1})) walked.push(e.id);
+  assert.deepEqual(walked, page.events.map((e) => e.id));
+  const lows = [];
+  for await (const e of admin.events({types: ['balance.low'], limit: 2})) lows.push(e);
+  assert.deepEqual(lows.filter((e) => e.account === 'ev-ts').map((e) => e.id), [page.events[1].id]);
+  const feed = await admin.listEvents({types: 'credits.expiring,balance.low', limit: 1000});
+  assert.ok(feed.events.some((e) => e.id === page.events[0].id));
+  assert.equal(typeof feed.next_after, 'string');
+  const off = await admin.setAlerts('ev-ts', {low_balance: '0', expiring_notice: null});
+  assert.equal(off.low_balance, null);
+  assert.equal(off.expiring_notice_from, 'plan');
+  await assert.rejects(admin.listEvents({types: 'balance.lowish'}), sdk.InvalidRequest);
+  await assert.rejects(admin.getAlerts('nobody-ts'), sdk.NotFound);
+});
+
+test('auto top-up: asked below the threshold, completed by the purchase with its payment_ref', async () => {
+  await admin.openAccount({id: 'at-ts', plan: null});
+  const on = await admin.setAutoTopup('at-ts', {below: 10_000_000n, pack: 'small', currency: 'USD'});
+  assert.equal(on.enabled, true);
+  assert.equal(on.below, '10');
+  assert.equal(on.below_micro, 10_000_000n);
+  assert.equal(on.price, '9.99');
+  assert.ok(on.request, 'an account with nothing is asked at once');
+  assert.equal(on.request.payment_ref, `auto_topup_${on.request.id}`);
+  const asked = [];
+  for await (const e of admin.events({account: 'at-ts', types: ['auto_topup.requested']})) asked.push(e);
+  assert.equal(asked.length, 1);
+  assert.equal(asked[0].data.payment_ref, on.request.payment_ref);
+  await admin.createPurchase({account: 'at-ts', pack: 'small', currency: 'USD',
+                              payment_ref: on.request.payment_ref});
+  const done = await admin.getAutoTopup('at-ts');
+  assert.equal(done.request, null);
+  await admin.createSpend({account: 'at-ts', amount: '95'});
+  const again = (await admin.getAutoTopup('at-ts')).request;
+  assert.ok(again && again.id !== on.request.id);
+  const failed = await admin.failAutoTopup(again.id, {reason: 'card declined'});
+  assert.equal(failed.failures, 1);
+  assert.equal(typeof failed.retry_at, 'string');
+  await assert.rejects(admin.cancelAutoTopup(again.id), sdk.NotFound);
+  const off = await admin.disableAutoTopup('at-ts');
+  assert.equal(off.enabled, false);
+  await assert.rejects(admin.setAutoTopup('at-ts', {below: '5', pack: 'mega', currency: 'USD'}),
+                       sdk.InvalidRequest);
+});
+
 test('the clock moves forward only', async () => {
   const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
   assert.equal(set.now, '2030-01-02T00:00:00Z');
