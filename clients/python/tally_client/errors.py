@@ -61,6 +61,13 @@ class TallyError(Exception):
         value = self.problem.get("request_id")
         return value if isinstance(value, str) else None
 
+    @property
+    def errors(self) -> list[str]:
+        """`InvalidConfig`: every message about the file, as a start of the server with it would
+        give them; empty for other problems."""
+        value = self.problem.get("errors")
+        return [str(e) for e in value] if isinstance(value, list) else []
+
 
 class ConnectionFailed(TallyError):
     """The server could not be reached (or the connection broke) on every attempt."""
@@ -203,13 +210,8 @@ class LimitExceeded(TallyError):
 
 
 class InvalidConfig(TallyError):
-    """`reload_config`: the server's configuration file was not reloaded; nothing changed."""
-
-    @property
-    def errors(self) -> list[str]:
-        """Every message about the file, as a start of the server with it would give them."""
-        value = self.problem.get("errors")
-        return [str(e) for e in value] if isinstance(value, list) else []
+    """`reload_config`: the server's configuration file was not reloaded (nothing changed);
+    `errors` says why."""
 
 
 class ServerError(TallyError):

@@ -15,7 +15,7 @@ import unittest
 from decimal import Decimal
 
 import tally_client as tc
-from tally_server import ServerTestCase
+from tally_server import ServerTestCase, TallyServer
 
 UTC = datetime.timezone.utc
 _ids = itertools.count(1)
