@@ -1,7 +1,7 @@
 # The fuzz targets' own build, included by the top-level CMakeLists.txt when TALLY_FUZZ_BUILD
 # is ON: fuzz/CMakeLists.txt configures this source tree a second time, with clang++-16, into
-# <build>/fuzz/build. Only the libraries the targets link are built (src/ledger, src/catalog,
-# src/pricing, src/config, src/lint, and the server's JSON decoder), at -O1 -g with ASan, UBSan and
+# <build>/fuzz/build. Only the libraries the targets link are built (src/ledger, src/log,
+# src/catalog, src/pricing, src/config, src/lint, and the server's JSON decoder), at -O1 -g with ASan, UBSan and
 # libFuzzer's coverage instrumentation.
 if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "TALLY_FUZZ_BUILD needs clang (libFuzzer); got ${CMAKE_CXX_COMPILER_ID}")
@@ -23,6 +23,7 @@ function(tally_test name)
 endfunction()
 
 add_subdirectory(src/ledger)
+add_subdirectory(src/log)
 add_subdirectory(src/catalog)
 add_subdirectory(src/pricing)
 add_subdirectory(src/config)

@@ -540,6 +540,8 @@ Built build_clock_set(const std::string& now) {
   return call("POST", "/v1/admin/clock", Body().str("now", now).take(), KeyUse::none, View::fields);
 }
 
+Built build_reload() { return call("POST", "/v1/admin/reload", "", KeyUse::none, View::fields); }
+
 Built build_quote(const std::string& tool, const std::vector<std::string>& params,
                   const std::string& plan, const std::string& account) {
   if (tool.empty()) return std::unexpected("the tool id may not be empty");

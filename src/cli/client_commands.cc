@@ -331,6 +331,13 @@ void add_reads_batch_clock(CLI::App& app, int& exit_code) {
   set->add_option("now", c->args, "The new time, RFC 3339")->required();
   add_client_options(set, c->options, KeyUse::none);
   set->callback([c, &exit_code] { exit_code = run_built(c->options, build_clock_set(c->args)); });
+
+  auto r = std::make_shared<Command<int>>();
+  CLI::App* reload = app.add_subcommand(
+      "reload", "Make the server read its configuration file again (admin key): a new price "
+                "book version, plans, packs, [log]; what needs a restart is reported");
+  add_client_options(reload, r->options, KeyUse::none);
+  reload->callback([r, &exit_code] { exit_code = run_built(r->options, build_reload()); });
 }
 
 void add_keys_token(CLI::App& app, int& exit_code) {

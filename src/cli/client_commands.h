@@ -199,6 +199,8 @@ Built build_public_read(const std::string& what);
 Built build_batch(const std::string& body);
 // `clock set TIME`: the manual clock of a test server.
 Built build_clock_set(const std::string& now);
+// `reload`: the server reads its configuration file again (admin key; docs/operations.md).
+Built build_reload();
 // `quote --server URL TOOL [k=v]... [--plan P] [--account A]`.
 Built build_quote(const std::string& tool, const std::vector<std::string>& params,
                   const std::string& plan, const std::string& account);

@@ -464,6 +464,7 @@ TEST(ClientCalls, KeysTokensReadsBatchClock) {
   EXPECT_EQ(ok(build_batch(R"({"requests":[]})")).body, R"({"requests":[]})");
   EXPECT_FALSE(build_batch(" \n"));
   EXPECT_EQ(ok(build_clock_set("2027-01-01T00:00:00Z")).body, R"({"now":"2027-01-01T00:00:00Z"})");
+  EXPECT_EQ(ok(build_reload()), (ApiCall{"POST", "/v1/admin/reload", "", KeyUse::none, View::fields}));
 }
 
 TEST(ClientOptionsTest, DerivedKeysRepeatForTheSameRequestOnly) {
@@ -547,6 +548,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"revokeKey", "keys revoke"},
       {"rotateKey", "keys rotate"},
       {"setClock", "clock set"},
+      {"reloadConfig", "reload"},
       {"health", "health"},
       {"metrics", "metrics"},
       {"listEvents", "events"},

@@ -11,6 +11,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     server::ServeOptions serve;
     std::string clock = "wall";
     std::string sync = "full";
+    std::string log_file;
+    std::string log_level;
   };
   auto args = std::make_shared<Args>();
   server::ServeOptions* options = &args->serve;
@@ -45,12 +47,20 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                          ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  cmd->add_option("--log-file", args->log_file,
+                  "write the log (JSON lines) to this file, or \"stderr\"; wins over the "
+                  "configuration's [log] file (docs/operations.md)");
+  cmd->add_option("--log-level", args->log_level,
+                  "debug, info, warn or error; wins over the configuration's [log] level")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   cmd->add_flag("--demo", options->demo,
                 "on a new data directory, seed demo accounts with three months of history; "
                 "print a dashboard link to one");
   cmd->callback([args, &exit_code] {
     args->serve.manual_clock = args->clock == "manual";
     args->serve.synchronous_full = args->sync == "full";
+    if (!args->log_file.empty()) args->serve.log_file = args->log_file;
+    if (!args->log_level.empty()) args->serve.log_level = log::parse_level(args->log_level);
     exit_code = server::serve(args->serve);
   });
 }

@@ -26,7 +26,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
   if (!root) return std::unexpected(root.error());
   TomlReader r{std::string(file)};
   try {
-    r.check_keys(*root, {"price_book", "plans", "packs", "seasons", "ledger", "webhooks"},
+    r.check_keys(*root, {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "log"},
                  "the configuration (top level)");
     Config c;
     c.file = std::string(file);
@@ -40,6 +40,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
     c.catalog = std::make_shared<const Catalog>(detail::read_catalog(r, *root));
     c.ledger = detail::read_ledger(r, *root);
     c.webhooks = detail::read_webhooks(r, *root);
+    c.log = detail::read_log(r, *root);
     check_plans(r, *root, c);
     return c;
   } catch (const ConfigFailure& f) {
@@ -51,6 +52,19 @@ std::expected<Config, ConfigError> load_config(const std::string& path) {
   auto text = read_config_text(path);
   if (!text) return std::unexpected(text.error());
   return parse_config(*text, path);
+}
+
+std::vector<std::string> changed_sections(std::string_view old_text, std::string_view new_text) {
+  auto before = parse_toml(old_text, "");
+  auto after = parse_toml(new_text, "");
+  const toml::table none;
+  const toml::table& a = before ? *before : none;
+  const toml::table& b = after ? *after : none;
+  std::vector<std::string> out;
+  for (std::string_view section : k_sections) {
+    if (a[section] != b[section]) out.emplace_back(section);  // deep equality; absent == absent
+  }
+  return out;
 }
 
 std::vector<uint32_t> lines_of(std::string_view text, const std::vector<std::string>& paths) {

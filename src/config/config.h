@@ -1,7 +1,8 @@
 // The configuration file: one TOML file holds the price book ([price_book], docs/pricing.md),
 // the catalog ([[plans]], [[packs]], [[seasons]]; docs/catalog.md), the ledger's policy
-// ([ledger]; docs/catalog.md) and webhook delivery ([webhooks]; docs/webhooks.md). Any other
-// top-level key is an error, so a typo never becomes a silent default.
+// ([ledger]; docs/catalog.md), webhook delivery ([webhooks]; docs/webhooks.md) and the server's
+// logs ([log]; docs/operations.md). Any other top-level key is an error, so a typo never
+// becomes a silent default.
 //
 // The only part of the config layer most callers need. Thread-safe: no shared state.
 #pragma once
@@ -16,6 +17,7 @@
 #include "catalog/catalog.h"
 #include "config/config_error.h"
 #include "ledger/config.h"
+#include "log/log.h"
 #include "pricing/book.h"
 
 namespace tally::config {
@@ -29,19 +31,35 @@ struct WebhooksConfig {
   std::string ca_file;  // more CA certificates (PEM) trusted for https:// receivers
 };
 
+// [log]: where `tally serve` writes its JSON lines, from which level, whether it writes one
+// per request, and when a commit counts as a stall.
+struct LogConfig {
+  log::Settings log;  // file (empty: standard error), level, access
+  int64_t commit_stall_us = 100'000;  // a commit slower than this is logged (warn)
+};
+
 struct Config {
   std::string file;
   std::shared_ptr<const pricing::PriceBook> price_book;  // null when the file has none
   std::shared_ptr<const Catalog> catalog;                // never null; empty without plans/packs
   LedgerConfig ledger;
   WebhooksConfig webhooks;
+  LogConfig log;
 };
+
+// The top-level sections of the configuration file, in file-format order.
+inline constexpr std::string_view k_sections[] = {"price_book", "plans", "packs", "seasons",
+                                                  "ledger", "webhooks", "log"};
 
 // Parses configuration text; `file` names it in error positions.
 [[nodiscard]] std::expected<Config, ConfigError> parse_config(std::string_view text,
                                                               std::string_view file);
 // Reads and parses a file (at most k_config_bytes_max bytes).
 [[nodiscard]] std::expected<Config, ConfigError> load_config(const std::string& path);
+
+// The top-level sections (k_sections) whose contents differ between two configuration texts
+// that both parse, in k_sections order (a section present in one only counts as changed).
+std::vector<std::string> changed_sections(std::string_view old_text, std::string_view new_text);
 
 // For messages about a file that loaded (`tally lint`): the 1-based line of each key path
 // ("packs[1].bonus_validity", "price_book.tools.image.params[4].default", toml++'s path syntax)

@@ -277,5 +277,62 @@ TEST(Validity, LongDurationsFormatBackToTextThatParses) {
   EXPECT_FALSE(parse_validity("PT3162240001S").has_value());  // past 100 years
 }
 
+TEST(ConfigLog, DefaultsWithoutTheSection) {
+  auto c = parse_config("", "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->log.log.file, "");
+  EXPECT_EQ(c->log.log.level, log::Level::info);
+  EXPECT_TRUE(c->log.log.access);
+  EXPECT_EQ(c->log.commit_stall_us, 100'000);
+}
+
+TEST(ConfigLog, ReadsEveryKey) {
+  auto c = parse_config(
+      "[log]\nfile = \"/var/log/tally.log\"\nlevel = \"warn\"\naccess = false\n"
+      "commit_stall = \"PT0.25S\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->log.log.file, "/var/log/tally.log");
+  EXPECT_EQ(c->log.log.level, log::Level::warn);
+  EXPECT_FALSE(c->log.log.access);
+  EXPECT_EQ(c->log.commit_stall_us, 250'000);
+}
+
+TEST(ConfigLog, RefusesWhatItDoesNotKnow) {
+  struct Row {
+    const char* text;
+    const char* message;
+  };
+  for (const Row& row : {
+           Row{"[log]\nlevel = \"loud\"\n", "log.level must be debug, info, warn or error"},
+           Row{"[log]\nfile = \"\"\n", "log.file must be a path"},
+           Row{"[log]\naccess = \"yes\"\n", "log.access"},
+           Row{"[log]\ncommit_stall = \"P1M\"\n", "log.commit_stall must be a fixed duration"},
+           Row{"[log]\ncommit_stall = \"P1D\"\n", "log.commit_stall is too long"},
+           Row{"[log]\nrotate = true\n", "rotate"},
+           Row{"log = 1\n", "log"},
+       }) {
+    auto c = parse_config(row.text, "t.toml");
+    ASSERT_FALSE(c.has_value()) << row.text;
+    EXPECT_NE(c.error().to_string().find(row.message), std::string::npos)
+        << row.text << " -> " << c.error().to_string();
+    EXPECT_TRUE(c.error().to_string().starts_with("t.toml:")) << c.error().to_string();
+  }
+}
+
+TEST(ConfigSections, ChangedSectionsCompareValuesNotText) {
+  const std::string a =
+      "[price_book]\nversion = \"a\"\n[[plans]]\nid = \"p\"\n[ledger]\nrefund_grace = \"P7D\"\n";
+  // Comments, spacing and key order do not count; values do.
+  EXPECT_TRUE(changed_sections(a, "# c\n[price_book]\nversion   = \"a\"\n[[plans]]\nid = \"p\"\n"
+                                  "[ledger]\nrefund_grace = \"P7D\"\n")
+                  .empty());
+  EXPECT_EQ(changed_sections(a, "[price_book]\nversion = \"b\"\n[[plans]]\nid = \"p\"\n[ledger]\n"
+                                "refund_grace = \"P9D\"\n[log]\nlevel = \"warn\"\n"),
+            (std::vector<std::string>{"price_book", "ledger", "log"}));
+  EXPECT_EQ(changed_sections(a, "[price_book]\nversion = \"a\"\n[ledger]\nrefund_grace = \"P7D\"\n"),
+            (std::vector<std::string>{"plans"}));
+}
+
 }  // namespace
 }  // namespace tally::config

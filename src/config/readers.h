@@ -17,5 +17,7 @@ Catalog read_catalog(const TomlReader& r, const toml::table& root);
 LedgerConfig read_ledger(const TomlReader& r, const toml::table& root);
 // [webhooks]: delivery timeout, retry backoff and give-up window, extra CA certificates.
 WebhooksConfig read_webhooks(const TomlReader& r, const toml::table& root);
+// [log]: file, level, access, commit_stall; absent keys keep LogConfig's defaults.
+LogConfig read_log(const TomlReader& r, const toml::table& root);
 
 }  // namespace tally::config::detail

@@ -201,6 +201,10 @@ class Ledger {
   const SystemBooks& system_books() const { return books_; }
   const LedgerConfig& config() const { return config_; }
   const Catalog& catalog() const { return *catalog_; }
+  // The catalog from the next command on (a configuration reload). Every plan a subscription
+  // is on, or is to move to, must be in it (asserted): a reload may add plans, never remove
+  // one (server/reload.h refuses that first). O(accounts).
+  void set_catalog(std::shared_ptr<const Catalog> catalog);
   const PurchaseRecord* find_purchase(uint64_t id) const;
   TimeUs now() const { return now_; }
   uint64_t last_seq() const { return seq_; }

@@ -65,6 +65,17 @@ SubscriptionReply Ledger::subscription_reply(const Account& a) const {
   return r;
 }
 
+void Ledger::set_catalog(std::shared_ptr<const Catalog> catalog) {
+  TALLY_CHECK(catalog != nullptr);
+  for (const Account& a : accounts_) {
+    if (!a.subscription) continue;
+    TALLY_CHECK(catalog->find_plan(a.subscription->plan) != nullptr);
+    TALLY_CHECK(a.subscription->pending_plan.empty() ||
+                catalog->find_plan(a.subscription->pending_plan) != nullptr);
+  }
+  catalog_ = std::move(catalog);
+}
+
 LotId Ledger::grant_allocation(uint32_t account, TimeUs now, std::vector<Entry>* out) {
   Subscription& s = *accounts_[account].subscription;
   if (s.past_due || s.allocated) return {};

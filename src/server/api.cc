@@ -5,6 +5,7 @@
 #include "ledger/check.h"
 #include "ledger/text.h"
 #include "lint/lint.h"
+#include "log/log.h"
 #include "pricing/table.h"
 #include "server/api_internal.h"
 #include "server/web.h"
@@ -34,6 +35,55 @@ std::optional<std::string> percent_decode(std::string_view s) {
     i += 2;
   }
   return out;
+}
+
+// Adds "request_id" as the last member of a problem body that has none (a remembered answer
+// keeps the id of the request that first got it).
+void add_request_id(std::string& body, std::string_view request_id) {
+  if (request_id.empty() || body.size() < 2 || body.back() != '}' ||
+      body.find(R"("request_id":)") != std::string::npos) {
+    return;
+  }
+  body.pop_back();
+  body += R"(,"request_id":")";
+  body += request_id;  // HttpRequest::request_id: nothing to escape
+  body += "\"}";
+}
+
+// An account a command names, for the access log.
+std::string_view account_of(const Command& command) {
+  return std::visit(
+      [](const auto& c) -> std::string_view {
+        if constexpr (requires { c.account; }) {
+          return c.account;
+        } else {
+          return {};
+        }
+      },
+      command);
+}
+
+// What the access log says about `call` beside what HTTP knows (AccessNote).
+void note(const Call& call, AccessNote& n) {
+  n.route = call.route != nullptr ? std::string_view(call.route->pattern) : std::string_view();
+  n.key_id = call.who.key_id;
+  n.token_id = call.who.token_id;
+  if (!call.account.empty()) {
+    n.account = call.account;
+  } else if (call.route != nullptr && n.route.starts_with("/v1/accounts/{}") && !call.args.empty()) {
+    n.account = call.args[0];
+  } else {
+    n.account = call.who.account;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (call.handed_at != std::chrono::steady_clock::time_point{}) {
+    n.decode_ns = (call.handed_at - call.arrived).count();
+    n.shard_ns = (now - call.handed_at).count();
+  } else {
+    n.decode_ns = (now - call.arrived).count();
+  }
+  n.queue_ns = call.queue_ns;
+  n.commit_ns = call.commit_ns;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -226,11 +276,12 @@ void metrics(const CallPtr& call) {
 // The public price page: the table of the version in force, the versions that take effect
 // later (announced, not yet charged), and the fairness score of the configuration.
 void pricing_table(const CallPtr& call) {
-  auto book = call->ctx.o.prices->version_at(call->now);
+  const auto live = call->ctx.current();
+  auto book = live->prices->version_at(call->now);
   if (!book) return fail(call, not_found("no price book is in force"));
-  const Catalog& catalog = *call->ctx.o.catalog;
+  const Catalog& catalog = *live->catalog;
   pricing::PriceTable table = pricing::build_price_table(*book, catalog.packs);
-  table.upcoming = pricing::upcoming_versions(*call->ctx.o.prices, call->now);
+  table.upcoming = pricing::upcoming_versions(*live->prices, call->now);
   const lint::Report fairness = lint::lint_config(book.get(), catalog);
   auto more = [&](pricing::JsonWriter& w) {
     w.key("fairness");
@@ -241,7 +292,8 @@ void pricing_table(const CallPtr& call) {
 }
 
 void plans(const CallPtr& call) {
-  const Catalog& c = *call->ctx.o.catalog;
+  const auto live = call->ctx.current();
+  const Catalog& c = *live->catalog;
   answer(call, json(200, [&](JsonWriter& w) {
            w.StartObject();
            write_text_or_null(w, "default_plan", c.default_plan);
@@ -290,7 +342,8 @@ void plans(const CallPtr& call) {
 }
 
 void packs(const CallPtr& call) {
-  const Catalog& c = *call->ctx.o.catalog;
+  const auto live = call->ctx.current();
+  const Catalog& c = *live->catalog;
   answer(call, json(200, [&](JsonWriter& w) {
            w.StartObject();
            w.Key("packs");
@@ -366,6 +419,7 @@ void batch(const CallPtr& call) {
     sub.idempotency_key = item.idempotency_key.value_or("");
     sub.content_type = "application/json";
     sub.host = call->request.host;
+    sub.request_id = call->request.request_id;  // an item's problems name the batch
     paths->push_back(sub.target);
     subs.push_back(std::move(sub));
     bodies.push_back(item.body);
@@ -389,6 +443,7 @@ void batch(const CallPtr& call) {
         r = problem_response(bad_request(
             cat((*paths)[i].substr(0, 128), " answers ", r.content_type,
                 ", not JSON: call it on its own, outside a batch")));
+        add_request_id(r.body, call->request.request_id);
       }
       {
         std::lock_guard lock(state->mu);
@@ -468,12 +523,14 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/webhooks/{}/deliveries/{}/redeliver", Access::admin, false,
      redeliver_webhook_event},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
+    {"POST", "/v1/admin/reload", Access::admin, false, reload},
 };
 
 void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
               const BatchItemOf* item) {
   auto call = std::make_shared<Call>(Call{.ctx = ctx,
                                           .request = std::move(request),
+                                          .in_batch = item != nullptr,
                                           .now = ctx.o.clock(),
                                           .respond = std::move(respond)});
   const std::string& target = call->request.target;
@@ -501,6 +558,7 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
     return answer(call, std::move(r));
   }
   const Route& route = *m->route;
+  call->route = &route;
   call->args = std::move(m->args);
   for (const std::string& a : call->args) {
     if (!is_account_id(a)) {
@@ -569,7 +627,20 @@ std::optional<std::string> Call::query_value(std::string_view name) const {
   return std::nullopt;
 }
 
-void answer(const CallPtr& call, HttpResponse response) { call->respond(std::move(response)); }
+void answer(const CallPtr& call, HttpResponse response) {
+  if (response.content_type == "application/problem+json") {
+    add_request_id(response.body, call->request.request_id);
+  }
+  if (log::access_enabled()) note(*call, response.note);
+  if (response.status >= 500) {
+    log::Line(log::Level::error, "request_failed")
+        .text("request_id", call->request.request_id)
+        .text("route", call->route != nullptr ? call->route->pattern : "")
+        .num("status", response.status)
+        .text("problem", response.body);
+  }
+  call->respond(std::move(response));
+}
 
 void fail(const CallPtr& call, const Problem& problem) { answer(call, problem_response(problem)); }
 
@@ -615,22 +686,38 @@ HttpResponse unpack_response(std::string&& bytes) {
 
 HttpResponse unpack_response(std::string_view bytes) { return unpack_response(std::string(bytes)); }
 
-void handed(const Call& call) {
-  call.ctx.decode_ns.record(static_cast<uint64_t>(
-      (std::chrono::steady_clock::now() - call.arrived).count()));
+void handed(Call& call) {
+  call.handed_at = std::chrono::steady_clock::now();
+  call.ctx.decode_ns.record(static_cast<uint64_t>((call.handed_at - call.arrived).count()));
+}
+
+std::string remembered(std::string packed, std::string_view request_id) {
+  if (packed.size() >= 4 && packed[0] >= '4') add_request_id(packed, request_id);
+  return packed;
 }
 
 void submit(const CallPtr& call, Change change, std::string key) {
   if (key.empty()) key = call->request.idempotency_key;
-  service::Submission s{Request{std::move(key), std::move(change.command)},
-                        std::move(change.prepare), nullptr};
-  s.encode = [encode = std::move(change.encode)](const Ledger& l, const Result& r) {
-    if (!r) return pack_response(problem_response(ledger_problem(r.error())));
+  call->account = std::string(account_of(change.command));
+  service::Submission s{Request{std::move(key), std::move(change.command)}, nullptr, nullptr};
+  if (change.prepare) {
+    s.prepare = [prepare = std::move(change.prepare), id = call->request.request_id](
+                    const Ledger& l, Command* command, TimeUs now) {
+      auto prepared = prepare(l, command, now);
+      if (prepared) prepared->response = remembered(std::move(prepared->response), id);
+      return prepared;
+    };
+  }
+  s.encode = [encode = std::move(change.encode), id = call->request.request_id](
+                 const Ledger& l, const Result& r) {
+    if (!r) return remembered(pack_response(problem_response(ledger_problem(r.error()))), id);
     TALLY_CHECK(!std::holds_alternative<NoChangeReply>(*r));  // always remembered with its answer
     return pack_response(encode(l, *r));
   };
   handed(*call);
   call->ctx.o.service->submit(std::move(s), [call](service::Outcome o) {
+    call->queue_ns = o.queue_ns;
+    call->commit_ns = o.commit_ns;
     answer(call, unpack_response(std::move(o.response)));
   });
 }
@@ -687,12 +774,36 @@ std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view w
 
 Api::Api(ApiOptions options) : context_(std::make_unique<Context>()) {
   context_->o = std::move(options);
+  auto live = std::make_shared<const LiveConfig>(LiveConfig{context_->o.prices, context_->o.catalog});
+  context_->live.store(live);
+  context_->on_shard.assign(context_->o.service->shards(), live);
 }
 Api::~Api() = default;
+
+void Api::use_config(std::shared_ptr<const pricing::PriceVersions> prices,
+                     std::shared_ptr<const Catalog> catalog, std::function<void()> done) {
+  auto live = std::make_shared<const LiveConfig>(LiveConfig{std::move(prices), std::move(catalog)});
+  Context* ctx = context_.get();
+  ctx->o.service->reconfigure(
+      [ctx, live](Ledger& l) {
+        l.set_catalog(live->catalog);
+        ctx->on_shard.at(l.shard()) = live;
+        log::Line(log::Level::debug, "config_swapped").num("shard", l.shard());
+      },
+      [ctx, live, done = std::move(done)] {
+        ctx->live.store(live, std::memory_order_release);
+        done();
+      });
+}
+
+std::shared_ptr<const pricing::PriceVersions> Api::prices() const {
+  return context_->current()->prices;
+}
 
 void Api::handle(HttpRequest&& request, Respond respond) {
   if (stopping_) {
     HttpResponse r = problem_response({503, "unavailable", "the server is shutting down", {}});
+    add_request_id(r.body, request.request_id);
     r.headers.emplace_back("Retry-After", "1");
     return respond(std::move(r));
   }

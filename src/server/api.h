@@ -2,8 +2,8 @@
 // authenticates it, decodes and prices it on the I/O thread, hands the command to its shard
 // and answers once the change is durable.
 //
-// Threads: handle() runs on any I/O thread; answers come from shard threads. The Api holds no
-// mutable state of its own except the manual clock.
+// Threads: handle() runs on any I/O thread; answers come from shard threads. The Api's mutable
+// state is the manual clock and the configuration in use (use_config()).
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,7 @@
 #include "pricing/versions.h"
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "server/reload.h"
 #include "service/service.h"
 #include "store/payments.h"
 #include "store/store.h"
@@ -31,8 +32,12 @@ struct ApiOptions {
   store::Payments* payments = nullptr;  // payment_refs claimed and credited (rule 8)
   Auth* auth = nullptr;
   webhooks::Deliverer* webhooks = nullptr;  // /v1/webhooks (null: answered 503)
+  // The configuration at start; a reload replaces them (Api::use_config).
   std::shared_ptr<const pricing::PriceVersions> prices;
   std::shared_ptr<const Catalog> catalog;
+  // POST /v1/admin/reload: loads the configuration file again and calls `done` once, from any
+  // thread (server/reload.h's Reloader::reload). Unset: the endpoint answers 404.
+  std::function<void(ReloadTrigger, std::function<void(ReloadOutcome)> done)> reload;
   std::function<TimeUs()> clock;
   // Set only under `tally serve --clock manual` (tests): POST /v1/admin/clock moves it.
   std::function<void(TimeUs)> set_clock;
@@ -56,6 +61,16 @@ class Api {
   void handle(HttpRequest&& request, Respond respond);
   // Refuses new work with 503 (graceful shutdown); answers already started complete.
   void stop_accepting() { stopping_ = true; }
+
+  // Prices and plans from now on (a configuration reload): each shard takes them in order with
+  // its queue (Service::reconfigure), so a change queued before this call is priced with the
+  // old ones and one queued after with the new; reads on the I/O threads (GET /v1/pricing,
+  // /v1/plans, quotes) take them once every shard has. `done` then runs, on a shard's thread.
+  // One call at a time. Any thread.
+  void use_config(std::shared_ptr<const pricing::PriceVersions> prices,
+                  std::shared_ptr<const Catalog> catalog, std::function<void()> done);
+  // The prices in use on the I/O threads.
+  std::shared_ptr<const pricing::PriceVersions> prices() const;
 
   struct Context;
 

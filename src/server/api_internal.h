@@ -5,6 +5,7 @@
 // api_webhooks.cc (webhook endpoints) and api.cc (dispatch, batch, public reads, health, metrics, clock).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -25,12 +26,29 @@ namespace tally::server {
 // Idempotency-Key runs under "purchase:<payment_ref>" (docs/api.md). Clients may not use it.
 inline constexpr std::string_view k_purchase_key_prefix = "purchase:";
 
+// The configuration requests are priced and checked with (Api::use_config).
+struct LiveConfig {
+  std::shared_ptr<const pricing::PriceVersions> prices;
+  std::shared_ptr<const Catalog> catalog;
+};
+
 struct Api::Context {
   ApiOptions o;
   // From a request's arrival to its command handed to the shard (or its read): routing,
   // authentication, parsing and decoding, on the I/O threads.
   service::Histogram decode_ns;
+  // What the I/O threads read (quotes, the price table, plans, packs).
+  std::atomic<std::shared_ptr<const LiveConfig>> live;
+  // What each shard prices with, by shard: each slot is read and replaced on its shard's thread
+  // only, in order with the shard's commands (use_config).
+  std::vector<std::shared_ptr<const LiveConfig>> on_shard;
+
+  std::shared_ptr<const LiveConfig> current() const { return live.load(std::memory_order_acquire); }
+  // For a prepare step (service::Submission), on the shard thread of `l`.
+  const LiveConfig& shard_config(const Ledger& l) const { return *on_shard.at(l.shard()); }
 };
+
+struct Route;
 
 struct Call {
   Api::Context& ctx;
@@ -44,9 +62,17 @@ struct Call {
   const JsonValue* body = nullptr;
   rapidjson::Document document;
   std::shared_ptr<const Call> batch;
+  bool in_batch = false;  // an item of a /v1/batch
   TimeUs now;  // the clock when the request arrived (pricing, tokens)
   Respond respond;
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+  // For the access log (AccessNote): the route matched, when the request was handed to a
+  // shard, the account of its command, and its stages on the shard (-1: none).
+  const Route* route = nullptr;
+  std::chrono::steady_clock::time_point handed_at{};
+  std::string account;
+  int64_t queue_ns = -1;
+  int64_t commit_ns = -1;
 
   std::optional<std::string> query_value(std::string_view name) const;
 };
@@ -96,7 +122,11 @@ using Encode = std::function<HttpResponse(const Reply&)>;
 void submit(const CallPtr& call, Command command, Encode encode, std::string key = {});
 // Records the decode stage of `call` (its arrival until now): call it as the call's command or
 // read is handed to its shard.
-void handed(const Call& call);
+void handed(Call& call);
+// A packed answer (pack_response) with the request's id added to its body if it is a problem:
+// an answer remembered under an Idempotency-Key names the request that first got it, and a
+// retry gets it byte for byte (docs/api.md).
+std::string remembered(std::string packed, std::string_view request_id);
 // An answer as the bytes remembered with its key, and back.
 std::string pack_response(const HttpResponse& r);
 HttpResponse unpack_response(std::string_view bytes);
@@ -187,5 +217,7 @@ void rotate_webhook_secret(const CallPtr& call);
 void enable_webhook(const CallPtr& call);
 void list_webhook_deliveries(const CallPtr& call);
 void redeliver_webhook_event(const CallPtr& call);
+// api_admin.cc
+void reload(const CallPtr& call);
 
 }  // namespace tally::server

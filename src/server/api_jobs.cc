@@ -2,10 +2,10 @@
 // here, on its account's shard once its idempotency key is known to be new (DESIGN §4,
 // service/submission.h); the ledger never prices.
 #include <algorithm>
-#include <cstdio>
 #include <type_traits>
 
 #include "ledger/text.h"
+#include "log/log.h"
 #include "server/api_internal.h"
 
 namespace tally::server {
@@ -108,9 +108,11 @@ Change job_change(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr
   T& c = std::get<T>(change.command);
   c.priced = true;
   c.params = params_of(job->params);
-  const pricing::PriceVersions* prices = call->ctx.o.prices.get();
-  change.prepare = [prices, job, priced](const Ledger& l, Command* command,
-                                         TimeUs now) -> std::optional<Prepared> {
+  const Api::Context* ctx = &call->ctx;
+  change.prepare = [ctx, job, priced](const Ledger& l, Command* command,
+                                      TimeUs now) -> std::optional<Prepared> {
+    // The prices this shard uses now: a reload swaps them in order with its commands.
+    const pricing::PriceVersions* prices = ctx->shard_config(l).prices.get();
     const Account* a = l.find_account(job->account);
     if (a == nullptr) {  // nothing to price for, nothing remembered (as before pricing)
       return Prepared{pack_response(problem_response(
@@ -137,7 +139,7 @@ Change job_change(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr
 
 void with_plan(const CallPtr& call, const std::string& account,
                std::function<void(std::string plan)> then) {
-  auto book = call->ctx.o.prices->version_at(call->now);
+  auto book = call->ctx.current()->prices->version_at(call->now);
   if (book && book->plans.empty()) return then("");  // nothing is included in any plan
   struct Seen {
     bool found = false;
@@ -163,7 +165,8 @@ void quote(const CallPtr& call) {
   if (!request) return fail(call, request.error());
   auto shared = std::make_shared<QuoteRequest>(std::move(*request));
   auto priced = [call, shared](std::string plan) {
-    auto q = call->ctx.o.prices->quote_at(call->now, shared->tool, shared->params.values, plan);
+    auto q = call->ctx.current()->prices->quote_at(call->now, shared->tool, shared->params.values,
+                                                   plan);
     if (!q) return fail(call, pricing_problem(q.error()));
     answer(call, json(200, [&](JsonWriter& w) { write_quote(w, q->quote, plan); }));
   };
@@ -274,8 +277,9 @@ void capture(const CallPtr& call) {
     Capture& command = std::get<Capture>(change.command);
     command.priced = true;
     command.usage = params_of(*c->usage);
-    const pricing::PriceVersions* prices = call->ctx.o.prices.get();
-    change.prepare = [prices](const Ledger& l, Command* cmd, TimeUs) -> std::optional<Prepared> {
+    const Api::Context* ctx = &call->ctx;
+    change.prepare = [ctx](const Ledger& l, Command* cmd, TimeUs) -> std::optional<Prepared> {
+      const pricing::PriceVersions* prices = ctx->shard_config(l).prices.get();
       Capture& capture = std::get<Capture>(*cmd);
       const Hold* h = l.find_hold(capture.hold);
       if (h == nullptr) return std::nullopt;  // finished or unknown: the ledger says which
@@ -427,13 +431,14 @@ void purchase(const CallPtr& call) {
       call->request.has_idempotency_key ? "" : cat(k_purchase_key_prefix, p->payment_ref);
   service::Submission s{Request{std::move(key), *p}, nullptr, nullptr};
   if (s.request.idempotency_key.empty()) s.request.idempotency_key = call->request.idempotency_key;
-  s.encode = [p](const Ledger&, const Result& r) {
-    if (!r) return pack_response(problem_response(ledger_problem(r.error())));
+  s.encode = [p, id = call->request.request_id](const Ledger&, const Result& r) {
+    if (!r) return remembered(pack_response(problem_response(ledger_problem(r.error()))), id);
     return pack_response(purchase_answer(p->account, std::get<PurchaseReply>(*r)));
   };
   // On the shard's writer thread, once the purchase (or its refusal) is durable. Purchases are
   // rare: the payments write there costs the shard one fsync per purchase.
   handed(*call);
+  call->account = p->account;
   call->ctx.o.service->submit(std::move(s), [call, p, digest](service::Outcome o) {
     store::Payments& payments = *call->ctx.o.payments;
     const Result& r = *o.result;
@@ -446,8 +451,13 @@ void purchase(const CallPtr& call) {
     // The purchase is durable whatever happens here; a claim left pending is answered by the
     // shard's own payment_ref check on a retry.
     if (!recorded) {
-      std::fprintf(stderr, "tally: %s\n", recorded.error().message.c_str());
+      log::Line(log::Level::error, "store_failed")
+          .text("during", "recording a payment")
+          .text("request_id", call->request.request_id)
+          .text("message", recorded.error().message);
     }
+    call->queue_ns = o.queue_ns;
+    call->commit_ns = o.commit_ns;
     answer(call, unpack_response(o.response));
   });
 }

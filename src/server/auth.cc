@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "ledger/check.h"
 #include "ledger/text.h"
+#include "log/log.h"
 #include "server/auth_internal.h"
 
 namespace tally::server {
@@ -211,7 +212,7 @@ std::string_view scope_name(Scope scope) {
 std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    std::fprintf(stderr, "tally: the random number generator failed; stopping\n");
+    log::Line(log::Level::error, "rng_failed").text("then", "stopping");
     std::abort();
   }
   return hex_of(raw);

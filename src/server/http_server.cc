@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
@@ -30,8 +31,11 @@ using tcp = net::ip::tcp;
 
 constexpr size_t k_header_bytes_max = 16 * 1024;
 
-// The same shape as the API's problems (docs/api.md): type, title, status, detail.
-std::string problem_body(std::string_view type, int status, std::string_view detail) {
+std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
+
+// The same shape as the API's problems (docs/api.md): type, title, status, detail, request_id.
+std::string problem_body(std::string_view type, int status, std::string_view detail,
+                         std::string_view request_id) {
   std::string_view title = "Bad Request";
   if (status == 413) title = "Payload Too Large";
   if (status == 431) title = "Request Header Fields Too Large";
@@ -43,8 +47,26 @@ std::string problem_body(std::string_view type, int status, std::string_view det
   out += std::to_string(status);
   out += R"(,"detail":")";
   out += detail;  // only fixed texts of this file: nothing to escape
+  out += R"(","request_id":")";
+  out += request_id;  // is_request_id: nothing to escape
   out += "\"}";
   return out;
+}
+
+// splitmix64: a bijection, so distinct counters give distinct ids.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The request id of a request: its own X-Request-Id when sane, else a new one.
+std::string request_id_of(const http::request<http::string_body>& req) {
+  if (auto it = req.find("X-Request-Id"); it != req.end() && is_request_id(view(it->value()))) {
+    return std::string(view(it->value()));
+  }
+  return new_request_id();
 }
 
 // A connection as the server's registry sees it, plain or TLS.
@@ -63,6 +85,31 @@ using PlainStream = TcpStream;
 using TlsStream = beast::ssl_stream<TcpStream>;
 
 }  // namespace
+
+bool is_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("._:+/=@-").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  // A random start per process (ids of two processes do not collide by starting at 0), then a
+  // counter; mixed, so that ids of one process do not look sequential either.
+  static const uint64_t k_start = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
+  static std::atomic<uint64_t> next{0};
+  const uint64_t v = mix(k_start + next.fetch_add(1, std::memory_order_relaxed));
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 0; i < 16; ++i) out[static_cast<size_t>(i)] = k_hex[(v >> (60 - 4 * i)) & 15];
+  return out;
+}
 
 struct HttpServer::Impl {
   HttpOptions options;
@@ -113,10 +160,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  public:
   Session(Socket&& socket, HttpServer::Impl& server)
     requires(!k_tls)
-      : stream_(std::move(socket)), server_(server) {}
+      : remote_(remote_of(socket)), stream_(std::move(socket)), server_(server) {}
   Session(Socket&& socket, HttpServer::Impl& server)
     requires(k_tls)
-      : stream_(std::move(socket), *server.tls), server_(server) {}
+      : remote_(remote_of(socket)), stream_(std::move(socket), *server.tls), server_(server) {}
   ~Session() override {
     std::lock_guard lock(server_.mu);
     server_.sessions.erase(this);
@@ -160,12 +207,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->header_limit(k_header_bytes_max);
     layer().expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->on_read(ec);
+                     [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                       self->on_read(ec, n);
                      });
   }
 
-  void on_read(beast::error_code ec) {
+  static std::string remote_of(const Socket& socket) {
+    beast::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string() : endpoint.address().to_string();
+  }
+
+  void on_read(beast::error_code ec, size_t bytes) {
     // Closed by shutdown() while this read's completion was already queued: the request
     // cannot be answered any more, so it must not be applied either.
     if (closed_) return;
@@ -190,7 +243,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec) return close();  // the peer went away: nobody to answer
 
     http::request<http::string_body>& req = parser_->get();
+    read_at_ = std::chrono::steady_clock::now();
+    bytes_in_ = bytes;
+    request_id_ = request_id_of(req);
     HttpRequest r;
+    r.request_id = request_id_;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     if (auto it = req.find(http::field::authorization); it != req.end()) {
@@ -230,8 +287,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     keep_alive_ = false;
     refused_ = true;
     version_ = 11;
+    read_at_ = std::chrono::steady_clock::now();
+    bytes_in_ = 0;
+    request_id_ = request_id_of(parser_->get());  // the head, when it was read whole
     begin_request();
-    write({status, "application/problem+json", problem_body(type, status, detail), {}});
+    write({status, "application/problem+json", problem_body(type, status, detail, request_id_),
+           {}});
   }
 
   // The head is written here, into a buffer the connection keeps (Beast's response message
@@ -239,6 +300,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void write(HttpResponse r) {
     keep_open_ = keep_alive_ && !server_.stopping;
     body_ = std::move(r.body);
+    status_ = r.status;
+    note_ = std::move(r.note);
     head_.clear();
     head_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     head_ += std::to_string(r.status);
@@ -250,6 +313,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         std::any_of(r.headers.begin(), r.headers.end(),
                     [](const auto& h) { return beast::iequals(h.first, "Cache-Control"); });
     if (!own_cache_control) add_header("Cache-Control", "no-store");
+    add_header("X-Request-Id", request_id_);
     for (const auto& [name, value] : r.headers) add_header(name, value);
     // No length on an answer that has no body (RFC 9110 §8.6); Tally sends none today.
     const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
@@ -274,11 +338,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void on_write(beast::error_code ec) {
     busy_ = false;
+    const auto now = std::chrono::steady_clock::now();
+    int64_t write_ns = 0;
     if (answered_ != std::chrono::steady_clock::time_point{}) {
-      server_.reply_ns.record(static_cast<uint64_t>(
-          (std::chrono::steady_clock::now() - answered_).count()));
+      write_ns = (now - answered_).count();
+      server_.reply_ns.record(static_cast<uint64_t>(write_ns));
       answered_ = {};
     }
+    if (server_.options.on_exchange) exchanged(ec, now, write_ns);
     const bool again = !ec && keep_open_;
     server_.finished_one();
     if (!again) return refused_ ? linger() : close();
@@ -319,6 +386,31 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   TcpStream& layer() { return beast::get_lowest_layer(stream_); }
 
+  // The access log's view of the request just answered (the head stays in parser_ until the
+  // next read).
+  void exchanged(beast::error_code ec, std::chrono::steady_clock::time_point now, int64_t write_ns) {
+    Exchange x;
+    x.request_id = request_id_;
+    if (parser_) {
+      const auto& req = parser_->get();
+      x.method = view(req.method_string());
+      x.target = view(req.target());
+      if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+        x.idempotency_key = view(it->value());
+      }
+    }
+    x.remote = remote_;
+    x.status = status_;
+    x.bytes_in = bytes_in_;
+    x.bytes_out = head_.size() + body_.size();
+    x.total_ns = (now - read_at_).count();
+    x.write_ns = write_ns;
+    x.written = !ec;
+    x.note = &note_;
+    server_.options.on_exchange(x);
+  }
+
+  const std::string remote_;  // the peer's address, read once
   Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
@@ -333,6 +425,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::vector<char> drain_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  // The request in progress, for its answer's header and the access log.
+  std::string request_id_;
+  std::chrono::steady_clock::time_point read_at_{};
+  uint64_t bytes_in_ = 0;
+  int status_ = 0;
+  AccessNote note_;
 };
 
 }  // namespace

@@ -20,6 +20,10 @@
 namespace tally::server {
 
 struct HttpRequest {
+  // The request's X-Request-Id when it is one (1 to 128 of A-Z a-z 0-9 . _ : + / = @ -), else
+  // one made here (16 hex digits, unique in this process). Returned in the X-Request-Id
+  // header of the answer; the API puts it in problem bodies too.
+  std::string request_id;
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as sent ("/v1/accounts/u1/entries?limit=10")
   std::string authorization;
@@ -30,12 +34,46 @@ struct HttpRequest {
   std::string body;
 };
 
+// What the handler adds to its request's access-log line (docs/operations.md "Logs"): what
+// HTTP does not know. Filled by the handler in the answer it gives.
+struct AccessNote {
+  std::string_view route;  // the route's pattern ("/v1/holds/{}"), a literal; empty: none
+  std::string key_id;      // the key that authenticated the request, or
+  std::string token_id;    // the end-user token (its id, never the token)
+  std::string account;     // the account the request names, if any
+  // Stages, ns; -1 when the request did not go through it: routing, authentication and
+  // decoding until handed to a shard (or answered); waiting in the shard's queue; the commit of
+  // its batch; from handed to answered (queue, apply, commit and the batch before it).
+  int64_t decode_ns = -1;
+  int64_t queue_ns = -1;
+  int64_t commit_ns = -1;
+  int64_t shard_ns = -1;
+};
+
 struct HttpResponse {
   int status = 200;
   // A literal or another text that lives as long as the process (no allocation per answer).
   std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Allow, ...)
+  AccessNote note;
+};
+
+// One request and its answer as the access log sees them, once the answer is written (or the
+// connection failed). Views into the connection's buffers, valid during the call only.
+struct Exchange {
+  std::string_view request_id;
+  std::string_view method;  // empty when the request could not be read (431, say)
+  std::string_view target;
+  std::string_view idempotency_key;
+  std::string_view remote;  // the peer's address
+  int status = 0;
+  uint64_t bytes_in = 0;   // the request as read (head and body)
+  uint64_t bytes_out = 0;  // the answer (head and body)
+  int64_t total_ns = 0;    // request read until its answer written
+  int64_t write_ns = 0;    // answer given until written (the reply stage)
+  bool written = true;     // false: the connection failed before the answer was all sent
+  const AccessNote* note = nullptr;
 };
 
 // Thread-safe; call exactly once per request.
@@ -56,7 +94,15 @@ struct HttpOptions {
   // A client that does not complete the handshake within read_timeout_ms is disconnected.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Called on an I/O thread after each answer is written; must be quick (the access log).
+  std::function<void(const Exchange&)> on_exchange;
 };
+
+// Whether `id` may be used as a request id as sent (HttpRequest::request_id).
+bool is_request_id(std::string_view id);
+// A new request id: 16 lowercase hex digits, distinct for every call in this process and
+// unlikely to repeat across processes.
+std::string new_request_id();
 
 class HttpServer {
  public:

@@ -139,6 +139,12 @@ HttpResponse problem_response(const Problem& p) {
   w.Int(p.status);
   write_text(w, "detail", p.detail);
   if (p.shortfall) write_amount(w, "shortfall", *p.shortfall);
+  if (!p.errors.empty()) {
+    w.Key("errors");
+    w.StartArray();
+    for (const std::string& e : p.errors) w.String(e.data(), static_cast<rapidjson::SizeType>(e.size()));
+    w.EndArray();
+  }
   w.EndObject();
   HttpResponse r = json_response(p.status, b);
   r.content_type = "application/problem+json";

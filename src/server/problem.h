@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ledger/credits.h"
 
@@ -15,6 +16,7 @@ struct Problem {
   std::string type = "invalid_request";
   std::string detail;
   std::optional<Credits> shortfall;  // insufficient_credits
+  std::vector<std::string> errors;   // invalid_config: every message, as a start gives them
 };
 // A 400 invalid_request with `detail`.
 Problem bad_request(std::string detail);

@@ -17,10 +17,12 @@
 #include "config/config.h"
 #include "config/toml_reader.h"
 #include "ledger/text.h"
+#include "server/access_log.h"
 #include "server/api.h"
 #include "server/event_json.h"
 #include "server/demo.h"
 #include "server/price_book_store.h"
+#include "server/reload.h"
 #include "store/data_dir.h"
 #include "store/sqlite_store.h"
 #include "webhooks/deliverer.h"
@@ -54,8 +56,14 @@ bool split_listen(const std::string& listen, std::string* address, uint16_t* por
   return true;
 }
 
+// A failure to start: a line in the log, and for a person on standard error too when the log
+// goes elsewhere.
 int error(const std::string& message) {
-  std::fprintf(stderr, "tally serve: %s\n", message.c_str());
+  log::Line(log::Level::error, "startup_failed").text("message", message);
+  const std::string file = log::settings().file;
+  if (!file.empty() && file != "stderr") {
+    std::fprintf(stderr, "tally serve: %s\n", message.c_str());
+  }
   return 1;
 }
 
@@ -67,8 +75,19 @@ int serve(const ServeOptions& options) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // a reload, not a stop
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // The command line's log settings at once (a failure to read the file is logged there too);
+  // the file's [log] once it is read.
+  log::Settings early;
+  early.file = options.log_file.value_or("");
+  early.level = options.log_level.value_or(log::Level::info);
+  if (auto r = log::configure(early); !r) {
+    std::fprintf(stderr, "tally serve: --log-file %s\n", r.error().c_str());
+    return 1;
+  }
 
   std::string config_text(default_config_text());
   const std::string config_name =
@@ -81,6 +100,11 @@ int serve(const ServeOptions& options) {
   auto config = config::parse_config(config_text, config_name);
   if (!config) return error(config.error().to_string());
   if (!config->price_book) return error("the configuration has no [price_book]");
+  ReloadOptions reload_options;
+  reload_options.log_file = options.log_file;
+  reload_options.log_level = options.log_level;
+  reload_options.log = effective_log(config->log, reload_options);
+  if (auto r = log::configure(reload_options.log.log); !r) return error(cat("log.file: ", r.error()));
 
   std::string address;
   uint16_t port = 0;
@@ -121,9 +145,9 @@ int serve(const ServeOptions& options) {
   std::atomic<int64_t> manual_now{wall_clock().us};
   std::function<TimeUs()> clock = wall_clock;
   if (options.manual_clock) {
-    std::fprintf(stderr,
-                 "tally serve: WARNING: --clock manual: time moves only by POST /v1/admin/clock. "
-                 "For tests only; never in production.\n");
+    log::Line(log::Level::warn, "manual_clock")
+        .text("message", "--clock manual: time moves only by POST /v1/admin/clock. For tests "
+                         "only; never in production.");
     clock = [&manual_now] { return TimeUs{manual_now.load()}; };
   }
   // --demo on new data: the shards start three months back on a clock the seeding moves, then
@@ -153,7 +177,9 @@ int serve(const ServeOptions& options) {
   wo.give_up_us = config->webhooks.give_up_after_us;
   wo.ca_file = config->webhooks.ca_file;
   wo.clock = wall_clock;
-  wo.log = [](const std::string& line) { std::fprintf(stderr, "tally serve: %s\n", line.c_str()); };
+  wo.log = [](const std::string& line) {
+    log::Line(log::Level::warn, "webhook").text("message", line);
+  };
   auto hooks = webhooks::Deliverer::open(wo);
   if (!hooks) return error(hooks.error());
 
@@ -166,6 +192,7 @@ int serve(const ServeOptions& options) {
   auto service = service::Service::start(so, store->get());
   if (!service) return error(service.error());
   (*hooks)->start();
+  (*service)->set_commit_stall_us(reload_options.log.commit_stall_us);
 
   ApiOptions ao;
   ao.service = service->get();
@@ -204,11 +231,24 @@ int serve(const ServeOptions& options) {
   ao.reply_ns = [&http_raw] {
     return http_raw ? http_raw->counters().reply_ns : service::HistogramSnapshot{};
   };
+  Reloader* reloader_raw = nullptr;  // set before the first request can arrive
+  ao.reload = [&reloader_raw](ReloadTrigger trigger, std::function<void(ReloadOutcome)> done) {
+    reloader_raw->reload(std::move(trigger), std::move(done));
+  };
   Api api(ao);
+  reload_options.config_file = options.config_file;
+  reload_options.config_name = config_name;
+  reload_options.config_text = config_text;
+  reload_options.data_dir = options.data_dir;
+  reload_options.api = &api;
+  reload_options.service = service->get();
+  reload_options.clock = clock;
+  auto reloader = std::make_unique<Reloader>(std::move(reload_options), config->catalog);
+  reloader_raw = reloader.get();
   if (demo_seeding) {
     std::string admin_key = env_key ? env_key : "";
     if (admin_key.empty()) std::getline(std::ifstream(options.data_dir + "/admin.key"), admin_key);
-    std::fprintf(stderr, "tally serve: --demo: seeding three months of history\n");
+    log::Line(log::Level::info, "demo_seeding").text("message", "seeding three months of history");
     auto seeded = seed_demo(
         api, admin_key, [&manual_now](TimeUs t) { manual_now = t.us; }, demo_end);
     demo_seeding = false;
@@ -220,6 +260,7 @@ int serve(const ServeOptions& options) {
   ho.threads = options.http_threads;
   ho.tls_cert_file = options.tls_cert_file;
   ho.tls_key_file = options.tls_key_file;
+  ho.on_exchange = log_access;
   auto http = HttpServer::start(ho, [&api](HttpRequest&& r, Respond respond) {
     api.handle(std::move(r), std::move(respond));
   });
@@ -252,6 +293,12 @@ int serve(const ServeOptions& options) {
                 t.token.c_str(), std::string(k_demo_account).c_str());
   }
   std::fflush(stdout);
+  log::Line(log::Level::info, "started")
+      .text("listen", url)
+      .text("data", options.data_dir)
+      .num("shards", (*service)->shards())
+      .text("config", config_name)
+      .text("price_book_version", config->price_book->version);
 
   // Keys' last uses are kept in memory by the request path and written here, off it; the
   // same pass prunes token revocations whose tokens have all expired.
@@ -260,7 +307,9 @@ int serve(const ServeOptions& options) {
   bool flush_stop = false;
   auto flush = [&auth, &clock] {
     if (auto r = (*auth)->flush_last_used(clock()); !r) {
-      std::fprintf(stderr, "tally serve: keys.db: %s\n", r.error().c_str());
+      log::Line(log::Level::error, "store_failed")
+          .text("during", "writing keys' last uses to keys.db")
+          .text("message", r.error());
     }
   };
   std::thread flusher([&] {
@@ -274,10 +323,15 @@ int serve(const ServeOptions& options) {
   });
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  std::printf("tally: %s: finishing what is in flight\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    reloader->reload({"SIGHUP", "", ""}, nullptr);  // it logs what it did
+  }
+  const char* stop_name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+  std::printf("tally: %s: finishing what is in flight\n", stop_name);
   std::fflush(stdout);
+  log::Line(log::Level::info, "stopping").text("signal", stop_name);
   (*http)->shutdown();  // every request read is answered, hence durable
+  reloader.reset();     // after the answers (a POST /v1/admin/reload waits for it)
   // The shards go first: their threads may still hold finished requests (and through them
   // connections), which must be released while the HTTP server's state exists.
   service->reset();  // commits anything still queued
@@ -291,6 +345,7 @@ int serve(const ServeOptions& options) {
   flusher.join();
   flush();
   std::printf("tally: stopped\n");
+  log::Line(log::Level::info, "stopped");
   return 0;
 }
 

@@ -1,10 +1,14 @@
 // `tally serve`: loads the configuration, recovers the data directory, starts the shards,
 // the HTTP API and (issue 8) the dashboard, and runs until SIGTERM or SIGINT, when it stops
-// accepting, answers and commits everything in flight, and returns 0.
+// accepting, answers and commits everything in flight, and returns 0. SIGHUP reloads the
+// configuration file (server/reload.h) and reopens the log file.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "log/log.h"
 
 namespace tally::server {
 
@@ -25,10 +29,16 @@ struct ServeOptions {
   // empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The log's file ("stderr": standard error) and level; they win over the configuration's
+  // [log], also after a reload.
+  std::optional<std::string> log_file;
+  std::optional<log::Level> log_level;
 };
 
 // Runs the server; returns the process exit status (0 after a graceful shutdown, 1 if it
-// could not start). Messages go to stdout (where things are) and stderr (errors).
+// could not start). Where things are goes to stdout, for people; events and failures go to the
+// log (JSON lines, log.h: standard error unless [log] or --log-file names a file, and then a
+// failure to start is also said on standard error).
 int serve(const ServeOptions& options);
 
 // The configuration `tally serve` runs when given none (config/default.toml, built in).

@@ -5,7 +5,6 @@
 #include <malloc.h>
 #endif
 #include <condition_variable>
-#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include "ledger/check.h"
 #include "ledger/ledger_state.h"
 #include "ledger/text.h"
+#include "log/log.h"
 #include "service/recall.h"
 #include "store/lend.h"
 
@@ -40,6 +40,7 @@ struct Service::Item {
   std::function<void(const Ledger&)> read;
   std::function<void()> read_done;
   bool read_uses_store = true;  // read(): wait for the commit in flight first
+  std::function<void(Ledger&)> reconfigure;  // reconfigure(): neither a submission nor a read
   std::chrono::steady_clock::time_point queued_at{};  // for the queue-wait histogram
 };
 
@@ -286,6 +287,26 @@ std::future<void> Service::read(ShardId id, std::function<void(const Ledger&)> r
   return done;
 }
 
+void Service::reconfigure(std::function<void(Ledger&)> change, std::function<void()> done) {
+  struct Left {
+    std::atomic<size_t> shards{0};
+    std::function<void(Ledger&)> change;
+    std::function<void()> done;
+  };
+  auto left = std::make_shared<Left>();
+  left->shards = shards_.size();
+  left->change = std::move(change);
+  left->done = std::move(done);
+  for (auto& shard : shards_) {
+    Shard::Item item;
+    item.reconfigure = [left](Ledger& l) {
+      left->change(l);
+      if (left->shards.fetch_sub(1) == 1) left->done();
+    };
+    push(*shard, std::move(item));
+  }
+}
+
 ShardStats Service::stats(ShardId id) const {
   const Shard& s = *shards_.at(id);
   ShardStats st;
@@ -312,8 +333,11 @@ std::optional<Recalled> Service::recall_cold(Shard& shard, const Request& reques
   shard.wait_writer_idle();  // the store is the writer's while it commits
   auto found = recall(*shard.ledger, *store_, request, now, entries);
   if (!found) {
-    std::fprintf(stderr, "tally: shard %u: idempotency lookup failed: %s; stopping\n", shard.id,
-                 found.error().message.c_str());
+    log::Line(log::Level::error, "store_failed")
+        .num("shard", shard.id)
+        .text("during", "idempotency lookup")
+        .text("message", found.error().message)
+        .text("then", "stopping");
     std::abort();
   }
   return std::move(*found);
@@ -326,8 +350,11 @@ void Service::lend_cold(Shard& shard, const Command& command) {
   ++shard.cold_lookups;
   shard.wait_writer_idle();  // the store is the writer's while it commits
   if (auto lent = store::lend_records(*shard.ledger, *store_, command); !lent) {
-    std::fprintf(stderr, "tally: shard %u: reading a record back failed: %s; stopping\n",
-                 shard.id, lent.error().message.c_str());
+    log::Line(log::Level::error, "store_failed")
+        .num("shard", shard.id)
+        .text("during", "reading a record back")
+        .text("message", lent.error().message)
+        .text("then", "stopping");
     std::abort();
   }
 }
@@ -360,6 +387,7 @@ void Service::run(Shard& shard) {
     for (const Shard::Item& item : batch.items) {
       shard.queue_wait_ns.record(static_cast<uint64_t>((taken - item.queued_at).count()));
     }
+    const auto queue_ns = [taken](const Shard::Item& item) { return (taken - item.queued_at).count(); };
     // Time first, for reads too: a read answers as of its own time (rule 10), so nothing that
     // expired shows as available and no hold past its TTL as active. On an idle tick this is
     // all the batch does.
@@ -368,9 +396,13 @@ void Service::run(Shard& shard) {
     for (Shard::Item& item : batch.items) {
       if (item.submission) {
         batch.results.push_back(apply(shard, *item.submission, now, &batch.entries));
+        batch.results.back().queue_ns = queue_ns(item);
         const auto applied = Shard::Clock::now();
         shard.apply_ns.record(static_cast<uint64_t>((applied - stamp).count()));
         stamp = applied;
+      } else if (item.reconfigure) {
+        item.reconfigure(*shard.ledger);
+        stamp = Shard::Clock::now();
       } else {
         if (item.read_uses_store) shard.wait_writer_idle();
         item.read(*shard.ledger);
@@ -404,20 +436,31 @@ void Service::write(Shard& shard) {
       shard.writer_wake.wait(lock, [&] { return shard.writer_busy || shard.writer_stop; });
       if (!shard.writer_busy) return;  // stopping, and nothing left
     }
+    int64_t commit_ns = 0;
     if (batch.commit) {
       const auto t0 = std::chrono::steady_clock::now();
       auto committed = store_->commit(shard.id, batch.entries, batch.delta);
       if (!committed) {
         // Fail-stop: the disk state is unknown; a restart recovers what was acknowledged.
-        std::fprintf(stderr, "tally: shard %u: commit failed: %s; stopping\n", shard.id,
-                     committed.error().message.c_str());
-        std::fflush(stderr);
+        log::Line(log::Level::error, "store_failed")
+            .num("shard", shard.id)
+            .text("during", "commit")
+            .text("message", committed.error().message)
+            .text("then", "stopping");
         std::abort();
       }
-      const auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                std::chrono::steady_clock::now() - t0)
-                                                .count());
+      commit_ns = (std::chrono::steady_clock::now() - t0).count();
+      const auto us = static_cast<uint64_t>(commit_ns / 1000);
       shard.commit_us.record(us);
+      if (const int64_t stall = commit_stall_us_.load(std::memory_order_relaxed);
+          stall > 0 && static_cast<int64_t>(us) >= stall) {
+        log::Line(log::Level::warn, "commit_stall")
+            .num("shard", shard.id)
+            .num("commit_us", us)
+            .num("threshold_us", stall)
+            .num("commands", batch.results.size())
+            .num("entries", batch.entries.size());
+      }
       shard.batch_commands.record(batch.results.size());
       ++shard.batches;
       if (!batch.delta.events.empty() && options_.on_events) {
@@ -427,8 +470,10 @@ void Service::write(Shard& shard) {
     size_t next = 0;
     for (Shard::Item& item : batch.items) {  // only now: the batch is durable
       if (item.submission) {
-        item.done(std::move(batch.results[next++]));
-      } else {
+        Outcome& o = batch.results[next++];
+        o.commit_ns = commit_ns;
+        item.done(std::move(o));
+      } else if (item.read_done) {  // (a reconfigure has nothing to release)
         item.read_done();
       }
     }

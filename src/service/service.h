@@ -105,6 +105,16 @@ class Service {
   // The same, waited for with a future.
   std::future<void> read(ShardId shard, std::function<void(const Ledger&)> read);
 
+  // Runs `change` on every shard's thread, in order with the shard's queue: what was queued on
+  // a shard before it is applied before it, what is queued after, after it. `change` may swap
+  // what the shard's ledger works with (Ledger::set_catalog) and what the caller's prepare
+  // steps price with. `done` runs once, on the thread of the last shard to run `change`, when
+  // every shard has; it may not block. A configuration reload (server/reload.h) goes this way.
+  void reconfigure(std::function<void(Ledger&)> change, std::function<void()> done);
+
+  // A commit slower than this is logged (log.h, "commit_stall", warn); 0: none is.
+  void set_commit_stall_us(int64_t us) { commit_stall_us_ = us; }
+
   // While a Handoff lives on a thread, what that thread submits or reads on this service is
   // kept back, then handed to each shard at once when the Handoff ends: one lock and at most
   // one wake-up per shard, whose thread takes the items into one batch (up to batch_max), in
@@ -148,6 +158,7 @@ class Service {
 
   ServiceOptions options_;
   store::Store* store_;
+  std::atomic<int64_t> commit_stall_us_{100'000};
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

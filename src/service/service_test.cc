@@ -153,6 +153,47 @@ TEST(Service, AReadSeesEveryWriteQueuedBeforeIt) {
   EXPECT_EQ(balance(s, "u"), cr("7"));
 }
 
+// A configuration reload (server/reload.h) swaps each shard's catalog in order with the
+// shard's queue: what was queued before runs with the old catalog, what is queued after with the
+// new one, and `done` runs once, after every shard has it.
+TEST(Service, ReconfigureRunsInOrderWithEachShardsQueue) {
+  store::MemoryStore store;
+  ManualClock clock;
+  auto service = started(&store, clock, 3);
+  ASSERT_NE(service, nullptr);
+  Service& s = *service;
+  auto bigger = std::make_shared<Catalog>(*testing::test_catalog());
+  Plan studio;
+  studio.id = "studio";
+  bigger->plans.push_back(studio);
+  ASSERT_EQ(testing::test_catalog()->find_plan("studio"), nullptr);
+  std::vector<std::future<Result>> before, after;
+  for (int i = 0; i < 6; ++i) before.push_back(s.submit({cat("b", i), OpenAccount{cat("b", i), "studio"}}));
+  std::atomic<int> swapped{0};
+  std::promise<void> done;
+  s.reconfigure([&](Ledger& l) {
+    EXPECT_EQ(l.catalog().find_plan("studio"), nullptr);  // the old one until now
+    l.set_catalog(bigger);
+    ++swapped;
+  }, [&] {
+    EXPECT_EQ(swapped.load(), 3);
+    done.set_value();
+  });
+  for (int i = 0; i < 6; ++i) after.push_back(s.submit({cat("a", i), OpenAccount{cat("a", i), "studio"}}));
+  for (auto& f : before) {
+    const Result r = f.get();
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_request) << r.error().detail;
+  }
+  for (auto& f : after) EXPECT_TRUE(f.get().has_value());
+  done.get_future().get();
+  for (int i = 0; i < 3; ++i) {
+    s.read(static_cast<ShardId>(i), [&](const Ledger& l) {
+       EXPECT_NE(l.catalog().find_plan("studio"), nullptr);
+     }).get();
+  }
+}
+
 // A /v1/batch hands each shard its items at once: held back while the Handoff lives, then one
 // batch (one commit) per shard, in the order given, a read after the writes before it.
 TEST(Service, AHandoffGivesEachShardItsItemsAsOneBatchInOrder) {
@@ -503,7 +544,8 @@ TEST(ServiceDeathTest, AFailedCommitStopsTheProcess) {
         auto service = Service::start(options(clock, 1), &store);
         (*service)->submit({"o", OpenAccount{"u", "", true}}).get();
       },
-      "commit failed: injected commit failure; stopping");
+      // The log's line (log.h) on standard error, then the stop.
+      R"("event":"store_failed","shard":0,"during":"commit","message":"injected commit failure","then":"stopping")");
 }
 
 }  // namespace

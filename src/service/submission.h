@@ -42,6 +42,10 @@ struct Submission {
 struct Outcome {
   std::optional<Result> result;
   std::string response;
+  // Filled by the service (not by run_submission), ns: waiting in the shard's queue, and the
+  // commit of the batch that made it durable (0 for a batch that wrote nothing).
+  int64_t queue_ns = -1;
+  int64_t commit_ns = -1;
 };
 
 // What the shard's store holds beyond its ledger's memory (service/recall.h); either may be

@@ -158,6 +158,7 @@ const std::vector<Expected> k_expected = {
     {"post", "/v1/webhooks/{id}/deliveries/{event_id}/redeliver", Key::none},
     {"post", "/v1/accounts/{id}/tokens/revoke", Key::none},
     {"post", "/v1/admin/clock", Key::none},
+    {"post", "/v1/admin/reload", Key::none},
     {"get", "/healthz", Key::none},
     {"get", "/metrics", Key::none},
 };

@@ -557,6 +557,20 @@ const std::vector<Case>& cases() {
         get("as_of past year 9999 by its offset", "/v1/accounts/alice/balance?as_of=9999-12-31T23:59:59-01:00", 400, "invalid_request"),
         post("clock: at the last time RFC 3339 can write", "/v1/admin/clock", R"({"now":"9999-12-31T23:59:59.999999Z"})", 400, "invalid_request").with_detail("'now' must be before 9999-12-31T23:59:59.999999Z"),
         post("clock: past year 9999 by its offset", "/v1/admin/clock", R"({"now":"9999-12-31T23:59:59-01:00"})", 400, "invalid_request"),
+
+        // --- Configuration reload (issue 21): only the admin key, no body but {}, never in a batch ---
+        post("reload: an unknown field", "/v1/admin/reload", R"({"force":true})", 400, "invalid_request").with_detail("unknown field 'force'"),
+        post("reload: not JSON", "/v1/admin/reload", "reload please", 400, "invalid_request"),
+        post("reload: an array", "/v1/admin/reload", "[]", 400, "invalid_request"),
+        post("reload: text/plain", "/v1/admin/reload", "{}", 415, "unsupported_media_type").type_header("text/plain"),
+        post("reload: a service key", "/v1/admin/reload", "{}", 403, "forbidden").as(Who::service),
+        post("reload: an end-user token", "/v1/admin/reload", "{}", 403, "forbidden").as(Who::own_token),
+        post("reload: no credential", "/v1/admin/reload", "{}", 401, "unauthorized").as(Who::none),
+        post("reload: a key the server never issued", "/v1/admin/reload", "{}", 401, "unauthorized").as(Who::wrong_key),
+        get("reload: GET", "/v1/admin/reload", 405, "method_not_allowed"),
+        del("reload: DELETE", "/v1/admin/reload", 405, "method_not_allowed"),
+        post("reload: inside a batch", "/v1/batch", R"({"requests":[{"method":"POST","path":"/v1/admin/reload"}]})", 200, "").inner(400, "invalid_request"),
+        post("reload: a service key inside a batch", "/v1/batch", R"({"requests":[{"method":"POST","path":"/v1/admin/reload","body":{}}]})", 200, "").as(Who::service).inner(403, "forbidden"),
     };
     return c;
   }();
@@ -638,6 +652,12 @@ class BadInput : public ::testing::Test {
     EXPECT_TRUE(j.HasMember("status") && j["status"].IsInt() && j["status"].GetInt() == r.status)
         << r.body;
     EXPECT_TRUE(j.HasMember("detail") && j["detail"].IsString()) << r.body;
+    // Every problem names its request, as its X-Request-Id header does (issue 21).
+    EXPECT_TRUE(j.HasMember("request_id") && j["request_id"].IsString()) << r.body;
+    if (j.HasMember("request_id") && j["request_id"].IsString()) {
+      EXPECT_EQ(r.headers.count("x-request-id") ? r.headers.at("x-request-id") : "",
+                j["request_id"].GetString());
+    }
   }
 
   static std::string expand(std::string s) {
@@ -773,6 +793,11 @@ TEST_F(BadInput, EachCaseGetsItsProblemAndNothingIsWritten) {
         EXPECT_EQ(a["status"].GetInt(), c.inner_status) << r.body;
         EXPECT_TRUE(a["body"].IsObject() && a["body"].HasMember("type") &&
                     a["body"]["type"].GetString() == c.inner_type)
+            << r.body;
+        // An item's problem names the batch's request.
+        EXPECT_TRUE(a["body"].IsObject() && a["body"].HasMember("request_id") &&
+                    r.headers.count("x-request-id") &&
+                    a["body"]["request_id"].GetString() == r.headers.at("x-request-id"))
             << r.body;
       }
       continue;

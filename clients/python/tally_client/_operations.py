@@ -469,6 +469,13 @@ class Operations:
         """Moves a `--clock manual` server's time forward (tests)."""
         return self._run(Operations.set_clock, body={"now": time_to_wire(now, "now")})
 
+    @operation("reloadConfig", "POST", "/v1/admin/reload", {200: m.ConfigReload})
+    def reload_config(self) -> m.ConfigReload:
+        """Makes the server read its configuration file again (admin key): a new price book
+        version, plans, packs, seasons, `[log]`. A file the server would not start with raises
+        `InvalidConfig` (its `errors` say why) and changes nothing. Safe to retry."""
+        return self._run(Operations.reload_config)
+
     @operation("health", "GET", "/healthz", {200: m.Health})
     def health(self) -> m.Health:
         return self._run(Operations.health)

@@ -54,6 +54,20 @@ class TallyError(Exception):
     def request_body(self) -> Any:
         return self.request.body if self.request else None
 
+    @property
+    def request_id(self) -> Optional[str]:
+        """The server's id of the request that got this problem (its `X-Request-Id`): what to
+        look for in the server's log."""
+        value = self.problem.get("request_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def errors(self) -> list[str]:
+        """`InvalidConfig`: every message about the file, as a start of the server with it would
+        give them; empty for other problems."""
+        value = self.problem.get("errors")
+        return [str(e) for e in value] if isinstance(value, list) else []
+
 
 class ConnectionFailed(TallyError):
     """The server could not be reached (or the connection broke) on every attempt."""
@@ -195,6 +209,11 @@ class LimitExceeded(TallyError):
     """A bound on the account's state (lots, open holds, credits) or on a size."""
 
 
+class InvalidConfig(TallyError):
+    """`reload_config`: the server's configuration file was not reloaded (nothing changed);
+    `errors` says why."""
+
+
 class ServerError(TallyError):
     """A 5xx answer, after the client's retries."""
 
@@ -235,6 +254,7 @@ PROBLEM_TYPES: dict[str, type] = {
     "payload_too_large": PayloadTooLarge,
     "unsupported_media_type": UnsupportedMediaType,
     "limit_exceeded": LimitExceeded,
+    "invalid_config": InvalidConfig,
     "unavailable": Unavailable,
     "internal": InternalError,
 }

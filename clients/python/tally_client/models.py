@@ -734,6 +734,20 @@ class Health:
     raw: dict = _raw()
 
 
+@_model
+class ConfigReload:
+    """POST /v1/admin/reload: the configuration the server reads again, now in force."""
+
+    file: Optional[str] = None
+    generation: Optional[int] = None  # reloads applied since the server started
+    changed: Optional[list[str]] = None  # sections that differ from the ones that ran before
+    restart_required: Optional[list[str]] = None  # changed, but kept as they run until a restart
+    price_book_version: Optional[str] = None  # the file's
+    price_book_added: Optional[bool] = None  # a version the server had not run before
+    price_book_in_force: Optional[str] = None  # the version in force now
+    raw: dict = _raw()
+
+
 @dataclass
 class BatchRequest:
     """One request of POST /v1/batch. A change without `idempotency_key` gets a generated one."""

@@ -8,11 +8,14 @@ import concurrent.futures
 import dataclasses
 import datetime
 import itertools
+import os
+import shutil
+import tempfile
 import unittest
 from decimal import Decimal
 
 import tally_client as tc
-from tally_server import ServerTestCase
+from tally_server import ServerTestCase, TallyServer
 
 UTC = datetime.timezone.utc
 _ids = itertools.count(1)
@@ -427,6 +430,58 @@ class SyncClientTest(ServerTestCase):
         self.assertEqual(self.client.get_hold(hold.id).state, "expired")
         with self.assertRaises((tc.HoldExpired, tc.HoldNotActive)):
             self.client.capture(hold.id)
+
+
+
+class ReloadConfigTest(unittest.TestCase):
+    """reload_config against a server started with a configuration file (its own server)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tally-python-reload-")
+        self.file = os.path.join(self.dir, "tally.toml")
+        spec = os.environ.get("TALLY_OPENAPI") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "openapi.yaml")
+        with open(os.path.join(os.path.dirname(spec), "..", "config", "default.toml"), encoding="utf-8") as f:
+            self.good = f.read()
+        self.write(self.good)
+        self.server = TallyServer(extra_args=("--config", self.file))
+        self.client = tc.TallyClient(self.server.url, self.server.admin_key, retries=2)
+
+    def tearDown(self):
+        self.client.close()
+        status = self.server.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.assertEqual(status, 0, "".join(self.server.output))
+
+    def write(self, text: str) -> None:
+        with open(self.file + ".tmp", "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(self.file + ".tmp", self.file)
+
+    def test_reload_applies_a_new_price_book_and_refuses_a_bad_file(self):
+        same = self.client.reload_config()
+        self.assertIsInstance(same, tc.ConfigReload)
+        self.assertEqual((same.generation, same.changed, same.restart_required, same.price_book_added), (1, [], [], False))
+
+        self.write(self.good + '\n[ledger.limits]\nlots_per_account = 0\n')
+        with self.assertRaises(tc.InvalidConfig) as refused:
+            self.client.reload_config()
+        self.assertEqual(refused.exception.status, 422)
+        self.assertEqual(len(refused.exception.errors), 1)
+        self.assertTrue(refused.exception.errors[0].startswith(self.file + ":"), refused.exception.errors)
+        self.assertIn("lots_per_account", refused.exception.errors[0])
+        self.assertRegex(refused.exception.request_id or "", r"^[0-9a-f]{16}$")
+
+        newer = (self.good.replace('version = "studio-2026-11-01"', 'version = "studio-2026-12-01"', 1)
+                 .replace("effective_at = 2026-11-01T00:00:00Z", "effective_at = 2026-12-01T00:00:00Z", 1)
+                 .replace('allocation = 200\n', 'allocation = 250\n', 1))
+        self.write(newer)
+        applied = self.client.reload_config()
+        self.assertEqual(applied.generation, 2)
+        self.assertEqual(applied.changed, ["price_book", "plans"])
+        self.assertEqual((applied.price_book_version, applied.price_book_added), ("studio-2026-12-01", True))
+        self.assertEqual(applied.price_book_in_force, "studio-2026-12-01")
+        plus = next(p for p in self.client.get_plans().plans if p.id == "plus")
+        self.assertEqual(plus.allocation, Decimal(250))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ SAMPLE_CALLS = {
     "listWebhookDeliveries": lambda c: c.list_webhook_deliveries("wh_0123456789abcdef", limit=10),
     "redeliverWebhookEvent": lambda c: c.redeliver_webhook_event("wh_0123456789abcdef", "281474976710657"),
     "setClock": lambda c: c.set_clock(T),
+    "reloadConfig": lambda c: c.reload_config(),
     "health": lambda c: c.health(),
     "metrics": lambda c: c.metrics(),
 }

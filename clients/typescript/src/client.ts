@@ -80,6 +80,8 @@ export const ROUTES = {
   listWebhookDeliveries: route('GET', '/v1/webhooks/{id}/deliveries'),
   redeliverWebhookEvent: route('POST', '/v1/webhooks/{id}/deliveries/{event_id}/redeliver'),
   setClock: route('POST', '/v1/admin/clock'),
+  // Reading the file again twice is harmless: retried like a read.
+  reloadConfig: route('POST', '/v1/admin/reload'),
   health: route('GET', '/healthz'),
   metrics: route('GET', '/metrics'),
 } as const;
@@ -465,6 +467,14 @@ export class TallyClient {
   /** Admin only, and only under `tally serve --clock manual`. */
   setClock(body: T.ClockRequest, options?: CallOptions): Promise<T.ClockSet> {
     return this.call('setClock', {body}, options);
+  }
+  /**
+   * Admin only: the server reads its configuration file again (a new price book version,
+   * plans, packs, seasons, `[log]`). A file it would not start with rejects with
+   * `InvalidConfig` (`errors` says why) and changes nothing.
+   */
+  reloadConfig(options?: CallOptions): Promise<T.ConfigReload> {
+    return this.call('reloadConfig', {}, options);
   }
   health(options?: CallOptions): Promise<T.Health> {
     return this.call('health', {}, options);

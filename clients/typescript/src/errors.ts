@@ -9,6 +9,8 @@ export class TallyError extends Error {
   readonly title: string;
   readonly detail: string;
   readonly problem: Problem;
+  /** The server's id of the request (its `X-Request-Id`): what to look for in its log. */
+  readonly requestId: string | undefined;
   constructor(problem: Problem) {
     super(`${problem.status} ${problem.type}: ${problem.detail}`);
     this.name = new.target.name;
@@ -17,6 +19,7 @@ export class TallyError extends Error {
     this.title = problem.title;
     this.detail = problem.detail;
     this.problem = problem;
+    this.requestId = typeof problem.request_id === 'string' ? problem.request_id : undefined;
   }
 }
 
@@ -75,6 +78,15 @@ export class RewardUnavailable extends Conflict {}
 export class PayloadTooLarge extends TallyError {}
 export class UnsupportedMediaType extends TallyError {}
 export class LimitExceeded extends TallyError {}
+/** `reloadConfig`: the configuration file was not reloaded; nothing changed. */
+export class InvalidConfig extends TallyError {
+  /** Every message about the file, as a start of the server with it would give them. */
+  readonly errors: string[];
+  constructor(problem: Problem) {
+    super(problem);
+    this.errors = Array.isArray(problem.errors) ? problem.errors.map(String) : [];
+  }
+}
 export class Internal extends TallyError {}
 export class Unavailable extends TallyError {}
 
@@ -107,6 +119,7 @@ export const PROBLEM_CLASSES: {readonly [T in ProblemType]: new (p: Problem) => 
   payload_too_large: PayloadTooLarge,
   unsupported_media_type: UnsupportedMediaType,
   limit_exceeded: LimitExceeded,
+  invalid_config: InvalidConfig,
   unavailable: Unavailable,
   internal: Internal,
 };

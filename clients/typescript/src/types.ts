@@ -31,7 +31,8 @@ export type ProblemType =
   'account_exists' | 'hold_expired' | 'hold_not_active' | 'capture_exceeds_hold' |
   'refund_exceeds_spend' | 'spend_not_refundable' | 'lot_voided' | 'idempotency_conflict' |
   'payment_ref_used' | 'not_subscribed' | 'already_claimed' | 'reward_unavailable' |
-  'payload_too_large' | 'unsupported_media_type' | 'limit_exceeded' | 'unavailable' | 'internal';
+  'payload_too_large' | 'unsupported_media_type' | 'limit_exceeded' | 'invalid_config' |
+  'unavailable' | 'internal';
 
 /** RFC 9457 problem details (`application/problem+json`). */
 export interface Problem {
@@ -42,6 +43,10 @@ export interface Problem {
   /** `insufficient_credits` only: how much is missing. */
   shortfall?: Amount;
   shortfall_micro?: AmountMicro;
+  /** `invalid_config` only: every message about the file, as a start would give them. */
+  errors?: string[];
+  /** The id of the request that got this problem (its `X-Request-Id`), for the server's log. */
+  request_id?: string;
 }
 
 export interface Balance {
@@ -584,6 +589,22 @@ export interface Packs {
 export interface Health {
   status: 'ok';
   shards: number;
+}
+
+/** POST /v1/admin/reload: the configuration read again, now in force. */
+export interface ConfigReload {
+  file: string;
+  /** Reloads applied since the server started. */
+  generation: number;
+  /** Sections that differ from the configuration that ran before. */
+  changed: Array<'price_book' | 'plans' | 'packs' | 'seasons' | 'ledger' | 'log'>;
+  /** Changed sections that keep running as they are until a restart. */
+  restart_required: Array<'ledger'>;
+  price_book_version: string;
+  /** Whether the file's version was new to the server. */
+  price_book_added: boolean;
+  /** The version in force now (the file's, once its `effective_at` has come). */
+  price_book_in_force: string | null;
 }
 
 export interface ClockSet {

@@ -7,6 +7,8 @@
 //                        [--node-share /usr/share/nodejs]
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {parseArgs, startServer} from './server.mjs';
@@ -493,6 +495,46 @@ test('the clock moves forward only', async () => {
   const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
   assert.equal(set.now, '2030-01-02T00:00:00Z');
   await assert.rejects(admin.setClock({now: t0}), sdk.InvalidRequest);
+});
+
+test('reloadConfig reads the configuration again; a bad file is InvalidConfig and changes nothing', async () => {
+  const again = await admin.reloadConfig();  // the built-in configuration: nothing changed
+  assert.equal(again.generation, 1);
+  assert.deepEqual(again.changed, []);
+  assert.deepEqual(again.restart_required, []);
+  assert.equal(again.price_book_added, false);
+  assert.equal(again.price_book_in_force, again.price_book_version);
+
+  // A server started with a file, which then breaks.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-ts-reload-'));
+  const file = path.join(dir, 'tally.toml');
+  const good = fs.readFileSync(path.join(path.dirname(args.spec), '..', 'config', 'default.toml'), 'utf8');
+  fs.writeFileSync(file, good);
+  const other = await startServer({tally: args.tally, config: file});
+  try {
+    const c = new TallyClient({baseUrl: other.baseUrl, apiKey: other.adminKey, fetch: recordingFetch});
+    fs.writeFileSync(file, good + '\n[log]\nlevel = "loud"\n');
+    await assert.rejects(c.reloadConfig(), (e) => {
+      assert.ok(e instanceof sdk.InvalidConfig, String(e));
+      assert.equal(e.status, 422);
+      assert.equal(e.errors.length, 1);
+      assert.ok(e.errors[0].startsWith(`${file}:`) && e.errors[0].includes('log.level'), e.errors[0]);
+      assert.match(e.requestId ?? '', /^[0-9a-f]{16}$/);
+      return true;
+    });
+    fs.writeFileSync(file, good.replace('price = 1 },', 'price = 2 },').replace('"studio-2026-11-01"', '"studio-2026-12-01"')
+      .replace('effective_at = 2026-11-01T00:00:00Z', 'effective_at = 2026-12-01T00:00:00Z'));
+    const applied = await c.reloadConfig();
+    assert.equal(applied.generation, 1);
+    assert.deepEqual(applied.changed, ['price_book']);
+    assert.equal(applied.price_book_version, 'studio-2026-12-01');
+    assert.equal(applied.price_book_added, true);
+    const stranger = new TallyClient({baseUrl: other.baseUrl, apiKey: 'tk_svc_nope', fetch: recordingFetch});
+    await assert.rejects(stranger.reloadConfig(), sdk.Unauthorized);
+  } finally {
+    assert.equal(await other.stop(), 0);
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
 });
 
 // Last: what the server said during the whole run, against the spec.
