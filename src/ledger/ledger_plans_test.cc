@@ -1,6 +1,7 @@
 // Plans, subscriptions, rollover (DESIGN rule 6), daily rewards and purchases (issue 4).
 #include <gtest/gtest.h>
 
+#include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 
@@ -92,6 +93,18 @@ TEST(Subscriptions, MonthEndAnchoringOverALeapYearRenewsIdleAccountsAtTheBoundar
                         "2029-01-31T10:00:00Z"}));
   EXPECT_EQ(format_time(sub(h, "u").period_end), "2029-02-28T10:00:00Z");
   EXPECT_EQ(h.available("u"), cr("60"));  // 40 carried (cap) + 20
+}
+
+TEST(Subscriptions, AStateWhosePlanTheConfigurationLostIsRefusedNotRenewed) {
+  Harness h = plans_harness("2026-01-15T00:00:00Z");
+  open_on(h, "u", "basic");
+  auto without = std::make_shared<Catalog>(*test_catalog());
+  std::erase_if(without->plans, [](const Plan& p) { return p.id == "basic"; });
+  auto restored = Ledger::from_state({}, without, 0, h.ledger().export_state());
+  ASSERT_FALSE(restored.has_value());
+  EXPECT_NE(restored.error().find("account u is on plan 'basic'"), std::string::npos)
+      << restored.error();
+  EXPECT_TRUE(Ledger::from_state({}, test_catalog(), 0, h.ledger().export_state()).has_value());
 }
 
 TEST(Subscriptions, UpgradeTakesEffectNowWithTheOldPlansRollover) {

@@ -49,7 +49,18 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
               [&l](const Lot& x, const Lot& y) { return consumes_before(x, y, l->config_); });
     if (!l->account_index_.emplace(a.id, i).second)
       return std::unexpected("duplicate account " + a.id);
-    if (a.subscription) l->renewals_.emplace(a.subscription->period_end, i);
+    if (a.subscription) {
+      // A plan in use gone from the configuration would stop the shard at the account's next
+      // renewal: refuse to start instead, and say what to do.
+      for (const std::string* plan : {&a.subscription->plan, &a.subscription->pending_plan}) {
+        if (plan->empty() || !l->catalog_ || l->catalog_->find_plan(*plan)) continue;
+        return std::unexpected(cat("account ", a.id, " is on plan '", *plan,
+                                   "', which the configuration does not have: put the plan "
+                                   "back (a plan in use can only be removed once no account "
+                                   "is on it)"));
+      }
+      l->renewals_.emplace(a.subscription->period_end, i);
+    }
     a.lots_with_credits = 0;  // a cache, not stored: counted again
     for (const Lot& lot : a.lots) {
       if (lot.has_credits()) ++a.lots_with_credits;
