@@ -105,6 +105,8 @@ TEST(Subscriptions, AStateWhosePlanTheConfigurationLostIsRefusedNotRenewed) {
   EXPECT_NE(restored.error().find("account u is on plan 'basic'"), std::string::npos)
       << restored.error();
   EXPECT_TRUE(Ledger::from_state({}, test_catalog(), 0, h.ledger().export_state()).has_value());
+  // No catalog at all (`tally verify --data` without --config): nothing to check plans against.
+  EXPECT_TRUE(Ledger::from_state({}, nullptr, 0, h.ledger().export_state()).has_value());
 }
 
 TEST(Subscriptions, UpgradeTakesEffectNowWithTheOldPlansRollover) {

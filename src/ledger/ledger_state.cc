@@ -35,6 +35,8 @@ LedgerState Ledger::export_state() const {
 
 std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
     LedgerConfig config, std::shared_ptr<const Catalog> catalog, ShardId shard, LedgerState state) {
+  // Without a catalog (`tally verify --data` with no --config) plans are not checked.
+  const bool check_plans = catalog != nullptr;
   auto l = std::make_unique<Ledger>(std::move(config), std::move(catalog), shard);
   l->now_ = state.now;
   l->seq_ = state.seq;
@@ -53,7 +55,7 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
       // A plan in use gone from the configuration would stop the shard at the account's next
       // renewal: refuse to start instead, and say what to do.
       for (const std::string* plan : {&a.subscription->plan, &a.subscription->pending_plan}) {
-        if (plan->empty() || !l->catalog_ || l->catalog_->find_plan(*plan)) continue;
+        if (plan->empty() || !check_plans || l->catalog_->find_plan(*plan)) continue;
         return std::unexpected(cat("account ", a.id, " is on plan '", *plan,
                                    "', which the configuration does not have: put the plan "
                                    "back (a plan in use can only be removed once no account "
