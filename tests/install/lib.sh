@@ -10,6 +10,9 @@ SERVER_URL=""
 start_server() {
   local log=$1
   shift
+  # Made here, not by the background redirect: the first sed below may run before the
+  # background shell opens it, and a sed that cannot read it ends a `set -e` script.
+  : >"$log"
   "$@" >"$log" 2>&1 &
   SERVER_PID=$!
   local _
