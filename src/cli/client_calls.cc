@@ -614,6 +614,22 @@ Built build_webhook_deliveries(const std::string& id, std::optional<int64_t> lim
   return call("GET", path, "", KeyUse::none, View::fields);
 }
 
+Built build_platform_events(const std::string& after, std::optional<int64_t> limit) {
+  std::string query;
+  if (!after.empty()) {
+    if (after.size() > 20 || after.find_first_not_of("0123456789") != std::string::npos) {
+      return std::unexpected("--after is a platform event's id (a decimal number)");
+    }
+    query = "after=" + after;
+  }
+  if (limit) {
+    if (*limit < 1 || *limit > 1000) return std::unexpected("--limit must be 1 to 1000");
+    query += (query.empty() ? "limit=" : "&limit=") + std::to_string(*limit);
+  }
+  return call("GET", "/v1/platform/events" + (query.empty() ? "" : "?" + query), "", KeyUse::none,
+              View::fields);
+}
+
 Built build_webhook_redeliver(const std::string& id, const std::string& event) {
   if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
   if (event.empty() || event.size() > 20 ||

@@ -172,7 +172,8 @@ Built build_auto_topup_end(const std::string& verb, const std::string& id,
                            const std::string& reason);
 // `webhooks create URL [--types T,U] [--description D]`, `webhooks list`,
 // `webhooks show|delete|enable ID`, `webhooks rotate ID [--overlap-s N]`,
-// `webhooks deliveries ID [--limit N]`, `webhooks redeliver ID EVENT` (admin key; issue 18).
+// `webhooks deliveries ID [--limit N]`, `webhooks redeliver ID EVENT`,
+// `webhooks platform-events [--after ID] [--limit N]` (admin key; issue 18).
 Built build_webhook_create(const std::string& url, const std::string& types,
                            const std::string& description);
 Built build_webhook_list();
@@ -180,6 +181,7 @@ Built build_webhook_action(const std::string& action, const std::string& id);
 Built build_webhook_rotate(const std::string& id, std::optional<int64_t> overlap_s);
 Built build_webhook_deliveries(const std::string& id, std::optional<int64_t> limit);
 Built build_webhook_redeliver(const std::string& id, const std::string& event);
+Built build_platform_events(const std::string& after, std::optional<int64_t> limit);
 // Registers `webhooks` and its subcommands (client_webhooks.cc).
 void add_webhook_commands(CLI::App& app, int& exit_code);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.

@@ -434,6 +434,11 @@ TEST(ClientCalls, Webhooks) {
   EXPECT_EQ(ok(build_webhook_redeliver("wh_1", "281474976710657")).path,
             "/v1/webhooks/wh_1/deliveries/281474976710657/redeliver");
   EXPECT_FALSE(build_webhook_redeliver("wh_1", "abc"));
+  EXPECT_EQ(ok(build_platform_events("", std::nullopt)).path, "/v1/platform/events");
+  EXPECT_EQ(ok(build_platform_events("18446462598732840961", 5)).path,
+            "/v1/platform/events?after=18446462598732840961&limit=5");
+  EXPECT_FALSE(build_platform_events("x1", std::nullopt));
+  EXPECT_FALSE(build_platform_events("", 0));
 }
 
 TEST(ClientCalls, KeysTokensReadsBatchClock) {
@@ -568,6 +573,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"enableWebhook", "webhooks enable"},
       {"listWebhookDeliveries", "webhooks deliveries"},
       {"redeliverWebhookEvent", "webhooks redeliver"},
+      {"listPlatformEvents", "webhooks platform-events"},
   };
   std::ifstream in(TALLY_SOURCE_DIR "/docs/openapi.yaml");
   ASSERT_TRUE(in) << "cannot read docs/openapi.yaml";

@@ -93,6 +93,18 @@ void add_webhook_commands(CLI::App& app, int& exit_code) {
   redeliver->callback([e, &exit_code] {
     exit_code = run_built(e->options, build_webhook_redeliver(e->id, e->event));
   });
+
+  auto p = std::make_shared<Args>();
+  CLI::App* platform = group->add_subcommand(
+      "platform-events", "Events about the platform (webhook.disabled), oldest first");
+  platform->add_option("--after", p->event, "The id of the last platform event read");
+  CLI::Option* page = platform->add_option("--limit", p->number, "Events (1 to 1000; default 100)");
+  add_client_options(platform, p->options, KeyUse::none);
+  platform->callback([p, page, &exit_code] {
+    std::optional<int64_t> n;
+    if (page->count() > 0) n = p->number;
+    exit_code = run_built(p->options, build_platform_events(p->event, n));
+  });
 }
 
 }  // namespace tally::cli

@@ -522,6 +522,7 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/webhooks/{}/deliveries", Access::admin, false, list_webhook_deliveries},
     {"POST", "/v1/webhooks/{}/deliveries/{}/redeliver", Access::admin, false,
      redeliver_webhook_event},
+    {"GET", "/v1/platform/events", Access::admin, false, get_platform_events},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
     {"POST", "/v1/admin/reload", Access::admin, false, reload},
 };

@@ -217,6 +217,7 @@ void rotate_webhook_secret(const CallPtr& call);
 void enable_webhook(const CallPtr& call);
 void list_webhook_deliveries(const CallPtr& call);
 void redeliver_webhook_event(const CallPtr& call);
+void get_platform_events(const CallPtr& call);
 // api_admin.cc
 void reload(const CallPtr& call);
 

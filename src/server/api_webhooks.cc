@@ -1,5 +1,6 @@
 // Webhook endpoints (docs/webhooks.md, issue 18): register, list, show, delete, rotate the
-// signing secret, enable again, list delivery attempts and ask for a redelivery. Admin key.
+// signing secret, enable again, list delivery attempts and ask for a redelivery; and the feed of
+// platform events (webhook.disabled, docs/events.md). Admin key.
 // These change DATA/webhooks.db, not the ledger: no Idempotency-Key (a repeated create makes a
 // second endpoint, as a repeated POST /v1/keys makes a second key).
 #include <algorithm>
@@ -15,6 +16,8 @@ namespace {
 constexpr int64_t k_overlap_default_s = 86400;
 constexpr uint32_t k_deliveries_default = 100;
 constexpr uint32_t k_deliveries_max = 1000;
+constexpr uint32_t k_platform_events_default = 100;
+constexpr size_t k_platform_type_count = std::size(webhooks::k_platform_event_types);
 
 Problem webhook_problem(const webhooks::WebhookError& e) {
   using C = webhooks::WebhookError::Code;
@@ -31,18 +34,25 @@ Problem webhook_problem(const webhooks::WebhookError& e) {
   return {500, "internal", e.detail, {}};
 }
 
-// "*" or the names of `types` in EventType order, once each.
+// "*" or the names of `types` in EventType order, then the platform's, once each.
 std::expected<std::string, Problem> canonical_types(const std::vector<std::string>& types) {
   if (types.empty()) {
     return std::unexpected(
         bad_request("'event_types' is empty: leave it out, or [\"*\"], for every type"));
   }
   std::vector<bool> wanted(k_event_type_count, false);
+  std::vector<bool> platform(k_platform_type_count, false);
   for (const std::string& t : types) {
     if (t == "*") {
       if (types.size() != 1)
         return std::unexpected(bad_request("'event_types': \"*\" stands alone"));
       return std::string("*");
+    }
+    const auto* named = std::find(std::begin(webhooks::k_platform_event_types),
+                                  std::end(webhooks::k_platform_event_types), t);
+    if (named != std::end(webhooks::k_platform_event_types)) {
+      platform[static_cast<size_t>(named - std::begin(webhooks::k_platform_event_types))] = true;
+      continue;
     }
     auto type = parse_event_type(t);
     if (!type) {
@@ -55,6 +65,9 @@ std::expected<std::string, Problem> canonical_types(const std::vector<std::strin
   std::string out;
   for (uint8_t i = 0; i < k_event_type_count; ++i) {
     if (wanted[i]) out += cat(out.empty() ? "" : ",", event_type_name(static_cast<EventType>(i)));
+  }
+  for (size_t i = 0; i < k_platform_type_count; ++i) {
+    if (platform[i]) out += cat(out.empty() ? "" : ",", webhooks::k_platform_event_types[i]);
   }
   return out;
 }
@@ -108,7 +121,7 @@ void create_webhook(const CallPtr& call) {
   if (!d) return;
   FieldReader f(*call->body);
   auto url = f.text("url", true, webhooks::k_url_bytes_max);
-  auto types = f.texts("event_types", false, k_event_type_count + 1);
+  auto types = f.texts("event_types", false, k_event_type_count + k_platform_type_count + 1);
   auto description = f.text("description", false, webhooks::k_description_bytes_max);
   if (f.ok()) {
     if (auto parsed = webhooks::parse_url(*url); !parsed) f.fail(cat("'url': ", parsed.error()));
@@ -241,6 +254,52 @@ void redeliver_webhook_event(const CallPtr& call) {
            write_id(w, "event", *event);
            w.Key("queued");
            w.Bool(true);
+           w.EndObject();
+         }));
+}
+
+// GET /v1/platform/events?after=<id>&limit=: events about the platform (webhook.disabled),
+// oldest first, a page at a time.
+void get_platform_events(const CallPtr& call) {
+  webhooks::Deliverer* d = deliverer(call);
+  if (!d) return;
+  uint64_t after = 0;
+  uint32_t limit = k_platform_events_default;
+  for (const auto& [name, value] : call->query) {
+    if (name == "limit") {
+      const std::optional<uint64_t> n = parse_id(value);
+      if (!n || *n > webhooks::k_platform_events_page_max) {
+        return fail(call, bad_request(cat("'limit' must be an integer from 1 to ",
+                                          webhooks::k_platform_events_page_max)));
+      }
+      limit = static_cast<uint32_t>(*n);
+    } else if (name == "after") {
+      const std::optional<uint64_t> id = parse_id(value);
+      if (!id || shard_of(*id) != store::k_platform_shard) {
+        return fail(call, bad_request("'after' must be the id of a platform event"));
+      }
+      after = *id & ((uint64_t{1} << k_id_shard_shift) - 1);
+    } else {
+      return fail(call,
+                  bad_request(cat("unknown query parameter '", std::string_view(name).substr(0, 64),
+                                  "': platform events take after and limit")));
+    }
+  }
+  auto events = d->platform_events(after, limit);
+  if (!events) return fail(call, webhook_problem(events.error()));
+  answer(call, json(200, [&](JsonWriter& w) {
+           w.StartObject();
+           w.Key("events");
+           w.StartArray();
+           for (const auto& [seq, text] : *events) {
+             w.RawValue(text.data(), text.size(), rapidjson::kObjectType);
+           }
+           w.EndArray();
+           // The last event's id (null: none after `after` yet; ask again with the same).
+           write_id(w, "next_after",
+                    events->empty() ? 0 : event_id(store::k_platform_shard, events->back().first));
+           w.Key("has_more");
+           w.Bool(events->size() >= limit);
            w.EndObject();
          }));
 }

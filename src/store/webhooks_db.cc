@@ -30,6 +30,10 @@ constexpr const char* k_migrations[] = {
     "CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, id);"
     "CREATE TABLE webhook_redeliveries (webhook_id TEXT NOT NULL, event_id INTEGER NOT NULL,"
     " requested_at_us INTEGER NOT NULL, PRIMARY KEY (webhook_id, event_id)) WITHOUT ROWID;",
+    // 2: platform events (webhook.disabled); an endpoint's position in them is its cursor of
+    // shard k_platform_shard.
+    "CREATE TABLE platform_events (seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL,"
+    " type TEXT NOT NULL, webhook_id TEXT NOT NULL, data TEXT NOT NULL);",
 };
 constexpr int k_schema_version = static_cast<int>(std::size(k_migrations));
 
@@ -128,6 +132,7 @@ std::expected<std::vector<WebhookRecord>, StoreError> WebhooksDb::load(size_t sh
     while ((rc = c.step()) == SQLITE_ROW) {
       const auto shard = static_cast<size_t>(c.i64(0));
       if (shard < shards) w.cursors[shard] = static_cast<uint64_t>(c.i64(1));
+      if (shard == k_platform_shard) w.platform_cursor = static_cast<uint64_t>(c.i64(1));
     }
     if (rc != SQLITE_DONE) return std::unexpected(db_->error("load cursors"));
   }
@@ -181,15 +186,25 @@ bool WebhooksDb::write_attempt(const DeliveryAttempt& a) {
                  " error, latency_ms, redelivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, a.webhook).bind(2, i64(a.event_id)).bind(3, a.event_type).bind(4, a.at.us);
   q.bind(5, a.status).bind(6, a.error).bind(7, a.latency_ms).bind(8, a.redelivery ? 1 : 0);
-  if (!q.run()) return false;
+  return q.run();
+}
+
+bool WebhooksDb::prune_attempts(const std::string& webhook) {
   // Bounded: the oldest attempts past the limit go.
   sqlite::Stmt prune(db_->conn,
                      "DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= (SELECT id FROM"
                      " webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)");
-  prune.bind(1, a.webhook)
-      .bind(2, a.webhook)
+  prune.bind(1, webhook)
+      .bind(2, webhook)
       .bind(3, static_cast<int64_t>(k_attempts_kept_per_webhook));
   return prune.run();
+}
+
+bool WebhooksDb::write_cursor(const std::string& webhook, int64_t shard, uint64_t seq) {
+  sqlite::Stmt c(
+      db_->conn,
+      "INSERT OR REPLACE INTO webhook_cursors (webhook_id, shard, seq) VALUES (?, ?, ?)");
+  return c.bind(1, webhook).bind(2, shard).bind(3, i64(seq)).run();
 }
 
 std::expected<void, StoreError> WebhooksDb::insert(const WebhookRecord& w) {
@@ -197,14 +212,9 @@ std::expected<void, StoreError> WebhooksDb::insert(const WebhookRecord& w) {
   return in_transaction("insert", [&] {
     if (!write_fields(w)) return false;
     for (size_t s = 0; s < w.cursors.size(); ++s) {
-      sqlite::Stmt c(
-          db_->conn,
-          "INSERT OR REPLACE INTO webhook_cursors (webhook_id, shard, seq) VALUES (?, ?, ?)");
-      if (!c.bind(1, w.id).bind(2, static_cast<int64_t>(s)).bind(3, i64(w.cursors[s])).run()) {
-        return false;
-      }
+      if (!write_cursor(w.id, static_cast<int64_t>(s), w.cursors[s])) return false;
     }
-    return true;
+    return write_cursor(w.id, k_platform_shard, w.platform_cursor);
   });
 }
 
@@ -224,23 +234,28 @@ std::expected<void, StoreError> WebhooksDb::update(const WebhookRecord& w) {
   return in_transaction("update", [&] { return write_fields(w); });
 }
 
-std::expected<void, StoreError> WebhooksDb::advance(const WebhookRecord& w, ShardId shard,
-                                                    uint64_t seq, const DeliveryAttempt* attempt) {
+std::expected<void, StoreError> WebhooksDb::save(const WebhookRecord& w, ShardId shard,
+                                                 std::span<const DeliveryAttempt> attempts,
+                                                 PlatformEvent* event) {
   std::lock_guard lock(mu_);
-  return in_transaction("advance", [&] {
-    sqlite::Stmt c(
-        db_->conn,
-        "INSERT OR REPLACE INTO webhook_cursors (webhook_id, shard, seq) VALUES (?, ?, ?)");
-    return write_fields(w) &&
-           c.bind(1, w.id).bind(2, static_cast<int64_t>(shard)).bind(3, i64(seq)).run() &&
-           (attempt == nullptr || write_attempt(*attempt));
+  return in_transaction("save", [&] {
+    const uint64_t seq = shard == k_platform_shard ? w.platform_cursor : w.cursors.at(shard);
+    if (!write_fields(w) || !write_cursor(w.id, shard, seq)) return false;
+    for (const DeliveryAttempt& a : attempts) {
+      if (!write_attempt(a)) return false;
+    }
+    if (!attempts.empty() && !prune_attempts(w.id)) return false;
+    if (event == nullptr) return true;
+    sqlite::Stmt q(db_->conn,
+                   "INSERT INTO platform_events (at_us, type, webhook_id, data) VALUES (?, ?, ?, ?)"
+                   " RETURNING seq");
+    q.bind(1, event->at.us).bind(2, event->type).bind(3, event->webhook).bind(4, event->data);
+    if (q.step() != SQLITE_ROW) return false;
+    event->seq = static_cast<uint64_t>(q.i64(0));
+    if (q.step() != SQLITE_DONE) return false;
+    sqlite::Stmt prune(db_->conn, "DELETE FROM platform_events WHERE seq <= ?");
+    return prune.bind(1, i64(event->seq) - static_cast<int64_t>(k_platform_events_kept)).run();
   });
-}
-
-std::expected<void, StoreError> WebhooksDb::record(const WebhookRecord& w,
-                                                   const DeliveryAttempt& attempt) {
-  std::lock_guard lock(mu_);
-  return in_transaction("record", [&] { return write_fields(w) && write_attempt(attempt); });
 }
 
 std::expected<std::vector<DeliveryAttempt>, StoreError> WebhooksDb::attempts(std::string_view id,
@@ -301,6 +316,32 @@ std::expected<void, StoreError> WebhooksDb::redelivered(std::string_view id,
                    "DELETE FROM webhook_redeliveries WHERE webhook_id = ? AND event_id = ?");
     return q.bind(1, id).bind(2, i64(attempt.event_id)).run() && write_attempt(attempt);
   });
+}
+
+std::expected<std::vector<PlatformEvent>, StoreError> WebhooksDb::platform_events(
+    uint64_t after_seq, size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<PlatformEvent> out;
+  sqlite::Stmt q(db_->conn,
+                 "SELECT seq, at_us, type, webhook_id, data FROM platform_events WHERE seq > ?"
+                 " ORDER BY seq LIMIT ?");
+  q.bind(1, i64(after_seq)).bind(2, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(PlatformEvent{static_cast<uint64_t>(q.i64(0)), TimeUs{q.i64(1)}, q.text(2),
+                                q.text(3), q.text(4)});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(db_->error("platform events"));
+  return out;
+}
+
+std::expected<uint64_t, StoreError> WebhooksDb::last_platform_event() {
+  std::lock_guard lock(mu_);
+  // AUTOINCREMENT is not used, so seqs could repeat after the newest is pruned: never, since
+  // pruning keeps the newest k_platform_events_kept.
+  sqlite::Stmt q(db_->conn, "SELECT COALESCE(MAX(seq), 0) FROM platform_events");
+  if (q.step() != SQLITE_ROW) return std::unexpected(db_->error("platform events"));
+  return static_cast<uint64_t>(q.i64(0));
 }
 
 }  // namespace tally::store

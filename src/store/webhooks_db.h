@@ -1,10 +1,13 @@
 // The webhook registry (docs/webhooks.md), durable in DATA/webhooks.db: the endpoints, each
 // one's delivery position (per shard, the last event delivered or passed over), its retry
 // state, the redeliveries asked for and the log of delivery attempts. What the delivery threads
-// (webhooks/deliverer.h) need to carry on after a restart exactly where they stopped.
+// (webhooks/deliverer.h) need to carry on after a restart exactly where they stopped. And the
+// platform events: events about the webhooks themselves (`webhook.disabled`), which no ledger
+// change carries, kept here with their own sequence and delivered like the ledger's.
 //
-// Every change is durable (WAL, synchronous=FULL) before the call returns. The schema is
-// versioned by `PRAGMA user_version`.
+// Every change is durable (WAL, synchronous=FULL) before the call returns: a group of
+// deliveries is one transaction, so one sync (save()). The schema is versioned by
+// `PRAGMA user_version`.
 //
 // Thread-safe: any thread may call; calls are serialized.
 #pragma once
@@ -15,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +46,22 @@ struct WebhookRecord {
   uint32_t failures = 0;
   std::optional<TimeUs> next_attempt_at;
   std::vector<uint64_t> cursors;  // per shard: the last event seq delivered or passed over
+  uint64_t platform_cursor = 0;   // the same for the platform events
 };
+
+// An event about the platform rather than an account (docs/events.md "Platform events"): its
+// seq (from 1, no gaps, given by insert) and id (event_id(k_platform_shard, seq)), the server's
+// wall-clock time, the type's name, the endpoint it is about and its `data` as JSON.
+struct PlatformEvent {
+  uint64_t seq = 0;
+  TimeUs at{0};
+  std::string type;
+  std::string webhook;
+  std::string data;  // a JSON object
+};
+// The shard number of platform event ids: no ledger shard has it.
+inline constexpr ShardId k_platform_shard = 0xFFFF;
+inline constexpr size_t k_platform_events_kept = 10'000;
 
 // One delivery attempt.
 struct DeliveryAttempt {
@@ -72,13 +91,13 @@ class WebhooksDb {
   std::expected<void, StoreError> remove(std::string_view id);
   // Writes the endpoint's fields (not its cursors).
   std::expected<void, StoreError> update(const WebhookRecord& w);
-  // The endpoint's fields and the cursor of `shard`, and `attempt` if given, in one
-  // transaction.
-  std::expected<void, StoreError> advance(const WebhookRecord& w, ShardId shard, uint64_t seq,
-                                          const DeliveryAttempt* attempt);
-  // The endpoint's fields and `attempt`, in one transaction; the oldest attempts past
-  // k_attempts_kept_per_webhook go.
-  std::expected<void, StoreError> record(const WebhookRecord& w, const DeliveryAttempt& attempt);
+  // A group of deliveries, in one transaction: the endpoint's fields, its cursor of `shard`
+  // (k_platform_shard: its platform cursor) as `w` has it, the `attempts`, and `event` if given
+  // (its seq is set). The oldest attempts past k_attempts_kept_per_webhook go, and the oldest
+  // platform events past k_platform_events_kept.
+  std::expected<void, StoreError> save(const WebhookRecord& w, ShardId shard,
+                                       std::span<const DeliveryAttempt> attempts,
+                                       PlatformEvent* event = nullptr);
   // The newest `limit` attempts, newest first.
   std::expected<std::vector<DeliveryAttempt>, StoreError> attempts(std::string_view id,
                                                                    size_t limit);
@@ -90,6 +109,12 @@ class WebhooksDb {
   // The attempt of a redelivery, and the request gone, in one transaction.
   std::expected<void, StoreError> redelivered(std::string_view id, const DeliveryAttempt& attempt);
 
+  // Up to `limit` platform events after `after_seq`, oldest first.
+  std::expected<std::vector<PlatformEvent>, StoreError> platform_events(uint64_t after_seq,
+                                                                        size_t limit);
+  // The seq of the last platform event (0: none yet).
+  std::expected<uint64_t, StoreError> last_platform_event();
+
  private:
   struct Db;
   explicit WebhooksDb(std::unique_ptr<Db> db);
@@ -97,6 +122,8 @@ class WebhooksDb {
                                                  const std::function<bool()>& write);
   bool write_fields(const WebhookRecord& w);
   bool write_attempt(const DeliveryAttempt& a);
+  bool prune_attempts(const std::string& webhook);
+  bool write_cursor(const std::string& webhook, int64_t shard, uint64_t seq);
   std::mutex mu_;
   std::unique_ptr<Db> db_;
 };

@@ -1,5 +1,8 @@
 #include "webhooks/deliverer.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -23,19 +26,50 @@ std::string new_id() {
   return "wh_" + new_secret().substr(6, 16);
 }
 
-// The event types of an endpoint by EventType (all true for "*").
+// The event types of an endpoint: by EventType (all true for "*"), then the platform's
+// (k_platform_event_types).
 std::vector<bool> wanted_types(const std::string& names) {
-  std::vector<bool> out(k_event_type_count, names == "*");
+  const size_t platform_types = std::size(k_platform_event_types);
+  std::vector<bool> out(k_event_type_count + platform_types, names == "*");
   if (names == "*") return out;
   size_t start = 0;
   while (start <= names.size()) {
     const size_t end = std::min(names.find(',', start), names.size());
-    if (auto t = parse_event_type(std::string_view(names).substr(start, end - start))) {
-      out[static_cast<size_t>(*t)] = true;
+    const std::string_view name = std::string_view(names).substr(start, end - start);
+    if (auto t = parse_event_type(name)) out[static_cast<size_t>(*t)] = true;
+    for (size_t i = 0; i < platform_types; ++i) {
+      if (name == k_platform_event_types[i]) out[k_event_type_count + i] = true;
     }
     start = end + 1;
   }
   return out;
+}
+
+bool acknowledged(const store::DeliveryAttempt& a) {
+  return a.error.empty() && a.status >= 200 && a.status < 300;
+}
+
+using JsonOut = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void json_text(JsonOut& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// The `data` of webhook.disabled (docs/events.md "Platform events").
+std::string disabled_data(const store::WebhookRecord& w) {
+  rapidjson::StringBuffer b;
+  JsonOut out(b);
+  out.StartObject();
+  json_text(out, "webhook", w.id);
+  json_text(out, "url", w.url);
+  json_text(out, "description", w.description);
+  json_text(out, "disabled_reason", w.disabled_reason);
+  json_text(out, "failing_since", format_time(w.failing_since.value_or(TimeUs{0})));
+  out.Key("failures");
+  out.Uint(w.failures);
+  out.EndObject();
+  return std::string(b.GetString(), b.GetSize());
 }
 
 // "P3D", "PT1H", "PT30S": how long no delivery succeeded, for the disable reason.
@@ -73,6 +107,15 @@ struct Deliverer::Endpoint {
   std::thread thread;
 };
 
+// One event of a group: passed over (not wanted), or to send.
+struct Deliverer::Pending {
+  uint64_t seq = 0;
+  bool wanted = false;
+  uint64_t id = 0;   // wanted only: the public id,
+  std::string type;  // the type's name
+  std::string body;  // and the JSON sent
+};
+
 namespace {
 
 WebhookView view(const store::WebhookRecord& w) {
@@ -96,6 +139,7 @@ Deliverer::Deliverer(DelivererOptions options) : options_(std::move(options)) {}
 
 std::expected<std::unique_ptr<Deliverer>, std::string> Deliverer::open(DelivererOptions options) {
   TALLY_CHECK(options.store != nullptr && options.shards > 0 && options.render && options.clock);
+  TALLY_CHECK(options.shards < store::k_platform_shard);
   auto db = store::WebhooksDb::open(options.db_path);
   if (!db) return std::unexpected(db.error().message);
   std::unique_ptr<Deliverer> d(new Deliverer(std::move(options)));
@@ -162,6 +206,10 @@ void Deliverer::stop() {
 }
 
 void Deliverer::notify(ShardId, uint64_t) {
+  wake_all();
+}
+
+void Deliverer::wake_all() {
   std::lock_guard lock(mu_);
   for (auto& [id, ep] : endpoints_) {
     {
@@ -222,6 +270,8 @@ std::expected<std::pair<WebhookView, std::string>, WebhookError> Deliverer::crea
     if (!last) return std::unexpected(store_error(last.error()));
     start_after[s] = *last;
   }
+  auto last_platform = db_->last_platform_event();
+  if (!last_platform) return std::unexpected(store_error(last_platform.error()));
   if (auto u = parse_url(url); !u)
     return std::unexpected(WebhookError{WebhookError::Code::invalid, cat("'url': ", u.error())});
   if (description.size() > k_description_bytes_max) {
@@ -245,6 +295,7 @@ std::expected<std::pair<WebhookView, std::string>, WebhookError> Deliverer::crea
   r.secret = new_secret();
   r.created_at = options_.clock();
   r.cursors = std::move(start_after);
+  r.platform_cursor = *last_platform;
   if (auto w = db_->insert(r); !w) return std::unexpected(store_error(w.error()));
   auto ep = make_endpoint(r, {});
   TALLY_CHECK(ep != nullptr);
@@ -358,23 +409,53 @@ std::expected<std::vector<store::DeliveryAttempt>, WebhookError> Deliverer::deli
   return std::move(*a);
 }
 
-std::optional<Event> Deliverer::find_event(uint64_t event_id) const {
+std::optional<std::pair<std::string, std::string>> Deliverer::find_body(uint64_t event_id) const {
   const ShardId shard = shard_of(event_id);
   const uint64_t seq = event_id & ((uint64_t{1} << k_id_shard_shift) - 1);
-  if (shard >= options_.shards || seq == 0) return std::nullopt;
-  std::optional<Event> found;
+  if (seq == 0) return std::nullopt;
+  if (shard == store::k_platform_shard) {
+    auto events = db_->platform_events(seq - 1, 1);
+    if (!events || events->empty() || events->front().seq != seq) return std::nullopt;
+    return std::pair{events->front().type, platform_json(events->front())};
+  }
+  if (shard >= options_.shards) return std::nullopt;
+  std::optional<std::pair<std::string, std::string>> found;
   auto r = options_.store->scan_events(shard, seq - 1, "", [&](const Event& e) {
-    if (e.seq == seq) found = e;
+    if (e.seq == seq) found = {std::string(event_type_name(e.type)), options_.render(shard, e)};
     return false;
   });
   if (!r) return std::nullopt;
   return found;
 }
 
+std::string Deliverer::platform_json(const store::PlatformEvent& e) const {
+  rapidjson::StringBuffer b;
+  JsonOut out(b);
+  out.StartObject();
+  json_text(out, "id", std::to_string(event_id(store::k_platform_shard, e.seq)));
+  json_text(out, "type", e.type);
+  json_text(out, "at", format_time(e.at));
+  out.Key("account");
+  out.Null();
+  out.Key("data");
+  out.RawValue(e.data.data(), e.data.size(), rapidjson::kObjectType);
+  out.EndObject();
+  return std::string(b.GetString(), b.GetSize());
+}
+
+std::expected<std::vector<std::pair<uint64_t, std::string>>, WebhookError>
+Deliverer::platform_events(uint64_t after_seq, size_t limit) const {
+  auto events = db_->platform_events(after_seq, limit);
+  if (!events) return std::unexpected(store_error(events.error()));
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (const store::PlatformEvent& e : *events) out.emplace_back(e.seq, platform_json(e));
+  return out;
+}
+
 std::expected<void, WebhookError> Deliverer::redeliver(const std::string& id, uint64_t event_id) {
   auto ep = find(id);
   if (!ep) return std::unexpected(no_webhook(id));
-  if (!find_event(event_id)) {
+  if (!find_body(event_id)) {
     return std::unexpected(WebhookError{
         WebhookError::Code::not_found,
         cat("no event '", event_id, "' (events are kept for [ledger] event_retention)")});
@@ -397,9 +478,8 @@ std::expected<void, WebhookError> Deliverer::redeliver(const std::string& id, ui
 
 // --- Delivery ---
 
-store::DeliveryAttempt Deliverer::send(Endpoint& ep, ShardId shard, const Event& e,
-                                       bool redelivery) {
-  const std::string body = options_.render(shard, e);
+store::DeliveryAttempt Deliverer::send(Endpoint& ep, uint64_t id, std::string_view type,
+                                       const std::string& body, bool redelivery) {
   const TimeUs at = options_.clock();
   std::vector<std::string> secrets;
   std::string webhook_id;
@@ -411,7 +491,6 @@ store::DeliveryAttempt Deliverer::send(Endpoint& ep, ShardId shard, const Event&
       secrets.push_back(ep.w.previous_secret);
     }
   }
-  const uint64_t id = event_id(shard, e.seq);
   const PostResult r =
       ep.sender.post(ep.url, body,
                      {{"Tally-Signature", signature_header(at.us / k_us_per_second, body, secrets)},
@@ -420,7 +499,7 @@ store::DeliveryAttempt Deliverer::send(Endpoint& ep, ShardId shard, const Event&
   store::DeliveryAttempt a;
   a.webhook = webhook_id;
   a.event_id = id;
-  a.event_type = std::string(event_type_name(e.type));
+  a.event_type = std::string(type);
   a.at = at;
   a.status = r.status;
   a.error = r.error;
@@ -431,8 +510,8 @@ store::DeliveryAttempt Deliverer::send(Endpoint& ep, ShardId shard, const Event&
 
 void Deliverer::redeliver_one(Endpoint& ep, uint64_t event_id) {
   store::DeliveryAttempt a;
-  if (auto e = find_event(event_id)) {
-    a = send(ep, shard_of(event_id), *e, true);
+  if (auto found = find_body(event_id)) {
+    a = send(ep, event_id, found->first, found->second, true);
   } else {
     a.webhook = ep.w.id;  // constant after creation
     a.event_id = event_id;
@@ -454,98 +533,170 @@ void Deliverer::redeliver_one(Endpoint& ep, uint64_t event_id) {
   }
 }
 
+bool Deliverer::scan(Endpoint& ep, size_t s, uint64_t cursor, std::vector<Pending>* out) const {
+  if (s == options_.shards) {  // the platform events
+    auto events = db_->platform_events(cursor, k_group_max);
+    if (!events) {
+      log(cat("webhook ", ep.w.id, ": reading platform events: ", events.error().message));
+      return false;
+    }
+    for (const store::PlatformEvent& e : *events) {
+      Pending p;
+      p.seq = e.seq;
+      // An endpoint is not told of its own disabling: it is disabled.
+      for (size_t i = 0; i < std::size(k_platform_event_types); ++i) {
+        if (e.type == k_platform_event_types[i] && ep.types[k_event_type_count + i]) {
+          p.wanted = e.webhook != ep.w.id;
+        }
+      }
+      if (p.wanted) {
+        p.id = event_id(store::k_platform_shard, e.seq);
+        p.type = e.type;
+        p.body = platform_json(e);
+      }
+      out->push_back(std::move(p));
+    }
+    return true;
+  }
+  const auto shard = static_cast<ShardId>(s);
+  size_t wanted = 0, seen = 0;
+  auto r = options_.store->scan_events(shard, cursor, "", [&](const Event& e) {
+    Pending p;
+    p.seq = e.seq;
+    p.wanted = ep.types[static_cast<size_t>(e.type)];
+    if (p.wanted) {
+      p.id = event_id(shard, e.seq);
+      p.type = std::string(event_type_name(e.type));
+      p.body = options_.render(shard, e);
+      ++wanted;
+    }
+    out->push_back(std::move(p));
+    return wanted < k_group_max && ++seen < k_scan_max;
+  });
+  if (!r) {
+    log(cat("webhook ", ep.w.id, ": reading events: ", r.error().message));
+    return false;
+  }
+  return true;
+}
+
 bool Deliverer::deliver_next(Endpoint& ep, size_t* next_shard) {
   std::vector<uint64_t> cursors;
   {
     std::lock_guard lock(ep.mu);
     cursors = ep.w.cursors;
+    cursors.push_back(ep.w.platform_cursor);
   }
-  // The first event wanted after the cursors, a shard at a time from *next_shard (so that no
-  // shard waits behind another's stream of events); the events passed over on the way.
-  std::vector<uint64_t> passed = cursors;
-  std::optional<Event> next;
-  ShardId shard = 0;
-  for (size_t i = 0; i < options_.shards && !next; ++i) {
-    const auto s = static_cast<ShardId>((*next_shard + i) % options_.shards);
-    size_t seen = 0;
-    auto r = options_.store->scan_events(s, cursors[s], "", [&](const Event& e) {
-      if (ep.types[static_cast<size_t>(e.type)]) {
-        next = e;
-        shard = s;
+  // A shard at a time from *next_shard, so that no shard waits behind another's stream of
+  // events; the platform events come after the last shard.
+  const size_t n = cursors.size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t s = (*next_shard + i) % n;
+    std::vector<Pending> group;
+    if (!scan(ep, s, cursors[s], &group)) return false;
+    if (group.empty()) continue;
+    switch (deliver_group(ep, s, group)) {
+      case Outcome::delivered:
+        *next_shard = (s + 1) % n;
+        return true;
+      case Outcome::failed:  // retried first after the backoff: *next_shard stays
+        return true;
+      case Outcome::stopped:
         return false;
+    }
+  }
+  return false;
+}
+
+Deliverer::Outcome Deliverer::deliver_group(Endpoint& ep, size_t s,
+                                            const std::vector<Pending>& group) {
+  // `position`: the seq the cursor may move to (every event up to it acknowledged or passed
+  // over); `saved`: where it is in the db. A crash between the two sends the acknowledged
+  // events after `saved` again: at least once, never fewer.
+  uint64_t position = 0, saved = 0;
+  std::vector<store::DeliveryAttempt> acked;
+  auto since = std::chrono::steady_clock::now();
+  auto flush = [&]() {
+    if (position == saved) return true;
+    if (!save(ep, s, position, acked, nullptr)) return false;
+    saved = position;
+    acked.clear();
+    since = std::chrono::steady_clock::now();
+    return true;
+  };
+  for (const Pending& p : group) {
+    if (!p.wanted) {
+      position = p.seq;
+      continue;
+    }
+    const store::DeliveryAttempt a = send(ep, p.id, p.type, p.body, false);
+    if (a.error == "cancelled") {
+      (void)flush();
+      return Outcome::stopped;
+    }
+    if (!acknowledged(a)) {
+      return save(ep, s, position, acked, &a) ? Outcome::failed : Outcome::stopped;
+    }
+    position = p.seq;
+    acked.push_back(a);
+    if (acked.size() >= k_group_max ||
+        std::chrono::steady_clock::now() - since >= std::chrono::microseconds(k_group_window_us)) {
+      if (!flush()) return Outcome::stopped;
+    }
+  }
+  return flush() ? Outcome::delivered : Outcome::stopped;
+}
+
+bool Deliverer::save(Endpoint& ep, size_t s, uint64_t seq,
+                     const std::vector<store::DeliveryAttempt>& attempts,
+                     const store::DeliveryAttempt* failure) {
+  std::optional<store::PlatformEvent> disabled;
+  {
+    std::lock_guard write(ep.write_mu);
+    store::WebhookRecord w;
+    {
+      std::lock_guard lock(ep.mu);
+      if (ep.removed) return false;
+      store::WebhookRecord& e = ep.w;
+      uint64_t& cursor = s == options_.shards ? e.platform_cursor : e.cursors[s];
+      cursor = std::max(cursor, seq);
+      if (!attempts.empty()) {
+        e.failing_since.reset();
+        e.failures = 0;
+        e.next_attempt_at.reset();
       }
-      passed[s] = e.seq;
-      return ++seen < k_scan_max;
-    });
-    if (!r) {
-      log(cat("webhook ", ep.w.id, ": reading events: ", r.error().message));
-      return false;
+      if (failure != nullptr) {
+        const store::DeliveryAttempt& a = *failure;
+        ++e.failures;
+        if (!e.failing_since) e.failing_since = a.at;
+        if (a.at.us - e.failing_since->us >= options_.give_up_us) {
+          e.disabled_at = a.at;
+          e.disabled_reason = cat("no delivery succeeded for ", duration_text(options_.give_up_us),
+                                  " (the last: ", outcome(a), ")");
+          e.next_attempt_at.reset();
+          disabled = store::PlatformEvent{0, a.at, "webhook.disabled", e.id, disabled_data(e)};
+        } else {
+          int64_t wait = options_.retry_first_us;
+          for (uint32_t i = 1; i < e.failures && wait < options_.retry_max_us; ++i) wait *= 2;
+          e.next_attempt_at = TimeUs{a.at.us + std::min(wait, options_.retry_max_us)};
+        }
+      }
+      w = e;
+    }
+    if (disabled) {
+      log(cat("webhook ", w.id, " (", w.url, ") disabled: ", w.disabled_reason,
+              "; POST /v1/webhooks/", w.id, "/enable delivers from where it stopped"));
+    }
+    std::vector<store::DeliveryAttempt> all = attempts;
+    if (failure != nullptr) all.push_back(*failure);
+    const ShardId shard = s == options_.shards ? store::k_platform_shard : static_cast<ShardId>(s);
+    if (auto r = db_->save(w, shard, all, disabled ? &*disabled : nullptr); !r) {
+      log(cat("webhook ", w.id, ": ", r.error().message));
+      disabled.reset();
     }
   }
-  bool moved = false;
-  for (size_t s = 0; s < passed.size(); ++s) {
-    if (passed[s] == cursors[s]) continue;
-    if (!save(ep, static_cast<ShardId>(s), passed[s], nullptr)) return false;
-    moved = true;
-  }
-  if (!next) return moved;
-  const store::DeliveryAttempt a = send(ep, shard, *next, false);
-  if (a.error == "cancelled") return false;
-  if (a.error.empty() && a.status >= 200 && a.status < 300) {
-    if (save(ep, shard, next->seq, &a)) *next_shard = (shard + 1) % options_.shards;
-  } else {
-    failed(ep, a);
-  }
+  if (disabled) wake_all();  // the other endpoints have a platform event to deliver
   return true;
-}
-
-bool Deliverer::save(Endpoint& ep, ShardId shard, uint64_t seq,
-                     const store::DeliveryAttempt* delivered) {
-  std::lock_guard write(ep.write_mu);
-  store::WebhookRecord w;
-  {
-    std::lock_guard lock(ep.mu);
-    if (ep.removed) return false;
-    ep.w.cursors[shard] = std::max(ep.w.cursors[shard], seq);
-    if (delivered) {
-      ep.w.failing_since.reset();
-      ep.w.failures = 0;
-      ep.w.next_attempt_at.reset();
-    }
-    w = ep.w;
-  }
-  if (auto r = db_->advance(w, shard, w.cursors[shard], delivered); !r) {
-    log(cat("webhook ", w.id, ": ", r.error().message));
-  }
-  return true;
-}
-
-void Deliverer::failed(Endpoint& ep, const store::DeliveryAttempt& a) {
-  std::lock_guard write(ep.write_mu);
-  store::WebhookRecord w;
-  {
-    std::lock_guard lock(ep.mu);
-    if (ep.removed) return;
-    store::WebhookRecord& e = ep.w;
-    ++e.failures;
-    if (!e.failing_since) e.failing_since = a.at;
-    if (a.at.us - e.failing_since->us >= options_.give_up_us) {
-      e.disabled_at = a.at;
-      e.disabled_reason = cat("no delivery succeeded for ", duration_text(options_.give_up_us),
-                              " (the last: ", outcome(a), ")");
-      e.next_attempt_at.reset();
-    } else {
-      int64_t wait = options_.retry_first_us;
-      for (uint32_t i = 1; i < e.failures && wait < options_.retry_max_us; ++i) wait *= 2;
-      e.next_attempt_at = TimeUs{a.at.us + std::min(wait, options_.retry_max_us)};
-    }
-    w = e;
-  }
-  if (w.disabled_at) {
-    log(cat("webhook ", w.id, " (", w.url, ") disabled: ", w.disabled_reason,
-            "; POST /v1/webhooks/", w.id, "/enable delivers from where it stopped"));
-  }
-  if (auto r = db_->record(w, a); !r) log(cat("webhook ", w.id, ": ", r.error().message));
 }
 
 void Deliverer::run(const std::shared_ptr<Endpoint>& ep_ptr) {

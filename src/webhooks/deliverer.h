@@ -3,13 +3,19 @@
 //
 // An endpoint's thread walks each shard's events in seq order (Store::scan_events: durable
 // events only) from its cursor, passing over the types it does not want, and POSTs each event
-// (signature.h, sender.h). It does not go past an event until the receiver answered 2xx: events
-// of one account (one shard) arrive in order, at least once. A failure is retried by the same
-// thread after a backoff (retry_first_us doubling up to retry_max_us); when no delivery has
-// succeeded for give_up_us the endpoint is disabled (disabled_at, disabled_reason; logged)
-// until enable(). Cursors and retry state are in DATA/webhooks.db: a restart carries on where it
-// stopped. A slow or dead receiver holds up its own thread only; the ledger's writer only
-// calls notify(), which takes two short locks.
+// (signature.h, sender.h) on a connection it keeps open (keep-alive). It does not go past an
+// event until the receiver answered 2xx: events of one account (one shard) arrive in order, at
+// least once. Deliveries go in groups (up to k_group_max events of one shard, or
+// k_group_window): the group's attempts and the cursor after its last acknowledged event are
+// written in one transaction, so a crash before that write sends the group's acknowledged
+// events again, and never skips one. A failure is retried by the same thread after a backoff
+// (retry_first_us doubling up to retry_max_us); when no delivery has succeeded for give_up_us
+// the endpoint is disabled (disabled_at, disabled_reason; logged) until enable(), and a
+// `webhook.disabled` platform event is written with that change, for the other endpoints
+// (and GET /v1/platform/events). Platform events are walked like one more shard. Cursors and
+// retry state are in DATA/webhooks.db: a restart carries on where it stopped. A slow or dead
+// receiver holds up its own thread only; the ledger's writer only calls notify(), which takes
+// two short locks.
 //
 // Times here are the server's wall clock (signatures are checked against the receiver's), not
 // the ledger's.
@@ -52,6 +58,13 @@ struct DelivererOptions {
 };
 
 inline constexpr size_t k_webhooks_max = 100;
+// A group of deliveries written in one transaction: at most this many events...
+inline constexpr size_t k_group_max = 256;
+// ... or the acknowledged ones of this long (so that a slow receiver's log shows promptly).
+inline constexpr int64_t k_group_window_us = 100'000;
+// The types of platform events (docs/events.md "Platform events"), beside the ledger's.
+inline constexpr std::string_view k_platform_event_types[] = {"webhook.disabled"};
+inline constexpr size_t k_platform_events_page_max = 1000;
 inline constexpr size_t k_description_bytes_max = 256;
 inline constexpr int64_t k_overlap_max_us = 30 * k_us_per_day;
 
@@ -93,7 +106,13 @@ class Deliverer {
   // Sends event `event_id` once more, out of turn (not_found if the store no longer has it).
   std::expected<void, WebhookError> redeliver(const std::string& id, uint64_t event_id);
 
+  // Up to `limit` platform events after seq `after_seq` (GET /v1/platform/events), each as
+  // its JSON (the body of its delivery), oldest first, with its seq.
+  std::expected<std::vector<std::pair<uint64_t, std::string>>, WebhookError> platform_events(
+      uint64_t after_seq, size_t limit) const;
+
   struct Endpoint;
+  struct Pending;
 
  private:
   explicit Deliverer(DelivererOptions options);
@@ -106,18 +125,33 @@ class Deliverer {
                                           std::vector<uint64_t> redeliveries) const;
   void launch(const std::shared_ptr<Endpoint>& ep);
   void run(const std::shared_ptr<Endpoint>& ep);
-  // One step of an endpoint's thread; false when it should wait for a wake-up.
+  // One step of an endpoint's thread: a group of events of one shard (or of the platform's);
+  // false when it should wait for a wake-up.
   bool deliver_next(Endpoint& ep, size_t* next_shard);
+  // The events after `cursor` of shard `s` (options_.shards: the platform events), up to a
+  // group; false on a read error (logged).
+  bool scan(Endpoint& ep, size_t s, uint64_t cursor, std::vector<Pending>* out) const;
+  // Sends the group in order until one fails; writes what came of it (save()). `stopped` if
+  // the endpoint was stopped or removed meanwhile.
+  enum class Outcome : uint8_t { delivered, failed, stopped };
+  Outcome deliver_group(Endpoint& ep, size_t s, const std::vector<Pending>& group);
+  // Writes the endpoint's cursor of `s` moved to `seq`, the `attempts` acknowledged (the
+  // failures are over if any), and `failure` (the backoff, or the endpoint disabled with its
+  // platform event), in one transaction. False if the endpoint was removed.
+  bool save(Endpoint& ep, size_t s, uint64_t seq,
+            const std::vector<store::DeliveryAttempt>& attempts,
+            const store::DeliveryAttempt* failure);
   void redeliver_one(Endpoint& ep, uint64_t event_id);
-  // The endpoint's cursor of `shard` moves to `seq` (an event passed over, or `delivered`:
-  // then the failures are over too); written. False if the endpoint was removed.
-  bool save(Endpoint& ep, ShardId shard, uint64_t seq, const store::DeliveryAttempt* delivered);
-  // Attempt `a` failed: the next one is due after the backoff, or the endpoint is disabled.
-  void failed(Endpoint& ep, const store::DeliveryAttempt& a);
-  store::DeliveryAttempt send(Endpoint& ep, ShardId shard, const Event& e, bool redelivery);
+  // Wakes every endpoint's thread (new events).
+  void wake_all();
+  store::DeliveryAttempt send(Endpoint& ep, uint64_t event_id, std::string_view type,
+                              const std::string& body, bool redelivery);
+  // The body of event `event_id` and its type, if still kept (ledger or platform).
+  std::optional<std::pair<std::string, std::string>> find_body(uint64_t event_id) const;
   std::optional<Event> find_event(uint64_t event_id) const;
   // The seq of the shard's last durable event (0: none), or the store's error.
   std::expected<uint64_t, store::StoreError> last_event_seq(ShardId shard) const;
+  std::string platform_json(const store::PlatformEvent& e) const;
   void log(const std::string& line) const;
 
   DelivererOptions options_;

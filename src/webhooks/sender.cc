@@ -1,7 +1,9 @@
 // The only file of the webhooks that compiles Beast. Each step of an exchange is an
 // asynchronous operation run to its end on the Sender's own io_context: the TCP stream's timer
 // bounds them all by one deadline (Beast's timeouts apply to asynchronous operations only), and
-// cancel() stops the io_context from another thread.
+// cancel() stops the io_context from another thread. The connection stays open between posts
+// (HTTP/1.1 keep-alive) until the receiver says `Connection: close`, or an error or a
+// cancel() closes it; the next post() then opens a new one.
 #include "webhooks/sender.h"
 
 #include <openssl/ssl.h>
@@ -89,11 +91,36 @@ std::expected<Url, std::string> parse_url(std::string_view url) {
   return out;
 }
 
+namespace {
+
+// A connection kept open between deliveries (HTTP/1.1 keep-alive), to the URL it was made for.
+struct Connection {
+  explicit Connection(net::io_context& io, Url to) : url(std::move(to)), tcp(io) {}
+  Url url;
+  beast::tcp_stream tcp;
+  std::unique_ptr<net::ssl::stream<beast::tcp_stream&>> tls;  // over `tcp`, for https://
+  beast::flat_buffer buffer;  // bytes read past an answer (none from a well-behaved receiver)
+};
+
+// What one exchange on a connection came to.
+struct Exchange {
+  PostResult result;
+  bool keep = false;    // the connection may carry the next delivery
+  bool unsent = false;  // it failed before the receiver answered a byte: a closed connection
+};
+
+bool same_place(const Url& a, const Url& b) {
+  return a.tls == b.tls && a.host == b.host && a.port == b.port;
+}
+
+}  // namespace
+
 struct Sender::Impl {
   SenderOptions options;
   net::io_context io;
   std::optional<net::ssl::context> tls;
-  std::string tls_error;  // why HTTPS cannot be used (a bad ca_file)
+  std::string tls_error;             // why HTTPS cannot be used (a bad ca_file)
+  std::unique_ptr<Connection> conn;  // the open connection, if any
 
   // Runs the io_context until the operation in flight sets `done`, or it is stopped.
   bool run(const bool& done) {
@@ -102,16 +129,16 @@ struct Sender::Impl {
     return done;
   }
   // After a stop: the operations in flight end (aborted) and the io_context is clean again.
-  void drain(beast::tcp_stream& conn) {
+  void drain(beast::tcp_stream& tcp) {
     beast::error_code ignored;
-    conn.socket().close(ignored);
+    tcp.socket().close(ignored);
     io.restart();
     io.run();
   }
   // Starts one asynchronous operation with `start(handler)` and runs it to its end: its error,
   // or nullopt if cancel() stopped it (the connection is closed then).
   template <typename Start>
-  std::optional<beast::error_code> step(beast::tcp_stream& conn, Start&& start) {
+  std::optional<beast::error_code> step(beast::tcp_stream& tcp, Start&& start) {
     beast::error_code ec;
     bool done = false;
     start([&](beast::error_code e, auto&&...) {
@@ -119,7 +146,7 @@ struct Sender::Impl {
       done = true;
     });
     if (!run(done)) {
-      drain(conn);
+      drain(tcp);
       return std::nullopt;
     }
     return ec;
@@ -133,11 +160,69 @@ struct Sender::Impl {
     return std::string(what) + ": " + ec.message();
   }
 
+  void close() {
+    if (!conn) return;
+    beast::error_code ignored;
+    conn->tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    conn->tcp.socket().close(ignored);
+    conn.reset();
+  }
+
+  // A new connection to `url` (connected, TLS handshake done) in `conn`, or why not.
+  std::optional<std::string> open(const Url& url, Clock::time_point deadline) {
+    close();
+    if (url.tls && !tls_error.empty()) return tls_error;
+    tcp::resolver resolver(io);
+    tcp::resolver::results_type endpoints;
+    beast::error_code ec;
+    bool done = false;
+    resolver.async_resolve(url.host, url.port,
+                           [&](beast::error_code e, tcp::resolver::results_type found) {
+                             ec = e;
+                             endpoints = std::move(found);
+                             done = true;
+                           });
+    io.restart();
+    io.run_until(deadline);
+    if (!done) {
+      resolver.cancel();
+      io.restart();
+      io.run();
+      return "timed out resolving " + url.host;
+    }
+    if (ec) return "cannot resolve " + url.host + ": " + ec.message();
+    auto c = std::make_unique<Connection>(io, url);
+    c->tcp.expires_at(deadline);
+    const auto connected =
+        step(c->tcp, [&](auto handler) { c->tcp.async_connect(endpoints, handler); });
+    if (!connected) return "cancelled";
+    if (*connected) return failure(*connected, "connecting");
+    if (url.tls) {
+      c->tls = std::make_unique<net::ssl::stream<beast::tcp_stream&>>(c->tcp, *tls);
+      SSL* ssl = c->tls->native_handle();
+      beast::error_code not_ip;
+      (void)net::ip::make_address(url.host, not_ip);
+      if (not_ip) {
+        SSL_set_tlsext_host_name(ssl, url.host.c_str());
+        SSL_set1_host(ssl, url.host.c_str());
+      } else {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
+      }
+      const auto shook = step(c->tcp, [&](auto handler) {
+        c->tls->async_handshake(net::ssl::stream_base::client, handler);
+      });
+      if (!shook) return "cancelled";
+      if (*shook) return failure(*shook, "TLS handshake");
+    }
+    conn = std::move(c);
+    return std::nullopt;
+  }
+
   template <typename Stream>
-  PostResult exchange(Stream& stream, beast::tcp_stream& conn, const Url& url,
-                      std::string_view body,
-                      const std::vector<std::pair<std::string, std::string>>& headers) {
-    PostResult r;
+  Exchange exchange(Stream& stream, const Url& url, std::string_view body,
+                    const std::vector<std::pair<std::string, std::string>>& headers) {
+    Exchange x;
+    beast::tcp_stream& tcp = conn->tcp;
     http::request<http::string_body> req{http::verb::post, url.target, 11};
     const bool v6 = url.host.find(':') != std::string::npos;
     const bool default_port = url.port == (url.tls ? "443" : "80");
@@ -147,31 +232,38 @@ struct Sender::Impl {
     req.set(http::field::content_type, "application/json");
     for (const auto& [name, value] : headers) req.set(name, value);
     req.body() = std::string(body);
-    req.keep_alive(false);
+    req.keep_alive(true);
     req.prepare_payload();
-    const auto sent = step(conn, [&](auto handler) { http::async_write(stream, req, handler); });
+    const auto sent = step(tcp, [&](auto handler) { http::async_write(stream, req, handler); });
     if (!sent || *sent) {
-      r.error = sent ? failure(*sent, "sending") : "cancelled";
-      return r;
+      x.result.error = sent ? failure(*sent, "sending") : "cancelled";
+      x.unsent = sent && *sent != beast::error::timeout;
+      return x;
     }
-    beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(k_response_body_max);
     const auto read =
-        step(conn, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+        step(tcp, [&](auto handler) { http::async_read(stream, conn->buffer, parser, handler); });
     if (!read) {
-      r.error = "cancelled";
-      return r;
+      x.result.error = "cancelled";
+      return x;
     }
     const beast::error_code ec = *read;
-    if (ec && !(ec == http::error::body_limit && parser.is_header_done())) {
-      r.error = failure(ec, "reading the answer");
-      return r;
+    const bool too_long = ec == http::error::body_limit && parser.is_header_done();
+    if (ec && !too_long) {
+      x.result.error = failure(ec, "reading the answer");
+      x.unsent = !parser.got_some() && ec != beast::error::timeout;
+      return x;
     }
-    r.status = static_cast<int>(parser.get().result_int());
-    beast::error_code ignored;
-    conn.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return r;
+    x.result.status = static_cast<int>(parser.get().result_int());
+    x.keep = !too_long && parser.get().keep_alive();
+    return x;
+  }
+
+  Exchange exchange(const Url& url, std::string_view body,
+                    const std::vector<std::pair<std::string, std::string>>& headers) {
+    if (conn->tls) return exchange(*conn->tls, url, body, headers);
+    return exchange(conn->tcp, url, body, headers);
   }
 };
 
@@ -200,51 +292,22 @@ PostResult Sender::post(const Url& url, std::string_view body,
   const auto start = Clock::now();
   const auto deadline = start + m.options.timeout;
   PostResult r = [&]() -> PostResult {
-    if (url.tls && !m.tls_error.empty()) return {0, m.tls_error, 0};
-    tcp::resolver resolver(m.io);
-    tcp::resolver::results_type endpoints;
-    beast::error_code ec;
-    bool done = false;
-    resolver.async_resolve(url.host, url.port,
-                           [&](beast::error_code e, tcp::resolver::results_type found) {
-                             ec = e;
-                             endpoints = std::move(found);
-                             done = true;
-                           });
-    m.io.restart();
-    m.io.run_until(deadline);
-    if (!done) {
-      resolver.cancel();
-      m.io.restart();
-      m.io.run();
-      return {0, "timed out resolving " + url.host, 0};
+    if (m.conn && !same_place(m.conn->url, url)) m.close();
+    // A kept connection the receiver closed meanwhile (its idle timeout) fails before any
+    // answer: the delivery goes again once on a new connection (at least once: it may have
+    // been received, as with any lost answer).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = m.conn != nullptr;
+      if (!reused) {
+        if (auto why = m.open(url, deadline)) return {0, *why, 0};
+      }
+      m.conn->tcp.expires_at(deadline);
+      Exchange x = m.exchange(url, body, headers);
+      if (!x.keep) m.close();
+      if (reused && x.unsent) continue;
+      return x.result;
     }
-    if (ec) return {0, "cannot resolve " + url.host + ": " + ec.message(), 0};
-
-    beast::tcp_stream conn(m.io);
-    conn.expires_at(deadline);
-    const auto connected =
-        m.step(conn, [&](auto handler) { conn.async_connect(endpoints, handler); });
-    if (!connected) return {0, "cancelled", 0};
-    if (*connected) return {0, m.failure(*connected, "connecting"), 0};
-    if (!url.tls) return m.exchange(conn, conn, url, body, headers);
-
-    net::ssl::stream<beast::tcp_stream&> stream(conn, *m.tls);
-    SSL* ssl = stream.native_handle();
-    beast::error_code not_ip;
-    (void)net::ip::make_address(url.host, not_ip);
-    if (not_ip) {
-      SSL_set_tlsext_host_name(ssl, url.host.c_str());
-      SSL_set1_host(ssl, url.host.c_str());
-    } else {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
-    }
-    const auto shook = m.step(conn, [&](auto handler) {
-      stream.async_handshake(net::ssl::stream_base::client, handler);
-    });
-    if (!shook) return {0, "cancelled", 0};
-    if (*shook) return {0, m.failure(*shook, "TLS handshake"), 0};
-    return m.exchange(stream, conn, url, body, headers);
+    return {0, "the receiver closed the connection twice before answering", 0};
   }();
   r.latency_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();

@@ -1,6 +1,8 @@
 // One webhook delivery over HTTP or HTTPS (docs/webhooks.md): a POST of a JSON body with the
-// given headers, on a new connection, bounded as a whole by a timeout. HTTPS verifies the
-// receiver's certificate (the system's CAs, plus `ca_file` when set) and its host name or IP.
+// given headers, bounded as a whole by a timeout, on the connection of the previous post when
+// the receiver kept it open (HTTP/1.1 keep-alive), else on a new one. A kept connection that
+// the receiver closed meanwhile is replaced and the POST sent again on the new one. HTTPS verifies
+// the receiver's certificate (the system's CAs, plus `ca_file` when set) and its host name or IP.
 // Beast stays inside sender.cc: this header names no Boost type.
 //
 // Thread-safety: a Sender is used by one thread at a time; cancel() may be called from any

@@ -156,6 +156,7 @@ const std::vector<Expected> k_expected = {
     {"post", "/v1/webhooks/{id}/enable", Key::none},
     {"get", "/v1/webhooks/{id}/deliveries", Key::none},
     {"post", "/v1/webhooks/{id}/deliveries/{event_id}/redeliver", Key::none},
+    {"get", "/v1/platform/events", Key::none},
     {"post", "/v1/accounts/{id}/tokens/revoke", Key::none},
     {"post", "/v1/admin/clock", Key::none},
     {"post", "/v1/admin/reload", Key::none},

@@ -38,6 +38,9 @@ std::string WebhookReceiver::url(const std::string& path) const {
 }
 
 void WebhookReceiver::listen_() {
+  // An answer (or a TLS close_notify) written after Tally or stop() closed the connection: an
+  // error to ignore, not a signal that ends the test (SSL_write writes to the socket itself).
+  ::signal(SIGPIPE, SIG_IGN);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -59,9 +62,6 @@ void WebhookReceiver::listen_() {
 }
 
 void WebhookReceiver::start() {
-  // An answer written after Tally closed the connection (its delivery timeout): an error to
-  // ignore, not a signal that ends the test (SSL_write writes to the socket itself).
-  ::signal(SIGPIPE, SIG_IGN);
   if (acceptor_.joinable()) return;
   listen_();
 }
@@ -139,14 +139,20 @@ void WebhookReceiver::serve(int fd) {
       return;
     }
   }
-  std::string data;
-  Request r;
-  size_t end = std::string::npos;
-  while ((end = data.find("\r\n\r\n")) == std::string::npos) {
-    if (!conn.read_more(&data)) break;
+  int number = 0;
+  {
+    std::lock_guard lock(mu_);
+    number = ++accepted_;
   }
-  bool whole = false;
-  if (end != std::string::npos) {
+  std::string data;  // read and not yet parsed: the next request's first bytes
+  while (true) {
+    Request r;
+    r.connection = number;
+    size_t end = std::string::npos;
+    while ((end = data.find("\r\n\r\n")) == std::string::npos) {
+      if (!conn.read_more(&data)) break;
+    }
+    if (end == std::string::npos) break;  // closed between requests
     const std::string head = data.substr(0, end);
     size_t line_end = head.find("\r\n");
     const std::string request_line = head.substr(0, line_end);
@@ -170,31 +176,34 @@ void WebhookReceiver::serve(int fd) {
     }
     const size_t length =
         r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
-    r.body = data.substr(end + 4);
-    while (r.body.size() < length && conn.read_more(&r.body)) {
+    while (data.size() < end + 4 + length && conn.read_more(&data)) {
     }
-    whole = r.body.size() >= length;
-    r.body.resize(std::min(r.body.size(), length));
-  }
-  // A request that arrives while the receiver hangs is never answered: the connection stays
-  // open (the sender times out) until the hang ends.
-  int status = 0;
-  bool hung = false;
-  {
-    std::lock_guard lock(mu_);
-    hung = hang_;
-    if (!hung && !stopping_ && whole) status = status_;
-    r.answered = status;
-    if (whole) requests_.push_back(r);
-  }
-  changed_.notify_all();
-  if (hung) {
-    std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return stopping_ || !hang_; });
-  } else if (status != 0) {
-    const std::string reply = "HTTP/1.1 " + std::to_string(status) +
-                              " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
-    conn.write(reply);
+    const bool whole = data.size() >= end + 4 + length;
+    r.body = data.substr(end + 4, length);
+    data.erase(0, std::min(data.size(), end + 4 + length));
+    r.at = std::chrono::steady_clock::now();
+    // A request that arrives while the receiver hangs is never answered: the connection stays
+    // open (the sender times out) until the hang ends, then closes.
+    int status = 0;
+    bool hung = false, keep = false;
+    {
+      std::lock_guard lock(mu_);
+      hung = hang_;
+      if (!hung && !stopping_ && whole) status = status_;
+      keep = keep_alive_ && r.headers["connection"] != "close";
+      r.answered = status;
+      if (whole) requests_.push_back(r);
+    }
+    changed_.notify_all();
+    if (hung) {
+      std::unique_lock lock(mu_);
+      changed_.wait(lock, [&] { return stopping_ || !hang_; });
+      break;
+    }
+    if (status == 0) break;
+    conn.write("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\nConnection: " +
+               (keep ? "keep-alive" : "close") + "\r\n\r\nok");
+    if (!keep) break;
   }
   if (conn.ssl) {
     SSL_shutdown(conn.ssl);
@@ -208,6 +217,16 @@ void WebhookReceiver::serve(int fd) {
 void WebhookReceiver::set_status(int status) {
   std::lock_guard lock(mu_);
   status_ = status;
+}
+
+void WebhookReceiver::set_keep_alive(bool keep_alive) {
+  std::lock_guard lock(mu_);
+  keep_alive_ = keep_alive;
+}
+
+int WebhookReceiver::connections() const {
+  std::lock_guard lock(mu_);
+  return accepted_;
 }
 
 void WebhookReceiver::set_hang(bool hang) {

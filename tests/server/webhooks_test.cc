@@ -4,7 +4,8 @@
 // gets only its types; a receiver that answers 500, hangs or is down gets every event once it
 // recovers, in order per account, also across a SIGKILL of Tally; a secret rotation signs with
 // both secrets during its overlap; an endpoint that fails for the whole give-up window is
-// disabled and can be enabled; a redelivery; the registry survives a restart.
+// disabled and can be enabled, and the other endpoints are told (webhook.disabled); a
+// redelivery; the registry survives a restart; deliveries share one kept-alive connection.
 #include <gtest/gtest.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -464,6 +465,10 @@ TEST_F(Webhooks, HttpsReceiversMustPresentATrustedCertificate) {
   open("tls", "20");
   spend("tls", available("tls"), "tls-1");
   ASSERT_TRUE(trusted.wait_until([](const Requests& rs) { return !rs.empty(); }));
+  grant("tls", "5", "tls-2");
+  spend("tls", "5", "tls-3");  // a second delivery, on the same TLS connection
+  ASSERT_TRUE(trusted.wait_until([](const Requests& rs) { return rs.size() >= 2; }));
+  EXPECT_EQ(trusted.connections(), 1);
   const auto r = trusted.delivered().at(0);
   EXPECT_TRUE(
       webhooks::verify_signature(r.headers.at("tally-signature"), r.body, secret, unix_now()));
@@ -477,6 +482,103 @@ TEST_F(Webhooks, HttpsReceiversMustPresentATrustedCertificate) {
   EXPECT_NE(log.find("TLS handshake"), std::string::npos) << log;
   EXPECT_TRUE(untrusted.requests().empty());
   EXPECT_EQ(field(admin("GET", "/v1/webhooks/" + bad).body, "status"), "failing");
+}
+
+TEST_F(Webhooks, DeliveriesShareOneKeptAliveConnectionAndReconnectWhenItCloses) {
+  start();
+  WebhookReceiver receiver;
+  auto [id, secret] = hook(receiver.url(), R"(["balance.depleted"])");
+  const std::vector<std::string> accounts = {"ka-a", "ka-b", "ka-c", "ka-d", "ka-e"};
+  int n = 0;
+  auto deplete_all = [&] {  // one balance.depleted per account
+    for (const std::string& a : accounts) {
+      grant(a, "3", "ka-g" + std::to_string(++n));
+      spend(a, available(a), "ka-s" + std::to_string(++n));
+    }
+  };
+  for (const std::string& a : accounts) open(a);
+  deplete_all();
+  deplete_all();
+  auto count = [&](size_t k) {
+    return receiver.wait_until([k](const Requests& rs) { return rs.size() >= k; });
+  };
+  ASSERT_TRUE(count(10));
+  EXPECT_EQ(receiver.connections(), 1) << "every delivery on the first connection";
+  for (const auto& r : receiver.requests()) EXPECT_EQ(r.connection, 1);
+  // The receiver goes away and comes back: the kept connection is closed under the sender,
+  // which opens a new one; nothing fails.
+  receiver.stop();
+  receiver.start();
+  deplete_all();
+  ASSERT_TRUE(count(15));
+  EXPECT_EQ(receiver.connections(), 2);
+  // A receiver that closes each connection: one per delivery.
+  receiver.set_keep_alive(false);
+  deplete_all();
+  ASSERT_TRUE(count(20));
+  EXPECT_GE(receiver.connections(), 6);
+  for (const auto& r : receiver.requests()) EXPECT_EQ(r.answered, 200);
+  EXPECT_EQ(receiver.delivered().size(), 20u);
+  auto attempts = admin("GET", "/v1/webhooks/" + id + "/deliveries?limit=1000");
+  EXPECT_EQ(attempts.body.find("\"delivered\":false"), std::string::npos) << attempts.body;
+}
+
+TEST_F(Webhooks, ADisabledEndpointIsAnnouncedToTheOtherEndpointsAndInTheFeed) {
+  start(std::string(k_quick) + "give_up_after = \"PT3S\"\n");
+  WebhookReceiver failing, watcher, everything, other;
+  failing.set_status(503);
+  auto [bad, bad_secret] = hook(failing.url());
+  auto [watch, watch_secret] = hook(watcher.url(), R"(["webhook.disabled"])");
+  auto [all, all_secret] = hook(everything.url());
+  hook(other.url(), R"(["balance.depleted"])");
+  EXPECT_EQ(admin("GET", "/v1/webhooks/" + watch).json()["event_types"][0].GetString(),
+            std::string("webhook.disabled"));
+  open("ann", "20");
+  spend("ann", available("ann"), "ann-1");  // balance.depleted: the failing endpoint fails
+  ASSERT_TRUE(watcher.wait_until([](const Requests& rs) { return !rs.empty(); }, 30'000));
+  const auto got = watcher.delivered().at(0);
+  EXPECT_EQ(field(got.body, "type"), "webhook.disabled") << got.body;
+  EXPECT_TRUE(webhooks::verify_signature(got.headers.at("tally-signature"), got.body, watch_secret,
+                                         unix_now()));
+  auto d = parse(got.body);
+  EXPECT_TRUE(d["account"].IsNull());
+  EXPECT_EQ(std::string(d["data"]["webhook"].GetString()), bad);
+  EXPECT_EQ(std::string(d["data"]["url"].GetString()), failing.url());
+  EXPECT_NE(std::string(d["data"]["disabled_reason"].GetString()).find("HTTP 503"),
+            std::string::npos);
+  EXPECT_GE(d["data"]["failures"].GetInt(), 2);
+  EXPECT_EQ(field(admin("GET", "/v1/webhooks/" + bad).body, "status"), "disabled");
+  // The feed lists it, as delivered.
+  auto feed = admin("GET", "/v1/platform/events");
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  auto f = feed.json();
+  ASSERT_EQ(f["events"].Size(), 1u) << feed.body;
+  EXPECT_EQ(compact(f["events"][0]), got.body);
+  EXPECT_EQ(std::string(f["next_after"].GetString()), got.headers.at("tally-event-id"));
+  auto after = admin("GET", "/v1/platform/events?after=" + got.headers.at("tally-event-id"));
+  EXPECT_EQ(after.json()["events"].Size(), 0u) << after.body;
+  EXPECT_EQ(admin("GET", "/v1/platform/events?after=12").status, 400);
+  // "*" gets it beside the ledger's events; an endpoint that did not ask for it does not.
+  ASSERT_TRUE(everything.wait_until([](const Requests& rs) { return rs.size() >= 2; }));
+  std::set<std::string> types;
+  for (const auto& r : everything.delivered()) types.insert(field(r.body, "type"));
+  EXPECT_EQ(types, (std::set<std::string>{"balance.depleted", "webhook.disabled"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ASSERT_EQ(other.delivered().size(), 1u);
+  EXPECT_EQ(field(other.delivered().at(0).body, "type"), "balance.depleted");
+  EXPECT_EQ(watcher.delivered().size(), 1u);
+  // Enabled again, the endpoint gets what it missed, not the news of its own disabling; the
+  // announcement survives a restart in the feed.
+  failing.set_status(200);
+  ASSERT_EQ(admin("POST", "/v1/webhooks/" + bad + "/enable").status, 200);
+  ASSERT_TRUE(failing.wait_until([](const Requests& rs) { return rs.back().answered == 200; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  for (const auto& r : failing.delivered()) EXPECT_EQ(field(r.body, "type"), "balance.depleted");
+  server_->kill();
+  server_->restart();
+  auto kept = admin("GET", "/v1/platform/events");
+  ASSERT_EQ(kept.json()["events"].Size(), 1u) << kept.body;
+  EXPECT_EQ(compact(kept.json()["events"][0]), got.body);
 }
 
 TEST_F(Webhooks, TheRegistryIsKeptAcrossARestartAndDeleted) {

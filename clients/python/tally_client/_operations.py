@@ -464,6 +464,12 @@ class Operations:
         # Two ids in the path: `_run` fills one.
         return self._perform(Call(op.method, path, _decoder(op.responses), retry=True))
 
+    @operation("listPlatformEvents", "GET", "/v1/platform/events", {200: m.EventsPage})
+    def list_platform_events(self, *, after: Optional[str] = None, limit: Optional[int] = None) -> m.EventsPage:
+        """Events about the platform (`webhook.disabled`), oldest first (admin key); pass
+        `next_after` as `after` for the next page (it is None when the page is empty)."""
+        return self._run(Operations.list_platform_events, query={"after": after, "limit": limit})
+
     @operation("setClock", "POST", "/v1/admin/clock", {200: m.Clock})
     def set_clock(self, now: TimeLike) -> m.Clock:
         """Moves a `--clock manual` server's time forward (tests)."""

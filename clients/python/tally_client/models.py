@@ -662,7 +662,7 @@ class Event:
     id: Optional[str] = None  # unique; orders the events of one account
     type: Optional[str] = None  # balance.low, credits.expiring, purchase.completed, ...
     at: Optional[datetime] = None
-    account: Optional[str] = None
+    account: Optional[str] = None  # None for a platform event (webhook.disabled)
     data: Optional[dict] = None  # by type, as the server sent it (amounts as decimal strings)
     raw: dict = _raw()
 

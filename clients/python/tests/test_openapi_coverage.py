@@ -73,6 +73,7 @@ SAMPLE_CALLS = {
     "enableWebhook": lambda c: c.enable_webhook("wh_0123456789abcdef"),
     "listWebhookDeliveries": lambda c: c.list_webhook_deliveries("wh_0123456789abcdef", limit=10),
     "redeliverWebhookEvent": lambda c: c.redeliver_webhook_event("wh_0123456789abcdef", "281474976710657"),
+    "listPlatformEvents": lambda c: c.list_platform_events(after="18446462598732840961", limit=10),
     "setClock": lambda c: c.set_clock(T),
     "reloadConfig": lambda c: c.reload_config(),
     "health": lambda c: c.health(),

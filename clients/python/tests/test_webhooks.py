@@ -127,6 +127,10 @@ class WebhookTest(unittest.TestCase):
             self.assertEqual(set(model.raw) - declared, set(), type(model).__name__)
         self.assertEqual(self.client.get_webhook(made.id).description, "py")
         self.assertEqual(self.client.enable_webhook(made.id).status, "enabled")
+        platform = self.client.list_platform_events(limit=10)  # none disabled here
+        self.assertEqual((platform.events, platform.next_after, platform.has_more), ([], None, False))
+        with self.assertRaises(tc.InvalidRequest):
+            self.client.list_platform_events(after="12")
         self.assertEqual(self.client.delete_webhook(made.id).id, made.id)
         with self.assertRaises(tc.NotFound):
             self.client.get_webhook(made.id)

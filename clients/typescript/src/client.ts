@@ -79,6 +79,7 @@ export const ROUTES = {
   enableWebhook: route('POST', '/v1/webhooks/{id}/enable'),
   listWebhookDeliveries: route('GET', '/v1/webhooks/{id}/deliveries'),
   redeliverWebhookEvent: route('POST', '/v1/webhooks/{id}/deliveries/{event_id}/redeliver'),
+  listPlatformEvents: route('GET', '/v1/platform/events'),
   setClock: route('POST', '/v1/admin/clock'),
   // Reading the file again twice is harmless: retried like a read.
   reloadConfig: route('POST', '/v1/admin/reload'),
@@ -328,6 +329,10 @@ export class TallyClient {
   /** Sends one event to the endpoint again, out of turn (queued: see the deliveries). */
   redeliverWebhookEvent(id: string, eventId: T.Id, options?: CallOptions): Promise<T.Redelivery> {
     return this.call('redeliverWebhookEvent', {params: {id, event_id: eventId}}, options);
+  }
+  /** Events about the platform (`webhook.disabled`), oldest first; `next_after` is null when empty. */
+  listPlatformEvents(query: T.PlatformEventsQuery = {}, options?: CallOptions): Promise<T.EventPage> {
+    return this.call('listPlatformEvents', {query}, options);
   }
 
   // --- pricing and jobs --------------------------------------------------------------------

@@ -374,7 +374,8 @@ export interface KeyList {
 /** `*` (every type) or one of docs/events.md's types. */
 export type WebhookEventType = '*' | 'balance.low' | 'balance.depleted' | 'credits.expiring' |
   'credits.expired' | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due' |
-  'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested';
+  'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested' |
+  'webhook.disabled';
 
 /** A webhook endpoint (docs/webhooks.md), never its secret. Times are the server's wall clock. */
 export interface Webhook {
@@ -771,15 +772,19 @@ export interface BalanceQuery {
 export type EventType =
   | 'balance.low' | 'balance.depleted' | 'credits.expiring' | 'credits.expired'
   | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due'
-  | 'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested';
+  | 'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested'
+  | 'webhook.disabled';
 
-/** What the ledger tells the world happened, durable with the change that caused it. */
+/**
+ * What the ledger tells the world happened, durable with the change that caused it; or a
+ * platform event (`webhook.disabled`, `account` null; docs/events.md "Platform events").
+ */
 export interface TallyEvent {
   /** Unique; orders the events of one account. */
   id: string;
   type: EventType;
   at: Time;
-  account: AccountId;
+  account: AccountId | null;
   /** By type (docs/events.md); amounts as decimal strings, ids as strings. */
   data: Record<string, unknown>;
 }
@@ -803,6 +808,13 @@ export interface EventsQuery {
   /** The previous page's `next_after`. */
   after?: string;
 }
+
+export type PlatformEventsQuery = {
+  /** The id of the last platform event read (a page's `next_after`). */
+  after?: string;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+};
 
 export interface AlertsRequest {
   /** balance.low when available credits fall below it; "0" for none; absent or null: the plan's. */

@@ -457,6 +457,10 @@ test('webhook endpoints: registered, listed, rotated, enabled, their deliveries,
   assert.deepEqual(await admin.redeliverWebhookEvent(made.id, event.id),
                    {webhook: made.id, event: event.id, queued: true});
   assert.equal((await admin.enableWebhook(made.id)).id, made.id);
+  const platform = await admin.listPlatformEvents({limit: 10});
+  assert.ok(Array.isArray(platform.events));
+  assert.equal(platform.has_more, false);
+  await assert.rejects(admin.listPlatformEvents({after: '12'}), sdk.InvalidRequest);
   assert.equal((await admin.deleteWebhook(made.id)).id, made.id);
   await assert.rejects(admin.getWebhook(made.id), sdk.NotFound);
 });
