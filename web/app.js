@@ -181,6 +181,7 @@
         ? `This link is not valid or has expired (${err.message}). Ask for a new link.`
         : `This key is not valid (${err.message}).`;
     }
+    if (err.type === 'editing_not_allowed') return `Not allowed: ${err.message}.`;
     if (err.status === 403) {
       return state.kind === 'user' ? `This link does not open that account (${err.message}).`
                                    : `This key may not do that (${err.message}).`;
@@ -366,6 +367,69 @@
       }
     }
     $('alert-topup').textContent = t;
+    renderSettings(alerts, topup);
+  }
+
+  // The form that changes them, shown when the credential may (`editable` in the API's answers:
+  // a key, or an end-user token when the platform allows it, docs/api.md). The fields start
+  // with the account's own settings ("empty: the plan's").
+  function renderSettings(alerts, topup) {
+    const alertsOn = !!alerts?.editable, topupOn = !!topup?.editable;
+    $('settings-panel').hidden = !alertsOn && !topupOn;
+    $('settings-alerts').hidden = !alertsOn;
+    $('settings-topup').hidden = !topupOn;
+    if (state.kind === 'user') $('settings-panel').open = true;
+    if (alertsOn) {
+      $('settings-low').value = alerts.low_balance_from === 'account'
+        ? (alerts.low_balance ?? '0') : '';
+      const days = /^P(\d+)D$/.exec(alerts.expiring_notice ?? '');
+      $('settings-notice').value = alerts.expiring_notice_from !== 'account' ? ''
+        : alerts.expiring_notice === null ? '0' : days ? days[1] : '';
+    }
+    if (topupOn) {
+      const packs = state.packs ?? [];
+      $('settings-pack').replaceChildren(...packs.map((p) =>
+        h('option', {value: p.id, selected: p.id === topup.pack}, p.name ?? p.id)));
+      $('settings-topup-on').checked = topup.enabled;
+      $('settings-below').value = topup.enabled ? topup.below : '';
+      $('settings-currency').value = topup.enabled ? topup.currency
+        : (packs[0]?.prices?.[0]?.currency ?? '');
+    }
+  }
+
+  async function saveSettings(form) {
+    const result = $('settings-result');
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    result.classList.remove('bad');
+    result.textContent = 'Saving…';
+    const id = enc(state.account);
+    try {
+      if (!$('settings-alerts').hidden) {
+        const low = form.low.value.trim(), notice = form.notice.value.trim();
+        await api(`/v1/accounts/${id}/alerts`, {method: 'PUT', idempotent: true, body: {
+          low_balance: low === '' ? null : low,
+          expiring_notice: notice === '' ? null : notice === '0' ? 'PT0S' : `P${notice}D`,
+        }});
+      }
+      if (!$('settings-topup').hidden) {
+        if (form.topup.checked) {
+          await api(`/v1/accounts/${id}/auto_topup`, {method: 'PUT', idempotent: true, body: {
+            below: form.below.value.trim(), pack: form.pack.value,
+            currency: form.currency.value.trim(),
+          }});
+        } else if (state.topup?.enabled) {
+          await api(`/v1/accounts/${id}/auto_topup`, {method: 'DELETE', idempotent: true});
+        }
+      }
+      await openAccount(state.account);
+      $('settings-result').textContent = 'Saved.';
+    } catch (err) {
+      result.textContent = explain(err);
+      result.classList.add('bad');
+    } finally {
+      button.disabled = false;
+    }
   }
 
   function renderLots(lots) {
@@ -658,6 +722,8 @@
       const [pricing, plans, packs] = await Promise.all([api('/v1/pricing'), api('/v1/plans'),
                                                           api('/v1/packs')]);
       for (const p of plans.plans) state.plans.set(p.id, p);
+      state.packs = packs.packs;
+      if (state.account) renderSettings(state.alerts, state.topup);  // the packs to choose
       renderPricing(pricing);
       renderPlans(plans.plans);
       renderPacks(packs.packs);
@@ -782,6 +848,10 @@
       openAccount($('find-id').value.trim());
     });
     $('grant-form').addEventListener('submit', (ev) => { ev.preventDefault(); grant(ev.target); });
+    $('settings-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      saveSettings(ev.target);
+    });
     $('webhooks-refresh').addEventListener('click', renderWebhooks);
     $('void-form').addEventListener('submit', (ev) => {
       ev.preventDefault();

@@ -11,7 +11,6 @@ constexpr size_t k_plans_max = 64;
 constexpr size_t k_packs_max = 64;
 constexpr size_t k_seasons_max = 64;
 constexpr size_t k_prices_max = 64;
-const Credits k_catalog_amount_max = Credits::from_credits(1'000'000'000);
 // 10^12 major units per credit (a trillion dollars), far beyond any price.
 constexpr int64_t k_price_per_credit_micro_major_max = 1'000'000'000'000'000'000;
 

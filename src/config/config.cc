@@ -26,7 +26,8 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
   if (!root) return std::unexpected(root.error());
   TomlReader r{std::string(file)};
   try {
-    r.check_keys(*root, {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "log"},
+    r.check_keys(*root,
+                 {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "tokens", "log"},
                  "the configuration (top level)");
     Config c;
     c.file = std::string(file);
@@ -40,6 +41,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
     c.catalog = std::make_shared<const Catalog>(detail::read_catalog(r, *root));
     c.ledger = detail::read_ledger(r, *root);
     c.webhooks = detail::read_webhooks(r, *root);
+    c.tokens = detail::read_tokens(r, *root, *c.catalog);
     c.log = detail::read_log(r, *root);
     check_plans(r, *root, c);
     return c;

@@ -1,7 +1,8 @@
 // The configuration file: one TOML file holds the price book ([price_book], docs/pricing.md),
 // the catalog ([[plans]], [[packs]], [[seasons]]; docs/catalog.md), the ledger's policy
-// ([ledger]; docs/catalog.md), webhook delivery ([webhooks]; docs/webhooks.md) and the server's
-// logs ([log]; docs/operations.md). Any other top-level key is an error, so a typo never
+// ([ledger]; docs/catalog.md), webhook delivery ([webhooks]; docs/webhooks.md), what end-user
+// tokens may change ([tokens]; docs/api.md "Auth") and the server's logs ([log];
+// docs/operations.md). Any other top-level key is an error, so a typo never
 // becomes a silent default.
 //
 // The only part of the config layer most callers need. Thread-safe: no shared state.
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +33,17 @@ struct WebhooksConfig {
   std::string ca_file;  // more CA certificates (PEM) trusted for https:// receivers
 };
 
+// [tokens] (docs/api.md "What end users may change"): whether an end-user token may change its
+// own account's alert settings and auto top-up, and within which limits. Off by default: tokens
+// only read.
+struct TokensConfig {
+  bool edit_alerts = false;                     // PUT /v1/accounts/{id}/alerts
+  bool edit_auto_topup = false;                 // PUT and DELETE /v1/accounts/{id}/auto_topup
+  std::vector<std::string> auto_topup_packs;    // the packs a token may choose; empty: any pack
+  std::optional<Credits> auto_topup_below_max;  // the highest `below` a token may set
+  friend bool operator==(const TokensConfig&, const TokensConfig&) = default;
+};
+
 // [log]: where `tally serve` writes its JSON lines, from which level, whether it writes one
 // per request, and when a commit counts as a stall.
 struct LogConfig {
@@ -44,12 +57,13 @@ struct Config {
   std::shared_ptr<const Catalog> catalog;                // never null; empty without plans/packs
   LedgerConfig ledger;
   WebhooksConfig webhooks;
+  TokensConfig tokens;
   LogConfig log;
 };
 
 // The top-level sections of the configuration file, in file-format order.
-inline constexpr std::string_view k_sections[] = {"price_book", "plans", "packs", "seasons",
-                                                  "ledger", "webhooks", "log"};
+inline constexpr std::string_view k_sections[] = {"price_book", "plans",    "packs",  "seasons",
+                                                  "ledger",     "webhooks", "tokens", "log"};
 
 // Parses configuration text; `file` names it in error positions.
 [[nodiscard]] std::expected<Config, ConfigError> parse_config(std::string_view text,

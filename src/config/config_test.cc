@@ -320,6 +320,44 @@ TEST(ConfigLog, RefusesWhatItDoesNotKnow) {
   }
 }
 
+TEST(ConfigTokens, OffWithoutTheSectionAndReadsEveryKey) {
+  auto none = parse_config("", "t.toml");
+  ASSERT_TRUE(none.has_value()) << none.error().to_string();
+  EXPECT_EQ(none->tokens, TokensConfig{});
+  EXPECT_FALSE(none->tokens.edit_alerts);
+  const std::string packs = "[[packs]]\nid = \"small\"\ncredits = 100\nprices = { USD = 999 }\n";
+  auto c = parse_config(packs +
+                            "[tokens]\nedit_alerts = true\nedit_auto_topup = true\n"
+                            "auto_topup_packs = [\"small\"]\nauto_topup_below_max = \"50.5\"\n",
+                        "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_TRUE(c->tokens.edit_alerts);
+  EXPECT_TRUE(c->tokens.edit_auto_topup);
+  EXPECT_EQ(c->tokens.auto_topup_packs, std::vector<std::string>{"small"});
+  ASSERT_TRUE(c->tokens.auto_topup_below_max.has_value());
+  EXPECT_EQ(c->tokens.auto_topup_below_max->micro, 50'500'000);
+}
+
+TEST(ConfigTokens, RefusesWhatItDoesNotKnow) {
+  struct Row {
+    const char* text;
+    const char* message;
+  };
+  for (const Row& row : {
+           Row{"[tokens]\nedit_alerts = \"yes\"\n", "tokens.edit_alerts"},
+           Row{"[tokens]\nauto_topup_packs = [\"nope\"]\n",
+               "tokens.auto_topup_packs[0]: no pack \"nope\""},
+           Row{"[tokens]\nauto_topup_packs = []\n", "tokens.auto_topup_packs is empty"},
+           Row{"[tokens]\nauto_topup_below_max = 0\n", "must be more than zero"},
+           Row{"[tokens]\nedit_grants = true\n", "edit_grants"},
+       }) {
+    auto c = parse_config(row.text, "t.toml");
+    ASSERT_FALSE(c.has_value()) << row.text;
+    EXPECT_NE(c.error().to_string().find(row.message), std::string::npos)
+        << row.text << " -> " << c.error().to_string();
+  }
+}
+
 TEST(ConfigSections, ChangedSectionsCompareValuesNotText) {
   const std::string a =
       "[price_book]\nversion = \"a\"\n[[plans]]\nid = \"p\"\n[ledger]\nrefund_grace = \"P7D\"\n";

@@ -11,12 +11,17 @@
 
 namespace tally::config::detail {
 
+// The largest amount of credits the configuration may name (a grant, an allocation, a bound).
+inline const Credits k_catalog_amount_max = Credits::from_credits(1'000'000'000);
+
 // [[plans]] (one may be the default), [[packs]] and [[seasons]].
 Catalog read_catalog(const TomlReader& r, const toml::table& root);
 // [ledger]: policy defaults and bounds; absent keys keep LedgerConfig's defaults.
 LedgerConfig read_ledger(const TomlReader& r, const toml::table& root);
 // [webhooks]: delivery timeout, retry backoff and give-up window, extra CA certificates.
 WebhooksConfig read_webhooks(const TomlReader& r, const toml::table& root);
+// [tokens]: what end-user tokens may change; the packs named must be in `catalog`.
+TokensConfig read_tokens(const TomlReader& r, const toml::table& root, const Catalog& catalog);
 // [log]: file, level, access, commit_stall; absent keys keep LogConfig's defaults.
 LogConfig read_log(const TomlReader& r, const toml::table& root);
 

@@ -175,8 +175,24 @@ bool allowed(const Route& route, const Principal& who, const std::vector<std::st
     case Access::reader:
       return who.kind == K::admin || who.kind == K::service || read ||
              (who.kind == K::user && !args.empty() && args[0] == who.account);
+    case Access::owner:  // and [tokens], for a token (dispatch)
+      return who.kind == K::admin || who.kind == K::service ||
+             (who.kind == K::user && !args.empty() && args[0] == who.account);
   }
   return false;
+}
+
+// A token on an Access::owner route: the setting must be one [tokens] lets end users change.
+std::optional<Problem> token_may_change(const Call& call) {
+  const bool alerts = call.route->fn == set_alerts;
+  if (may_change(call, alerts)) return std::nullopt;
+  return Problem{403,
+                 "editing_not_allowed",
+                 alerts ? "this platform does not let end users change their alert settings "
+                          "([tokens] edit_alerts)"
+                        : "this platform does not let end users change their auto top-up "
+                          "([tokens] edit_auto_topup)",
+                 {}};
 }
 
 // A request of a /v1/batch: the batch's call (its parsed body holds the item's, decoded in
@@ -482,10 +498,10 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/accounts/{}/balance", Access::reader, false, get_balance},
     {"GET", "/v1/accounts/{}/events", Access::reader, false, get_account_events},
     {"GET", "/v1/accounts/{}/alerts", Access::reader, false, get_alerts},
-    {"PUT", "/v1/accounts/{}/alerts", Access::service, true, set_alerts},
+    {"PUT", "/v1/accounts/{}/alerts", Access::owner, true, set_alerts},
     {"GET", "/v1/accounts/{}/auto_topup", Access::reader, false, get_auto_topup},
-    {"PUT", "/v1/accounts/{}/auto_topup", Access::service, true, set_auto_topup},
-    {"DELETE", "/v1/accounts/{}/auto_topup", Access::service, true, delete_auto_topup},
+    {"PUT", "/v1/accounts/{}/auto_topup", Access::owner, true, set_auto_topup},
+    {"DELETE", "/v1/accounts/{}/auto_topup", Access::owner, true, delete_auto_topup},
     {"POST", "/v1/accounts/{}/grants", Access::admin, true, grant},
     {"PUT", "/v1/accounts/{}/subscription", Access::service, true, set_subscription},
     {"DELETE", "/v1/accounts/{}/subscription", Access::service, true, cancel_subscription},
@@ -587,6 +603,9 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
                                     : "this key may not call this endpoint",
                                 {}});
     }
+    if (route.access == Access::owner && call->who.kind == Principal::Kind::user) {
+      if (auto p = token_may_change(*call)) return fail(call, *p);
+    }
   }
   const bool has_body = call->request.method == "POST" || call->request.method == "PUT";
   if (has_body && !call->request.body.empty() && !is_json(call->request.content_type)) {
@@ -620,6 +639,42 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
 }  // namespace
 
 std::span<const Route> routes() { return k_routes; }
+
+bool may_change(const Call& call, bool alerts) {
+  switch (call.who.kind) {
+    case Principal::Kind::admin:
+    case Principal::Kind::service:
+      return true;
+    case Principal::Kind::user: {
+      const config::TokensConfig& t = call.ctx.current()->tokens;
+      return alerts ? t.edit_alerts : t.edit_auto_topup;
+    }
+    default:
+      return false;
+  }
+}
+
+std::optional<Problem> token_limits(const Call& call, const AutoTopupSettings& s) {
+  if (call.who.kind != Principal::Kind::user) return std::nullopt;
+  const config::TokensConfig& t = call.ctx.current()->tokens;
+  if (!t.auto_topup_packs.empty() && std::find(t.auto_topup_packs.begin(), t.auto_topup_packs.end(),
+                                               s.pack) == t.auto_topup_packs.end()) {
+    std::string packs;
+    for (const std::string& p : t.auto_topup_packs) packs += cat(packs.empty() ? "" : ", ", p);
+    return Problem{403,
+                   "editing_not_allowed",
+                   cat("end users may choose the packs ", packs, " ([tokens] auto_topup_packs)"),
+                   {}};
+  }
+  if (t.auto_topup_below_max && *t.auto_topup_below_max < s.below) {
+    return Problem{403,
+                   "editing_not_allowed",
+                   cat("end users may set 'below' up to ", format_credits(*t.auto_topup_below_max),
+                       " ([tokens] auto_topup_below_max)"),
+                   {}};
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> Call::query_value(std::string_view name) const {
   for (const auto& [k, v] : query) {
@@ -775,15 +830,18 @@ std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view w
 
 Api::Api(ApiOptions options) : context_(std::make_unique<Context>()) {
   context_->o = std::move(options);
-  auto live = std::make_shared<const LiveConfig>(LiveConfig{context_->o.prices, context_->o.catalog});
+  auto live = std::make_shared<const LiveConfig>(
+      LiveConfig{context_->o.prices, context_->o.catalog, context_->o.tokens});
   context_->live.store(live);
   context_->on_shard.assign(context_->o.service->shards(), live);
 }
 Api::~Api() = default;
 
 void Api::use_config(std::shared_ptr<const pricing::PriceVersions> prices,
-                     std::shared_ptr<const Catalog> catalog, std::function<void()> done) {
-  auto live = std::make_shared<const LiveConfig>(LiveConfig{std::move(prices), std::move(catalog)});
+                     std::shared_ptr<const Catalog> catalog, config::TokensConfig tokens,
+                     std::function<void()> done) {
+  auto live = std::make_shared<const LiveConfig>(
+      LiveConfig{std::move(prices), std::move(catalog), std::move(tokens)});
   Context* ctx = context_.get();
   ctx->o.service->reconfigure(
       [ctx, live](Ledger& l) {

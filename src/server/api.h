@@ -12,6 +12,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "config/config.h"
 #include "pricing/versions.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -35,6 +36,7 @@ struct ApiOptions {
   // The configuration at start; a reload replaces them (Api::use_config).
   std::shared_ptr<const pricing::PriceVersions> prices;
   std::shared_ptr<const Catalog> catalog;
+  config::TokensConfig tokens;
   // POST /v1/admin/reload: loads the configuration file again and calls `done` once, from any
   // thread (server/reload.h's Reloader::reload). Unset: the endpoint answers 404.
   std::function<void(ReloadTrigger, std::function<void(ReloadOutcome)> done)> reload;
@@ -62,13 +64,14 @@ class Api {
   // Refuses new work with 503 (graceful shutdown); answers already started complete.
   void stop_accepting() { stopping_ = true; }
 
-  // Prices and plans from now on (a configuration reload): each shard takes them in order with
-  // its queue (Service::reconfigure), so a change queued before this call is priced with the
-  // old ones and one queued after with the new; reads on the I/O threads (GET /v1/pricing,
-  // /v1/plans, quotes) take them once every shard has. `done` then runs, on a shard's thread.
-  // One call at a time. Any thread.
+  // Prices, plans and what tokens may change from now on (a configuration reload): each shard takes
+  // them in order with its queue (Service::reconfigure), so a change queued before this call is
+  // priced with the old ones and one queued after with the new; reads on the I/O threads (GET
+  // /v1/pricing, /v1/plans, quotes) take them once every shard has. `done` then runs, on a shard's
+  // thread. One call at a time. Any thread.
   void use_config(std::shared_ptr<const pricing::PriceVersions> prices,
-                  std::shared_ptr<const Catalog> catalog, std::function<void()> done);
+                  std::shared_ptr<const Catalog> catalog, config::TokensConfig tokens,
+                  std::function<void()> done);
   // The prices in use on the I/O threads.
   std::shared_ptr<const pricing::PriceVersions> prices() const;
 

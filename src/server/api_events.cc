@@ -240,7 +240,8 @@ std::string iso_duration(int64_t us) {
   return format_validity(Validity::duration_us(us));  // seconds
 }
 
-void write_alerts(JsonWriter& w, const Ledger& l, const Account& a) {
+// `editable`: whether the caller may change them (may_change), for the dashboard.
+void write_alerts(JsonWriter& w, const Ledger& l, const Account& a, bool editable) {
   w.StartObject();
   write_text(w, "account", a.id);
   const Credits low = l.low_threshold(a);
@@ -260,6 +261,8 @@ void write_alerts(JsonWriter& w, const Ledger& l, const Account& a) {
     w.Null();
   }
   write_text(w, "expiring_notice_from", a.alerts.expiring_notice_us ? "account" : "plan");
+  w.Key("editable");
+  w.Bool(editable);
   w.EndObject();
 }
 
@@ -322,10 +325,11 @@ void get_account_events(const CallPtr& call) {
 
 void get_alerts(const CallPtr& call) {
   const std::string id = call->args[0];
-  read_shard(call, account_shard(*call, id), [id](const Ledger& l) {
+  const bool editable = may_change(*call, true);
+  read_shard(call, account_shard(*call, id), [id, editable](const Ledger& l) {
     const Account* a = l.find_account(id);
     if (!a) return problem_response(not_found(cat("no account '", id, "'")));
-    return json(200, [&](JsonWriter& w) { write_alerts(w, l, *a); });
+    return json(200, [&](JsonWriter& w) { write_alerts(w, l, *a, editable); });
   });
 }
 
@@ -335,7 +339,7 @@ void set_alerts(const CallPtr& call) {
   submit(call, Change{std::move(*c), nullptr, [](const Ledger& l, const Reply& r) {
                         const AlertsReply& reply = std::get<AlertsReply>(r);
                         return json(200, [&](JsonWriter& w) {
-                          write_alerts(w, l, *l.find_account(reply.account));
+                          write_alerts(w, l, *l.find_account(reply.account), true);
                         });
                       }});
 }

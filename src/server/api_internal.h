@@ -30,6 +30,7 @@ inline constexpr std::string_view k_purchase_key_prefix = "purchase:";
 struct LiveConfig {
   std::shared_ptr<const pricing::PriceVersions> prices;
   std::shared_ptr<const Catalog> catalog;
+  config::TokensConfig tokens;  // what end-user tokens may change ([tokens])
 };
 
 struct Api::Context {
@@ -85,6 +86,9 @@ enum class Access : uint8_t {
   service,  // admin or service key; a read key for GET; a worker key on its routes (api.cc)
   admin,    // admin key
   any,      // any valid credential (the batch checks each request)
+  // An account's own settings: admin or service key, or the end-user token of the account in
+  // the path when [tokens] lets tokens change that setting (api.cc, docs/api.md).
+  owner,
 };
 
 struct Route {
@@ -218,6 +222,13 @@ void enable_webhook(const CallPtr& call);
 void list_webhook_deliveries(const CallPtr& call);
 void redeliver_webhook_event(const CallPtr& call);
 void get_platform_events(const CallPtr& call);
+
+// Whether the caller may change the account's alert settings (`alerts`) or its auto top-up:
+// an admin or service key, or a token when [tokens] allows it (the `editable` of the replies).
+bool may_change(const Call& call, bool alerts);
+// Why an end-user token may not set auto top-up `s` ([tokens] auto_topup_packs and
+// auto_topup_below_max); nullopt when it may, or when the caller is not a token.
+std::optional<Problem> token_limits(const Call& call, const AutoTopupSettings& s);
 // api_admin.cc
 void reload(const CallPtr& call);
 

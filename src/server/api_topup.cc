@@ -11,11 +11,14 @@ namespace {
 
 // {"account", "enabled", "below", "pack", "currency", "region", "price", "credits",
 //  "request": {"id", "payment_ref", "expires_at"} | null, "failures", "retry_at"}: the
-// settings, what the pack costs and grants now, and where the account stands.
+// settings, what the pack costs and grants now, and where the account stands; `editable`:
+// whether the caller may change them (may_change).
 void write_auto_topup(JsonWriter& w, const Ledger& l, const std::string& account,
-                      const std::optional<AutoTopup>& t) {
+                      const std::optional<AutoTopup>& t, bool editable) {
   w.StartObject();
   write_text(w, "account", account);
+  w.Key("editable");
+  w.Bool(editable);
   w.Key("enabled");
   w.Bool(t.has_value());
   if (t) {
@@ -59,8 +62,8 @@ void write_auto_topup(JsonWriter& w, const Ledger& l, const std::string& account
 
 HttpResponse auto_topup_answer(const Ledger& l, const Reply& r) {
   const AutoTopupReply& reply = std::get<AutoTopupReply>(r);
-  return json(200,
-              [&](JsonWriter& w) { write_auto_topup(w, l, reply.account, reply.auto_topup); });
+  return json(
+      200, [&](JsonWriter& w) { write_auto_topup(w, l, reply.account, reply.auto_topup, true); });
 }
 
 std::expected<SetAutoTopup, Problem> decode_auto_topup(const JsonValue& body,
@@ -99,16 +102,19 @@ void end_request(const CallPtr& call, bool failed) {
 
 void get_auto_topup(const CallPtr& call) {
   const std::string id = call->args[0];
-  read_shard(call, account_shard(*call, id), [id](const Ledger& l) {
+  const bool editable = may_change(*call, false);
+  read_shard(call, account_shard(*call, id), [id, editable](const Ledger& l) {
     const Account* a = l.find_account(id);
     if (!a) return problem_response(not_found(cat("no account '", id, "'")));
-    return json(200, [&](JsonWriter& w) { write_auto_topup(w, l, a->id, a->auto_topup); });
+    return json(200,
+                [&](JsonWriter& w) { write_auto_topup(w, l, a->id, a->auto_topup, editable); });
   });
 }
 
 void set_auto_topup(const CallPtr& call) {
   auto c = decode_auto_topup(*call->body, call->args[0]);
   if (!c) return fail(call, c.error());
+  if (auto p = token_limits(*call, *c->settings)) return fail(call, *p);
   submit(call, Change{std::move(*c), nullptr, auto_topup_answer});
 }
 

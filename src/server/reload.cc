@@ -132,7 +132,8 @@ ReloadOutcome Reloader::apply(const ReloadTrigger& trigger) {
   }
   options_.service->set_commit_stall_us(new_log.commit_stall_us);
   std::promise<void> swapped;
-  options_.api->use_config(*prices, config->catalog, [&swapped] { swapped.set_value(); });
+  options_.api->use_config(*prices, config->catalog, config->tokens,
+                           [&swapped] { swapped.set_value(); });
   swapped.get_future().wait();
 
   out.applied = true;

@@ -202,6 +202,7 @@ int serve(const ServeOptions& options) {
   ao.webhooks = hooks->get();
   ao.prices = *prices;
   ao.catalog = config->catalog;
+  ao.tokens = config->tokens;
   ao.clock = clock;
   ao.public_url = options.public_url;
   // Links without --public-url name the address bound. With port 0 the port is known only once

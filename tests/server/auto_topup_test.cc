@@ -157,11 +157,17 @@ TEST_F(AutoTopupApi, AnEndUserTokenReadsItsOwnAndCannotChangeIt) {
   auto token = admin("POST", "/v1/accounts/at-user/tokens", "{}");
   ASSERT_EQ(token.status, 201) << token.body;
   const std::string secret = str(token.json()["token"]);
-  EXPECT_EQ(as(secret, "GET", "/v1/accounts/at-user/auto_topup").status, 200);
-  EXPECT_EQ(as(secret, "PUT", "/v1/accounts/at-user/auto_topup",
-               R"({"below":"5","pack":"small","currency":"USD"})", "atu-1")
-                .status,
-            403);
+  auto got = as(secret, "GET", "/v1/accounts/at-user/auto_topup");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_FALSE(got.json()["editable"].GetBool()) << "[tokens] lets tokens change nothing";
+  EXPECT_TRUE(admin("GET", "/v1/accounts/at-user/auto_topup").json()["editable"].GetBool());
+  auto refused = as(secret, "PUT", "/v1/accounts/at-user/auto_topup",
+                    R"({"below":"5","pack":"small","currency":"USD"})", "atu-1");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_STREQ(refused.json()["type"].GetString(), "editing_not_allowed") << refused.body;
+  auto alerts = as(secret, "PUT", "/v1/accounts/at-user/alerts", R"({"low_balance":"5"})", "atu-2");
+  EXPECT_EQ(alerts.status, 403);
+  EXPECT_STREQ(alerts.json()["type"].GetString(), "editing_not_allowed") << alerts.body;
 }
 
 TEST(AutoTopupRestart, TheRequestSurvivesAKillAndItsPurchaseCompletesIt) {

@@ -288,7 +288,59 @@ test('the alert settings and the automatic top-up are shown as the API has them'
                'buys pack small (100 credits, USD 9.99) when fewer than 10 credits are ' +
                `available; a top-up is waiting for payment until ` +
                `${when.format(new Date(topup.request.expires_at))} UTC`);
+  assert.equal(await page.locator('#settings-panel').isVisible(), false,
+               'the platform does not let end users change them: no form');
   await shot(page, 'alerts-and-topup');
+});
+
+test('an end user changes the alert threshold through the page when the platform allows it',
+     async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-web-tokens-'));
+  const config = path.join(dir, 'tally.toml');
+  fs.writeFileSync(config, fs.readFileSync(configFile, 'utf8') +
+                   '\n[tokens]\nedit_alerts = true\nedit_auto_topup = true\n');
+  const other = await startServer(['--clock', 'manual', '--config', config]);
+  try {
+    const as = async (method, p, body) => {
+      const r = await fetch(other.base + p, {method, body: body && JSON.stringify(body),
+        headers: {Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json',
+                  ...(method === 'GET' ? {} : {'Idempotency-Key': `w-${Math.random()}`})}});
+      const json = await r.json();
+      if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    await as('POST', '/v1/accounts', {id: 'erin'});
+    const {url} = await as('POST', '/v1/accounts/erin/tokens', {ttl_s: 3600});
+    const page = await newPage();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready]');
+    assert.equal(await text(page, '#alert-low'), 'off');
+    assert.ok(await page.locator('#settings-panel').isVisible(), 'the form is offered');
+    assert.ok(await page.locator('#settings-low').isVisible());
+    assert.ok(await page.locator('#settings-topup-on').isVisible());
+    await page.fill('#settings-low', '15');
+    await page.click('#settings-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('settings-result').textContent === 'Saved.');
+    assert.equal(await text(page, '#alert-low'),
+                 'when fewer than 15 credits are available (set for this account)');
+    const alerts = await as('GET', '/v1/accounts/erin/alerts');
+    assert.equal(alerts.low_balance, '15');
+    assert.equal(alerts.low_balance_from, 'account');
+    assert.equal((await as('GET', '/v1/accounts/erin/auto_topup')).enabled, false,
+                 'the top-up left off stays off');
+    // A refusal shows its reason: a pack that is not sold.
+    await page.check('#settings-topup-on');
+    await page.fill('#settings-below', '5');
+    await page.fill('#settings-currency', 'XXX');
+    await page.click('#settings-form button[type=submit]');
+    await page.waitForFunction(() =>
+      document.getElementById('settings-result').classList.contains('bad'));
+    assert.match(await text(page, '#settings-result'), /XXX/);
+    await shot(page, 'alerts-form');
+  } finally {
+    assert.equal(await other.stop(), 0);
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
 });
 
 test('a held job shows as held and disappears when released', async () => {

@@ -135,6 +135,11 @@ class Forbidden(TallyError):
     pass
 
 
+class EditingNotAllowed(Forbidden):
+    """An end-user token changing alerts or auto top-up that the platform's `[tokens]` does not
+    allow, or past its limits (`detail` says which)."""
+
+
 class NotFound(TallyError):
     pass
 
@@ -237,6 +242,7 @@ PROBLEM_TYPES: dict[str, type] = {
     "unauthorized": Unauthorized,
     "insufficient_credits": InsufficientCredits,
     "forbidden": Forbidden,
+    "editing_not_allowed": EditingNotAllowed,
     "not_found": NotFound,
     "method_not_allowed": MethodNotAllowed,
     "account_exists": AccountExists,

@@ -687,6 +687,7 @@ class Alerts:
     low_balance_from: Optional[str] = None
     expiring_notice: Optional[str] = None  # ISO 8601 duration; None: no credits.expiring
     expiring_notice_from: Optional[str] = None
+    editable: Optional[bool] = None  # whether this caller may change them ([tokens] for a token)
     raw: dict = _raw()
 
 
@@ -706,6 +707,7 @@ class AutoTopup:
     rest None."""
 
     account: Optional[str] = None
+    editable: Optional[bool] = None  # whether this caller may change it ([tokens] for a token)
     enabled: Optional[bool] = None
     below: Optional[Decimal] = None
     below_micro: Optional[int] = None

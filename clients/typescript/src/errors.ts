@@ -57,6 +57,8 @@ export class InsufficientCredits extends TallyError {
   }
 }
 export class Forbidden extends TallyError {}
+/** An end-user token changing what the platform's [tokens] does not allow, or past its limits. */
+export class EditingNotAllowed extends Forbidden {}
 export class NotFound extends TallyError {}
 export class MethodNotAllowed extends TallyError {}
 // 409: the ledger's state refuses the request
@@ -102,6 +104,7 @@ export const PROBLEM_CLASSES: {readonly [T in ProblemType]: new (p: Problem) => 
   unauthorized: Unauthorized,
   insufficient_credits: InsufficientCredits,
   forbidden: Forbidden,
+  editing_not_allowed: EditingNotAllowed,
   not_found: NotFound,
   method_not_allowed: MethodNotAllowed,
   account_exists: AccountExists,

@@ -32,7 +32,7 @@ export type ProblemType =
   'refund_exceeds_spend' | 'spend_not_refundable' | 'lot_voided' | 'idempotency_conflict' |
   'payment_ref_used' | 'not_subscribed' | 'already_claimed' | 'reward_unavailable' |
   'payload_too_large' | 'unsupported_media_type' | 'limit_exceeded' | 'invalid_config' |
-  'unavailable' | 'internal';
+  'unavailable' | 'internal' | 'editing_not_allowed';
 
 /** RFC 9457 problem details (`application/problem+json`). */
 export interface Problem {
@@ -832,6 +832,8 @@ export interface Alerts {
   low_balance_from: 'account' | 'plan';
   expiring_notice: Duration | null;
   expiring_notice_from: 'account' | 'plan';
+  /** Whether this caller may change them (a key; a token when the platform's [tokens] allows). */
+  editable: boolean;
 }
 
 // --- auto top-up (docs/events.md "Auto top-up") ---------------------------------------------
@@ -857,6 +859,8 @@ export interface AutoTopupRequest {
 /** An account's auto top-up; off: `enabled` false and nothing else. */
 export interface AutoTopup {
   account: AccountId;
+  /** Whether this caller may change it (a key; a token when the platform's [tokens] allows). */
+  editable: boolean;
   enabled: boolean;
   below?: Amount;
   below_micro?: AmountMicro;
