@@ -21,8 +21,8 @@ TEST(Crypto, HexRoundTripsAndRefusesWhatIsNotLowercaseHex) {
   EXPECT_EQ(hex(bytes), "0001abff");
   EXPECT_EQ(unhex("0001abff"), bytes);
   EXPECT_EQ(unhex(""), std::string());
-  EXPECT_EQ(unhex("abc"), std::nullopt);   // odd length
-  EXPECT_EQ(unhex("0A"), std::nullopt);    // uppercase is not what we write
+  EXPECT_EQ(unhex("abc"), std::nullopt);  // odd length
+  EXPECT_EQ(unhex("0A"), std::nullopt);   // uppercase is not what we write
   EXPECT_EQ(unhex("zz"), std::nullopt);
 }
 
