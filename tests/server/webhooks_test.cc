@@ -17,6 +17,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -521,6 +522,73 @@ TEST_F(Webhooks, DeliveriesShareOneKeptAliveConnectionAndReconnectWhenItCloses) 
   EXPECT_EQ(receiver.delivered().size(), 20u);
   auto attempts = admin("GET", "/v1/webhooks/" + id + "/deliveries?limit=1000");
   EXPECT_EQ(attempts.body.find("\"delivered\":false"), std::string::npos) << attempts.body;
+}
+
+// Deliveries are recorded in groups: a SIGKILL in the middle of a stream may send acknowledged
+// events again, never skip one, and each account's events first arrive in order.
+TEST_F(Webhooks, ASigkillInTheMiddleOfGroupedDeliveriesSkipsNothing) {
+  start();
+  WebhookReceiver receiver;
+  hook(receiver.url(), R"(["balance.depleted"])");
+  constexpr int k_accounts = 50, k_rounds = 40;  // 2,000 events
+  std::string items;
+  for (int a = 0; a < k_accounts; ++a) {
+    items += std::string(a ? "," : "") +
+             R"({"method":"POST","path":"/v1/accounts","idempotency_key":"o)" + std::to_string(a) +
+             R"(","body":{"id":"k)" + std::to_string(a) + R"(","plan":null}})";
+  }
+  ok(admin("POST", "/v1/batch", R"({"requests":[)" + items + "]}"));
+  for (int round = 0; round < k_rounds; round += 10) {
+    items.clear();
+    for (int r = round; r < round + 10; ++r) {
+      for (int a = 0; a < k_accounts; ++a) {
+        const std::string id = "k" + std::to_string(a), n = std::to_string(r) + "-" + id;
+        items += std::string(items.empty() ? "" : ",") +
+                 R"({"method":"POST","path":"/v1/accounts/)" + id +
+                 R"(/grants","idempotency_key":"g)" + n +
+                 R"(","body":{"amount":"1","reason":"t"}},)" +
+                 R"({"method":"POST","path":"/v1/spends","idempotency_key":"s)" + n +
+                 R"(","body":{"account":")" + id + R"(","amount":"1"}})";
+      }
+    }
+    auto r = admin("POST", "/v1/batch", R"({"requests":[)" + items + "]}");
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+    ASSERT_EQ(r.body.find(R"("status":4)"), std::string::npos) << r.body.substr(0, 300);
+  }
+  ASSERT_TRUE(receiver.wait_until([](const Requests& rs) { return rs.size() >= 300; }));
+  server_->kill();
+  const size_t before_kill = receiver.requests().size();
+  server_->restart();
+  const size_t total = static_cast<size_t>(k_accounts) * k_rounds;
+  auto unique = [](const Requests& rs) {
+    std::set<std::string> ids;
+    for (const auto& r : rs) {
+      if (r.answered == 200) ids.insert(r.headers.at("tally-event-id"));
+    }
+    return ids;
+  };
+  ASSERT_TRUE(
+      receiver.wait_until([&](const Requests& rs) { return unique(rs).size() >= total; }, 120'000))
+      << unique(receiver.requests()).size() << " of " << total;
+  const Requests got = receiver.delivered();
+  EXPECT_EQ(unique(got).size(), total);
+  std::cout << before_kill << " deliveries before the SIGKILL, " << got.size() - total
+            << " sent again after it\n";
+  for (int a = 0; a < k_accounts; ++a) {
+    const std::string account = "k" + std::to_string(a);
+    std::vector<uint64_t> first;  // each event at its first arrival
+    std::set<uint64_t> seen;
+    for (uint64_t id : ids_of(got, account)) {
+      if (seen.insert(id).second) first.push_back(id);
+    }
+    EXPECT_EQ(first.size(), static_cast<size_t>(k_rounds)) << account;
+    EXPECT_TRUE(std::is_sorted(first.begin(), first.end())) << account << ": out of order";
+    EXPECT_EQ(std::set<uint64_t>(first.begin(), first.end()).size(), first.size());
+    const auto feed_ids = feed(account);
+    std::set<uint64_t> expected;
+    for (const auto& [event, json] : feed_ids) expected.insert(event);
+    EXPECT_EQ(seen, expected) << account;
+  }
 }
 
 TEST_F(Webhooks, ADisabledEndpointIsAnnouncedToTheOtherEndpointsAndInTheFeed) {
