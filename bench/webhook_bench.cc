@@ -5,9 +5,10 @@
 // The events are made first, while the receiver answers 503 (so they wait in the outbox, as a
 // backlog); then it answers 200 and the bench times the deliveries from the first
 // acknowledged one to the last. Events: balance.depleted, one per account per round (a grant
-// of 1 credit and a spend of it), made through /v1/batch.
+// of 1 credit and a spend of it), made through /v1/batch. With `https`, the receiver speaks TLS
+// with a certificate the bench makes and Tally trusts ([webhooks] ca_file).
 //
-//   TALLY_BIN=build/release/tally build/test/bench/webhook_bench [events] [accounts]
+//   TALLY_BIN=build/release/tally build/test/bench/webhook_bench [events] [accounts] [https]
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "tests/server/server_process.h"
+#include "tests/server/test_certificate.h"
 #include "tests/server/webhook_receiver.h"
 
 namespace {
@@ -29,10 +31,11 @@ using tally::testing::ServerOptions;
 using tally::testing::ServerProcess;
 using tally::testing::WebhookReceiver;
 
-std::string config_file() {
+std::string config_file(const std::string& ca_file) {
   std::ifstream in(TALLY_SOURCE_DIR "/config/default.toml");
   std::stringstream text;
   text << in.rdbuf() << "\n[webhooks]\nretry_first = \"PT1S\"\nretry_max = \"PT1S\"\n";
+  if (!ca_file.empty()) text << "ca_file = \"" << ca_file << "\"\n";
   char tmpl[] = "/tmp/tally-webhook-bench-XXXXXX";
   const std::string path = std::string(::mkdtemp(tmpl)) + "/tally.toml";
   std::ofstream(path) << text.str();
@@ -63,12 +66,15 @@ std::string item(const std::string& path, const std::string& key, const std::str
 int main(int argc, char** argv) {
   const size_t events = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 10'000;
   const size_t accounts = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 250;
+  const bool https = argc > 3 && std::string(argv[3]) == "https";
+  const tally::testing::CertFiles cert =
+      https ? tally::testing::make_certificate() : tally::testing::CertFiles{};
   ServerOptions o;
-  o.config = config_file();
+  o.config = config_file(cert.cert);
   ServerProcess server(o);
   const std::string key = server.admin_key();
   HttpClient c(server.port());
-  WebhookReceiver receiver;
+  WebhookReceiver receiver(cert.cert, cert.key);
   receiver.set_status(503);
   auto made = c.send("POST", "/v1/webhooks",
                      "{\"url\":\"" + receiver.url() + "\",\"event_types\":[\"balance.depleted\"]}",
@@ -116,8 +122,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double seconds = std::chrono::duration<double>(all.back().at - all.front().at).count();
-  std::printf("webhook_bench: %zu deliveries in %.2f s: %.0f deliveries/s, %d connections\n",
-              all.size(), seconds, static_cast<double>(all.size() - 1) / seconds,
-              receiver.connections());
+  std::printf("webhook_bench: %zu deliveries (%s) in %.2f s: %.0f deliveries/s, %d connections\n",
+              all.size(), https ? "https" : "http", seconds,
+              static_cast<double>(all.size() - 1) / seconds, receiver.connections());
   return server.stop() == 0 ? 0 : 1;
 }

@@ -337,8 +337,8 @@ std::expected<std::vector<PlatformEvent>, StoreError> WebhooksDb::platform_event
 
 std::expected<uint64_t, StoreError> WebhooksDb::last_platform_event() {
   std::lock_guard lock(mu_);
-  // AUTOINCREMENT is not used, so seqs could repeat after the newest is pruned: never, since
-  // pruning keeps the newest k_platform_events_kept.
+  // A seq is a rowid (INTEGER PRIMARY KEY): a new one is the largest + 1, and pruning keeps
+  // the newest, so no seq is given twice.
   sqlite::Stmt q(db_->conn, "SELECT COALESCE(MAX(seq), 0) FROM platform_events");
   if (q.step() != SQLITE_ROW) return std::unexpected(db_->error("platform events"));
   return static_cast<uint64_t>(q.i64(0));

@@ -146,9 +146,8 @@ class Deliverer {
   void wake_all();
   store::DeliveryAttempt send(Endpoint& ep, uint64_t event_id, std::string_view type,
                               const std::string& body, bool redelivery);
-  // The body of event `event_id` and its type, if still kept (ledger or platform).
+  // The type and the body of event `event_id`, if still kept (ledger or platform).
   std::optional<std::pair<std::string, std::string>> find_body(uint64_t event_id) const;
-  std::optional<Event> find_event(uint64_t event_id) const;
   // The seq of the shard's last durable event (0: none), or the store's error.
   std::expected<uint64_t, store::StoreError> last_event_seq(ShardId shard) const;
   std::string platform_json(const store::PlatformEvent& e) const;
