@@ -218,16 +218,25 @@ int serve(const ServeOptions& options) {
     ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
   }
   HttpServer* http_raw = nullptr;
-  ao.metrics_extra = [&http_raw] {
+  ao.metrics_extra = [&http_raw, d = hooks->get()] {
     if (!http_raw) return std::string();
     const HttpServer::Counters c = http_raw->counters();
+    const webhooks::DelivererCounters w = d->counters();
     return cat("# TYPE tally_http_requests_total counter\ntally_http_requests_total ", c.requests,
                "\n# TYPE tally_http_connections_open gauge\ntally_http_connections_open ",
                c.connections_open,
                "\n# TYPE tally_http_connections_total counter\ntally_http_connections_total ",
-               c.connections_total, "\n# TYPE tally_http_timeouts_total counter\ntally_http_timeouts_total ",
-               c.timeouts, "\n# TYPE tally_http_refused_too_large_total counter\n"
-               "tally_http_refused_too_large_total ", c.refused_too_large, "\n");
+               c.connections_total,
+               "\n# TYPE tally_http_timeouts_total counter\ntally_http_timeouts_total ", c.timeouts,
+               "\n# TYPE tally_http_refused_too_large_total counter\n"
+               "tally_http_refused_too_large_total ",
+               c.refused_too_large, "\n",
+               "# TYPE tally_webhook_deliveries_total counter\n"
+               "tally_webhook_deliveries_total{outcome=\"delivered\"} ",
+               w.delivered, "\ntally_webhook_deliveries_total{outcome=\"failed\"} ", w.failed,
+               "\n# TYPE tally_webhook_connections_total counter\ntally_webhook_connections_total ",
+               w.connections, "\n# TYPE tally_webhook_writes_total counter\n",
+               "tally_webhook_writes_total ", w.writes, "\n");
   };
   ao.reply_ns = [&http_raw] {
     return http_raw ? http_raw->counters().reply_ns : service::HistogramSnapshot{};

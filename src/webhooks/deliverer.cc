@@ -496,6 +496,7 @@ store::DeliveryAttempt Deliverer::send(Endpoint& ep, uint64_t id, std::string_vi
                      {{"Tally-Signature", signature_header(at.us / k_us_per_second, body, secrets)},
                       {"Tally-Event-Id", std::to_string(id)},
                       {"Tally-Webhook-Id", webhook_id}});
+  connections_.fetch_add(static_cast<uint64_t>(r.connections_opened), std::memory_order_relaxed);
   store::DeliveryAttempt a;
   a.webhook = webhook_id;
   a.event_id = id;
@@ -505,7 +506,12 @@ store::DeliveryAttempt Deliverer::send(Endpoint& ep, uint64_t id, std::string_vi
   a.error = r.error;
   a.latency_ms = r.latency_ms;
   a.redelivery = redelivery;
+  if (a.error != "cancelled") (acknowledged(a) ? delivered_ : failed_).fetch_add(1);
   return a;
+}
+
+DelivererCounters Deliverer::counters() const {
+  return {delivered_.load(), failed_.load(), connections_.load(), writes_.load()};
 }
 
 void Deliverer::redeliver_one(Endpoint& ep, uint64_t event_id) {
@@ -690,6 +696,7 @@ bool Deliverer::save(Endpoint& ep, size_t s, uint64_t seq,
     std::vector<store::DeliveryAttempt> all = attempts;
     if (failure != nullptr) all.push_back(*failure);
     const ShardId shard = s == options_.shards ? store::k_platform_shard : static_cast<ShardId>(s);
+    writes_.fetch_add(1, std::memory_order_relaxed);
     if (auto r = db_->save(w, shard, all, disabled ? &*disabled : nullptr); !r) {
       log(cat("webhook ", w.id, ": ", r.error().message));
       disabled.reset();

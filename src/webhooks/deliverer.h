@@ -23,6 +23,7 @@
 // Thread-safe: any thread may call any method; notify() is called by the shards' writers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -68,6 +69,14 @@ inline constexpr size_t k_platform_events_page_max = 1000;
 inline constexpr size_t k_description_bytes_max = 256;
 inline constexpr int64_t k_overlap_max_us = 30 * k_us_per_day;
 
+// What the delivery threads did since the start, for GET /metrics (docs/operations.md).
+struct DelivererCounters {
+  uint64_t delivered = 0;    // attempts the receiver acknowledged (2xx), redeliveries too
+  uint64_t failed = 0;       // the others (a status, a timeout, a refused connection...)
+  uint64_t connections = 0;  // connections opened to receivers
+  uint64_t writes = 0;       // transactions that recorded deliveries (a group each)
+};
+
 struct WebhookError {
   enum class Code : uint8_t { not_found, invalid, limit, store };
   Code code;
@@ -110,6 +119,7 @@ class Deliverer {
   // its JSON (the body of its delivery), oldest first, with its seq.
   std::expected<std::vector<std::pair<uint64_t, std::string>>, WebhookError> platform_events(
       uint64_t after_seq, size_t limit) const;
+  DelivererCounters counters() const;
 
   struct Endpoint;
   struct Pending;
@@ -160,6 +170,7 @@ class Deliverer {
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;
   std::vector<std::shared_ptr<Endpoint>> retired_;  // removed; their threads end on their own
   bool started_ = false;
+  std::atomic<uint64_t> delivered_{0}, failed_{0}, connections_{0}, writes_{0};
 };
 
 }  // namespace tally::webhooks

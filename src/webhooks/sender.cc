@@ -291,6 +291,7 @@ PostResult Sender::post(const Url& url, std::string_view body,
   Impl& m = *impl_;
   const auto start = Clock::now();
   const auto deadline = start + m.options.timeout;
+  int opened = 0;
   PostResult r = [&]() -> PostResult {
     if (m.conn && !same_place(m.conn->url, url)) m.close();
     // A kept connection the receiver closed meanwhile (its idle timeout) fails before any
@@ -300,6 +301,7 @@ PostResult Sender::post(const Url& url, std::string_view body,
       const bool reused = m.conn != nullptr;
       if (!reused) {
         if (auto why = m.open(url, deadline)) return {0, *why, 0};
+        ++opened;
       }
       m.conn->tcp.expires_at(deadline);
       Exchange x = m.exchange(url, body, headers);
@@ -311,6 +313,7 @@ PostResult Sender::post(const Url& url, std::string_view body,
   }();
   r.latency_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  r.connections_opened = opened;
   return r;
 }
 

@@ -35,6 +35,7 @@ struct PostResult {
   int status = 0;     // the receiver's HTTP status; 0: none (see error)
   std::string error;  // empty when a status came: connect refused, timeout, TLS...
   int64_t latency_ms = 0;
+  int connections_opened = 0;  // connections this post opened (0: a kept one carried it)
 };
 
 struct SenderOptions {

@@ -506,6 +506,22 @@ TEST_F(Webhooks, DeliveriesShareOneKeptAliveConnectionAndReconnectWhenItCloses) 
   ASSERT_TRUE(count(10));
   EXPECT_EQ(receiver.connections(), 1) << "every delivery on the first connection";
   for (const auto& r : receiver.requests()) EXPECT_EQ(r.connection, 1);
+  // /metrics says the same (the last attempt is counted once it is answered: a moment).
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = HttpClient(server_->port()).send("GET", "/metrics").body;
+    if (metrics.find("tally_webhook_deliveries_total{outcome=\"delivered\"} 10\n") !=
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(metrics.find("tally_webhook_deliveries_total{outcome=\"delivered\"} 10\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tally_webhook_deliveries_total{outcome=\"failed\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("tally_webhook_connections_total 1\n"), std::string::npos) << metrics;
   // The receiver goes away and comes back: the kept connection is closed under the sender,
   // which opens a new one; nothing fails.
   receiver.stop();
