@@ -26,7 +26,8 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
   if (!root) return std::unexpected(root.error());
   TomlReader r{std::string(file)};
   try {
-    r.check_keys(*root, {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "log"},
+    r.check_keys(*root,
+                 {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "log", "store"},
                  "the configuration (top level)");
     Config c;
     c.file = std::string(file);
@@ -41,6 +42,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
     c.ledger = detail::read_ledger(r, *root);
     c.webhooks = detail::read_webhooks(r, *root);
     c.log = detail::read_log(r, *root);
+    c.store = detail::read_store(r, *root);
     check_plans(r, *root, c);
     return c;
   } catch (const ConfigFailure& f) {

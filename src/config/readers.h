@@ -19,5 +19,7 @@ LedgerConfig read_ledger(const TomlReader& r, const toml::table& root);
 WebhooksConfig read_webhooks(const TomlReader& r, const toml::table& root);
 // [log]: file, level, access, commit_stall; absent keys keep LogConfig's defaults.
 LogConfig read_log(const TomlReader& r, const toml::table& root);
+// [store]: url and schema of a PostgreSQL store; absent: SQLite in the data directory.
+StoreConfig read_store(const TomlReader& r, const toml::table& root);
 
 }  // namespace tally::config::detail

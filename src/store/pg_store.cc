@@ -29,6 +29,28 @@ bool is_postgres_url(std::string_view text) {
   return text.starts_with("postgresql://") || text.starts_with("postgres://");
 }
 
+std::string url_for_display(std::string_view url) {
+  std::string out(url);
+  const size_t scheme = out.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t at = out.find('@', start);
+  const size_t slash = out.find('/', start);
+  const size_t colon = out.find(':', start);
+  if (scheme != std::string::npos && at != std::string::npos &&
+      (slash == std::string::npos || at < slash) && colon < at) {
+    out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // A password given as a parameter (?password=... or password=... in key=value form) too.
+  const size_t param = out.find("password=");
+  if (param != std::string::npos) {
+    const size_t value = param + 9;
+    size_t end = out.find_first_of("& ", value);
+    if (end == std::string::npos) end = out.size();
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
 struct PgStore::Shard {
   ShardId id = 0;
   std::mutex open_mu;  // held while the shard opens

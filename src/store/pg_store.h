@@ -104,5 +104,7 @@ class PgStore : public Store {
 
 // Whether `text` names a PostgreSQL store (`postgresql://` or `postgres://`).
 bool is_postgres_url(std::string_view text);
+// `url` without its password (for output and logs): postgresql://user:***@host/db.
+std::string url_for_display(std::string_view url);
 
 }  // namespace tally::store
