@@ -17,24 +17,13 @@
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 #include "store/pg_conn.h"
+#include "store/pg_test_url.h"
 #include "store/store_conformance.h"
 
 namespace tally::store {
 namespace {
 
 using testing::cr;
-
-// The test server's URL; a test that needs it fails (never skips) without it.
-std::string pg_url() {
-  const char* file = std::getenv("TALLY_PG_URL_FILE");
-  std::string url;
-  if (file != nullptr) std::getline(std::ifstream(file), url);
-  if (url.empty()) {
-    ADD_FAILURE() << "no PostgreSQL test server: $TALLY_PG_URL_FILE (" << (file ? file : "unset")
-                  << ") names none; run through ctest, whose fixture `pg` starts one";
-  }
-  return url;
-}
 
 // A schema of its own for each store a test makes.
 std::string fresh_schema() {
@@ -44,7 +33,7 @@ std::string fresh_schema() {
 
 PgOptions options(const std::string& schema) {
   PgOptions o;
-  o.url = pg_url();
+  o.url = test_pg_url();
   o.schema = schema;
   return o;
 }
@@ -63,7 +52,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
 
 // SQL run on the test database as an operator (or a bad disk) would, in `schema`.
 void raw_sql(const std::string& schema, const std::string& sql) {
-  auto db = pg::Connection::open(pg_url(), schema);
+  auto db = pg::Connection::open(test_pg_url(), schema);
   ASSERT_TRUE(db.has_value()) << db.error();
   auto r = (*db)->exec(sql);
   ASSERT_TRUE(r.has_value()) << r.error();
@@ -107,11 +96,11 @@ std::expected<std::vector<Entry>, std::string> read_entries(Store& store) {
 
 TEST(PgMigrations, ANewSchemaIsMigratedOnceAndANewerOneIsRefused) {
   const std::string schema = fresh_schema();
-  auto first = PgStore::migrate(pg_url(), schema);
+  auto first = PgStore::migrate(test_pg_url(), schema);
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_EQ(first->from, 0);
   EXPECT_EQ(first->to, PgStore::k_schema_version);
-  auto again = PgStore::migrate(pg_url(), schema);
+  auto again = PgStore::migrate(test_pg_url(), schema);
   ASSERT_TRUE(again.has_value()) << again.error().message;
   EXPECT_EQ(again->from, PgStore::k_schema_version);  // nothing to do
   // A database a newer Tally migrated is refused, by this Tally's start as by `tally migrate`.
@@ -132,7 +121,7 @@ TEST(PgMigrations, ConcurrentStartsMigrateOnce) {
   std::atomic<int> ok{0}, fresh{0};
   for (int i = 0; i < 4; ++i) {
     starts.emplace_back([&] {
-      auto m = PgStore::migrate(pg_url(), schema);
+      auto m = PgStore::migrate(test_pg_url(), schema);
       if (m) ++ok;
       if (m && m->from == 0) ++fresh;
     });

@@ -11,22 +11,15 @@
 
 #include "ledger/text.h"
 #include "store/pg_conn.h"
+#include "store/pg_test_url.h"
 #include "tests/server/server_process.h"
 
 namespace tally::testing {
 namespace {
 
-std::string pg_url() {
-  const char* file = std::getenv("TALLY_PG_URL_FILE");
-  std::string url;
-  if (file != nullptr) std::getline(std::ifstream(file), url);
-  if (url.empty()) ADD_FAILURE() << "no PostgreSQL test server: $TALLY_PG_URL_FILE names none";
-  return url;
-}
-
 // A new, empty database on the test server; its URL.
 std::string fresh_database(const std::string& name) {
-  const std::string url = pg_url();
+  const std::string url = store::test_pg_url();
   auto db = store::pg::Connection::open(url, "");
   EXPECT_TRUE(db.has_value()) << (db ? "" : db.error());
   if (!db) return "";
