@@ -13,10 +13,6 @@ namespace {
 // pg::k_forget_max rows): a busy shard catches up over several, an idle one costs nothing.
 constexpr uint64_t k_forget_every = 64;
 
-StoreError store_error(ShardId shard, const std::string& message) {
-  return StoreError{cat("shard ", shard, ": ", message)};
-}
-
 // The instant `retention_us` before `now`, or none without a retention.
 std::optional<TimeUs> horizon(TimeUs now, int64_t retention_us) {
   if (retention_us <= 0) return std::nullopt;
@@ -53,9 +49,6 @@ std::string url_for_display(std::string_view url) {
 
 struct PgStore::Shard {
   ShardId id = 0;
-  std::mutex open_mu;  // held while the shard opens
-  bool opened = false;
-  std::string open_error;
 
   std::unique_ptr<pg::Connection> writer;  // commit()'s
   uint64_t seq = 0;                        // the last committed entry's seq
@@ -119,27 +112,7 @@ std::expected<std::vector<ShardId>, StoreError> PgStore::shards_in_use() {
 }
 
 std::expected<PgStore::Shard*, StoreError> PgStore::shard(ShardId id) {
-  Shard* s = nullptr;
-  {
-    std::lock_guard lock(shards_mu_);
-    auto& slot = shards_[id];
-    if (!slot) {
-      slot = std::make_unique<Shard>();
-      slot->id = id;
-    }
-    s = slot.get();
-  }
-  std::lock_guard lock(s->open_mu);
-  if (!s->opened && s->open_error.empty()) {
-    auto r = open_shard(*s);
-    if (r) {
-      s->opened = true;
-    } else {
-      s->open_error = r.error();
-    }
-  }
-  if (!s->opened) return std::unexpected(store_error(id, s->open_error));
-  return s;
+  return shards_.get(id, [this](Shard& s) { return open_shard(s); });
 }
 
 // Nothing to recover: every committed batch is in the tables. The writer only needs where the
@@ -165,19 +138,8 @@ std::expected<void, StoreError> PgStore::commit(ShardId id, std::span<const Entr
   auto sp = shard(id);
   if (!sp) return std::unexpected(sp.error());
   Shard& s = **sp;
-  if (!s.failed.empty()) return std::unexpected(store_error(id, s.failed));
-  // A batch that does not follow the last one (a writer bug, a replay) is refused whole.
-  uint64_t expected = s.seq + 1;
-  for (const Entry& e : entries) {
-    if (e.seq != expected++) {
-      return std::unexpected(store_error(id, cat("entry ", e.seq, " does not follow the journal (",
-                                                 s.seq, " is the last committed)")));
-    }
-  }
-  if (delta.seq != expected - 1) {
-    return std::unexpected(store_error(
-        id, cat("the batch ends at seq ", delta.seq, " but its entries at ", expected - 1)));
-  }
+  if (!s.failed.empty()) return std::unexpected(shard_error(id, s.failed));
+  if (auto r = check_follows(id, s.seq, entries, delta); !r) return r;
   encode_batch(entries, delta, &s.payload);
   s.statements.clear();
   pg::queue_batch(id, s.record + 1, s.payload, entries, delta, &s.statements);
@@ -189,7 +151,7 @@ std::expected<void, StoreError> PgStore::commit(ShardId id, std::span<const Entr
     // Fail-stop: the caller stops; whether an interrupted COMMIT took effect is for the next
     // start to read.
     s.failed = cat("committing journal record ", s.record + 1, ": ", r.error());
-    return std::unexpected(store_error(id, s.failed));
+    return std::unexpected(shard_error(id, s.failed));
   }
   s.record += 1;
   s.seq = delta.seq;
@@ -204,14 +166,14 @@ std::expected<void, StoreError> PgStore::read(ShardId id, F&& body) {
   std::lock_guard lock(s.read_mu);
   pg::Connection& db = *s.reader;
   if (auto r = db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); !r) {
-    return std::unexpected(store_error(id, r.error()));
+    return std::unexpected(shard_error(id, r.error()));
   }
   std::expected<void, std::string> r = body(s, db);
   (void)db.exec(r ? "COMMIT" : "ROLLBACK");
   if (!r) {
     // The scans' messages already name the shard.
     return std::unexpected(r.error().starts_with("shard ") ? StoreError{r.error()}
-                                                           : store_error(id, r.error()));
+                                                           : shard_error(id, r.error()));
   }
   return {};
 }

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 
+#include "store/shard_slots.h"
 #include "store/store.h"
 
 namespace tally::store {
@@ -98,8 +99,7 @@ class PgStore : public Store {
   std::expected<void, StoreError> read(ShardId id, F&& body);
 
   PgOptions options_;
-  std::mutex shards_mu_;
-  std::map<ShardId, std::unique_ptr<Shard>> shards_;
+  ShardSlots<Shard> shards_;
 };
 
 // Whether `text` names a PostgreSQL store (`postgresql://` or `postgres://`).
