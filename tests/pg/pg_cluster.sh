@@ -9,7 +9,9 @@
 # as the setup and cleanup of the fixture `pg` (tests/pg/CMakeLists.txt).
 #
 # The tests kill Tally, never the machine: the cluster runs with fsync = off to spare the shared
-# disk; synchronous_commit is on, as Tally sets it for its own sessions.
+# disk; synchronous_commit is on, as Tally sets it for its own sessions. PG_CONF adds lines to
+# postgresql.auto.conf (later lines win): PG_CONF=$'fsync = on\nshared_buffers = 512MB' for a
+# benchmark at full durability (docs/BENCHMARKS.md).
 set -euo pipefail
 cmd=${1:?start or stop}
 state=${2:?state directory}
@@ -45,6 +47,7 @@ max_connections = 200
 fsync = off
 synchronous_commit = on
 shared_buffers = 64MB
+${PG_CONF:-}
 CONF
     if "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null; then
       echo "postgresql://tally@127.0.0.1:$port/postgres" >"$state/url"

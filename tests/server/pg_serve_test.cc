@@ -17,19 +17,6 @@
 namespace tally::testing {
 namespace {
 
-// A new, empty database on the test server; its URL.
-std::string fresh_database(const std::string& name) {
-  const std::string url = store::test_pg_url();
-  auto db = store::pg::Connection::open(url, "");
-  EXPECT_TRUE(db.has_value()) << (db ? "" : db.error());
-  if (!db) return "";
-  const std::string database = cat(name, "_", ::getpid());
-  EXPECT_TRUE((*db)->exec(cat("DROP DATABASE IF EXISTS ", database)).has_value());
-  auto made = (*db)->exec(cat("CREATE DATABASE ", database));
-  EXPECT_TRUE(made.has_value()) << (made ? "" : made.error());
-  return url.substr(0, url.rfind('/') + 1) + database;
-}
-
 int64_t scalar(const std::string& url, const std::string& sql) {
   auto db = store::pg::Connection::open(url, "");
   EXPECT_TRUE(db.has_value());
@@ -55,7 +42,7 @@ class PgServe : public ::testing::Test {
 };
 
 TEST_F(PgServe, AcknowledgedChangesSurviveASigkillAndVerifyClean) {
-  const std::string url = fresh_database("serve_kill");
+  const std::string url = store::test_pg_database(cat("serve_kill_", ::getpid()));
   ASSERT_FALSE(url.empty());
   ServerProcess server({.extra_args = {"--clock", "manual", "--store", url}});  // 2 shards
   std::string spend_reply;
