@@ -3,10 +3,6 @@
 #include "server/auth.h"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,8 +67,8 @@ std::expected<void, std::string> replace_secret_file(const std::string& path,
   return {};
 }
 
-std::string new_admin_key() { return "tk_admin_" + random_hex(24); }
-std::string new_token_secret() { return random_hex(32); }
+std::string new_admin_key() { return "tk_admin_" + crypto::random_hex(24); }
+std::string new_token_secret() { return crypto::random_hex(32); }
 
 std::string secret_prefix(Scope s) {
   switch (s) {
@@ -126,36 +122,6 @@ static_assert(k_schema_version == 1, "a new migration: update docs/operations.md
 
 namespace auth_detail {
 
-std::string hex(const unsigned char* p, size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = digits[p[i] >> 4];
-    out[2 * i + 1] = digits[p[i] & 15];
-  }
-  return out;
-}
-
-std::string hex_of(std::string_view s) {
-  return hex(reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
-
-std::optional<std::string> unhex(std::string_view s) {
-  if (s.size() % 2) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < s.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    const int hi = nibble(s[i]), lo = nibble(s[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return out;
-}
-
 // 1 to 18 decimal digits (no overflow of int64).
 std::optional<int64_t> digits(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
@@ -165,25 +131,6 @@ std::optional<int64_t> digits(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
-}
-
-std::string sha256_hex(std::string_view s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
-  return hex(md, n);
-}
-
-std::string hmac_hex(std::string_view key, std::string_view message) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), md, &n);
-  return hex(md, n);
-}
-
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::optional<TimeUs> opt_time(int64_t us) {
@@ -207,15 +154,6 @@ std::string_view scope_name(Scope scope) {
     case Scope::read: return "read";
   }
   return "?";
-}
-
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    log::Line(log::Level::error, "rng_failed").text("then", "stopping");
-    std::abort();
-  }
-  return hex_of(raw);
 }
 
 // A key as authenticate() sees it; last_used_us is written by every request that uses it.
@@ -428,8 +366,8 @@ std::expected<NewKey, AuthError> Auth::create_key(std::string name, Scope scope,
     }
   }
   NewKey k;
-  k.secret = cat(secret_prefix(scope), random_hex(24));
-  k.info = KeyInfo{cat("key_", random_hex(8)), std::move(name), scope, now, expires_at, {}, {}, {}};
+  k.secret = cat(secret_prefix(scope), crypto::random_hex(24));
+  k.info = KeyInfo{cat("key_", crypto::random_hex(8)), std::move(name), scope, now, expires_at, {}, {}, {}};
   const std::string hash = sha256_hex(k.secret);
   if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) {
     return std::unexpected(AuthError{AuthError::Code::store, r.error()});
@@ -531,7 +469,7 @@ std::expected<NewKey, AuthError> Auth::rotate_key(const std::string& id, int64_t
     state = it->second.get();
     k.info = state->info;
   }
-  k.secret = cat(secret_prefix(k.info.scope), random_hex(24));
+  k.secret = cat(secret_prefix(k.info.scope), crypto::random_hex(24));
   const std::string hash = sha256_hex(k.secret);
   // No overlap: ended whatever the clock says later (a manual clock restarts behind).
   const int64_t until = overlap_us == 0 ? INT64_MIN : add_us(now, overlap_us).us;

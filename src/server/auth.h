@@ -175,7 +175,4 @@ class Auth {
   mutable std::atomic<int64_t> last_stamp_us_{0};
 };
 
-// Random bytes as lowercase hex (OpenSSL RAND_bytes); aborts if the RNG fails.
-std::string random_hex(size_t bytes);
-
 }  // namespace tally::server

@@ -1,4 +1,4 @@
-// Internal to src/server/auth*.cc: the hex, hash and HMAC helpers, the keys.db handle and a
+// Internal to src/server/auth*.cc: the token format, the keys.db handle and a
 // prepared statement, shared by the keys (auth.cc) and the tokens (auth_tokens.cc).
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/crypto.h"
 #include "ledger/check.h"
 #include "ledger/time.h"
 #include "server/auth.h"
@@ -25,14 +26,11 @@ inline constexpr std::string_view k_token_v1 = "v1.";
 inline constexpr std::string_view k_token_v2 = "v2.";
 inline constexpr size_t k_token_id_bytes = 8;
 
-std::string hex(const unsigned char* p, size_t n);
-std::string hex_of(std::string_view s);
-std::optional<std::string> unhex(std::string_view s);
+using crypto::equal_constant_time;
+using crypto::sha256_hex;
+using crypto::unhex;
 // 1 to 18 decimal digits (no overflow of int64).
 std::optional<int64_t> digits(std::string_view s);
-std::string sha256_hex(std::string_view s);
-std::string hmac_hex(std::string_view key, std::string_view message);
-bool equal_constant_time(std::string_view a, std::string_view b);
 // k_no_end reads as nullopt.
 std::optional<TimeUs> opt_time(int64_t us);
 

@@ -25,7 +25,7 @@ Principal Auth::authenticate_token(std::string_view secret, TimeUs now, std::str
     at = dot + 1;
   }
   if (parts.size() != (v1 ? 3u : 5u)) return refuse("the token is malformed");
-  if (!equal_constant_time(hmac_hex(token_secret_, secret.substr(0, sig)),
+  if (!equal_constant_time(crypto::hmac_sha256_hex(token_secret_, secret.substr(0, sig)),
                            secret.substr(sig + 1))) {
     return refuse("the token's signature is not valid");
   }
@@ -53,10 +53,10 @@ Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now)
   }
   stamp = std::max(now.us, stamp + 1);
   const int64_t expires_s = (expires_at.us + k_us_per_second - 1) / k_us_per_second;
-  const std::string id = random_hex(k_token_id_bytes);
+  const std::string id = crypto::random_hex(k_token_id_bytes);
   const std::string signed_part =
-      cat(k_token_v2, expires_s, ".", stamp, ".", id, ".", hex_of(account));
-  return {cat(signed_part, ".", hmac_hex(token_secret_, signed_part)), id,
+      cat(k_token_v2, expires_s, ".", stamp, ".", id, ".", crypto::hex(account));
+  return {cat(signed_part, ".", crypto::hmac_sha256_hex(token_secret_, signed_part)), id,
           TimeUs{expires_s * k_us_per_second}};
 }
 

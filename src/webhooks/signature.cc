@@ -1,27 +1,12 @@
 #include "webhooks/signature.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
 #include <charconv>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
+
+#include "crypto/crypto.h"
 
 namespace tally::webhooks {
 namespace {
-
-std::string hex(const unsigned char* p, size_t n) {
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = k_digits[p[i] >> 4];
-    out[2 * i + 1] = k_digits[p[i] & 15];
-  }
-  return out;
-}
 
 std::string signed_payload(int64_t unix_s, std::string_view body) {
   std::string out = std::to_string(unix_s);
@@ -32,29 +17,16 @@ std::string signed_payload(int64_t unix_s, std::string_view body) {
 
 }  // namespace
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), md, &n);
-  return hex(md, n);
-}
-
 std::string signature_header(int64_t unix_s, std::string_view body,
                              const std::vector<std::string>& secrets) {
   const std::string payload = signed_payload(unix_s, body);
   std::string out = "t=" + std::to_string(unix_s);
-  for (const std::string& s : secrets) out += ",v1=" + hmac_sha256_hex(s, payload);
+  for (const std::string& s : secrets) out += ",v1=" + crypto::hmac_sha256_hex(s, payload);
   return out;
 }
 
 std::string new_secret() {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) {
-    std::fprintf(stderr, "tally: the random number generator failed; stopping\n");
-    std::abort();
-  }
-  return "whsec_" + hex(raw, sizeof raw);
+  return "whsec_" + crypto::random_hex(32);
 }
 
 bool verify_signature(std::string_view header, std::string_view body, std::string_view secret,
@@ -74,9 +46,9 @@ bool verify_signature(std::string_view header, std::string_view body, std::strin
     }
   }
   if (!t || *t < now_unix_s - tolerance_s || *t > now_unix_s + tolerance_s) return false;
-  const std::string expected = hmac_sha256_hex(secret, signed_payload(*t, body));
+  const std::string expected = crypto::hmac_sha256_hex(secret, signed_payload(*t, body));
   for (std::string_view s : v1) {
-    if (s.size() == expected.size() && CRYPTO_memcmp(s.data(), expected.data(), s.size()) == 0) {
+    if (crypto::equal_constant_time(s, expected)) {
       return true;
     }
   }

@@ -14,9 +14,6 @@
 
 namespace tally::webhooks {
 
-// Lowercase hex of HMAC-SHA256(key, message).
-std::string hmac_sha256_hex(std::string_view key, std::string_view message);
-
 // The Tally-Signature header value for `body` sent at `unix_s`, one v1 per secret (in order).
 std::string signature_header(int64_t unix_s, std::string_view body,
                              const std::vector<std::string>& secrets);
