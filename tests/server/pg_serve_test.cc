@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "ledger/text.h"
 #include "store/pg_conn.h"
@@ -107,6 +108,32 @@ TEST_F(PgServe, AcknowledgedChangesSurviveASigkillAndVerifyClean) {
                                      60'000);
   EXPECT_EQ(other.status, 1) << other.output;
   EXPECT_NE(other.output.find("the database holds 2 shards"), std::string::npos) << other.output;
+}
+
+// The configuration's [store] (url and schema) is the command line's --store.
+TEST_F(PgServe, TheConfigurationsStoreSectionPutsTheLedgerInPostgres) {
+  const std::string url = store::test_pg_database(cat("serve_config_", ::getpid()));
+  ASSERT_FALSE(url.empty());
+  std::ifstream in(std::string(TALLY_SOURCE_DIR) + "/config/default.toml");
+  std::stringstream config;
+  config << in.rdbuf() << "\n[store]\nurl = \"" << url << "\"\nschema = \"ledger\"\n";
+  const std::string file =
+      (std::filesystem::temp_directory_path() / cat("tally-store-", ::getpid(), ".toml")).string();
+  std::ofstream(file) << config.str();
+  {
+    ServerProcess server({.config = file});
+    HttpClient c(server.port());
+    auto r = admin(c, "POST", "/v1/accounts", R"({"id":"cfg-a","plan":null})", "open-cfg-a");
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(server.stop(), 0);
+  }
+  std::filesystem::remove(file);
+  EXPECT_EQ(scalar(url, "SELECT count(*) FROM ledger.accounts WHERE id = 'cfg-a'"), 1);
+  // Nothing of it in the default schema.
+  EXPECT_EQ(scalar(url,
+                   "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                   "AND tablename = 'accounts'"),
+            0);
 }
 
 TEST_F(PgServe, AStoreThatCannotBeReachedIsAnErrorAtStartNamingTheHost) {
