@@ -10,8 +10,9 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache make
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
+  libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev libpq-dev
   libboost-dev rapidjson-dev libssl-dev wrk curl
+  postgresql-15  # the PostgreSQL store's tests start a server of their own (tests/pg)
   nodejs chromium  # the dashboard's browser tests (tests/web)
   python3 python3-yaml  # the Python client's tests and example (clients/python)
   node-typescript node-js-yaml  # the TypeScript client (clients/typescript): tsc, spec test
@@ -29,7 +30,7 @@ command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = server ]; then
   packages=(
     g++ cmake ninja-build ccache make
-    libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev
+    libabsl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libsqlite3-dev libpq-dev
     libboost-dev rapidjson-dev libssl-dev
   )
 fi

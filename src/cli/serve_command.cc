@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "cli/verify_command.h"
 #include "server/serve.h"
 
 namespace tally::cli {
@@ -21,6 +22,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "configuration file (default: the built-in config/default.toml)");
   cmd->add_option("--data", options->data_dir, "data directory (created if missing)")
       ->capture_default_str();
+  cmd->add_option("--store", options->store_url,
+                  "keep the ledger in PostgreSQL (postgresql://USER@HOST:PORT/DB; wins over the "
+                  "configuration's [store]); default: SQLite files in --data")
+      ->check(postgres_url());
   cmd->add_option("--listen", options->listen, "ADDRESS:PORT to listen on (port 0: any free)")
       ->capture_default_str();
   cmd->add_option("--shards", options->shards, "ledger shards (default: the data directory's count, else the number of cores)")

@@ -27,7 +27,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
   TomlReader r{std::string(file)};
   try {
     r.check_keys(*root,
-                 {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "tokens", "log"},
+                 {"price_book", "plans", "packs", "seasons", "ledger", "webhooks", "tokens", "log", "store"},
                  "the configuration (top level)");
     Config c;
     c.file = std::string(file);
@@ -43,6 +43,7 @@ std::expected<Config, ConfigError> parse_config(std::string_view text, std::stri
     c.webhooks = detail::read_webhooks(r, *root);
     c.tokens = detail::read_tokens(r, *root, *c.catalog);
     c.log = detail::read_log(r, *root);
+    c.store = detail::read_store(r, *root);
     check_plans(r, *root, c);
     return c;
   } catch (const ConfigFailure& f) {

@@ -1,8 +1,9 @@
 // The configuration file: one TOML file holds the price book ([price_book], docs/pricing.md),
 // the catalog ([[plans]], [[packs]], [[seasons]]; docs/catalog.md), the ledger's policy
 // ([ledger]; docs/catalog.md), webhook delivery ([webhooks]; docs/webhooks.md), what end-user
-// tokens may change ([tokens]; docs/api.md "Auth") and the server's logs ([log];
-// docs/operations.md). Any other top-level key is an error, so a typo never
+// tokens may change ([tokens]; docs/api.md "Auth"), the server's logs ([log];
+// docs/operations.md) and where the ledger is stored ([store]; docs/storage.md). Any other
+// top-level key is an error, so a typo never
 // becomes a silent default.
 //
 // The only part of the config layer most callers need. Thread-safe: no shared state.
@@ -51,6 +52,13 @@ struct LogConfig {
   int64_t commit_stall_us = 100'000;  // a commit slower than this is logged (warn)
 };
 
+// [store] (docs/storage.md "PostgreSQL"): the shards' ledger in PostgreSQL instead of the data
+// directory's SQLite files. `tally serve --store` wins over it.
+struct StoreConfig {
+  std::string url;     // postgresql://...; empty: SQLite in the data directory
+  std::string schema;  // the PostgreSQL schema of Tally's tables; empty: the search path's
+};
+
 struct Config {
   std::string file;
   std::shared_ptr<const pricing::PriceBook> price_book;  // null when the file has none
@@ -59,11 +67,13 @@ struct Config {
   WebhooksConfig webhooks;
   TokensConfig tokens;
   LogConfig log;
+  StoreConfig store;
 };
 
 // The top-level sections of the configuration file, in file-format order.
-inline constexpr std::string_view k_sections[] = {"price_book", "plans",    "packs",  "seasons",
-                                                  "ledger",     "webhooks", "tokens", "log"};
+inline constexpr std::string_view k_sections[] = {"price_book", "plans",    "packs",
+                                                  "seasons",    "ledger",   "webhooks",
+                                                  "tokens",     "log",      "store"};
 
 // Parses configuration text; `file` names it in error positions.
 [[nodiscard]] std::expected<Config, ConfigError> parse_config(std::string_view text,

@@ -358,6 +358,34 @@ TEST(ConfigTokens, RefusesWhatItDoesNotKnow) {
   }
 }
 
+TEST(ConfigStore, ReadsAPostgresUrlAndSchemaAndRefusesTheRest) {
+  auto none = parse_config("", "t.toml");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->store.url.empty());  // SQLite in the data directory
+  auto pg = parse_config(
+      "[store]\nurl = \"postgresql://tally@db.internal:5432/ledger\"\nschema = \"tally_eu\"\n",
+      "t.toml");
+  ASSERT_TRUE(pg.has_value()) << pg.error().to_string();
+  EXPECT_EQ(pg->store.url, "postgresql://tally@db.internal:5432/ledger");
+  EXPECT_EQ(pg->store.schema, "tally_eu");
+  struct Row {
+    const char* text;
+    const char* message;
+  };
+  for (const Row& row : {
+           Row{"[store]\nurl = \"sqlite:///x\"\n", "store.url must be a PostgreSQL URL"},
+           Row{"[store]\nurl = \"postgres://h/d\"\nschema = \"Bad-Name\"\n",
+               "store.schema must be 1-63 of a-z 0-9 _"},
+           Row{"[store]\nschema = \"s\"\n", "store.schema needs store.url"},
+           Row{"[store]\nhost = \"db\"\n", "host"},
+       }) {
+    auto c = parse_config(row.text, "t.toml");
+    ASSERT_FALSE(c.has_value()) << row.text;
+    EXPECT_NE(c.error().to_string().find(row.message), std::string::npos)
+        << row.text << " -> " << c.error().to_string();
+  }
+}
+
 TEST(ConfigSections, ChangedSectionsCompareValuesNotText) {
   const std::string a =
       "[price_book]\nversion = \"a\"\n[[plans]]\nid = \"p\"\n[ledger]\nrefund_grace = \"P7D\"\n";

@@ -24,5 +24,7 @@ WebhooksConfig read_webhooks(const TomlReader& r, const toml::table& root);
 TokensConfig read_tokens(const TomlReader& r, const toml::table& root, const Catalog& catalog);
 // [log]: file, level, access, commit_stall; absent keys keep LogConfig's defaults.
 LogConfig read_log(const TomlReader& r, const toml::table& root);
+// [store]: url and schema of a PostgreSQL store; absent: SQLite in the data directory.
+StoreConfig read_store(const TomlReader& r, const toml::table& root);
 
 }  // namespace tally::config::detail

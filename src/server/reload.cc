@@ -139,10 +139,11 @@ ReloadOutcome Reloader::apply(const ReloadTrigger& trigger) {
   out.applied = true;
   out.generation = ++generation_;
   out.changed = config::changed_sections(options_.config_text, text);
-  // Compared with the start: a [ledger] or [webhooks] changed by an earlier reload still waits
-  // for a restart (the shards and the delivery threads read them when they start).
+  // Compared with the start: a [ledger], [webhooks] or [store] changed by an earlier reload
+  // still waits for a restart (the shards, the delivery threads and the store read them when
+  // they start).
   const std::vector<std::string> since_start = config::changed_sections(start_text_, text);
-  for (const char* section : {"ledger", "webhooks"}) {
+  for (const char* section : {"ledger", "webhooks", "store"}) {
     if (contains(since_start, section)) out.restart_required.emplace_back(section);
   }
   out.price_book_version = config->price_book->version;

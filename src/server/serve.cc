@@ -24,6 +24,7 @@
 #include "server/price_book_store.h"
 #include "server/reload.h"
 #include "store/data_dir.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "webhooks/deliverer.h"
 
@@ -65,6 +66,66 @@ int error(const std::string& message) {
     std::fprintf(stderr, "tally serve: %s\n", message.c_str());
   }
   return 1;
+}
+
+size_t default_shards() {
+  return std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+
+struct OpenedStore {
+  std::unique_ptr<store::Store> store;
+  size_t shards = 0;
+  bool fresh = false;  // no shard holds anything yet
+};
+
+// The ledger's store and its shard count. Accounts map to shards by hash modulo the count, so
+// a ledger keeps the count it was created with: the data directory's shard files say it for
+// SQLite, the database's meta row for PostgreSQL.
+std::expected<OpenedStore, std::string> open_store(const ServeOptions& options,
+                                                   const config::Config& config,
+                                                   const std::string& url) {
+  size_t existing = 0;
+  while (std::filesystem::exists(cat(options.data_dir, "/shard-", existing, ".db"))) ++existing;
+  OpenedStore out;
+  if (!url.empty()) {
+    if (existing > 0) {
+      return std::unexpected(cat(
+          options.data_dir, " holds the SQLite shards of a ledger (shard-0.db ...); the store ",
+          store::url_for_display(url), " would start another ledger beside it: use another data "
+          "directory (moving a ledger from SQLite to PostgreSQL is not supported yet)"));
+    }
+    store::PgOptions po;
+    po.url = url;
+    po.schema = config.store.schema;
+    po.idempotency_retention_us = config.ledger.idempotency_retention_us;
+    po.event_retention_us = config.ledger.event_retention_us;
+    auto pg = store::PgStore::open(po);
+    if (!pg) return std::unexpected(pg.error().message);
+    auto count = (*pg)->claim_shard_count(options.shards, default_shards());
+    if (!count) return std::unexpected(count.error().message);
+    auto used = (*pg)->shards_in_use();
+    if (!used) return std::unexpected(used.error().message);
+    out.shards = *count;
+    out.fresh = used->empty();
+    out.store = std::move(*pg);
+    return out;
+  }
+  size_t shards = options.shards;
+  if (existing > 0 && shards == 0) shards = existing;
+  if (existing > 0 && shards != existing) {
+    return std::unexpected(cat(options.data_dir, " holds ", existing,
+                               " shards; start with --shards ", existing,
+                               " (changing the shard count of existing data is not supported)"));
+  }
+  store::SqliteOptions so{options.data_dir, options.synchronous_full};
+  so.idempotency_retention_us = config.ledger.idempotency_retention_us;
+  so.event_retention_us = config.ledger.event_retention_us;
+  auto sqlite = store::SqliteStore::open(so);
+  if (!sqlite) return std::unexpected(sqlite.error().message);
+  out.shards = shards > 0 ? shards : default_shards();
+  out.fresh = existing == 0;
+  out.store = std::move(*sqlite);
+  return out;
 }
 
 }  // namespace
@@ -115,24 +176,15 @@ int serve(const ServeOptions& options) {
   // shards (its commits collide with ours, and the first to see it stops).
   auto data_dir = store::DataDir::open(options.data_dir, true);
   if (!data_dir) return error(data_dir.error());
-  // Accounts map to shards by hash modulo the shard count: a data directory keeps the count
-  // it was created with, or accounts would be looked for in the wrong shard.
-  size_t existing = 0;
-  while (std::filesystem::exists(cat(options.data_dir, "/shard-", existing, ".db"))) ++existing;
-  size_t shards = options.shards;
-  if (existing > 0 && shards == 0) shards = existing;
-  if (existing > 0 && shards != existing) {
-    return error(cat(options.data_dir, " holds ", existing, " shards; start with --shards ",
-                     existing, " (changing the shard count of existing data is not supported)"));
-  }
+  // The ledger's store: --store, else the configuration's [store], else SQLite in DATA.
+  const std::string store_url = options.store_url.empty() ? config->store.url : options.store_url;
+  auto opened = open_store(options, *config, store_url);
+  if (!opened) return error(opened.error());
+  std::unique_ptr<store::Store> store = std::move(opened->store);
+  const size_t shards = opened->shards;
   // Every version run so far stays priceable (rule 7: a capture uses its hold's version).
   auto prices = open_price_versions(options.data_dir, config_text, config_name);
   if (!prices) return error(prices.error());
-  store::SqliteOptions store_options{options.data_dir, options.synchronous_full};
-  store_options.idempotency_retention_us = config->ledger.idempotency_retention_us;
-  store_options.event_retention_us = config->ledger.event_retention_us;
-  auto store = store::SqliteStore::open(store_options);
-  if (!store) return error(store.error().message);
 
   std::string generated_key_file;
   const char* env_key = std::getenv("TALLY_ADMIN_KEY");
@@ -153,7 +205,7 @@ int serve(const ServeOptions& options) {
   // --demo on new data: the shards start three months back on a clock the seeding moves, then
   // (unless --clock manual) run on the wall clock.
   const TimeUs demo_end = wall_clock();
-  std::atomic<bool> demo_seeding{options.demo && existing == 0};
+  std::atomic<bool> demo_seeding{options.demo && opened->fresh};
   if (demo_seeding) {
     manual_now = demo_end.us - 91 * k_us_per_day;
     if (!options.manual_clock) {
@@ -165,10 +217,10 @@ int serve(const ServeOptions& options) {
 
   // Webhook deliveries (docs/webhooks.md): their own threads, woken by each durable batch with
   // events; they read the events from the store, never from the shards.
-  const size_t shard_count = shards > 0 ? shards : std::max<size_t>(1, std::thread::hardware_concurrency());
+  const size_t shard_count = shards;
   webhooks::DelivererOptions wo;
   wo.db_path = options.data_dir + "/webhooks.db";
-  wo.store = store->get();
+  wo.store = store.get();
   wo.shards = shard_count;
   wo.render = [](ShardId shard, const Event& e) { return event_json(shard, e); };
   wo.timeout_us = config->webhooks.timeout_us;
@@ -189,14 +241,14 @@ int serve(const ServeOptions& options) {
   so.ledger = config->ledger;
   so.catalog = config->catalog;
   so.clock = clock;
-  auto service = service::Service::start(so, store->get());
+  auto service = service::Service::start(so, store.get());
   if (!service) return error(service.error());
   (*hooks)->start();
   (*service)->set_commit_stall_us(reload_options.log.commit_stall_us);
 
   ApiOptions ao;
   ao.service = service->get();
-  ao.store = store->get();
+  ao.store = store.get();
   ao.payments = payments->get();
   ao.auth = auth->get();
   ao.webhooks = hooks->get();
@@ -281,9 +333,16 @@ int serve(const ServeOptions& options) {
   const std::string url = ao.listen_url();
   std::printf("tally: listening on %s\n", url.c_str());
   std::printf("tally: dashboard   %s/\n", url.c_str());
-  std::printf("tally: data        %s (%zu shards, synchronous=%s)\n",
-              std::filesystem::absolute(options.data_dir).c_str(), (*service)->shards(),
-              options.synchronous_full ? "FULL" : "NORMAL");
+  if (store_url.empty()) {
+    std::printf("tally: data        %s (%zu shards, synchronous=%s)\n",
+                std::filesystem::absolute(options.data_dir).c_str(), (*service)->shards(),
+                options.synchronous_full ? "FULL" : "NORMAL");
+  } else {
+    std::printf("tally: data        %s (keys, payments, price books, webhooks)\n",
+                std::filesystem::absolute(options.data_dir).c_str());
+    std::printf("tally: store       %s (%zu shards, synchronous_commit=on)\n",
+                store::url_for_display(store_url).c_str(), (*service)->shards());
+  }
   if (!(*auth)->bootstrap_admin_key_valid(clock())) {
     std::printf("tally: admin key   %s no longer works: the admin key was rotated "
                 "(POST /v1/keys/admin/rotate); use its new secret\n",
@@ -306,6 +365,7 @@ int serve(const ServeOptions& options) {
   log::Line(log::Level::info, "started")
       .text("listen", url)
       .text("data", options.data_dir)
+      .text("store", store_url.empty() ? "sqlite" : store::url_for_display(store_url))
       .num("shards", (*service)->shards())
       .text("config", config_name)
       .text("price_book_version", config->price_book->version);

@@ -15,6 +15,10 @@ namespace tally::server {
 struct ServeOptions {
   std::string config_file;  // empty: the embedded default configuration
   std::string data_dir = "tally-data";
+  // The ledger in PostgreSQL (postgresql://...; wins over the configuration's [store] url);
+  // empty: [store], else SQLite files in data_dir. The data directory keeps the rest (keys,
+  // payments, price books, webhooks) either way.
+  std::string store_url;
   std::string listen = "127.0.0.1:8080";
   size_t shards = 0;        // 0: the number of cores
   size_t http_threads = 2;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "ledger/entry.h"
+#include "store/entry_row.h"
 #include "ledger/ledger_state.h"
 
 namespace tally::store::sqlite {
@@ -72,43 +73,7 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
-// The columns of an entry's row between `shard_id` and `checksum`, in table order: the INSERT,
-// the SELECT and the migration that adds checksums all name them from here.
-#define TALLY_ENTRY_COLUMNS                                                       \
-  "seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, "   \
-  "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us"
-
-inline constexpr int k_entry_column_count = [] {
-  int n = 1;
-  for (const char c : std::string_view(TALLY_ENTRY_COLUMNS)) n += c == ',' ? 1 : 0;
-  return n;
-}();
-
-// Calls `f` with each value of TALLY_ENTRY_COLUMNS for `e`, in order, as stored: an int64_t or a
-// std::string_view (valid while `e` is). The one list the INSERT binds and the checksum reads.
-template <typename F>
-void entry_columns(const Entry& e, F&& f) {
-  f(static_cast<int64_t>(e.seq));
-  f(e.at.us);
-  f(entry_kind_name(e.kind));
-  f(book_name(e.counter));
-  f(source_name(e.source));
-  f(std::string_view(e.account));
-  f(static_cast<int64_t>(e.lot.value));
-  f(e.amount.micro);
-  f(e.held.micro);
-  f(e.balance_after.micro);
-  f(static_cast<int64_t>(e.hold.value));
-  f(static_cast<int64_t>(e.spend.value));
-  f(std::string_view(e.tool));
-  f(std::string_view(e.reason));
-  f(e.effective_at.us);
-  f(e.expires_at.us);
-}
-
-// The `checksum` column of an entry's row: CRC-32C (store/checksum.h) of its shard_id and
-// entry_columns, in that order.
-uint32_t entry_checksum(ShardId shard, const Entry& e);
+// The entry row (TALLY_ENTRY_COLUMNS, entry_columns, entry_checksum): store/entry_row.h.
 
 // WAL mode, synchronous = NORMAL (the tables are projections: the journal is what is durable at
 // a reply), and the schema made or migrated to `schema_version`.

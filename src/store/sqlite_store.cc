@@ -70,17 +70,10 @@ std::expected<void, std::string> project(sqlite::Connection& db, ShardId shard,
   return sqlite::exec(db, "COMMIT");
 }
 
-StoreError store_error(ShardId shard, const std::string& message) {
-  return StoreError{cat("shard ", shard, ": ", message)};
-}
-
 }  // namespace
 
 struct SqliteStore::Shard {
   ShardId id = 0;
-  std::mutex open_mu;  // held while the shard opens
-  bool opened = false;
-  std::string open_error;
 
   std::unique_ptr<JournalFile> journal;  // commit()'s
   std::string record;                    // commit()'s encoding buffer
@@ -114,14 +107,14 @@ struct SqliteStore::Tail {
 SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
 
 SqliteStore::~SqliteStore() {
-  for (auto& [id, s] : shards_) {
+  shards_.for_each([](Shard& s) {
     {
-      std::lock_guard lock(s->mu);
-      s->stopping = true;
+      std::lock_guard lock(s.mu);
+      s.stopping = true;
     }
-    s->wake.notify_all();
-    if (s->projector.joinable()) s->projector.join();
-  }
+    s.wake.notify_all();
+    if (s.projector.joinable()) s.projector.join();
+  });
 }
 
 std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(SqliteOptions options) {
@@ -133,27 +126,7 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(Sqlite
 }
 
 std::expected<SqliteStore::Shard*, StoreError> SqliteStore::shard(ShardId id) {
-  Shard* s = nullptr;
-  {
-    std::lock_guard lock(shards_mu_);
-    auto& slot = shards_[id];
-    if (!slot) {
-      slot = std::make_unique<Shard>();
-      slot->id = id;
-    }
-    s = slot.get();
-  }
-  std::lock_guard lock(s->open_mu);
-  if (!s->opened && s->open_error.empty()) {
-    auto r = open_shard(*s);
-    if (r) {
-      s->opened = true;
-    } else {
-      s->open_error = r.error();
-    }
-  }
-  if (!s->opened) return std::unexpected(store_error(id, s->open_error));
-  return s;
+  return shards_.get(id, [this](Shard& s) { return open_shard(s); });
 }
 
 // Recovery: the tables are the snapshot; the journal records after their watermark are
@@ -268,31 +241,21 @@ std::expected<void, StoreError> SqliteStore::commit(ShardId id, std::span<const 
                                      s.pending_bytes < options_.pending_bytes_max);
       });
     }
-    if (!s.failed.empty()) return std::unexpected(store_error(id, s.failed));
+    if (!s.failed.empty()) return std::unexpected(shard_error(id, s.failed));
     durable = s.durable_through;
   }
-  // A batch that does not follow the last one (a writer bug, a replay) is refused before it is
-  // journaled: the journal only ever holds batches the tables will take.
-  uint64_t expected = s.seq + 1;
-  for (const Entry& e : entries) {
-    if (e.seq != expected++) {
-      return std::unexpected(store_error(id, cat("entry ", e.seq, " does not follow the journal (",
-                                                 s.seq, " is the last committed)")));
-    }
-  }
-  if (delta.seq != expected - 1) {
-    return std::unexpected(
-        store_error(id, cat("the batch ends at seq ", delta.seq, " but its entries at ", expected - 1)));
-  }
+  // A batch that does not follow the last one is refused before it is journaled: the journal
+  // only ever holds batches the tables will take.
+  if (auto r = check_follows(id, s.seq, entries, delta); !r) return r;
   // Segments the tables hold durably go (at most once per segment; a no-op otherwise).
   if (durable > s.removed_through) {
     auto removed = s.journal->remove_through(durable);
-    if (!removed) return std::unexpected(store_error(id, removed.error()));
+    if (!removed) return std::unexpected(shard_error(id, removed.error()));
     s.removed_through = durable;
   }
   encode_batch(entries, delta, &s.record);
   const size_t segments_before = s.journal->segment_count();
-  if (auto r = s.journal->append(s.record); !r) return std::unexpected(store_error(id, r.error()));
+  if (auto r = s.journal->append(s.record); !r) return std::unexpected(shard_error(id, r.error()));
   s.seq = delta.seq;
   auto batch = std::make_shared<Pending>();
   batch->record = s.journal->last();
@@ -316,7 +279,7 @@ std::expected<void, StoreError> SqliteStore::with_snapshot(
     Shard& s, const std::function<std::expected<void, std::string>(const Tail&)>& read) {
   std::lock_guard read_lock(s.read_mu);
   Tail tail{*s.reader, {}};
-  if (auto r = sqlite::exec(*s.reader, "BEGIN"); !r) return std::unexpected(store_error(s.id, r.error()));
+  if (auto r = sqlite::exec(*s.reader, "BEGIN"); !r) return std::unexpected(shard_error(s.id, r.error()));
   {
     // The read transaction's snapshot starts at its first read, taken while the projector
     // cannot let a batch go: every batch the snapshot lacks is still pending.
@@ -328,7 +291,7 @@ std::expected<void, StoreError> SqliteStore::with_snapshot(
   }
   auto r = read(tail);
   (void)sqlite::exec(*s.reader, "COMMIT");
-  if (!r) return std::unexpected(store_error(s.id, r.error()));
+  if (!r) return std::unexpected(shard_error(s.id, r.error()));
   return {};
 }
 

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 
+#include "store/shard_slots.h"
 #include "store/store.h"
 
 namespace tally::store {
@@ -113,8 +114,7 @@ class SqliteStore : public Store {
       const std::function<std::expected<void, std::string>(sqlite::Connection&)>& in_tables);
 
   SqliteOptions options_;
-  std::mutex shards_mu_;
-  std::map<ShardId, std::unique_ptr<Shard>> shards_;
+  ShardSlots<Shard> shards_;
 };
 
 }  // namespace tally::store

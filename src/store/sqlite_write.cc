@@ -6,6 +6,7 @@
 #include "ledger/text.h"
 #include "store/checksum.h"
 #include "store/codec.h"
+#include "store/row_columns.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_store.h"
 
@@ -99,20 +100,6 @@ std::string error_of(Connection& db, std::string_view what) {
   return cat(what, ": ", sqlite3_errmsg(db.raw));
 }
 
-
-int64_t id64(uint64_t v) {
-  return static_cast<int64_t>(v);
-}  // ids and digests, bit for bit
-
-std::string currency_text(const std::array<char, 3>& c) {
-  return c[0] == '\0' ? "" : std::string(c.data(), 3);
-}
-
-std::string scope_text(const std::vector<std::string>& scope) {
-  std::string out;
-  for (const std::string& tool : scope) out += cat(out.empty() ? "" : ",", tool);
-  return out;
-}
 
 // Binds an account's row (?1 shard, ?2 id, ?3..?18 fields, ?19 idx, ?20..?23 alerts, ?24 auto
 // top-up) to `st`.
@@ -572,13 +559,6 @@ std::string_view Stmt::bytes(int col) const {
   const int n = sqlite3_column_bytes(s_, col);
   return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
            : std::string_view();
-}
-
-uint32_t entry_checksum(ShardId shard, const Entry& e) {
-  RowChecksum c;
-  c.add(static_cast<int64_t>(shard));
-  entry_columns(e, [&c](auto v) { c.add(v); });
-  return c.value();
 }
 
 std::expected<void, std::string> prepare_database(Connection& db, int schema_version) {

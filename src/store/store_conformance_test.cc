@@ -1,6 +1,7 @@
 // The conformance suite every Store backend passes (issue 5): batches of random commands are
 // committed as the shard writer will commit them, and at random points the shard is loaded
 // back and must equal the ledger field by field, continue identically, and verify clean.
+// The backends are instantiated elsewhere (store_conformance.h).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,20 +17,12 @@
 #include "ledger/text.h"
 #include "store/lend.h"
 #include "store/memory_store.h"
-#include "store/sqlite_store.h"
+#include "store/store_conformance.h"
 
 namespace tally::store {
 namespace {
 
 using testing::cr;
-
-struct Backend {
-  const char* name;
-  std::function<std::unique_ptr<Store>()> make;
-};
-void PrintTo(const Backend& b, std::ostream* os) {
-  *os << b.name;
-}
 
 LedgerConfig config() {
   LedgerConfig c;
@@ -103,7 +96,6 @@ void check_loaded_equals(Store& store, const Ledger& ledger) {
                 << "\n ledger: " << lb;
 }
 
-class StoreConformance : public ::testing::TestWithParam<Backend> {};
 
 TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
@@ -366,40 +358,6 @@ TEST_P(StoreConformance, RecordsThatLeftMemoryAreFoundButNotLoaded) {
   EXPECT_EQ(ledger.find_lot(lot)->remaining, cr("2"));
   EXPECT_EQ(store->load(0)->accounts[0].lots.size(), 2u);
 }
-
-INSTANTIATE_TEST_SUITE_P(
-    Backends, StoreConformance,
-    ::testing::Values(
-        Backend{"memory", [] { return std::unique_ptr<Store>(std::make_unique<MemoryStore>()); }},
-        Backend{"sqlite",
-                [] {
-                  // A fresh directory per store; synchronous=NORMAL keeps the suite quick (a
-                  // process crash, which is all a test can cause, loses nothing in WAL mode).
-                  const std::string dir = testing::scratch_dir("store");
-                  auto s = SqliteStore::open({dir, /*synchronous_full=*/false});
-                  EXPECT_TRUE(s.has_value());
-                  return std::unique_ptr<Store>(std::move(*s));
-                }},
-        Backend{"sqlite_unprojected",
-                [] {
-                  // No projector: every batch stays in the journal and in memory, as after a
-                  // crash between an append and its projection; reads merge the tail.
-                  SqliteOptions o{testing::scratch_dir("store"), /*synchronous_full=*/false};
-                  o.project = false;
-                  auto s = SqliteStore::open(o);
-                  EXPECT_TRUE(s.has_value());
-                  return std::unique_ptr<Store>(std::move(*s));
-                }},
-        Backend{"sqlite_small_segments",
-                [] {
-                  // Segments of 4 KiB, synced: segments close and are removed while it runs.
-                  SqliteOptions o{testing::scratch_dir("store"), /*synchronous_full=*/true};
-                  o.journal_segment_bytes = 4096;
-                  auto s = SqliteStore::open(o);
-                  EXPECT_TRUE(s.has_value());
-                  return std::unique_ptr<Store>(std::move(*s));
-                }}),
-    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace tally::store

@@ -1,9 +1,11 @@
 // Durability of `tally serve` (issue 6): a graceful shutdown (SIGTERM) while clients send
 // answers and commits everything it read and exits 0; a SIGKILL loses no acknowledged request,
 // and resending every request with its key afterwards gives exactly-once totals; `tally
-// verify` is clean on what is left on disk.
+// verify` is clean on what is left on disk. The SIGKILL test runs on the data directory and on
+// PostgreSQL (issue 16; the ctest fixture `pg` starts the server, tests/pg).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +13,8 @@
 #include <mutex>
 #include <thread>
 
+#include "ledger/text.h"
+#include "store/pg_test_url.h"
 #include "tests/server/server_process.h"
 
 namespace tally::testing {
@@ -87,8 +91,11 @@ void open_accounts(ServerProcess& server) {
   }
 }
 
-int verify(const std::string& data_dir) {
-  const std::string cmd = tally_binary() + " verify --data " + data_dir + " > /dev/null";
+// `tally verify --data DIR`, or `--store URL` for a store given by URL.
+int verify(const std::string& data_dir, const std::string& store_url = "") {
+  const std::string cmd = tally_binary() + " verify " +
+                          (store_url.empty() ? "--data " + data_dir : "--store " + store_url) +
+                          " > /dev/null";
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -133,8 +140,12 @@ TEST(GracefulShutdown, AnswersAndCommitsEverythingItReadThenExitsZero) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
 }
 
-TEST(CrashOverHttp, NoAcknowledgedRequestIsLostAndRetriesAreExactlyOnce) {
-  ServerProcess server;
+// Three SIGKILLs under load, then every request resent with its key; on `store_url` when given
+// (PostgreSQL), else the data directory.
+void crash_over_http(const std::string& store_url) {
+  ServerOptions options;
+  if (!store_url.empty()) options.extra_args = {"--clock", "manual", "--store", store_url};
+  ServerProcess server(options);
   open_accounts(server);
   std::vector<Sent> all;
   for (int round = 0; round < 3; ++round) {
@@ -167,7 +178,16 @@ TEST(CrashOverHttp, NoAcknowledgedRequestIsLostAndRetriesAreExactlyOnce) {
     EXPECT_EQ(available(c, server.admin_key(), id), k_grant + expected[id]) << id;
   }
   EXPECT_EQ(server.stop(), 0);
-  EXPECT_EQ(verify(server.data_dir()), 0);
+  EXPECT_EQ(verify(server.data_dir(), store_url), 0);
+}
+
+TEST(CrashOverHttp, NoAcknowledgedRequestIsLostAndRetriesAreExactlyOnce) { crash_over_http(""); }
+
+// The same with the ledger in PostgreSQL (issue 16), on the fixture's server (tests/pg).
+TEST(CrashOverHttp, OnPostgresNoAcknowledgedRequestIsLostAndRetriesAreExactlyOnce) {
+  const std::string url = store::test_pg_database(cat("crash_http_", ::getpid()));
+  ASSERT_FALSE(url.empty());
+  crash_over_http(url);
 }
 
 }  // namespace

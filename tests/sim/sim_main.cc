@@ -2,8 +2,11 @@
 //   tally_sim --seed 42                 one seed; on failure, its shortest failing prefix
 //   tally_sim --seed 1 --seeds 1000     seeds 1..1000
 //   tally_sim --long 3600               consecutive seeds (from --seed) for an hour
-//   --steps N (default 300), --store memory|sqlite, --dir DIR (sqlite; default a temp dir)
+//   --steps N (default 300), --store memory|sqlite|postgres, --dir DIR (sqlite; default a temp
+//   dir), --pg-url URL (postgres: each seed gets a new schema in that database)
 // Exits 1 at the first failing seed, printing the report; 0 if every seed passed.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -26,15 +29,19 @@ int main(int argc, char** argv) {
   app.add_option("--seeds", seeds, "How many consecutive seeds");
   app.add_option("--steps", steps, "Steps per seed");
   app.add_option("--long", long_s, "Run consecutive seeds for this many seconds");
-  app.add_option("--store", store, "memory or sqlite")->check(CLI::IsMember({"memory", "sqlite"}));
+  std::string pg_url;
+  app.add_option("--store", store, "memory, sqlite or postgres")
+      ->check(CLI::IsMember({"memory", "sqlite", "postgres"}));
+  app.add_option("--pg-url", pg_url, "The PostgreSQL server for --store postgres");
   app.add_option("--dir", dir, "Directory for the SQLite store (default: a temporary one)");
   app.add_flag("--trace", trace, "Print every step of the seed");
   CLI11_PARSE(app, argc, argv);
 
   namespace fs = std::filesystem;
   const bool sqlite = store == "sqlite";
-  const fs::path base = dir.empty() ? fs::temp_directory_path() / tally::cat("tally-sim-", ::getpid())
-                                    : fs::path(dir);
+  const fs::path base = dir.empty()
+                            ? fs::temp_directory_path() / tally::cat("tally-sim-", ::getpid())
+                            : fs::path(dir);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -48,6 +55,11 @@ int main(int argc, char** argv) {
       o.store = tally::sim::StoreKind::sqlite;
       o.dir = (base / tally::cat("seed-", s)).string();
       fs::remove_all(o.dir);
+    }
+    if (store == "postgres") {
+      o.store = tally::sim::StoreKind::postgres;
+      o.pg_url = pg_url;
+      o.pg_schema = tally::cat("sim_", ::getpid(), "_", s);
     }
     const tally::sim::Outcome out = tally::sim::run(o);
     for (const std::string& line : out.trace) std::printf("%s\n", line.c_str());

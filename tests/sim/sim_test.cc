@@ -1,13 +1,18 @@
 // The simulator in the test suite (issue 7): a few hundred seeds on the in-memory store and
-// some on SQLite, the same seed giving the same journal, and planted store bugs it must catch.
+// some on SQLite and PostgreSQL, the same seed giving the same journal, and planted store bugs
+// it must catch.
 // `tally_sim --long SECONDS` runs more seeds for as long as asked.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 #include "sim/simulator.h"
+#include "store/pg_test_url.h"
 
 namespace tally::sim {
 namespace {
@@ -33,6 +38,10 @@ Totals run_seeds(uint64_t first, uint64_t count, StoreKind store) {
   for (uint64_t seed = first; seed < first + count; ++seed) {
     Options o{.seed = seed, .steps = 300, .store = store};
     if (store == StoreKind::sqlite) o.dir = testing::scratch_dir(cat("sim-", seed));
+    if (store == StoreKind::postgres) {
+      o.pg_url = store::test_pg_url();
+      o.pg_schema = cat("sim_", ::getpid(), "_", seed);
+    }
     const Outcome out = run(o);
     if (!out.ok) {
       ADD_FAILURE() << explain_failure(o, out);
@@ -67,6 +76,9 @@ TEST(Simulator, Seeds1To100OnTheMemoryStore) { run_seeds(1, 100, StoreKind::memo
 TEST(Simulator, Seeds101To200OnTheMemoryStore) { run_seeds(101, 100, StoreKind::memory); }
 TEST(Simulator, Seeds201To300OnTheMemoryStore) { run_seeds(201, 100, StoreKind::memory); }
 TEST(Simulator, Seeds1To20OnSqlite) { run_seeds(1, 20, StoreKind::sqlite); }
+// The same workload through the PostgreSQL store (issue 16): crashes drop its connections
+// (what was not committed is rolled back by the server), recovery is a load.
+TEST(Simulator, Seeds1To20OnPostgres) { run_seeds(1, 20, StoreKind::postgres); }
 
 TEST(Simulator, TheSameSeedGivesTheSameJournal) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {

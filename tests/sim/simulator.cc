@@ -21,6 +21,7 @@
 #include "store/lend.h"
 #include "service/submission.h"
 #include "store/memory_store.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 namespace tally::sim {
@@ -423,8 +424,18 @@ class Simulation {
     if (options_.store == StoreKind::memory) {
       if (!memory_) memory_ = std::make_unique<store::MemoryStore>();
       base_ = memory_.get();
+    } else if (options_.store == StoreKind::postgres) {
+      durable_.reset();  // a crash: the connections go away with the process
+      store::PgOptions o;
+      o.url = options_.pg_url;
+      o.schema = options_.pg_schema;
+      o.idempotency_loaded_max = 4;  // so that restarts leave keys in the store only
+      auto opened = store::PgStore::open(o);
+      if (!opened) return fail(cat("open postgres store: ", opened.error().message));
+      durable_ = std::move(*opened);
+      base_ = durable_.get();
     } else {
-      sqlite_.reset();  // a crash: the connections go away with the process
+      durable_.reset();  // a crash: the connections go away with the process
       store::SqliteOptions o;
       o.dir = options_.dir;
       o.synchronous_full = false;  // a process crash loses nothing committed either way
@@ -435,8 +446,8 @@ class Simulation {
       o.project = (options_.seed + sqlite_opens_++) % 2 == 0;
       auto opened = store::SqliteStore::open(o);
       if (!opened) return fail(cat("open sqlite store: ", opened.error().message));
-      sqlite_ = std::move(*opened);
-      base_ = sqlite_.get();
+      base_ = opened->get();
+      durable_ = std::move(*opened);
     }
     planted_ = std::make_unique<PlantedStore>(base_, options_.plant);
     faulty_ = std::make_unique<store::FaultyStore>(planted_.get());
@@ -455,9 +466,9 @@ class Simulation {
     }
     if (shard_.ledger) ++outcome_.restarts;
     shard_ = Shard{};
-    if (options_.store == StoreKind::sqlite) {
-      sqlite_.reset();  // the process is gone
-      if (!clean) tear_journal_tail();
+    if (options_.store != StoreKind::memory) {
+      durable_.reset();  // the process is gone
+      if (!clean && options_.store == StoreKind::sqlite) tear_journal_tail();
       if (!open_store()) return false;
     }
     auto loaded = Shard::load(*faulty_);
@@ -994,7 +1005,7 @@ class Simulation {
   size_t opens_sent_ = 0;  // the first three steps open three accounts
 
   std::unique_ptr<store::MemoryStore> memory_;
-  std::unique_ptr<store::SqliteStore> sqlite_;
+  std::unique_ptr<store::Store> durable_;  // SQLite or PostgreSQL
   store::Store* base_ = nullptr;
   std::unique_ptr<PlantedStore> planted_;
   std::unique_ptr<store::FaultyStore> faulty_;
@@ -1030,6 +1041,7 @@ std::string explain_failure(const Options& options, const Outcome& failed) {
     Options o = options;
     o.steps = mid;
     if (!o.dir.empty()) o.dir = cat(options.dir, "/bisect-", mid);
+    if (!o.pg_schema.empty()) o.pg_schema = cat(options.pg_schema, "_b", mid);
     if (run(o).ok) {
       lo = mid;
     } else {
@@ -1040,11 +1052,15 @@ std::string explain_failure(const Options& options, const Outcome& failed) {
   shortest.steps = hi;
   shortest.keep_trace = true;
   if (!shortest.dir.empty()) shortest.dir = cat(options.dir, "/shortest");
+  if (!shortest.pg_schema.empty()) shortest.pg_schema = cat(options.pg_schema, "_short");
   const Outcome again = run(shortest);
   std::string report =
       cat("seed ", options.seed, " failed: ", failed.failure, "\n", "shortest failing prefix: ", hi,
           " steps (", again.failure, ")\n", "replay: tally_sim --seed ", options.seed, " --steps ",
-          hi, options.store == StoreKind::sqlite ? " --store sqlite" : "",
+          hi,
+          options.store == StoreKind::sqlite     ? " --store sqlite"
+          : options.store == StoreKind::postgres ? " --store postgres --pg-url URL"
+                                                 : "",
           options.plant != Plant::none ? " (with the planted bug)" : "", "\n");
   const size_t from = again.trace.size() > 160 ? again.trace.size() - 160 : 0;
   if (from > 0) report += cat("... (", from, " earlier lines)\n");

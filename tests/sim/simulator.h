@@ -35,6 +35,7 @@ namespace tally::sim {
 enum class StoreKind {
   memory,  // store::MemoryStore
   sqlite,  // store::SqliteStore in `dir`, loading few idempotency keys so recalls happen
+  postgres,  // store::PgStore at `pg_url`, schema `pg_schema` (a new one), the same way
 };
 
 // A bug planted in the store, to show that the checks catch one (the simulator's own test).
@@ -49,6 +50,8 @@ struct Options {
   size_t steps = 300;
   StoreKind store = StoreKind::memory;
   std::string dir;  // for StoreKind::sqlite: an empty directory the run may use
+  std::string pg_url;     // for StoreKind::postgres: the server
+  std::string pg_schema;  // ... and a schema name no other run uses (created)
   Plant plant = Plant::none;
   bool keep_trace = false;  // record one line per step (for failure reports)
 };

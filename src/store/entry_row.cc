@@ -1,0 +1,14 @@
+#include "store/entry_row.h"
+
+#include "store/checksum.h"
+
+namespace tally::store {
+
+uint32_t entry_checksum(ShardId shard, const Entry& e) {
+  RowChecksum c;
+  c.add(static_cast<int64_t>(shard));
+  entry_columns(e, [&c](auto v) { c.add(v); });
+  return c.value();
+}
+
+}  // namespace tally::store
