@@ -40,7 +40,8 @@ std::vector<std::string> scope_of(const std::string& s) {
   "effective_at_us, expires_at_us, scope, currency, paid_minor, reference, reason, refs, "    \
   "notice_at_us, noticed"
 #define TALLY_SPEND_SELECT \
-  "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, portions"
+  "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, " \
+  "portions, member, project, counted_at_us"
 #define TALLY_FINISHED_SELECT "id, state, expires_at_us, spend, ended_at_us"
 
 // A lot from a row of TALLY_LOT_SELECT; nullopt if its source is unknown.
@@ -78,7 +79,7 @@ std::expected<Spend, std::string> spend_row(Stmt& spends) {
   return Spend{SpendId{u64(spends.i64(0))}, static_cast<uint32_t>(spends.i64(1)),
                Credits::from_micro(spends.i64(2)), Credits::from_micro(spends.i64(3)),
                spends.text(4), spends.text(5), TimeUs{spends.i64(6)}, HoldId{u64(spends.i64(7))},
-               std::move(*portions)};
+               std::move(*portions), spends.text(9), spends.text(10), TimeUs{spends.i64(11)}};
 }
 
 std::pair<HoldId, FinishedHold> finished_row(Stmt& fin) {
@@ -127,7 +128,7 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
            "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "
            "period_start_us, period_end_us, allocation_micro, allocated, pending_plan, "
            "pending_allocation_micro, idx, low_balance_micro, expiring_notice_us, low_armed, "
-           "depleted_armed, auto_topup FROM accounts WHERE shard_id = ? ORDER BY idx");
+           "depleted_armed, auto_topup, team FROM accounts WHERE shard_id = ? ORDER BY idx");
   acc.bind(1, shard);
   {  // positions are 0, 1, 2, ...: the largest is the count less one (one B-tree descent)
     Stmt last(db, "SELECT max(idx) FROM accounts WHERE shard_id = ?");
@@ -170,6 +171,11 @@ std::expected<void, std::string> read_accounts(Connection& db, ShardId shard, Le
       if (!topup) return std::unexpected(cat("account ", a.id, ": auto top-up: ", topup.error()));
       a.auto_topup = std::move(*topup);
     }
+    if (!acc.is_null(23)) {
+      auto team = decode_team(acc.bytes(23));
+      if (!team) return std::unexpected(cat("account ", a.id, ": team: ", team.error()));
+      a.team = std::move(*team);
+    }
   }
   Stmt lots(db, "SELECT " TALLY_LOT_SELECT " FROM lots WHERE shard_id = ? ORDER BY id");
   lots.bind(1, shard);
@@ -191,7 +197,8 @@ std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId s
                                                        LedgerState* s) {
   Stmt holds(db,
              "SELECT id, account_idx, amount_micro, tool, price_book_version, created_at_us, "
-             "expires_at_us, portions, params, plan FROM holds WHERE shard_id = ? ORDER BY id");
+             "expires_at_us, portions, params, plan, member, project FROM holds WHERE shard_id = ? "
+             "ORDER BY id");
   holds.bind(1, shard);
   while (holds.step() == SQLITE_ROW) {
     auto portions = decode_portions(holds.bytes(7));
@@ -201,7 +208,8 @@ std::expected<void, std::string> read_holds_and_spends(Connection& db, ShardId s
     s->holds.push_back(Hold{HoldId{u64(holds.i64(0))}, static_cast<uint32_t>(holds.i64(1)),
                             Credits::from_micro(holds.i64(2)), holds.text(3), holds.text(4),
                             TimeUs{holds.i64(5)}, TimeUs{holds.i64(6)}, std::move(*portions),
-                            std::move(*params), holds.text(9)});
+                            std::move(*params), holds.text(9), holds.text(10),
+                            holds.text(11)});
   }
   // Finished holds and spends that left the ledger's memory stay here; the cold marks say
   // which (write_records explains them).
