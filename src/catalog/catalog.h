@@ -101,6 +101,8 @@ struct Plan {
   // (0: none), credits.expiring this long before a lot expires (0: none).
   Credits low_balance;
   int64_t expiring_notice_us = 0;
+  // Team accounts (issue 17) may be on this plan with up to this many members; 0: none may.
+  uint32_t team_members = 0;
 };
 
 struct PackPrice {

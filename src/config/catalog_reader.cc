@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "config/readers.h"
+#include "ledger/team.h"
 #include "ledger/text.h"
 
 namespace tally::config::detail {
@@ -38,7 +39,7 @@ Plan read_plan(const TomlReader& r, const toml::node& n, size_t index) {
       t,
       {"id", "name", "default", "tier", "allocation", "period", "rollover_cap", "custom_allocation",
        "signup_grant", "signup_validity", "daily_reward", "member", "purchase_bonus_percent",
-       "low_balance", "expiring_notice"},
+       "low_balance", "expiring_notice", "team_members"},
       what);
   Plan p;
   p.id = r.read_id(r.require(t, "id", what), what + ".id");
@@ -72,6 +73,10 @@ Plan read_plan(const TomlReader& r, const toml::node& n, size_t index) {
   if (const toml::node* m = t.get("member")) p.member = r.read_bool(*m, name + ".member");
   if (const toml::node* b = t.get("purchase_bonus_percent")) {
     p.purchase_bonus_percent = r.read_integer(*b, name + ".purchase_bonus_percent", 0, 1000);
+  }
+  if (const toml::node* tm = t.get("team_members")) {
+    p.team_members = static_cast<uint32_t>(
+        r.read_integer(*tm, name + ".team_members", 0, static_cast<int64_t>(k_team_members_max)));
   }
   if (const toml::node* low = t.get("low_balance")) {
     p.low_balance = r.read_credits(*low, name + ".low_balance", k_catalog_amount_max);

@@ -12,16 +12,21 @@
 #include "catalog/catalog.h"
 #include "ledger/config.h"
 #include "ledger/errors.h"
+#include "ledger/team.h"
 #include "ledger/types.h"
 
 namespace tally {
 
 // Opens an account; with a plan (or the catalog's default plan when `plan` is empty and
 // `no_plan` is false) it also subscribes and applies the plan's signup grant.
+// A team account (issue 17) is opened with its first member, `owner`, in the owner role; its
+// plan must allow teams (Plan::team_members).
 struct OpenAccount {
   std::string account;
   std::string plan;
   bool no_plan = false;
+  bool team = false;
+  std::string owner;  // team accounts only
 };
 
 // When a granted lot expires: the source's default (rule 5), an instant, never, or a validity
@@ -60,6 +65,9 @@ struct PlaceHold {
   bool priced = false;
   JobParams params;  // what it was priced from (may be empty: the tool's defaults)
   std::string plan;  // the account's plan the price was computed for
+  // Team accounts (team.h): the member who debits (required) and the project (optional).
+  std::string member;
+  std::string project;
 };
 
 struct Capture {
@@ -81,6 +89,8 @@ struct SpendNow {
   std::string price_book_version;
   bool priced = false;  // as PlaceHold's
   JobParams params;
+  std::string member;  // as PlaceHold's
+  std::string project;
 };
 
 struct Refund {
@@ -194,13 +204,50 @@ struct CancelAutoTopup {
   std::string reason;
 };
 
+// Members of a team account (team.h). A team keeps at least one owner.
+struct AddMember {
+  std::string account;
+  std::string user;
+  Role role = Role::member;
+};
+struct SetMemberRole {
+  std::string account;
+  std::string user;
+  Role role = Role::member;
+};
+// A member removed can start no new debit; its open holds can still be captured or released.
+struct RemoveMember {
+  std::string account;
+  std::string user;
+};
+// Budgets of a team account (team.h).
+// Without an anchor, periods are calendar ones in UTC: days from 00:00, weeks from Monday
+// 00:00, months from the 1st at 00:00.
+struct AddBudget {
+  std::string account;
+  BudgetSpec spec;             // its anchor is ignored: `anchor` below sets it
+  std::optional<TimeUs> anchor;
+};
+// Changes a budget's limit or mode (usage so far stays).
+struct UpdateBudget {
+  std::string account;
+  std::string id;
+  std::optional<Credits> limit;
+  std::optional<BudgetMode> mode;
+};
+struct RemoveBudget {
+  std::string account;
+  std::string id;
+};
+
 // Applies due renewals, expiries and hold timeouts up to `now` and does nothing else.
 struct AdvanceTime {};
 
 using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, SpendNow, Refund,
                              VoidLot, SetPlan, CancelSubscription, MarkPastDue, ResumeSubscription,
                              ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime, SetAlerts,
-                             SetAutoTopup, FailAutoTopup, CancelAutoTopup>;
+                             SetAutoTopup, FailAutoTopup, CancelAutoTopup, AddMember,
+                             SetMemberRole, RemoveMember, AddBudget, UpdateBudget, RemoveBudget>;
 
 // Every mutating command carries an idempotency key (rule 8); AdvanceTime needs none.
 struct Request {
@@ -343,11 +390,22 @@ struct AutoTopupReply {
   friend bool operator==(const AutoTopupReply&, const AutoTopupReply&) = default;
 };
 
+struct MemberReply {
+  std::string account;
+  Member member;  // as it is now (a removed member: as it was)
+  friend bool operator==(const MemberReply&, const MemberReply&) = default;
+};
+struct BudgetReply {
+  std::string account;
+  Budget budget;  // as it is now, in the period containing the command's time
+  friend bool operator==(const BudgetReply&, const BudgetReply&) = default;
+};
+
 // Stored as its index (store/codec.cc): add alternatives at the end only.
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
                            SpendReply, RefundReply, VoidReply, AdvanceReply, SubscriptionReply,
                            RewardReply, PurchaseReply, VoidPurchaseReply, NoChangeReply,
-                           AlertsReply, AutoTopupReply>;
+                           AlertsReply, AutoTopupReply, MemberReply, BudgetReply>;
 using Result = std::expected<Reply, LedgerError>;
 
 // A 128-bit digest of everything a command asks, used to tell a retry (same key, same command)

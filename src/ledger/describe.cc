@@ -106,6 +106,15 @@ struct Describe {
     return cat("purchase ", r.purchase, ": voided ", c(r.voided), "; already consumed ",
                c(r.consumed), ", held ", c(r.held), ", expired ", c(r.expired));
   }
+  std::string operator()(const MemberReply& r) {
+    return cat("member ", r.member.user, " of ", r.account, ": ", role_name(r.member.role));
+  }
+  std::string operator()(const BudgetReply& r) {
+    const Budget& b = r.budget;
+    return cat("budget ", b.spec.id, " of ", r.account, ": ", c(b.used), " of ", c(b.spec.limit),
+               " used (", budget_mode_name(b.spec.mode), ", ", budget_period_name(b.spec.period),
+               " from ", t(b.period_start), ")");
+  }
 };
 
 }  // namespace
@@ -114,6 +123,11 @@ std::string describe(const Result& r) {
   if (!r) {
     std::string out = cat("error ", error_code_name(r.error().code), ": ", r.error().detail);
     if (r.error().shortfall.is_positive()) out += cat(" (shortfall ", c(r.error().shortfall), ")");
+    if (r.error().code == ErrorCode::budget_exceeded) {
+      const BudgetRefusal& b = r.error().budget;
+      out += cat(" [budget ", b.budget, " limit ", c(b.limit), " used ", c(b.used), " left ",
+                 c(b.left), "]");
+    }
     return out;
   }
   return cat("ok: ", std::visit(Describe{}, *r));

@@ -26,20 +26,35 @@ enum class ErrorCode : uint8_t {
   not_subscribed,        // a subscription command for an account without a subscription
   already_claimed,       // a second daily reward in the same UTC day
   reward_unavailable,    // the account's plan has no daily reward (or none today)
+  not_a_member,          // a debit on a team account by a user who is not a member
+  forbidden,             // a member whose role does not allow it (a viewer's debit)
+  budget_exceeded,       // rule 11: a hard budget refuses the debit whole; `budget` says which
+  member_exists,         // a member added twice
+  budget_exists,         // a budget id used twice
 };
 std::string_view error_code_name(ErrorCode c);
 // The highest ErrorCode value (keep it the last enumerator): decoders check against it.
-inline constexpr uint8_t k_error_code_last = static_cast<uint8_t>(ErrorCode::reward_unavailable);
+inline constexpr uint8_t k_error_code_last = static_cast<uint8_t>(ErrorCode::budget_exists);
+
+// budget_exceeded: the budget that refused, where it stood and what the debit needed.
+struct BudgetRefusal {
+  std::string budget;
+  Credits limit;
+  Credits used;
+  Credits left;  // limit - used (never below zero)
+  friend bool operator==(const BudgetRefusal&, const BudgetRefusal&) = default;
+};
 
 struct LedgerError {
   ErrorCode code = ErrorCode::invalid_request;
   std::string detail;  // for people: names the field and what is valid
-  Credits shortfall;   // insufficient_credits only
+  Credits shortfall;   // insufficient_credits, and budget_exceeded: what the debit lacks
+  BudgetRefusal budget;  // budget_exceeded only
   friend bool operator==(const LedgerError&, const LedgerError&) = default;
 };
 
 inline LedgerError make_error(ErrorCode code, std::string detail) {
-  return {code, std::move(detail), {}};
+  return {code, std::move(detail), {}, {}};
 }
 
 }  // namespace tally

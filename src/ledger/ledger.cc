@@ -148,6 +148,12 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
     Result operator()(const CancelAutoTopup& c) {
       return l.end_auto_topup(c.id, c.reason, false);
     }
+    Result operator()(const AddMember& c) { return l.add_member(c, now); }
+    Result operator()(const SetMemberRole& c) { return l.set_member_role(c); }
+    Result operator()(const RemoveMember& c) { return l.remove_member(c); }
+    Result operator()(const AddBudget& c) { return l.add_budget(c, now); }
+    Result operator()(const UpdateBudget& c) { return l.update_budget(c, now); }
+    Result operator()(const RemoveBudget& c) { return l.remove_budget(c); }
   };
   return std::visit(Visitor{*this, now, out}, c);
 }
@@ -183,6 +189,19 @@ Result Ledger::open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>
                      cat("plan '", plan_id, "' needs a custom allocation: open the",
                          " account without a plan, then set the plan")));
     }
+    if (c.team && plan->team_members == 0) {
+      return std::unexpected(make_error(
+          ErrorCode::invalid_request,
+          cat("plan '", plan_id, "' does not allow teams; name a plan that does, or none")));
+    }
+  }
+  if (c.team) {
+    if (auto e = check_text("owner", c.owner, k_team_name_length_max, true)) {
+      return std::unexpected(*e);
+    }
+  } else if (!c.owner.empty()) {
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request, "owner applies to team accounts only"));
   }
   auto [it, inserted] = account_index_.try_emplace(c.account, accounts_.size());
   if (!inserted) {
@@ -191,6 +210,7 @@ Result Ledger::open_account(const OpenAccount& c, TimeUs now, std::vector<Entry>
   }
   Account& a = accounts_.emplace_back();
   a.id = c.account;
+  if (c.team) a.team.emplace().members.push_back(Member{c.owner, Role::owner, now});
   touch(it->second);
   OpenAccountReply reply{c.account, {}, {}, {}};
   if (plan != nullptr) {

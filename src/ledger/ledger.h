@@ -78,6 +78,7 @@ struct Account {
   bool low_armed = false;
   bool depleted_armed = false;
   std::optional<AutoTopup> auto_topup;  // off when unset
+  std::optional<Team> team;             // set: a team account (team.h)
 };
 
 // What the ledger remembers of a captured, released or timed-out hold.
@@ -186,6 +187,12 @@ class Ledger {
   // The account's alert settings in force: its own, or its plan's (zero: none).
   Credits low_threshold(const Account& a) const;
   int64_t expiring_notice_us(const Account& a) const;
+  // Why `member` (on `project`) may not debit `amount` from `a`, or nullopt: a personal account
+  // takes neither; a team account needs a member that may spend, within every hard budget that
+  // applies (checked as of `now`, rule 11).
+  std::optional<LedgerError> check_team_debit(const Account& a, const std::string& member,
+                                              const std::string& project, Credits amount,
+                                              TimeUs now) const;
   // An open hold, or nullptr once it was captured, released or timed out.
   const Hold* find_hold(HoldId id) const;
   // The state of any hold the ledger still knows: open holds, and finished ones for
@@ -284,6 +291,22 @@ class Ledger {
   Result set_alerts(const SetAlerts& c);
   Result set_auto_topup(const SetAutoTopup& c);
   Result end_auto_topup(uint64_t id, const std::string& reason, bool failed);
+  // Teams (ledger_team.cc).
+  Result add_member(const AddMember& c, TimeUs now);
+  Result set_member_role(const SetMemberRole& c);
+  Result remove_member(const RemoveMember& c);
+  Result add_budget(const AddBudget& c, TimeUs now);
+  Result update_budget(const UpdateBudget& c, TimeUs now);
+  Result remove_budget(const RemoveBudget& c);
+  // The team account `id`, or not_found / invalid_request (not a team).
+  std::expected<uint32_t, LedgerError> team_account(const std::string& id) const;
+  // A debit counts against every budget of the account that applies; credits that come back
+  // (of the debit `debit`, a hold's or a one-shot spend's id, counted at `counted_at`) give back
+  // to those whose current period counted them.
+  void count_budgets(uint32_t account, const std::string& member, const std::string& project,
+                     Credits amount, TimeUs now);
+  void uncount_budgets(uint32_t account, const std::string& member, const std::string& project,
+                       Credits amount, uint64_t debit, TimeUs counted_at, TimeUs now);
 
   // Events (ledger/event.h, ledger_events.cc). With tracking only: they go to the store with
   // the delta of their batch (take_delta), like every other change.

@@ -56,6 +56,20 @@ std::string account_text(const Account& a) {
                " pending ", u.pending, " until ", t(u.pending_until), " failures ", u.failures,
                " retry_at ", t(u.retry_at), "\n");
   }
+  if (a.team) {
+    for (const Member& m : a.team->members) {
+      out += cat("  member ", m.user, " ", role_name(m.role), " since ", t(m.added_at), "\n");
+    }
+    for (const Budget& b : a.team->budgets) {
+      out += cat("  budget ", b.spec.id, " member '", b.spec.member, "' project '",
+                 b.spec.project, "' limit ", c(b.spec.limit), " ",
+                 budget_period_name(b.spec.period), " anchor ", t(b.spec.anchor), " ",
+                 budget_mode_name(b.spec.mode), " created ", t(b.created_at), " period ",
+                 b.period_index, " ", t(b.period_start), "..", t(b.period_end), " from ",
+                 t(b.counting_from), " first_debit ", b.first_debit, " used ", c(b.used),
+                 b.crossed ? " crossed" : "", "\n");
+    }
+  }
   if (a.subscription) {
     const Subscription& s = *a.subscription;
     out += cat("  subscription ", s.plan, " past_due ", yes_no(s.past_due), " cancel ",
@@ -92,7 +106,8 @@ std::string dump_state(const LedgerState& s) {
   for (const Hold& h : s.holds) {
     out += cat("hold ", h.id.value, " account ", h.account, " ", c(h.amount), " tool ", h.tool,
                " version ", h.price_book_version, " ", t(h.created_at), "..", t(h.expires_at),
-               portions(h.portions), "\n");
+               portions(h.portions), h.member.empty() ? "" : cat(" member ", h.member),
+               h.project.empty() ? "" : cat(" project ", h.project), "\n");
   }
   for (const auto& [id, f] : s.finished_holds) {
     out += cat("finished ", id.value, " ", hold_state_name(f.state), " ttl ", t(f.expires_at),
@@ -101,7 +116,9 @@ std::string dump_state(const LedgerState& s) {
   for (const Spend& x : s.spends) {
     out += cat("spend ", x.id.value, " account ", x.account, " ", c(x.amount), " refunded ",
                c(x.refunded), " tool ", x.tool, " version ", x.price_book_version, " at ", t(x.at),
-               " hold ", x.hold.value, portions(x.portions), "\n");
+               " hold ", x.hold.value, portions(x.portions),
+               x.member.empty() ? "" : cat(" member ", x.member, " counted ", t(x.counted_at)),
+               x.project.empty() ? "" : cat(" project ", x.project), "\n");
   }
   for (const PurchaseRecord& p : s.purchases) {
     out += cat("purchase ", p.id, " account ", p.account, " ref ", p.payment_ref, " at ", t(p.at),

@@ -84,6 +84,9 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
         ErrorCode::invalid_request,
         cat("ttl must be > 0 and at most ", config_.hold_ttl_max_us / k_us_per_second, " s")));
   }
+  if (auto e = check_team_debit(accounts_[account], c.member, c.project, c.amount, now)) {
+    return std::unexpected(std::move(*e));
+  }
   if (accounts_[account].open_holds >= config_.holds_per_account_max) {
     return std::unexpected(make_error(
         ErrorCode::limit_exceeded,
@@ -110,12 +113,15 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
   h.price_book_version = c.price_book_version;
   h.params = c.params;
   h.plan = c.plan;
+  h.member = c.member;
+  h.project = c.project;
   h.created_at = now;
   h.expires_at = add_us(now, ttl_us);
   h.portions = *portions;
   hold_timeouts_.emplace(h.expires_at, id);
   if (tracking()) changes_.holds_put.push_back(id);
   ++accounts_[account].open_holds;
+  count_budgets(account, c.member, c.project, c.amount, now);
   return HoldReply{id, c.amount, h.expires_at, std::move(*portions)};
 }
 
@@ -177,6 +183,11 @@ Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
          now, out);
   }
   record_spend(spend, h.account, consumed, h.tool, h.price_book_version, h.id, now);
+  Spend& made = spends_[spend];
+  made.member = h.member;
+  made.project = h.project;
+  made.counted_at = h.created_at;
+  uncount_budgets(h.account, h.member, h.project, h.amount - amount, h.id.value, h.created_at, now);
   static const std::string k_rest_reason = "released: captured less than held";
   Restored restored =
       restore(h.account, rest, /*from_held=*/true, h.tool, h.id, {}, k_rest_reason, now, out);
@@ -195,6 +206,7 @@ Result Ledger::release(const Release& c, TimeUs now, std::vector<Entry>* out) {
   Hold& h = **active;
   Restored restored =
       restore(h.account, h.portions, /*from_held=*/true, h.tool, h.id, {}, c.reason, now, out);
+  uncount_budgets(h.account, h.member, h.project, h.amount, h.id.value, h.created_at, now);
   ReleaseReply reply{h.id, h.amount, std::move(restored)};
   end_hold(h, HoldState::released, {}, now);  // h is gone after this
   return reply;
@@ -220,6 +232,9 @@ Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out)
   auto checked = check_debit(c.account, c.amount, c.tool, c.price_book_version, c.params);
   if (!checked) return std::unexpected(std::move(checked.error()));
   const uint32_t account = *checked;
+  if (auto e = check_team_debit(accounts_[account], c.member, c.project, c.amount, now)) {
+    return std::unexpected(std::move(*e));
+  }
   auto portions = choose_portions(accounts_[account], c.amount, c.tool, now);
   if (!portions) return std::unexpected(std::move(portions.error()));
   const SpendId spend{next_id()};
@@ -233,6 +248,11 @@ Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out)
          now, out);
   }
   record_spend(spend, account, *portions, c.tool, c.price_book_version, {}, now);
+  Spend& made = spends_[spend];
+  made.member = c.member;
+  made.project = c.project;
+  made.counted_at = now;
+  count_budgets(account, c.member, c.project, c.amount, now);
   return SpendReply{spend, c.amount, std::move(*portions)};
 }
 

@@ -113,6 +113,33 @@ std::vector<std::string> Ledger::check_invariants() const {
   }
   if (topup_timers != topup_timers_.size()) bad.push_back("auto top-up timers of no account");
   if (topup_pending != topup_pending_.size()) bad.push_back("auto top-up requests of no account");
+  // Teams (rule 11): at least one owner, each user once; a budget's usage is never negative and
+  // covers at least the open holds it counted (they are in it until they end).
+  for (const Account& a : accounts_) {
+    if (!a.team) continue;
+    std::map<std::string_view, int> users;
+    int owners = 0;
+    for (const Member& m : a.team->members) {
+      if (++users[m.user] > 1) bad.push_back(cat(a.id, ": member ", m.user, " twice"));
+      owners += m.role == Role::owner ? 1 : 0;
+    }
+    if (owners == 0) bad.push_back(cat(a.id, ": a team account without an owner"));
+    for (const Budget& b : a.team->budgets) {
+      if (b.used.is_negative()) bad.push_back(cat(a.id, ": budget ", b.spec.id, " used < 0"));
+      if (now_ < b.period_start || now_ >= b.period_end) continue;  // rolls at its next use
+      Credits open;
+      for (const auto& [id, h] : holds_) {
+        if (&accounts_[h.account] == &a && b.applies(h.member, h.project) &&
+            id.value >= b.first_debit && h.created_at >= b.period_start) {
+          open += h.amount;
+        }
+      }
+      if (open > b.used) {
+        bad.push_back(cat(a.id, ": budget ", b.spec.id, " used ", format_credits(b.used),
+                          " < its open holds ", format_credits(open)));
+      }
+    }
+  }
   __int128 total = 0;
   for (size_t i = 0; i < accounts_.size(); ++i) {
     const Account& a = accounts_[i];

@@ -193,6 +193,8 @@ Result Ledger::refund(const Refund& c, TimeUs now, std::vector<Entry>* out) {
   Restored restored =
       restore(s.account, back, /*from_held=*/false, s.tool, s.hold, s.id, c.reason, now, out);
   emit(EventType::refund_created, s.account, now, amount, s.id.value, TimeUs::never(), s.tool);
+  uncount_budgets(s.account, s.member, s.project, amount, s.hold.value != 0 ? s.hold.value : s.id.value,
+                  s.counted_at, now);
   return RefundReply{s.id, amount, s.refunded, std::move(restored)};
 }
 

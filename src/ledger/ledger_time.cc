@@ -59,6 +59,7 @@ AdvanceReply Ledger::advance_to(TimeUs now, std::vector<Entry>* out) {
       restore(h.account, h.portions, /*from_held=*/true, h.tool, h.id, {}, k_timeout_reason, at,
               out);
       emit(EventType::hold_timed_out, h.account, at, h.amount, id.value);
+      uncount_budgets(h.account, h.member, h.project, h.amount, h.id.value, h.created_at, at);
       end_hold(h, HoldState::expired, {}, at);  // erases the timeout and the hold
       ++reply.holds_expired;
     } else if (which == 3) {

@@ -165,6 +165,16 @@ std::string_view error_code_name(ErrorCode c) {
       return "already_claimed";
     case ErrorCode::reward_unavailable:
       return "reward_unavailable";
+    case ErrorCode::not_a_member:
+      return "not_a_member";
+    case ErrorCode::forbidden:
+      return "forbidden";
+    case ErrorCode::budget_exceeded:
+      return "budget_exceeded";
+    case ErrorCode::member_exists:
+      return "member_exists";
+    case ErrorCode::budget_exists:
+      return "budget_exists";
   }
   return "?";
 }
@@ -375,8 +385,51 @@ CommandDigest fingerprint(const Command& command) {
       for (const JobParam& p : list) f.s(p.name).s(p.value);
       return f.take();
     }
+    // The team fields of a debit or an opening, only when set: a personal account's commands
+    // keep the digests they had before teams (a retry across an upgrade is still a retry).
+    static Fingerprint& team(Fingerprint& f, const std::string& member,
+                             const std::string& project) {
+      if (member.empty() && project.empty()) return f;
+      return f.i(-17).s(member).s(project);
+    }
     CommandDigest operator()(const OpenAccount& c) {
-      return Fingerprint('o').s(c.account).s(c.plan).i(c.no_plan).take();
+      Fingerprint f('o');
+      f.s(c.account).s(c.plan).i(c.no_plan);
+      if (c.team) f.i(-17).s(c.owner);
+      return f.take();
+    }
+    CommandDigest operator()(const AddMember& c) {
+      return Fingerprint('m').s(c.account).s(c.user).i(static_cast<int64_t>(c.role)).take();
+    }
+    CommandDigest operator()(const SetMemberRole& c) {
+      return Fingerprint('e').s(c.account).s(c.user).i(static_cast<int64_t>(c.role)).take();
+    }
+    CommandDigest operator()(const RemoveMember& c) {
+      return Fingerprint('k').s(c.account).s(c.user).take();
+    }
+    CommandDigest operator()(const AddBudget& c) {
+      const BudgetSpec& b = c.spec;
+      return Fingerprint('B')
+          .s(c.account)
+          .s(b.id)
+          .s(b.member)
+          .s(b.project)
+          .i(b.limit.micro)
+          .i(static_cast<int64_t>(b.period))
+          .opt(c.anchor ? std::optional<int64_t>(c.anchor->us) : std::nullopt)
+          .i(static_cast<int64_t>(b.mode))
+          .take();
+    }
+    CommandDigest operator()(const UpdateBudget& c) {
+      return Fingerprint('U')
+          .s(c.account)
+          .s(c.id)
+          .opt(c.limit)
+          .opt(c.mode ? std::optional<int64_t>(static_cast<int64_t>(*c.mode)) : std::nullopt)
+          .take();
+    }
+    CommandDigest operator()(const RemoveBudget& c) {
+      return Fingerprint('K').s(c.account).s(c.id).take();
     }
     CommandDigest operator()(const SetPlan& c) {
       return Fingerprint('p').s(c.account).s(c.plan).opt(c.allocation).take();
@@ -418,15 +471,13 @@ CommandDigest fingerprint(const Command& command) {
     // plan its pricing led to: a retry after a price or plan change is the same request.
     CommandDigest operator()(const PlaceHold& c) {
       if (c.priced) {
-        return params(Fingerprint('H').s(c.account).s(c.tool).opt(c.ttl_us), c.params);
+        Fingerprint f('H');
+        f.s(c.account).s(c.tool).opt(c.ttl_us);
+        return params(team(f, c.member, c.project), c.params);
       }
-      return Fingerprint('h')
-          .s(c.account)
-          .i(c.amount.micro)
-          .s(c.tool)
-          .opt(c.ttl_us)
-          .s(c.price_book_version)
-          .take();
+      Fingerprint f('h');
+      f.s(c.account).i(c.amount.micro).s(c.tool).opt(c.ttl_us).s(c.price_book_version);
+      return team(f, c.member, c.project).take();
     }
     CommandDigest operator()(const Capture& c) {
       if (c.priced) return params(Fingerprint('C').u(c.hold.value), c.usage);
@@ -436,13 +487,14 @@ CommandDigest fingerprint(const Command& command) {
       return Fingerprint('r').u(c.hold.value).s(c.reason).take();
     }
     CommandDigest operator()(const SpendNow& c) {
-      if (c.priced) return params(Fingerprint('S').s(c.account).s(c.tool), c.params);
-      return Fingerprint('s')
-          .s(c.account)
-          .i(c.amount.micro)
-          .s(c.tool)
-          .s(c.price_book_version)
-          .take();
+      if (c.priced) {
+        Fingerprint f('S');
+        f.s(c.account).s(c.tool);
+        return params(team(f, c.member, c.project), c.params);
+      }
+      Fingerprint f('s');
+      f.s(c.account).i(c.amount.micro).s(c.tool).s(c.price_book_version);
+      return team(f, c.member, c.project).take();
     }
     CommandDigest operator()(const Refund& c) {
       return Fingerprint('f').u(c.spend.value).opt(c.amount).s(c.reason).take();

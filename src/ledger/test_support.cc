@@ -79,8 +79,8 @@ std::shared_ptr<const Catalog> test_catalog() {
   plan("miocai-elite", 2, "100", Period::weekly, "0").member = true;
   plan("free", 0, "0", Period::monthly, "0").signup_grant = cr("5");
   plan("basic", 1, "20", Period::monthly, "40");
-  plan("pro", 2, "50", Period::monthly, "100");
-  plan("business", 3, "150", Period::monthly, "300");
+  plan("pro", 2, "50", Period::monthly, "100").team_members = 3;  // Amisi: team access
+  plan("business", 3, "150", Period::monthly, "300").team_members = 10;
   plan("enterprise", 4, "0", Period::monthly, "0").custom_allocation = true;
   auto pack = [&](const char* id, const char* credits, int64_t usd_cents) -> Pack& {
     Pack& p = c->packs.emplace_back();

@@ -141,6 +141,8 @@ struct Hold {
   Portions portions;
   JobParams params;     // what it was priced from (empty when placed by amount)
   std::string plan;  // the plan it was priced for
+  std::string member;   // team accounts: who placed it, and for which project (team.h)
+  std::string project;
 };
 
 struct Spend {
@@ -153,6 +155,9 @@ struct Spend {
   TimeUs at;
   HoldId hold;  // the captured hold, unset for a one-shot spend
   Portions portions;
+  std::string member;  // team accounts: as the hold's, or the spend's own
+  std::string project;
+  TimeUs counted_at;   // when it counted against budgets: the hold's placement, or `at`
 };
 
 }  // namespace tally

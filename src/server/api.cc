@@ -502,6 +502,15 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/accounts/{}/auto_topup", Access::reader, false, get_auto_topup},
     {"PUT", "/v1/accounts/{}/auto_topup", Access::owner, true, set_auto_topup},
     {"DELETE", "/v1/accounts/{}/auto_topup", Access::owner, true, delete_auto_topup},
+    {"POST", "/v1/accounts/{}/members", Access::service, true, add_member},
+    {"GET", "/v1/accounts/{}/members", Access::reader, false, list_members},
+    {"PATCH", "/v1/accounts/{}/members/{}", Access::service, true, set_member_role},
+    {"DELETE", "/v1/accounts/{}/members/{}", Access::service, true, remove_member},
+    {"POST", "/v1/accounts/{}/budgets", Access::service, true, add_budget},
+    {"GET", "/v1/accounts/{}/budgets", Access::reader, false, list_budgets},
+    {"GET", "/v1/accounts/{}/budgets/{}", Access::reader, false, get_budget},
+    {"PATCH", "/v1/accounts/{}/budgets/{}", Access::service, true, update_budget},
+    {"DELETE", "/v1/accounts/{}/budgets/{}", Access::service, true, remove_budget},
     {"POST", "/v1/accounts/{}/grants", Access::admin, true, grant},
     {"PUT", "/v1/accounts/{}/subscription", Access::service, true, set_subscription},
     {"DELETE", "/v1/accounts/{}/subscription", Access::service, true, cancel_subscription},
@@ -607,7 +616,8 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
       if (auto p = token_may_change(*call)) return fail(call, *p);
     }
   }
-  const bool has_body = call->request.method == "POST" || call->request.method == "PUT";
+  const bool has_body = call->request.method == "POST" || call->request.method == "PUT" ||
+                        call->request.method == "PATCH";
   if (has_body && !call->request.body.empty() && !is_json(call->request.content_type)) {
     return fail(call, Problem{415, "unsupported_media_type",
                               "send the body as Content-Type: application/json", {}});
@@ -708,11 +718,17 @@ Problem ledger_problem(const LedgerError& e) {
     case ErrorCode::invalid_request: status = 400; break;
     case ErrorCode::not_found: status = 404; break;
     case ErrorCode::insufficient_credits: status = 402; break;
+    case ErrorCode::budget_exceeded: status = 402; break;
+    case ErrorCode::not_a_member: status = 403; break;
+    case ErrorCode::forbidden: status = 403; break;
     case ErrorCode::limit_exceeded: status = 422; break;
     default: break;
   }
   Problem p{status, std::string(error_code_name(e.code)), e.detail, {}};
-  if (e.code == ErrorCode::insufficient_credits) p.shortfall = e.shortfall;
+  if (e.code == ErrorCode::insufficient_credits || e.code == ErrorCode::budget_exceeded) {
+    p.shortfall = e.shortfall;
+  }
+  if (e.code == ErrorCode::budget_exceeded) p.budget = e.budget;
   return p;
 }
 

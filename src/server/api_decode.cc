@@ -52,8 +52,18 @@ std::expected<OpenAccount, Problem> decode_open_account(const JsonValue& body) {
     if (plan->empty()) f.fail("'plan' is empty: leave it out for the default plan, null for none");
     c.plan = std::move(*plan);
   }
+  // "kind": "team" opens a shared wallet whose first member, `owner`, is its owner (issue 17).
+  auto kind = f.text("kind", false, 16);
+  auto owner = f.id("owner", false);
+  if (f.ok() && kind && *kind != "personal" && *kind != "team") {
+    f.fail("'kind' must be personal or team");
+  }
+  c.team = kind == "team";
+  if (f.ok() && c.team && !owner) f.fail("a team account names its 'owner'");
+  if (f.ok() && !c.team && owner) f.fail("'owner' applies to team accounts only");
   if (auto p = f.finish()) return std::unexpected(*p);
   c.account = std::move(*id);
+  c.owner = owner.value_or("");
   return c;
 }
 
@@ -155,6 +165,8 @@ std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold) 
   j.amount = f.amount("amount", false);
   const JsonValue* params = f.object("params", false);
   if (hold) j.ttl_s = f.integer("ttl_s", false, 1, k_hold_ttl_max_s);
+  j.member = f.id("member", false).value_or("");  // team accounts (issue 17)
+  j.project = f.id("project", false).value_or("");
   if (f.ok() && !j.amount && !tool) f.fail("give 'amount', or 'tool' with its 'params'");
   if (f.ok() && j.amount && params) f.fail("give 'amount' or 'params', not both");
   if (auto p = f.finish()) return std::unexpected(*p);
@@ -172,11 +184,16 @@ std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold) 
 PlaceHold hold_command(const JobRequest& job, Credits amount, std::string price_book_version) {
   PlaceHold h{job.account, amount, job.tool, std::nullopt, std::move(price_book_version)};
   if (job.ttl_s) h.ttl_us = *job.ttl_s * k_us_per_second;
+  h.member = job.member;
+  h.project = job.project;
   return h;
 }
 
 SpendNow spend_command(const JobRequest& job, Credits amount, std::string price_book_version) {
-  return SpendNow{job.account, amount, job.tool, std::move(price_book_version)};
+  SpendNow s{job.account, amount, job.tool, std::move(price_book_version)};
+  s.member = job.member;
+  s.project = job.project;
+  return s;
 }
 
 std::expected<CaptureRequest, Problem> decode_capture(const JsonValue& body, HoldId hold) {

@@ -80,6 +80,8 @@ struct JobRequest {
   std::optional<Credits> amount;  // when set, `params` is empty
   ParamList params;
   std::optional<int64_t> ttl_s;  // holds only: 1 to k_hold_ttl_max_s
+  std::string member;            // team accounts: who debits, and for which project
+  std::string project;
 };
 [[nodiscard]] std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold);
 // The ledger command of a priced job.

@@ -49,6 +49,7 @@ void write_subscription(JsonWriter& w, const Subscription* s) {
 
 void write_account_head(JsonWriter& w, const Account& a, const BalanceSummary& b) {
   write_text(w, "id", a.id);
+  write_text(w, "kind", a.team ? "team" : "personal");
   write_text_or_null(w, "plan", a.subscription ? std::string_view(a.subscription->plan) : "");
   w.Key("balance");
   w.StartObject();

@@ -2,7 +2,7 @@
 // every endpoint uses to answer, submit a command or read a shard. Endpoints live in
 // api_accounts.cc (accounts, grants, history, subscriptions, rewards, tokens), api_jobs.cc
 // (quotes, holds, spends, refunds, purchases, voids), api_keys.cc (keys, token revocation),
-// api_webhooks.cc (webhook endpoints) and api.cc (dispatch, batch, public reads, health, metrics, clock).
+// api_webhooks.cc (webhook endpoints), api_team.cc (members, budgets) and api.cc (dispatch, batch, public reads, health, metrics, clock).
 #pragma once
 
 #include <atomic>
@@ -204,6 +204,16 @@ void set_auto_topup(const CallPtr& call);
 void delete_auto_topup(const CallPtr& call);
 void fail_auto_topup(const CallPtr& call);
 void cancel_auto_topup(const CallPtr& call);
+// api_team.cc
+void add_member(const CallPtr& call);
+void list_members(const CallPtr& call);
+void set_member_role(const CallPtr& call);
+void remove_member(const CallPtr& call);
+void add_budget(const CallPtr& call);
+void list_budgets(const CallPtr& call);
+void get_budget(const CallPtr& call);
+void update_budget(const CallPtr& call);
+void remove_budget(const CallPtr& call);
 // api_account_list.cc
 void list_accounts(const CallPtr& call);
 // api_keys.cc

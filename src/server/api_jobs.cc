@@ -123,6 +123,11 @@ Change job_change(const CallPtr& call, std::shared_ptr<Job> job, std::shared_ptr
     auto q = prices->quote_at(now, job->tool, job->params.values, priced->plan);
     if (!q) return Prepared{pack_response(problem_response(pricing_problem(q.error()))), false};
     if (q->quote.total == Credits{}) {
+      // Included in the plan: nothing to debit, but only a member who may spend gets it.
+      if (auto e = l.check_team_debit(*a, job->member, job->project, Credits{}, now)) {
+        return Prepared{pack_response(problem_response(ledger_problem(*e))),
+                        e->code != ErrorCode::invalid_request};
+      }
       return Prepared{pack_response(included_answer(*job, *q, priced->plan)), true};
     }
     priced->quote = std::make_shared<pricing::BookedQuote>(std::move(*q));

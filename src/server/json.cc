@@ -139,6 +139,15 @@ HttpResponse problem_response(const Problem& p) {
   w.Int(p.status);
   write_text(w, "detail", p.detail);
   if (p.shortfall) write_amount(w, "shortfall", *p.shortfall);
+  if (p.budget) {
+    w.Key("budget");
+    w.StartObject();
+    write_text(w, "id", p.budget->budget);
+    write_amount(w, "limit", p.budget->limit);
+    write_amount(w, "used", p.budget->used);
+    write_amount(w, "left", p.budget->left);
+    w.EndObject();
+  }
   if (!p.errors.empty()) {
     w.Key("errors");
     w.StartArray();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ledger/credits.h"
+#include "ledger/errors.h"
 
 namespace tally::server {
 
@@ -17,6 +18,7 @@ struct Problem {
   std::string detail;
   std::optional<Credits> shortfall;  // insufficient_credits
   std::vector<std::string> errors;   // invalid_config: every message, as a start gives them
+  std::optional<BudgetRefusal> budget;  // budget_exceeded: which budget, where it stood
 };
 // A 400 invalid_request with `detail`.
 Problem bad_request(std::string detail);

@@ -250,6 +250,36 @@ void fields(A& a, JobParam& p) {
   a(p.name, p.value);
 }
 template <typename A>
+void fields(A& a, Member& m) {
+  a(m.user);
+  a.enumeration(m.role, k_role_last);
+  a(m.added_at);
+}
+template <typename A>
+void fields(A& a, Budget& b) {
+  a(b.spec.id, b.spec.member, b.spec.project, b.spec.limit);
+  a.enumeration(b.spec.period, k_budget_period_last);
+  a(b.spec.anchor);
+  a.enumeration(b.spec.mode, k_budget_mode_last);
+  a(b.created_at, b.period_index, b.period_start, b.period_end, b.counting_from, b.first_debit,
+    b.used, b.crossed);
+}
+template <typename A>
+void fields(A& a, Team& t) {
+  a.list(t.members);
+  a.list(t.budgets);
+}
+template <typename A>
+void fields(A& a, MemberReply& r) {
+  a(r.account);
+  fields(a, r.member);
+}
+template <typename A>
+void fields(A& a, BudgetReply& r) {
+  a(r.account);
+  fields(a, r.budget);
+}
+template <typename A>
 void fields(A& a, VoidPurchaseReply& r) {
   a(r.purchase, r.voided, r.consumed, r.held, r.expired);
   a.list(r.lots);
@@ -307,6 +337,7 @@ void fields(A& a, Account& x) {
     a(x.low_armed, x.depleted_armed);
   }
   if (a.version >= 3) a.optional(x.auto_topup);
+  if (a.version >= 4) a.optional(x.team);
 }
 template <typename A>
 void fields(A& a, Event& e) {
@@ -321,6 +352,7 @@ void fields(A& a, Hold& h) {
   a.list(h.portions);
   a.list(h.params);
   a(h.plan);
+  if (a.version >= 4) a(h.member, h.project);
 }
 template <typename A>
 void fields(A& a, std::pair<HoldId, FinishedHold>& f) {
@@ -332,6 +364,7 @@ template <typename A>
 void fields(A& a, Spend& s) {
   a(s.id, s.account, s.amount, s.refunded, s.tool, s.price_book_version, s.at, s.hold);
   a.list(s.portions);
+  if (a.version >= 4) a(s.member, s.project, s.counted_at);
 }
 template <typename A>
 void fields(A& a, CommandDigest& d) {
@@ -421,6 +454,10 @@ std::string encode_result(const Result& result) {
     w(static_cast<uint8_t>(e.code));
     w(e.detail);
     w(e.shortfall);
+    // Only budget_exceeded has more (refusals stored before it have nothing after shortfall).
+    if (e.code == ErrorCode::budget_exceeded) {
+      w(e.budget.budget, e.budget.limit, e.budget.used, e.budget.left);
+    }
     return std::move(w.out);
   }
   w(static_cast<uint8_t>(result->index() + 1));
@@ -474,6 +511,17 @@ std::expected<AutoTopup, std::string> decode_auto_topup(std::string_view bytes) 
   return decode_column<AutoTopup>(bytes, [](Reader& r, AutoTopup& out) { fields(r, out); });
 }
 
+std::string encode_team(const Team& t) {
+  Writer w;
+  w(k_codec_version);
+  fields(w, const_cast<Team&>(t));
+  return std::move(w.out);
+}
+
+std::expected<Team, std::string> decode_team(std::string_view bytes) {
+  return decode_column<Team>(bytes, [](Reader& r, Team& out) { fields(r, out); });
+}
+
 std::expected<Portions, std::string> decode_portions(std::string_view bytes) {
   return decode_list<Portions>(bytes);
 }
@@ -504,6 +552,9 @@ std::expected<Result, std::string> decode_result(std::string_view bytes) {
       return std::unexpected(cat("unknown error code ", code));
     }
     e.code = static_cast<ErrorCode>(code);
+    if (e.code == ErrorCode::budget_exceeded) {
+      r(e.budget.budget, e.budget.limit, e.budget.used, e.budget.left);
+    }
     out = std::unexpected(std::move(e));
   } else {
     Reply reply;
@@ -533,7 +584,7 @@ std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
     return std::unexpected(cat("unknown batch record version ", version, " (this Tally writes ",
                                k_batch_version, ")"));
   }
-  r.version = version;  // 1: before events and alerts; 2: before auto top-up
+  r.version = version;  // 1: before events and alerts; 2: before auto top-up; 3: before teams
   BatchRecord out;
   r.list(out.entries);
   fields(r, out.delta);

@@ -28,14 +28,17 @@ std::string encode_params(const JobParams& p);
 // An account's auto top-up (one column).
 std::string encode_auto_topup(const AutoTopup& t);
 [[nodiscard]] std::expected<AutoTopup, std::string> decode_auto_topup(std::string_view bytes);
+// A team account's members and budgets (one column).
+std::string encode_team(const Team& t);
+[[nodiscard]] std::expected<Team, std::string> decode_team(std::string_view bytes);
 // Errors name what was malformed ("truncated", "unknown reply tag 42", ...).
 [[nodiscard]] std::expected<Result, std::string> decode_result(std::string_view bytes);
 
 // A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
-// 2: events, alerts; 3: auto top-up (older versions are still read).
-inline constexpr uint8_t k_batch_version = 3;
+// 2: events, alerts; 3: auto top-up; 4: teams (older versions are still read).
+inline constexpr uint8_t k_batch_version = 4;
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;

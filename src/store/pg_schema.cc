@@ -96,6 +96,15 @@ struct Migration {
 
 constexpr Migration k_migrations[] = {
     {0, k_schema_1},
+    // 1 -> 2 (SQLite 7 -> 8): team accounts (issue 17): an account's members and budgets; the
+    // member and project of holds and spends, and when a spend counted against budgets.
+    {1,
+     "ALTER TABLE accounts ADD COLUMN team bytea;"
+     "ALTER TABLE holds ADD COLUMN member text NOT NULL DEFAULT '';"
+     "ALTER TABLE holds ADD COLUMN project text NOT NULL DEFAULT '';"
+     "ALTER TABLE spends ADD COLUMN member text NOT NULL DEFAULT '';"
+     "ALTER TABLE spends ADD COLUMN project text NOT NULL DEFAULT '';"
+     "ALTER TABLE spends ADD COLUMN counted_at_us bigint NOT NULL DEFAULT 0;"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

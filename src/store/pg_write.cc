@@ -84,8 +84,8 @@ void queue_books_and_meta(ShardId shard, const StateDelta& d, std::vector<Queued
 }
 
 constexpr const char* k_account_upsert = R"SQL(INSERT INTO accounts VALUES ($1, $2, $3, $4, $5,
-  $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-  ON CONFLICT (shard_id, idx) DO UPDATE SET balance_micro = EXCLUDED.balance_micro,
+  $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+  $25) ON CONFLICT (shard_id, idx) DO UPDATE SET balance_micro = EXCLUDED.balance_micro,
   held_micro = EXCLUDED.held_micro, open_holds = EXCLUDED.open_holds,
   signup_granted = EXCLUDED.signup_granted, last_reward_day_us = EXCLUDED.last_reward_day_us,
   plan = EXCLUDED.plan, past_due = EXCLUDED.past_due,
@@ -96,7 +96,8 @@ constexpr const char* k_account_upsert = R"SQL(INSERT INTO accounts VALUES ($1, 
   pending_allocation_micro = EXCLUDED.pending_allocation_micro,
   low_balance_micro = EXCLUDED.low_balance_micro,
   expiring_notice_us = EXCLUDED.expiring_notice_us, low_armed = EXCLUDED.low_armed,
-  depleted_armed = EXCLUDED.depleted_armed, auto_topup = EXCLUDED.auto_topup)SQL";
+  depleted_armed = EXCLUDED.depleted_armed, auto_topup = EXCLUDED.auto_topup,
+  team = EXCLUDED.team)SQL";
 
 // A lot that appears or changes; a lot lent back by the store (Ledger::lend_spend) that stays
 // in memory leaves lots_past (a lot in `lots` is never in lots_past: one statement does both).
@@ -133,6 +134,11 @@ void queue_account(ShardId shard, uint32_t index, const Account& a, std::vector<
   } else {
     p.null();
   }
+  if (a.team) {
+    p.bytes(encode_team(*a.team));
+  } else {
+    p.null();
+  }
   for (const Lot& l : a.lots) {
     Params& q = add(out, k_lot_upsert);
     q.i64(shard).i64(id64(l.id.value)).i64(index).text(source_name(l.source)).i64(l.voided);
@@ -158,12 +164,13 @@ void queue_records(ShardId shard, const StateDelta& d, std::vector<Queued>* out)
   }
   for (const Hold& h : d.holds_put) {
     add(out,
-        "INSERT INTO holds VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "INSERT INTO holds VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
         "ON CONFLICT (shard_id, id) DO UPDATE SET account_idx = EXCLUDED.account_idx, "
         "amount_micro = EXCLUDED.amount_micro, tool = EXCLUDED.tool, "
         "price_book_version = EXCLUDED.price_book_version, "
         "created_at_us = EXCLUDED.created_at_us, expires_at_us = EXCLUDED.expires_at_us, "
-        "portions = EXCLUDED.portions, params = EXCLUDED.params, plan = EXCLUDED.plan")
+        "portions = EXCLUDED.portions, params = EXCLUDED.params, plan = EXCLUDED.plan, "
+        "member = EXCLUDED.member, project = EXCLUDED.project")
         .i64(shard)
         .i64(id64(h.id.value))
         .i64(h.account)
@@ -174,7 +181,9 @@ void queue_records(ShardId shard, const StateDelta& d, std::vector<Queued>* out)
         .i64(h.expires_at.us)
         .bytes(encode_portions(h.portions))
         .bytes(h.params.empty() ? std::string() : encode_params(h.params))
-        .text(h.plan);
+        .text(h.plan)
+        .text(h.member)
+        .text(h.project);
   }
   for (const auto& [id, f] : d.finished_put) {
     add(out,
@@ -189,11 +198,13 @@ void queue_records(ShardId shard, const StateDelta& d, std::vector<Queued>* out)
   }
   for (const Spend& s : d.spends_put) {
     add(out,
-        "INSERT INTO spends VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "INSERT INTO spends VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
         "ON CONFLICT (shard_id, id) DO UPDATE SET account_idx = EXCLUDED.account_idx, "
         "amount_micro = EXCLUDED.amount_micro, refunded_micro = EXCLUDED.refunded_micro, "
         "tool = EXCLUDED.tool, price_book_version = EXCLUDED.price_book_version, "
-        "at_us = EXCLUDED.at_us, hold = EXCLUDED.hold, portions = EXCLUDED.portions")
+        "at_us = EXCLUDED.at_us, hold = EXCLUDED.hold, portions = EXCLUDED.portions, "
+        "member = EXCLUDED.member, project = EXCLUDED.project, "
+        "counted_at_us = EXCLUDED.counted_at_us")
         .i64(shard)
         .i64(id64(s.id.value))
         .i64(s.account)
@@ -203,7 +214,10 @@ void queue_records(ShardId shard, const StateDelta& d, std::vector<Queued>* out)
         .text(s.price_book_version)
         .i64(s.at.us)
         .i64(id64(s.hold.value))
-        .bytes(encode_portions(s.portions));
+        .bytes(encode_portions(s.portions))
+        .text(s.member)
+        .text(s.project)
+        .i64(s.counted_at.us);
   }
   // The cold marks (sqlite_write.cc's write_records explains them): the end of the newest
   // finished hold let go that has a row (this batch's rows are written above), and the newest

@@ -69,7 +69,8 @@ inline std::vector<std::string> scope_of(const std::string& s) {
   "effective_at_us, expires_at_us, scope, currency, paid_minor, reference, reason, refs, "    \
   "notice_at_us, noticed"
 #define TALLY_SPEND_SELECT \
-  "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, portions"
+  "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, " \
+  "portions, member, project, counted_at_us"
 #define TALLY_FINISHED_SELECT "id, state, expires_at_us, spend, ended_at_us"
 
 // A lot from a row of TALLY_LOT_SELECT; nullopt if its source is unknown.
@@ -114,7 +115,10 @@ std::expected<Spend, std::string> spend_row(const Row& spends) {
                spends.text(5),
                TimeUs{spends.i64(6)},
                HoldId{u64(spends.i64(7))},
-               std::move(*portions)};
+               std::move(*portions),
+               spends.text(9),
+               spends.text(10),
+               TimeUs{spends.i64(11)}};
 }
 
 template <typename Row>
@@ -159,7 +163,7 @@ std::expected<void, std::string> book_row(const Row& books, LedgerState* s) {
   "last_reward_day_us, plan, past_due, cancel_at_period_end, anchor_us, period, "     \
   "period_start_us, period_end_us, allocation_micro, allocated, pending_plan, "       \
   "pending_allocation_micro, idx, low_balance_micro, expiring_notice_us, low_armed, " \
-  "depleted_armed, auto_topup"
+  "depleted_armed, auto_topup, team"
 
 // An account (without its lots) from a row of TALLY_ACCOUNT_SELECT.
 template <typename Row>
@@ -193,12 +197,17 @@ std::expected<void, std::string> account_row(const Row& acc, Account& a) {
     if (!topup) return std::unexpected(cat("account ", a.id, ": auto top-up: ", topup.error()));
     a.auto_topup = std::move(*topup);
   }
+  if (!acc.is_null(23)) {
+    auto team = decode_team(acc.bytes(23));
+    if (!team) return std::unexpected(cat("account ", a.id, ": team: ", team.error()));
+    a.team = std::move(*team);
+  }
   return {};
 }
 
 #define TALLY_HOLD_SELECT                                                                   \
   "id, account_idx, amount_micro, tool, price_book_version, created_at_us, expires_at_us, " \
-  "portions, params, plan"
+  "portions, params, plan, member, project"
 
 template <typename Row>
 std::expected<Hold, std::string> hold_row(const Row& h) {
@@ -215,7 +224,9 @@ std::expected<Hold, std::string> hold_row(const Row& h) {
               TimeUs{h.i64(6)},
               std::move(*portions),
               std::move(*params),
-              h.text(9)};
+              h.text(9),
+              h.text(10),
+              h.text(11)};
 }
 
 #define TALLY_PURCHASE_SELECT \

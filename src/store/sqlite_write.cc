@@ -62,20 +62,23 @@ CREATE TABLE IF NOT EXISTS accounts (shard_id INTEGER NOT NULL, idx INTEGER NOT 
   plan TEXT, past_due INTEGER, cancel_at_period_end INTEGER, anchor_us INTEGER, period INTEGER,
   period_start_us INTEGER, period_end_us INTEGER, allocation_micro INTEGER, allocated INTEGER,
   pending_plan TEXT, pending_allocation_micro INTEGER, )SQL" TALLY_ACCOUNT_ALERT_COLUMNS R"SQL(,
-  auto_topup BLOB, PRIMARY KEY (shard_id, idx), UNIQUE (shard_id, id)) WITHOUT ROWID;
+  auto_topup BLOB, team BLOB, PRIMARY KEY (shard_id, idx), UNIQUE (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lots )SQL" TALLY_LOT_TABLE R"SQL(;
 CREATE TABLE IF NOT EXISTS holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, tool TEXT NOT NULL,
   price_book_version TEXT NOT NULL, created_at_us INTEGER NOT NULL,
   expires_at_us INTEGER NOT NULL, portions BLOB NOT NULL, params BLOB NOT NULL DEFAULT x'',
-  plan TEXT NOT NULL DEFAULT '', PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
+  plan TEXT NOT NULL DEFAULT '', member TEXT NOT NULL DEFAULT '',
+  project TEXT NOT NULL DEFAULT '', PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS finished_holds (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   state INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, spend INTEGER NOT NULL,
   ended_at_us INTEGER NOT NULL, UNIQUE (shard_id, id));
 CREATE TABLE IF NOT EXISTS spends (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, amount_micro INTEGER NOT NULL, refunded_micro INTEGER NOT NULL,
   tool TEXT NOT NULL, price_book_version TEXT NOT NULL, at_us INTEGER NOT NULL,
-  hold INTEGER NOT NULL, portions BLOB NOT NULL, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
+  hold INTEGER NOT NULL, portions BLOB NOT NULL, member TEXT NOT NULL DEFAULT '',
+  project TEXT NOT NULL DEFAULT '', counted_at_us INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS purchases (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, pack TEXT NOT NULL, payment_ref TEXT NOT NULL,
   currency TEXT NOT NULL, price_minor INTEGER NOT NULL, lot INTEGER NOT NULL,
@@ -102,7 +105,7 @@ std::string error_of(Connection& db, std::string_view what) {
 
 
 // Binds an account's row (?1 shard, ?2 id, ?3..?18 fields, ?19 idx, ?20..?23 alerts, ?24 auto
-// top-up) to `st`.
+// top-up, ?25 team) to `st`.
 void bind_account(Stmt& st, ShardId shard, uint32_t index, const Account& a) {
   st.bind(1, shard).bind_ref(2, a.id).bind(3, a.balance.micro).bind(4, a.held.micro);
   st.bind(5, a.open_holds).bind(6, a.signup_granted).bind(7, a.last_reward_day.us);
@@ -122,6 +125,11 @@ void bind_account(Stmt& st, ShardId shard, uint32_t index, const Account& a) {
     st.blob(24, encode_auto_topup(*a.auto_topup));
   } else {
     st.null(24);
+  }
+  if (a.team) {
+    st.blob(25, encode_team(*a.team));
+  } else {
+    st.null(25);
   }
   if (a.subscription) {
     const Subscription& s = *a.subscription;
@@ -147,7 +155,7 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
       cancel_at_period_end = ?10, anchor_us = ?11, period = ?12, period_start_us = ?13,
       period_end_us = ?14, allocation_micro = ?15, allocated = ?16, pending_plan = ?17,
       pending_allocation_micro = ?18, low_balance_micro = ?20, expiring_notice_us = ?21,
-      low_armed = ?22, depleted_armed = ?23, auto_topup = ?24
+      low_armed = ?22, depleted_armed = ?23, auto_topup = ?24, team = ?25
       WHERE shard_id = ?1 AND idx = ?19)SQL");
   // (By the key alone: a condition on `id` too makes SQLite search the (shard_id, id) index
   // first, then the table.)
@@ -156,7 +164,7 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
   if (update.changes() == 0) {
     Stmt insert(db, R"SQL(INSERT INTO accounts VALUES (?1, ?19, ?2,
         ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?20, ?21, ?22,
-        ?23, ?24))SQL");
+        ?23, ?24, ?25))SQL");
     bind_account(insert, shard, index, a);
     if (!insert.run()) return false;
   }
@@ -282,12 +290,13 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
   if (!for_ids(db, "DELETE FROM holds WHERE shard_id = ? AND id = ?", shard, d.holds_gone)) {
     return false;
   }
-  Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt hold(db, "INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Hold& h : d.holds_put) {
     hold.bind(1, shard).bind(2, id64(h.id.value)).bind(3, h.account).bind(4, h.amount.micro);
     hold.bind(5, h.tool).bind(6, h.price_book_version).bind(7, h.created_at.us);
     hold.bind(8, h.expires_at.us).blob(9, encode_portions(h.portions));
     hold.blob(10, h.params.empty() ? std::string() : encode_params(h.params)).bind(11, h.plan);
+    hold.bind_ref(12, h.member).bind_ref(13, h.project);
     if (!hold.run()) return false;
   }
   Stmt fin(db, "INSERT INTO finished_holds VALUES (?, ?, ?, ?, ?, ?)");
@@ -296,11 +305,13 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
     fin.bind(4, f.expires_at.us).bind(5, id64(f.spend.value)).bind(6, f.ended_at.us);
     if (!fin.run()) return false;
   }
-  Stmt spend(db, "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt spend(db,
+             "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Spend& s : d.spends_put) {
     spend.bind(1, shard).bind(2, id64(s.id.value)).bind(3, s.account).bind(4, s.amount.micro);
     spend.bind(5, s.refunded.micro).bind_ref(6, s.tool).bind_ref(7, s.price_book_version);
     spend.bind(8, s.at.us).bind(9, id64(s.hold.value)).blob(10, encode_portions(s.portions));
+    spend.bind_ref(11, s.member).bind_ref(12, s.project).bind(13, s.counted_at.us);
     if (!spend.run()) return false;
   }
   // Finished holds and spends that leave memory stay, for a capture or refund that names them
@@ -459,6 +470,17 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE events ADD COLUMN currency TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE events ADD COLUMN price_minor INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE events ADD COLUMN region TEXT NOT NULL DEFAULT '';",
+     nullptr},
+    // 7 -> 8: team accounts (issue 17): an account's members and budgets; the member and
+    // project of holds and spends, and when a spend counted against budgets. A version 7 file
+    // has no team account.
+    {7,
+     "ALTER TABLE accounts ADD COLUMN team BLOB;"
+     "ALTER TABLE holds ADD COLUMN member TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE holds ADD COLUMN project TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE spends ADD COLUMN member TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE spends ADD COLUMN project TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE spends ADD COLUMN counted_at_us INTEGER NOT NULL DEFAULT 0;",
      nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&

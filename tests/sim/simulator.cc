@@ -122,6 +122,28 @@ std::string describe(const Command& command) {
                  c.alerts.low_balance ? format_credits(*c.alerts.low_balance) : "plan", " notice=",
                  c.alerts.expiring_notice_us ? cat(*c.alerts.expiring_notice_us) : "plan");
     }
+    std::string operator()(const AddMember& c) {
+      return cat("add-member ", c.account, " ", c.user, " ", role_name(c.role));
+    }
+    std::string operator()(const SetMemberRole& c) {
+      return cat("member-role ", c.account, " ", c.user, " ", role_name(c.role));
+    }
+    std::string operator()(const RemoveMember& c) {
+      return cat("remove-member ", c.account, " ", c.user);
+    }
+    std::string operator()(const AddBudget& c) {
+      return cat("add-budget ", c.account, " ", c.spec.id, " member=", c.spec.member,
+                 " project=", c.spec.project, " ", format_credits(c.spec.limit), " ",
+                 budget_period_name(c.spec.period), " ", budget_mode_name(c.spec.mode));
+    }
+    std::string operator()(const UpdateBudget& c) {
+      return cat("update-budget ", c.account, " ", c.id,
+                 c.limit ? cat(" limit=", format_credits(*c.limit)) : "",
+                 c.mode ? cat(" ", budget_mode_name(*c.mode)) : "");
+    }
+    std::string operator()(const RemoveBudget& c) {
+      return cat("remove-budget ", c.account, " ", c.id);
+    }
     std::string operator()(const SetAutoTopup& c) {
       if (!c.settings) return cat("auto-topup ", c.account, " off");
       return cat("auto-topup ", c.account, " below=", format_credits(c.settings->below), " ",

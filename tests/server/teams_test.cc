@@ -1,0 +1,198 @@
+// Team accounts over HTTP (issue 17, docs/api.md "Teams"): a shared wallet opened with its
+// owner, members and their roles, holds and spends that name their member and project, hard
+// and soft budgets refusing with 402 budget_exceeded and what is left, reads of usage, and all
+// of it kept across a SIGKILL and restart.
+#include <string>
+
+#include "tests/server/api_suite.h"
+
+namespace tally::testing {
+namespace {
+
+std::string str(const rapidjson::Value& v) { return v.IsString() ? v.GetString() : "(not text)"; }
+
+class TeamsApi : public Api {
+ protected:
+  // Team `id` on plan pro (up to 5 members, 1000 a month), owned by olga, with ana a member and
+  // vic a viewer.
+  void team(const std::string& id) {
+    auto r = admin("POST", "/v1/accounts",
+                   R"({"id":")" + id + R"(","plan":"pro","kind":"team","owner":"olga"})",
+                   "open-" + id);
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(str(r.json()["kind"]), "team");
+    ASSERT_EQ(member(id, "ana", "member").status, 201);
+    ASSERT_EQ(member(id, "vic", "viewer").status, 201);
+  }
+  HttpReply member(const std::string& id, const std::string& user, const std::string& role) {
+    return admin("POST", "/v1/accounts/" + id + "/members",
+                 R"({"user":")" + user + R"(","role":")" + role + "\"}",
+                 "member-" + id + "-" + user + "-" + role);
+  }
+  HttpReply spend(const std::string& id, const std::string& member, const std::string& amount,
+                  const std::string& key, const std::string& project = "") {
+    std::string body = R"({"account":")" + id + R"(","amount":")" + amount + R"(","member":")" +
+                       member + "\"";
+    if (!project.empty()) body += R"(,"project":")" + project + "\"";
+    return admin("POST", "/v1/spends", body + "}", key);
+  }
+  rapidjson::Document budget(const std::string& id, const std::string& budget) {
+    auto r = admin("GET", "/v1/accounts/" + id + "/budgets/" + budget);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+};
+
+TEST_F(TeamsApi, MembersSpendAndOthersAreRefusedWithNothingWritten) {
+  team("tm-a");
+  const std::string before = available("tm-a");
+  auto outsider = spend("tm-a", "zed", "5", "tma-1");
+  EXPECT_EQ(outsider.status, 403) << outsider.body;
+  EXPECT_EQ(type(outsider), "not_a_member");
+  auto viewer = spend("tm-a", "vic", "5", "tma-2");
+  EXPECT_EQ(viewer.status, 403) << viewer.body;
+  EXPECT_EQ(type(viewer), "forbidden");
+  auto nobody = admin("POST", "/v1/spends", R"({"account":"tm-a","amount":"5"})", "tma-3");
+  EXPECT_EQ(nobody.status, 400) << nobody.body;
+  EXPECT_EQ(available("tm-a"), before);
+  EXPECT_EQ(spend("tm-a", "ana", "5", "tma-4", "launch").status, 201);
+  auto hold = admin("POST", "/v1/holds",
+                    R"({"account":"tm-a","amount":"7","member":"olga","project":"launch"})",
+                    "tma-5");
+  EXPECT_EQ(hold.status, 201) << hold.body;
+
+  auto list = admin("GET", "/v1/accounts/tm-a/members");
+  ASSERT_EQ(list.status, 200) << list.body;
+  auto l = list.json();
+  ASSERT_EQ(l["members"].Size(), 3u) << list.body;
+  EXPECT_EQ(str(l["members"][0]["user"]), "olga");
+  EXPECT_EQ(str(l["members"][0]["role"]), "owner");
+
+  auto promoted = admin("PATCH", "/v1/accounts/tm-a/members/vic", R"({"role":"member"})", "tma-6");
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  EXPECT_EQ(str(promoted.json()["role"]), "member");
+  EXPECT_EQ(spend("tm-a", "vic", "1", "tma-7").status, 201);
+  auto removed = admin("DELETE", "/v1/accounts/tm-a/members/vic", "", "tma-8");
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(type(spend("tm-a", "vic", "1", "tma-9")), "not_a_member");
+  auto last_owner = admin("DELETE", "/v1/accounts/tm-a/members/olga", "", "tma-10");
+  EXPECT_EQ(last_owner.status, 400) << last_owner.body;
+  auto again = member("tm-a", "ana", "viewer");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(type(again), "member_exists");
+}
+
+TEST_F(TeamsApi, AHardBudgetRefusesWithWhatIsLeftAndASoftOneLetsThrough) {
+  team("tm-b");
+  auto made = admin("POST", "/v1/accounts/tm-b/budgets",
+                    R"({"id":"ana-month","member":"ana","limit":"100","period":"P1M"})", "tmb-1");
+  ASSERT_EQ(made.status, 201) << made.body;
+  auto m = made.json();
+  EXPECT_EQ(str(m["mode"]), "hard");
+  EXPECT_EQ(str(m["anchor"]), "2027-01-01T00:00:00Z");  // calendar months by default
+  EXPECT_EQ(str(m["period_end"]), "2027-02-01T00:00:00Z");
+  EXPECT_EQ(str(m["used"]), "0");
+  ASSERT_EQ(admin("POST", "/v1/accounts/tm-b/budgets",
+                  R"({"id":"launch","project":"launch","limit":"30","period":"P1W",)"
+                  R"("mode":"soft"})",
+                  "tmb-2")
+                .status,
+            201);
+
+  ASSERT_EQ(spend("tm-b", "ana", "90", "tmb-3").status, 201);
+  auto refused = spend("tm-b", "ana", "15", "tmb-4");
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  auto r = refused.json();
+  EXPECT_EQ(str(r["type"]), "budget_exceeded");
+  EXPECT_EQ(str(r["budget"]["id"]), "ana-month");
+  EXPECT_EQ(str(r["budget"]["limit"]), "100");
+  EXPECT_EQ(str(r["budget"]["used"]), "90");
+  EXPECT_EQ(str(r["budget"]["left"]), "10");
+  EXPECT_EQ(str(r["shortfall"]), "5");
+  // A retry of the refused request gets the same answer byte for byte.
+  EXPECT_EQ(spend("tm-b", "ana", "15", "tmb-4").body, refused.body);
+
+  // The soft project budget lets olga through past its limit and says so.
+  ASSERT_EQ(spend("tm-b", "olga", "40", "tmb-5", "launch").status, 201);
+  auto launch = budget("tm-b", "launch");
+  EXPECT_EQ(str(launch["used"]), "40");
+  EXPECT_EQ(str(launch["left"]), "0");
+  EXPECT_TRUE(launch["exceeded"].GetBool());
+
+  // Raising the limit makes room; the list filtered by member shows what binds ana.
+  auto raised = admin("PATCH", "/v1/accounts/tm-b/budgets/ana-month", R"({"limit":"120"})",
+                      "tmb-6");
+  ASSERT_EQ(raised.status, 200) << raised.body;
+  EXPECT_EQ(str(raised.json()["left"]), "30");
+  EXPECT_EQ(spend("tm-b", "ana", "15", "tmb-7").status, 201);
+  auto mine = admin("GET", "/v1/accounts/tm-b/budgets?member=ana");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  auto b = mine.json();
+  ASSERT_EQ(b["budgets"].Size(), 2u) << mine.body;  // its own, and the project's
+  EXPECT_EQ(str(b["budgets"][0]["used"]), "105");
+
+  // The next month starts from zero at its first instant.
+  set_clock("2027-02-01T00:00:00Z");
+  EXPECT_EQ(str(budget("tm-b", "ana-month")["used"]), "0");
+  EXPECT_EQ(spend("tm-b", "ana", "120", "tmb-8").status, 201);
+  auto removed = admin("DELETE", "/v1/accounts/tm-b/budgets/launch", "", "tmb-9");
+  EXPECT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(admin("GET", "/v1/accounts/tm-b/budgets/launch").status, 404);
+}
+
+TEST_F(TeamsApi, ReleasesGiveBudgetBackAndEverythingSurvivesAKill) {
+  set_clock("2027-03-01T10:00:00Z");  // later than any other test's: set again after the restart
+  team("tm-c");
+  ASSERT_EQ(admin("POST", "/v1/accounts/tm-c/budgets",
+                  R"({"id":"ana-day","member":"ana","limit":"50","period":"P1D"})", "tmc-1")
+                .status,
+            201);
+  auto hold = admin("POST", "/v1/holds", R"({"account":"tm-c","amount":"40","member":"ana"})",
+                    "tmc-2");
+  ASSERT_EQ(hold.status, 201) << hold.body;
+  const std::string id = str(hold.json()["hold"]);
+  EXPECT_EQ(str(budget("tm-c", "ana-day")["used"]), "40");
+  ASSERT_EQ(admin("POST", "/v1/holds/" + id + "/capture", R"({"amount":"25"})", "tmc-3").status,
+            200);
+  EXPECT_EQ(str(budget("tm-c", "ana-day")["used"]), "25");
+
+  server_->kill();
+  server_->restart();
+  client_ = std::make_unique<HttpClient>(server_->port());
+  set_clock("2027-03-01T10:00:00Z");
+  EXPECT_EQ(str(budget("tm-c", "ana-day")["used"]), "25");
+  auto members = admin("GET", "/v1/accounts/tm-c/members");
+  EXPECT_EQ(members.json()["members"].Size(), 3u) << members.body;
+  EXPECT_EQ(type(spend("tm-c", "ana", "26", "tmc-4")), "budget_exceeded");
+  EXPECT_EQ(spend("tm-c", "ana", "25", "tmc-5").status, 201);
+}
+
+TEST_F(TeamsApi, BadTeamRequestsAreRefusedClearly) {
+  auto personal = admin("POST", "/v1/accounts", R"({"id":"tm-p","owner":"olga"})", "tmp-1");
+  EXPECT_EQ(personal.status, 400) << personal.body;
+  auto no_owner = admin("POST", "/v1/accounts", R"({"id":"tm-q","kind":"team"})", "tmp-2");
+  EXPECT_EQ(no_owner.status, 400) << no_owner.body;
+  auto kind = admin("POST", "/v1/accounts", R"({"id":"tm-q","kind":"club","owner":"o"})", "tmp-3");
+  EXPECT_EQ(kind.status, 400) << kind.body;
+  auto plan = admin("POST", "/v1/accounts", R"({"id":"tm-q","kind":"team","owner":"o"})", "tmp-4");
+  EXPECT_EQ(plan.status, 400) << plan.body;  // the default plan (free) has no teams
+  open("tm-r");
+  auto members = admin("POST", "/v1/accounts/tm-r/members", R"({"user":"ana"})", "tmp-5");
+  EXPECT_EQ(members.status, 400) << members.body;
+  EXPECT_EQ(admin("GET", "/v1/accounts/tm-r/budgets").status, 400);
+  team("tm-s");
+  for (const char* body :
+       {R"({"id":"b","limit":"10","period":"P1M"})",                      // neither
+        R"({"id":"b","member":"ana","limit":"10","period":"P2M"})",       // period
+        R"({"id":"b","member":"ana","limit":"10","period":"P1M","mode":"x"})",
+        R"({"id":"b","member":"ana","limit":"-1","period":"P1M"})",
+        R"({"member":"ana","limit":"10","period":"P1M"})"}) {
+    auto r = admin("POST", "/v1/accounts/tm-s/budgets", body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+  }
+  auto role = admin("PATCH", "/v1/accounts/tm-s/members/ana", R"({"role":"king"})");
+  EXPECT_EQ(role.status, 400) << role.body;
+}
+
+}  // namespace
+}  // namespace tally::testing
