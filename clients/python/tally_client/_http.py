@@ -73,7 +73,7 @@ def request_headers(call: Call, key: Optional[str], host: str, body: Optional[by
     if body is not None:
         h["Content-Type"] = "application/json"
         h["Content-Length"] = str(len(body))
-    elif call.method in ("POST", "PUT"):
+    elif call.method in ("POST", "PUT", "PATCH"):
         h["Content-Length"] = "0"
     if call.idempotency_key:
         h["Idempotency-Key"] = call.idempotency_key

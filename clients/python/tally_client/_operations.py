@@ -9,6 +9,7 @@ tests/test_openapi_coverage.py checks them against the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Mapping, Optional, Union
@@ -86,10 +87,15 @@ class Operations:
     def _perform(self, call: Call) -> Any:  # pragma: no cover - defined by the clients
         raise NotImplementedError
 
-    def _run(self, fn, object_id: Optional[str] = None, *, body=None, query=None, key: Optional[str] = None, changes: bool = False, retry: bool = True, text: bool = False):
-        """Sends `fn`'s operation: its method, its path with `{id}` = `object_id`."""
+    def _run(self, fn, object_id: Optional[str] = None, *, sub_id: Optional[str] = None, body=None, query=None, key: Optional[str] = None, changes: bool = False, retry: bool = True, text: bool = False):
+        """Sends `fn`'s operation: its method, its path with `{id}` = `object_id` and the
+        path's second parameter (`{user}`, `{budget}`, ...) = `sub_id`."""
         op: Operation = fn.__tally_operation__
         path = op.path if object_id is None else op.path.replace("{id}", path_segment(object_id, f"{fn.__name__}: the id"))
+        if sub_id is not None:
+            name = re.search(r"\{(\w+)\}", path)
+            assert name is not None, f"{op.path} has one path parameter"
+            path = path.replace(name.group(0), path_segment(sub_id, f"{fn.__name__}: the {name.group(1)}"))
         idempotency_key = (key or new_idempotency_key()) if changes else key
         decode = (lambda status, data: data) if text else _decoder(op.responses)
         return self._perform(Call(op.method, path, decode, body, query, idempotency_key, retry, text))
@@ -97,14 +103,16 @@ class Operations:
     # ---- accounts ----
 
     @operation("openAccount", "POST", "/v1/accounts", {201: m.Account})
-    def open_account(self, id: str, *, plan: Optional[str] = None, no_plan: bool = False, idempotency_key: Optional[str] = None) -> m.Account:
+    def open_account(self, id: str, *, plan: Optional[str] = None, no_plan: bool = False, kind: Optional[str] = None, owner: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Account:
         """Opens an account; the plan's signup grant is applied. `plan` None: the catalog's
-        default plan; `no_plan=True`: no subscription."""
+        default plan; `no_plan=True`: no subscription. `kind="team"` with its `owner` (a user
+        id) opens a shared wallet with members and budgets; its plan must allow teams."""
         body: dict[str, Any] = {"id": id}
         if no_plan:
             body["plan"] = None
         elif plan is not None:
             body["plan"] = plan
+        body.update(_body(kind=kind, owner=owner))
         return self._run(Operations.open_account, body=body, key=idempotency_key, changes=True)
 
     @operation("listAccounts", "GET", "/v1/accounts", {200: m.AccountsPage})
@@ -231,11 +239,15 @@ class Operations:
         params: Optional[Params] = None,
         amount: Optional[AmountLike] = None,
         ttl_s: Optional[int] = None,
+        member: Optional[str] = None,
+        project: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Union[m.Hold, m.IncludedJob]:
         """Reserves a job's cost: priced from `tool` and `params`, or a plain `amount` (with an
-        optional `tool`). A job the plan includes answers an `IncludedJob` (nothing held)."""
-        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, ttl_s=ttl_s)
+        optional `tool`). A job the plan includes answers an `IncludedJob` (nothing held). On a
+        team account `member` (required) is who spends and `project` what for; its budgets
+        apply (`BudgetExceeded`)."""
+        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, ttl_s=ttl_s, member=member, project=project)
         return self._run(Operations.create_hold, body=body, key=idempotency_key, changes=True)
 
     @operation("getHold", "GET", "/v1/holds/{id}", {200: m.Hold})
@@ -263,9 +275,12 @@ class Operations:
         tool: Optional[str] = None,
         params: Optional[Params] = None,
         amount: Optional[AmountLike] = None,
+        member: Optional[str] = None,
+        project: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Union[m.Spend, m.IncludedJob]:
-        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None)
+        """Takes a job's cost at once; `member` and `project` as for `create_hold`."""
+        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, member=member, project=project)
         return self._run(Operations.create_spend, body=body, key=idempotency_key, changes=True)
 
     @operation("getSpend", "GET", "/v1/spends/{id}", {200: m.Spend})
@@ -366,6 +381,83 @@ class Operations:
         account rises to its threshold and falls below it again."""
         return self._run(Operations.cancel_auto_topup, request_id, body=_body(reason=reason), key=idempotency_key, changes=True)
 
+    # ---- team accounts: members and budgets (docs/api.md "Teams") ----
+
+    @operation("addMember", "POST", "/v1/accounts/{id}/members", {201: m.Member})
+    def add_member(self, account: str, user: str, *, role: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Member:
+        """Adds `user` to the team account; `role` owner, admin, member (None: member) or
+        viewer. `MemberExists` if it is one; `LimitExceeded` past the plan's `team_members`."""
+        return self._run(Operations.add_member, account, body=_body(user=user, role=role), key=idempotency_key, changes=True)
+
+    @operation("listMembers", "GET", "/v1/accounts/{id}/members", {200: m.Members})
+    def list_members(self, account: str) -> m.Members:
+        """The team's members, in the order they were added."""
+        return self._run(Operations.list_members, account)
+
+    @operation("setMemberRole", "PATCH", "/v1/accounts/{id}/members/{user}", {200: m.Member})
+    def set_member_role(self, account: str, user: str, role: str, *, idempotency_key: Optional[str] = None) -> m.Member:
+        """Changes a member's role; demoting the last owner is `InvalidRequest`."""
+        return self._run(Operations.set_member_role, account, sub_id=user, body={"role": role}, key=idempotency_key, changes=True)
+
+    @operation("removeMember", "DELETE", "/v1/accounts/{id}/members/{user}", {200: m.Member})
+    def remove_member(self, account: str, user: str, *, idempotency_key: Optional[str] = None) -> m.Member:
+        """Removes a member (answered as it was): it starts no new hold or spend; its open holds
+        can still be captured or released. Removing the last owner is `InvalidRequest`."""
+        return self._run(Operations.remove_member, account, sub_id=user, key=idempotency_key, changes=True)
+
+    @operation("addBudget", "POST", "/v1/accounts/{id}/budgets", {201: m.Budget})
+    def add_budget(
+        self,
+        account: str,
+        id: str,
+        limit: AmountLike,
+        period: str,
+        *,
+        member: Optional[str] = None,
+        project: Optional[str] = None,
+        anchor: Optional[TimeLike] = None,
+        mode: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> m.Budget:
+        """Adds budget `id`: at most `limit` credits per `period` ("P1D", "P1W", "P1M") for
+        `member`, `project` or both (that member within that project). `anchor`: a period
+        boundary (None: the calendar one in UTC); `mode` "hard" (None: refuses a debit past the
+        limit, `BudgetExceeded`) or "soft" (lets it through and marks `exceeded`)."""
+        body = _body(
+            id=id,
+            member=member,
+            project=project,
+            limit=amount_to_wire(limit, "limit"),
+            period=period,
+            anchor=time_to_wire(anchor, "anchor") if anchor is not None else None,
+            mode=mode,
+        )
+        return self._run(Operations.add_budget, account, body=body, key=idempotency_key, changes=True)
+
+    @operation("listBudgets", "GET", "/v1/accounts/{id}/budgets", {200: m.Budgets})
+    def list_budgets(self, account: str, *, member: Optional[str] = None, project: Optional[str] = None) -> m.Budgets:
+        """The team's budgets with their usage in the current period; `member`, `project`: only
+        those that bind that member or project (its own, and those of any)."""
+        return self._run(Operations.list_budgets, account, query={"member": member, "project": project})
+
+    @operation("getBudget", "GET", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})
+    def get_budget(self, account: str, budget: str) -> m.Budget:
+        """One budget: its period, `used`, `left` and `exceeded`, as of the shard's time."""
+        return self._run(Operations.get_budget, account, sub_id=budget)
+
+    @operation("updateBudget", "PATCH", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})
+    def update_budget(self, account: str, budget: str, *, limit: Optional[AmountLike] = None, mode: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Budget:
+        """Changes a budget's `limit`, `mode` or both; its usage so far stays."""
+        if limit is None and mode is None:
+            raise ValueError("update_budget: pass limit, mode or both")
+        body = _body(limit=amount_to_wire(limit, "limit") if limit is not None else None, mode=mode)
+        return self._run(Operations.update_budget, account, sub_id=budget, body=body, key=idempotency_key, changes=True)
+
+    @operation("removeBudget", "DELETE", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})
+    def remove_budget(self, account: str, budget: str, *, idempotency_key: Optional[str] = None) -> m.Budget:
+        """Removes a budget (answered as it was)."""
+        return self._run(Operations.remove_budget, account, sub_id=budget, key=idempotency_key, changes=True)
+
     # ---- batch, keys, operations ----
 
     @operation("batch", "POST", "/v1/batch", {200: m.BatchResult})
@@ -458,11 +550,7 @@ class Operations:
     @operation("redeliverWebhookEvent", "POST", "/v1/webhooks/{id}/deliveries/{event_id}/redeliver", {202: m.Redelivery})
     def redeliver_webhook_event(self, webhook_id: str, event_id: str) -> m.Redelivery:
         """Sends one event to the endpoint again, out of turn (queued; see `list_webhook_deliveries`)."""
-        op: Operation = Operations.redeliver_webhook_event.__tally_operation__
-        path = op.path.replace("{id}", path_segment(webhook_id, "redeliver_webhook_event: the webhook id"))
-        path = path.replace("{event_id}", path_segment(event_id, "redeliver_webhook_event: the event id"))
-        # Two ids in the path: `_run` fills one.
-        return self._perform(Call(op.method, path, _decoder(op.responses), retry=True))
+        return self._run(Operations.redeliver_webhook_event, webhook_id, sub_id=event_id)
 
     @operation("listPlatformEvents", "GET", "/v1/platform/events", {200: m.EventsPage})
     def list_platform_events(self, *, after: Optional[str] = None, limit: Optional[int] = None) -> m.EventsPage:

@@ -10,7 +10,10 @@ missing from `PROBLEM_TYPES`.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .models import BudgetRefusal
 
 
 class RequestInfo:
@@ -118,8 +121,8 @@ class Unauthorized(TallyError):
     pass
 
 
-class InsufficientCredits(TallyError):
-    """Rule 1: nothing was taken. `shortfall` (Decimal credits) says how much is missing."""
+class _Shortfall(TallyError):
+    """A refused debit: `shortfall` (Decimal credits) says how much is missing."""
 
     @property
     def shortfall(self) -> Optional[Decimal]:
@@ -131,6 +134,24 @@ class InsufficientCredits(TallyError):
         return self.problem.get("shortfall_micro")
 
 
+class InsufficientCredits(_Shortfall):
+    """Rule 1: nothing was taken. `shortfall` (Decimal credits) says how much is missing."""
+
+
+class BudgetExceeded(_Shortfall):
+    """Rule 11: a hard budget of a team account refused the debit whole; nothing was taken.
+    `budget` names it (id, limit, used, left); `shortfall` is what the debit lacks beyond
+    `budget.left`. Not an `InsufficientCredits`: more credits would not let it through."""
+
+    @property
+    def budget(self) -> Optional["BudgetRefusal"]:
+        from ._codec import decode_model
+        from .models import BudgetRefusal
+
+        value = self.problem.get("budget")
+        return decode_model(BudgetRefusal, value, "problem.budget") if isinstance(value, dict) else None
+
+
 class Forbidden(TallyError):
     pass
 
@@ -138,6 +159,11 @@ class Forbidden(TallyError):
 class EditingNotAllowed(Forbidden):
     """An end-user token changing alerts or auto top-up that the platform's `[tokens]` does not
     allow, or past its limits (`detail` says which)."""
+
+
+class NotAMember(Forbidden):
+    """A hold or spend on a team account by a user who is not (or no longer) a member, or a
+    role change or removal of one. A `Forbidden`, as a viewer's hold or spend is."""
 
 
 class NotFound(TallyError):
@@ -201,6 +227,14 @@ class RewardUnavailable(Conflict):
     pass
 
 
+class MemberExists(Conflict):
+    pass
+
+
+class BudgetExists(Conflict):
+    pass
+
+
 # 413, 415, 422, 5xx
 class PayloadTooLarge(TallyError):
     pass
@@ -241,8 +275,10 @@ PROBLEM_TYPES: dict[str, type] = {
     "bad_value": BadValue,
     "unauthorized": Unauthorized,
     "insufficient_credits": InsufficientCredits,
+    "budget_exceeded": BudgetExceeded,
     "forbidden": Forbidden,
     "editing_not_allowed": EditingNotAllowed,
+    "not_a_member": NotAMember,
     "not_found": NotFound,
     "method_not_allowed": MethodNotAllowed,
     "account_exists": AccountExists,
@@ -257,6 +293,8 @@ PROBLEM_TYPES: dict[str, type] = {
     "not_subscribed": NotSubscribed,
     "already_claimed": AlreadyClaimed,
     "reward_unavailable": RewardUnavailable,
+    "member_exists": MemberExists,
+    "budget_exists": BudgetExists,
     "payload_too_large": PayloadTooLarge,
     "unsupported_media_type": UnsupportedMediaType,
     "limit_exceeded": LimitExceeded,
@@ -295,7 +333,7 @@ def error_from_problem(status: int, problem: Any, request: Optional[RequestInfo]
         request,
     )
 
-__all__ = [name for name, obj in list(globals().items()) if isinstance(obj, type) and issubclass(obj, (TallyError, RequestInfo))] + [
+__all__ = [name for name, obj in list(globals().items()) if isinstance(obj, type) and issubclass(obj, (TallyError, RequestInfo)) and not name.startswith("_")] + [
     "PROBLEM_TYPES",
     "error_from_problem",
 ]

@@ -104,6 +104,7 @@ class Subscription:
 @_model
 class Account:
     id: Optional[str] = None
+    kind: Optional[str] = None  # personal, team (a shared wallet with members and budgets)
     plan: Optional[str] = None
     balance: Optional[Balance] = None
     by_source: Optional[dict[str, SourceAmount]] = None
@@ -642,6 +643,7 @@ class AccountSummary:
     """An account as `GET /v1/accounts` lists it (its lots: `get_account`)."""
 
     id: Optional[str] = None
+    kind: Optional[str] = None  # personal, team
     plan: Optional[str] = None
     balance: Optional[Balance] = None
     open_holds: Optional[int] = None
@@ -721,6 +723,68 @@ class AutoTopup:
     failures: Optional[int] = None  # failed or timed-out requests in a row
     retry_at: Optional[datetime] = None  # when the ledger asks again, if still below
     raw: dict = _raw()
+
+
+@_model
+class Member:
+    """A member of a team account (docs/api.md "Teams"); a removed one as it was."""
+
+    account: Optional[str] = None
+    user: Optional[str] = None
+    role: Optional[str] = None  # owner, admin, member, viewer
+    added_at: Optional[datetime] = None
+    raw: dict = _raw()
+
+
+@_model
+class Members:
+    account: Optional[str] = None
+    members: Optional[list[Member]] = None  # in the order they were added
+    raw: dict = _raw()
+
+
+@_model
+class _BudgetFigures:
+    """A budget's id and where it stands in its current period."""
+
+    id: Optional[str] = None
+    limit: Optional[Decimal] = None
+    limit_micro: Optional[int] = None
+    used: Optional[Decimal] = None
+    used_micro: Optional[int] = None
+    left: Optional[Decimal] = None
+    left_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class Budget(_BudgetFigures):
+    """A budget of a team account with its usage in the current period, as of the shard's time."""
+
+    account: Optional[str] = None
+    member: Optional[str] = None  # None: binds any member
+    project: Optional[str] = None  # None: binds any project
+    period: Optional[str] = None  # P1D, P1W, P1M
+    anchor: Optional[datetime] = None
+    mode: Optional[str] = None  # hard (refuses past the limit), soft (lets through, marks it)
+    period_start: Optional[datetime] = None
+    period_end: Optional[datetime] = None
+    counting_from: Optional[datetime] = None  # the period's start, or the budget's creation
+    exceeded: Optional[bool] = None  # usage passed the limit in this period (a soft crossing)
+    created_at: Optional[datetime] = None
+
+
+@_model
+class Budgets:
+    account: Optional[str] = None
+    as_of: Optional[datetime] = None
+    budgets: Optional[list[Budget]] = None  # in the order they were made
+    raw: dict = _raw()
+
+
+@_model
+class BudgetRefusal(_BudgetFigures):
+    """`BudgetExceeded.budget`: the hard budget that refused a debit, and where it stood."""
 
 
 @_model

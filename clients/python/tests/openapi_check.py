@@ -248,10 +248,16 @@ def check_problems(spec: dict) -> list[str]:
     for t in sorted(types):
         if t not in errors.PROBLEM_TYPES:
             out.append(f"problem type {t}: no exception class")
-    sample = errors.InsufficientCredits("insufficient_credits", 402, "d", "t", {"shortfall": "2", "shortfall_micro": 2000000})
-    for field in resolve(spec, spec["components"]["schemas"]["Problem"])["properties"]:
-        if not hasattr(sample, field):
-            out.append(f"Problem.{field}: no attribute on TallyError/InsufficientCredits")
+    # Every field of a problem is an attribute of the error of the types that carry it.
+    problem = {"shortfall": "2", "shortfall_micro": 2000000, "budget": {"id": "b"}}
+    samples = [errors.InsufficientCredits("insufficient_credits", 402, "d", "t", problem),
+               errors.BudgetExceeded("budget_exceeded", 402, "d", "t", problem)]
+    properties = resolve(spec, spec["components"]["schemas"]["Problem"])["properties"]
+    for field, schema in properties.items():
+        if not any(hasattr(sample, field) for sample in samples):
+            out.append(f"Problem.{field}: no attribute on TallyError/InsufficientCredits/BudgetExceeded")
+        elif field == "budget":
+            check_schema(spec, schema, type(samples[1].budget), "Problem.budget", out)
     return out
 
 

@@ -115,6 +115,30 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
         page = await self.client.list_accounts(prefix=prefix, limit=2)
         self.assertEqual(page.next_cursor, opened[1])
 
+    async def test_a_team_debit_meets_its_member_and_project_budgets(self):
+        account = f"py-async-team-{next(_ids)}"
+        await self.client.open_account(account, plan="pro", kind="team", owner="olu")
+        await self.client.add_member(account, "ben", role="admin")
+        await self.client.add_budget(account, "ben", 100, "P1M", member="ben")
+        await self.client.add_budget(account, "site", 6, "P1W", project="site", mode="hard")
+        await self.client.create_spend(account, amount=4, member="ben", project="site")
+        with self.assertRaises(tc.BudgetExceeded) as e:  # ben has 96 left, the project 2
+            await self.client.create_hold(account, amount=3, member="ben", project="site")
+        self.assertEqual((e.exception.budget.id, e.exception.budget.left, e.exception.shortfall), ("site", Decimal(2), Decimal(1)))
+        by_project = await self.client.list_budgets(account, project="site")
+        self.assertEqual([(b.id, b.used) for b in by_project.budgets], [("ben", Decimal(4)), ("site", Decimal(4))])
+        self.assertEqual((await self.client.update_budget(account, "site", limit=10)).left, Decimal(6))
+        hold = await self.client.create_hold(account, amount=3, member="ben", project="site")
+        await self.client.set_member_role(account, "ben", "member")
+        await self.client.remove_member(account, "ben")
+        # Removed mid-hold: the hold can still be captured, but ben starts no new one.
+        self.assertEqual((await self.client.capture(hold.id, amount=1)).captured, Decimal(1))
+        with self.assertRaises(tc.NotAMember):
+            await self.client.create_hold(account, amount=1, member="ben", project="site")
+        self.assertEqual((await self.client.get_budget(account, "site")).used, Decimal(5))
+        self.assertEqual((await self.client.remove_budget(account, "site")).id, "site")
+        self.assertEqual([m.user for m in (await self.client.list_members(account)).members], ["olu"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -60,6 +60,15 @@ SAMPLE_CALLS = {
     "disableAutoTopup": lambda c: c.disable_auto_topup("ana"),
     "failAutoTopup": lambda c: c.fail_auto_topup("281474976710661", reason="card declined"),
     "cancelAutoTopup": lambda c: c.cancel_auto_topup("281474976710661"),
+    "addMember": lambda c: c.add_member("team", "ben", role="admin"),
+    "listMembers": lambda c: c.list_members("team"),
+    "setMemberRole": lambda c: c.set_member_role("team", "ben", "viewer"),
+    "removeMember": lambda c: c.remove_member("team", "ben"),
+    "addBudget": lambda c: c.add_budget("team", "ben-daily", Decimal("12.5"), "P1D", member="ben", project="site", anchor=T, mode="soft"),
+    "listBudgets": lambda c: c.list_budgets("team", member="ben", project="site"),
+    "getBudget": lambda c: c.get_budget("team", "ben-daily"),
+    "updateBudget": lambda c: c.update_budget("team", "ben-daily", limit=20, mode="hard"),
+    "removeBudget": lambda c: c.remove_budget("team", "ben-daily"),
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),
     "createKey": lambda c: c.create_key("worker", scope="worker", expires_at=T),
     "listKeys": lambda c: c.list_keys(),
@@ -83,7 +92,8 @@ SAMPLE_CALLS = {
 CHANGES = {"openAccount", "grantCredits", "subscribe", "cancelSubscription", "markPastDue", "resumeSubscription",
            "claimDailyReward", "createHold", "captureHold", "releaseHold", "createSpend", "refundSpend",
            "voidPurchase", "voidLot", "setAlerts",
-           "setAutoTopup", "disableAutoTopup", "failAutoTopup", "cancelAutoTopup"}
+           "setAutoTopup", "disableAutoTopup", "failAutoTopup", "cancelAutoTopup",
+           "addMember", "setMemberRole", "removeMember", "addBudget", "updateBudget", "removeBudget"}
 
 
 # A repeat would mint a second secret (createKey, rotateKey, createWebhook, rotateWebhookSecret)
@@ -126,11 +136,13 @@ class OpenApiCoverageTest(unittest.TestCase):
         hold_body = spec["paths"]["/v1/holds"]["post"]["requestBody"]["content"]["application/json"]["schema"]
         hold_body["oneOf"][0]["properties"]["priority"] = {"type": "string"}
         spec["paths"]["/v1/accounts/{id}/entries"]["get"]["parameters"].append({"name": "kind", "in": "query", "schema": {"type": "string"}})
-        spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"].append("budget_exceeded")
+        spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"].append("widget_jammed")
+        spec["components"]["schemas"]["Problem"]["properties"]["budget"]["properties"]["period"] = {"type": "string"}
         spec["components"]["schemas"]["Entry"]["properties"]["seq"] = {"type": "string", "format": "date-time"}
         found = "\n".join(check.check_all(spec))
         for gap in ["deleteWidget", "no field in Lot", "breakdown[].weight", "'priority'", "'kind'",
-                    "budget_exceeded", "entries[].seq: string date-time"]:
+                    "widget_jammed", "Problem.budget.period: no field in BudgetRefusal",
+                    "entries[].seq: string date-time"]:
             self.assertIn(gap, found)
 
     def test_each_method_sends_its_operation(self):

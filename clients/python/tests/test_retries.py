@@ -166,10 +166,10 @@ class SyncRetryTest(unittest.TestCase):
         self.assertEqual(s.keys(), [None, None])
 
     def test_an_unknown_problem_type_falls_back_to_its_status(self):
-        s = ScriptedServer([problem(409, "budget_exceeded", "over budget")])
+        s = ScriptedServer([problem(409, "quota_exceeded", "over quota")])
         with self.assertRaises(tc.Conflict) as e:
             self.client(s).create_spend("ana", amount=1)
-        self.assertEqual(e.exception.type, "budget_exceeded")
+        self.assertEqual(e.exception.type, "quota_exceeded")
 
     def test_floats_are_refused_before_sending(self):
         s = ScriptedServer([])

@@ -8,7 +8,7 @@ import {ConnectionError, problemError, TallyError} from './errors.js';
 import {parseJson, stringifyJson} from './json.js';
 import type * as T from './types.js';
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `required`: the client sends a key (generated unless given); `optional`: only one given. */
 type KeyRule = 'required' | 'optional' | 'none';
 
@@ -69,6 +69,15 @@ export const ROUTES = {
   disableAutoTopup: route('DELETE', '/v1/accounts/{id}/auto_topup', 'required'),
   failAutoTopup: route('POST', '/v1/auto_topups/{id}/fail', 'required'),
   cancelAutoTopup: route('POST', '/v1/auto_topups/{id}/cancel', 'required'),
+  addMember: route('POST', '/v1/accounts/{id}/members', 'required'),
+  listMembers: route('GET', '/v1/accounts/{id}/members'),
+  setMemberRole: route('PATCH', '/v1/accounts/{id}/members/{user}', 'required'),
+  removeMember: route('DELETE', '/v1/accounts/{id}/members/{user}', 'required'),
+  addBudget: route('POST', '/v1/accounts/{id}/budgets', 'required'),
+  listBudgets: route('GET', '/v1/accounts/{id}/budgets'),
+  getBudget: route('GET', '/v1/accounts/{id}/budgets/{budget}'),
+  updateBudget: route('PATCH', '/v1/accounts/{id}/budgets/{budget}', 'required'),
+  removeBudget: route('DELETE', '/v1/accounts/{id}/budgets/{budget}', 'required'),
   // Webhooks (admin key), no Idempotency-Key: a repeated create or rotate would register
   // another endpoint or mint another secret, a repeated delete answers 404. Never retried.
   createWebhook: route('POST', '/v1/webhooks', 'none', false),
@@ -155,7 +164,7 @@ export async function newIdempotencyKey(prefix = 'ts'): Promise<string> {
   return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const AMOUNT_FIELDS = ['amount', 'allocation', 'low_balance', 'below'];
+const AMOUNT_FIELDS = ['amount', 'allocation', 'low_balance', 'below', 'limit'];
 
 /** A request body with its amounts written as decimal strings (a bigint is micro-credits). */
 function encodeBody(body: unknown): unknown {
@@ -467,6 +476,53 @@ export class TallyClient {
   /** The customer withdrew it: the request ends, with no retry until the next crossing. */
   cancelAutoTopup(id: T.Id, body: T.AutoTopupEndRequest = {}, options?: CallOptions): Promise<T.AutoTopup> {
     return this.call('cancelAutoTopup', {params: {id}, body}, options);
+  }
+
+  // --- team accounts: members and budgets (docs/api.md "Teams") ---------------------------
+
+  /**
+   * Adds a member to a team account (role default `member`). MemberExists if it is one;
+   * LimitExceeded past the plan's `team_members`.
+   */
+  addMember(id: T.AccountId, body: T.AddMemberRequest, options?: CallOptions): Promise<T.Member> {
+    return this.call('addMember', {params: {id}, body}, options);
+  }
+  /** The team's members, in the order they were added. */
+  listMembers(id: T.AccountId, options?: CallOptions): Promise<T.MemberList> {
+    return this.call('listMembers', {params: {id}}, options);
+  }
+  /** Changes a member's role; demoting the last owner is InvalidRequest. */
+  setMemberRole(id: T.AccountId, user: T.UserId, body: T.SetMemberRoleRequest, options?: CallOptions): Promise<T.Member> {
+    return this.call('setMemberRole', {params: {id, user}, body}, options);
+  }
+  /**
+   * Removes a member (answered as it was): it starts no new hold or spend; its open holds can
+   * still be captured or released. Removing the last owner is InvalidRequest.
+   */
+  removeMember(id: T.AccountId, user: T.UserId, options?: CallOptions): Promise<T.Member> {
+    return this.call('removeMember', {params: {id, user}}, options);
+  }
+  /**
+   * Adds a budget for a member, a project or both: at most `limit` per `period`. A hard one
+   * (the default) refuses a debit past it with BudgetExceeded; a soft one marks `exceeded`.
+   */
+  addBudget(id: T.AccountId, body: T.AddBudgetRequest, options?: CallOptions): Promise<T.Budget> {
+    return this.call('addBudget', {params: {id}, body}, options);
+  }
+  /** The team's budgets with their usage in the current period (those binding `member`, `project`). */
+  listBudgets(id: T.AccountId, query: T.BudgetsQuery = {}, options?: CallOptions): Promise<T.BudgetList> {
+    return this.call('listBudgets', {params: {id}, query: {member: query.member, project: query.project}}, options);
+  }
+  getBudget(id: T.AccountId, budget: T.BudgetId, options?: CallOptions): Promise<T.Budget> {
+    return this.call('getBudget', {params: {id, budget}}, options);
+  }
+  /** Changes a budget's limit, mode or both; its usage so far stays. */
+  updateBudget(id: T.AccountId, budget: T.BudgetId, body: T.UpdateBudgetRequest, options?: CallOptions): Promise<T.Budget> {
+    return this.call('updateBudget', {params: {id, budget}, body}, options);
+  }
+  /** Removes a budget (answered as it was). */
+  removeBudget(id: T.AccountId, budget: T.BudgetId, options?: CallOptions): Promise<T.Budget> {
+    return this.call('removeBudget', {params: {id, budget}}, options);
   }
 
   /** Admin only, and only under `tally serve --clock manual`. */

@@ -1,6 +1,6 @@
 // Problems (`application/problem+json`) as error classes, one per stable problem type of
 // docs/api.md; `problemError` picks the class from the problem's `type`.
-import type {Problem, ProblemType} from './types.js';
+import type {BudgetRefusal, Problem, ProblemType} from './types.js';
 
 /** Any answer of the server that is not a success. */
 export class TallyError extends Error {
@@ -56,9 +56,28 @@ export class InsufficientCredits extends TallyError {
     this.shortfallMicro = problem.shortfall_micro ?? 0n;
   }
 }
+/**
+ * Rule 11: a hard budget of a team account refused the debit whole; nothing was taken.
+ * `budget` names it (id, limit, used, left); `shortfall` is what the debit lacks beyond `left`.
+ */
+export class BudgetExceeded extends TallyError {
+  readonly budget: BudgetRefusal;
+  /** Credits missing beyond what the budget has left, a decimal string. */
+  readonly shortfall: string;
+  readonly shortfallMicro: bigint;
+  constructor(problem: Problem) {
+    super(problem);
+    this.budget = problem.budget ??
+      {id: '', limit: '0', limit_micro: 0n, used: '0', used_micro: 0n, left: '0', left_micro: 0n};
+    this.shortfall = problem.shortfall ?? '0';
+    this.shortfallMicro = problem.shortfall_micro ?? 0n;
+  }
+}
 export class Forbidden extends TallyError {}
 /** An end-user token changing what the platform's [tokens] does not allow, or past its limits. */
 export class EditingNotAllowed extends Forbidden {}
+/** A hold or spend on a team account by a user who is not (or no longer) a member. */
+export class NotAMember extends Forbidden {}
 export class NotFound extends TallyError {}
 export class MethodNotAllowed extends TallyError {}
 // 409: the ledger's state refuses the request
@@ -76,6 +95,8 @@ export class PaymentRefUsed extends Conflict {}
 export class NotSubscribed extends Conflict {}
 export class AlreadyClaimed extends Conflict {}
 export class RewardUnavailable extends Conflict {}
+export class MemberExists extends Conflict {}
+export class BudgetExists extends Conflict {}
 // 413, 415, 422, 500, 503
 export class PayloadTooLarge extends TallyError {}
 export class UnsupportedMediaType extends TallyError {}
@@ -123,6 +144,10 @@ export const PROBLEM_CLASSES: {readonly [T in ProblemType]: new (p: Problem) => 
   unsupported_media_type: UnsupportedMediaType,
   limit_exceeded: LimitExceeded,
   invalid_config: InvalidConfig,
+  budget_exceeded: BudgetExceeded,
+  not_a_member: NotAMember,
+  member_exists: MemberExists,
+  budget_exists: BudgetExists,
   unavailable: Unavailable,
   internal: Internal,
 };

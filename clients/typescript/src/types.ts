@@ -32,6 +32,7 @@ export type ProblemType =
   'refund_exceeds_spend' | 'spend_not_refundable' | 'lot_voided' | 'idempotency_conflict' |
   'payment_ref_used' | 'not_subscribed' | 'already_claimed' | 'reward_unavailable' |
   'payload_too_large' | 'unsupported_media_type' | 'limit_exceeded' | 'invalid_config' |
+  'budget_exceeded' | 'not_a_member' | 'member_exists' | 'budget_exists' |
   'unavailable' | 'internal' | 'editing_not_allowed';
 
 /** RFC 9457 problem details (`application/problem+json`). */
@@ -40,9 +41,11 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
-  /** `insufficient_credits` only: how much is missing. */
+  /** `insufficient_credits` and `budget_exceeded`: how much is missing. */
   shortfall?: Amount;
   shortfall_micro?: AmountMicro;
+  /** `budget_exceeded` only: the budget that refused, and where it stood. */
+  budget?: BudgetRefusal;
   /** `invalid_config` only: every message about the file, as a start would give them. */
   errors?: string[];
   /** The id of the request that got this problem (its `X-Request-Id`), for the server's log. */
@@ -117,8 +120,12 @@ export interface SubscriptionChange extends Subscription {
   signup_lot: Id | null;
 }
 
+/** `team`: a shared wallet with members and budgets (docs/api.md "Teams"). */
+export type AccountKind = 'personal' | 'team';
+
 export interface Account {
   id: AccountId;
+  kind: AccountKind;
   plan: string | null;
   balance: Balance;
   /** Remaining credits per source; only sources with credits appear. */
@@ -441,6 +448,7 @@ export interface TokenRevocation {
 /** An account as `GET /v1/accounts` lists it (its lots: `getAccount`). */
 export interface AccountSummary {
   id: AccountId;
+  kind: AccountKind;
   plan: string | null;
   balance: Balance;
   open_holds: number;
@@ -618,6 +626,10 @@ export interface OpenAccountRequest {
   id: AccountId;
   /** Absent: the catalog's default plan. `null`: no subscription. */
   plan?: string | null;
+  /** `team`: a shared wallet; its plan must allow teams (`team_members`), or be null. */
+  kind?: AccountKind;
+  /** A team account's first owner (a user id of the platform); team accounts only. */
+  owner?: UserId;
 }
 
 export interface GrantRequest {
@@ -652,14 +664,23 @@ export interface QuoteRequest {
   plan?: string;
 }
 
+/**
+ * Who spends on a team account (required there; refused on a personal account) and the
+ * project it is for (optional); the team's budgets apply (BudgetExceeded).
+ */
+export interface TeamDebit {
+  member?: UserId;
+  project?: ProjectId;
+}
+
 /** A hold priced from `tool` and `params`, or a plain `amount` (with an optional tool). */
 export type HoldRequest =
-  | {account: AccountId; tool: string; params: Params; ttl_s?: number; amount?: never}
-  | {account: AccountId; amount: AmountInput; tool?: string; ttl_s?: number; params?: never};
+  | ({account: AccountId; tool: string; params: Params; ttl_s?: number; amount?: never} & TeamDebit)
+  | ({account: AccountId; amount: AmountInput; tool?: string; ttl_s?: number; params?: never} & TeamDebit);
 
 export type SpendRequest =
-  | {account: AccountId; tool: string; params: Params; amount?: never}
-  | {account: AccountId; amount: AmountInput; tool?: string; params?: never};
+  | ({account: AccountId; tool: string; params: Params; amount?: never} & TeamDebit)
+  | ({account: AccountId; amount: AmountInput; tool?: string; params?: never} & TeamDebit);
 
 /** At most one of `usage` (actual usage, priced with the hold's book) and `amount`. */
 export interface CaptureRequest {
@@ -880,4 +901,112 @@ export interface AutoTopup {
 
 export interface AutoTopupEndRequest {
   reason?: string;
+}
+
+// --- team accounts: members and budgets (docs/api.md "Teams") ------------------------------
+
+/** A user of the platform, a member of a team account. */
+export type UserId = string;
+/** A project of a team account, an id of the platform's choosing. */
+export type ProjectId = string;
+export type BudgetId = string;
+
+/** owner and admin manage members and budgets; member spends; viewer reads only. */
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+export type BudgetPeriod = 'P1D' | 'P1W' | 'P1M';
+/** hard refuses a debit past the limit; soft lets it through and marks `exceeded`. */
+export type BudgetMode = 'hard' | 'soft';
+
+/** A member of a team account; a removed one as it was. */
+export interface Member {
+  account: AccountId;
+  user: UserId;
+  role: Role;
+  added_at: Time;
+}
+
+export interface MemberList {
+  account: AccountId;
+  /** In the order they were added. */
+  members: Member[];
+}
+
+export interface AddMemberRequest {
+  user: UserId;
+  /** Default `member`. */
+  role?: Role;
+}
+
+export interface SetMemberRoleRequest {
+  role: Role;
+}
+
+/** A budget with its usage in the current period, as of the shard's time. */
+export interface Budget {
+  account: AccountId;
+  id: BudgetId;
+  /** The member it binds; `null` for any member. */
+  member: UserId | null;
+  /** The project it binds; `null` for any project. */
+  project: ProjectId | null;
+  limit: Amount;
+  limit_micro: AmountMicro;
+  period: BudgetPeriod;
+  anchor: Time;
+  mode: BudgetMode;
+  period_start: Time;
+  period_end: Time;
+  /** Debits from then on count: the period's start, or the budget's creation. */
+  counting_from: Time;
+  used: Amount;
+  used_micro: AmountMicro;
+  left: Amount;
+  left_micro: AmountMicro;
+  /** Usage passed the limit in this period (a soft budget's crossing). */
+  exceeded: boolean;
+  created_at: Time;
+}
+
+export interface BudgetList {
+  account: AccountId;
+  as_of: Time;
+  /** In the order they were made. */
+  budgets: Budget[];
+}
+
+/** Names a member, a project or both (that member within that project). */
+export interface AddBudgetRequest {
+  id: BudgetId;
+  member?: UserId;
+  project?: ProjectId;
+  limit: AmountInput;
+  period: BudgetPeriod;
+  /** A period boundary; default the calendar one in UTC. */
+  anchor?: Time;
+  /** Default `hard`. */
+  mode?: BudgetMode;
+}
+
+/** At least one of the two; usage so far stays. */
+export interface UpdateBudgetRequest {
+  limit?: AmountInput;
+  mode?: BudgetMode;
+}
+
+export interface BudgetsQuery {
+  /** Only the budgets that bind this member (its own and those of any member). */
+  member?: UserId;
+  /** Only the budgets that bind this project. */
+  project?: ProjectId;
+}
+
+/** `BudgetExceeded.budget`: the hard budget that refused a debit, and where it stood. */
+export interface BudgetRefusal {
+  id: BudgetId;
+  limit: Amount;
+  limit_micro: AmountMicro;
+  used: Amount;
+  used_micro: AmountMicro;
+  left: Amount;
+  left_micro: AmountMicro;
 }

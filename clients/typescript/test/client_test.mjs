@@ -495,6 +495,65 @@ test('auto top-up: asked below the threshold, completed by the purchase with its
                        sdk.InvalidRequest);
 });
 
+test('team accounts: members, budgets, a debit refused by a hard budget with its figures', async () => {
+  // The built-in configuration's `pro` plan allows teams of up to 5 members.
+  const team = await admin.openAccount({id: 'team-ts', plan: 'pro', kind: 'team', owner: 'olu'});
+  assert.equal(team.kind, 'team');
+  assert.equal((await admin.openAccount({id: 'solo-ts'})).kind, 'personal');
+  assert.ok((await admin.listAccounts({prefix: 'team-ts'})).accounts.every((a) => a.kind === 'team'));
+  const ben = await admin.addMember('team-ts', {user: 'ben'});
+  assert.deepEqual([ben.account, ben.user, ben.role], ['team-ts', 'ben', 'member']);
+  await admin.addMember('team-ts', {user: 'cy', role: 'viewer'});
+  await assert.rejects(admin.addMember('team-ts', {user: 'ben', role: 'admin'}), sdk.MemberExists);
+  assert.equal((await admin.setMemberRole('team-ts', 'cy', {role: 'admin'})).role, 'admin');
+  assert.equal((await admin.removeMember('team-ts', 'cy')).role, 'admin');
+  await assert.rejects(admin.removeMember('team-ts', 'cy'), sdk.NotAMember);
+  await assert.rejects(admin.removeMember('team-ts', 'olu'), sdk.InvalidRequest);  // the last owner
+  const {members} = await admin.listMembers('team-ts');
+  assert.deepEqual(members.map((m) => [m.user, m.role]), [['olu', 'owner'], ['ben', 'member']]);
+  for (const user of ['d1', 'd2', 'd3']) await admin.addMember('team-ts', {user});
+  await assert.rejects(admin.addMember('team-ts', {user: 'd4'}), sdk.LimitExceeded);
+
+  const made = await admin.addBudget('team-ts', {id: 'ben-day', member: 'ben', limit: 10_000_000n, period: 'P1D'});
+  assert.deepEqual([made.member, made.project, made.limit, made.limit_micro, made.used, made.left, made.mode],
+                   ['ben', null, '10', 10_000_000n, '0', '10', 'hard']);
+  await assert.rejects(admin.addBudget('team-ts', {id: 'ben-day', project: 'site', limit: '1', period: 'P1W'}),
+                       sdk.BudgetExists);
+  const hold = await admin.createHold({account: 'team-ts', amount: '4', member: 'ben', project: 'site'});
+  const spend = await admin.createSpend({account: 'team-ts', amount: '5', member: 'ben', project: 'site'});
+  const before = (await admin.getAccount('team-ts')).balance;
+  const err = await admin.createSpend({account: 'team-ts', amount: '3', member: 'ben'}).catch((e) => e);
+  assert.ok(err instanceof sdk.BudgetExceeded, String(err));
+  assert.ok(!(err instanceof sdk.InsufficientCredits));
+  assert.equal(err.status, 402);
+  assert.deepEqual([err.budget.id, err.budget.limit, err.budget.used, err.budget.left],
+                   ['ben-day', '10', '9', '1']);
+  assert.equal(err.budget.left_micro, 1_000_000n);
+  assert.equal(err.shortfall, '2');
+  assert.equal(err.shortfallMicro, 2_000_000n);
+  assert.deepEqual((await admin.getAccount('team-ts')).balance, before);
+  await assert.rejects(admin.createSpend({account: 'team-ts', amount: '1', member: 'zed'}),
+                       (e) => e instanceof sdk.NotAMember && e instanceof sdk.Forbidden && e.status === 403);
+  await assert.rejects(admin.createSpend({account: 'team-ts', amount: '1'}), sdk.InvalidRequest);
+  await assert.rejects(admin.createSpend({account: 'solo-ts', amount: '1', member: 'ben'}), sdk.InvalidRequest);
+
+  // A release and a refund give budget back.
+  await admin.releaseHold(hold.id);
+  await admin.refundSpend(spend.id, {reason: 'bad output'});
+  const read = await admin.getBudget('team-ts', 'ben-day');
+  assert.deepEqual([read.used, read.left, read.exceeded], ['0', '10', false]);
+  const listed = await admin.listBudgets('team-ts', {member: 'ben', project: 'site'});
+  assert.deepEqual(listed.budgets.map((b) => b.id), ['ben-day']);
+  assert.deepEqual((await admin.listBudgets('team-ts', {member: 'olu'})).budgets, []);
+  const soft = await admin.updateBudget('team-ts', 'ben-day', {limit: 1_000_000n, mode: 'soft'});
+  assert.deepEqual([soft.limit, soft.mode], ['1', 'soft']);
+  await admin.createSpend({account: 'team-ts', amount: '2', member: 'ben'});
+  const crossed = await admin.getBudget('team-ts', 'ben-day');
+  assert.deepEqual([crossed.used, crossed.left, crossed.exceeded], ['2', '0', true]);
+  assert.equal((await admin.removeBudget('team-ts', 'ben-day')).id, 'ben-day');
+  await assert.rejects(admin.getBudget('team-ts', 'ben-day'), sdk.NotFound);
+});
+
 test('the clock moves forward only', async () => {
   const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
   assert.equal(set.now, '2030-01-02T00:00:00Z');

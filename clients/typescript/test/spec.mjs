@@ -21,7 +21,7 @@ export function loadSpec(specPath, share = '/usr/share/nodejs') {
   const operations = [];
   for (const [p, item] of Object.entries(spec.paths)) {
     const re = new RegExp('^' + p.replace(/\{\w+\}/g, '[^/]+') + '$');
-    for (const m of ['get', 'post', 'put', 'delete']) {
+    for (const m of ['get', 'post', 'put', 'patch', 'delete']) {
       if (item[m]) operations.push({method: m.toUpperCase(), path: p, re, op: item[m]});
     }
   }
