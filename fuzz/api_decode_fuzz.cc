@@ -431,10 +431,12 @@ void decode(const Route& route, const std::string& arg, const rapidjson::Value& 
       return run_on_ledger(ClaimDailyReward{arg});
     }
     case Endpoint::token: {
-      auto ttl = decode_token_ttl_s(body);
-      if (!ttl) return;
-      check_fields(body, {{"ttl_s"}, {}});
-      FUZZ_CHECK(*ttl >= 60 && *ttl <= k_token_ttl_max_s, "token ttl in range");
+      auto t = decode_token_request(body);
+      if (!t) return;
+      check_fields(body, {{"ttl_s", "member"}, {}});
+      FUZZ_CHECK(t->ttl_s >= 60 && t->ttl_s <= k_token_ttl_max_s, "token ttl in range");
+      FUZZ_CHECK(body.HasMember("member") == !t->member.empty(), "a member is given or not");
+      FUZZ_CHECK(t->member.empty() || is_account_id(t->member), "a member is an id");
       return;
     }
     case Endpoint::quote: {

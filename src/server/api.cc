@@ -195,6 +195,69 @@ std::optional<Problem> token_may_change(const Call& call) {
                  {}};
 }
 
+void proceed(const CallPtr& call, const rapidjson::Value* item_body,
+             std::shared_ptr<const Call> batch);
+
+// What a member's or viewer's token may read of its team account (docs/api.md "Tokens for team
+// members"): the account and its balance, its own history, its own entry in the members and the
+// budgets that bind it. An owner's or admin's token reads what the account's own token does.
+std::optional<Problem> member_may(Call& call) {
+  if (!call.sees_only_itself()) return std::nullopt;
+  const auto fn = call.route->fn;
+  if (fn != get_account && fn != get_balance && fn != get_entries && fn != list_members &&
+      fn != list_budgets && fn != get_budget) {
+    return Problem{403,
+                   "forbidden",
+                   cat("the token of member '", call.who.member, "' (role ", role_name(*call.role),
+                       ") reads the team's balance, its own history and the budgets that bind "
+                       "it; this needs role admin or owner"),
+                   {}};
+  }
+  if (fn == get_entries || fn == list_budgets) {
+    // Its own: the member filter is the token's member, whatever the query asks.
+    if (auto asked = call.query_value("member"); asked && *asked != call.who.member) {
+      return Problem{403,
+                     "forbidden",
+                     cat("the token of member '", call.who.member, "' reads only its own ",
+                         fn == get_entries ? "history" : "budgets"),
+                     {}};
+    }
+    if (!call.query_value("member")) call.query.emplace_back("member", call.who.member);
+  }
+  return std::nullopt;
+}
+
+// A team member's token (Principal::member) on its team account: looks up the member's role on
+// the account's shard, then goes on with the request as that role allows. A user who is no
+// longer a member (or an account that is not a team's) is refused: the token reads nothing.
+void member_role_then(const CallPtr& call, const rapidjson::Value* item_body,
+                      std::shared_ptr<const Call> batch) {
+  auto role = std::make_shared<std::optional<Role>>();
+  call->ctx.o.service->read_ledger(
+      account_shard(*call, call->who.account),
+      [role, account = call->who.account, user = call->who.member](const Ledger& l) {
+        const Account* a = l.find_account(account);
+        if (!a || !a->team) return;
+        if (const Member* m = a->team->find_member(user)) *role = m->role;
+      },
+      [call, role, item_body, batch = std::move(batch)]() mutable {
+        if (!*role) {
+          return fail(call,
+                      Problem{403,
+                              "not_a_member",
+                              cat("user '", call->who.member, "' is not a member of team account '",
+                                  call->who.account, "': its token reads nothing"),
+                              {}});
+        }
+        call->role = **role;
+        if (auto p = member_may(*call)) return fail(call, *p);
+        if (call->route->access == Access::owner) {
+          if (auto p = token_may_change(*call)) return fail(call, *p);
+        }
+        proceed(call, item_body, std::move(batch));
+      });
+}
+
 // A request of a /v1/batch: the batch's call (its parsed body holds the item's, decoded in
 // place) and its credential, read once.
 struct BatchItemOf {
@@ -612,10 +675,24 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
                                     : "this key may not call this endpoint",
                                 {}});
     }
+    if (!call->who.member.empty()) {
+      // A team member's token: what it may do follows the member's role now, which the shard
+      // knows (a role changed or a member removed takes effect at the next request).
+      return member_role_then(call, item ? item->body : nullptr, item ? item->batch : nullptr);
+    }
     if (route.access == Access::owner && call->who.kind == Principal::Kind::user) {
       if (auto p = token_may_change(*call)) return fail(call, *p);
     }
   }
+  proceed(call, item ? item->body : nullptr, item ? item->batch : nullptr);
+}
+
+// The rest of dispatch() once the caller is known and allowed: the body, the idempotency key,
+// the endpoint. `item_body` and `batch`: a /v1/batch item's body, decoded in place in the
+// batch's document, which `batch` keeps alive.
+void proceed(const CallPtr& call, const rapidjson::Value* item_body,
+             std::shared_ptr<const Call> batch) {
+  const Route& route = *call->route;
   const bool has_body = call->request.method == "POST" || call->request.method == "PUT" ||
                         call->request.method == "PATCH";
   if (has_body && !call->request.body.empty() && !is_json(call->request.content_type)) {
@@ -636,10 +713,10 @@ void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
   }
   static const rapidjson::Value k_no_body(rapidjson::kObjectType);
   call->body = &k_no_body;
-  if (item != nullptr && has_body && item->body != nullptr) {
-    call->body = item->body;  // in place: parsed and checked with the batch
-    call->batch = item->batch;
-  } else if (has_body && item == nullptr) {
+  if (call->in_batch && has_body && item_body != nullptr) {
+    call->body = item_body;  // in place: parsed and checked with the batch
+    call->batch = std::move(batch);
+  } else if (has_body && !call->in_batch) {
     if (auto p = parse_body(call->request.body, &call->document)) return fail(call, *p);
     call->body = &call->document;
   }

@@ -233,27 +233,43 @@ void daily_reward(const CallPtr& call) {
 }
 
 void issue_token(const CallPtr& call) {
-  auto ttl_s = decode_token_ttl_s(*call->body);
-  if (!ttl_s) return fail(call, ttl_s.error());
+  auto req = decode_token_request(*call->body);
+  if (!req) return fail(call, req.error());
   const std::string id = call->args[0];
-  const TimeUs expires = add_us(call->now, *ttl_s * k_us_per_second);
-  const Token t = call->ctx.o.auth->issue_token(id, expires, call->now);
+  const TimeUs expires = add_us(call->now, req->ttl_s * k_us_per_second);
   // The configured or listening address only, never the request's Host header.
   const ApiOptions& o = call->ctx.o;
-  const std::string url =
-      cat(o.public_url.empty() ? o.listen_url() : o.public_url, "/#token=", t.token);
-  read_shard(call, account_shard(*call, id), [id, t, url](const Ledger& l) {
-    if (!l.find_account(id)) return no_account(id);
-    return json(201, [&](JsonWriter& w) {
-      w.StartObject();
-      write_text(w, "token", t.token);
-      write_text(w, "id", t.id);
-      write_text(w, "account", id);
-      write_time(w, "expires_at", t.expires_at);
-      write_text(w, "url", url);
-      w.EndObject();
-    });
-  });
+  const std::string base = o.public_url.empty() ? o.listen_url() : o.public_url;
+  read_shard(
+      call, account_shard(*call, id),
+      [id, member = req->member, expires, base, auth = o.auth, now = call->now](const Ledger& l) {
+        const Account* a = l.find_account(id);
+        if (!a) return no_account(id);
+        if (!member.empty()) {
+          if (!a->team) {
+            return problem_response(bad_request(
+                cat("account '", id, "' is not a team account: a token names no 'member'")));
+          }
+          if (!a->team->find_member(member)) {
+            return problem_response(
+                {403,
+                 "not_a_member",
+                 cat("user '", member, "' is not a member of team account '", id, "'"),
+                 {}});
+          }
+        }
+        const Token t = auth->issue_token(id, expires, now, member);
+        return json(201, [&](JsonWriter& w) {
+          w.StartObject();
+          write_text(w, "token", t.token);
+          write_text(w, "id", t.id);
+          write_text(w, "account", id);
+          write_text_or_null(w, "member", member);
+          write_time(w, "expires_at", t.expires_at);
+          write_text(w, "url", cat(base, "/#token=", t.token));
+          w.EndObject();
+        });
+      });
 }
 
 }  // namespace tally::server

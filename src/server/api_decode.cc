@@ -137,11 +137,12 @@ std::expected<SetAlerts, Problem> decode_alerts(const JsonValue& body, const std
   return c;
 }
 
-std::expected<int64_t, Problem> decode_token_ttl_s(const JsonValue& body) {
+std::expected<TokenRequest, Problem> decode_token_request(const JsonValue& body) {
   FieldReader f(body);
   auto ttl = f.integer("ttl_s", false, 60, k_token_ttl_max_s);
+  auto member = f.id("member", false);
   if (auto p = f.finish()) return std::unexpected(*p);
-  return ttl.value_or(k_token_ttl_default_s);
+  return TokenRequest{ttl.value_or(k_token_ttl_default_s), member.value_or("")};
 }
 
 std::expected<QuoteRequest, Problem> decode_quote(const JsonValue& body) {

@@ -61,8 +61,13 @@ struct ParamList {
 // "P3D" | null}; absent or null: the plan's. A notice is a fixed duration of at most a year.
 [[nodiscard]] std::expected<SetAlerts, Problem> decode_alerts(const JsonValue& body,
                                                               const std::string& account);
-// POST /v1/accounts/{id}/tokens: the token's lifetime in seconds, 60 to k_token_ttl_max_s.
-[[nodiscard]] std::expected<int64_t, Problem> decode_token_ttl_s(const JsonValue& body);
+// POST /v1/accounts/{id}/tokens: {"ttl_s": 60 to k_token_ttl_max_s, "member": user id of a team
+// account's member the token acts as (optional)}.
+struct TokenRequest {
+  int64_t ttl_s = 0;
+  std::string member;  // empty: the account's own token
+};
+[[nodiscard]] std::expected<TokenRequest, Problem> decode_token_request(const JsonValue& body);
 
 // POST /v1/quotes.
 struct QuoteRequest {

@@ -74,8 +74,12 @@ struct Call {
   std::string account;
   int64_t queue_ns = -1;
   int64_t commit_ns = -1;
+  // A team member's token (Principal::member): the member's role when the request arrived.
+  std::optional<Role> role;
 
   std::optional<std::string> query_value(std::string_view name) const;
+  // A member's or viewer's token: it reads the team's balance and what is its own only.
+  bool sees_only_itself() const { return role && (*role == Role::member || *role == Role::viewer); }
 };
 using CallPtr = std::shared_ptr<Call>;
 

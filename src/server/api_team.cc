@@ -105,13 +105,17 @@ void add_member(const CallPtr& call) {
 }
 
 void list_members(const CallPtr& call) {
-  read_team(call, call->args[0], [](const Ledger&, const Account& a) {
+  // A member's or viewer's token sees its own entry only.
+  const std::string only = call->sees_only_itself() ? call->who.member : "";
+  read_team(call, call->args[0], [only](const Ledger&, const Account& a) {
     return json(200, [&](JsonWriter& w) {
       w.StartObject();
       write_text(w, "account", a.id);
       w.Key("members");
       w.StartArray();
-      for (const Member& m : a.team->members) write_member(w, a.id, m);
+      for (const Member& m : a.team->members) {
+        if (only.empty() || m.user == only) write_member(w, a.id, m);
+      }
       w.EndArray();
       w.EndObject();
     });
@@ -178,9 +182,11 @@ void list_budgets(const CallPtr& call) {
 
 void get_budget(const CallPtr& call) {
   const std::string budget = call->args[1];
-  read_team(call, call->args[0], [budget](const Ledger& l, const Account& a) {
+  // A member's or viewer's token sees the budgets that bind it only.
+  const std::string only = call->sees_only_itself() ? call->who.member : "";
+  read_team(call, call->args[0], [budget, only](const Ledger& l, const Account& a) {
     const Budget* b = a.team->find_budget(budget);
-    if (!b) {
+    if (!b || (!only.empty() && !b->spec.member.empty() && b->spec.member != only)) {
       return problem_response(
           not_found(cat("team account '", a.id, "' has no budget '", budget, "'")));
     }

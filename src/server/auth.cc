@@ -298,7 +298,7 @@ Principal Auth::authenticate(std::string_view authorization, TimeUs now, std::st
   }
   const std::optional<std::string_view> secret = bearer_secret(authorization);
   if (!secret) return refuse("the Authorization header must be 'Bearer <key or token>'");
-  if (secret->starts_with(k_token_v1) || secret->starts_with(k_token_v2)) {
+  if (is_token(*secret)) {
     return authenticate_token(*secret, now, why);
   }
   return authenticate_key(sha256_hex(*secret), now, why);
@@ -317,7 +317,7 @@ std::optional<std::string_view> Auth::bearer_secret(std::string_view authorizati
 Auth::Presented Auth::present(std::string_view authorization) const {
   Presented p{std::string(authorization), {}};
   const std::optional<std::string_view> secret = bearer_secret(authorization);
-  if (secret && !secret->starts_with(k_token_v1) && !secret->starts_with(k_token_v2)) {
+  if (secret && !is_token(*secret)) {
     p.key_hash = sha256_hex(*secret);
   }
   return p;

@@ -41,6 +41,9 @@ struct Principal {
   std::string account;   // user: the one account the token reads
   std::string key_id;    // a key: which one
   std::string token_id;  // user: the token's id (empty for a v1 token, which has none)
+  // user: the member of the team account the token acts as (docs/api.md "Tokens for team
+  // members"); empty for the account's own token, which reads all of the account.
+  std::string member;
 };
 
 inline constexpr size_t k_keys_max = 1000;                   // keys not revoked
@@ -128,7 +131,10 @@ class Auth {
   std::expected<void, std::string> flush_last_used(TimeUs now);
 
   // An end-user token for `account` that expires at `expires_at`, with a new id.
-  Token issue_token(std::string_view account, TimeUs expires_at, TimeUs now) const;
+  // A token for `member` of the team account `account` when `member` is not empty (the caller
+  // checks the membership; every request checks the member's role again).
+  Token issue_token(std::string_view account, TimeUs expires_at, TimeUs now,
+                    std::string_view member = {}) const;
   // Refuses the token `token_id` from now on (limit past k_token_revocations_max).
   std::expected<void, AuthError> revoke_token(const std::string& account,
                                               const std::string& token_id, TimeUs now);

@@ -24,6 +24,12 @@ inline constexpr int64_t k_no_end = INT64_MAX;  // a time column that is NULL: n
 // are still read until they expire: revoking all of an account's tokens refuses them too.
 inline constexpr std::string_view k_token_v1 = "v1.";
 inline constexpr std::string_view k_token_v2 = "v2.";
+inline constexpr std::string_view k_token_v3 = "v3.";  // v2 and the team member it acts as
+// An end-user token's secret, not a key's (by its form; authenticate_token checks the rest).
+inline bool is_token(std::string_view secret) {
+  return secret.starts_with(k_token_v1) || secret.starts_with(k_token_v2) ||
+         secret.starts_with(k_token_v3);
+}
 inline constexpr size_t k_token_id_bytes = 8;
 
 using crypto::equal_constant_time;

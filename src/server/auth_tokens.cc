@@ -17,6 +17,7 @@ Principal Auth::authenticate_token(std::string_view secret, TimeUs now, std::str
     return Principal{};
   };
   const bool v1 = secret.starts_with(k_token_v1);
+  const bool v3 = secret.starts_with(k_token_v3);
   const size_t sig = secret.rfind('.');
   std::vector<std::string_view> parts;  // of the signed part
   for (size_t at = 0; at < sig;) {
@@ -24,7 +25,7 @@ Principal Auth::authenticate_token(std::string_view secret, TimeUs now, std::str
     parts.push_back(secret.substr(at, dot - at));
     at = dot + 1;
   }
-  if (parts.size() != (v1 ? 3u : 5u)) return refuse("the token is malformed");
+  if (parts.size() != (v1 ? 3u : v3 ? 6u : 5u)) return refuse("the token is malformed");
   if (!equal_constant_time(crypto::hmac_sha256_hex(token_secret_, secret.substr(0, sig)),
                            secret.substr(sig + 1))) {
     return refuse("the token's signature is not valid");
@@ -32,10 +33,15 @@ Principal Auth::authenticate_token(std::string_view secret, TimeUs now, std::str
   // Signed by us: the fields are as issue_token() wrote them.
   auto expires_s = digits(parts[1]);
   auto issued_us = v1 ? std::optional<int64_t>(0) : digits(parts[2]);
-  auto account = unhex(parts.back());
-  if (!expires_s || !issued_us || !account) return refuse("the token is malformed");
+  auto account = unhex(parts[v1 ? 2 : 4]);
+  auto member = v3 ? unhex(parts[5]) : std::optional<std::string>("");
+  if (!expires_s || !issued_us || !account || !member) return refuse("the token is malformed");
   if (now.us >= *expires_s * k_us_per_second) return refuse("the token has expired");
-  Principal p{Principal::Kind::user, std::move(*account), {}, v1 ? "" : std::string(parts[3])};
+  Principal p{Principal::Kind::user,
+              std::move(*account),
+              {},
+              v1 ? "" : std::string(parts[3]),
+              std::move(*member)};
   std::shared_lock lock(mu_);
   if (!p.token_id.empty() && revoked_tokens_.contains(p.token_id)) {
     return refuse("the token has been revoked");
@@ -47,7 +53,8 @@ Principal Auth::authenticate_token(std::string_view secret, TimeUs now, std::str
   return p;
 }
 
-Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now) const {
+Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now,
+                        std::string_view member) const {
   int64_t stamp = last_stamp_us_.load();
   while (!last_stamp_us_.compare_exchange_weak(stamp, std::max(now.us, stamp + 1))) {
   }
@@ -55,7 +62,9 @@ Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now)
   const int64_t expires_s = (expires_at.us + k_us_per_second - 1) / k_us_per_second;
   const std::string id = crypto::random_hex(k_token_id_bytes);
   const std::string signed_part =
-      cat(k_token_v2, expires_s, ".", stamp, ".", id, ".", crypto::hex(account));
+      member.empty() ? cat(k_token_v2, expires_s, ".", stamp, ".", id, ".", crypto::hex(account))
+                     : cat(k_token_v3, expires_s, ".", stamp, ".", id, ".", crypto::hex(account),
+                           ".", crypto::hex(member));
   return {cat(signed_part, ".", crypto::hmac_sha256_hex(token_secret_, signed_part)), id,
           TimeUs{expires_s * k_us_per_second}};
 }

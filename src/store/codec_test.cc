@@ -44,14 +44,21 @@ std::vector<Result> every_kind() {
       AlertsReply{"u", Alerts{cr("10"), 3 * k_us_per_day}},
       AutoTopupReply{"u", AutoTopup{AutoTopupSettings{cr("5"), "p20", "USD", "IN"}, true, 21, t, 2,
                                     TimeUs::never()}},
+      MemberReply{"team-1", Member{"ana", Role::viewer, t}},
+      BudgetReply{"team-1",
+                  Budget{BudgetSpec{"b-1", "ana", "launch", cr("100"), BudgetPeriod::week, t,
+                                    BudgetMode::soft},
+                         t, 3, t, TimeUs{t.us + 7 * k_us_per_day}, t, 42, cr("12.5"), true}},
   };
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
+  out.push_back(std::unexpected(LedgerError{ErrorCode::budget_exceeded, "over b-1", cr("2"),
+                                            BudgetRefusal{"b-1", cr("10"), cr("9"), cr("1")}}));
   return out;
 }
 
 TEST(Codec, EveryResultRoundTrips) {
   const auto results = every_kind();
-  ASSERT_EQ(results.size(), std::variant_size_v<Reply> + 1);  // a new reply needs a case here
+  ASSERT_EQ(results.size(), std::variant_size_v<Reply> + 2);  // a new reply needs a case here
   for (const Result& r : results) {
     auto back = decode_result(encode_result(r));
     ASSERT_TRUE(back.has_value()) << back.error();

@@ -145,7 +145,7 @@ TEST(SqliteEntries, AChangedEntryRowIsAnErrorNamingShardAndSeqOnEveryRead) {
   std::filesystem::remove_all(f.dir);
 }
 
-// The file as version 2 wrote it: no checksum column, nothing of versions 5 and 6, version 2
+// The file as version 2 wrote it: no checksum column, nothing of versions 5 to 8, version 2
 // in meta.
 void make_version_2(const std::string& dir) {
   raw_sql(dir,
@@ -157,6 +157,9 @@ void make_version_2(const std::string& dir) {
           "ALTER TABLE accounts DROP COLUMN low_armed; "
           "ALTER TABLE accounts DROP COLUMN depleted_armed; ALTER TABLE accounts DROP COLUMN auto_topup; "
           "ALTER TABLE lots DROP COLUMN notice_at_us; ALTER TABLE lots DROP COLUMN noticed; "
+          "ALTER TABLE accounts DROP COLUMN team; ALTER TABLE holds DROP COLUMN member; "
+          "ALTER TABLE holds DROP COLUMN project; ALTER TABLE spends DROP COLUMN member; "
+          "ALTER TABLE spends DROP COLUMN project; ALTER TABLE spends DROP COLUMN counted_at_us; "
           "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
 }
 

@@ -193,10 +193,12 @@ class Operations:
     # ---- end-user tokens ----
 
     @operation("createToken", "POST", "/v1/accounts/{id}/tokens", {201: m.Token})
-    def create_token(self, account: str, *, ttl_s: Optional[int] = None) -> m.Token:
-        """Mints an end-user token that reads only this account (`client.for_token(t.token)`).
-        Not stored, so no Idempotency-Key: a retry mints another, equally valid token."""
-        return self._run(Operations.create_token, account, body=_body(ttl_s=ttl_s))
+    def create_token(self, account: str, *, ttl_s: Optional[int] = None, member: Optional[str] = None) -> m.Token:
+        """Mints an end-user token that reads only this account (`client.for_token(t.token)`);
+        with `member`, a token for that member of a team account, reading what the member's
+        role allows. Not stored, so no Idempotency-Key: a retry mints another, equally valid
+        token."""
+        return self._run(Operations.create_token, account, body=_body(ttl_s=ttl_s, member=member))
 
     @operation("revokeTokens", "POST", "/v1/accounts/{id}/tokens/revoke", {200: m.TokenRevocation})
     def revoke_tokens(self, account: str, *, token_id: Optional[str] = None, all: bool = False) -> m.TokenRevocation:

@@ -340,6 +340,7 @@ class Token:
     token: Optional[str] = None
     id: Optional[str] = None  # to revoke this token alone (`revoke_tokens(account, token_id=...)`)
     account: Optional[str] = None
+    member: Optional[str] = None  # the team member the token acts as; None: the account's own
     expires_at: Optional[datetime] = None
     url: Optional[str] = None  # opens the dashboard for this user
     raw: dict = _raw()

@@ -137,6 +137,28 @@ class TeamsTest(ServerTestCase):
         with self.assertRaises(tc.InvalidRequest):
             self.client.open_account(f"py-team-{next(_ids)}", plan="pro", kind="team")  # no owner
 
+    def test_a_members_token_reads_what_its_role_allows(self):
+        account, _ = self.new_team()
+        self.client.add_member(account, "ben")
+        self.client.add_budget(account, "b-ben", "50", "P1M", member="ben")
+        self.client.add_budget(account, "b-olu", "50", "P1M", member="olu")
+        token = self.client.create_token(account, member="ben")
+        self.assertEqual((token.account, token.member), (account, "ben"))
+        ben = self.client.for_token(token.token)
+        self.assertEqual(ben.get_account(account).kind, "team")
+        self.assertEqual([m.user for m in ben.list_members(account).members], ["ben"])
+        self.assertEqual([b.id for b in ben.list_budgets(account).budgets], ["b-ben"])
+        with self.assertRaises(tc.Forbidden):
+            ben.list_account_events(account)
+        self.client.set_member_role(account, "ben", "admin")
+        self.assertEqual([m.user for m in ben.list_members(account).members], ["olu", "ben"])
+        self.client.remove_member(account, "ben")
+        with self.assertRaises(tc.NotAMember):
+            ben.get_account(account)
+        with self.assertRaises(tc.NotAMember):
+            self.client.create_token(account, member="zed")
+        self.assertIsNone(self.client.create_token(account).member)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -337,6 +337,8 @@ export interface UserToken {
   /** The token's id: `revokeTokens(account, {token_id: id})` refuses this token alone. */
   id: string;
   account: AccountId;
+  /** The team member the token acts as; null for the account's own token. */
+  member: UserId | null;
   expires_at: Time;
   /** Opens the dashboard for this user. */
   url: string;
@@ -653,6 +655,8 @@ export interface SubscribeRequest {
 export interface TokenRequest {
   /** Seconds, 1 to 2592000; default 3600. */
   ttl_s?: number;
+  /** A token for this member of a team account: it reads what the member's role allows. */
+  member?: UserId;
 }
 
 export interface QuoteRequest {

@@ -552,6 +552,17 @@ test('team accounts: members, budgets, a debit refused by a hard budget with its
   assert.deepEqual([crossed.used, crossed.left, crossed.exceeded], ['2', '0', true]);
   assert.equal((await admin.removeBudget('team-ts', 'ben-day')).id, 'ben-day');
   await assert.rejects(admin.getBudget('team-ts', 'ben-day'), sdk.NotFound);
+
+  // A member's token reads what the member's role allows, at each request.
+  const t = await admin.createToken('team-ts', {member: 'ben'});
+  assert.deepEqual([t.account, t.member], ['team-ts', 'ben']);
+  const asBen = admin.withApiKey(t.token);
+  assert.deepEqual((await asBen.listMembers('team-ts')).members.map((m) => m.user), ['ben']);
+  await assert.rejects(asBen.listAccountEvents('team-ts'), sdk.Forbidden);
+  await admin.removeMember('team-ts', 'ben');
+  await assert.rejects(asBen.getAccount('team-ts'), sdk.NotAMember);
+  await assert.rejects(admin.createToken('team-ts', {member: 'zed'}), sdk.NotAMember);
+  assert.equal((await admin.createToken('team-ts')).member, null);
 });
 
 test('the clock moves forward only', async () => {
