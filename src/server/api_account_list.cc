@@ -1,4 +1,4 @@
-// GET /v1/accounts (issue 21): accounts to find by id prefix and plan, a page at a time, in
+// GET /v1/accounts (issue 21): accounts to find by id prefix, plan and kind, a page at a time, in
 // byte order of their ids across every shard.
 //
 // Each shard scans its accounts on its own thread and keeps the first `limit + 1` that match
@@ -27,6 +27,7 @@ struct Query {
   std::string prefix;
   std::string cursor;  // ids after this one; empty: from the first
   std::optional<std::string> plan;
+  std::optional<bool> team;  // ?kind=team: true, ?kind=personal: false
   uint32_t limit = k_list_default;
 };
 
@@ -51,6 +52,7 @@ std::vector<Row> scan(const Ledger& l, const Query& q, TimeUs now) {
   for (const Account& a : l.accounts()) {
     if (!a.id.starts_with(q.prefix) || (!q.cursor.empty() && a.id <= q.cursor)) continue;
     if (q.plan && (!a.subscription || a.subscription->plan != *q.plan)) continue;
+    if (q.team && a.team.has_value() != *q.team) continue;
     if (heap.size() == keep) {
       if (!by_id(&a, heap.front())) continue;
       std::pop_heap(heap.begin(), heap.end(), by_id);
@@ -95,11 +97,18 @@ std::expected<Query, Problem> decode_query(const Call& call) {
     }
     q.plan = *v;
   }
+  if (auto v = call.query_value("kind")) {
+    if (*v != "team" && *v != "personal") {
+      return std::unexpected(bad_request("'kind' must be team or personal"));
+    }
+    q.team = *v == "team";
+  }
   for (const auto& [name, value] : call.query) {
-    if (name != "limit" && name != "prefix" && name != "cursor" && name != "plan") {
+    if (name != "limit" && name != "prefix" && name != "cursor" && name != "plan" &&
+        name != "kind") {
       return std::unexpected(
           bad_request(cat("unknown query parameter '", name.substr(0, 64),
-                          "': GET /v1/accounts takes prefix, plan, cursor and limit")));
+                          "': GET /v1/accounts takes prefix, plan, kind, cursor and limit")));
     }
   }
   return q;

@@ -174,5 +174,29 @@ TEST_F(TeamTokens, ATokenNamesACurrentMemberOfATeamAccount) {
   EXPECT_EQ(as(ana, "GET", "/v1/accounts/tt-c").status, 401);
 }
 
+using AccountKinds = Api;
+
+TEST_F(AccountKinds, TheAccountListFindsTeamsOrPersonalAccounts) {
+  ASSERT_EQ(admin("POST", "/v1/accounts",
+                  R"({"id":"kind-t1","plan":"pro","kind":"team","owner":"o"})", "open-kind-t1")
+                .status,
+            201);
+  open("kind-p1");
+  auto ids = [&](const std::string& query) {
+    auto r = admin("GET", "/v1/accounts?prefix=kind-" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string out;
+    const auto j = r.json();
+    for (const auto& a : j["accounts"].GetArray()) out += str(a["id"]) + " ";
+    return out;
+  };
+  EXPECT_EQ(ids(""), "kind-p1 kind-t1 ");
+  EXPECT_EQ(ids("&kind=team"), "kind-t1 ");
+  EXPECT_EQ(ids("&kind=personal"), "kind-p1 ");
+  auto bad = admin("GET", "/v1/accounts?kind=group");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("'kind' must be team or personal"), std::string::npos) << bad.body;
+}
+
 }  // namespace
 }  // namespace tally::testing

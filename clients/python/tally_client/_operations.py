@@ -116,10 +116,11 @@ class Operations:
         return self._run(Operations.open_account, body=body, key=idempotency_key, changes=True)
 
     @operation("listAccounts", "GET", "/v1/accounts", {200: m.AccountsPage})
-    def list_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> m.AccountsPage:
+    def list_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, kind: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> m.AccountsPage:
         """One page of accounts in byte order of their ids (admin or service key); pass
-        `next_cursor` as `cursor` for the next page. `iter_accounts` walks every page."""
-        return self._run(Operations.list_accounts, query={"prefix": prefix, "plan": plan, "cursor": cursor, "limit": limit})
+        `next_cursor` as `cursor` for the next page. `kind`: "team" or "personal".
+        `iter_accounts` walks every page."""
+        return self._run(Operations.list_accounts, query={"prefix": prefix, "plan": plan, "kind": kind, "cursor": cursor, "limit": limit})
 
     @operation("getAccount", "GET", "/v1/accounts/{id}", {200: m.Account})
     def get_account(self, account: str) -> m.Account:

@@ -71,13 +71,13 @@ class TallyClient(Operations):
                 return
             after = page.next_after
 
-    def iter_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, page_size: int = 100) -> Iterator[m.AccountSummary]:
-        """Every account (whose id starts with `prefix`, on `plan`) in byte order of ids, a page
-        at a time."""
+    def iter_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, kind: Optional[str] = None, page_size: int = 100) -> Iterator[m.AccountSummary]:
+        """Every account (whose id starts with `prefix`, on `plan`, of `kind`) in byte order of
+        ids, a page at a time."""
         page_size = max(1, min(page_size, PAGE_MAX))
         cursor: Optional[str] = None
         while True:
-            page = self.list_accounts(prefix=prefix, plan=plan, cursor=cursor, limit=page_size)
+            page = self.list_accounts(prefix=prefix, plan=plan, kind=kind, cursor=cursor, limit=page_size)
             yield from page.accounts or []
             if page.next_cursor is None:
                 return
@@ -144,11 +144,11 @@ class AsyncTallyClient(Operations):
                 return
             after = page.next_after
 
-    async def iter_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, page_size: int = 100) -> AsyncIterator[m.AccountSummary]:
+    async def iter_accounts(self, *, prefix: Optional[str] = None, plan: Optional[str] = None, kind: Optional[str] = None, page_size: int = 100) -> AsyncIterator[m.AccountSummary]:
         page_size = max(1, min(page_size, PAGE_MAX))
         cursor: Optional[str] = None
         while True:
-            page = await self.list_accounts(prefix=prefix, plan=plan, cursor=cursor, limit=page_size)
+            page = await self.list_accounts(prefix=prefix, plan=plan, kind=kind, cursor=cursor, limit=page_size)
             for account in page.accounts or []:
                 yield account
             if page.next_cursor is None:

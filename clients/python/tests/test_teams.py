@@ -28,6 +28,8 @@ class TeamsTest(ServerTestCase):
         self.assertEqual(self.client.get_account(account).kind, "team")
         (summary,) = [a for a in self.client.iter_accounts(prefix=account) if a.id == account]
         self.assertEqual(summary.kind, "team")
+        self.assertEqual([a.id for a in self.client.iter_accounts(prefix=account, kind="team")], [account])
+        self.assertEqual(list(self.client.iter_accounts(prefix=account, kind="personal")), [])
         (owner,) = self.client.list_members(account).members
         self.assertEqual((owner.account, owner.user, owner.role), (account, "olu", "owner"))
 

@@ -211,8 +211,8 @@ export class TallyClient {
   }
   /** One page of accounts in byte order of ids (admin or service key). See `accounts`. */
   listAccounts(query: T.AccountsQuery = {}, options?: CallOptions): Promise<T.AccountPage> {
-    const {prefix, plan, cursor, limit} = query;
-    return this.call('listAccounts', {query: {prefix, plan, cursor, limit}}, options);
+    const {prefix, plan, kind, cursor, limit} = query;
+    return this.call('listAccounts', {query: {prefix, plan, kind, cursor, limit}}, options);
   }
   /** Every account matching `prefix` and `plan`, in byte order of ids, a page at a time. */
   async *accounts(query: Omit<T.AccountsQuery, 'cursor'> = {}, options?: CallOptions): AsyncGenerator<T.AccountSummary> {

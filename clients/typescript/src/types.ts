@@ -753,6 +753,8 @@ export interface AccountsQuery {
   prefix?: string;
   /** Only accounts subscribed to this plan. */
   plan?: string;
+  /** Only team accounts, or only personal ones. */
+  kind?: 'team' | 'personal';
   /** The previous page's `next_cursor`. */
   cursor?: AccountId;
   /** 1 to 1000; default 100. */

@@ -501,6 +501,8 @@ test('team accounts: members, budgets, a debit refused by a hard budget with its
   assert.equal(team.kind, 'team');
   assert.equal((await admin.openAccount({id: 'solo-ts'})).kind, 'personal');
   assert.ok((await admin.listAccounts({prefix: 'team-ts'})).accounts.every((a) => a.kind === 'team'));
+  assert.deepEqual((await admin.listAccounts({prefix: 'team-ts', kind: 'team'})).accounts.map((a) => a.id), ['team-ts']);
+  assert.deepEqual((await admin.listAccounts({prefix: 'team-ts', kind: 'personal'})).accounts, []);
   const ben = await admin.addMember('team-ts', {user: 'ben'});
   assert.deepEqual([ben.account, ben.user, ben.role], ['team-ts', 'ben', 'member']);
   await admin.addMember('team-ts', {user: 'cy', role: 'viewer'});
