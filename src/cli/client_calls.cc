@@ -1,66 +1,13 @@
 // Arguments -> ApiCall for the client commands (client_commands.h). Pure: no I/O. Checks
 // here are the ones a person gets wrong at the keyboard (exit 2 before any request); the
 // server checks everything again.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <charconv>
 
-#include "cli/client_commands.h"
+#include "cli/client_call_parts.h"
 
 namespace tally::cli {
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-// Builds one JSON object; keys and values are copied.
-class Body {
- public:
-  Body() : w_(buf_) { w_.StartObject(); }
-  Body& str(std::string_view key, std::string_view value) {
-    name(key);
-    w_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-    return *this;
-  }
-  Body& integer(std::string_view key, int64_t value) {
-    name(key);
-    w_.Int64(value);
-    return *this;
-  }
-  Body& boolean(std::string_view key, bool value) {
-    name(key);
-    w_.Bool(value);
-    return *this;
-  }
-  Body& null(std::string_view key) {
-    name(key);
-    w_.Null();
-    return *this;
-  }
-  Body& strings(std::string_view key, const std::vector<std::string>& values) {
-    name(key);
-    w_.StartArray();
-    for (const std::string& v : values)
-      w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-    w_.EndArray();
-    return *this;
-  }
-  // {"k": v, ...} from "k=v" texts already checked by parse_params: integers and booleans
-  // travel as JSON integers and booleans, everything else as strings.
-  Body& params(std::string_view key, const std::vector<std::pair<std::string, std::string>>& kvs);
-  std::string take() {
-    w_.EndObject();
-    return buf_.GetString();
-  }
-
- private:
-  void name(std::string_view key) {
-    w_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  }
-  rapidjson::StringBuffer buf_;
-  Writer w_;
-};
 
 std::optional<int64_t> as_integer(std::string_view v) {
   if (v.empty() || v.size() > 19) return std::nullopt;
@@ -70,6 +17,13 @@ std::optional<int64_t> as_integer(std::string_view v) {
   if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
   return out;
 }
+
+bool in_id_alphabet(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("._-:@+~").find(c) != std::string_view::npos;
+}
+
+}  // namespace
 
 Body& Body::params(std::string_view key,
                    const std::vector<std::pair<std::string, std::string>>& kvs) {
@@ -89,16 +43,13 @@ Body& Body::params(std::string_view key,
   return *this;
 }
 
-bool in_id_alphabet(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("._-:@+~").find(c) != std::string_view::npos;
-}
-
-std::optional<std::string> check_account(const std::string& id) {
-  if (id.empty() || id.size() > 128) return "account id \"" + id + "\" must be 1 to 128 characters";
+std::optional<std::string> check_id(const char* what, const std::string& id) {
+  if (id.empty() || id.size() > 128) {
+    return std::string(what) + " id \"" + id + "\" must be 1 to 128 characters";
+  }
   for (char c : id) {
     if (!in_id_alphabet(c)) {
-      return "account id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";
+      return std::string(what) + " id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";
     }
   }
   return std::nullopt;
@@ -111,7 +62,6 @@ std::optional<std::string> check_object_id(const char* what, const std::string& 
   return std::nullopt;
 }
 
-// Credits as the API takes them: digits with at most 6 decimals ("12", "12.5").
 std::optional<std::string> check_amount(const char* what, const std::string& a) {
   const size_t dot = a.find('.');
   const std::string whole = a.substr(0, dot);
@@ -125,6 +75,14 @@ std::optional<std::string> check_amount(const char* what, const std::string& a) 
   return std::string(what) + " \"" + a +
          "\" must be credits such as 12 or 12.5 (at most 6 decimals)";
 }
+
+std::optional<std::string> check_time(const char* option, const std::string& time) {
+  if (time.empty() || time.find_first_not_of("0123456789-:.TZtz+") != std::string::npos)
+    return std::string(option) + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z";
+  return std::nullopt;
+}
+
+namespace {
 
 std::expected<std::vector<std::pair<std::string, std::string>>, std::string> parse_params(
     const char* what, const std::vector<std::string>& kvs) {
@@ -143,20 +101,22 @@ std::expected<std::vector<std::pair<std::string, std::string>>, std::string> par
   return out;
 }
 
-ApiCall call(std::string method, std::string path, std::string body, KeyUse key, View view) {
-  return ApiCall{std::move(method), std::move(path), std::move(body), key, view};
-}
-
 }  // namespace
 
 Built build_account_open(const std::string& account, const std::optional<std::string>& plan,
-                         bool no_plan) {
+                         bool no_plan, bool team, const std::string& owner) {
   if (auto e = check_account(account)) return std::unexpected(*e);
   if (plan && no_plan) return std::unexpected("give --plan or --no-plan, not both");
+  if (team && owner.empty()) return std::unexpected("a team account needs --owner USER");
+  if (!team && !owner.empty()) return std::unexpected("--owner applies to --team accounts only");
+  if (team) {
+    if (auto e = check_id("--owner: user", owner)) return std::unexpected(*e);
+  }
   Body b;
   b.str("id", account);
   if (plan) b.str("plan", *plan);
   if (no_plan) b.null("plan");
+  if (team) b.str("kind", "team").str("owner", owner);
   return call("POST", "/v1/accounts", b.take(), KeyUse::always, View::account);
 }
 
@@ -182,8 +142,7 @@ Built build_history(const std::string& account, std::optional<int64_t> limit,
 
 Built build_balance_at(const std::string& account, const std::string& as_of) {
   if (auto e = check_account(account)) return std::unexpected(*e);
-  if (as_of.empty() || as_of.find_first_not_of("0123456789-:.TZtz+") != std::string::npos)
-    return std::unexpected("--as-of must be an RFC 3339 time such as 2026-11-01T00:00:00Z");
+  if (auto e = check_time("--as-of", as_of)) return std::unexpected(*e);
   std::string query;  // '+' of an offset would read as a space in a query
   for (char c : as_of) query += c == '+' ? std::string("%2B") : std::string(1, c);
   return call("GET", "/v1/accounts/" + account + "/balance?as_of=" + query, "", KeyUse::none,
@@ -253,6 +212,14 @@ std::optional<std::string> job_body(const HoldArgs& a, Body& b) {
     auto params = parse_params("--param", a.params);
     if (!params) return params.error();
     b.str("tool", a.tool).params("params", *params);
+  }
+  if (!a.member.empty()) {
+    if (auto e = check_id("--member: user", a.member)) return e;
+    b.str("member", a.member);
+  }
+  if (!a.project.empty()) {
+    if (auto e = check_id("--project: project", a.project)) return e;
+    b.str("project", a.project);
   }
   return std::nullopt;
 }
@@ -420,8 +387,7 @@ Built build_alerts_set(const std::string& account, const std::string& low_balanc
     b.str("low_balance", low_balance);
   }
   if (!expiring_notice.empty()) b.str("expiring_notice", expiring_notice);
-  return call("PUT", "/v1/accounts/" + account + "/alerts", b.take(), KeyUse::always,
-              View::fields);
+  return call("PUT", "/v1/accounts/" + account + "/alerts", b.take(), KeyUse::always, View::fields);
 }
 
 Built build_auto_topup_show(const std::string& account) {
@@ -458,8 +424,7 @@ Built build_auto_topup_end(const std::string& verb, const std::string& id,
     if (auto e = check_reason(reason)) return std::unexpected(*e);
     b.str("reason", reason);
   }
-  return call("POST", "/v1/auto_topups/" + id + "/" + verb, b.take(), KeyUse::always,
-              View::fields);
+  return call("POST", "/v1/auto_topups/" + id + "/" + verb, b.take(), KeyUse::always, View::fields);
 }
 
 Built build_key_create(const std::string& name, const std::string& scope,
@@ -476,21 +441,13 @@ Built build_key_list() {
   return call("GET", "/v1/keys", "", KeyUse::none, View::fields);
 }
 
-static std::optional<std::string> check_key_id(const std::string& id) {
-  if (id.empty() || id.size() > 128) return "key id \"" + id + "\" must be 1 to 128 characters";
-  for (char c : id) {
-    if (!in_id_alphabet(c)) return "key id \"" + id + "\" may hold only A-Z a-z 0-9 . _ - : @ + ~";
-  }
-  return std::nullopt;
-}
-
 Built build_key_revoke(const std::string& id) {
-  if (auto e = check_key_id(id)) return std::unexpected(*e);
+  if (auto e = check_id("key", id)) return std::unexpected(*e);
   return call("DELETE", "/v1/keys/" + id, "", KeyUse::none, View::fields);
 }
 
 Built build_key_rotate(const std::string& id, int64_t overlap_s) {
-  if (auto e = check_key_id(id)) return std::unexpected(*e);
+  if (auto e = check_id("key", id)) return std::unexpected(*e);
   if (overlap_s < 0 || overlap_s > 2592000)
     return std::unexpected("--overlap-s must be 0 to 2592000 (30 days)");
   return call("POST", "/v1/keys/" + id + "/rotate", Body().integer("overlap_s", overlap_s).take(),
@@ -540,7 +497,9 @@ Built build_clock_set(const std::string& now) {
   return call("POST", "/v1/admin/clock", Body().str("now", now).take(), KeyUse::none, View::fields);
 }
 
-Built build_reload() { return call("POST", "/v1/admin/reload", "", KeyUse::none, View::fields); }
+Built build_reload() {
+  return call("POST", "/v1/admin/reload", "", KeyUse::none, View::fields);
+}
 
 Built build_quote(const std::string& tool, const std::vector<std::string>& params,
                   const std::string& plan, const std::string& account) {
@@ -578,10 +537,12 @@ Built build_webhook_create(const std::string& url, const std::string& types,
   return call("POST", "/v1/webhooks", b.take(), KeyUse::none, View::fields);
 }
 
-Built build_webhook_list() { return call("GET", "/v1/webhooks", "", KeyUse::none, View::fields); }
+Built build_webhook_list() {
+  return call("GET", "/v1/webhooks", "", KeyUse::none, View::fields);
+}
 
 Built build_webhook_action(const std::string& action, const std::string& id) {
-  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  if (auto e = check_id("webhook", id)) return std::unexpected(*e);
   if (action == "show") return call("GET", "/v1/webhooks/" + id, "", KeyUse::none, View::fields);
   if (action == "delete") {
     return call("DELETE", "/v1/webhooks/" + id, "", KeyUse::none, View::fields);
@@ -593,7 +554,7 @@ Built build_webhook_action(const std::string& action, const std::string& id) {
 }
 
 Built build_webhook_rotate(const std::string& id, std::optional<int64_t> overlap_s) {
-  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  if (auto e = check_id("webhook", id)) return std::unexpected(*e);
   Body b;
   if (overlap_s) {
     if (*overlap_s < 0 || *overlap_s > 2592000)
@@ -605,7 +566,7 @@ Built build_webhook_rotate(const std::string& id, std::optional<int64_t> overlap
 }
 
 Built build_webhook_deliveries(const std::string& id, std::optional<int64_t> limit) {
-  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  if (auto e = check_id("webhook", id)) return std::unexpected(*e);
   std::string path = "/v1/webhooks/" + id + "/deliveries";
   if (limit) {
     if (*limit < 1 || *limit > 1000) return std::unexpected("--limit must be 1 to 1000");
@@ -631,7 +592,7 @@ Built build_platform_events(const std::string& after, std::optional<int64_t> lim
 }
 
 Built build_webhook_redeliver(const std::string& id, const std::string& event) {
-  if (auto e = check_key_id(id)) return std::unexpected("webhook" + e->substr(3));
+  if (auto e = check_id("webhook", id)) return std::unexpected(*e);
   if (event.empty() || event.size() > 20 ||
       event.find_first_not_of("0123456789") != std::string::npos) {
     return std::unexpected("the event id is a decimal number (GET /v1/events shows them)");

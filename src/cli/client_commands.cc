@@ -24,10 +24,6 @@ int usage_error(const std::string& message) {
   return k_exit_usage;
 }
 
-int run_built(const ClientOptions& options, const Built& built) {
-  return built ? run_call(options, *built) : usage_error(built.error());
-}
-
 // A command's state: its common options and its own arguments, alive as long as the app.
 template <typename Args>
 struct Command {
@@ -41,8 +37,8 @@ const std::vector<std::string> k_sources = {"signup", "subscription", "rollover"
 
 void add_account_open(CLI::App& app, int& exit_code) {
   struct Args {
-    std::string account, plan;
-    bool no_plan = false;
+    std::string account, plan, owner;
+    bool no_plan = false, team = false;
   };
   auto c = std::make_shared<Command<Args>>();
   CLI::App* group = app.add_subcommand("account", "Accounts on a running server");
@@ -54,11 +50,15 @@ void add_account_open(CLI::App& app, int& exit_code) {
   CLI::Option* plan =
       cmd->add_option("--plan", c->args.plan, "Its plan (default: the catalog's default plan)");
   cmd->add_flag("--no-plan", c->args.no_plan, "Open it without a subscription")->excludes(plan);
+  cmd->add_flag("--team", c->args.team,
+                "A team account: a shared wallet with members and budgets (needs --owner)");
+  cmd->add_option("--owner", c->args.owner, "The team's first member, its owner (a user id)");
   add_client_options(cmd, c->options, KeyUse::always);
   cmd->callback([c, plan, &exit_code] {
     std::optional<std::string> p;
     if (plan->count() > 0) p = c->args.plan;
-    exit_code = run_built(c->options, build_account_open(c->args.account, p, c->args.no_plan));
+    const auto& a = c->args;
+    exit_code = run_built(c->options, build_account_open(a.account, p, a.no_plan, a.team, a.owner));
   });
 
   auto l = std::make_shared<Command<AccountListArgs>>();
@@ -142,10 +142,14 @@ void add_grant(CLI::App& app, int& exit_code) {
 void add_job_options(CLI::App* cmd, HoldArgs& args, const char* amount_help) {
   cmd->add_option("account", args.account, "Account id")->required();
   CLI::Option* amount = cmd->add_option("--amount", args.amount, amount_help);
-  cmd->add_option("--tool", args.tool, "Price the job of this tool (or, with --amount, pay for it)");
+  cmd->add_option("--tool", args.tool,
+                  "Price the job of this tool (or, with --amount, pay for it)");
   cmd->add_option("--param", args.params, "A job parameter key=value (repeatable)")
       ->allow_extra_args(false)
       ->excludes(amount);
+  cmd->add_option("--member", args.member,
+                  "The member (user id) who spends; required on a team account");
+  cmd->add_option("--project", args.project, "The team's project it is for (budgets by project)");
 }
 
 void add_hold_capture_release(CLI::App& app, int& exit_code) {
@@ -334,8 +338,9 @@ void add_reads_batch_clock(CLI::App& app, int& exit_code) {
 
   auto r = std::make_shared<Command<int>>();
   CLI::App* reload = app.add_subcommand(
-      "reload", "Make the server read its configuration file again (admin key): a new price "
-                "book version, plans, packs, [log]; what needs a restart is reported");
+      "reload",
+      "Make the server read its configuration file again (admin key): a new price "
+      "book version, plans, packs, [log]; what needs a restart is reported");
   add_client_options(reload, r->options, KeyUse::none);
   reload->callback([r, &exit_code] { exit_code = run_built(r->options, build_reload()); });
 }
@@ -420,6 +425,10 @@ void add_keys_token(CLI::App& app, int& exit_code) {
 }
 
 }  // namespace
+
+int run_built(const ClientOptions& options, const Built& built) {
+  return built ? run_call(options, *built) : usage_error(built.error());
+}
 
 std::string random_idempotency_key() {
   std::random_device rd;
@@ -618,12 +627,11 @@ void add_events_alerts(CLI::App& app, int& exit_code) {
   CLI::App* show = group->add_subcommand("show", "The settings in force, and from where");
   show->add_option("id", a->args.account, "Account id")->required();
   add_client_options(show, a->options, KeyUse::none);
-  show->callback([a, &exit_code] {
-    exit_code = run_built(a->options, build_alerts_show(a->args.account));
-  });
+  show->callback(
+      [a, &exit_code] { exit_code = run_built(a->options, build_alerts_show(a->args.account)); });
   auto s = std::make_shared<Command<Args>>();
-  CLI::App* set = group->add_subcommand(
-      "set", "Set the account's own settings (one not given is the plan's)");
+  CLI::App* set =
+      group->add_subcommand("set", "Set the account's own settings (one not given is the plan's)");
   set->add_option("id", s->args.account, "Account id")->required();
   set->add_option("--low-balance", s->args.low_balance,
                   "balance.low below this many credits (0: none)");
@@ -698,6 +706,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
   add_events_alerts(app, exit_code);
   add_auto_topup(app, exit_code);
   add_webhook_commands(app, exit_code);
+  add_team_commands(app, exit_code);
 }
 
 }  // namespace tally::cli

@@ -63,7 +63,7 @@ enum class KeyUse {
 
 // One request to the API, built from a command's arguments.
 struct ApiCall {
-  std::string method;  // GET, POST, PUT, DELETE
+  std::string method;  // GET, POST, PUT, PATCH, DELETE
   std::string path;    // "/v1/..." with its query
   std::string body;    // JSON, or empty for no body
   KeyUse key = KeyUse::none;
@@ -75,9 +75,10 @@ struct ApiCall {
 // A builder's error is a usage message (exit 2).
 using Built = std::expected<ApiCall, std::string>;
 
-// `account open ID [--plan P | --no-plan]`: plan absent = the catalog's default plan.
+// `account open ID [--plan P | --no-plan] [--team --owner U]`: plan absent = the catalog's
+// default plan; a team account (issue 17) names its owner, and only a team account does.
 Built build_account_open(const std::string& account, const std::optional<std::string>& plan,
-                         bool no_plan);
+                         bool no_plan, bool team = false, const std::string& owner = "");
 // `balance ID`.
 Built build_balance(const std::string& account);
 // `history ID [--limit N] [--after SEQ]`.
@@ -113,11 +114,15 @@ struct HoldArgs {
   std::string tool;                 // priced by tool and params (with an amount: its scope)
   std::vector<std::string> params;  // key=value
   std::optional<int64_t> ttl_s;
+  std::string member;   // a team account's member who spends (the server requires it there)
+  std::string project;  // a team account's project (optional)
 };
-// `hold ACCOUNT (--amount A | --tool T [--param k=v]...) [--ttl-s N]`.
+// `hold ACCOUNT (--amount A | --tool T [--param k=v]...) [--ttl-s N] [--member U]
+// [--project P]`.
 Built build_hold(const HoldArgs& args);
 
-// `spend ACCOUNT (--amount A | --tool T [--param k=v]...)`: a one-shot debit (ttl_s unused).
+// `spend ACCOUNT (--amount A | --tool T [--param k=v]...) [--member U] [--project P]`: a
+// one-shot debit (ttl_s unused).
 Built build_spend(const HoldArgs& args);
 // `show hold ID`, `show spend ID`: kind is "hold" or "spend".
 Built build_show(const std::string& kind, const std::string& id);
@@ -184,6 +189,37 @@ Built build_webhook_redeliver(const std::string& id, const std::string& event);
 Built build_platform_events(const std::string& after, std::optional<int64_t> limit);
 // Registers `webhooks` and its subcommands (client_webhooks.cc).
 void add_webhook_commands(CLI::App& app, int& exit_code);
+// `members add ACCOUNT USER [--role R]`, `members list ACCOUNT`, `members role ACCOUNT USER
+// ROLE`, `members remove ACCOUNT USER` (issue 17, docs/api.md "Teams"). A role is owner, admin,
+// member or viewer; role empty in add: the server's default (member).
+Built build_member_add(const std::string& account, const std::string& user,
+                       const std::string& role);
+Built build_member_list(const std::string& account);
+Built build_member_role(const std::string& account, const std::string& user,
+                        const std::string& role);
+Built build_member_remove(const std::string& account, const std::string& user);
+struct BudgetArgs {
+  std::string account, id;
+  std::string limit;            // credits
+  std::string period;           // P1D, P1W or P1M
+  std::string member, project;  // at least one
+  std::string anchor;           // RFC 3339; empty: the calendar boundary in UTC
+  std::string mode;             // hard or soft; empty: the server's default (hard)
+};
+// `budgets add ACCOUNT ID --limit L --period P1D|P1W|P1M [--member U] [--project P]
+// [--anchor TIME] [--mode hard|soft]`.
+Built build_budget_add(const BudgetArgs& args);
+// `budgets list ACCOUNT [--member U] [--project P]`: the budgets that bind them.
+Built build_budget_list(const std::string& account, const std::string& member,
+                        const std::string& project);
+// `budgets show ACCOUNT ID`, `budgets remove ACCOUNT ID`.
+Built build_budget_show(const std::string& account, const std::string& id);
+Built build_budget_remove(const std::string& account, const std::string& id);
+// `budgets update ACCOUNT ID [--limit L] [--mode M]`: at least one of them.
+Built build_budget_update(const std::string& account, const std::string& id,
+                          const std::string& limit, const std::string& mode);
+// Registers `members` and `budgets` and their subcommands (client_teams.cc).
+void add_team_commands(CLI::App& app, int& exit_code);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",
                        const std::string& expires_at = "");
@@ -233,6 +269,8 @@ struct ClientOptions {
 
 // Sends the call and prints its outcome; returns an ExitCode (2 for a bad --server).
 int run_call(const ClientOptions& options, const ApiCall& call);
+// run_call for a built call; a builder's error goes to stderr as usage (exit 2), nothing sent.
+int run_built(const ClientOptions& options, const Built& built);
 
 // Adds the common options to a command: --server, --key, --verbose, --timeout-s; --json when
 // `json` (quote has its own); --idempotency-key when `key` is not none. Returns --server.

@@ -412,11 +412,14 @@ TEST(ClientCalls, AccountsBalanceAtSubscriptionReward) {
 }
 
 TEST(ClientCalls, Webhooks) {
-  EXPECT_EQ(ok(build_webhook_create("https://example.com/h", "balance.low,credits.expiring", "mail")),
-            (ApiCall{"POST", "/v1/webhooks",
-                     R"({"url":"https://example.com/h","event_types":["balance.low","credits.expiring"],"description":"mail"})",
-                     KeyUse::none, View::fields}));
-  EXPECT_EQ(ok(build_webhook_create("http://127.0.0.1/h", "", "")).body, R"({"url":"http://127.0.0.1/h"})");
+  EXPECT_EQ(
+      ok(build_webhook_create("https://example.com/h", "balance.low,credits.expiring", "mail")),
+      (ApiCall{
+          "POST", "/v1/webhooks",
+          R"({"url":"https://example.com/h","event_types":["balance.low","credits.expiring"],"description":"mail"})",
+          KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_webhook_create("http://127.0.0.1/h", "", "")).body,
+            R"({"url":"http://127.0.0.1/h"})");
   EXPECT_FALSE(build_webhook_create("", "", ""));
   EXPECT_FALSE(build_webhook_create("http://h", "balance.low,,x", ""));
   EXPECT_EQ(ok(build_webhook_list()).path, "/v1/webhooks");
@@ -439,6 +442,121 @@ TEST(ClientCalls, Webhooks) {
             "/v1/platform/events?after=18446462598732840961&limit=5");
   EXPECT_FALSE(build_platform_events("x1", std::nullopt));
   EXPECT_FALSE(build_platform_events("", 0));
+}
+
+TEST(ClientCalls, TeamAccountsAndMemberJobs) {
+  EXPECT_EQ(
+      ok(build_account_open("t1", std::nullopt, true, true, "alice")),
+      (ApiCall{"POST", "/v1/accounts", R"({"id":"t1","plan":null,"kind":"team","owner":"alice"})",
+               KeyUse::always, View::account}));
+  EXPECT_EQ(ok(build_account_open("t1", "business", false, true, "a+b@x.io")).body,
+            R"({"id":"t1","plan":"business","kind":"team","owner":"a+b@x.io"})");
+  EXPECT_NE(usage(build_account_open("t1", std::nullopt, false, true, "")).find("--owner"),
+            std::string::npos);
+  EXPECT_NE(usage(build_account_open("t1", std::nullopt, false, false, "alice")).find("--team"),
+            std::string::npos);
+  EXPECT_FALSE(build_account_open("t1", std::nullopt, false, true, "al ice"));
+
+  EXPECT_EQ(ok(build_hold({.account = "t1", .amount = "5", .member = "alice", .project = "p7"})),
+            (ApiCall{"POST", "/v1/holds",
+                     R"({"account":"t1","amount":"5","member":"alice","project":"p7"})",
+                     KeyUse::always, View::hold}));
+  EXPECT_EQ(
+      ok(build_spend({.account = "t1", .tool = "image", .params = {"n=2"}, .member = "bob"})).body,
+      R"({"account":"t1","tool":"image","params":{"n":2},"member":"bob"})");
+  EXPECT_NE(usage(build_hold({.account = "t1", .amount = "5", .member = "a/b"})).find("--member"),
+            std::string::npos);
+  EXPECT_NE(
+      usage(build_spend({.account = "t1", .amount = "5", .project = "p q"})).find("--project"),
+      std::string::npos);
+}
+
+TEST(ClientCalls, Members) {
+  EXPECT_EQ(ok(build_member_add("t1", "bob", "")),
+            (ApiCall{"POST", "/v1/accounts/t1/members", R"({"user":"bob"})", KeyUse::always,
+                     View::fields}));
+  EXPECT_EQ(ok(build_member_add("t1", "bob", "viewer")).body, R"({"user":"bob","role":"viewer"})");
+  EXPECT_NE(usage(build_member_add("t1", "bob", "boss")).find("owner, admin, member or viewer"),
+            std::string::npos);
+  EXPECT_FALSE(build_member_add("t1", "", ""));
+  EXPECT_FALSE(build_member_add("t 1", "bob", ""));
+  EXPECT_EQ(ok(build_member_list("t1")),
+            (ApiCall{"GET", "/v1/accounts/t1/members", "", KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_member_role("t1", "bob", "admin")),
+            (ApiCall{"PATCH", "/v1/accounts/t1/members/bob", R"({"role":"admin"})", KeyUse::always,
+                     View::fields}));
+  EXPECT_FALSE(build_member_role("t1", "bob", ""));
+  EXPECT_FALSE(build_member_role("t1", "../x", "admin"));
+  EXPECT_EQ(ok(build_member_remove("t1", "bob")),
+            (ApiCall{"DELETE", "/v1/accounts/t1/members/bob", "", KeyUse::always, View::fields}));
+  EXPECT_NE(usage(build_member_remove("t1", "b/ob")).find("user id"), std::string::npos);
+}
+
+TEST(ClientCalls, Budgets) {
+  BudgetArgs b{
+      .account = "t1", .id = "bob-monthly", .limit = "500", .period = "P1M", .member = "bob"};
+  EXPECT_EQ(ok(build_budget_add(b)),
+            (ApiCall{"POST", "/v1/accounts/t1/budgets",
+                     R"({"id":"bob-monthly","member":"bob","limit":"500","period":"P1M"})",
+                     KeyUse::always, View::fields}));
+  b.project = "launch";
+  b.anchor = "2026-11-15T00:00:00Z";
+  b.mode = "soft";
+  EXPECT_EQ(ok(build_budget_add(b)).body,
+            R"({"id":"bob-monthly","member":"bob","project":"launch","limit":"500",)"
+            R"("period":"P1M","anchor":"2026-11-15T00:00:00Z","mode":"soft"})");
+  auto refused = [&](auto change, const char* needle) {
+    BudgetArgs x = b;
+    change(x);
+    EXPECT_NE(usage(build_budget_add(x)).find(needle), std::string::npos) << needle;
+  };
+  refused([](BudgetArgs& x) { x.period = "P1Y"; }, "P1D, P1W or P1M");
+  refused([](BudgetArgs& x) { x.period = ""; }, "--period");
+  refused([](BudgetArgs& x) { x.limit = "-5"; }, "--limit");
+  refused([](BudgetArgs& x) { x.limit = ""; }, "--limit");
+  refused([](BudgetArgs& x) { x.mode = "strict"; }, "hard or soft");
+  refused([](BudgetArgs& x) { x.anchor = "next monday"; }, "--anchor");
+  refused([](BudgetArgs& x) { x.member = x.project = ""; }, "--member U, --project P or both");
+  refused([](BudgetArgs& x) { x.member = "b ob"; }, "--member");
+  refused([](BudgetArgs& x) { x.project = "a/b"; }, "--project");
+  refused([](BudgetArgs& x) { x.id = ""; }, "budget id");
+  refused([](BudgetArgs& x) { x.account = "t/1"; }, "account id");
+
+  EXPECT_EQ(ok(build_budget_list("t1", "", "")),
+            (ApiCall{"GET", "/v1/accounts/t1/budgets", "", KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_budget_list("t1", "bob", "")).path, "/v1/accounts/t1/budgets?member=bob");
+  EXPECT_EQ(ok(build_budget_list("t1", "bob", "launch")).path,
+            "/v1/accounts/t1/budgets?member=bob&project=launch");
+  EXPECT_EQ(ok(build_budget_list("t1", "", "launch")).path,
+            "/v1/accounts/t1/budgets?project=launch");
+  EXPECT_NE(usage(build_budget_list("t1", "b&o", "")).find("--member"), std::string::npos);
+
+  EXPECT_EQ(
+      ok(build_budget_show("t1", "bob-monthly")),
+      (ApiCall{"GET", "/v1/accounts/t1/budgets/bob-monthly", "", KeyUse::none, View::fields}));
+  EXPECT_FALSE(build_budget_show("t1", "../x"));
+  EXPECT_EQ(
+      ok(build_budget_remove("t1", "bob-monthly")),
+      (ApiCall{"DELETE", "/v1/accounts/t1/budgets/bob-monthly", "", KeyUse::always, View::fields}));
+  EXPECT_EQ(ok(build_budget_update("t1", "bob-monthly", "750", "")),
+            (ApiCall{"PATCH", "/v1/accounts/t1/budgets/bob-monthly", R"({"limit":"750"})",
+                     KeyUse::always, View::fields}));
+  EXPECT_EQ(ok(build_budget_update("t1", "bob-monthly", "750.5", "hard")).body,
+            R"({"limit":"750.5","mode":"hard"})");
+  EXPECT_EQ(ok(build_budget_update("t1", "bob-monthly", "", "soft")).body, R"({"mode":"soft"})");
+  EXPECT_NE(usage(build_budget_update("t1", "bob-monthly", "", "")).find("--limit, --mode"),
+            std::string::npos);
+  EXPECT_FALSE(build_budget_update("t1", "bob-monthly", "1e3", ""));
+  EXPECT_FALSE(build_budget_update("t1", "bob-monthly", "", "off"));
+}
+
+TEST(ClientViews, MembersAsATable) {
+  auto m = render_view(View::fields, R"({"account": "t1", "members": [
+    {"account": "t1", "user": "alice", "role": "owner", "added_at": "2026-11-01T00:00:00Z"},
+    {"account": "t1", "user": "bob", "role": "member", "added_at": "2026-11-02T00:00:00Z"}]})");
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_NE(m->find("alice  owner"), std::string::npos) << *m;
+  EXPECT_NE(m->find("bob    member"), std::string::npos) << *m;
 }
 
 TEST(ClientCalls, KeysTokensReadsBatchClock) {
@@ -469,7 +587,8 @@ TEST(ClientCalls, KeysTokensReadsBatchClock) {
   EXPECT_EQ(ok(build_batch(R"({"requests":[]})")).body, R"({"requests":[]})");
   EXPECT_FALSE(build_batch(" \n"));
   EXPECT_EQ(ok(build_clock_set("2027-01-01T00:00:00Z")).body, R"({"now":"2027-01-01T00:00:00Z"})");
-  EXPECT_EQ(ok(build_reload()), (ApiCall{"POST", "/v1/admin/reload", "", KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_reload()),
+            (ApiCall{"POST", "/v1/admin/reload", "", KeyUse::none, View::fields}));
 }
 
 TEST(ClientOptionsTest, DerivedKeysRepeatForTheSameRequestOnly) {
@@ -574,6 +693,15 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"listWebhookDeliveries", "webhooks deliveries"},
       {"redeliverWebhookEvent", "webhooks redeliver"},
       {"listPlatformEvents", "webhooks platform-events"},
+      {"addMember", "members add"},
+      {"listMembers", "members list"},
+      {"setMemberRole", "members role"},
+      {"removeMember", "members remove"},
+      {"addBudget", "budgets add"},
+      {"listBudgets", "budgets list"},
+      {"getBudget", "budgets show"},
+      {"updateBudget", "budgets update"},
+      {"removeBudget", "budgets remove"},
   };
   std::ifstream in(TALLY_SOURCE_DIR "/docs/openapi.yaml");
   ASSERT_TRUE(in) << "cannot read docs/openapi.yaml";
@@ -637,6 +765,24 @@ TEST(ClientCoverage, EveryChangeTakesAnIdempotencyKeyAndEveryCommandJson) {
   EXPECT_NE(
       app.get_subcommand("void")->get_subcommand("lot")->get_option_no_throw("--idempotency-key"),
       nullptr);
+  // Team changes are ledger commands the server remembers under their key (issue 17).
+  for (const char* group : {"members", "budgets"}) {
+    for (const char* change : {"add", "remove"}) {
+      EXPECT_NE(app.get_subcommand(group)->get_subcommand(change)->get_option_no_throw(
+                    "--idempotency-key"),
+                nullptr)
+          << group << " " << change;
+    }
+  }
+  EXPECT_NE(app.get_subcommand("members")->get_subcommand("role")->get_option_no_throw(
+                "--idempotency-key"),
+            nullptr);
+  EXPECT_NE(app.get_subcommand("budgets")->get_subcommand("update")->get_option_no_throw(
+                "--idempotency-key"),
+            nullptr);
+  EXPECT_EQ(app.get_subcommand("budgets")->get_subcommand("list")->get_option_no_throw(
+                "--idempotency-key"),
+            nullptr);
 }
 
 TEST(ServerUrlTest, Parses) {

@@ -1,7 +1,6 @@
 // `tally webhooks ...` (client_commands.h, docs/webhooks.md): the webhook endpoints of a
 // running server, with the admin key. None takes an Idempotency-Key (the server takes none
 // here): `create` run twice makes two endpoints.
-#include <iostream>
 #include <memory>
 #include <string_view>
 
@@ -15,12 +14,6 @@ struct Args {
   std::string id, url, types, description, event;
   int64_t number = 0;
 };
-
-int run_built(const ClientOptions& options, const Built& built) {
-  if (built) return run_call(options, *built);
-  std::cerr << "tally: " << built.error() << "\n";
-  return k_exit_usage;
-}
 
 CLI::App* with_id(CLI::App* group, const char* name, const char* what, Args& a) {
   CLI::App* cmd = group->add_subcommand(name, what);

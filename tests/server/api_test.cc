@@ -493,10 +493,15 @@ std::pair<int, std::string> run_cli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// " --server URL --key K": the options every client command of these tests takes.
+std::string cli_options(const ServerProcess& server) {
+  return " --server http://127.0.0.1:" + std::to_string(server.port()) + " --key " +
+         server.admin_key();
+}
+
 TEST(Cli, ClientCommandsTalkToTheServer) {
   ServerProcess server;
-  const std::string common = " --server http://127.0.0.1:" + std::to_string(server.port()) +
-                             " --key " + server.admin_key();
+  const std::string common = cli_options(server);
   auto [open_rc, open_out] = run_cli("account open cli-1" + common);
   EXPECT_EQ(open_rc, 0) << open_out;
   auto [grant_rc, grant_out] = run_cli("grant cli-1 7.5 --reason 'cli test'" + common);
@@ -526,8 +531,7 @@ std::string json_field(const std::string& out, const char* field) {
 // a retry (the derived idempotency key), and scripts get the documented exit codes.
 TEST(Cli, RerunningAChangeIsARetryAndEveryOperationRuns) {
   ServerProcess server;
-  const std::string common = " --server http://127.0.0.1:" + std::to_string(server.port()) +
-                             " --key " + server.admin_key();
+  const std::string common = cli_options(server);
   ASSERT_EQ(run_cli("account open cli-2" + common).first, 0);
   auto [h1_rc, h1] = run_cli("hold cli-2 --amount 5 --json" + common);
   auto [h2_rc, h2] = run_cli("hold cli-2 --amount 5 --json" + common);
@@ -611,6 +615,59 @@ TEST(Cli, RerunningAChangeIsARetryAndEveryOperationRuns) {
   std::filesystem::remove(batch_file);
   EXPECT_EQ(b_rc, 0) << b;
   EXPECT_NE(b.find(R"("status":404)"), std::string::npos) << b;
+}
+
+// Issue 17: a team account from the shell. Members and budgets change by PATCH and DELETE
+// too, every change is a retry when run again, and a member's hold meets its budget.
+TEST(Cli, TeamMembersAndBudgets) {
+  ServerProcess server;
+  const std::string common = cli_options(server);
+  auto [o_rc, o] = run_cli("account open cli-t --plan pro --team --owner olga --json" + common);
+  ASSERT_EQ(o_rc, 0) << o;
+  EXPECT_EQ(json_field(o, "kind"), "team") << o;
+  ASSERT_EQ(run_cli("grant cli-t 100 --reason team" + common).first, 0);
+  EXPECT_EQ(run_cli("account open cli-u --team" + common).first, 2);  // no --owner: not sent
+
+  auto [ma_rc, ma] = run_cli("members add cli-t bob" + common);
+  EXPECT_EQ(ma_rc, 0) << ma;
+  auto [again_rc, again] = run_cli("members add cli-t bob" + common);
+  EXPECT_EQ(again_rc, 0) << again;  // a retry, not member_exists
+  auto [mr_rc, mr] = run_cli("members role cli-t bob admin --json" + common);
+  EXPECT_EQ(mr_rc, 0) << mr;
+  EXPECT_EQ(json_field(mr, "role"), "admin") << mr;
+  auto [ml_rc, ml] = run_cli("members list cli-t" + common);
+  EXPECT_EQ(ml_rc, 0) << ml;
+  EXPECT_NE(ml.find("bob"), std::string::npos) << ml;
+  EXPECT_NE(ml.find("olga"), std::string::npos) << ml;
+  EXPECT_EQ(run_cli("members role cli-t bob boss" + common).first, 2);
+
+  auto [ba_rc, ba] =
+      run_cli("budgets add cli-t bob-day --limit 5 --period P1D --member bob" + common);
+  EXPECT_EQ(ba_rc, 0) << ba;
+  auto [over_rc, over] = run_cli("hold cli-t --amount 6 --member bob --project p1" + common);
+  EXPECT_EQ(over_rc, 1) << over;
+  EXPECT_NE(over.find("budget_exceeded"), std::string::npos) << over;
+  auto [h_rc, h] = run_cli("hold cli-t --amount 3 --member bob --project p1" + common);
+  EXPECT_EQ(h_rc, 0) << h;
+  auto [nm_rc, nm] = run_cli("spend cli-t --amount 1" + common);
+  EXPECT_EQ(nm_rc, 1) << nm;  // a team account names the member
+  auto [bs_rc, bs] = run_cli("budgets show cli-t bob-day --json" + common);
+  EXPECT_EQ(bs_rc, 0) << bs;
+  EXPECT_EQ(json_field(bs, "used"), "3") << bs;
+  auto [bu_rc, bu] = run_cli("budgets update cli-t bob-day --limit 10 --mode soft --json" + common);
+  EXPECT_EQ(bu_rc, 0) << bu;
+  EXPECT_EQ(json_field(bu, "limit"), "10") << bu;
+  EXPECT_EQ(json_field(bu, "mode"), "soft") << bu;
+  auto [bl_rc, bl] = run_cli("budgets list cli-t --member bob" + common);
+  EXPECT_EQ(bl_rc, 0) << bl;
+  EXPECT_NE(bl.find("bob-day"), std::string::npos) << bl;
+  EXPECT_EQ(run_cli("budgets update cli-t bob-day" + common).first, 2);
+  EXPECT_EQ(run_cli("budgets remove cli-t bob-day" + common).first, 0);
+  EXPECT_EQ(run_cli("budgets show cli-t bob-day" + common).first, 1);  // 404
+  EXPECT_EQ(run_cli("members remove cli-t bob" + common).first, 0);
+  auto [gone_rc, gone] = run_cli("spend cli-t --amount 1 --member bob" + common);
+  EXPECT_EQ(gone_rc, 1) << gone;
+  EXPECT_NE(gone.find("not_a_member"), std::string::npos) << gone;
 }
 
 }  // namespace
