@@ -44,6 +44,10 @@ std::vector<Result> every_kind() {
       AlertsReply{"u", Alerts{cr("10"), 3 * k_us_per_day}},
       AutoTopupReply{"u", AutoTopup{AutoTopupSettings{cr("5"), "p20", "USD", "IN"}, true, 21, t, 2,
                                     TimeUs::never()}},
+      MemberReply{"team-1", Member{"ana", Role::admin, t}},
+      BudgetReply{"team-1", Budget{BudgetSpec{"b1", "ana", "launch", cr("100"), BudgetPeriod::week,
+                                              t, BudgetMode::soft},
+                                   t, 3, t, t, t, 42, cr("7"), true}},
   };
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
   return out;
