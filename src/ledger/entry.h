@@ -68,6 +68,11 @@ struct Entry {
   // Grant entries only: the lot's validity, so history and balance-as-of need no lot table.
   TimeUs effective_at;
   TimeUs expires_at;
+  // Team accounts only (team.h): the member and project of the hold or spend this entry moves
+  // credits for (hold, capture, release, spend, refund, and the expire and grant of a refund
+  // lot they cause). Empty on every other entry and on every entry of a personal account.
+  std::string member;
+  std::string project;
 
   // The change of the counter system book: -(amount + held).
   Credits counter_amount() const { return -(amount + held); }

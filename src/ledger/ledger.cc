@@ -489,6 +489,8 @@ void Ledger::post(uint32_t account, LotId lot_id, const Posting& p, TimeUs at,
   e.spend = p.spend;
   if (p.tool != nullptr) e.tool = *p.tool;
   if (p.reason != nullptr) e.reason = *p.reason;
+  if (p.member != nullptr) e.member = *p.member;
+  if (p.project != nullptr) e.project = *p.project;
   if (p.kind == EntryKind::grant) {
     e.effective_at = lot->effective_at;
     e.expires_at = lot->expires_at;

@@ -261,6 +261,8 @@ class Ledger {
     SpendId spend;
     const std::string* tool = nullptr;
     const std::string* reason = nullptr;
+    const std::string* member = nullptr;   // a team account's hold or spend: its member
+    const std::string* project = nullptr;  // and project
   };
   struct Idempotent {
     CommandDigest fingerprint;
@@ -402,9 +404,9 @@ class Ledger {
                    const std::string& tool, HoldId hold, SpendId spend, const std::string& reason,
                    TimeUs now, std::vector<Entry>* out);
   // Creates a refund lot of `amount` for credits of `origin` that came back after it expired.
+  // `base` names the hold, spend, tool, reason, member and project its grant entry records.
   LotId refund_lot(uint32_t account, const Lot& origin, Credits amount, Book counter,
-                   const std::string& tool, HoldId hold, SpendId spend, const std::string& reason,
-                   TimeUs now, std::vector<Entry>* out);
+                   const Posting& base, TimeUs now, std::vector<Entry>* out);
   std::expected<Hold*, LedgerError> active_hold(HoldId id);
   // Finishes an open hold: it leaves holds_ (references to it dangle) for a small tombstone.
   // A refund lot created at `now` for credits of `origin`, which more of them may join.

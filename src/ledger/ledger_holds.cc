@@ -102,7 +102,9 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
           .amount = -p.amount,
           .held = p.amount,
           .hold = id,
-          .tool = &c.tool},
+          .tool = &c.tool,
+          .member = &c.member,
+          .project = &c.project},
          now, out);
   }
   Hold& h = holds_[id];
@@ -179,7 +181,9 @@ Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
           .held = -p.amount,
           .hold = h.id,
           .spend = spend,
-          .tool = &h.tool},
+          .tool = &h.tool,
+          .member = &h.member,
+          .project = &h.project},
          now, out);
   }
   record_spend(spend, h.account, consumed, h.tool, h.price_book_version, h.id, now);
@@ -244,7 +248,9 @@ Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out)
           .counter = Book::consumption,
           .amount = -p.amount,
           .spend = spend,
-          .tool = &c.tool},
+          .tool = &c.tool,
+          .member = &c.member,
+          .project = &c.project},
          now, out);
   }
   record_spend(spend, account, *portions, c.tool, c.price_book_version, {}, now);

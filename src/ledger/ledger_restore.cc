@@ -35,23 +35,20 @@ Lot* Ledger::mergeable_refund_lot(uint32_t account, const Lot& origin, TimeUs no
 }
 
 LotId Ledger::refund_lot(uint32_t account, const Lot& origin, Credits amount, Book counter,
-                         const std::string& tool, HoldId hold, SpendId spend,
-                         const std::string& reason, TimeUs now, std::vector<Entry>* out) {
+                         const Posting& base, TimeUs now, std::vector<Entry>* out) {
+  const std::string& reason = *base.reason;
   // Credits of one origin coming back at one instant share one refund lot.
   if (Lot* same = mergeable_refund_lot(account, origin, now)) {
     same->amount += amount;
     same->cost_basis.paid_minor += prorate(origin, amount).paid_minor;
     const LotId id = same->id;
     const std::string why = same->reason;
-    post(account, id,
-         {.kind = EntryKind::grant,
-          .counter = counter,
-          .amount = amount,
-          .hold = hold,
-          .spend = spend,
-          .tool = &tool,
-          .reason = &why},
-         now, out);
+    Posting grant = base;
+    grant.kind = EntryKind::grant;
+    grant.counter = counter;
+    grant.amount = amount;
+    grant.reason = &why;
+    post(account, id, grant, now, out);
     return id;
   }
   Lot lot;
@@ -67,21 +64,38 @@ LotId Ledger::refund_lot(uint32_t account, const Lot& origin, Credits amount, Bo
   const std::string why =
       cat(reason.empty() ? "returned" : reason, " (lot ", origin.id.value, " had expired)");
   lot.reason = why;
-  return create_lot(
-      account, std::move(lot),
-      {.counter = counter, .hold = hold, .spend = spend, .tool = &tool, .reason = &why}, now, out);
+  Posting grant = base;
+  grant.counter = counter;
+  grant.reason = &why;
+  return create_lot(account, std::move(lot), grant, now, out);
 }
 
 Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_held,
                          const std::string& tool, HoldId hold, SpendId spend,
                          const std::string& reason, TimeUs now, std::vector<Entry>* out) {
   Restored r;
+  // A team account's entries name the member and project of the hold (release) or spend
+  // (refund) whose credits come back; both are still known here.
+  const std::string* member = nullptr;
+  const std::string* project = nullptr;
+  if (auto h = holds_.find(hold); hold.value != 0 && h != holds_.end()) {
+    member = &h->second.member;
+    project = &h->second.project;
+  } else if (auto s = spends_.find(spend); spend.value != 0 && s != spends_.end()) {
+    member = &s->second.member;
+    project = &s->second.project;
+  }
   for (const Portion& p : portions) {
     const Credits a = p.amount;
     if (a.is_zero()) continue;
     Lot* lot = lot_in(account, p.lot);
     TALLY_CHECK(lot != nullptr);  // held credits or a retained spend keep their lot
-    const Posting base{.hold = hold, .spend = spend, .tool = &tool, .reason = &reason};
+    const Posting base{.hold = hold,
+                       .spend = spend,
+                       .tool = &tool,
+                       .reason = &reason,
+                       .member = member,
+                       .project = project};
     if (lot->voided) {
       // The lot's payment was charged back: what comes back to it is voided.
       if (!from_held) {
@@ -111,7 +125,7 @@ Restored Ledger::restore(uint32_t account, const Portions& portions, bool from_h
         counter = Book::expired;
       }
       const Lot origin = *lot;  // refund_lot inserts into the lots vector
-      const LotId to = refund_lot(account, origin, a, counter, tool, hold, spend, reason, now, out);
+      const LotId to = refund_lot(account, origin, a, counter, base, now, out);
       if (std::find(r.refund_lots.begin(), r.refund_lots.end(), to) == r.refund_lots.end()) {
         r.refund_lots.push_back(to);
       }

@@ -4,6 +4,8 @@
 // verifies the journal after it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
 
@@ -323,6 +325,60 @@ TEST(Teams, ATeamSurvivesExportAndRestore) {
   EXPECT_EQ(dump_state((*restored)->export_state()), dump_state(state));
   EXPECT_NE(dump_state(state).find("budget ana-month"), std::string::npos);
   EXPECT_NE(dump_state(state).find("project launch"), std::string::npos);
+}
+
+// Entries record the member and project of the hold or spend they move credits for, so that
+// history filters by them and usage groups by them; a personal account's entries name neither.
+TEST(Teams, EntriesNameTheMemberAndProjectOfTheirHoldOrSpend) {
+  TeamFixture f;
+  auto all_name = [](const std::vector<Entry>& entries, const char* member, const char* project) {
+    EXPECT_FALSE(entries.empty());
+    for (const Entry& e : entries) {
+      EXPECT_EQ(e.member, member) << format_entry(e);
+      EXPECT_EQ(e.project, project) << format_entry(e);
+    }
+  };
+  size_t from = f.h.journal().size();
+  const HoldId captured = f.hold_id(f.hold("ana", "30", "launch"));
+  all_name(f.h.since(from), "ana", "launch");
+  from = f.h.journal().size();
+  f.h.capture(captured, cr("20"));  // a capture and the release of what it did not take
+  all_name(f.h.since(from), "ana", "launch");
+  from = f.h.journal().size();
+  f.h.release(f.hold_id(f.hold("olga", "5")));
+  all_name(f.h.since(from), "olga", "");
+  PlaceHold short_hold;
+  short_hold.account = "t";
+  short_hold.amount = cr("7");
+  short_hold.tool = "video";
+  short_hold.member = "ana";
+  short_hold.project = "ads";
+  short_hold.ttl_us = k_us_per_minute;
+  ASSERT_TRUE(f.h.run(short_hold).has_value());
+  from = f.h.journal().size();
+  f.h.advance_us(2 * k_us_per_minute);  // the hold times out: its release names them too
+  all_name(f.h.since(from), "ana", "ads");
+  from = f.h.journal().size();
+  const SpendId s = f.spend_id(f.spend("olga", "12", "ads"));
+  f.h.refund(s, cr("2"));
+  all_name(f.h.since(from), "olga", "ads");
+  // Credits that come back into a refund lot (theirs expired) name them on every entry.
+  f.h.grant("t", Source::promo, "5", expires_at("2026-03-10T12:10:00Z"));
+  const HoldId late = f.hold_id(f.hold("ana", "100", "launch"));  // the promo lot first
+  f.h.advance_to(at("2026-03-10T12:11:00Z"));  // the hold lives to 12:17
+  from = f.h.journal().size();
+  f.h.release(late);
+  const std::vector<Entry> back = f.h.since(from);
+  EXPECT_TRUE(std::any_of(back.begin(), back.end(),
+                          [](const Entry& e) { return e.kind == EntryKind::grant; }));
+  all_name(back, "ana", "launch");
+  // A personal account's entries name neither, and their canonical line has no such fields.
+  f.h.open("p");
+  f.h.grant("p", Source::admin, "10", never_expires());
+  from = f.h.journal().size();
+  f.h.spend("p", "3");
+  all_name(f.h.since(from), "", "");
+  EXPECT_EQ(format_entry(f.h.since(from)[0]).find("member="), std::string::npos);
 }
 
 }  // namespace

@@ -320,7 +320,10 @@ std::string format_entry(const Entry& e) {
              " counter=", book_name(e.counter), " balance_after=", format_credits(e.balance_after),
              " hold=", id_text(e.hold.value), " spend=", id_text(e.spend.value), " tool=", e.tool,
              " effective_at=", format_time(e.effective_at),
-             " expires_at=", format_time(e.expires_at), " reason=", e.reason);
+             " expires_at=", format_time(e.expires_at), " reason=", e.reason,
+             e.member.empty() && e.project.empty()
+                 ? std::string()
+                 : cat(" member=", e.member, " project=", e.project));
 }
 
 namespace {

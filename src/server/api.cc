@@ -390,6 +390,8 @@ void plans(const CallPtr& call) {
              w.Key("custom_allocation");
              w.Bool(p.custom_allocation);
              write_amount(w, "signup_grant", p.signup_grant);
+             w.Key("team_members");  // 0: the plan does not allow team accounts
+             w.Uint(p.team_members);
              w.Key("daily_reward");
              if (p.daily_reward) {
                // What a claim now grants (the ledger's own rule), then what it is made of.
@@ -574,6 +576,7 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/accounts/{}/budgets/{}", Access::reader, false, get_budget},
     {"PATCH", "/v1/accounts/{}/budgets/{}", Access::service, true, update_budget},
     {"DELETE", "/v1/accounts/{}/budgets/{}", Access::service, true, remove_budget},
+    {"GET", "/v1/accounts/{}/usage", Access::reader, false, get_usage},
     {"POST", "/v1/accounts/{}/grants", Access::admin, true, grant},
     {"PUT", "/v1/accounts/{}/subscription", Access::service, true, set_subscription},
     {"DELETE", "/v1/accounts/{}/subscription", Access::service, true, cancel_subscription},
@@ -919,6 +922,29 @@ std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view w
   auto id = parse_id(call->args.at(i));
   if (!id) fail(call, not_found(cat("no ", what, " '", call->args[i], "'")));
   return id;
+}
+
+std::optional<std::optional<std::string>> id_query(const CallPtr& call, std::string_view name) {
+  using Answer = std::optional<std::optional<std::string>>;
+  auto v = call->query_value(name);
+  if (!v) return Answer(std::in_place, std::nullopt);  // not given: no filter
+  if (!is_account_id(*v)) {
+    fail(call,
+         bad_request(cat("'", name, "' must be 1 to 128 characters of A-Z a-z 0-9 . _ - : @ + ~")));
+    return std::nullopt;
+  }
+  return Answer(std::in_place, std::move(v));
+}
+
+std::optional<TimeUs> time_query(const CallPtr& call, std::string_view name) {
+  auto v = call->query_value(name);
+  if (!v) {
+    fail(call, bad_request(cat("'", name, "' is required: an RFC 3339 time")));
+    return std::nullopt;
+  }
+  auto t = parse_time(*v);
+  if (!t) fail(call, bad_request(cat("'", name, "' is not an RFC 3339 time: '", *v, "'")));
+  return t;
 }
 
 Api::Api(ApiOptions options) : context_(std::make_unique<Context>()) {

@@ -22,6 +22,15 @@ HttpResponse balance_answer(TimeUs as_of, Credits available, Credits held, Credi
   });
 }
 
+// A history's ?member= and ?project=: an entry passes when it names each one given, exactly.
+struct EntryFilter {
+  std::optional<std::string> member;
+  std::optional<std::string> project;
+  bool passes(const Entry& e) const {
+    return (!member || e.member == *member) && (!project || e.project == *project);
+  }
+};
+
 HttpResponse no_account(std::string_view id) {
   return problem_response(not_found(cat("no account '", id, "'")));
 }
@@ -93,13 +102,26 @@ void get_entries(const CallPtr& call) {
     if (!n && *v != "0") return fail(call, bad_request("'after' must be a seq from a page"));
     after = n.value_or(0);
   }
+  // ?member= and ?project= (team accounts, issue 17): only the entries that name them, exactly.
+  EntryFilter filter;
+  if (auto member = id_query(call, "member")) {
+    filter.member = std::move(*member);
+  } else {
+    return;
+  }
+  if (auto project = id_query(call, "project")) {
+    filter.project = std::move(*project);
+  } else {
+    return;
+  }
   store::Store* store = call->ctx.o.store;
   const ShardId shard = account_shard(*call, id);
-  read_shard(call, shard, [id, limit, after, store, shard](const Ledger& l) {
+  read_shard(call, shard, [id, limit, after, store, shard, filter](const Ledger& l) {
     if (!l.find_account(id)) return no_account(id);
     std::vector<Entry> page;
     bool more = false;
     auto scanned = store->scan_account_entries(shard, id, after, [&](const Entry& e) {
+      if (!filter.passes(e)) return true;
       if (page.size() == limit) {
         more = true;
         return false;
@@ -130,6 +152,8 @@ void get_entries(const CallPtr& call) {
         write_id(w, "hold", e.hold.value);
         write_id(w, "spend", e.spend.value);
         write_text(w, "reason", e.reason);
+        if (!e.member.empty()) write_text(w, "member", e.member);  // team accounts only
+        if (!e.project.empty()) write_text(w, "project", e.project);
         if (e.kind == EntryKind::grant) {  // when the credits it granted expire
           write_time(w, "expires_at", e.expires_at);
         } else {

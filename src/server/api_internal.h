@@ -156,6 +156,11 @@ ShardId object_shard(const Call& call, uint64_t id);
 
 // A path id or an account id from the path; nullopt after answering 400 / 404.
 std::optional<uint64_t> id_arg(const CallPtr& call, size_t i, std::string_view what);
+// The query parameter `name` as an id (is_account_id: a member, a project): its value, or an
+// empty optional when the query does not give it; nullopt after answering 400 when it is not one.
+std::optional<std::optional<std::string>> id_query(const CallPtr& call, std::string_view name);
+// The query parameter `name` as an RFC 3339 time, required; nullopt after answering 400.
+std::optional<TimeUs> time_query(const CallPtr& call, std::string_view name);
 
 // The plan of `account` as pricing needs it (plan-included options), read from its shard,
 // then `then(plan)` on that shard thread; not_found if the account does not exist. Skips
@@ -215,6 +220,7 @@ void set_member_role(const CallPtr& call);
 void remove_member(const CallPtr& call);
 void add_budget(const CallPtr& call);
 void list_budgets(const CallPtr& call);
+void get_usage(const CallPtr& call);
 void get_budget(const CallPtr& call);
 void update_budget(const CallPtr& call);
 void remove_budget(const CallPtr& call);

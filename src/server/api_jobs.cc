@@ -27,8 +27,16 @@ HttpResponse void_answer(std::string_view what, uint64_t id, Credits voided, Cre
 
 std::string_view account_id(const Ledger& l, uint32_t index) { return l.accounts()[index].id; }
 
+// A team account's member and project (issue 17), only when set: a personal account's replies
+// stay as they were.
+void write_member_project(JsonWriter& w, std::string_view member, std::string_view project) {
+  if (!member.empty()) write_text(w, "member", member);
+  if (!project.empty()) write_text(w, "project", project);
+}
+
 void write_hold(JsonWriter& w, const HoldReply& h, std::string_view account, std::string_view tool,
-                std::string_view version, const pricing::Quote* q, std::string_view plan) {
+                std::string_view version, const pricing::Quote* q, std::string_view plan,
+                std::string_view member, std::string_view project) {
   w.StartObject();
   write_id(w, "id", h.hold.value);
   write_text(w, "account", account);
@@ -37,6 +45,7 @@ void write_hold(JsonWriter& w, const HoldReply& h, std::string_view account, std
   write_text_or_null(w, "tool", tool);
   write_time(w, "expires_at", h.expires_at);
   write_text_or_null(w, "price_book_version", version);
+  write_member_project(w, member, project);
   write_portions(w, h.portions);
   if (q) {
     w.Key("quote");
@@ -47,7 +56,8 @@ void write_hold(JsonWriter& w, const HoldReply& h, std::string_view account, std
 
 void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits amount,
                  std::string_view tool, const Portions& portions, Credits refunded,
-                 std::string_view version, HoldId hold) {
+                 std::string_view version, HoldId hold, std::string_view member,
+                 std::string_view project) {
   w.StartObject();
   write_id(w, "id", id.value);
   write_text(w, "account", account);
@@ -57,6 +67,7 @@ void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits am
   write_amount(w, "refunded", refunded);
   write_text_or_null(w, "price_book_version", version);
   write_id(w, "hold", hold.value);
+  write_member_project(w, member, project);
   w.EndObject();
 }
 
@@ -191,7 +202,7 @@ void place_hold(const CallPtr& call) {
     const pricing::BookedQuote* q = priced->quote.get();
     return json(201, [&](JsonWriter& w) {
       write_hold(w, hold, job->account, job->tool, q ? std::string_view(q->book->version) : "",
-                 q ? &q->quote : nullptr, priced->plan);
+                 q ? &q->quote : nullptr, priced->plan, job->member, job->project);
     });
   };
   submit(call, std::move(change));
@@ -215,7 +226,8 @@ void get_hold(const CallPtr& call) {
     if (const Hold* h = l.find_hold(hid)) {
       return json(200, [&](JsonWriter& w) {
         write_hold(w, HoldReply{h->id, h->amount, h->expires_at, h->portions},
-                   account_id(l, h->account), h->tool, h->price_book_version, nullptr, "");
+                   account_id(l, h->account), h->tool, h->price_book_version, nullptr, "",
+                   h->member, h->project);
       });
     }
     if (auto status = l.hold_status(hid)) return finished(*status);
@@ -333,7 +345,7 @@ void spend(const CallPtr& call) {
     const pricing::BookedQuote* q = priced->quote.get();
     return json(201, [&](JsonWriter& w) {
       write_spend(w, sp.spend, job->account, sp.amount, job->tool, sp.portions, Credits{},
-                  q ? std::string_view(q->book->version) : "", HoldId{});
+                  q ? std::string_view(q->book->version) : "", HoldId{}, job->member, job->project);
     });
   };
   submit(call, std::move(change));
@@ -347,7 +359,7 @@ void get_spend(const CallPtr& call) {
   auto show = [](const Ledger& l, const Spend& s) {
     return json(200, [&](JsonWriter& w) {
       write_spend(w, s.id, account_id(l, s.account), s.amount, s.tool, s.portions, s.refunded,
-                  s.price_book_version, s.hold);
+                  s.price_book_version, s.hold, s.member, s.project);
     });
   };
   auto in_memory = [sid, show](const Ledger& l) -> std::optional<HttpResponse> {

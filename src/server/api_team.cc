@@ -9,8 +9,11 @@
 //   GET    /v1/accounts/{id}/budgets/{budget}
 //   PATCH  /v1/accounts/{id}/budgets/{budget}   {"limit", "mode"}
 //   DELETE /v1/accounts/{id}/budgets/{budget}
+//   GET    /v1/accounts/{id}/usage?from=&to=    what members and projects used, from entries
 // Every change is a ledger command, journaled and remembered with its idempotency key like any
 // other; reads show each budget as of the shard's time (its period rolled at its boundary).
+#include <map>
+
 #include "ledger/text.h"
 #include "server/api_internal.h"
 
@@ -200,6 +203,78 @@ void update_budget(const CallPtr& call) {
   if (f.ok() && !c.limit && !c.mode) f.fail("give 'limit', 'mode' or both");
   if (auto p = f.finish()) return fail(call, *p);
   submit(call, std::move(c), budget_answer(200));
+}
+
+namespace {
+
+// What a team's members and projects used in a period, from the entries that name them.
+struct Usage {
+  Credits total;
+  std::map<std::string, Credits> by_member;
+  std::map<std::string, Credits> by_project;  // entries without a project are in total only
+
+  // An entry's use is what it took from the team's balance: a hold or spend takes, a release,
+  // a refund or the refund lot that replaces an expired one gives back, a capture moves held
+  // credits and takes nothing more. So holds count until released, net of what came back.
+  void add(const Entry& e) {
+    if (e.member.empty() && e.project.empty()) return;
+    const Credits used = -e.amount;
+    total += used;
+    if (!e.member.empty()) by_member[e.member] += used;
+    if (!e.project.empty()) by_project[e.project] += used;
+  }
+};
+
+void write_usage_list(JsonWriter& w, const char* key, const char* name,
+                      const std::map<std::string, Credits>& used) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& [id, amount] : used) {
+    w.StartObject();
+    write_text(w, name, id);
+    write_amount(w, "used", amount);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+void get_usage(const CallPtr& call) {
+  const std::string id = call->args[0];
+  auto from = time_query(call, "from");
+  if (!from) return;
+  auto to = time_query(call, "to");
+  if (!to) return;
+  if (*to <= *from) return fail(call, bad_request("'to' must be after 'from'"));
+  store::Store* store = call->ctx.o.store;
+  const ShardId shard = account_shard(*call, id);
+  read_shard(
+      call, shard,
+      [id, from = *from, to = *to, store, shard](const Ledger& l) {
+        const Account* a = l.find_account(id);
+        if (!a) return problem_response(not_found(cat("no account '", id, "'")));
+        if (!a->team) {
+          return problem_response(bad_request(cat("account '", id, "' is not a team account")));
+        }
+        Usage usage;
+        auto scanned = store->scan_account_entries(shard, id, 0, [&](const Entry& e) {
+          if (e.at >= from && e.at < to) usage.add(e);
+          return true;
+        });
+        if (!scanned) return problem_response({500, "internal", scanned.error().message, {}});
+        return json(200, [&](JsonWriter& w) {
+          w.StartObject();
+          write_text(w, "account", id);
+          write_time(w, "from", from);
+          write_time(w, "to", to);
+          write_amount(w, "used", usage.total);
+          write_usage_list(w, "by_member", "member", usage.by_member);
+          write_usage_list(w, "by_project", "project", usage.by_project);
+          w.EndObject();
+        });
+      },
+      /*uses_store=*/true);
 }
 
 void remove_budget(const CallPtr& call) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ledger/check.h"
 #include "ledger/text.h"
 
 namespace tally::store {
@@ -308,6 +309,7 @@ void fields(A& a, Entry& e) {
   a.enumeration(e.source, static_cast<uint8_t>(Source::refund));
   a(e.account, e.lot, e.amount, e.held, e.balance_after, e.hold, e.spend, e.tool, e.reason,
     e.effective_at, e.expires_at);
+  if (a.version >= 5) a(e.member, e.project);
 }
 template <typename A>
 void fields(A& a, Lot& l) {
@@ -566,11 +568,14 @@ std::expected<Result, std::string> decode_result(std::string_view bytes) {
   return out;
 }
 
-void encode_batch(std::span<const Entry> entries, const StateDelta& delta, std::string* out) {
+void encode_batch(std::span<const Entry> entries, const StateDelta& delta, std::string* out,
+                  uint8_t version) {
+  TALLY_CHECK(version >= 1 && version <= k_batch_version);
   Writer w;
+  w.version = version;
   w.out = std::move(*out);
   w.out.clear();
-  w(k_batch_version);
+  w(version);
   w.list(entries);
   fields(w, const_cast<StateDelta&>(delta));
   *out = std::move(w.out);
@@ -584,7 +589,8 @@ std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
     return std::unexpected(cat("unknown batch record version ", version, " (this Tally writes ",
                                k_batch_version, ")"));
   }
-  r.version = version;  // 1: before events and alerts; 2: before auto top-up; 3: before teams
+  r.version = version;  // 1: before events and alerts; 2: before auto top-up; 3: before teams;
+                        // 4: before entries named member and project
   BatchRecord out;
   r.list(out.entries);
   fields(r, out.delta);

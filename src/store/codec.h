@@ -37,15 +37,18 @@ std::string encode_team(const Team& t);
 // A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
-// 2: events, alerts; 3: auto top-up; 4: teams (older versions are still read).
-inline constexpr uint8_t k_batch_version = 4;
+// 2: events, alerts; 3: auto top-up; 4: teams; 5: entries' member and project (older versions
+// are still read).
+inline constexpr uint8_t k_batch_version = 5;
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;
   StateDelta delta;
 };
-// Replaces *out (its capacity is reused).
-void encode_batch(std::span<const Entry> entries, const StateDelta& delta, std::string* out);
+// Replaces *out (its capacity is reused). `version` < k_batch_version writes what an older
+// Tally wrote (fields it did not have are left out), for tests that older records still read.
+void encode_batch(std::span<const Entry> entries, const StateDelta& delta, std::string* out,
+                  uint8_t version = k_batch_version);
 [[nodiscard]] std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes);
 
 }  // namespace tally::store

@@ -13,22 +13,27 @@
 
 namespace tally::store {
 
-// The columns of an entry's row between `shard_id` and `checksum`, in table order: the INSERTs,
-// the SELECTs and the SQLite migration that adds checksums all name them from here.
-#define TALLY_ENTRY_COLUMNS                                                     \
+// The columns of an entry's row between `shard_id` and `checksum`: the INSERTs and the SELECTs
+// name them from here. TALLY_ENTRY_COLUMNS_3 are the columns every row has had since schema 3
+// (SQLite; the migration that adds checksums names them); SQLite 9 and PostgreSQL 3 add a team
+// account's member and project.
+#define TALLY_ENTRY_COLUMNS_3                                                   \
   "seq, at_us, kind, counter, source, account, lot, amount_micro, held_micro, " \
   "balance_after_micro, hold, spend, tool, reason, effective_at_us, expires_at_us"
+#define TALLY_ENTRY_COLUMNS TALLY_ENTRY_COLUMNS_3 ", member, project"
 
-inline constexpr int k_entry_column_count = [] {
+constexpr int count_columns(std::string_view columns) {
   int n = 1;
-  for (const char c : std::string_view(TALLY_ENTRY_COLUMNS)) n += c == ',' ? 1 : 0;
+  for (const char c : columns) n += c == ',' ? 1 : 0;
   return n;
-}();
+}
+inline constexpr int k_entry_column_count_3 = count_columns(TALLY_ENTRY_COLUMNS_3);
+inline constexpr int k_entry_column_count = count_columns(TALLY_ENTRY_COLUMNS);
 
-// Calls `f` with each value of TALLY_ENTRY_COLUMNS for `e`, in order, as stored: an int64_t or a
-// std::string_view (valid while `e` is). The one list the INSERT binds and the checksum reads.
+// Calls `f` with each value of TALLY_ENTRY_COLUMNS_3 for `e`, in order, as stored: an int64_t or
+// a std::string_view (valid while `e` is).
 template <typename F>
-void entry_columns(const Entry& e, F&& f) {
+void entry_columns_3(const Entry& e, F&& f) {
   f(static_cast<int64_t>(e.seq));
   f(e.at.us);
   f(entry_kind_name(e.kind));
@@ -47,8 +52,18 @@ void entry_columns(const Entry& e, F&& f) {
   f(e.expires_at.us);
 }
 
+// Calls `f` with each value of TALLY_ENTRY_COLUMNS for `e`, in order: the one list the INSERT
+// binds and the checksum reads.
+template <typename F>
+void entry_columns(const Entry& e, F&& f) {
+  entry_columns_3(e, f);
+  f(std::string_view(e.member));
+  f(std::string_view(e.project));
+}
+
 // The `checksum` column of an entry's row: CRC-32C (store/checksum.h) of its shard_id and
-// entry_columns, in that order.
+// entry_columns_3, then member and project only when either is not empty. So every row written
+// before entries had them (empty in every such row) still verifies, unchanged.
 uint32_t entry_checksum(ShardId shard, const Entry& e);
 
 }  // namespace tally::store

@@ -242,5 +242,37 @@ TEST(BatchRecord, DecodesToTheEntriesAndDeltaThatWereEncoded) {
   }
 }
 
+// A record an older Tally wrote (version 4: entries without member and project) still decodes,
+// to entries that name neither; a version-5 record keeps a team entry's member and project.
+TEST(BatchRecord, AnOlderRecordStillDecodesAndTheNewOneKeepsMemberAndProject) {
+  LedgerConfig config;
+  config.track_changes = true;
+  Ledger ledger(config, testing::test_catalog());
+  const TimeUs now = testing::at("2026-11-02T00:00:00Z");
+  std::vector<Entry> entries;
+  ASSERT_TRUE(ledger.apply({"k0", OpenAccount{"a", "", true}}, now, &entries).has_value());
+  ASSERT_TRUE(
+      ledger.apply({"k1", Grant{.account = "a", .amount = cr("10")}}, now, &entries).has_value());
+  ASSERT_TRUE(
+      ledger.apply({"k2", SpendNow{"a", cr("3"), "image", "v1"}}, now, &entries).has_value());
+  StateDelta delta;
+  ledger.take_delta(&delta);
+  std::string old_record;
+  encode_batch(entries, delta, &old_record, 4);
+  ASSERT_EQ(old_record[0], '\x04');
+  auto old = decode_batch(old_record);
+  ASSERT_TRUE(old.has_value()) << old.error();
+  EXPECT_EQ(old->entries, entries);
+  std::vector<Entry> team = entries;
+  team.back().member = "ana";
+  team.back().project = "launch";
+  std::string record;
+  encode_batch(team, delta, &record);
+  EXPECT_NE(record, old_record);
+  auto decoded = decode_batch(record);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->entries, team);
+}
+
 }  // namespace
 }  // namespace tally::store

@@ -105,6 +105,11 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE spends ADD COLUMN member text NOT NULL DEFAULT '';"
      "ALTER TABLE spends ADD COLUMN project text NOT NULL DEFAULT '';"
      "ALTER TABLE spends ADD COLUMN counted_at_us bigint NOT NULL DEFAULT 0;"},
+    // 2 -> 3 (SQLite 8 -> 9): entries name the member and project of a team account's hold or
+    // spend. Rows written before have neither; their checksums stay valid.
+    {2,
+     "ALTER TABLE entries ADD COLUMN member text NOT NULL DEFAULT '';"
+     "ALTER TABLE entries ADD COLUMN project text NOT NULL DEFAULT '';"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

@@ -41,7 +41,7 @@ void queue_entries(ShardId shard, std::span<const Entry> entries, std::vector<Qu
   for (const Entry& e : entries) {
     Params& p = add(out, "INSERT INTO entries (shard_id, " TALLY_ENTRY_COLUMNS
                          ", checksum) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                         "$13, $14, $15, $16, $17, $18)");
+                         "$13, $14, $15, $16, $17, $18, $19, $20)");
     p.i64(shard);
     entry_columns(e, [&p](auto v) {
       if constexpr (std::is_same_v<decltype(v), std::string_view>) {

@@ -259,7 +259,7 @@ std::expected<IdempotencyRecord, std::string> key_row(const Row& k) {
                            std::move(*result), std::string(k.bytes(5))};
 }
 
-// An entry from a row of TALLY_ENTRY_COLUMNS and `checksum` (column 16), checked: a row that
+// An entry from a row of TALLY_ENTRY_COLUMNS and `checksum` (column 18), checked: a row that
 // is not what was written is an error naming its seq ("entry seq 2 is corrupt: ...").
 template <typename Row>
 std::expected<Entry, std::string> entry_row(const Row& q, ShardId shard) {
@@ -286,8 +286,11 @@ std::expected<Entry, std::string> entry_row(const Row& q, ShardId shard) {
   e.reason = q.text(13);
   e.effective_at = TimeUs{q.i64(14)};
   e.expires_at = TimeUs{q.i64(15)};
+  e.member = q.text(16);
+  e.project = q.text(17);
+  static_assert(k_entry_column_count == 18);
   // Money is never served from a row that is not what was written.
-  if (q.i64(16) != entry_checksum(shard, e)) {
+  if (q.i64(k_entry_column_count) != entry_checksum(shard, e)) {
     return std::unexpected(
         cat("entry seq ", e.seq, " is corrupt: its checksum does not match its fields"));
   }

@@ -15,6 +15,7 @@
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 #include "store/checksum.h"
+#include "store/entry_row.h"
 #include "store/sqlite_schema.h"
 
 namespace tally::store {
@@ -155,11 +156,13 @@ void make_version_2(const std::string& dir) {
           "ALTER TABLE accounts DROP COLUMN low_balance_micro; "
           "ALTER TABLE accounts DROP COLUMN expiring_notice_us; "
           "ALTER TABLE accounts DROP COLUMN low_armed; "
-          "ALTER TABLE accounts DROP COLUMN depleted_armed; ALTER TABLE accounts DROP COLUMN auto_topup; "
+          "ALTER TABLE accounts DROP COLUMN depleted_armed; ALTER TABLE accounts DROP COLUMN "
+          "auto_topup; "
           "ALTER TABLE lots DROP COLUMN notice_at_us; ALTER TABLE lots DROP COLUMN noticed; "
           "ALTER TABLE accounts DROP COLUMN team; ALTER TABLE holds DROP COLUMN member; "
           "ALTER TABLE holds DROP COLUMN project; ALTER TABLE spends DROP COLUMN member; "
           "ALTER TABLE spends DROP COLUMN project; ALTER TABLE spends DROP COLUMN counted_at_us; "
+          "ALTER TABLE entries DROP COLUMN member; ALTER TABLE entries DROP COLUMN project; "
           "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
 }
 
@@ -213,6 +216,50 @@ TEST(SqliteMigration, AVersion2FileGetsAChecksumOnEveryEntryAndGoesOnAsBefore) {
   all.insert(all.end(), entries.begin(), entries.end());
   store->reset();  // one store per directory at a time (the server holds the directory's lock)
   EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), all);
+  std::filesystem::remove_all(f.dir);
+}
+
+// Entry rows written before entries had a member and a project (schema 8 and older) keep the
+// checksum they were written with: it is the one entry_checksum gives an entry without them.
+TEST(SqliteEntries, ARowWrittenBeforeMemberAndProjectStillVerifies) {
+  Entry e;
+  e.seq = 7;
+  e.at = testing::at("2026-11-02T00:00:00Z");
+  e.kind = EntryKind::spend;
+  e.counter = Book::consumption;
+  e.source = Source::purchase;
+  e.account = "a";
+  e.lot = LotId{3};
+  e.amount = Credits::from_micro(-3'000'000);
+  e.balance_after = cr("7");
+  e.spend = SpendId{9};
+  e.tool = "image";
+  e.reason = "why";
+  e.expires_at = TimeUs::never();
+  // The checksum as schema 3 to 8 computed it: shard, then the sixteen columns of then.
+  RowChecksum old;
+  old.add(int64_t{2}).add(int64_t{7}).add(e.at.us).add("spend").add("consumption").add("purchase");
+  old.add("a").add(int64_t{3}).add(e.amount.micro).add(int64_t{0}).add(e.balance_after.micro);
+  old.add(int64_t{0}).add(int64_t{9}).add("image").add("why").add(int64_t{0}).add(e.expires_at.us);
+  EXPECT_EQ(entry_checksum(2, e), old.value());
+  // A team account's entry: its member and project are part of what the checksum proves.
+  Entry team = e;
+  team.member = "ana";
+  EXPECT_NE(entry_checksum(2, team), old.value());
+  Entry other = team;
+  other.member = "anb";
+  EXPECT_NE(entry_checksum(2, other), entry_checksum(2, team));
+  other = team;
+  other.project = "launch";
+  EXPECT_NE(entry_checksum(2, other), entry_checksum(2, team));
+
+  // A version 8 file: its rows verify after the migration adds the columns, and it goes on.
+  const Fixture f = write_journal("version-8");
+  raw_sql(f.dir,
+          "ALTER TABLE entries DROP COLUMN member; ALTER TABLE entries DROP COLUMN project; "
+          "UPDATE meta SET value = '8' WHERE shard_id = -1 AND key = 'schema_version'");
+  EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), f.journal);
+  EXPECT_EQ(stored_version(f.dir), std::to_string(SqliteStore::k_schema_version));
   std::filesystem::remove_all(f.dir);
 }
 

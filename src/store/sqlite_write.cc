@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT N
   held_micro INTEGER NOT NULL, balance_after_micro INTEGER NOT NULL, hold INTEGER NOT NULL,
   spend INTEGER NOT NULL, tool TEXT NOT NULL, reason TEXT NOT NULL,
   effective_at_us INTEGER NOT NULL, expires_at_us INTEGER NOT NULL, checksum INTEGER NOT NULL,
+  member TEXT NOT NULL DEFAULT '', project TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (shard_id, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
 CREATE TABLE IF NOT EXISTS lots_past )SQL" TALLY_LOT_TABLE R"SQL(;
@@ -206,7 +207,7 @@ bool write_account(Connection& db, ShardId shard, uint32_t index, const Account&
 bool write_entries(Connection& db, ShardId shard, std::span<const Entry> entries) {
   Stmt in(db, "INSERT INTO entries (shard_id, " TALLY_ENTRY_COLUMNS
               ", checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-              "?15, ?16, ?17, ?18)");
+              "?15, ?16, ?17, ?18, ?19, ?20)");
   for (const Entry& e : entries) {
     // Names are static text and the entry outlives the row: nothing is copied.
     int i = 1;
@@ -388,9 +389,9 @@ bool write_purchases_and_keys(Connection& db, ShardId shard, const StateDelta& d
   return true;
 }
 
-// `tally_entry_checksum(shard_id, <TALLY_ENTRY_COLUMNS>)`: entry_checksum of a stored row, for
-// the migration that gives existing rows their checksum. The row's values feed the checksum as
-// they are stored, which is how entry_columns gives them.
+// `tally_entry_checksum(shard_id, <TALLY_ENTRY_COLUMNS_3>)`: entry_checksum of a stored row, for
+// the migration that gives existing rows their checksum (rows then had no member or project).
+// The row's values feed the checksum as they are stored, which is how entry_columns_3 gives them.
 void sql_entry_checksum(sqlite3_context* context, int argc, sqlite3_value** argv) {
   RowChecksum c;
   for (int i = 0; i < argc; ++i) {
@@ -412,13 +413,14 @@ void sql_entry_checksum(sqlite3_context* context, int argc, sqlite3_value** argv
 
 // Version 3: every entry row carries a checksum, computed here for the rows written before.
 std::expected<void, std::string> checksum_entries(Connection& db) {
-  if (sqlite3_create_function(db.raw, "tally_entry_checksum", 1 + k_entry_column_count,
+  if (sqlite3_create_function(db.raw, "tally_entry_checksum", 1 + k_entry_column_count_3,
                               SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sql_entry_checksum,
                               nullptr, nullptr) != SQLITE_OK) {
     return std::unexpected(error_of(db, "tally_entry_checksum"));
   }
-  return exec(db, "UPDATE entries SET checksum = tally_entry_checksum(shard_id, "
-                  TALLY_ENTRY_COLUMNS ")");
+  return exec(db,
+              "UPDATE entries SET checksum = tally_entry_checksum(shard_id, " TALLY_ENTRY_COLUMNS_3
+              ")");
 }
 
 // One step of the schema: takes a file at `from_version` to the next version. `sql` runs
@@ -460,8 +462,8 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE lots ADD COLUMN noticed INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE lots_past ADD COLUMN notice_at_us INTEGER NOT NULL "
      "DEFAULT 9223372036854775807;"
-     "ALTER TABLE lots_past ADD COLUMN noticed INTEGER NOT NULL DEFAULT 0;"
-     TALLY_EVENTS_TABLE_6(""),
+     "ALTER TABLE lots_past ADD COLUMN noticed INTEGER NOT NULL DEFAULT 0;" TALLY_EVENTS_TABLE_6(
+         ""),
      nullptr},
     // 6 -> 7: auto top-up (issue 18): an account's settings and state, the price an
     // auto_topup.requested event asks. A version 6 file has neither.
@@ -481,6 +483,13 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE spends ADD COLUMN member TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE spends ADD COLUMN project TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE spends ADD COLUMN counted_at_us INTEGER NOT NULL DEFAULT 0;",
+     nullptr},
+    // 8 -> 9: entries name the member and project of a team account's hold or spend (issue 17),
+    // so history filters by them and usage groups by them. Rows written before have neither,
+    // and their checksums (which add member and project only when set) stay as they are.
+    {8,
+     "ALTER TABLE entries ADD COLUMN member TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE entries ADD COLUMN project TEXT NOT NULL DEFAULT '';",
      nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&

@@ -192,6 +192,49 @@ TEST_P(StoreConformance, BatchesLoadBackExactlyAndContinueIdentically) {
   }
 }
 
+TEST_P(StoreConformance, TeamEntriesKeepTheirMemberAndProject) {
+  std::unique_ptr<Store> store = GetParam().make();
+  Ledger ledger(config(), testing::test_catalog());
+  std::vector<Entry> pending;
+  TimeUs now{1'767'225'600'000'000};
+  int key = 0;
+  auto run = [&](Command c) {
+    Result r = ledger.apply({cat("k", ++key), std::move(c)}, now, &pending);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().detail);
+    return r;
+  };
+  run(OpenAccount{"t", "business", false, true, "olga"});
+  run(AddMember{"t", "ana", Role::member});
+  run(Grant{.account = "t", .source = Source::purchase, .amount = cr("100")});
+  PlaceHold hold{"t", cr("30"), "image", 3600 * k_us_per_second, "v1"};
+  hold.member = "ana";
+  hold.project = "launch";
+  Result held = run(hold);
+  ASSERT_TRUE(held.has_value());
+  run(Capture{std::get<HoldReply>(*held).hold, cr("20")});
+  SpendNow spend{"t", cr("10"), "video", "v1"};
+  spend.member = "olga";
+  Result spent = run(spend);
+  ASSERT_TRUE(spent.has_value());
+  run(Refund{std::get<SpendReply>(*spent).spend, cr("4"), ""});
+  StateDelta delta;
+  ledger.take_delta(&delta);
+  ASSERT_TRUE(store->commit(0, pending, delta).has_value());
+  size_t named = 0;
+  for (const Entry& e : pending) named += e.member.empty() ? 0 : 1;
+  EXPECT_GE(named, 5u);  // hold, capture, release of the rest, spend, refund
+  std::vector<Entry> got;
+  ASSERT_TRUE(store
+                  ->scan_account_entries(0, "t", 0,
+                                         [&](const Entry& e) {
+                                           got.push_back(e);
+                                           return true;
+                                         })
+                  .has_value());
+  EXPECT_EQ(got, pending);  // member and project included (Entry's operator==)
+  check_loaded_equals(*store, ledger);
+}
+
 TEST_P(StoreConformance, AFailedCommitWritesNothing) {
   std::unique_ptr<Store> inner = GetParam().make();
   FaultyStore store(inner.get());

@@ -3,6 +3,7 @@
 // and soft budgets refusing with 402 budget_exceeded and what is left, reads of usage, and all
 // of it kept across a SIGKILL and restart.
 #include <string>
+#include <vector>
 
 #include "tests/server/api_suite.h"
 
@@ -165,6 +166,121 @@ TEST_F(TeamsApi, ReleasesGiveBudgetBackAndEverythingSurvivesAKill) {
   EXPECT_EQ(members.json()["members"].Size(), 3u) << members.body;
   EXPECT_EQ(type(spend("tm-c", "ana", "26", "tmc-4")), "budget_exceeded");
   EXPECT_EQ(spend("tm-c", "ana", "25", "tmc-5").status, 201);
+}
+
+// Holds and spends show their member and project; entries record them, so history filters by
+// them; usage for a period groups what was taken, net of releases and refunds, by member and by
+// project; and GET /v1/plans says how many members each plan allows.
+TEST_F(TeamsApi, HistoryFiltersByMemberAndProjectAndUsageGroupsByThem) {
+  set_clock("2027-03-02T10:00:00Z");
+  team("tm-u");
+  auto first = spend("tm-u", "ana", "10", "tmu-1", "launch");
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(str(first.json()["member"]), "ana");
+  EXPECT_EQ(str(first.json()["project"]), "launch");
+  const std::string first_id = str(first.json()["id"]);
+  auto hold =
+      admin("POST", "/v1/holds",
+            R"({"account":"tm-u","amount":"7","member":"olga","project":"launch"})", "tmu-2");
+  ASSERT_EQ(hold.status, 201) << hold.body;
+  EXPECT_EQ(str(hold.json()["member"]), "olga");
+  EXPECT_EQ(str(hold.json()["project"]), "launch");
+  const std::string hold_id = str(hold.json()["id"]);
+  auto shown = admin("GET", "/v1/holds/" + hold_id);
+  EXPECT_EQ(str(shown.json()["member"]), "olga") << shown.body;
+  ASSERT_EQ(admin("POST", "/v1/holds/" + hold_id + "/release", "{}", "tmu-3").status, 200);
+  ASSERT_EQ(spend("tm-u", "ana", "5", "tmu-4", "ads").status, 201);
+  auto plain = spend("tm-u", "olga", "3", "tmu-5");
+  ASSERT_EQ(plain.status, 201);
+  EXPECT_EQ(str(plain.json()["member"]), "olga");
+  EXPECT_FALSE(plain.json().HasMember("project")) << plain.body;
+  ASSERT_EQ(admin("POST", "/v1/spends/" + first_id + "/refunds",
+                  R"({"amount":"2","reason":"partly failed"})", "tmu-6")
+                .status,
+            200);
+  auto got = admin("GET", "/v1/spends/" + first_id);
+  EXPECT_EQ(str(got.json()["project"]), "launch") << got.body;
+
+  // History: only the entries that name the member, the project, or both.
+  auto history = [&](const std::string& query) {
+    auto r = admin("GET", "/v1/accounts/tm-u/entries" + query);
+    EXPECT_EQ(r.status, 200) << query << " -> " << r.body;
+    std::vector<std::string> kinds;
+    auto j = r.json();
+    for (const auto& e : j["entries"].GetArray()) {
+      std::string member = e.HasMember("member") ? str(e["member"]) : "";
+      std::string project = e.HasMember("project") ? str(e["project"]) : "";
+      kinds.push_back(str(e["kind"]) + ":" + member + ":" + project);
+    }
+    return kinds;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(history("?member=ana"), (V{"spend:ana:launch", "spend:ana:ads", "refund:ana:launch"}));
+  EXPECT_EQ(history("?project=launch"), (V{"spend:ana:launch", "hold:olga:launch",
+                                           "release:olga:launch", "refund:ana:launch"}));
+  EXPECT_EQ(history("?member=olga&project=launch"), (V{"hold:olga:launch", "release:olga:launch"}));
+  EXPECT_EQ(history("?member=nobody"), V{});
+  EXPECT_EQ(history("?member=ana&limit=1").size(), 1u);
+
+  // Usage for the day: taken, net of what came back.
+  auto usage = admin("GET",
+                     "/v1/accounts/tm-u/usage?from=2027-03-02T00:00:00Z"
+                     "&to=2027-03-03T00:00:00Z");
+  ASSERT_EQ(usage.status, 200) << usage.body;
+  auto u = usage.json();
+  EXPECT_EQ(str(u["used"]), "16") << usage.body;
+  ASSERT_EQ(u["by_member"].Size(), 2u) << usage.body;
+  EXPECT_EQ(str(u["by_member"][0]["member"]), "ana");
+  EXPECT_EQ(str(u["by_member"][0]["used"]), "13");
+  EXPECT_EQ(str(u["by_member"][1]["member"]), "olga");
+  EXPECT_EQ(str(u["by_member"][1]["used"]), "3");
+  ASSERT_EQ(u["by_project"].Size(), 2u) << usage.body;
+  EXPECT_EQ(str(u["by_project"][0]["project"]), "ads");
+  EXPECT_EQ(str(u["by_project"][0]["used"]), "5");
+  EXPECT_EQ(str(u["by_project"][1]["project"]), "launch");
+  EXPECT_EQ(str(u["by_project"][1]["used"]), "8");
+  auto later = admin("GET",
+                     "/v1/accounts/tm-u/usage?from=2027-03-03T00:00:00Z"
+                     "&to=2027-03-04T00:00:00Z");
+  ASSERT_EQ(later.status, 200) << later.body;
+  EXPECT_EQ(str(later.json()["used"]), "0");
+  EXPECT_EQ(later.json()["by_member"].Size(), 0u);
+
+  // A personal account has no team usage; bad periods are refused.
+  open("tm-up");
+  auto personal = admin("GET",
+                        "/v1/accounts/tm-up/usage?from=2027-03-02T00:00:00Z"
+                        "&to=2027-03-03T00:00:00Z");
+  EXPECT_EQ(personal.status, 400) << personal.body;
+  EXPECT_EQ(type(personal), "invalid_request");
+  for (const char* query :
+       {"", "?from=2027-03-02T00:00:00Z", "?from=yesterday&to=2027-03-03T00:00:00Z",
+        "?from=2027-03-03T00:00:00Z&to=2027-03-02T00:00:00Z"}) {
+    auto r = admin("GET", std::string("/v1/accounts/tm-u/usage") + query);
+    EXPECT_EQ(r.status, 400) << query << " -> " << r.body;
+  }
+  EXPECT_EQ(admin("GET",
+                  "/v1/accounts/tm-none/usage?from=2027-03-02T00:00:00Z"
+                  "&to=2027-03-03T00:00:00Z")
+                .status,
+            404);
+
+  // Plans say how many members a team on them may have (0: no teams).
+  auto plans = admin("GET", "/v1/plans");
+  ASSERT_EQ(plans.status, 200);
+  bool pro = false;
+  const auto listed = plans.json();
+  for (const auto& p : listed["plans"].GetArray()) {
+    ASSERT_TRUE(p.HasMember("team_members")) << plans.body;
+    if (str(p["id"]) == "pro") {
+      pro = true;
+      EXPECT_GT(p["team_members"].GetUint(), 0u);
+    }
+    if (str(p["id"]) == "free") {
+      EXPECT_EQ(p["team_members"].GetUint(), 0u);
+    }
+  }
+  EXPECT_TRUE(pro) << plans.body;
 }
 
 TEST_F(TeamsApi, BadTeamRequestsAreRefusedClearly) {

@@ -85,6 +85,7 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
       "ALTER TABLE accounts DROP COLUMN team; ALTER TABLE holds DROP COLUMN member; "
       "ALTER TABLE holds DROP COLUMN project; ALTER TABLE spends DROP COLUMN member; "
       "ALTER TABLE spends DROP COLUMN project; ALTER TABLE spends DROP COLUMN counted_at_us; "
+      "ALTER TABLE entries DROP COLUMN member; ALTER TABLE entries DROP COLUMN project; "
       "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
   CliRun journal = tally_cli(cat("verify --data ", dir));
   EXPECT_EQ(journal.status, 1) << journal.out;
