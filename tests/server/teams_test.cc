@@ -150,7 +150,7 @@ TEST_F(TeamsApi, ReleasesGiveBudgetBackAndEverythingSurvivesAKill) {
   auto hold = admin("POST", "/v1/holds", R"({"account":"tm-c","amount":"40","member":"ana"})",
                     "tmc-2");
   ASSERT_EQ(hold.status, 201) << hold.body;
-  const std::string id = str(hold.json()["hold"]);
+  const std::string id = str(hold.json()["id"]);
   EXPECT_EQ(str(budget("tm-c", "ana-day")["used"]), "40");
   ASSERT_EQ(admin("POST", "/v1/holds/" + id + "/capture", R"({"amount":"25"})", "tmc-3").status,
             200);
