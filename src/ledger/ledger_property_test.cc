@@ -5,6 +5,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <map>
+
 #include "absl/strings/str_join.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
@@ -35,7 +37,7 @@ struct Arbitrary<tally::Op> {
   static Gen<tally::Op> arbitrary() {
     using tally::Op;
     return gen::build<Op>(
-        gen::set(&Op::kind, gen::inRange(0, 18)), gen::set(&Op::account, gen::inRange(0, 3)),
+        gen::set(&Op::kind, gen::inRange(0, 26)), gen::set(&Op::account, gen::inRange(0, 3)),
         gen::set(&Op::amount, gen::inRange(1, 5000)), gen::set(&Op::pick, gen::inRange(0, 64)),
         gen::set(&Op::source, gen::inRange(0, 8)), gen::set(&Op::expiry, gen::inRange(0, 40)),
         gen::set(&Op::dt_s, gen::weightedOneOf<int>({{6, gen::just(0)},
@@ -53,6 +55,44 @@ namespace {
 
 const char* const k_accounts[] = {"a", "b", "c"};
 const char* const k_tools[] = {"image", "video"};
+// Team account "t" (issue 17): ann owns it, bob is a member and cy a viewer from the start; dee
+// and eve may join; fay never does.
+const char* const k_users[] = {"ann", "bob", "cy", "dee", "eve", "fay"};
+const char* const k_projects[] = {"", "alpha", "beta"};
+
+using Budgets = std::map<std::string, Budget>;
+Budgets team_budgets(const Ledger& l) {
+  Budgets out;
+  for (const Budget& b : l.find_account("t")->team->budgets) out.emplace(b.spec.id, b);
+  return out;
+}
+
+// Rule 11 after one command: no debit takes a hard budget past its limit (one is past it only
+// when an update lowered its limit or made it hard below its usage; then its usage only falls
+// until its period ends), and a debit refused for its member, role or budget writes nothing.
+void check_budgets(const Command& c, const Result& r, const Budgets& before, const Budgets& after,
+                   size_t entries_written) {
+  const auto* update = std::get_if<UpdateBudget>(&c);
+  for (const auto& [id, b] : after) {
+    if (b.spec.mode != BudgetMode::hard || b.used <= b.spec.limit) continue;
+    if (update != nullptr && r && update->id == id) continue;
+    auto was = before.find(id);
+    RC_ASSERT(was != before.end());
+    RC_ASSERT(was->second.created_at == b.created_at);
+    RC_ASSERT(was->second.period_index == b.period_index);
+    RC_ASSERT(was->second.used > was->second.spec.limit);
+    RC_ASSERT(b.used <= was->second.used);
+  }
+  if (r) return;
+  const ErrorCode code = r.error().code;
+  if (code != ErrorCode::not_a_member && code != ErrorCode::forbidden &&
+      code != ErrorCode::budget_exceeded) {
+    return;
+  }
+  RC_ASSERT(entries_written == 0u);
+  RC_ASSERT(before.size() == after.size());
+  for (const auto& [id, b] : after) RC_ASSERT(before.at(id).used == b.used);
+}
 
 // Runs `ops` against a fresh ledger, asserting the invariants after every command; returns
 // the journal as canonical text.
@@ -88,6 +128,13 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
   for (const char* a : k_accounts) {
     RC_ASSERT(ledger_ptr->apply({cat("open-", a), OpenAccount{a}}, now, &journal).has_value());
   }
+  RC_ASSERT(
+      ledger_ptr->apply({"open-t", OpenAccount{"t", "business", false, true, "ann"}}, now, &journal)
+          .has_value());
+  RC_ASSERT(
+      ledger_ptr->apply({"bob", AddMember{"t", "bob", Role::member}}, now, &journal).has_value());
+  RC_ASSERT(
+      ledger_ptr->apply({"cy", AddMember{"t", "cy", Role::viewer}}, now, &journal).has_value());
   ledger_ptr->take_delta(&delta);  // a store commits what it is told before anything else
   apply_delta(&stored, delta);
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -171,6 +218,65 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
         c = Purchase{account, packs[static_cast<size_t>(op.pick) % std::size(packs)], "USD",
                      op.source % 2 ? "IN" : "", cat("pay-", op.amount % 50)};
         break;
+      // Team account "t": members, budgets and debits by members and others.
+      case 18: {
+        const Role role = static_cast<Role>(op.source % (k_role_last + 1));
+        c = AddMember{"t", k_users[op.pick % 5], role};
+        if (op.pick % 3 == 0) c = SetMemberRole{"t", k_users[op.pick % 5], role};
+        break;
+      }
+      case 19:
+        c = RemoveMember{"t", k_users[op.pick % 5]};
+        break;
+      case 20: {
+        AddBudget b;
+        b.account = "t";
+        const int on = op.pick % 3;
+        b.spec = BudgetSpec{cat("b", op.source % 4),
+                            on == 1 ? "" : k_users[op.pick % 5],
+                            on == 0 ? "" : k_projects[1 + op.amount % 2],
+                            Credits::from_micro(amount.micro * 2),
+                            static_cast<BudgetPeriod>(op.expiry % (k_budget_period_last + 1)),
+                            {},
+                            op.source % 3 == 0 ? BudgetMode::soft : BudgetMode::hard};
+        // Anchored up to 9 days either way (add_us only moves forward).
+        if (op.amount % 2 == 0)
+          b.anchor = TimeUs{now.us + int64_t{op.pick - 32} * 7 * k_us_per_hour};
+        c = b;
+        break;
+      }
+      case 21:
+        if (op.pick % 3 == 0) {
+          c = RemoveBudget{"t", cat("b", op.source % 4)};
+        } else {
+          c = UpdateBudget{
+              "t", cat("b", op.source % 4),
+              op.pick % 3 == 1 ? std::optional<Credits>{amount} : std::nullopt,
+              op.expiry % 2
+                  ? std::optional<BudgetMode>{}
+                  : std::optional<BudgetMode>{op.expiry % 4 ? BudgetMode::hard : BudgetMode::soft}};
+        }
+        break;
+      case 22:
+      case 23: {
+        PlaceHold h{"t", amount, tool, int64_t{op.expiry + 1} * 60 * k_us_per_second, "v1"};
+        h.member = k_users[op.pick % 6];
+        h.project = k_projects[op.source % 3];
+        c = h;
+        break;
+      }
+      case 24: {
+        SpendNow sp{"t", amount, tool, "v1"};
+        sp.member = k_users[op.pick % 6];
+        sp.project = k_projects[op.source % 3];
+        c = sp;
+        break;
+      }
+      case 25:
+        c = Grant{.account = "t",
+                  .source = Source::purchase,
+                  .amount = Credits::from_micro(amount.micro * 3)};
+        break;
       default:
         c = VoidPurchase{pick(purchases), "charge-back"};
         break;
@@ -178,7 +284,14 @@ std::string run_ops(const std::vector<Op>& ops, ConsumptionPolicy policy,
     Request req{cat("k", i), c};
     if (op.reuse_key && !sent.empty()) req = sent[static_cast<size_t>(op.pick) % sent.size()];
     sent.push_back(req);
+    // Time first, as a shard does: what it brings (expiries, timeouts, renewals) is not the
+    // command's, which is then alone in what it writes and changes.
+    (void)ledger_ptr->apply(Request{"", AdvanceTime{}}, now, &journal);
+    const Budgets budgets_before = team_budgets(*ledger_ptr);
+    const size_t journal_before = journal.size();
     Result r = ledger_ptr->apply(req, now, &journal);
+    check_budgets(req.command, r, budgets_before, team_budgets(*ledger_ptr),
+                  r ? 0 : journal.size() - journal_before);
     if (r) {
       if (auto* g = std::get_if<GrantReply>(&*r)) lots.push_back(g->lot);
       if (auto* h = std::get_if<HoldReply>(&*r)) holds.push_back(h->hold);
