@@ -114,7 +114,15 @@ std::vector<std::string> Ledger::check_invariants() const {
   if (topup_timers != topup_timers_.size()) bad.push_back("auto top-up timers of no account");
   if (topup_pending != topup_pending_.size()) bad.push_back("auto top-up requests of no account");
   // Teams (rule 11): at least one owner, each user once; a budget's usage is never negative and
-  // covers at least the open holds it counted (they are in it until they end).
+  // covers at least the open holds it counted (they are in it until they end). And counted again
+  // from scratch, it is exactly its open holds and the spends counted in its current period, net
+  // of their refunds: possible while every spend made since the period started is in memory
+  // (older ones may be only in the store), which covers the periods of a short memory window
+  // only. A hard budget's usage past its limit is not an invariant of the state alone: an
+  // update may lower the limit below what was used (the budget then refuses every debit), so the
+  // rule that no debit takes a hard budget past its limit is checked by the callers that see
+  // each command (the simulator, the property test).
+  const int64_t spends_kept_us = in_memory_us(config_.spend_retention_us);
   for (const Account& a : accounts_) {
     if (!a.team) continue;
     std::map<std::string_view, int> users;
@@ -137,6 +145,20 @@ std::vector<std::string> Ledger::check_invariants() const {
       if (open > b.used) {
         bad.push_back(cat(a.id, ": budget ", b.spec.id, " used ", format_credits(b.used),
                           " < its open holds ", format_credits(open)));
+      }
+      if (add_us(b.counting_from, spends_kept_us) <= now_) continue;
+      Credits counted = open;
+      for (const auto& [id, s] : spends_) {
+        const uint64_t debit = s.hold.is_set() ? s.hold.value : id.value;
+        if (&accounts_[s.account] == &a && b.applies(s.member, s.project) &&
+            debit >= b.first_debit && s.counted_at >= b.period_start) {
+          counted += s.amount - s.refunded;
+        }
+      }
+      if (counted != b.used) {
+        bad.push_back(cat(a.id, ": budget ", b.spec.id, " used ", format_credits(b.used),
+                          " but its open holds and spends this period come to ",
+                          format_credits(counted)));
       }
     }
   }

@@ -19,7 +19,7 @@ namespace {
 
 struct Totals {
   uint64_t requests = 0, acknowledged = 0, commits = 0, crashes = 0, restarts = 0, retries = 0,
-           recalls = 0, entries = 0;
+           recalls = 0, entries = 0, team_refusals = 0, budget_refusals = 0;
   void add(const Outcome& o) {
     requests += o.requests;
     acknowledged += o.acknowledged;
@@ -29,6 +29,8 @@ struct Totals {
     retries += o.retries;
     recalls += o.recalls;
     entries += o.entries;
+    team_refusals += o.team_refusals;
+    budget_refusals += o.budget_refusals;
   }
 };
 
@@ -56,18 +58,24 @@ Totals run_seeds(uint64_t first, uint64_t count, StoreKind store) {
   EXPECT_GT(totals.retries, count);
   EXPECT_GT(totals.recalls, 0u);
   EXPECT_GT(totals.acknowledged, count * 50);
-  std::printf("seeds %llu..%llu: %llu requests, %llu acknowledged, %llu commits, %llu crashes, "
-              "%llu restarts, %llu retries, %llu recalled from the store, %llu entries\n",
-              static_cast<unsigned long long>(first),
-              static_cast<unsigned long long>(first + count - 1),
-              static_cast<unsigned long long>(totals.requests),
-              static_cast<unsigned long long>(totals.acknowledged),
-              static_cast<unsigned long long>(totals.commits),
-              static_cast<unsigned long long>(totals.crashes),
-              static_cast<unsigned long long>(totals.restarts),
-              static_cast<unsigned long long>(totals.retries),
-              static_cast<unsigned long long>(totals.recalls),
-              static_cast<unsigned long long>(totals.entries));
+  // Team accounts were debited by users who may not, and past hard budgets (issue 17).
+  EXPECT_GT(totals.team_refusals, count);
+  EXPECT_GT(totals.budget_refusals, 0u);
+  std::printf(
+      "seeds %llu..%llu: %llu requests, %llu acknowledged, %llu commits, %llu crashes, "
+      "%llu restarts, %llu retries, %llu recalled from the store, %llu entries, %llu team "
+      "debits refused (%llu by a budget)\n",
+      static_cast<unsigned long long>(first), static_cast<unsigned long long>(first + count - 1),
+      static_cast<unsigned long long>(totals.requests),
+      static_cast<unsigned long long>(totals.acknowledged),
+      static_cast<unsigned long long>(totals.commits),
+      static_cast<unsigned long long>(totals.crashes),
+      static_cast<unsigned long long>(totals.restarts),
+      static_cast<unsigned long long>(totals.retries),
+      static_cast<unsigned long long>(totals.recalls),
+      static_cast<unsigned long long>(totals.entries),
+      static_cast<unsigned long long>(totals.team_refusals),
+      static_cast<unsigned long long>(totals.budget_refusals));
   return totals;
 }
 

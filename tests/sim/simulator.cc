@@ -72,12 +72,19 @@ const std::vector<std::string> k_tools = {"image", "video", "chat"};
 const std::vector<std::string> k_plans = {"basic", "pro",  "business",       "free",
                                           "miocai-free", "miocai-premium", "enterprise"};
 const std::vector<std::string> k_packs = {"p20", "p200", "forever", "p50"};
+// Team accounts (issue 17): the users of the platform who may be their members (some never
+// are), their projects and the ids their budgets take.
+const std::vector<std::string> k_teams = {"t0", "t1"};
+const std::vector<std::string> k_users = {"ann", "bob", "cy", "dee", "eve", "fay"};
+const std::vector<std::string> k_projects = {"alpha", "beta", "gamma"};
+const std::vector<std::string> k_budget_ids = {"b0", "b1", "b2", "b3", "b4"};
 
 std::string describe(const Command& command) {
   struct V {
     std::string operator()(const OpenAccount& c) {
-      return cat("open ", c.account, c.no_plan ? " no-plan" : "", c.plan.empty() ? "" : " plan=",
-                 c.plan);
+      return cat("open ", c.account, c.no_plan ? " no-plan" : "",
+                 c.plan.empty() ? "" : " plan=", c.plan,
+                 c.team ? cat(" team owner=", c.owner) : "");
     }
     std::string operator()(const Grant& c) {
       return cat("grant ", c.account, " ", format_credits(c.amount), " ", source_name(c.source),
@@ -91,9 +98,14 @@ std::string describe(const Command& command) {
       for (const JobParam& p : list) out += cat(" ", p.name, "=", p.value);
       return out;
     }
+    static std::string team(const std::string& member, const std::string& project) {
+      return cat(member.empty() ? "" : cat(" member=", member),
+                 project.empty() ? "" : cat(" project=", project));
+    }
     std::string operator()(const PlaceHold& c) {
-      return cat("hold ", c.account, " ", format_credits(c.amount), " ", c.tool, " ttl=",
-                 c.ttl_us.value_or(0) / k_us_per_second, "s", params(c.params));
+      return cat("hold ", c.account, " ", format_credits(c.amount), " ", c.tool,
+                 " ttl=", c.ttl_us.value_or(0) / k_us_per_second, "s", params(c.params),
+                 team(c.member, c.project));
     }
     std::string operator()(const Capture& c) {
       return cat("capture ", c.hold.value, c.amount ? cat(" ", format_credits(*c.amount)) : "",
@@ -101,7 +113,8 @@ std::string describe(const Command& command) {
     }
     std::string operator()(const Release& c) { return cat("release ", c.hold.value); }
     std::string operator()(const SpendNow& c) {
-      return cat("spend ", c.account, " ", format_credits(c.amount), " ", c.tool, params(c.params));
+      return cat("spend ", c.account, " ", format_credits(c.amount), " ", c.tool, params(c.params),
+                 team(c.member, c.project));
     }
     std::string operator()(const Refund& c) {
       return cat("refund ", c.spend.value, c.amount ? cat(" ", format_credits(*c.amount)) : "");
@@ -134,7 +147,8 @@ std::string describe(const Command& command) {
     std::string operator()(const AddBudget& c) {
       return cat("add-budget ", c.account, " ", c.spec.id, " member=", c.spec.member,
                  " project=", c.spec.project, " ", format_credits(c.spec.limit), " ",
-                 budget_period_name(c.spec.period), " ", budget_mode_name(c.spec.mode));
+                 budget_period_name(c.spec.period), " ", budget_mode_name(c.spec.mode),
+                 c.anchor ? cat(" anchor=", format_time(*c.anchor)) : "");
     }
     std::string operator()(const UpdateBudget& c) {
       return cat("update-budget ", c.account, " ", c.id,
@@ -509,6 +523,61 @@ class Simulation {
     return true;
   }
 
+  // Every budget of every team account, as the process's ledger holds it.
+  using TeamBudgets = std::map<std::pair<std::string, std::string>, Budget>;
+  TeamBudgets team_budgets() const {
+    TeamBudgets out;
+    for (const std::string& t : k_teams) {
+      const Account* a = shard_.ledger->find_account(t);
+      if (a == nullptr || !a->team) continue;
+      for (const Budget& b : a->team->budgets) out.emplace(std::pair{t, b.spec.id}, b);
+    }
+    return out;
+  }
+
+  // Rule 11 after one request: no debit takes a hard budget past its limit (a hard budget is
+  // over its limit only when an update lowered the limit or made it hard below its usage, and
+  // then its usage only falls until its period ends); and a debit a team refuses for its
+  // member, role or budget writes nothing and counts against no budget.
+  bool check_budgets(const Command& command, const service::Outcome& outcome,
+                     const TeamBudgets& before, size_t entries_written) {
+    const auto* update = std::get_if<UpdateBudget>(&command);
+    const bool updated = update != nullptr && outcome.result && outcome.result->has_value();
+    const TeamBudgets after = team_budgets();
+    for (const auto& [key, b] : after) {
+      if (b.spec.mode != BudgetMode::hard || b.used <= b.spec.limit) continue;
+      if (updated && update->account == key.first && update->id == key.second) continue;
+      auto was = before.find(key);
+      const bool still_over = was != before.end() && was->second.created_at == b.created_at &&
+                              was->second.period_index == b.period_index &&
+                              was->second.used > was->second.spec.limit &&
+                              b.used <= was->second.used;
+      if (!still_over) {
+        return fail(cat("rule 11: ", describe(command), " left hard budget ", key.second, " of ",
+                        key.first, " at ", format_credits(b.used), ", past its limit ",
+                        format_credits(b.spec.limit)));
+      }
+    }
+    if (!outcome.result || outcome.result->has_value()) return true;
+    const ErrorCode code = outcome.result->error().code;
+    if (code != ErrorCode::not_a_member && code != ErrorCode::forbidden &&
+        code != ErrorCode::budget_exceeded) {
+      return true;
+    }
+    ++outcome_.team_refusals;
+    if (code == ErrorCode::budget_exceeded) ++outcome_.budget_refusals;
+    bool unchanged = entries_written == 0 && before.size() == after.size();
+    for (const auto& [key, b] : after) {
+      auto was = before.find(key);
+      unchanged = unchanged && was != before.end() && was->second.used == b.used;
+    }
+    if (!unchanged) {
+      return fail(cat(describe(command), " was refused (", error_code_name(code),
+                      ") but wrote entries or counted against a budget"));
+    }
+    return true;
+  }
+
   // The process's ledger and the shadow's hold the same state; a record the process remembers
   // is the shadow's; `verify` recomputes the process's ledger from the journal.
   bool check_state(const char* when) {
@@ -578,7 +647,9 @@ class Simulation {
                       " stored, ", shadowed.size(), " from the batches)"));
     }
     // Each account's history, read through the store's per-account index.
-    for (const std::string& account : k_accounts) {
+    std::vector<std::string> accounts = k_accounts;
+    accounts.insert(accounts.end(), k_teams.begin(), k_teams.end());
+    for (const std::string& account : accounts) {
       std::vector<const Entry*> expected;
       for (const Entry& e : shadow_journal_) {
         if (e.account == account) expected.push_back(&e);
@@ -789,12 +860,18 @@ class Simulation {
     (void)shard_.ledger->apply(Request{"", AdvanceTime{}}, now_, &entries);
     for (size_t i = 0; i < batch.size(); ++i) {
       if (fault == Fault::crash_mid_batch && i == cut) return crash(std::move(batch));
+      const size_t entries_before = entries.size();
+      const TeamBudgets budgets_before = team_budgets();
       auto applied = shard_.apply(*faulty_, batch[i], now_, &entries, &outcome_.recalls);
       if (!applied) return (void)fail(applied.error());
       ++outcome_.requests;
       trace(cat("  applied ", batch[i].idempotency_key, " -> ", describe(*applied)));
       results.push_back(std::move(*applied));
       if (!check_invariants("after a request")) return;
+      if (!check_budgets(batch[i].command, results.back(), budgets_before,
+                         entries.size() - entries_before)) {
+        return;
+      }
     }
     if (fault == Fault::crash_mid_batch || fault == Fault::crash_before_commit) {
       return crash(std::move(batch));
@@ -903,6 +980,7 @@ class Simulation {
       if (plan == "enterprise") plan = "pro";
       return OpenAccount{a, plan, false};
     }
+    if (rng_.percent(18)) return team_command();
     const std::string tool = rng_.pick(k_tools);
     switch (rng_.below(20)) {
       case 0:
@@ -999,6 +1077,95 @@ class Simulation {
           return CancelAutoTopup{id, "card removed"};
         }
         return VoidPurchase{pick_id(purchases_), "charge-back"};
+    }
+  }
+
+  // Team accounts (issue 17): opened with an owner on a plan that allows teams (or, refused, on
+  // one that does not), members added, given roles and removed, budgets on a member, a project
+  // or both (hard and soft, daily, weekly and monthly, calendar or anchored anywhere), and holds
+  // and spends by members, former members, viewers and users who never were. Captures, releases
+  // and refunds of team debits come from the general workload (they share its ids), time jumps
+  // move budgets across their period boundaries.
+  Command team_command() {
+    const std::string& t = rng_.pick(k_teams);
+    if (!opened_.contains(t) || rng_.percent(2)) {
+      const uint64_t p = rng_.below(10);
+      return OpenAccount{t,
+                         p == 0  ? "basic"
+                         : p < 5 ? "pro"
+                                 : "business",
+                         false, true, rng_.pick(k_users)};
+    }
+    // Mostly a member as the team stood at its last commit (the shadow's state: the same for
+    // every store), so that debits reach the budgets; else anyone.
+    std::string user = rng_.pick(k_users);
+    const Account* team = shadow_.ledger->find_account(t);
+    if (team != nullptr && team->team && rng_.percent(75)) {
+      user = team->team->members[rng_.below(team->team->members.size())].user;
+    }
+    auto role = [&] {
+      const uint64_t r = rng_.below(10);
+      return r == 0 ? Role::owner : r < 3 ? Role::admin : r < 8 ? Role::member : Role::viewer;
+    };
+    auto project = [&] { return rng_.percent(40) ? std::string() : rng_.pick(k_projects); };
+    switch (rng_.below(20)) {
+      case 0:
+      case 1:
+      case 2:
+        return Grant{.account = t,
+                     .source = rng_.percent(50) ? Source::purchase : Source::admin,
+                     .amount = amount(20'000)};
+      case 3:
+      case 4:
+        return AddMember{t, rng_.pick(k_users), role()};
+      case 5:
+        return SetMemberRole{t, user, role()};
+      case 6:
+        return RemoveMember{t, user};
+      case 7:
+      case 8: {
+        AddBudget c;
+        c.account = t;
+        const uint64_t on = rng_.below(3);
+        c.spec = BudgetSpec{rng_.pick(k_budget_ids),
+                            on == 1 ? std::string() : user,
+                            on == 0 ? std::string() : rng_.pick(k_projects),
+                            amount(4'000),
+                            static_cast<BudgetPeriod>(rng_.below(k_budget_period_last + 1)),
+                            {},
+                            rng_.percent(70) ? BudgetMode::hard : BudgetMode::soft};
+        if (rng_.percent(50)) {  // anchored anywhere within 40 days either way
+          c.anchor = TimeUs{now_.us + rng_.range(-40 * 24 * 60, 40 * 24 * 60) * k_us_per_minute};
+        }
+        return c;
+      }
+      case 9: {
+        UpdateBudget c{t, rng_.pick(k_budget_ids), {}, {}};
+        if (rng_.percent(70)) c.limit = amount(4'000);
+        if (!c.limit || rng_.percent(30)) {
+          c.mode = rng_.percent(60) ? BudgetMode::hard : BudgetMode::soft;
+        }
+        return c;
+      }
+      case 10:
+        return RemoveBudget{t, rng_.pick(k_budget_ids)};
+      case 11:
+      case 12:
+      case 13:
+      case 14:
+      case 15: {
+        PlaceHold h{t, amount(3'000), rng_.pick(k_tools), rng_.range(60, 7200) * k_us_per_second,
+                    "v1"};
+        h.member = user;
+        h.project = project();
+        return h;
+      }
+      default: {
+        SpendNow c{t, amount(2'000), rng_.pick(k_tools), "v1"};
+        c.member = user;
+        c.project = project();
+        return c;
+      }
     }
   }
 

@@ -16,6 +16,8 @@
 // After every request it checks the invariants, and after every step that runs a batch or
 // restarts the process it checks:
 //   - every invariant of DESIGN rule 9 (Ledger::check_invariants);
+//   - rule 11 on team accounts: no debit takes a hard budget past its limit, and a debit
+//     refused for its member, role or budget writes nothing;
 //   - `verify`: the store's whole journal recomputes the ledger's state;
 //   - against a shadow ledger that applied exactly the batches that reached the store, without
 //     faults or restarts: the same state (dump_state), the same journal, the same reply to every
@@ -68,8 +70,10 @@ struct Outcome {
   uint64_t commits = 0;
   uint64_t crashes = 0;  // injected: failed commits, crashes, ambiguous commits
   uint64_t restarts = 0;
-  uint64_t retries = 0;  // requests sent again under a key already used
-  uint64_t recalls = 0;  // keys answered from the store, not the ledger's memory
+  uint64_t retries = 0;          // requests sent again under a key already used
+  uint64_t recalls = 0;          // keys answered from the store, not the ledger's memory
+  uint64_t team_refusals = 0;    // team debits refused (not a member, a viewer, a budget)
+  uint64_t budget_refusals = 0;  // ... of which by a hard budget
   uint64_t entries = 0;
   uint64_t journal_digest = 0;  // FNV-1a over the store's journal as text
 };
