@@ -20,6 +20,9 @@
     secret: null,   // the token or key, kept in memory (a token also in sessionStorage)
     kind: null,     // 'user' (an end-user token) or 'key' (admin or service key)
     account: null,  // the account shown
+    member: null,   // the team member a token acts as (a v3 token), else null
+    team: null,     // a team account's {members, budgets, me}; null for a personal account
+    history: null,  // the entries the member and project filters asked the server for
     now: null,      // the server's time (from /balance), ISO string
     entries: [],
     shown: k_history_step,
@@ -151,14 +154,17 @@
   const enc = encodeURIComponent;
 
   // End-user tokens read as v2.<expires_s>.<issued_us>.<id>.<hex of the account id>.<signature>
-  // (src/server/auth.cc; v1.<expires_s>.<hex account>.<signature> before tokens had ids): the
-  // account they read is in the token, signed; the server checks it.
-  function tokenAccount(token) {
-    const m = /^(?:v1\.\d+|v2\.\d+\.\d+\.[0-9a-f]+)\.((?:[0-9a-f]{2})+)\.[0-9a-f]+$/.exec(token);
-    if (!m) return null;
-    const bytes = m[1].match(/../g).map((x) => parseInt(x, 16));
+  // (src/server/auth_tokens.cc; v1.<expires_s>.<hex account>.<signature> before tokens had ids;
+  // v3 is v2 and then .<hex of the team member it acts as>): the account they read, and the
+  // member, are in the token, signed; the server checks it. {account, member} or null.
+  function tokenParts(token) {
+    const m = /^(?:v1\.\d+|v[23]\.\d+\.\d+\.[0-9a-f]+)\.((?:[0-9a-f]{2})+)(?:\.((?:[0-9a-f]{2})+))?\.[0-9a-f]+$/
+      .exec(token);
+    if (!m || (m[2] !== undefined) !== token.startsWith('v3.')) return null;
+    const text = (hex) => new TextDecoder('utf-8', {fatal: true})
+      .decode(new Uint8Array(hex.match(/../g).map((x) => parseInt(x, 16))));
     try {
-      return new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array(bytes));
+      return {account: text(m[1]), member: m[2] === undefined ? null : text(m[2])};
     } catch (e) {
       return null;
     }
@@ -210,7 +216,8 @@
 
   function signOut() {
     sessionStorage.removeItem('tally.token');
-    Object.assign(state, {secret: null, kind: null, account: null, entries: [], now: null});
+    Object.assign(state, {secret: null, kind: null, account: null, member: null, team: null,
+                          history: null, entries: [], now: null});
     showMessage('');
     showView();
     $('secret').value = '';
@@ -221,17 +228,18 @@
     secret = secret.trim();
     showMessage('');
     state.secret = secret;
-    if (secret.startsWith('v1.') || secret.startsWith('v2.')) {
+    if (/^v[123]\./.test(secret)) {
       state.kind = 'user';
-      const account = tokenAccount(secret);
-      if (!account) {
+      const parts = tokenParts(secret);
+      if (!parts) {
         state.secret = null;
         showView();
         showMessage('This link is not valid: the token is malformed. Ask for a new link.');
         return;
       }
       sessionStorage.setItem('tally.token', secret);
-      await openAccount(account);
+      state.member = parts.member;
+      await openAccount(parts.account);
       return;
     }
     state.kind = 'key';
@@ -275,20 +283,30 @@
     }
   }
 
+  // A read the credential may not make (403: a team member's or viewer's token asking for the
+  // alerts or the auto top-up) answers `forbidden`; any other failure null: shown as "–".
+  const forbidden = Symbol('forbidden');
+  const unlessForbidden = (p) => p.catch((err) => (err.status === 403 ? forbidden : null));
+
   async function openAccount(id) {
     try {
       const [account, balance, entries, alerts, topup] = await Promise.all([
         api(`/v1/accounts/${enc(id)}`),
         api(`/v1/accounts/${enc(id)}/balance`),
         loadEntries(id),
-        api(`/v1/accounts/${enc(id)}/alerts`).catch(() => null),
-        api(`/v1/accounts/${enc(id)}/auto_topup`).catch(() => null),
+        unlessForbidden(api(`/v1/accounts/${enc(id)}/alerts`)),
+        unlessForbidden(api(`/v1/accounts/${enc(id)}/auto_topup`)),
       ]);
-      state.alerts = alerts;
-      state.topup = topup;
+      const team = account.kind === 'team' ? await loadTeam(id) : null;
+      // Both refused: this credential reads no settings; the part is hidden, not an error.
+      $('alerts-part').hidden = alerts === forbidden && topup === forbidden;
+      state.alerts = alerts === forbidden ? null : alerts;
+      state.topup = topup === forbidden ? null : topup;
       state.account = id;
       state.now = balance.as_of;
       state.entries = entries;
+      state.team = team;
+      state.history = null;
       state.shown = k_history_step;
       renderAccount(account);
       showView();
@@ -306,16 +324,33 @@
     }
   }
 
-  async function loadEntries(id) {
+  // The account's history; `filters` ({member, project}) are the server's own query filters.
+  async function loadEntries(id, filters = {}) {
     const out = [];
     let after = 0;
+    const only = Object.entries(filters).filter(([, v]) => v)
+      .map(([k, v]) => `&${k}=${enc(v)}`).join('');
     for (let page = 0; page < k_entry_pages_max; ++page) {
-      const r = await api(`/v1/accounts/${enc(id)}/entries?limit=${k_entries_page}&after=${after}`);
+      const r = await api(`/v1/accounts/${enc(id)}/entries?limit=${k_entries_page}&after=${after}` +
+                          only);
       out.push(...r.entries);
       if (r.next_after === null || r.next_after === undefined) break;
       after = r.next_after;
     }
     return out;
+  }
+
+  // A team account's members and budgets, as the credential may read them: all of them for a
+  // key, the account's own token or an owner's or admin's; a member's or viewer's token is
+  // answered only its own entry and the budgets that bind it (docs/api.md).
+  async function loadTeam(id) {
+    const [members, budgets] = await Promise.all([
+      api(`/v1/accounts/${enc(id)}/members`),
+      api(`/v1/accounts/${enc(id)}/budgets`),
+    ]);
+    const me = state.kind === 'user' && state.member
+      ? members.members.find((m) => m.user === state.member) ?? null : null;
+    return {members: members.members, budgets: budgets.budgets, me};
   }
 
   // --- The account ------------------------------------------------------------------------
@@ -329,7 +364,8 @@
     $('sum-renews').textContent = !sub ? '–'
       : sub.cancel_at_period_end ? `ends ${fmtDate(sub.period_end)}`
       : sub.state === 'past_due' ? 'payment due' : fmtDate(sub.period_end);
-    $('account-title').textContent = state.kind === 'user' ? 'Your credits' : `Account ${a.id}`;
+    $('account-title').textContent = a.kind === 'team' ? `Team ${a.id}`
+      : state.kind === 'user' ? 'Your credits' : `Account ${a.id}`;
     const ne = a.next_expiry;
     $('next-expiry').textContent = ne
       ? `Next expiry: ${credits(ne.amount)} on ${fmtDate(ne.at)} (${inDays(daysUntil(ne.at))}).`
@@ -339,8 +375,119 @@
     renderJobs();
     renderUsage();
     renderAlerts(state.alerts, state.topup);
+    renderTeam(a);
     renderFilters();
     renderHistory();
+  }
+
+  // --- The team view ----------------------------------------------------------------------
+
+  // Whose view it is: "ana (member) of team studio", or everyone's for a key or the account's
+  // own token.
+  function whoseView(a) {
+    const me = state.team.me;
+    if (me) return `${me.user} (${me.role}) of team ${a.id}`;
+    if (state.kind === 'key') return `Team ${a.id}: every member (operator view)`;
+    return `Team ${a.id}: every member (the team's own link)`;
+  }
+
+  function renderTeam(a) {
+    $('team').hidden = !state.team;
+    $('team-filters').hidden = !state.team;
+    if (!state.team) return;
+    const {members, budgets} = state.team;
+    $('team-whose').textContent = whoseView(a);
+    const rows = members.map((m) => h('tr', {'data-member': m.user},
+      h('td', {'data-label': 'Member'}, m.user),
+      h('td', {'data-label': 'Role'}, h('span', {class: 'tag'}, m.role)),
+      h('td', {'data-label': 'Budgets'},
+        budgets.filter((b) => b.member === m.user).map((b) => b.id).join(', ') || '–'),
+      h('td', {'data-label': 'Member since'}, fmtDate(m.added_at))));
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 4}, 'No members.')));
+    $('members').tBodies[0].replaceChildren(...rows);
+    renderBudgets(budgets);
+    renderProjects(budgets);
+  }
+
+  // Who a budget binds, in words: "ana", "project launch", "ana in project launch".
+  function appliesTo(b) {
+    if (b.member && b.project) return `${b.member} in project ${b.project}`;
+    return b.member ?? `project ${b.project}`;
+  }
+
+  // One bar: the budget's usage in its period against its limit (past it: a soft budget's
+  // crossing, drawn full and red).
+  function budgetBar(b) {
+    const width = 200, limit = micro(b.limit_micro), used = micro(b.used_micro);
+    const over = used > limit;
+    const w = limit === 0n || over ? width
+      : Math.round(Number((used * 1000n) / limit) * width / 1000);
+    const label = `${fmt(b.used)} of ${fmt(b.limit)} used`;
+    return h('svg', {class: 'budget', role: 'img', 'aria-label': label,
+                     viewBox: `0 0 ${width} 16`, preserveAspectRatio: 'none'},
+      h('title', {}, label),
+      h('rect', {class: 'lane', x: 0, y: 0, width, height: 16, rx: 3}),
+      h('rect', {class: `bar${over ? ' over' : ''}`, x: 0, y: 0, width: w, height: 16, rx: 3}));
+  }
+
+  function renderBudgets(budgets) {
+    const rows = budgets.map((b) => h('tr', {'data-budget': b.id, class: b.exceeded ? 'exceeded' : null},
+      h('td', {'data-label': 'Budget'}, b.id, ' ', h('span', {class: 'tag'}, b.mode)),
+      h('td', {'data-label': 'Applies to'}, appliesTo(b)),
+      h('td', {'data-label': 'Used of limit'}, budgetBar(b),
+        b.exceeded ? h('span', {class: 'warn'}, 'over its limit') : null),
+      h('td', {class: 'num', 'data-label': 'Used'}, fmt(b.used)),
+      h('td', {class: 'num', 'data-label': 'Limit'}, fmt(b.limit)),
+      h('td', {class: 'num', 'data-label': 'Left'}, fmt(b.left)),
+      h('td', {'data-label': 'Period'},
+        `${fmtDate(b.period_start)} – ${fmtDate(b.period_end)}`)));
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 7}, 'No budgets.')));
+    $('budgets').tBodies[0].replaceChildren(...rows);
+  }
+
+  // The projects named by budgets and by the history loaded, with what the history used in each
+  // (captures and spends less refunds).
+  function renderProjects(budgets) {
+    const projects = new Map();
+    const of = (p) => projects.get(p) ?? projects.set(p, {budgets: [], lines: 0, used: 0n}).get(p);
+    for (const b of budgets) if (b.project) of(b.project).budgets.push(b.id);
+    for (const e of state.entries) {
+      if (!e.project) continue;
+      const p = of(e.project);
+      p.lines += 1;
+      if (['capture', 'spend', 'refund'].includes(e.kind)) {
+        p.used -= micro(e.amount_micro) + micro(e.held_micro);
+      }
+    }
+    const rows = [...projects.keys()].sort().map((name) => {
+      const p = projects.get(name);
+      return h('tr', {'data-project': name},
+        h('td', {'data-label': 'Project'}, name),
+        h('td', {'data-label': 'Budgets'}, p.budgets.join(', ') || '–'),
+        h('td', {class: 'num', 'data-label': 'Lines in the history'}, String(p.lines)),
+        h('td', {class: 'num', 'data-label': 'Credits used (history)'}, fmt(microStr(p.used))));
+    });
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 4}, 'No projects yet.')));
+    $('projects').tBodies[0].replaceChildren(...rows);
+  }
+
+  // The member and project filters ask the server (GET …/entries?member=&project=); the tool
+  // and source filters then apply in the page.
+  async function filterByTeam() {
+    const member = $('filter-member').value, project = $('filter-project').value;
+    const account = state.account;
+    try {
+      const history = member || project
+        ? await loadEntries(account, {member, project}) : null;
+      if (state.account !== account || $('filter-member').value !== member ||
+          $('filter-project').value !== project) return;  // changed since: a newer one follows
+      state.history = history;
+      state.shown = k_history_step;
+      renderHistory();
+      $('history').dataset.query = `${member}|${project}`;  // what the rows answer
+    } catch (err) {
+      showMessage(explain(err));
+    }
   }
 
   // The alert settings in force and the automatic top-up (docs/events.md); "–" when the
@@ -554,7 +701,7 @@
 
   function filtered() {
     const tool = $('filter-tool').value, source = $('filter-source').value;
-    return state.entries.filter((e) => (!tool || e.tool === tool) && (!source || e.source === source));
+    return (state.history ?? state.entries).filter((e) => (!tool || e.tool === tool) && (!source || e.source === source));
   }
 
   function renderFilters() {
@@ -566,6 +713,14 @@
     };
     fill($('filter-tool'), new Set(state.entries.map((e) => e.tool).filter(Boolean)));
     fill($('filter-source'), new Set(state.entries.map((e) => e.source)));
+    // A team's: its members as this credential sees them, and its projects; a newly opened
+    // account starts unfiltered (state.history is null).
+    const team = state.team;
+    fill($('filter-member'), new Set([...(team?.members ?? []).map((m) => m.user),
+                                      ...state.entries.map((e) => e.member).filter(Boolean)]));
+    fill($('filter-project'), new Set([...(team?.budgets ?? []).map((b) => b.project),
+                                       ...state.entries.map((e) => e.project)].filter(Boolean)));
+    if (state.history === null) $('filter-member').value = $('filter-project').value = '';
   }
 
   function renderHistory() {
@@ -577,9 +732,12 @@
       // A capture moves credits out of "held": show what it took.
       const shown = amount === 0n && held !== 0n ? held : amount;
       const note = amount === 0n && held !== 0n ? ' held' : '';
-      return h('tr', {'data-kind': e.kind, 'data-seq': e.seq},
+      return h('tr', {'data-kind': e.kind, 'data-seq': e.seq, 'data-member': e.member,
+                      'data-project': e.project},
         h('td', {'data-label': 'Time'}, h('time', {datetime: e.at}, fmtTime(e.at))),
-        h('td', {'data-label': 'What happened'}, describe(e, reasons)),
+        h('td', {'data-label': 'What happened'}, describe(e, reasons),
+          e.member ? [' ', h('span', {class: 'tag'}, e.member)] : null,
+          e.project ? [' ', h('span', {class: 'tag'}, `project ${e.project}`)] : null),
         h('td', {'data-label': 'Source or tool'},
           e.tool ? e.tool : h('span', {class: 'tag'}, e.source)),
         h('td', {class: `num ${shown < 0n ? 'neg' : shown > 0n ? 'pos' : ''}`,
@@ -870,6 +1028,9 @@
         state.shown = k_history_step;
         renderHistory();
       });
+    }
+    for (const id of ['filter-member', 'filter-project']) {
+      $(id).addEventListener('change', filterByTeam);
     }
     $('more').addEventListener('click', () => {
       state.shown += k_history_step;
