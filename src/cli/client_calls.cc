@@ -164,6 +164,12 @@ Built build_account_list(const AccountListArgs& a) {
     if (auto e = check_account(a.plan)) return std::unexpected("--plan: " + *e);
     add("plan", a.plan);
   }
+  if (!a.kind.empty()) {
+    if (a.kind != "team" && a.kind != "personal") {
+      return std::unexpected("--kind must be team or personal");
+    }
+    add("kind", a.kind);
+  }
   if (!a.cursor.empty()) {
     if (auto e = check_account(a.cursor)) return std::unexpected("--cursor: " + *e);
     add("cursor", a.cursor);
@@ -454,10 +460,15 @@ Built build_key_rotate(const std::string& id, int64_t overlap_s) {
               KeyUse::none, View::key);
 }
 
-Built build_token(const std::string& account, std::optional<int64_t> ttl_s) {
+Built build_token(const std::string& account, std::optional<int64_t> ttl_s,
+                  const std::string& member) {
   if (auto e = check_account(account)) return std::unexpected(*e);
+  if (!member.empty()) {
+    if (auto e = check_id("--member: user", member)) return std::unexpected(*e);
+  }
   Body b;
   if (ttl_s) b.integer("ttl_s", *ttl_s);
+  if (!member.empty()) b.str("member", member);
   return call("POST", "/v1/accounts/" + account + "/tokens", b.take(), KeyUse::none, View::token);
 }
 

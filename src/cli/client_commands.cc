@@ -63,9 +63,10 @@ void add_account_open(CLI::App& app, int& exit_code) {
 
   auto l = std::make_shared<Command<AccountListArgs>>();
   CLI::App* list =
-      group->add_subcommand("list", "Find accounts by id prefix and plan, a page at a time");
+      group->add_subcommand("list", "Find accounts by id prefix, plan and kind, a page at a time");
   list->add_option("--prefix", l->args.prefix, "Only ids that start with it");
   list->add_option("--plan", l->args.plan, "Only accounts on this plan");
+  list->add_option("--kind", l->args.kind, "Only team or only personal accounts");
   list->add_option("--cursor", l->args.cursor, "The previous page's next_cursor");
   CLI::Option* limit =
       list->add_option("--limit", l->ttl_s, "Accounts per page (1 to 1000; default 100)");
@@ -390,8 +391,10 @@ void add_keys_token(CLI::App& app, int& exit_code) {
 
   // `token ACCOUNT` (issue 6) and `tokens create ACCOUNT` are the same command.
   auto add_token = [&exit_code](CLI::App* tok) {
-    auto t = std::make_shared<Command<std::string>>();
-    tok->add_option("account", t->args, "Account id")->required();
+    auto t = std::make_shared<Command<std::pair<std::string, std::string>>>();
+    tok->add_option("account", t->args.first, "Account id")->required();
+    tok->add_option("--member", t->args.second,
+                    "A token for this member of a team account: it reads what the role allows");
     CLI::Option* ttl =
         tok->add_option("--ttl-s", t->ttl_s, "Seconds the token is valid (default 3600)")
             ->check(CLI::Range(int64_t{1}, int64_t{2592000}));
@@ -399,7 +402,7 @@ void add_keys_token(CLI::App& app, int& exit_code) {
     tok->callback([t, ttl, &exit_code] {
       std::optional<int64_t> ttl_s;
       if (ttl->count() > 0) ttl_s = t->ttl_s;
-      exit_code = run_built(t->options, build_token(t->args, ttl_s));
+      exit_code = run_built(t->options, build_token(t->args.first, ttl_s, t->args.second));
     });
   };
   add_token(app.add_subcommand("token", "Mint an end-user token and its dashboard link"));

@@ -88,10 +88,10 @@ Built build_history(const std::string& account, std::optional<int64_t> limit,
 Built build_balance_at(const std::string& account, const std::string& as_of);
 
 struct AccountListArgs {
-  std::string prefix, plan, cursor;
+  std::string prefix, plan, kind, cursor;
   std::optional<int64_t> limit;
 };
-// `account list [--prefix P] [--plan P] [--cursor C] [--limit N]`.
+// `account list [--prefix P] [--plan P] [--kind team|personal] [--cursor C] [--limit N]`.
 Built build_account_list(const AccountListArgs& args);
 
 struct GrantArgs {
@@ -220,6 +220,8 @@ Built build_budget_update(const std::string& account, const std::string& id,
                           const std::string& limit, const std::string& mode);
 // Registers `members` and `budgets` and their subcommands (client_teams.cc).
 void add_team_commands(CLI::App& app, int& exit_code);
+// `usage ACCOUNT --from T --to T`: what a team's members and projects used in [from, to).
+Built build_team_usage(const std::string& account, const std::string& from, const std::string& to);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",
                        const std::string& expires_at = "");
@@ -227,8 +229,10 @@ Built build_key_create(const std::string& name, const std::string& scope = "serv
 Built build_key_list();
 Built build_key_revoke(const std::string& id);
 Built build_key_rotate(const std::string& id, int64_t overlap_s);
-// `token ACCOUNT [--ttl-s N]` (also `tokens create`).
-Built build_token(const std::string& account, std::optional<int64_t> ttl_s);
+// `token ACCOUNT [--ttl-s N] [--member U]` (also `tokens create`): with --member, a token for
+// that member of a team account.
+Built build_token(const std::string& account, std::optional<int64_t> ttl_s,
+                  const std::string& member = "");
 // `tokens revoke ACCOUNT (--token-id ID | --all)`.
 Built build_token_revoke(const std::string& account, const std::string& token_id, bool all);
 // `pricing`, `plans`, `packs`, `health`, `metrics`: reads that need no credential.

@@ -157,6 +157,14 @@ TEST(ClientCalls, SubscribeKeysTokenQuote) {
   EXPECT_EQ(ok(build_token("u1", std::nullopt)),
             (ApiCall{"POST", "/v1/accounts/u1/tokens", "{}", KeyUse::none, View::token}));
   EXPECT_EQ(ok(build_token("u1", 60)).body, R"({"ttl_s":60})");
+  EXPECT_EQ(ok(build_token("team-1", std::nullopt, "ana")).body, R"({"member":"ana"})");
+  EXPECT_FALSE(build_token("team-1", std::nullopt, "a b"));
+  EXPECT_EQ(ok(build_team_usage("team-1", "2027-01-01T00:00:00Z", "2027-02-01T00:00:00+01:00")),
+            (ApiCall{"GET",
+                     "/v1/accounts/team-1/usage?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00%2B01:00",
+                     "", KeyUse::none, View::fields}));
+  EXPECT_FALSE(build_team_usage("team-1", "yesterday", "2027-02-01T00:00:00Z"));
+  EXPECT_FALSE(build_team_usage("team-1", "2027-01-01T00:00:00Z", ""));
   EXPECT_EQ(ok(build_quote("image", {"model=flux"}, "pro", "u1")),
             (ApiCall{"POST", "/v1/quotes",
                      R"({"tool":"image","params":{"model":"flux"},"account":"u1","plan":"pro"})",
@@ -394,6 +402,8 @@ TEST(ClientCalls, AccountsBalanceAtSubscriptionReward) {
       "/v1/accounts?prefix=team-&plan=pro&cursor=team-9&limit=10");
   EXPECT_FALSE(build_account_list({.prefix = "a b"}));
   EXPECT_FALSE(build_account_list({.limit = 0}));
+  EXPECT_EQ(ok(build_account_list({.kind = "team"})).path, "/v1/accounts?kind=team");
+  EXPECT_FALSE(build_account_list({.kind = "group"}));
 
   EXPECT_EQ(ok(build_balance_at("u1", "2026-11-01T00:00:00+05:00")).path,
             "/v1/accounts/u1/balance?as_of=2026-11-01T00:00:00%2B05:00");
@@ -699,6 +709,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"removeMember", "members remove"},
       {"addBudget", "budgets add"},
       {"listBudgets", "budgets list"},
+      {"getTeamUsage", "usage"},
       {"getBudget", "budgets show"},
       {"updateBudget", "budgets update"},
       {"removeBudget", "budgets remove"},

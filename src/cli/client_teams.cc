@@ -149,6 +149,22 @@ Built build_budget_update(const std::string& account, const std::string& id,
   return call("PATCH", *path, b.take(), KeyUse::always, View::fields);
 }
 
+Built build_team_usage(const std::string& account, const std::string& from,
+                       const std::string& to) {
+  if (auto e = check_account(account)) return std::unexpected(*e);
+  std::string path = "/v1/accounts/" + account + "/usage";
+  char sep = '?';
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string&>{"from", from}, {"to", to}}) {
+    const std::string option = std::string("--") + name;
+    if (auto e = check_time(option.c_str(), value)) return std::unexpected(*e);
+    path += sep + std::string(name) + "=";
+    for (char c : value) path += c == '+' ? std::string("%2B") : std::string(1, c);
+    sep = '&';
+  }
+  return call("GET", path, "", KeyUse::none, View::fields);
+}
+
 namespace {
 
 struct Args {
@@ -262,6 +278,17 @@ void add_budget_commands(CLI::App& app, int& exit_code) {
 void add_team_commands(CLI::App& app, int& exit_code) {
   add_member_commands(app, exit_code);
   add_budget_commands(app, exit_code);
+  auto usage = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "usage", "What a team's members and projects used in a period, net of releases and refunds");
+  cmd->add_option("account", usage->a.account, "The team account's id")->required();
+  cmd->add_option("--from", usage->a.id, "The start, RFC 3339 (included)")->required();
+  cmd->add_option("--to", usage->a.anchor, "The end, RFC 3339 (excluded)")->required();
+  add_client_options(cmd, usage->options, KeyUse::none);
+  cmd->callback([usage, &exit_code] {
+    const BudgetArgs& u = usage->a;
+    exit_code = run_built(usage->options, build_team_usage(u.account, u.id, u.anchor));
+  });
 }
 
 }  // namespace tally::cli

@@ -205,12 +205,12 @@ std::optional<Problem> member_may(Call& call) {
   if (!call.sees_only_itself()) return std::nullopt;
   const auto fn = call.route->fn;
   if (fn != get_account && fn != get_balance && fn != get_entries && fn != list_members &&
-      fn != list_budgets && fn != get_budget) {
+      fn != list_budgets && fn != get_budget && fn != get_usage) {
     return Problem{403,
                    "forbidden",
                    cat("the token of member '", call.who.member, "' (role ", role_name(*call.role),
-                       ") reads the team's balance, its own history and the budgets that bind "
-                       "it; this needs role admin or owner"),
+                       ") reads the team's balance, its own history and usage and the budgets "
+                       "that bind it; this needs role admin or owner"),
                    {}};
   }
   if (fn == get_entries || fn == list_budgets) {

@@ -249,9 +249,11 @@ void get_usage(const CallPtr& call) {
   if (*to <= *from) return fail(call, bad_request("'to' must be after 'from'"));
   store::Store* store = call->ctx.o.store;
   const ShardId shard = account_shard(*call, id);
+  // A member's or viewer's token sees its own usage only.
+  const std::string only = call->sees_only_itself() ? call->who.member : "";
   read_shard(
       call, shard,
-      [id, from = *from, to = *to, store, shard](const Ledger& l) {
+      [id, from = *from, to = *to, store, shard, only](const Ledger& l) {
         const Account* a = l.find_account(id);
         if (!a) return problem_response(not_found(cat("no account '", id, "'")));
         if (!a->team) {
@@ -259,7 +261,7 @@ void get_usage(const CallPtr& call) {
         }
         Usage usage;
         auto scanned = store->scan_account_entries(shard, id, 0, [&](const Entry& e) {
-          if (e.at >= from && e.at < to) usage.add(e);
+          if (e.at >= from && e.at < to && (only.empty() || e.member == only)) usage.add(e);
           return true;
         });
         if (!scanned) return problem_response({500, "internal", scanned.error().message, {}});

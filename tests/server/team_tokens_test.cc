@@ -116,6 +116,14 @@ TEST_F(TeamTokens, AMembersHistoryIsItsOwn) {
     ASSERT_TRUE(e.HasMember("member")) << mine.body;
     EXPECT_EQ(str(e["member"]), "ana") << mine.body;
   }
+  // Its usage is its own: 3 spent by ana, not olga's 4.
+  auto usage = as(ana, "GET",
+                  "/v1/accounts/tt-h/usage?from=2027-01-01T00:00:00Z&to=2028-01-01T00:00:00Z");
+  ASSERT_EQ(usage.status, 200) << usage.body;
+  auto u = usage.json();
+  EXPECT_EQ(str(u["used"]), "3") << usage.body;
+  ASSERT_EQ(u["by_member"].Size(), 1u) << usage.body;
+  EXPECT_EQ(str(u["by_member"][0]["member"]), "ana") << usage.body;
   // The owner's token reads every member's entries.
   const std::string olga = token("tt-h", "olga");
   auto all = as(olga, "GET", "/v1/accounts/tt-h/entries");
