@@ -1,5 +1,6 @@
 // Read-only views of the ledger and the invariant check of DESIGN rule 9.
 #include <map>
+#include <vector>
 
 #include "ledger/ledger.h"
 #include "ledger/lot_order.h"
@@ -114,8 +115,14 @@ std::vector<std::string> Ledger::check_invariants() const {
   if (topup_timers != topup_timers_.size()) bad.push_back("auto top-up timers of no account");
   if (topup_pending != topup_pending_.size()) bad.push_back("auto top-up requests of no account");
   // Teams (rule 11): at least one owner, each user once; a budget's usage is never negative and
-  // covers at least the open holds it counted (they are in it until they end).
-  for (const Account& a : accounts_) {
+  // covers at least the open holds it counted (they are in it until they end). The open holds
+  // are grouped by team account in one pass, so each budget looks at its own account's only.
+  std::map<uint32_t, std::vector<const Hold*>> team_holds;
+  for (const auto& [id, h] : holds_) {
+    if (accounts_[h.account].team) team_holds[h.account].push_back(&h);
+  }
+  for (uint32_t i = 0; i < accounts_.size(); ++i) {
+    const Account& a = accounts_[i];
     if (!a.team) continue;
     std::map<std::string_view, int> users;
     int owners = 0;
@@ -124,14 +131,17 @@ std::vector<std::string> Ledger::check_invariants() const {
       owners += m.role == Role::owner ? 1 : 0;
     }
     if (owners == 0) bad.push_back(cat(a.id, ": a team account without an owner"));
+    static const std::vector<const Hold*> k_none;
+    auto it = team_holds.find(i);
+    const std::vector<const Hold*>& held = it == team_holds.end() ? k_none : it->second;
     for (const Budget& b : a.team->budgets) {
       if (b.used.is_negative()) bad.push_back(cat(a.id, ": budget ", b.spec.id, " used < 0"));
-      if (now_ < b.period_start || now_ >= b.period_end) continue;  // rolls at its next use
+      if (!b.in_period(now_)) continue;  // rolls at its next use
       Credits open;
-      for (const auto& [id, h] : holds_) {
-        if (&accounts_[h.account] == &a && b.applies(h.member, h.project) &&
-            id.value >= b.first_debit && h.created_at >= b.period_start) {
-          open += h.amount;
+      for (const Hold* h : held) {
+        if (b.applies(h->member, h->project) && h->id.value >= b.first_debit &&
+            h->created_at >= b.period_start) {
+          open += h->amount;
         }
       }
       if (open > b.used) {

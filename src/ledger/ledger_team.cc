@@ -79,20 +79,20 @@ std::optional<LedgerError> Ledger::check_team_debit(const Account& a, const std:
                       cat("'", member, "' is a viewer of team account '", a.id,
                           "' and may not spend"));
   }
-  for (const Budget& stored : a.team->budgets) {
-    if (stored.spec.mode != BudgetMode::hard || !stored.applies(member, project)) continue;
-    Budget b = stored;
-    b.roll_to(now);
-    if (amount <= b.left()) continue;
-    const Credits left = max(b.left(), Credits{});
+  // Each budget as of `now` without rolling a copy of it: this runs for every team debit.
+  for (const Budget& b : a.team->budgets) {
+    if (b.spec.mode != BudgetMode::hard || !b.applies(member, project)) continue;
+    if (amount <= b.left_at(now)) continue;
+    const Credits used = b.used_at(now);
+    const Credits left = max(b.left_at(now), Credits{});
     LedgerError e = make_error(
         ErrorCode::budget_exceeded,
         cat("budget '", b.spec.id, "' of team account '", a.id, "' allows ",
             format_credits(b.spec.limit), " per ", budget_period_name(b.spec.period), "; ",
-            format_credits(b.used), " used since ", format_time(b.counting_from), ", ",
+            format_credits(used), " used since ", format_time(b.counting_from_at(now)), ", ",
             format_credits(left), " left; this debit needs ", format_credits(amount)));
     e.shortfall = amount - left;
-    e.budget = BudgetRefusal{b.spec.id, b.spec.limit, b.used, left};
+    e.budget = BudgetRefusal{b.spec.id, b.spec.limit, used, left};
     return e;
   }
   return std::nullopt;

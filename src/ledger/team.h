@@ -86,6 +86,12 @@ struct Budget {
   // Rolls to the period containing `now` (usage starts again from zero at its start).
   void roll_to(TimeUs now);
   Credits left() const { return spec.limit - used; }
+  // Whether `t` is in the current period (roll_to(t) would change nothing).
+  bool in_period(TimeUs t) const { return t >= period_start && t < period_end; }
+  // What used and left() would be after roll_to(now), without rolling.
+  Credits used_at(TimeUs now) const { return in_period(now) ? used : Credits{}; }
+  Credits left_at(TimeUs now) const { return spec.limit - used_at(now); }
+  TimeUs counting_from_at(TimeUs now) const;
   friend bool operator==(const Budget&, const Budget&) = default;
 };
 

@@ -26,9 +26,8 @@ void write_member(JsonWriter& w, std::string_view account, const Member& m) {
   w.EndObject();
 }
 
-// A budget as of `now`: its settings, its current period, usage and what is left.
-void write_budget(JsonWriter& w, std::string_view account, Budget b, TimeUs now) {
-  b.roll_to(now);
+// A budget as it stands: its settings, its current period, usage and what is left.
+void write_budget(JsonWriter& w, std::string_view account, const Budget& b) {
   w.StartObject();
   write_text(w, "account", account);
   write_text(w, "id", b.spec.id);
@@ -49,6 +48,14 @@ void write_budget(JsonWriter& w, std::string_view account, Budget b, TimeUs now)
   w.EndObject();
 }
 
+// A stored budget as of a read's `now`: rolled (on a copy) only if its period has ended.
+void write_budget_at(JsonWriter& w, std::string_view account, const Budget& b, TimeUs now) {
+  if (b.in_period(now)) return write_budget(w, account, b);
+  Budget rolled = b;
+  rolled.roll_to(now);
+  write_budget(w, account, rolled);
+}
+
 Encode member_answer(int status) {
   return [status](const Reply& r) {
     const MemberReply& m = std::get<MemberReply>(r);
@@ -59,9 +66,8 @@ Encode member_answer(int status) {
 Encode budget_answer(int status) {
   return [status](const Reply& r) {
     const BudgetReply& b = std::get<BudgetReply>(r);
-    // The reply's budget was rolled to the command's time: shown as of then.
-    return json(status,
-                [&](JsonWriter& w) { write_budget(w, b.account, b.budget, b.budget.period_start); });
+    // The ledger rolled the reply's budget to the command's time: shown as it is.
+    return json(status, [&](JsonWriter& w) { write_budget(w, b.account, b.budget); });
   };
 }
 
@@ -168,7 +174,7 @@ void list_budgets(const CallPtr& call) {
         // ?project=: likewise for a project.
         if (member && !b.spec.member.empty() && b.spec.member != *member) continue;
         if (project && !b.spec.project.empty() && b.spec.project != *project) continue;
-        write_budget(w, a.id, b, l.now());
+        write_budget_at(w, a.id, b, l.now());
       }
       w.EndArray();
       w.EndObject();
@@ -184,7 +190,7 @@ void get_budget(const CallPtr& call) {
       return problem_response(
           not_found(cat("team account '", a.id, "' has no budget '", budget, "'")));
     }
-    return json(200, [&](JsonWriter& w) { write_budget(w, a.id, *b, l.now()); });
+    return json(200, [&](JsonWriter& w) { write_budget_at(w, a.id, *b, l.now()); });
   });
 }
 
