@@ -93,6 +93,7 @@ void Budget::roll_to(TimeUs now) {
   counting_from = std::max(period_start, created_at);
   used = Credits{};
   crossed = false;
+  reached = false;
 }
 
 TimeUs Budget::counting_from_at(TimeUs now) const {

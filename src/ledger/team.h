@@ -64,6 +64,9 @@ struct BudgetSpec {
   BudgetPeriod period = BudgetPeriod::month;
   TimeUs anchor;  // a period boundary
   BudgetMode mode = BudgetMode::hard;
+  // Usage at which a debit emits budget.threshold_reached (once a period), in credits like an
+  // account's low_balance; zero: no such event.
+  Credits alert_at;
   friend bool operator==(const BudgetSpec&, const BudgetSpec&) = default;
 };
 
@@ -77,6 +80,7 @@ struct Budget {
   uint64_t first_debit = 0;  // the first hold or spend id made after it: older ones never count
   Credits used;          // usage in the current period
   bool crossed = false;  // usage passed the limit in this period (a soft budget's crossing)
+  bool reached = false;  // usage reached spec.alert_at in this period, or was past it when set
 
   // Whether a debit by `member` on `project` counts against it.
   bool applies(std::string_view member, std::string_view project) const {

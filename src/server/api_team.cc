@@ -4,10 +4,10 @@
 //   PATCH  /v1/accounts/{id}/members/{user}     {"role"}
 //   DELETE /v1/accounts/{id}/members/{user}
 //   POST   /v1/accounts/{id}/budgets            {"id", "member", "project", "limit", "period",
-//                                                "anchor", "mode"}
+//                                                "anchor", "mode", "alert_at"}
 //   GET    /v1/accounts/{id}/budgets[?member=&project=]
 //   GET    /v1/accounts/{id}/budgets/{budget}
-//   PATCH  /v1/accounts/{id}/budgets/{budget}   {"limit", "mode"}
+//   PATCH  /v1/accounts/{id}/budgets/{budget}   {"limit", "mode", "alert_at"}
 //   DELETE /v1/accounts/{id}/budgets/{budget}
 // Every change is a ledger command, journaled and remembered with its idempotency key like any
 // other; reads show each budget as of the shard's time (its period rolled at its boundary).
@@ -37,6 +37,12 @@ void write_budget(JsonWriter& w, std::string_view account, const Budget& b) {
   write_text(w, "period", budget_period_name(b.spec.period));
   write_time(w, "anchor", b.spec.anchor);
   write_text(w, "mode", budget_mode_name(b.spec.mode));
+  if (b.spec.alert_at.is_positive()) {
+    write_amount(w, "alert_at", b.spec.alert_at);
+  } else {
+    w.Key("alert_at");  // like an account's low_balance: null when there is no alert
+    w.Null();
+  }
   write_time(w, "period_start", b.period_start);
   write_time(w, "period_end", b.period_end);
   write_time(w, "counting_from", b.counting_from);
@@ -44,6 +50,8 @@ void write_budget(JsonWriter& w, std::string_view account, const Budget& b) {
   write_amount(w, "left", max(b.left(), Credits{}));
   w.Key("exceeded");
   w.Bool(b.crossed);
+  w.Key("threshold_reached");
+  w.Bool(b.reached);
   write_time(w, "created_at", b.created_at);
   w.EndObject();
 }
@@ -147,6 +155,7 @@ void add_budget(const CallPtr& call) {
   auto period = f.text("period", true, 8);
   c.anchor = f.time("anchor", false);
   auto mode = mode_field(f);
+  auto alert_at = f.amount("alert_at", false);
   if (f.ok() && !member && !project) f.fail("give 'member', 'project' or both");
   std::optional<BudgetPeriod> p;
   if (f.ok()) {
@@ -154,8 +163,14 @@ void add_budget(const CallPtr& call) {
     if (!p) f.fail("'period' must be P1D, P1W or P1M");
   }
   if (auto problem = f.finish()) return fail(call, *problem);
-  c.spec = BudgetSpec{std::move(*id),  member.value_or(""), project.value_or(""), *limit, *p, {},
-                      mode.value_or(BudgetMode::hard)};
+  c.spec = BudgetSpec{std::move(*id),
+                      member.value_or(""),
+                      project.value_or(""),
+                      *limit,
+                      *p,
+                      {},
+                      mode.value_or(BudgetMode::hard),
+                      alert_at.value_or(Credits{})};
   submit(call, std::move(c), budget_answer(201));
 }
 
@@ -196,8 +211,11 @@ void get_budget(const CallPtr& call) {
 
 void update_budget(const CallPtr& call) {
   FieldReader f(*call->body);
-  UpdateBudget c{call->args[0], call->args[1], f.amount("limit", false), mode_field(f)};
-  if (f.ok() && !c.limit && !c.mode) f.fail("give 'limit', 'mode' or both");
+  UpdateBudget c{call->args[0], call->args[1], f.amount("limit", false), mode_field(f),
+                 f.amount("alert_at", false)};
+  if (f.ok() && !c.limit && !c.mode && !c.alert_at) {
+    f.fail("give 'limit', 'mode', 'alert_at' or several");
+  }
   if (auto p = f.finish()) return fail(call, *p);
   submit(call, std::move(c), budget_answer(200));
 }
