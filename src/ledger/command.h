@@ -228,12 +228,13 @@ struct AddBudget {
   BudgetSpec spec;             // its anchor is ignored: `anchor` below sets it
   std::optional<TimeUs> anchor;
 };
-// Changes a budget's limit or mode (usage so far stays).
+// Changes a budget's limit, mode or alert_at (usage so far stays).
 struct UpdateBudget {
   std::string account;
   std::string id;
   std::optional<Credits> limit;
   std::optional<BudgetMode> mode;
+  std::optional<Credits> alert_at;  // zero: no more budget.threshold_reached
 };
 struct RemoveBudget {
   std::string account;

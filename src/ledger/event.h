@@ -31,9 +31,11 @@ enum class EventType : uint8_t {
   purchase_completed = 7,
   purchase_voided = 8,
   refund_created = 9,
-  auto_topup_requested = 10,  // available fell below the auto top-up threshold
+  auto_topup_requested = 10,      // available fell below the auto top-up threshold
+  budget_threshold_reached = 11,  // a debit took a budget's usage to its alert_at (once a period)
+  budget_exceeded = 12,           // a debit took a soft budget's usage past its limit (likewise)
 };
-inline constexpr uint8_t k_event_type_count = 11;
+inline constexpr uint8_t k_event_type_count = 13;
 // "balance.low", "credits.expiring", ... (the names of docs/events.md).
 std::string_view event_type_name(EventType t);
 std::optional<EventType> parse_event_type(std::string_view name);
@@ -55,6 +57,9 @@ inline uint64_t event_id(ShardId shard, uint64_t seq) {
 //   refund.created     ref = spend, amount = refunded, detail = tool
 //   auto_topup.requested  ref = the request, amount = the pack's credits, threshold = below,
 //                      when = when it times out, detail = pack, price (and region) to charge
+//   budget.threshold_reached  detail = budget, ref = the hold or spend that took usage there,
+//                      amount = usage in the period, threshold = alert_at, when = period's end
+//   budget.exceeded    as budget.threshold_reached, with threshold = the limit
 struct Event {
   uint64_t seq = 0;  // per shard, from 1, no gaps
   TimeUs at;         // the ledger's time when it happened

@@ -302,11 +302,12 @@ class Ledger {
   Result remove_budget(const RemoveBudget& c);
   // The team account `id`, or not_found / invalid_request (not a team).
   std::expected<uint32_t, LedgerError> team_account(const std::string& id) const;
-  // A debit counts against every budget of the account that applies; credits that come back
-  // (of the debit `debit`, a hold's or a one-shot spend's id, counted at `counted_at`) give back
-  // to those whose current period counted them.
+  // A debit (`debit`, a hold's or a one-shot spend's id) counts against every budget of the
+  // account that applies, emitting budget.threshold_reached and budget.exceeded for the budgets
+  // it takes there first in their period; credits that come back (of the debit `debit`, counted
+  // at `counted_at`) give back to those whose current period counted them.
   void count_budgets(uint32_t account, const std::string& member, const std::string& project,
-                     Credits amount, TimeUs now);
+                     Credits amount, uint64_t debit, TimeUs now);
   void uncount_budgets(uint32_t account, const std::string& member, const std::string& project,
                        Credits amount, uint64_t debit, TimeUs counted_at, TimeUs now);
 

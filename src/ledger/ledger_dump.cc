@@ -61,13 +61,14 @@ std::string account_text(const Account& a) {
       out += cat("  member ", m.user, " ", role_name(m.role), " since ", t(m.added_at), "\n");
     }
     for (const Budget& b : a.team->budgets) {
-      out += cat("  budget ", b.spec.id, " member '", b.spec.member, "' project '",
-                 b.spec.project, "' limit ", c(b.spec.limit), " ",
-                 budget_period_name(b.spec.period), " anchor ", t(b.spec.anchor), " ",
-                 budget_mode_name(b.spec.mode), " created ", t(b.created_at), " period ",
-                 b.period_index, " ", t(b.period_start), "..", t(b.period_end), " from ",
-                 t(b.counting_from), " first_debit ", b.first_debit, " used ", c(b.used),
-                 b.crossed ? " crossed" : "", "\n");
+      out += cat("  budget ", b.spec.id, " member '", b.spec.member, "' project '", b.spec.project,
+                 "' limit ", c(b.spec.limit), " ", budget_period_name(b.spec.period), " anchor ",
+                 t(b.spec.anchor), " ", budget_mode_name(b.spec.mode), " created ", t(b.created_at),
+                 " period ", b.period_index, " ", t(b.period_start), "..", t(b.period_end),
+                 " from ", t(b.counting_from), " first_debit ", b.first_debit, " used ", c(b.used),
+                 b.crossed ? " crossed" : "",
+                 b.spec.alert_at.is_zero() ? "" : cat(" alert_at ", c(b.spec.alert_at)),
+                 b.reached ? " reached" : "", "\n");
     }
   }
   if (a.subscription) {

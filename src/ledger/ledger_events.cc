@@ -10,10 +10,10 @@ namespace tally {
 namespace {
 
 constexpr std::string_view k_event_names[k_event_type_count] = {
-    "balance.low",          "balance.depleted",      "credits.expiring",   "credits.expired",
-    "hold.timed_out",       "subscription.renewed",  "subscription.past_due",
-    "purchase.completed",   "purchase.voided",       "refund.created",
-    "auto_topup.requested"};
+    "balance.low",     "balance.depleted",     "credits.expiring",      "credits.expired",
+    "hold.timed_out",  "subscription.renewed", "subscription.past_due", "purchase.completed",
+    "purchase.voided", "refund.created",       "auto_topup.requested",  "budget.threshold_reached",
+    "budget.exceeded"};
 
 }  // namespace
 

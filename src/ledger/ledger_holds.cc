@@ -123,7 +123,7 @@ Result Ledger::place_hold(const PlaceHold& c, TimeUs now, std::vector<Entry>* ou
   hold_timeouts_.emplace(h.expires_at, id);
   if (tracking()) changes_.holds_put.push_back(id);
   ++accounts_[account].open_holds;
-  count_budgets(account, c.member, c.project, c.amount, now);
+  count_budgets(account, c.member, c.project, c.amount, id.value, now);
   return HoldReply{id, c.amount, h.expires_at, std::move(*portions)};
 }
 
@@ -258,7 +258,7 @@ Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out)
   made.member = c.member;
   made.project = c.project;
   made.counted_at = now;
-  count_budgets(account, c.member, c.project, c.amount, now);
+  count_budgets(account, c.member, c.project, c.amount, spend.value, now);
   return SpendReply{spend, c.amount, std::move(*portions)};
 }
 

@@ -1,5 +1,6 @@
 // Read-only views of the ledger and the invariant check of DESIGN rule 9.
 #include <map>
+#include <vector>
 
 #include "ledger/ledger.h"
 #include "ledger/lot_order.h"
@@ -121,9 +122,19 @@ std::vector<std::string> Ledger::check_invariants() const {
   // only. A hard budget's usage past its limit is not an invariant of the state alone: an
   // update may lower the limit below what was used (the budget then refuses every debit), so the
   // rule that no debit takes a hard budget past its limit is checked by the callers that see
-  // each command (the simulator, the property test).
+  // each command (the simulator, the property test). The open holds and the spends are grouped
+  // by team account in one pass, so each budget looks at its own account's only.
   const int64_t spends_kept_us = in_memory_us(config_.spend_retention_us);
-  for (const Account& a : accounts_) {
+  std::map<uint32_t, std::vector<const Hold*>> team_holds;
+  for (const auto& [id, h] : holds_) {
+    if (accounts_[h.account].team) team_holds[h.account].push_back(&h);
+  }
+  std::map<uint32_t, std::vector<const Spend*>> team_spends;
+  for (const auto& [id, sp] : spends_) {
+    if (accounts_[sp.account].team) team_spends[sp.account].push_back(&sp);
+  }
+  for (uint32_t i = 0; i < accounts_.size(); ++i) {
+    const Account& a = accounts_[i];
     if (!a.team) continue;
     std::map<std::string_view, int> users;
     int owners = 0;
@@ -132,14 +143,17 @@ std::vector<std::string> Ledger::check_invariants() const {
       owners += m.role == Role::owner ? 1 : 0;
     }
     if (owners == 0) bad.push_back(cat(a.id, ": a team account without an owner"));
+    static const std::vector<const Hold*> k_none;
+    auto it = team_holds.find(i);
+    const std::vector<const Hold*>& held = it == team_holds.end() ? k_none : it->second;
     for (const Budget& b : a.team->budgets) {
       if (b.used.is_negative()) bad.push_back(cat(a.id, ": budget ", b.spec.id, " used < 0"));
-      if (now_ < b.period_start || now_ >= b.period_end) continue;  // rolls at its next use
+      if (!b.in_period(now_)) continue;  // rolls at its next use
       Credits open;
-      for (const auto& [id, h] : holds_) {
-        if (&accounts_[h.account] == &a && b.applies(h.member, h.project) &&
-            id.value >= b.first_debit && h.created_at >= b.period_start) {
-          open += h.amount;
+      for (const Hold* h : held) {
+        if (b.applies(h->member, h->project) && h->id.value >= b.first_debit &&
+            h->created_at >= b.period_start) {
+          open += h->amount;
         }
       }
       if (open > b.used) {
@@ -148,11 +162,13 @@ std::vector<std::string> Ledger::check_invariants() const {
       }
       if (add_us(b.counting_from, spends_kept_us) <= now_) continue;
       Credits counted = open;
-      for (const auto& [id, s] : spends_) {
-        const uint64_t debit = s.hold.is_set() ? s.hold.value : id.value;
-        if (&accounts_[s.account] == &a && b.applies(s.member, s.project) &&
-            debit >= b.first_debit && s.counted_at >= b.period_start) {
-          counted += s.amount - s.refunded;
+      static const std::vector<const Spend*> k_no_spends;
+      auto sp = team_spends.find(i);
+      for (const Spend* s : sp == team_spends.end() ? k_no_spends : sp->second) {
+        const uint64_t debit = s->hold.is_set() ? s->hold.value : s->id.value;
+        if (b.applies(s->member, s->project) && debit >= b.first_debit &&
+            s->counted_at >= b.period_start) {
+          counted += s->amount - s->refunded;
         }
       }
       if (counted != b.used) {

@@ -43,6 +43,13 @@ TimeUs calendar_anchor(BudgetPeriod p, TimeUs now) {
   return day;
 }
 
+// A budget's limit or alert_at: from 0 to the most an account may hold.
+std::optional<LedgerError> check_budget_amount(std::string_view what, Credits c, Credits most) {
+  if (!c.is_negative() && c <= most) return std::nullopt;
+  return make_error(ErrorCode::invalid_request,
+                    cat(what, " must be >= 0 and at most ", format_credits(most)));
+}
+
 }  // namespace
 
 std::expected<uint32_t, LedgerError> Ledger::team_account(const std::string& id) const {
@@ -79,34 +86,47 @@ std::optional<LedgerError> Ledger::check_team_debit(const Account& a, const std:
                       cat("'", member, "' is a viewer of team account '", a.id,
                           "' and may not spend"));
   }
-  for (const Budget& stored : a.team->budgets) {
-    if (stored.spec.mode != BudgetMode::hard || !stored.applies(member, project)) continue;
-    Budget b = stored;
-    b.roll_to(now);
-    if (amount <= b.left()) continue;
-    const Credits left = max(b.left(), Credits{});
+  // Each budget as of `now` without rolling a copy of it: this runs for every team debit.
+  for (const Budget& b : a.team->budgets) {
+    if (b.spec.mode != BudgetMode::hard || !b.applies(member, project)) continue;
+    if (amount <= b.left_at(now)) continue;
+    const Credits used = b.used_at(now);
+    const Credits left = max(b.left_at(now), Credits{});
     LedgerError e = make_error(
         ErrorCode::budget_exceeded,
         cat("budget '", b.spec.id, "' of team account '", a.id, "' allows ",
             format_credits(b.spec.limit), " per ", budget_period_name(b.spec.period), "; ",
-            format_credits(b.used), " used since ", format_time(b.counting_from), ", ",
+            format_credits(used), " used since ", format_time(b.counting_from_at(now)), ", ",
             format_credits(left), " left; this debit needs ", format_credits(amount)));
     e.shortfall = amount - left;
-    e.budget = BudgetRefusal{b.spec.id, b.spec.limit, b.used, left};
+    e.budget = BudgetRefusal{b.spec.id, b.spec.limit, used, left};
     return e;
   }
   return std::nullopt;
 }
 
-void Ledger::count_budgets(uint32_t account, const std::string& member,
-                           const std::string& project, Credits amount, TimeUs now) {
+void Ledger::count_budgets(uint32_t account, const std::string& member, const std::string& project,
+                           Credits amount, uint64_t debit, TimeUs now) {
   Account& a = accounts_[account];
   if (!a.team) return;
   for (Budget& b : a.team->budgets) {
     if (!b.applies(member, project)) continue;
     b.roll_to(now);
     b.used += amount;
-    if (b.used > b.spec.limit) b.crossed = true;
+    // Each event once a period (roll_to re-arms both), with the debit that caused it. A hard
+    // budget never passes its limit: check_team_debit refused the debit whole, with no event.
+    if (!b.reached && b.spec.alert_at.is_positive() && b.used >= b.spec.alert_at) {
+      b.reached = true;
+      emit(EventType::budget_threshold_reached, account, now, b.used, debit, b.period_end,
+           b.spec.id, b.spec.alert_at);
+    }
+    if (!b.crossed && b.used > b.spec.limit) {
+      b.crossed = true;
+      if (b.spec.mode == BudgetMode::soft) {
+        emit(EventType::budget_exceeded, account, now, b.used, debit, b.period_end, b.spec.id,
+             b.spec.limit);
+      }
+    }
     touch(account);
   }
 }
@@ -206,10 +226,10 @@ Result Ledger::add_budget(const AddBudget& c, TimeUs now) {
       return std::unexpected(*e);
     }
   }
-  if (s.limit.is_negative() || s.limit > config_.account_total_max) {
-    return std::unexpected(make_error(
-        ErrorCode::invalid_request,
-        cat("limit must be >= 0 and at most ", format_credits(config_.account_total_max))));
+  for (auto [what, amount] : {std::pair{"limit", s.limit}, std::pair{"alert_at", s.alert_at}}) {
+    if (auto e = check_budget_amount(what, amount, config_.account_total_max)) {
+      return std::unexpected(*e);
+    }
   }
   Account& a = accounts_[*index];
   Team& t = *a.team;
@@ -244,14 +264,21 @@ Result Ledger::update_budget(const UpdateBudget& c, TimeUs now) {
         make_error(ErrorCode::not_found, cat("team account '", a.id, "' has no budget '", c.id,
                                              "'")));
   }
-  if (c.limit && (c.limit->is_negative() || *c.limit > config_.account_total_max)) {
-    return std::unexpected(make_error(
-        ErrorCode::invalid_request,
-        cat("limit must be >= 0 and at most ", format_credits(config_.account_total_max))));
+  for (auto [what, amount] : {std::pair{"limit", &c.limit}, std::pair{"alert_at", &c.alert_at}}) {
+    if (!*amount) continue;
+    if (auto e = check_budget_amount(what, **amount, config_.account_total_max)) {
+      return std::unexpected(*e);
+    }
   }
   it->roll_to(now);
   if (c.limit) it->spec.limit = *c.limit;
   if (c.mode) it->spec.mode = *c.mode;
+  if (c.alert_at) {
+    // Armed from now, like an account's low_balance: usage already past the new alert_at emits
+    // nothing until the next period.
+    it->spec.alert_at = *c.alert_at;
+    it->reached = it->spec.alert_at.is_positive() && it->used >= it->spec.alert_at;
+  }
   touch(*index);
   return BudgetReply{a.id, *it};
 }

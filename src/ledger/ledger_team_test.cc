@@ -59,6 +59,33 @@ struct TeamFixture {
     b.roll_to(h.now());
     return b.used;
   }
+  Result budget_alert(const char* id, const char* limit, const char* alert_at,
+                      BudgetPeriod period = BudgetPeriod::month,
+                      BudgetMode mode = BudgetMode::hard) {
+    AddBudget c;
+    c.account = "t";
+    c.spec = BudgetSpec{id, "ana", "", cr(limit), period, {}, mode, cr(alert_at)};
+    return h.run(c);
+  }
+  Result set_alert_at(const char* id, const char* alert_at) {
+    UpdateBudget c;
+    c.account = "t";
+    c.id = id;
+    c.alert_at = cr(alert_at);
+    return h.run(c);
+  }
+  // The budget events produced since the last call (of the delta a store would commit).
+  std::vector<Event> events() {
+    StateDelta delta;
+    h.ledger().take_delta(&delta);
+    std::vector<Event> out;
+    for (Event& e : delta.events) {
+      if (e.type == EventType::budget_threshold_reached || e.type == EventType::budget_exceeded) {
+        out.push_back(std::move(e));
+      }
+    }
+    return out;
+  }
   static HoldId hold_id(const Result& r) { return std::get<HoldReply>(*r).hold; }
   static SpendId spend_id(const Result& r) { return std::get<SpendReply>(*r).spend; }
 };
@@ -316,7 +343,7 @@ TEST(Teams, MonthlyPeriodsKeepTheAnchorDayClampedToShortMonths) {
 
 TEST(Teams, ATeamSurvivesExportAndRestore) {
   TeamFixture f;
-  ASSERT_TRUE(f.budget("ana-month", "ana", "", "100").has_value());
+  ASSERT_TRUE(f.budget_alert("ana-month", "100", "40").has_value());
   ASSERT_TRUE(f.hold("ana", "30", "launch").has_value());
   ASSERT_TRUE(f.spend("ana", "20").has_value());
   const LedgerState state = f.h.ledger().export_state();
@@ -325,6 +352,134 @@ TEST(Teams, ATeamSurvivesExportAndRestore) {
   EXPECT_EQ(dump_state((*restored)->export_state()), dump_state(state));
   EXPECT_NE(dump_state(state).find("budget ana-month"), std::string::npos);
   EXPECT_NE(dump_state(state).find("project launch"), std::string::npos);
+  EXPECT_NE(dump_state(state).find("alert_at 40 reached"), std::string::npos);
+}
+
+// --- Budget events (issue 18, docs/events.md "Budget events") ---
+
+std::vector<std::string> types(const std::vector<Event>& events) {
+  std::vector<std::string> out;
+  for (const Event& e : events) out.emplace_back(event_type_name(e.type));
+  return out;
+}
+using Names = std::vector<std::string>;
+
+TEST(BudgetEvents, ThresholdReachedOncePerPeriodAndArmedAgainInTheNext) {
+  TeamFixture f;  // 2026-03-10T12:00Z; calendar months
+  ASSERT_TRUE(f.budget_alert("ana-month", "100", "80").has_value());
+  f.events();
+  ASSERT_TRUE(f.spend("ana", "50").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  const HoldId h = f.hold_id(f.hold("ana", "30"));  // a hold counts when it is placed
+  std::vector<Event> got = f.events();
+  ASSERT_EQ(types(got), Names{"budget.threshold_reached"});
+  EXPECT_EQ(got[0].account, "t");
+  EXPECT_EQ(got[0].detail, "ana-month");
+  EXPECT_EQ(got[0].ref, h.value);
+  EXPECT_EQ(got[0].amount, cr("80"));
+  EXPECT_EQ(got[0].threshold, cr("80"));
+  EXPECT_EQ(got[0].when, at("2026-04-01T00:00:00Z"));
+  EXPECT_EQ(got[0].at, f.h.now());
+  EXPECT_TRUE(f.state("ana-month").reached);
+  // Usage falls back below and rises past it again: still once in this period.
+  f.h.release(h);
+  ASSERT_TRUE(f.spend("ana", "45").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  // The next period arms it again at its instant.
+  f.h.advance_to(at("2026-04-01T00:00:00Z"));
+  EXPECT_EQ(types(f.events()), Names{});
+  ASSERT_TRUE(f.spend("ana", "79").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  const SpendId s = f.spend_id(f.spend("ana", "1"));
+  got = f.events();
+  ASSERT_EQ(types(got), Names{"budget.threshold_reached"});
+  EXPECT_EQ(got[0].ref, s.value);
+  EXPECT_EQ(got[0].when, at("2026-05-01T00:00:00Z"));
+}
+
+TEST(BudgetEvents, ASoftBudgetIsExceededOncePerPeriodAfterItsThreshold) {
+  TeamFixture f;  // a Tuesday; calendar weeks from Monday
+  ASSERT_TRUE(
+      f.budget_alert("ana-week", "20", "15", BudgetPeriod::week, BudgetMode::soft).has_value());
+  f.events();
+  ASSERT_TRUE(f.spend("ana", "10").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  // One debit past both: the threshold first, then the limit.
+  const SpendId s = f.spend_id(f.spend("ana", "15"));
+  std::vector<Event> got = f.events();
+  ASSERT_EQ(types(got), (Names{"budget.threshold_reached", "budget.exceeded"}));
+  EXPECT_EQ(got[1].detail, "ana-week");
+  EXPECT_EQ(got[1].ref, s.value);
+  EXPECT_EQ(got[1].amount, cr("25"));
+  EXPECT_EQ(got[1].threshold, cr("20"));
+  EXPECT_EQ(got[1].when, at("2026-03-16T00:00:00Z"));
+  EXPECT_TRUE(f.state("ana-week").crossed);
+  // Further past, back under by a refund and past again: nothing more this week.
+  ASSERT_TRUE(f.spend("ana", "5").has_value());
+  f.h.refund(s);
+  ASSERT_TRUE(f.spend("ana", "20").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  f.h.advance_to(at("2026-03-16T00:00:00Z"));
+  ASSERT_TRUE(f.spend("ana", "21").has_value());
+  EXPECT_EQ(types(f.events()), (Names{"budget.threshold_reached", "budget.exceeded"}));
+  // Other members are not bound by ana's budget.
+  ASSERT_TRUE(f.spend("olga", "100").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+}
+
+TEST(BudgetEvents, AHardBudgetsRefusalEmitsNothingAndItsThresholdTellsInstead) {
+  TeamFixture f;
+  ASSERT_TRUE(f.budget_alert("ana-month", "100", "100").has_value());
+  f.events();
+  ASSERT_TRUE(f.spend("ana", "90").has_value());
+  const size_t journal = f.h.journal().size();
+  EXPECT_EQ(f.spend("ana", "15").error().code, ErrorCode::budget_exceeded);
+  EXPECT_EQ(f.hold("ana", "15").error().code, ErrorCode::budget_exceeded);
+  EXPECT_EQ(types(f.events()), Names{});  // a refused request produces none (rule 12)
+  EXPECT_EQ(f.h.journal().size(), journal);
+  ASSERT_TRUE(f.spend("ana", "10").has_value());  // up to the limit: reached, not exceeded
+  EXPECT_EQ(types(f.events()), Names{"budget.threshold_reached"});
+  EXPECT_EQ(f.spend("ana", "1").error().code, ErrorCode::budget_exceeded);
+  EXPECT_EQ(types(f.events()), Names{});
+  EXPECT_FALSE(f.state("ana-month").crossed);
+}
+
+TEST(BudgetEvents, AnAlertAtSetPastTheUsageIsArmedFromNow) {
+  TeamFixture f;
+  ASSERT_TRUE(f.budget("ana-month", "ana", "", "100").has_value());  // no alert_at: no event
+  ASSERT_TRUE(f.spend("ana", "50").has_value());
+  ASSERT_TRUE(f.spend("ana", "45").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  Result r = f.set_alert_at("ana-month", "40");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(std::get<BudgetReply>(*r).budget.reached);
+  EXPECT_EQ(std::get<BudgetReply>(*r).budget.spec.alert_at, cr("40"));
+  ASSERT_TRUE(f.spend("ana", "1").has_value());
+  EXPECT_EQ(types(f.events()), Names{});
+  ASSERT_TRUE(f.set_alert_at("ana-month", "97").has_value());  // above the usage: armed
+  EXPECT_FALSE(f.state("ana-month").reached);
+  ASSERT_TRUE(f.spend("ana", "1").has_value());
+  EXPECT_EQ(types(f.events()), Names{"budget.threshold_reached"});
+  ASSERT_TRUE(f.set_alert_at("ana-month", "0").has_value());  // off
+  EXPECT_EQ(f.state("ana-month").spec.alert_at, cr("0"));
+  EXPECT_EQ(f.set_alert_at("ana-month", "-1").error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(f.budget_alert("b", "10", "-1").error().code, ErrorCode::invalid_request);
+}
+
+TEST(BudgetEvents, ARetryProducesNoSecondEvent) {
+  TeamFixture f;
+  ASSERT_TRUE(f.budget_alert("ana-month", "100", "10").has_value());
+  f.events();
+  SpendNow c;
+  c.account = "t";
+  c.amount = cr("10");
+  c.tool = "image";
+  c.member = "ana";
+  ASSERT_TRUE(f.h.run(c, "same-key").has_value());
+  EXPECT_EQ(types(f.events()), Names{"budget.threshold_reached"});
+  ASSERT_TRUE(f.h.run(c, "same-key").has_value());  // a retry: the first reply, nothing new
+  EXPECT_EQ(types(f.events()), Names{});
+  EXPECT_EQ(f.used("ana-month"), cr("10"));
 }
 
 // Entries record the member and project of the hold or spend they move credits for, so that

@@ -410,26 +410,27 @@ CommandDigest fingerprint(const Command& command) {
     CommandDigest operator()(const RemoveMember& c) {
       return Fingerprint('k').s(c.account).s(c.user).take();
     }
+    // alert_at only when set: a budget's commands keep the digests they had before it.
     CommandDigest operator()(const AddBudget& c) {
       const BudgetSpec& b = c.spec;
-      return Fingerprint('B')
-          .s(c.account)
+      Fingerprint f('B');
+      f.s(c.account)
           .s(b.id)
           .s(b.member)
           .s(b.project)
           .i(b.limit.micro)
           .i(static_cast<int64_t>(b.period))
           .opt(c.anchor ? std::optional<int64_t>(c.anchor->us) : std::nullopt)
-          .i(static_cast<int64_t>(b.mode))
-          .take();
+          .i(static_cast<int64_t>(b.mode));
+      if (!b.alert_at.is_zero()) f.i(-18).i(b.alert_at.micro);
+      return f.take();
     }
     CommandDigest operator()(const UpdateBudget& c) {
-      return Fingerprint('U')
-          .s(c.account)
-          .s(c.id)
-          .opt(c.limit)
-          .opt(c.mode ? std::optional<int64_t>(static_cast<int64_t>(*c.mode)) : std::nullopt)
-          .take();
+      Fingerprint f('U');
+      f.s(c.account).s(c.id).opt(c.limit).opt(
+          c.mode ? std::optional<int64_t>(static_cast<int64_t>(*c.mode)) : std::nullopt);
+      if (c.alert_at) f.i(-18).opt(c.alert_at);
+      return f.take();
     }
     CommandDigest operator()(const RemoveBudget& c) {
       return Fingerprint('K').s(c.account).s(c.id).take();

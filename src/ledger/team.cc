@@ -85,7 +85,7 @@ int64_t budget_period_index(TimeUs anchor, BudgetPeriod p, TimeUs t) {
 }
 
 void Budget::roll_to(TimeUs now) {
-  if (now >= period_start && now < period_end) return;
+  if (in_period(now)) return;
   const int64_t n = budget_period_index(spec.anchor, spec.period, now);
   period_index = n;
   period_start = budget_period_start(spec.anchor, spec.period, n);
@@ -93,6 +93,13 @@ void Budget::roll_to(TimeUs now) {
   counting_from = std::max(period_start, created_at);
   used = Credits{};
   crossed = false;
+  reached = false;
+}
+
+TimeUs Budget::counting_from_at(TimeUs now) const {
+  if (in_period(now)) return counting_from;
+  const int64_t n = budget_period_index(spec.anchor, spec.period, now);
+  return std::max(budget_period_start(spec.anchor, spec.period, n), created_at);
 }
 
 const Member* Team::find_member(std::string_view user) const {

@@ -64,6 +64,9 @@ struct BudgetSpec {
   BudgetPeriod period = BudgetPeriod::month;
   TimeUs anchor;  // a period boundary
   BudgetMode mode = BudgetMode::hard;
+  // Usage at which a debit emits budget.threshold_reached (once a period), in credits like an
+  // account's low_balance; zero: no such event.
+  Credits alert_at;
   friend bool operator==(const BudgetSpec&, const BudgetSpec&) = default;
 };
 
@@ -77,6 +80,7 @@ struct Budget {
   uint64_t first_debit = 0;  // the first hold or spend id made after it: older ones never count
   Credits used;          // usage in the current period
   bool crossed = false;  // usage passed the limit in this period (a soft budget's crossing)
+  bool reached = false;  // usage reached spec.alert_at in this period, or was past it when set
 
   // Whether a debit by `member` on `project` counts against it.
   bool applies(std::string_view member, std::string_view project) const {
@@ -86,6 +90,12 @@ struct Budget {
   // Rolls to the period containing `now` (usage starts again from zero at its start).
   void roll_to(TimeUs now);
   Credits left() const { return spec.limit - used; }
+  // Whether `t` is in the current period (roll_to(t) would change nothing).
+  bool in_period(TimeUs t) const { return t >= period_start && t < period_end; }
+  // What used and left() would be after roll_to(now), without rolling.
+  Credits used_at(TimeUs now) const { return in_period(now) ? used : Credits{}; }
+  Credits left_at(TimeUs now) const { return spec.limit - used_at(now); }
+  TimeUs counting_from_at(TimeUs now) const;
   friend bool operator==(const Budget&, const Budget&) = default;
 };
 

@@ -80,6 +80,14 @@ void write_event(JsonWriter& w, ShardId shard, const Event& e) {
       write_time(w, "expires_at", e.when);
       break;
     }
+    case EventType::budget_threshold_reached:
+    case EventType::budget_exceeded:
+      write_text(w, "budget", e.detail);
+      write_id(w, "debit", e.ref);
+      write_amount(w, "used", e.amount);
+      write_amount(w, e.type == EventType::budget_exceeded ? "limit" : "alert_at", e.threshold);
+      write_time(w, "period_end", e.when);
+      break;
   }
   w.EndObject();
   w.EndObject();

@@ -4,10 +4,10 @@
 //   PATCH  /v1/accounts/{id}/members/{user}     {"role"}
 //   DELETE /v1/accounts/{id}/members/{user}
 //   POST   /v1/accounts/{id}/budgets            {"id", "member", "project", "limit", "period",
-//                                                "anchor", "mode"}
+//                                                "anchor", "mode", "alert_at"}
 //   GET    /v1/accounts/{id}/budgets[?member=&project=]
 //   GET    /v1/accounts/{id}/budgets/{budget}
-//   PATCH  /v1/accounts/{id}/budgets/{budget}   {"limit", "mode"}
+//   PATCH  /v1/accounts/{id}/budgets/{budget}   {"limit", "mode", "alert_at"}
 //   DELETE /v1/accounts/{id}/budgets/{budget}
 //   GET    /v1/accounts/{id}/usage?from=&to=    what members and projects used, from entries
 // Every change is a ledger command, journaled and remembered with its idempotency key like any
@@ -29,9 +29,8 @@ void write_member(JsonWriter& w, std::string_view account, const Member& m) {
   w.EndObject();
 }
 
-// A budget as of `now`: its settings, its current period, usage and what is left.
-void write_budget(JsonWriter& w, std::string_view account, Budget b, TimeUs now) {
-  b.roll_to(now);
+// A budget as it stands: its settings, its current period, usage and what is left.
+void write_budget(JsonWriter& w, std::string_view account, const Budget& b) {
   w.StartObject();
   write_text(w, "account", account);
   write_text(w, "id", b.spec.id);
@@ -41,6 +40,12 @@ void write_budget(JsonWriter& w, std::string_view account, Budget b, TimeUs now)
   write_text(w, "period", budget_period_name(b.spec.period));
   write_time(w, "anchor", b.spec.anchor);
   write_text(w, "mode", budget_mode_name(b.spec.mode));
+  if (b.spec.alert_at.is_positive()) {
+    write_amount(w, "alert_at", b.spec.alert_at);
+  } else {
+    w.Key("alert_at");  // like an account's low_balance: null when there is no alert
+    w.Null();
+  }
   write_time(w, "period_start", b.period_start);
   write_time(w, "period_end", b.period_end);
   write_time(w, "counting_from", b.counting_from);
@@ -48,8 +53,18 @@ void write_budget(JsonWriter& w, std::string_view account, Budget b, TimeUs now)
   write_amount(w, "left", max(b.left(), Credits{}));
   w.Key("exceeded");
   w.Bool(b.crossed);
+  w.Key("threshold_reached");
+  w.Bool(b.reached);
   write_time(w, "created_at", b.created_at);
   w.EndObject();
+}
+
+// A stored budget as of a read's `now`: rolled (on a copy) only if its period has ended.
+void write_budget_at(JsonWriter& w, std::string_view account, const Budget& b, TimeUs now) {
+  if (b.in_period(now)) return write_budget(w, account, b);
+  Budget rolled = b;
+  rolled.roll_to(now);
+  write_budget(w, account, rolled);
 }
 
 Encode member_answer(int status) {
@@ -62,9 +77,8 @@ Encode member_answer(int status) {
 Encode budget_answer(int status) {
   return [status](const Reply& r) {
     const BudgetReply& b = std::get<BudgetReply>(r);
-    // The reply's budget was rolled to the command's time: shown as of then.
-    return json(status,
-                [&](JsonWriter& w) { write_budget(w, b.account, b.budget, b.budget.period_start); });
+    // The ledger rolled the reply's budget to the command's time: shown as it is.
+    return json(status, [&](JsonWriter& w) { write_budget(w, b.account, b.budget); });
   };
 }
 
@@ -148,6 +162,7 @@ void add_budget(const CallPtr& call) {
   auto period = f.text("period", true, 8);
   c.anchor = f.time("anchor", false);
   auto mode = mode_field(f);
+  auto alert_at = f.amount("alert_at", false);
   if (f.ok() && !member && !project) f.fail("give 'member', 'project' or both");
   std::optional<BudgetPeriod> p;
   if (f.ok()) {
@@ -155,8 +170,14 @@ void add_budget(const CallPtr& call) {
     if (!p) f.fail("'period' must be P1D, P1W or P1M");
   }
   if (auto problem = f.finish()) return fail(call, *problem);
-  c.spec = BudgetSpec{std::move(*id),  member.value_or(""), project.value_or(""), *limit, *p, {},
-                      mode.value_or(BudgetMode::hard)};
+  c.spec = BudgetSpec{std::move(*id),
+                      member.value_or(""),
+                      project.value_or(""),
+                      *limit,
+                      *p,
+                      {},
+                      mode.value_or(BudgetMode::hard),
+                      alert_at.value_or(Credits{})};
   submit(call, std::move(c), budget_answer(201));
 }
 
@@ -175,7 +196,7 @@ void list_budgets(const CallPtr& call) {
         // ?project=: likewise for a project.
         if (member && !b.spec.member.empty() && b.spec.member != *member) continue;
         if (project && !b.spec.project.empty() && b.spec.project != *project) continue;
-        write_budget(w, a.id, b, l.now());
+        write_budget_at(w, a.id, b, l.now());
       }
       w.EndArray();
       w.EndObject();
@@ -193,14 +214,17 @@ void get_budget(const CallPtr& call) {
       return problem_response(
           not_found(cat("team account '", a.id, "' has no budget '", budget, "'")));
     }
-    return json(200, [&](JsonWriter& w) { write_budget(w, a.id, *b, l.now()); });
+    return json(200, [&](JsonWriter& w) { write_budget_at(w, a.id, *b, l.now()); });
   });
 }
 
 void update_budget(const CallPtr& call) {
   FieldReader f(*call->body);
-  UpdateBudget c{call->args[0], call->args[1], f.amount("limit", false), mode_field(f)};
-  if (f.ok() && !c.limit && !c.mode) f.fail("give 'limit', 'mode' or both");
+  UpdateBudget c{call->args[0], call->args[1], f.amount("limit", false), mode_field(f),
+                 f.amount("alert_at", false)};
+  if (f.ok() && !c.limit && !c.mode && !c.alert_at) {
+    f.fail("give 'limit', 'mode', 'alert_at' or several");
+  }
   if (auto p = f.finish()) return fail(call, *p);
   submit(call, std::move(c), budget_answer(200));
 }

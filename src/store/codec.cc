@@ -264,6 +264,7 @@ void fields(A& a, Budget& b) {
   a.enumeration(b.spec.mode, k_budget_mode_last);
   a(b.created_at, b.period_index, b.period_start, b.period_end, b.counting_from, b.first_debit,
     b.used, b.crossed);
+  if (a.version >= 6) a(b.spec.alert_at, b.reached);
 }
 template <typename A>
 void fields(A& a, Team& t) {
@@ -472,6 +473,12 @@ std::string encode_result(const Result& result) {
 
 namespace {
 
+// The batch version whose fields() a column or result of codec version `v` holds; 0: unknown.
+uint8_t fields_version(uint8_t v) {
+  if (v == 1) return 4;
+  return v == k_codec_version ? k_batch_version : 0;
+}
+
 // A list of fields() items, versioned.
 template <typename List>
 std::string encode_list(const List& items) {
@@ -486,8 +493,8 @@ std::expected<T, std::string> decode_column(std::string_view bytes, Read read) {
   Reader r(bytes);
   uint8_t version = 0;
   r(version);
-  if (r.ok && version != k_codec_version)
-    return std::unexpected(cat("unknown codec version ", version));
+  r.version = fields_version(version);
+  if (r.ok && r.version == 0) return std::unexpected(cat("unknown codec version ", version));
   T out;
   read(r, out);
   if (!r.done()) return std::unexpected("truncated or trailing bytes");
@@ -542,7 +549,8 @@ std::expected<Result, std::string> decode_result(std::string_view bytes) {
   r(version);
   r(tag);
   if (!r.ok) return std::unexpected("truncated");
-  if (version != k_codec_version) return std::unexpected(cat("unknown codec version ", version));
+  r.version = fields_version(version);
+  if (r.version == 0) return std::unexpected(cat("unknown codec version ", version));
   Result out;
   if (tag == 0) {
     uint8_t code = 0;
@@ -590,7 +598,7 @@ std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
                                k_batch_version, ")"));
   }
   r.version = version;  // 1: before events and alerts; 2: before auto top-up; 3: before teams;
-                        // 4: before entries named member and project
+                        // 4: before entries named member and project; 5: before budget alerts
   BatchRecord out;
   r.list(out.entries);
   fields(r, out.delta);

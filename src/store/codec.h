@@ -16,7 +16,9 @@
 
 namespace tally::store {
 
-inline constexpr uint8_t k_codec_version = 1;
+// The version byte that opens a column and a stored result. 1: the fields of batch version 4
+// (before budget alerts), still read; 2: those of k_batch_version.
+inline constexpr uint8_t k_codec_version = 2;
 
 std::string encode_result(const Result& r);
 // A hold's or spend's lot portions (stored as one column).
@@ -37,9 +39,9 @@ std::string encode_team(const Team& t);
 // A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
-// 2: events, alerts; 3: auto top-up; 4: teams; 5: entries' member and project (older versions
-// are still read).
-inline constexpr uint8_t k_batch_version = 5;
+// 2: events, alerts; 3: auto top-up; 4: teams; 5: entries' member and project; 6: budget alerts
+// (older versions are still read).
+inline constexpr uint8_t k_batch_version = 6;
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;

@@ -50,6 +50,20 @@ std::vector<Result> every_kind() {
                                     BudgetMode::soft},
                          t, 3, t, TimeUs{t.us + 7 * k_us_per_day}, t, 42, cr("12.5"), true}},
   };
+  out.push_back(MemberReply{"team", Member{"ana", Role::admin, t}});
+  Budget b;
+  b.spec = BudgetSpec{"ana-week",         "ana", "site",           cr("50"),
+                      BudgetPeriod::week, t,     BudgetMode::soft, cr("40")};
+  b.created_at = t;
+  b.period_index = 3;
+  b.period_start = t;
+  b.period_end = at("2026-03-11T05:06:07Z");
+  b.counting_from = t;
+  b.first_debit = 22;
+  b.used = cr("45");
+  b.crossed = true;
+  b.reached = true;
+  out.push_back(BudgetReply{"team", b});
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
   out.push_back(std::unexpected(LedgerError{ErrorCode::budget_exceeded, "over b-1", cr("2"),
                                             BudgetRefusal{"b-1", cr("10"), cr("9"), cr("1")}}));
@@ -78,6 +92,39 @@ TEST(Codec, AnAutoTopupRoundTripsAndCorruptBytesAreErrors) {
   EXPECT_FALSE(decode_auto_topup("").has_value());
 }
 
+TEST(Codec, ATeamRoundTripsAndOneStoredBeforeBudgetAlertsReadsWithNone) {
+  Team t;
+  t.members.push_back(Member{"olga", Role::owner, at("2026-03-01T00:00:00Z")});
+  Budget& b = t.budgets.emplace_back();
+  b.spec = BudgetSpec{
+      "ana-month",      "ana",   "", cr("100"), BudgetPeriod::month, at("2026-03-01T00:00:00Z"),
+      BudgetMode::soft, cr("80")};
+  b.created_at = at("2026-03-02T00:00:00Z");
+  b.period_start = at("2026-03-01T00:00:00Z");
+  b.period_end = at("2026-04-01T00:00:00Z");
+  b.counting_from = b.created_at;
+  b.first_debit = 5;
+  b.used = cr("90");
+  b.reached = true;
+  const std::string bytes = encode_team(t);
+  auto back = decode_team(bytes);
+  ASSERT_TRUE(back.has_value()) << back.error();
+  EXPECT_EQ(*back, t);
+  // Codec version 1 (batch version 4): the same fields without alert_at and reached, which
+  // close the last budget's.
+  std::string old = bytes.substr(0, bytes.size() - 9);
+  old[0] = 1;
+  auto before = decode_team(old);
+  ASSERT_TRUE(before.has_value()) << before.error();
+  Team want = t;
+  want.budgets[0].spec.alert_at = Credits{};
+  want.budgets[0].reached = false;
+  EXPECT_EQ(*before, want);
+  EXPECT_FALSE(decode_team(bytes.substr(0, bytes.size() - 1)).has_value());
+  old[0] = 3;
+  EXPECT_EQ(decode_team(old).error(), "unknown codec version 3");
+}
+
 TEST(Codec, CorruptBytesAreErrorsNotCrashes) {
   for (const Result& r : every_kind()) {
     const std::string bytes = encode_result(r);
@@ -86,7 +133,7 @@ TEST(Codec, CorruptBytesAreErrorsNotCrashes) {
     }
     EXPECT_EQ(decode_result(bytes + "x").error(), "trailing bytes");
   }
-  EXPECT_EQ(decode_result(std::string("\x02\x01", 2)).error(), "unknown codec version 2");
+  EXPECT_EQ(decode_result(std::string("\x03\x01", 2)).error(), "unknown codec version 3");
   EXPECT_EQ(decode_result(std::string("\x01\x63", 2)).error(), "unknown reply tag 99");
   std::string huge("\x01\x01\xff\xff\xff\x7f", 6);  // an account name of 2 GB
   EXPECT_FALSE(decode_result(huge).has_value());

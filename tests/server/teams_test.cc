@@ -310,5 +310,71 @@ TEST_F(TeamsApi, BadTeamRequestsAreRefusedClearly) {
   EXPECT_EQ(role.status, 400) << role.body;
 }
 
+// Budget events (docs/events.md "Budget events"): produced by the spend that causes them, in
+// the account's feed once per period, with the budget's state that says so kept across a
+// SIGKILL and restart (SQLite), and armed again in the next period.
+TEST_F(TeamsApi, BudgetEventsAreInTheFeedOncePerPeriodAcrossAKill) {
+  set_clock("2027-03-01T10:00:00Z");  // as the test before: the clock never goes back
+  team("tm-e");
+  auto made = admin("POST", "/v1/accounts/tm-e/budgets",
+                    R"({"id":"ana-soft","member":"ana","limit":"30","period":"P1W",)"
+                    R"("mode":"soft","alert_at":"20"})",
+                    "tme-1");
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(str(made.json()["alert_at"]), "20");
+  EXPECT_FALSE(made.json()["threshold_reached"].GetBool());
+  auto first = spend("tm-e", "ana", "25", "tme-2");  // past alert_at
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto second = spend("tm-e", "ana", "10", "tme-3");  // past the limit
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(spend("tm-e", "ana", "10", "tme-3").status, 201);  // a retry: no event
+  auto feed = [&] {
+    auto r =
+        admin("GET", "/v1/accounts/tm-e/events?types=budget.threshold_reached,budget.exceeded");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  };
+  auto events = feed();
+  ASSERT_EQ(events["events"].Size(), 2u);
+  const auto& reached = events["events"][0];
+  EXPECT_EQ(str(reached["type"]), "budget.threshold_reached");
+  EXPECT_EQ(str(reached["account"]), "tm-e");
+  EXPECT_EQ(str(reached["data"]["budget"]), "ana-soft");
+  EXPECT_EQ(str(reached["data"]["debit"]), str(first.json()["id"]));
+  EXPECT_EQ(str(reached["data"]["used"]), "25");
+  EXPECT_EQ(str(reached["data"]["alert_at"]), "20");
+  EXPECT_EQ(str(reached["data"]["period_end"]), "2027-03-08T00:00:00Z");  // a Monday
+  const auto& exceeded = events["events"][1];
+  EXPECT_EQ(str(exceeded["type"]), "budget.exceeded");
+  EXPECT_EQ(str(exceeded["data"]["debit"]), str(second.json()["id"]));
+  EXPECT_EQ(str(exceeded["data"]["used"]), "35");
+  EXPECT_EQ(str(exceeded["data"]["limit"]), "30");
+  EXPECT_EQ(exceeded["data"]["limit_micro"].GetInt64(), 30'000'000);
+
+  server_->kill();
+  server_->restart();
+  client_ = std::make_unique<HttpClient>(server_->port());
+  set_clock("2027-03-01T10:00:00Z");
+  auto b = budget("tm-e", "ana-soft");
+  EXPECT_TRUE(b["threshold_reached"].GetBool());
+  EXPECT_TRUE(b["exceeded"].GetBool());
+  EXPECT_EQ(str(b["alert_at"]), "20");
+  EXPECT_EQ(feed()["events"].Size(), 2u);
+  ASSERT_EQ(spend("tm-e", "ana", "5", "tme-4").status, 201);  // still this period: nothing
+  EXPECT_EQ(feed()["events"].Size(), 2u);
+
+  set_clock("2027-03-08T00:00:00Z");  // the next period arms both again (events are kept 30 days)
+  ASSERT_EQ(spend("tm-e", "ana", "31", "tme-5").status, 201);
+  events = feed();
+  ASSERT_EQ(events["events"].Size(), 4u) << admin("GET", "/v1/accounts/tm-e/events").body;
+  EXPECT_EQ(str(events["events"][3]["type"]), "budget.exceeded");
+  EXPECT_EQ(str(events["events"][3]["data"]["period_end"]), "2027-03-15T00:00:00Z");
+  auto off = admin("PATCH", "/v1/accounts/tm-e/budgets/ana-soft", R"({"alert_at":"0"})", "tme-6");
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_TRUE(off.json()["alert_at"].IsNull());
+  auto bad = admin("PATCH", "/v1/accounts/tm-e/budgets/ana-soft", R"({"alert_at":"-1"})", "tme-7");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
 }  // namespace
 }  // namespace tally::testing

@@ -184,12 +184,26 @@ TEST_F(Webhooks, EveryEventTypeIsDeliveredSignedAsTheFeedShowsIt) {
   ok(admin("PUT", "/v1/accounts/all/auto_topup", R"({"below":"5","pack":"small","currency":"USD"})",
            "at"));
   spend("all", available("all"), "s3");  // balance.depleted, auto_topup.requested
+  // A team account's soft budget: one spend past its alert_at and its limit.
+  ok(admin("POST", "/v1/accounts", R"({"id":"crew","plan":"pro","kind":"team","owner":"olga"})",
+           "open-crew"),
+     201);
+  ok(admin("POST", "/v1/accounts/crew/budgets",
+           R"({"id":"olga-soft","member":"olga","limit":"10","period":"P1M","mode":"soft",)"
+           R"("alert_at":"5"})",
+           "b1"),
+     201);
+  ok(admin("POST", "/v1/spends", R"({"account":"crew","amount":"11","member":"olga"})", "s4"),
+     201);  // budget.threshold_reached, budget.exceeded
 
   const std::set<std::string> all_types = {
-      "balance.low",     "balance.depleted",     "credits.expiring",      "credits.expired",
-      "hold.timed_out",  "subscription.renewed", "subscription.past_due", "purchase.completed",
-      "purchase.voided", "refund.created",       "auto_topup.requested"};
-  const auto events = feed("all");
+      "balance.low",           "balance.depleted",     "credits.expiring",
+      "credits.expired",       "hold.timed_out",       "subscription.renewed",
+      "subscription.past_due", "purchase.completed",   "purchase.voided",
+      "refund.created",        "auto_topup.requested", "budget.threshold_reached",
+      "budget.exceeded"};
+  auto events = feed("all");
+  events.merge(feed("crew"));
   ASSERT_TRUE(receiver.wait_until([&](const Requests& rs) {
     std::set<uint64_t> got;
     for (const auto& r : rs) {

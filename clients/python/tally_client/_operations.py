@@ -420,12 +420,15 @@ class Operations:
         project: Optional[str] = None,
         anchor: Optional[TimeLike] = None,
         mode: Optional[str] = None,
+        alert_at: Optional[AmountLike] = None,
         idempotency_key: Optional[str] = None,
     ) -> m.Budget:
         """Adds budget `id`: at most `limit` credits per `period` ("P1D", "P1W", "P1M") for
         `member`, `project` or both (that member within that project). `anchor`: a period
         boundary (None: the calendar one in UTC); `mode` "hard" (None: refuses a debit past the
-        limit, `BudgetExceeded`) or "soft" (lets it through and marks `exceeded`)."""
+        limit, `BudgetExceeded`) or "soft" (lets it through, marks `exceeded` and emits
+        budget.exceeded); `alert_at`: the usage at which a debit emits
+        budget.threshold_reached, once a period (None: none)."""
         body = _body(
             id=id,
             member=member,
@@ -434,6 +437,7 @@ class Operations:
             period=period,
             anchor=time_to_wire(anchor, "anchor") if anchor is not None else None,
             mode=mode,
+            alert_at=amount_to_wire(alert_at, "alert_at") if alert_at is not None else None,
         )
         return self._run(Operations.add_budget, account, body=body, key=idempotency_key, changes=True)
 
@@ -449,11 +453,16 @@ class Operations:
         return self._run(Operations.get_budget, account, sub_id=budget)
 
     @operation("updateBudget", "PATCH", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})
-    def update_budget(self, account: str, budget: str, *, limit: Optional[AmountLike] = None, mode: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Budget:
-        """Changes a budget's `limit`, `mode` or both; its usage so far stays."""
-        if limit is None and mode is None:
-            raise ValueError("update_budget: pass limit, mode or both")
-        body = _body(limit=amount_to_wire(limit, "limit") if limit is not None else None, mode=mode)
+    def update_budget(self, account: str, budget: str, *, limit: Optional[AmountLike] = None, mode: Optional[str] = None, alert_at: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Budget:
+        """Changes a budget's `limit`, `mode` or `alert_at` ("0": none; armed from the usage
+        now); its usage so far stays."""
+        if limit is None and mode is None and alert_at is None:
+            raise ValueError("update_budget: pass limit, mode, alert_at or several")
+        body = _body(
+            limit=amount_to_wire(limit, "limit") if limit is not None else None,
+            mode=mode,
+            alert_at=amount_to_wire(alert_at, "alert_at") if alert_at is not None else None,
+        )
         return self._run(Operations.update_budget, account, sub_id=budget, body=body, key=idempotency_key, changes=True)
 
     @operation("removeBudget", "DELETE", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})

@@ -768,10 +768,13 @@ class Budget(_BudgetFigures):
     period: Optional[str] = None  # P1D, P1W, P1M
     anchor: Optional[datetime] = None
     mode: Optional[str] = None  # hard (refuses past the limit), soft (lets through, marks it)
+    alert_at: Optional[Decimal] = None  # budget.threshold_reached at this usage; None: none
+    alert_at_micro: Optional[int] = None
     period_start: Optional[datetime] = None
     period_end: Optional[datetime] = None
     counting_from: Optional[datetime] = None  # the period's start, or the budget's creation
     exceeded: Optional[bool] = None  # usage passed the limit in this period (a soft crossing)
+    threshold_reached: Optional[bool] = None  # usage reached alert_at in this period
     created_at: Optional[datetime] = None
 
 

@@ -516,7 +516,7 @@ export class TallyClient {
   getBudget(id: T.AccountId, budget: T.BudgetId, options?: CallOptions): Promise<T.Budget> {
     return this.call('getBudget', {params: {id, budget}}, options);
   }
-  /** Changes a budget's limit, mode or both; its usage so far stays. */
+  /** Changes a budget's limit, mode or alert_at; its usage so far stays. */
   updateBudget(id: T.AccountId, budget: T.BudgetId, body: T.UpdateBudgetRequest, options?: CallOptions): Promise<T.Budget> {
     return this.call('updateBudget', {params: {id, budget}, body}, options);
   }

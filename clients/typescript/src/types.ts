@@ -384,7 +384,7 @@ export interface KeyList {
 export type WebhookEventType = '*' | 'balance.low' | 'balance.depleted' | 'credits.expiring' |
   'credits.expired' | 'hold.timed_out' | 'subscription.renewed' | 'subscription.past_due' |
   'purchase.completed' | 'purchase.voided' | 'refund.created' | 'auto_topup.requested' |
-  'webhook.disabled';
+  'budget.threshold_reached' | 'budget.exceeded' | 'webhook.disabled';
 
 /** A webhook endpoint (docs/webhooks.md), never its secret. Times are the server's wall clock. */
 export interface Webhook {
@@ -960,6 +960,9 @@ export interface Budget {
   period: BudgetPeriod;
   anchor: Time;
   mode: BudgetMode;
+  /** Usage at which a debit emits `budget.threshold_reached` (once a period); `null`: none. */
+  alert_at: Amount | null;
+  alert_at_micro?: AmountMicro;
   period_start: Time;
   period_end: Time;
   /** Debits from then on count: the period's start, or the budget's creation. */
@@ -970,6 +973,8 @@ export interface Budget {
   left_micro: AmountMicro;
   /** Usage passed the limit in this period (a soft budget's crossing). */
   exceeded: boolean;
+  /** Usage reached `alert_at` in this period (or was past it when it was set). */
+  threshold_reached: boolean;
   created_at: Time;
 }
 
@@ -991,12 +996,15 @@ export interface AddBudgetRequest {
   anchor?: Time;
   /** Default `hard`. */
   mode?: BudgetMode;
+  /** Usage at which a debit emits `budget.threshold_reached`, once a period; `"0"`: none. */
+  alert_at?: AmountInput;
 }
 
-/** At least one of the two; usage so far stays. */
+/** At least one; usage so far stays. A new `alert_at` is armed from the usage now. */
 export interface UpdateBudgetRequest {
   limit?: AmountInput;
   mode?: BudgetMode;
+  alert_at?: AmountInput;
 }
 
 export interface BudgetsQuery {
