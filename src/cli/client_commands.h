@@ -205,9 +205,10 @@ struct BudgetArgs {
   std::string member, project;  // at least one
   std::string anchor;           // RFC 3339; empty: the calendar boundary in UTC
   std::string mode;             // hard or soft; empty: the server's default (hard)
+  std::string alert_at;         // credits: budget.threshold_reached there; empty: none
 };
 // `budgets add ACCOUNT ID --limit L --period P1D|P1W|P1M [--member U] [--project P]
-// [--anchor TIME] [--mode hard|soft]`.
+// [--anchor TIME] [--mode hard|soft] [--alert-at A]`.
 Built build_budget_add(const BudgetArgs& args);
 // `budgets list ACCOUNT [--member U] [--project P]`: the budgets that bind them.
 Built build_budget_list(const std::string& account, const std::string& member,
@@ -215,9 +216,10 @@ Built build_budget_list(const std::string& account, const std::string& member,
 // `budgets show ACCOUNT ID`, `budgets remove ACCOUNT ID`.
 Built build_budget_show(const std::string& account, const std::string& id);
 Built build_budget_remove(const std::string& account, const std::string& id);
-// `budgets update ACCOUNT ID [--limit L] [--mode M]`: at least one of them.
+// `budgets update ACCOUNT ID [--limit L] [--mode M] [--alert-at A]`: at least one of them.
 Built build_budget_update(const std::string& account, const std::string& id,
-                          const std::string& limit, const std::string& mode);
+                          const std::string& limit, const std::string& mode,
+                          const std::string& alert_at = "");
 // Registers `members` and `budgets` and their subcommands (client_teams.cc).
 void add_team_commands(CLI::App& app, int& exit_code);
 // `usage ACCOUNT --from T --to T`: what a team's members and projects used in [from, to).

@@ -159,10 +159,11 @@ TEST(ClientCalls, SubscribeKeysTokenQuote) {
   EXPECT_EQ(ok(build_token("u1", 60)).body, R"({"ttl_s":60})");
   EXPECT_EQ(ok(build_token("team-1", std::nullopt, "ana")).body, R"({"member":"ana"})");
   EXPECT_FALSE(build_token("team-1", std::nullopt, "a b"));
-  EXPECT_EQ(ok(build_team_usage("team-1", "2027-01-01T00:00:00Z", "2027-02-01T00:00:00+01:00")),
-            (ApiCall{"GET",
-                     "/v1/accounts/team-1/usage?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00%2B01:00",
-                     "", KeyUse::none, View::fields}));
+  EXPECT_EQ(
+      ok(build_team_usage("team-1", "2027-01-01T00:00:00Z", "2027-02-01T00:00:00+01:00")),
+      (ApiCall{"GET",
+               "/v1/accounts/team-1/usage?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00%2B01:00",
+               "", KeyUse::none, View::fields}));
   EXPECT_FALSE(build_team_usage("team-1", "yesterday", "2027-02-01T00:00:00Z"));
   EXPECT_FALSE(build_team_usage("team-1", "2027-01-01T00:00:00Z", ""));
   EXPECT_EQ(ok(build_quote("image", {"model=flux"}, "pro", "u1")),
@@ -558,6 +559,9 @@ TEST(ClientCalls, Budgets) {
             std::string::npos);
   EXPECT_FALSE(build_budget_update("t1", "bob-monthly", "1e3", ""));
   EXPECT_FALSE(build_budget_update("t1", "bob-monthly", "", "off"));
+  EXPECT_EQ(ok(build_budget_update("t1", "bob-monthly", "", "", "600")).body,
+            R"({"alert_at":"600"})");
+  EXPECT_FALSE(build_budget_update("t1", "bob-monthly", "", "", "lots"));
 }
 
 TEST(ClientViews, MembersAsATable) {

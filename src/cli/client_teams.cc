@@ -100,6 +100,10 @@ Built build_budget_add(const BudgetArgs& a) {
     if (auto e = check_word("--mode", a.mode, k_modes)) return std::unexpected(*e);
     b.str("mode", a.mode);
   }
+  if (!a.alert_at.empty()) {
+    if (auto e = check_amount("--alert-at", a.alert_at)) return std::unexpected(*e);
+    b.str("alert_at", a.alert_at);
+  }
   return call("POST", "/v1/accounts/" + a.account + "/budgets", b.take(), KeyUse::always,
               View::fields);
 }
@@ -133,10 +137,13 @@ Built build_budget_remove(const std::string& account, const std::string& id) {
 }
 
 Built build_budget_update(const std::string& account, const std::string& id,
-                          const std::string& limit, const std::string& mode) {
+                          const std::string& limit, const std::string& mode,
+                          const std::string& alert_at) {
   auto path = team_path(account, "budgets", "budget", id);
   if (!path) return std::unexpected(path.error());
-  if (limit.empty() && mode.empty()) return std::unexpected("give --limit, --mode or both");
+  if (limit.empty() && mode.empty() && alert_at.empty()) {
+    return std::unexpected("give --limit, --mode, --alert-at or several");
+  }
   Body b;
   if (!limit.empty()) {
     if (auto e = check_amount("--limit", limit)) return std::unexpected(*e);
@@ -146,11 +153,14 @@ Built build_budget_update(const std::string& account, const std::string& id,
     if (auto e = check_word("--mode", mode, k_modes)) return std::unexpected(*e);
     b.str("mode", mode);
   }
+  if (!alert_at.empty()) {
+    if (auto e = check_amount("--alert-at", alert_at)) return std::unexpected(*e);
+    b.str("alert_at", alert_at);
+  }
   return call("PATCH", *path, b.take(), KeyUse::always, View::fields);
 }
 
-Built build_team_usage(const std::string& account, const std::string& from,
-                       const std::string& to) {
+Built build_team_usage(const std::string& account, const std::string& from, const std::string& to) {
   if (auto e = check_account(account)) return std::unexpected(*e);
   std::string path = "/v1/accounts/" + account + "/usage";
   char sep = '?';
@@ -235,6 +245,8 @@ void add_budget_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--project", a.project, "The project it binds");
   cmd->add_option("--anchor", a.anchor, "A period boundary, RFC 3339 (default: the calendar's)");
   cmd->add_option("--mode", a.mode, "hard (default: refuses past the limit) or soft (marks it)");
+  cmd->add_option("--alert-at", a.alert_at,
+                  "Usage at which budget.threshold_reached is sent, once a period");
   cmd->callback(
       [add, &exit_code] { exit_code = run_built(add->options, build_budget_add(add->a)); });
 
@@ -267,9 +279,12 @@ void add_budget_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("id", update->a.id, "The budget's id")->required();
   cmd->add_option("--limit", update->a.limit, "Credits per period");
   cmd->add_option("--mode", update->a.mode, "hard or soft");
+  cmd->add_option("--alert-at", update->a.alert_at,
+                  "Usage that sends budget.threshold_reached (0: none)");
   cmd->callback([update, &exit_code] {
     const BudgetArgs& u = update->a;
-    exit_code = run_built(update->options, build_budget_update(u.account, u.id, u.limit, u.mode));
+    exit_code = run_built(update->options,
+                          build_budget_update(u.account, u.id, u.limit, u.mode, u.alert_at));
   });
 }
 

@@ -44,11 +44,6 @@ std::vector<Result> every_kind() {
       AlertsReply{"u", Alerts{cr("10"), 3 * k_us_per_day}},
       AutoTopupReply{"u", AutoTopup{AutoTopupSettings{cr("5"), "p20", "USD", "IN"}, true, 21, t, 2,
                                     TimeUs::never()}},
-      MemberReply{"team-1", Member{"ana", Role::viewer, t}},
-      BudgetReply{"team-1",
-                  Budget{BudgetSpec{"b-1", "ana", "launch", cr("100"), BudgetPeriod::week, t,
-                                    BudgetMode::soft},
-                         t, 3, t, TimeUs{t.us + 7 * k_us_per_day}, t, 42, cr("12.5"), true}},
   };
   out.push_back(MemberReply{"team", Member{"ana", Role::admin, t}});
   Budget b;

@@ -248,7 +248,7 @@ TEST_F(AccountList, PagesByPrefixAndPlanInIdOrder) {
   EXPECT_EQ(as(field(w, "key"), "GET", "/v1/accounts?prefix=al-").status, 403);
   for (const char* bad :
        {"/v1/accounts?limit=0", "/v1/accounts?limit=1001", "/v1/accounts?prefix=a%20b",
-        "/v1/accounts?cursor=", "/v1/accounts?plan=", "/v1/accounts?kind=team"}) {
+        "/v1/accounts?cursor=", "/v1/accounts?plan=", "/v1/accounts?kind=group"}) {
     auto b = admin("GET", bad);
     EXPECT_EQ(b.status, 400) << bad << ": " << b.body;
   }

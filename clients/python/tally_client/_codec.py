@@ -7,6 +7,7 @@ float. Times are RFC 3339 UTC and become aware `datetime`s. Ids stay strings.
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import datetime as _dt
 import decimal
 import typing
@@ -100,9 +101,14 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
+def wire_name(name: str) -> str:
+    """A model field's name on the wire: `from_` is `from` (a Python keyword cannot be a field)."""
+    return name[:-1] if name.endswith("_") and keyword.iskeyword(name[:-1]) else name
+
+
 def field_types(cls: type) -> dict[str, Any]:
-    """The declared type of every wire field of a model (not `raw`)."""
-    return {f.name: _hints(cls)[f.name] for f in dataclasses.fields(cls) if f.name != "raw"}
+    """The declared type of every wire field of a model (not `raw`), by its wire name."""
+    return {wire_name(f.name): _hints(cls)[f.name] for f in dataclasses.fields(cls) if f.name != "raw"}
 
 
 def decode_value(tp: Any, value: Any, where: str) -> Any:
@@ -157,5 +163,9 @@ def decode_model(cls: type, data: Any, where: Optional[str] = None) -> Any:
     where = where or cls.__name__
     if not isinstance(data, dict):
         raise TypeError(f"{where}: expected a JSON object, got {type(data).__name__}")
-    kwargs = {name: decode_value(tp, data.get(name), f"{where}.{name}") for name, tp in field_types(cls).items()}
+    kwargs = {
+        f.name: decode_value(_hints(cls)[f.name], data.get(wire_name(f.name)), f"{where}.{wire_name(f.name)}")
+        for f in dataclasses.fields(cls)
+        if f.name != "raw"
+    }
     return cls(raw=data, **kwargs)

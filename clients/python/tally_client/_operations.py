@@ -127,10 +127,11 @@ class Operations:
         return self._run(Operations.get_account, account)
 
     @operation("listEntries", "GET", "/v1/accounts/{id}/entries", {200: m.EntriesPage})
-    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None) -> m.EntriesPage:
+    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None, member: Optional[str] = None, project: Optional[str] = None) -> m.EntriesPage:
         """One page of history, oldest first; pass `next_after` as `after` for the next page.
+        `member`, `project`: a team account's entries of that member and/or project only.
         `iter_entries` walks every page."""
-        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after})
+        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after, "member": member, "project": project})
 
     @operation("getBalance", "GET", "/v1/accounts/{id}/balance", {200: m.BalanceAt})
     def get_balance(self, account: str, *, as_of: Optional[TimeLike] = None) -> m.BalanceAt:
@@ -446,6 +447,13 @@ class Operations:
         """The team's budgets with their usage in the current period; `member`, `project`: only
         those that bind that member or project (its own, and those of any)."""
         return self._run(Operations.list_budgets, account, query={"member": member, "project": project})
+
+    @operation("getTeamUsage", "GET", "/v1/accounts/{id}/usage", {200: m.TeamUsage})
+    def get_team_usage(self, account: str, *, from_: TimeLike, to: TimeLike) -> m.TeamUsage:
+        """What the team's debits took in [from_, to), net of releases and refunds, in total,
+        by member and by project (a member's token: its own only)."""
+        query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to")}
+        return self._run(Operations.get_team_usage, account, query=query)
 
     @operation("getBudget", "GET", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})
     def get_budget(self, account: str, budget: str) -> m.Budget:

@@ -134,6 +134,8 @@ class Entry:
     spend: Optional[str] = None
     expires_at: Optional[datetime] = None
     reason: Optional[str] = None
+    member: Optional[str] = None  # a team account's entries: the member, and project, of the debit
+    project: Optional[str] = None
     raw: dict = _raw()
 
 
@@ -210,6 +212,8 @@ class Hold:
     portions: Optional[list[Portion]] = None
     quote: Optional[Quote] = None
     spend: Optional[str] = None
+    member: Optional[str] = None  # a team account's hold: who placed it, for which project
+    project: Optional[str] = None
     raw: dict = _raw()
 
 
@@ -241,6 +245,8 @@ class Spend:
     refunded_micro: Optional[int] = None
     price_book_version: Optional[str] = None
     hold: Optional[str] = None  # the captured hold; sent by the server, not in docs/openapi.yaml
+    member: Optional[str] = None  # a team account's spend: who made it, for which project
+    project: Optional[str] = None
     raw: dict = _raw()
 
 
@@ -466,6 +472,7 @@ class Plan:
     signup_grant_micro: Optional[int] = None
     member: Optional[bool] = None
     purchase_bonus_percent: Optional[int] = None
+    team_members: Optional[int] = None  # members a team account on it may have; 0: no teams
     raw: dict = _raw()
 
 
@@ -776,6 +783,36 @@ class Budget(_BudgetFigures):
     exceeded: Optional[bool] = None  # usage passed the limit in this period (a soft crossing)
     threshold_reached: Optional[bool] = None  # usage reached alert_at in this period
     created_at: Optional[datetime] = None
+
+
+@_model
+class MemberUsage:
+    member: Optional[str] = None
+    used: Optional[Decimal] = None
+    used_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class ProjectUsage:
+    project: Optional[str] = None
+    used: Optional[Decimal] = None
+    used_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class TeamUsage:
+    """What a team's debits took in [from_, to), net of releases and refunds."""
+
+    account: Optional[str] = None
+    from_: Optional[datetime] = None  # `from` on the wire
+    to: Optional[datetime] = None
+    used: Optional[Decimal] = None
+    used_micro: Optional[int] = None
+    by_member: Optional[list[MemberUsage]] = None
+    by_project: Optional[list[ProjectUsage]] = None
+    raw: dict = _raw()
 
 
 @_model

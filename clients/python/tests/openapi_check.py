@@ -130,7 +130,7 @@ def check_request_fields(spec: dict, client_cls: type = TallyClient) -> list[str
             missing.append(f"{op_id}: {path} has {path_params} path parameter(s), {name} takes {len(positional)}")
         # The account of a path is a positional argument, not a body field: `open_account(id)`.
         for field, what in sorted(wanted.items()):
-            if field not in params:
+            if field not in params and f"{field}_" not in params:  # `from_` for `from`
                 missing.append(f"{op_id}: {what} '{field}' is not a parameter of {name}")
     return missing
 

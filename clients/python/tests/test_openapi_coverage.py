@@ -67,6 +67,7 @@ SAMPLE_CALLS = {
     "addBudget": lambda c: c.add_budget("team", "ben-daily", Decimal("12.5"), "P1D", member="ben", project="site", anchor=T, mode="soft"),
     "listBudgets": lambda c: c.list_budgets("team", member="ben", project="site"),
     "getBudget": lambda c: c.get_budget("team", "ben-daily"),
+    "getTeamUsage": lambda c: c.get_team_usage("team", from_=T, to=T),
     "updateBudget": lambda c: c.update_budget("team", "ben-daily", limit=20, mode="hard"),
     "removeBudget": lambda c: c.remove_budget("team", "ben-daily"),
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),

@@ -161,6 +161,23 @@ class TeamsTest(ServerTestCase):
             self.client.create_token(account, member="zed")
         self.assertIsNone(self.client.create_token(account).member)
 
+    def test_history_and_usage_by_member_and_project(self):
+        account, _ = self.new_team()
+        self.client.add_member(account, "ben")
+        self.client.grant(account, "100", "team credit")
+        spend = self.client.create_spend(account, amount="3", member="ben", project="site")
+        self.assertEqual((spend.member, spend.project), ("ben", "site"))
+        self.client.create_spend(account, amount="2", member="olu")
+        mine = self.client.list_entries(account, member="ben").entries
+        self.assertTrue(mine)
+        self.assertTrue(all(e.member == "ben" and e.project == "site" for e in mine))
+        usage = self.client.get_team_usage(account, from_="2000-01-01T00:00:00Z", to="2100-01-01T00:00:00Z")
+        self.assertIsInstance(usage, tc.TeamUsage)
+        self.assertEqual(usage.used, Decimal("5"))
+        self.assertEqual([(u.member, u.used) for u in usage.by_member], [("ben", Decimal("3")), ("olu", Decimal("2"))])
+        self.assertEqual([(p.project, p.used) for p in usage.by_project], [("site", Decimal("3"))])
+        self.assertIsNotNone(usage.from_)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -76,6 +76,7 @@ export const ROUTES = {
   addBudget: route('POST', '/v1/accounts/{id}/budgets', 'required'),
   listBudgets: route('GET', '/v1/accounts/{id}/budgets'),
   getBudget: route('GET', '/v1/accounts/{id}/budgets/{budget}'),
+  getTeamUsage: route('GET', '/v1/accounts/{id}/usage'),
   updateBudget: route('PATCH', '/v1/accounts/{id}/budgets/{budget}', 'required'),
   removeBudget: route('DELETE', '/v1/accounts/{id}/budgets/{budget}', 'required'),
   // Webhooks (admin key), no Idempotency-Key: a repeated create or rotate would register
@@ -228,13 +229,14 @@ export class TallyClient {
   }
   /** One page of history, oldest first. See `entries` to walk every page. */
   listEntries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): Promise<T.EntryPage> {
-    return this.call('listEntries', {params: {id}, query: {limit: query.limit, after: query.after}}, options);
+    const {limit, after, member, project} = query;
+    return this.call('listEntries', {params: {id}, query: {limit, after, member, project}}, options);
   }
   /** Every entry after `after` (default all), oldest first, fetched a page at a time. */
   async *entries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): AsyncGenerator<T.Entry> {
     let after: number | null = query.after ?? 0;
     while (after !== null) {
-      const page: T.EntryPage = await this.listEntries(id, {limit: query.limit, after}, options);
+      const page: T.EntryPage = await this.listEntries(id, {...query, after}, options);
       for (const entry of page.entries) yield entry;
       after = page.next_after;
     }
@@ -515,6 +517,10 @@ export class TallyClient {
   }
   getBudget(id: T.AccountId, budget: T.BudgetId, options?: CallOptions): Promise<T.Budget> {
     return this.call('getBudget', {params: {id, budget}}, options);
+  }
+  /** What the team's debits took in [from, to), net of releases and refunds, by member and project. */
+  getTeamUsage(id: T.AccountId, query: T.TeamUsageQuery, options?: CallOptions): Promise<T.TeamUsage> {
+    return this.call('getTeamUsage', {params: {id}, query: {from: query.from, to: query.to}}, options);
   }
   /** Changes a budget's limit, mode or alert_at; its usage so far stays. */
   updateBudget(id: T.AccountId, budget: T.BudgetId, body: T.UpdateBudgetRequest, options?: CallOptions): Promise<T.Budget> {

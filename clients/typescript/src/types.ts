@@ -160,6 +160,9 @@ export interface Entry {
   /** Grants only: when the granted credits expire. */
   expires_at?: Time | null;
   reason: string;
+  /** A team account's entries: the member, and project, of the hold or spend. */
+  member?: UserId;
+  project?: ProjectId;
 }
 
 export interface EntryPage {
@@ -230,6 +233,9 @@ export interface Hold {
   quote?: Quote;
   /** Finished holds only: the spend a capture made. */
   spend?: Id | null;
+  /** A team account's hold: who placed it, for which project. */
+  member?: UserId;
+  project?: ProjectId;
 }
 
 /** A job that costs 0 (an option included in the plan): nothing was held or spent. */
@@ -258,6 +264,9 @@ export interface Spend {
   price_book_version: string | null;
   /** The hold whose capture made this spend; `null` for a one-shot spend. */
   hold?: Id | null;
+  /** A team account's spend: who made it, for which project. */
+  member?: UserId;
+  project?: ProjectId;
 }
 
 export interface Purchase {
@@ -561,6 +570,8 @@ export interface Plan {
   daily_reward: PlanDailyReward | null;
   member: boolean;
   purchase_bonus_percent: number;
+  /** Members a team account on this plan may have; 0: no team accounts. */
+  team_members: number;
 }
 
 export interface Plans {
@@ -787,6 +798,40 @@ export interface EntriesQuery {
   limit?: number;
   /** Entries with a `seq` greater than this (the previous page's `next_after`). */
   after?: number;
+  /** A team account's entries of this member only. */
+  member?: UserId;
+  /** A team account's entries of this project only. */
+  project?: ProjectId;
+}
+
+export interface TeamUsageQuery {
+  /** RFC 3339, included. */
+  from: Time;
+  /** RFC 3339, excluded; after `from`. */
+  to: Time;
+}
+
+export interface MemberUsage {
+  member: UserId;
+  used: Amount;
+  used_micro: AmountMicro;
+}
+
+export interface ProjectUsage {
+  project: ProjectId;
+  used: Amount;
+  used_micro: AmountMicro;
+}
+
+/** What a team's debits took in [from, to), net of releases and refunds. */
+export interface TeamUsage {
+  account: AccountId;
+  from: Time;
+  to: Time;
+  used: Amount;
+  used_micro: AmountMicro;
+  by_member: MemberUsage[];
+  by_project: ProjectUsage[];
 }
 
 export interface BalanceQuery {

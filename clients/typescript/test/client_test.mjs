@@ -555,6 +555,15 @@ test('team accounts: members, budgets, a debit refused by a hard budget with its
   assert.equal((await admin.removeBudget('team-ts', 'ben-day')).id, 'ben-day');
   await assert.rejects(admin.getBudget('team-ts', 'ben-day'), sdk.NotFound);
 
+  // History and usage by member and project.
+  const bens = (await admin.listEntries('team-ts', {member: 'ben'})).entries;
+  assert.ok(bens.length > 0 && bens.every((e) => e.member === 'ben'));
+  const usage = await admin.getTeamUsage('team-ts', {from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z'});
+  assert.equal(usage.account, 'team-ts');
+  assert.ok(usage.by_member.some((m) => m.member === 'ben'));
+  assert.ok(usage.by_project.some((p) => p.project === 'site'));
+  assert.equal(typeof (await admin.getPlans()).plans[0].team_members, 'number');
+
   // A member's token reads what the member's role allows, at each request.
   const t = await admin.createToken('team-ts', {member: 'ben'});
   assert.deepEqual([t.account, t.member], ['team-ts', 'ben']);
