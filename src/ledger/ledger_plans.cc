@@ -244,6 +244,21 @@ Result Ledger::set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out) {
     return std::unexpected(make_error(ErrorCode::invalid_request,
                                       "allocation must be > 0 and within the amount bound"));
   }
+  // A team account stays within what its plan allows (rule 11): a plan without teams, or with
+  // fewer members than the team has, is refused, whether it starts now or at the period end.
+  if (const std::optional<Team>& team = accounts_[*account].team) {
+    if (plan->team_members == 0) {
+      return std::unexpected(make_error(
+          ErrorCode::invalid_request,
+          cat("plan '", plan->id, "' does not allow teams; '", c.account, "' is a team account")));
+    }
+    if (team->members.size() > plan->team_members) {
+      return std::unexpected(make_error(
+          ErrorCode::limit_exceeded,
+          cat("team account '", c.account, "' has ", team->members.size(), " members; plan '",
+              plan->id, "' allows ", plan->team_members, ": remove members first")));
+    }
+  }
   const Credits allocation = c.allocation.value_or(plan->allocation);
   touch(*account);
   Account& a = accounts_[*account];

@@ -160,10 +160,13 @@ Result Ledger::add_member(const AddMember& c, TimeUs now) {
     return std::unexpected(make_error(
         ErrorCode::member_exists, cat("'", c.user, "' is already a member of '", a.id, "'")));
   }
+  // The plan's limit, and a pending plan's too: the team must fit it when it takes over.
   size_t most = k_team_members_max;
   if (a.subscription) {
-    if (const Plan* plan = catalog_->find_plan(a.subscription->plan)) {
-      most = std::min<size_t>(most, plan->team_members);
+    for (const std::string& id : {a.subscription->plan, a.subscription->pending_plan}) {
+      if (const Plan* plan = id.empty() ? nullptr : catalog_->find_plan(id)) {
+        most = std::min<size_t>(most, plan->team_members);
+      }
     }
   }
   if (t.members.size() >= most) {

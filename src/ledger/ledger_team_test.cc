@@ -120,6 +120,31 @@ TEST(Teams, APlanBoundsTheMembers) {
   EXPECT_EQ(h.run(AddMember{"t", "ana", Role::viewer}).error().code, ErrorCode::member_exists);
 }
 
+TEST(Teams, APlanChangeKeepsTheTeamWithinWhatThePlanAllows) {
+  Harness h{tracked_config(), "2026-03-10T12:00:00Z", test_catalog()};
+  ASSERT_TRUE(h.run(OpenAccount{"t", "business", false, true, "olga"}).has_value());  // 10
+  for (const char* user : {"ana", "ben", "cid"}) {
+    ASSERT_TRUE(h.run(AddMember{"t", user, Role::member}).has_value());
+  }
+  // basic allows no team; pro 3 members, fewer than the 4 the team has: refused, nothing pending.
+  Result none = h.run(SetPlan{"t", "basic", std::nullopt});
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(none.error().detail.find("does not allow teams"), std::string::npos);
+  Result fewer = h.run(SetPlan{"t", "pro", std::nullopt});
+  ASSERT_FALSE(fewer.has_value());
+  EXPECT_EQ(fewer.error().code, ErrorCode::limit_exceeded);
+  EXPECT_NE(fewer.error().detail.find("has 4 members; plan 'pro' allows 3"), std::string::npos)
+      << fewer.error().detail;
+  EXPECT_TRUE(h.ledger().find_account("t")->subscription->pending_plan.empty());
+  // With 3 members the downgrade is taken (at the period end), and the pending plan bounds the
+  // team from then on: a fourth member is refused now, not found too many at the renewal.
+  ASSERT_TRUE(h.run(RemoveMember{"t", "cid"}).has_value());
+  ASSERT_TRUE(h.run(SetPlan{"t", "pro", std::nullopt}).has_value());
+  EXPECT_EQ(h.ledger().find_account("t")->subscription->pending_plan, "pro");
+  EXPECT_EQ(h.run(AddMember{"t", "cid", Role::member}).error().code, ErrorCode::limit_exceeded);
+}
+
 TEST(Teams, ATeamKeepsAnOwner) {
   TeamFixture f;
   EXPECT_EQ(f.h.run(RemoveMember{"t", "olga"}).error().code, ErrorCode::invalid_request);
