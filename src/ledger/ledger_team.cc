@@ -9,10 +9,21 @@
 namespace tally {
 namespace {
 
+// Budget `id` of the team account `a`; not_found if it has none.
+std::expected<std::vector<Budget>::iterator, LedgerError> team_budget(Account& a,
+                                                                      const std::string& id) {
+  auto it = std::find_if(a.team->budgets.begin(), a.team->budgets.end(),
+                         [&](const Budget& b) { return b.spec.id == id; });
+  if (it == a.team->budgets.end()) {
+    return std::unexpected(make_error(ErrorCode::not_found,
+                                      cat("team account '", a.id, "' has no budget '", id, "'")));
+  }
+  return it;
+}
+
 size_t owners(const Team& t) {
-  return static_cast<size_t>(
-      std::count_if(t.members.begin(), t.members.end(),
-                    [](const Member& m) { return m.role == Role::owner; }));
+  return static_cast<size_t>(std::count_if(t.members.begin(), t.members.end(),
+                                           [](const Member& m) { return m.role == Role::owner; }));
 }
 
 LedgerError no_member(const Account& a, std::string_view user) {
@@ -56,8 +67,8 @@ std::expected<uint32_t, LedgerError> Ledger::team_account(const std::string& id)
   auto index = account_for(id);
   if (!index) return index;
   if (!accounts_[*index].team) {
-    return std::unexpected(make_error(ErrorCode::invalid_request,
-                                      cat("account '", id, "' is not a team account")));
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request, cat("account '", id, "' is not a team account")));
   }
   return index;
 }
@@ -67,9 +78,9 @@ std::optional<LedgerError> Ledger::check_team_debit(const Account& a, const std:
                                                     TimeUs now) const {
   if (!a.team) {
     if (member.empty() && project.empty()) return std::nullopt;
-    return make_error(ErrorCode::invalid_request,
-                      cat("member and project apply to team accounts only; '", a.id,
-                          "' is a personal account"));
+    return make_error(
+        ErrorCode::invalid_request,
+        cat("member and project apply to team accounts only; '", a.id, "' is a personal account"));
   }
   if (member.empty()) {
     return make_error(ErrorCode::invalid_request,
@@ -82,9 +93,8 @@ std::optional<LedgerError> Ledger::check_team_debit(const Account& a, const std:
   const Member* m = a.team->find_member(member);
   if (m == nullptr) return no_member(a, member);
   if (m->role == Role::viewer) {
-    return make_error(ErrorCode::forbidden,
-                      cat("'", member, "' is a viewer of team account '", a.id,
-                          "' and may not spend"));
+    return make_error(ErrorCode::forbidden, cat("'", member, "' is a viewer of team account '",
+                                                a.id, "' and may not spend"));
   }
   // Each budget as of `now` without rolling a copy of it: this runs for every team debit.
   for (const Budget& b : a.team->budgets) {
@@ -157,8 +167,8 @@ Result Ledger::add_member(const AddMember& c, TimeUs now) {
   Account& a = accounts_[*index];
   Team& t = *a.team;
   if (t.find_member(c.user) != nullptr) {
-    return std::unexpected(make_error(
-        ErrorCode::member_exists, cat("'", c.user, "' is already a member of '", a.id, "'")));
+    return std::unexpected(make_error(ErrorCode::member_exists,
+                                      cat("'", c.user, "' is already a member of '", a.id, "'")));
   }
   // The plan's limit, and a pending plan's too: the team must fit it when it takes over.
   size_t most = k_team_members_max;
@@ -170,10 +180,9 @@ Result Ledger::add_member(const AddMember& c, TimeUs now) {
     }
   }
   if (t.members.size() >= most) {
-    return std::unexpected(
-        make_error(ErrorCode::limit_exceeded,
-                   cat("team account '", a.id, "' has ", t.members.size(),
-                       " members, the most its plan allows (", most, ")")));
+    return std::unexpected(make_error(ErrorCode::limit_exceeded,
+                                      cat("team account '", a.id, "' has ", t.members.size(),
+                                          " members, the most its plan allows (", most, ")")));
   }
   t.members.push_back(Member{c.user, c.role, now});
   touch(*index);
@@ -260,13 +269,9 @@ Result Ledger::update_budget(const UpdateBudget& c, TimeUs now) {
   auto index = team_account(c.account);
   if (!index) return std::unexpected(std::move(index.error()));
   Account& a = accounts_[*index];
-  auto it = std::find_if(a.team->budgets.begin(), a.team->budgets.end(),
-                         [&](const Budget& b) { return b.spec.id == c.id; });
-  if (it == a.team->budgets.end()) {
-    return std::unexpected(
-        make_error(ErrorCode::not_found, cat("team account '", a.id, "' has no budget '", c.id,
-                                             "'")));
-  }
+  auto found = team_budget(a, c.id);
+  if (!found) return std::unexpected(std::move(found.error()));
+  const auto it = *found;
   for (auto [what, amount] : {std::pair{"limit", &c.limit}, std::pair{"alert_at", &c.alert_at}}) {
     if (!*amount) continue;
     if (auto e = check_budget_amount(what, **amount, config_.account_total_max)) {
@@ -290,13 +295,9 @@ Result Ledger::remove_budget(const RemoveBudget& c) {
   auto index = team_account(c.account);
   if (!index) return std::unexpected(std::move(index.error()));
   Account& a = accounts_[*index];
-  auto it = std::find_if(a.team->budgets.begin(), a.team->budgets.end(),
-                         [&](const Budget& b) { return b.spec.id == c.id; });
-  if (it == a.team->budgets.end()) {
-    return std::unexpected(
-        make_error(ErrorCode::not_found, cat("team account '", a.id, "' has no budget '", c.id,
-                                             "'")));
-  }
+  auto found = team_budget(a, c.id);
+  if (!found) return std::unexpected(std::move(found.error()));
+  const auto it = *found;
   it->roll_to(now_);
   BudgetReply reply{a.id, *it};
   a.team->budgets.erase(it);
