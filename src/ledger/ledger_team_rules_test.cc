@@ -27,23 +27,12 @@ struct TeamRig {
   }
   Result hold(const char* member, const char* amount, const char* project = "",
               int64_t ttl_us = 15 * k_us_per_minute) {
-    PlaceHold c;
-    c.account = "t";
-    c.amount = cr(amount);
-    c.tool = "video";
+    PlaceHold c = team_hold("t", member, amount, project);
     c.ttl_us = ttl_us;
-    c.member = member;
-    c.project = project;
     return h.run(c);
   }
   Result spend(const char* member, const char* amount, const char* project = "") {
-    SpendNow c;
-    c.account = "t";
-    c.amount = cr(amount);
-    c.tool = "image";
-    c.member = member;
-    c.project = project;
-    return h.run(c);
+    return h.run(team_spend("t", member, amount, project));
   }
   Result budget(const char* id, const char* member, const char* project, const char* limit,
                 BudgetPeriod period = BudgetPeriod::month,

@@ -24,22 +24,10 @@ struct TeamFixture {
     h.grant("t", Source::purchase, "1000", never_expires());
   }
   Result hold(const char* member, const char* amount, const char* project = "") {
-    PlaceHold c;
-    c.account = "t";
-    c.amount = cr(amount);
-    c.tool = "video";
-    c.member = member;
-    c.project = project;
-    return h.run(c);
+    return h.run(team_hold("t", member, amount, project));
   }
   Result spend(const char* member, const char* amount, const char* project = "") {
-    SpendNow c;
-    c.account = "t";
-    c.amount = cr(amount);
-    c.tool = "image";
-    c.member = member;
-    c.project = project;
-    return h.run(c);
+    return h.run(team_spend("t", member, amount, project));
   }
   Result budget(const char* id, const char* member, const char* project, const char* limit,
                 BudgetPeriod period = BudgetPeriod::month, BudgetMode mode = BudgetMode::hard) {
@@ -275,17 +263,13 @@ TEST(Teams, CreditsThatComeBackAfterTheirPeriodChangeNoPeriod) {
   TeamFixture f;
   ASSERT_TRUE(f.budget("ana-day", "ana", "", "50", BudgetPeriod::day).has_value());
   const SpendId s = f.spend_id(f.spend("ana", "40"));
-  PlaceHold c;
-  c.account = "t";
-  c.amount = cr("10");
-  c.tool = "video";
-  c.member = "ana";
+  PlaceHold c = team_hold("t", "ana", "10");
   c.ttl_us = 20 * k_us_per_hour;
   const HoldId h = f.hold_id(f.h.run(c));
   f.h.advance_to(at("2026-03-11T01:00:00Z"));  // the next day
   ASSERT_TRUE(f.spend("ana", "45").has_value());
-  f.h.refund(s);     // counted yesterday: today's usage stays
-  f.h.release(h);    // likewise
+  f.h.refund(s);   // counted yesterday: today's usage stays
+  f.h.release(h);  // likewise
   EXPECT_EQ(f.used("ana-day"), cr("45"));
 }
 
@@ -323,8 +307,8 @@ TEST(Teams, TwoBudgetsOnOneDebitAreBothChecked) {
 
 TEST(Teams, ASoftBudgetLetsTheDebitThroughAndMarksTheCrossing) {
   TeamFixture f;
-  ASSERT_TRUE(f.budget("ana-soft", "ana", "", "20", BudgetPeriod::week, BudgetMode::soft)
-                  .has_value());
+  ASSERT_TRUE(
+      f.budget("ana-soft", "ana", "", "20", BudgetPeriod::week, BudgetMode::soft).has_value());
   ASSERT_TRUE(f.spend("ana", "15").has_value());
   EXPECT_FALSE(f.state("ana-soft").crossed);
   ASSERT_TRUE(f.spend("ana", "15").has_value());
@@ -545,7 +529,7 @@ TEST(Teams, EntriesNameTheMemberAndProjectOfTheirHoldOrSpend) {
   // Credits that come back into a refund lot (theirs expired) name them on every entry.
   f.h.grant("t", Source::promo, "5", expires_at("2026-03-10T12:10:00Z"));
   const HoldId late = f.hold_id(f.hold("ana", "100", "launch"));  // the promo lot first
-  f.h.advance_to(at("2026-03-10T12:11:00Z"));  // the hold lives to 12:17
+  f.h.advance_to(at("2026-03-10T12:11:00Z"));                     // the hold lives to 12:17
   from = f.h.journal().size();
   f.h.release(late);
   const std::vector<Entry> back = f.h.since(from);

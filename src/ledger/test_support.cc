@@ -52,6 +52,28 @@ Expiry never_expires() {
 Harness::Harness(LedgerConfig config, const char* start, std::shared_ptr<const Catalog> catalog)
     : ledger_(std::move(config), std::move(catalog)), now_(at(start)) {}
 
+PlaceHold team_hold(const char* account, const char* member, const char* amount,
+                    const char* project) {
+  PlaceHold c;
+  c.account = account;
+  c.amount = cr(amount);
+  c.tool = "video";
+  c.member = member;
+  c.project = project;
+  return c;
+}
+
+SpendNow team_spend(const char* account, const char* member, const char* amount,
+                    const char* project) {
+  SpendNow c;
+  c.account = account;
+  c.amount = cr(amount);
+  c.tool = "image";
+  c.member = member;
+  c.project = project;
+  return c;
+}
+
 LedgerConfig tracked_config() {
   LedgerConfig config;
   config.track_changes = true;

@@ -73,6 +73,12 @@ class Harness {
 std::shared_ptr<const Catalog> test_catalog();
 // The default configuration with change tracking on, as under a store (events need it).
 LedgerConfig tracked_config();
+// A hold (tool "video") and a spend (tool "image") of `amount` on the team account `account`,
+// by `member`, for `project` ("" for none).
+PlaceHold team_hold(const char* account, const char* member, const char* amount,
+                    const char* project = "");
+SpendNow team_spend(const char* account, const char* member, const char* amount,
+                    const char* project = "");
 
 // A fresh, empty directory for a test's files, removed when the test program ends.
 std::string scratch_dir(std::string_view name);
