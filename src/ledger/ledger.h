@@ -213,6 +213,8 @@ class Ledger {
   // one (server/reload.h refuses that first). O(accounts).
   void set_catalog(std::shared_ptr<const Catalog> catalog);
   const PurchaseRecord* find_purchase(uint64_t id) const;
+  // The purchase a payment_ref credited, while the ledger remembers it (purchase_retention_us).
+  const PurchaseRecord* find_purchase_by_payment(std::string_view payment_ref) const;
   TimeUs now() const { return now_; }
   uint64_t last_seq() const { return seq_; }
   ShardId shard() const { return shard_; }

@@ -48,6 +48,11 @@ const PurchaseRecord* Ledger::find_purchase(uint64_t id) const {
   return it == purchases_.end() ? nullptr : &it->second;
 }
 
+const PurchaseRecord* Ledger::find_purchase_by_payment(std::string_view payment_ref) const {
+  auto it = purchase_by_payment_.find(std::string(payment_ref));
+  return it == purchase_by_payment_.end() ? nullptr : find_purchase(it->second);
+}
+
 const Spend* Ledger::find_spend(SpendId id) const {
   auto it = spends_.find(id);
   return it == spends_.end() ? nullptr : &it->second;

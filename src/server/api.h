@@ -82,4 +82,8 @@ class Api {
   std::atomic<bool> stopping_{false};
 };
 
+// A purchase's answer as remembered with its key and its payment (201 and its JSON), byte for
+// byte what POST /v1/purchases answered (service/purchase.h settles pending payments with it).
+std::string purchase_answer_bytes(const std::string& account, const PurchaseReply& reply);
+
 }  // namespace tally::server

@@ -5,8 +5,8 @@
 #include <type_traits>
 
 #include "ledger/text.h"
-#include "log/log.h"
 #include "server/api_internal.h"
+#include "service/purchase.h"
 
 namespace tally::server {
 namespace {
@@ -414,69 +414,58 @@ HttpResponse purchase_answer(const std::string& account, const PurchaseReply& pr
   });
 }
 
-Problem payment_problem(const store::StoreError& e) {
-  return {500, "internal", cat("the payment record could not be written: ", e.message), {}};
-}
-
 }  // namespace
 
-// A payment credits at most one purchase in the deployment (rule 8): its payment_ref is claimed
-// in the payments record before the purchase reaches its shard, and the answer recorded there
-// once the purchase is durable (store/payments.h).
+std::string purchase_answer_bytes(const std::string& account, const PurchaseReply& reply) {
+  return pack_response(purchase_answer(account, reply));
+}
+
+// A payment credits at most one purchase in the deployment (rule 8): service/purchase.h claims
+// its payment_ref before the purchase reaches its shard, and records the answer once it is
+// durable.
 void purchase(const CallPtr& call) {
   auto decoded = decode_purchase(*call->body);
   if (!decoded) return fail(call, decoded.error());
   auto p = std::make_shared<const Purchase>(std::move(*decoded));
-  const CommandDigest digest = fingerprint(Command{*p});
-  store::Payments& payments = *call->ctx.o.payments;
-  auto claim = payments.claim(p->payment_ref, p->account, digest, call->now);
-  if (!claim) return fail(call, payment_problem(claim.error()));
-  using State = store::PaymentClaim::State;
-  switch (claim->state) {
-    case State::credited: return answer(call, unpack_response(claim->response));
-    case State::taken:
-      return fail(call, Problem{409, "payment_ref_used",
-                                cat("payment_ref '", p->payment_ref, "' belongs to a purchase for ",
-                                    "account '", claim->account, "' (or of another pack, ",
-                                    "currency or region): a payment credits one purchase"),
-                                {}});
-    case State::claimed:
-    case State::pending: break;
-  }
   // Without a header the payment reference is the key: a retried webhook is a retry.
-  std::string key =
-      call->request.has_idempotency_key ? "" : cat(k_purchase_key_prefix, p->payment_ref);
+  std::string key = call->request.has_idempotency_key ? call->request.idempotency_key
+                                                      : cat(k_purchase_key_prefix, p->payment_ref);
   service::Submission s{Request{std::move(key), *p}, nullptr, nullptr};
-  if (s.request.idempotency_key.empty()) s.request.idempotency_key = call->request.idempotency_key;
   s.encode = [p, id = call->request.request_id](const Ledger&, const Result& r) {
     if (!r) return remembered(pack_response(problem_response(ledger_problem(r.error()))), id);
-    return pack_response(purchase_answer(p->account, std::get<PurchaseReply>(*r)));
+    return purchase_answer_bytes(p->account, std::get<PurchaseReply>(*r));
   };
-  // On the shard's writer thread, once the purchase (or its refusal) is durable. Purchases are
-  // rare: the payments write there costs the shard one fsync per purchase.
+  // The purchase's answer comes on the shard's writer thread once it (or its refusal) is
+  // durable. Purchases are rare: the payments write there costs the shard one fsync each.
   handed(*call);
   call->account = p->account;
-  call->ctx.o.service->submit(std::move(s), [call, p, digest](service::Outcome o) {
-    store::Payments& payments = *call->ctx.o.payments;
-    const Result& r = *o.result;
-    std::expected<void, store::StoreError> recorded;
-    if (r && std::holds_alternative<PurchaseReply>(*r)) {
-      recorded = payments.credit(p->payment_ref, digest, o.response);
-    } else if (!r && r.error().code != ErrorCode::idempotency_conflict) {
-      recorded = payments.release(p->payment_ref, digest);  // nothing was credited
-    }
-    // The purchase is durable whatever happens here; a claim left pending is answered by the
-    // shard's own payment_ref check on a retry.
-    if (!recorded) {
-      log::Line(log::Level::error, "store_failed")
-          .text("during", "recording a payment")
-          .text("request_id", call->request.request_id)
-          .text("message", recorded.error().message);
-    }
-    call->queue_ns = o.queue_ns;
-    call->commit_ns = o.commit_ns;
-    answer(call, unpack_response(o.response));
-  });
+  service::submit_purchase(
+      *call->ctx.o.service, *call->ctx.o.payments, std::move(s), call->now,
+      [call, p](service::PurchaseOutcome o) {
+        using Kind = service::PurchaseOutcome::Kind;
+        switch (o.kind) {
+          case Kind::credited:
+            return answer(call, unpack_response(o.response));
+          case Kind::taken:
+            return fail(call,
+                        Problem{409,
+                                "payment_ref_used",
+                                cat("payment_ref '", p->payment_ref, "' belongs to a purchase for ",
+                                    "account '", o.account, "' (or of another pack, ",
+                                    "currency or region): a payment credits one purchase"),
+                                {}});
+          case Kind::failed:
+            return fail(call, Problem{500,
+                                      "internal",
+                                      cat("the payment record could not be written: ", o.message),
+                                      {}});
+          case Kind::ran:
+            break;
+        }
+        call->queue_ns = o.outcome.queue_ns;
+        call->commit_ns = o.outcome.commit_ns;
+        answer(call, unpack_response(o.outcome.response));
+      });
 }
 
 void void_purchase(const CallPtr& call) {

@@ -7,22 +7,23 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "config/config.h"
 #include "config/toml_reader.h"
 #include "ledger/text.h"
 #include "server/access_log.h"
 #include "server/api.h"
-#include "server/event_json.h"
 #include "server/demo.h"
+#include "server/event_json.h"
 #include "server/price_book_store.h"
 #include "server/reload.h"
+#include "service/purchase.h"
 #include "store/data_dir.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
@@ -245,6 +246,11 @@ int serve(const ServeOptions& options) {
   if (!service) return error(service.error());
   (*hooks)->start();
   (*service)->set_commit_stall_us(reload_options.log.commit_stall_us);
+  // Payments a stopped process made durable without recording their answer (service/purchase.h).
+  auto settled = service::settle_pending_payments(**payments, service::find_in_service(**service),
+                                                  purchase_answer_bytes);
+  if (!settled) return error(settled.error().message);
+  if (*settled > 0) log::Line(log::Level::info, "payments_settled").num("payments", *settled);
 
   ApiOptions ao;
   ao.service = service->get();

@@ -44,25 +44,30 @@ struct Service::Item {
   std::chrono::steady_clock::time_point queued_at{};  // for the queue-wait histogram
 };
 
+// One applied batch on its way to the disk: what it replies, and what it writes.
+struct Service::Batch {
+  std::vector<Item> items;
+  std::vector<Outcome> results;  // one per request item, in order
+  std::vector<Entry> entries;
+  StateDelta delta;
+  bool commit = false;  // something to write (else the batch only waits its turn)
+  void clear() {
+    items.clear();
+    results.clear();
+    entries.clear();
+    commit = false;
+  }
+};
+
 struct Service::Shard {
   using Clock = std::chrono::steady_clock;
   using Item = Service::Item;
-  // One applied batch on its way to the disk: what it replies, and what it writes.
-  struct Batch {
-    std::vector<Item> items;
-    std::vector<Outcome> results;  // one per request item, in order
-    std::vector<Entry> entries;
-    StateDelta delta;
-    bool commit = false;  // something to write (else the batch only waits its turn)
-    void clear() {
-      items.clear();
-      results.clear();
-      entries.clear();
-      commit = false;
-    }
-  };
+  using Batch = Service::Batch;
 
   ShardId id = 0;
+  // Without threads (ServiceOptions::threads false): where the shard thread would wait for its
+  // writer, this commits the batch handed over instead, on the caller's thread.
+  std::function<void()> commit_inline;
   std::unique_ptr<Ledger> ledger;
   std::mutex mu;
   std::condition_variable wake;
@@ -83,6 +88,7 @@ struct Service::Shard {
   Batch committing;
   std::thread writer;
 
+  uint64_t released = 0;  // batches committed and replied to (read without threads only)
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> commands{0};
   Histogram commit_us;  // recorded by the writer
@@ -105,11 +111,21 @@ struct Service::Shard {
   // Waits until every batch handed to the writer is durable and replied to: the store is then
   // the shard thread's to read, and up to date with the ledger as of the last handed batch.
   void wait_writer_idle() {
+    if (commit_inline) {
+      if (writer_busy) commit_inline();
+      return;
+    }
     std::unique_lock lock(writer_mu);
     writer_wake.wait(lock, [&] { return !writer_busy; });
   }
   // Hands `batch` to the writer once it is free; `batch` comes back empty (the old buffers).
   void hand_over(Batch& batch) {
+    if (commit_inline) {
+      if (writer_busy) commit_inline();
+      std::swap(batch, committing);
+      writer_busy = true;
+      return;
+    }
     {
       std::unique_lock lock(writer_mu);
       writer_wake.wait(lock, [&] { return !writer_busy; });
@@ -177,6 +193,13 @@ std::expected<std::unique_ptr<Service>, std::string> Service::start(ServiceOptio
 #endif
   for (auto& shard : s->shards_) {
     Shard* raw = shard.get();
+    if (!s->options_.threads) {
+      raw->commit_inline = [svc = s.get(), raw] {
+        (void)svc->commit_batch(*raw, raw->committing);
+        raw->writer_busy = false;
+      };
+      continue;
+    }
     raw->writer = std::thread([svc = s.get(), raw] { svc->write(*raw); });
     raw->thread = std::thread([svc = s.get(), raw] { svc->run(*raw); });
   }
@@ -367,7 +390,7 @@ Outcome Service::apply(Shard& shard, Submission& s, TimeUs now, std::vector<Entr
 }
 
 void Service::run(Shard& shard) {
-  Shard::Batch batch;
+  Batch batch;
   bool last = false;
   while (!last) {
     {
@@ -380,39 +403,7 @@ void Service::run(Shard& shard) {
       }
       last = shard.stopping && shard.queue.empty();
     }
-    // The ledger's time never goes back, whatever the wall clock does.
-    const TimeUs now = std::max(options_.clock(), shard.last_now);
-    shard.last_now = now;
-    const auto taken = Shard::Clock::now();
-    for (const Shard::Item& item : batch.items) {
-      shard.queue_wait_ns.record(static_cast<uint64_t>((taken - item.queued_at).count()));
-    }
-    const auto queue_ns = [taken](const Shard::Item& item) { return (taken - item.queued_at).count(); };
-    // Time first, for reads too: a read answers as of its own time (rule 10), so nothing that
-    // expired shows as available and no hold past its TTL as active. On an idle tick this is
-    // all the batch does.
-    (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, &batch.entries);
-    auto stamp = Shard::Clock::now();
-    for (Shard::Item& item : batch.items) {
-      if (item.submission) {
-        batch.results.push_back(apply(shard, *item.submission, now, &batch.entries));
-        batch.results.back().queue_ns = queue_ns(item);
-        const auto applied = Shard::Clock::now();
-        shard.apply_ns.record(static_cast<uint64_t>((applied - stamp).count()));
-        stamp = applied;
-      } else if (item.reconfigure) {
-        item.reconfigure(*shard.ledger);
-        stamp = Shard::Clock::now();
-      } else {
-        if (item.read_uses_store) shard.wait_writer_idle();
-        item.read(*shard.ledger);
-        stamp = Shard::Clock::now();
-      }
-    }
-    shard.ledger->take_delta(&batch.delta);
-    shard.cold.left_memory(*shard.ledger, batch.delta);
-    batch.commit = !batch.entries.empty() || has_changes(batch.delta);
-    shard.commands += batch.results.size();
+    apply_batch(shard, batch);
     if (batch.commit || !batch.items.empty()) {
       shard.hand_over(batch);  // committed and replied to by the writer, in order
       if (!options_.overlap_commit) shard.wait_writer_idle();
@@ -428,62 +419,153 @@ void Service::run(Shard& shard) {
   shard.writer_wake.notify_all();
 }
 
+// Applies the items taken into `batch` at the shard's time, and takes the ledger's delta.
+void Service::apply_batch(Shard& shard, Batch& batch) {
+  // The ledger's time never goes back, whatever the wall clock does.
+  const TimeUs now = std::max(options_.clock(), shard.last_now);
+  shard.last_now = now;
+  const auto taken = Shard::Clock::now();
+  for (const Item& item : batch.items) {
+    shard.queue_wait_ns.record(static_cast<uint64_t>((taken - item.queued_at).count()));
+  }
+  const auto queue_ns = [taken](const Item& item) { return (taken - item.queued_at).count(); };
+  // Time first, for reads too: a read answers as of its own time (rule 10), so nothing that
+  // expired shows as available and no hold past its TTL as active. On an idle tick this is
+  // all the batch does.
+  (void)shard.ledger->apply(Request{"", AdvanceTime{}}, now, &batch.entries);
+  auto stamp = Shard::Clock::now();
+  for (Item& item : batch.items) {
+    if (item.submission) {
+      batch.results.push_back(apply(shard, *item.submission, now, &batch.entries));
+      batch.results.back().queue_ns = queue_ns(item);
+      const auto applied = Shard::Clock::now();
+      shard.apply_ns.record(static_cast<uint64_t>((applied - stamp).count()));
+      stamp = applied;
+    } else if (item.reconfigure) {
+      item.reconfigure(*shard.ledger);
+      stamp = Shard::Clock::now();
+    } else {
+      if (item.read_uses_store) shard.wait_writer_idle();
+      item.read(*shard.ledger);
+      stamp = Shard::Clock::now();
+    }
+  }
+  shard.ledger->take_delta(&batch.delta);
+  shard.cold.left_memory(*shard.ledger, batch.delta);
+  batch.commit = !batch.entries.empty() || has_changes(batch.delta);
+  shard.commands += batch.results.size();
+}
+
 void Service::write(Shard& shard) {
-  Shard::Batch& batch = shard.committing;  // the writer's while writer_busy
   while (true) {
     {
       std::unique_lock lock(shard.writer_mu);
       shard.writer_wake.wait(lock, [&] { return shard.writer_busy || shard.writer_stop; });
       if (!shard.writer_busy) return;  // stopping, and nothing left
     }
-    int64_t commit_ns = 0;
-    if (batch.commit) {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto committed = store_->commit(shard.id, batch.entries, batch.delta);
-      if (!committed) {
-        // Fail-stop: the disk state is unknown; a restart recovers what was acknowledged.
-        log::Line(log::Level::error, "store_failed")
-            .num("shard", shard.id)
-            .text("during", "commit")
-            .text("message", committed.error().message)
-            .text("then", "stopping");
-        std::abort();
-      }
-      commit_ns = (std::chrono::steady_clock::now() - t0).count();
-      const auto us = static_cast<uint64_t>(commit_ns / 1000);
-      shard.commit_us.record(us);
-      if (const int64_t stall = commit_stall_us_.load(std::memory_order_relaxed);
-          stall > 0 && static_cast<int64_t>(us) >= stall) {
-        log::Line(log::Level::warn, "commit_stall")
-            .num("shard", shard.id)
-            .num("commit_us", us)
-            .num("threshold_us", stall)
-            .num("commands", batch.results.size())
-            .num("entries", batch.entries.size());
-      }
-      shard.batch_commands.record(batch.results.size());
-      ++shard.batches;
-      if (!batch.delta.events.empty() && options_.on_events) {
-        options_.on_events(shard.id, batch.delta.events.back().seq);
-      }
-    }
-    size_t next = 0;
-    for (Shard::Item& item : batch.items) {  // only now: the batch is durable
-      if (item.submission) {
-        Outcome& o = batch.results[next++];
-        o.commit_ns = commit_ns;
-        item.done(std::move(o));
-      } else if (item.read_done) {  // (a reconfigure has nothing to release)
-        item.read_done();
-      }
-    }
-    batch.clear();
+    (void)commit_batch(shard, shard.committing);  // the writer's while writer_busy
     {
       std::lock_guard lock(shard.writer_mu);
       shard.writer_busy = false;
     }
     shard.writer_wake.notify_all();
   }
+}
+
+// Makes `batch` durable, then releases its replies, in order; `batch` is left empty. A failed
+// commit stops the process (fail-stop: the disk state is unknown; a restart recovers what was
+// acknowledged); without threads it stops the service instead, releasing nothing.
+bool Service::commit_batch(Shard& shard, Batch& batch) {
+  if (stopped_) {
+    batch.clear();
+    return false;
+  }
+  int64_t commit_ns = 0;
+  if (batch.commit) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto committed = store_->commit(shard.id, batch.entries, batch.delta);
+    if (!committed) {
+      log::Line(log::Level::error, "store_failed")
+          .num("shard", shard.id)
+          .text("during", "commit")
+          .text("message", committed.error().message)
+          .text("then", "stopping");
+      if (options_.threads) std::abort();
+      stopped_ = true;
+      batch.clear();
+      return false;
+    }
+    commit_ns = (std::chrono::steady_clock::now() - t0).count();
+    const auto us = static_cast<uint64_t>(commit_ns / 1000);
+    shard.commit_us.record(us);
+    if (const int64_t stall = commit_stall_us_.load(std::memory_order_relaxed);
+        stall > 0 && static_cast<int64_t>(us) >= stall) {
+      log::Line(log::Level::warn, "commit_stall")
+          .num("shard", shard.id)
+          .num("commit_us", us)
+          .num("threshold_us", stall)
+          .num("commands", batch.results.size())
+          .num("entries", batch.entries.size());
+    }
+    shard.batch_commands.record(batch.results.size());
+    ++shard.batches;
+    if (!batch.delta.events.empty() && options_.on_events) {
+      options_.on_events(shard.id, batch.delta.events.back().seq);
+    }
+  }
+  size_t next = 0;
+  for (Item& item : batch.items) {  // only now: the batch is durable
+    if (item.submission) {
+      Outcome& o = batch.results[next++];
+      o.commit_ns = commit_ns;
+      item.done(std::move(o));
+    } else if (item.read_done) {  // (a reconfigure has nothing to release)
+      item.read_done();
+    }
+  }
+  batch.clear();
+  ++shard.released;
+  return true;
+}
+
+Service::Applied Service::step_apply(ShardId id, size_t max) {
+  TALLY_CHECK(!options_.threads);
+  Shard& shard = *shards_.at(id);
+  if (stopped_) return {0, shard.last_now, false, false};
+  Batch batch;
+  while (!shard.queue.empty() && batch.items.size() < std::min(max, options_.batch_max)) {
+    batch.items.push_back(std::move(shard.queue.front()));
+    shard.queue.pop_front();
+  }
+  const size_t taken = batch.items.size();
+  apply_batch(shard, batch);
+  const bool writes = batch.commit;
+  const bool handed = writes || !batch.items.empty();
+  if (handed) shard.hand_over(batch);
+  return {taken, shard.last_now, handed, writes};
+}
+
+bool Service::step_commit(ShardId id) {
+  TALLY_CHECK(!options_.threads);
+  Shard& shard = *shards_.at(id);
+  shard.wait_writer_idle();
+  return !stopped_;
+}
+
+size_t Service::queued(ShardId id) const {
+  return shards_.at(id)->queue.size();
+}
+
+bool Service::handed_over(ShardId id) const {
+  return shards_.at(id)->writer_busy;
+}
+
+uint64_t Service::released(ShardId id) const {
+  return shards_.at(id)->released;
+}
+
+const Ledger& Service::ledger(ShardId id) const {
+  return *shards_.at(id)->ledger;
 }
 
 }  // namespace tally::service

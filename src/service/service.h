@@ -45,6 +45,11 @@ struct ServiceOptions {
   // durable, with the shard and its last event's seq (the store's scan_events now returns it).
   // Must be quick and must not block, like a reply (webhook delivery wakes its thread here).
   std::function<void(ShardId, uint64_t)> on_events;
+  // Who runs the shards. true (production): each shard's own thread and writer thread. false: the
+  // caller, step by step on one thread (step_apply, step_commit), as the simulator (tests/sim)
+  // does to choose the order of every apply, commit and crash from a seed, with the same shard
+  // code production runs.
+  bool threads = true;
 };
 
 // What a shard has done since it started. A batch is one commit (one store transaction);
@@ -135,6 +140,36 @@ class Service {
     std::unique_ptr<Held> held_;
   };
 
+  // --- Stepping by hand (options.threads == false), all on the caller's thread ---
+  // What step_apply did: how many queued items it took into the batch, and the shard's time for
+  // it (the clock's, never earlier than the shard's last).
+  struct Applied {
+    size_t taken = 0;
+    TimeUs now;
+    bool handed = false;  // handed over to be committed (else it changed nothing and had no item)
+    bool writes = false;  // ... and has something to write (entries or state)
+  };
+  // Takes up to `max` queued items of `shard` into one batch, applies it (an idle tick when none
+  // is queued: time advances) and hands it to be committed. Where the shard thread would wait
+  // for its writer (a batch already handed over, a key or record looked up in the store), the
+  // batch handed over is committed first, here. Nothing once stopped().
+  Applied step_apply(ShardId shard, size_t max);
+  // Commits the batch handed over, if any, then releases its replies (their DoneFns run here).
+  // false if the service has stopped (now or before).
+  bool step_commit(ShardId shard);
+  // A commit failed: the service has stopped (fail-stop), released nothing of that batch and
+  // will commit nothing more. With threads the process aborts instead.
+  bool stopped() const { return stopped_; }
+  // Submitted to `shard` and not yet taken into a batch; a batch handed over, not committed.
+  size_t queued(ShardId shard) const;
+  bool handed_over(ShardId shard) const;
+  // How many batches handed over have been committed and released since the start.
+  uint64_t released(ShardId shard) const;
+  // The shard's ledger between steps (as applied: possibly ahead of what is durable).
+  const Ledger& ledger(ShardId shard) const;
+  // Without threads the destructor drops what is queued or handed over, as a crash would; a
+  // clean stop steps until nothing is left first.
+
   ShardId shard_of_account(std::string_view account) const;
   // The shard a command goes to: its account's, or the shard in its id.
   ShardId shard_of(const Command& command) const;
@@ -149,6 +184,10 @@ class Service {
   void push(Shard& shard, Item item);
   void run(Shard& shard);    // the shard thread: applies batches, hands them to write()
   void write(Shard& shard);  // the writer thread: commits each batch, then releases its replies
+  // One turn of each (the threads loop on them; step_apply and step_commit call them once).
+  struct Batch;
+  void apply_batch(Shard& shard, Batch& batch);
+  bool commit_batch(Shard& shard, Batch& batch);
   Outcome apply(Shard& shard, Submission& submission, TimeUs now, std::vector<Entry>* entries);
   // The answer the store remembers for the submission's key, if the ledger let it go.
   std::optional<Recalled> recall_cold(Shard& shard, const Request& request, TimeUs now,
@@ -160,6 +199,7 @@ class Service {
   store::Store* store_;
   std::atomic<int64_t> commit_stall_us_{100'000};
   std::vector<std::unique_ptr<Shard>> shards_;
+  bool stopped_ = false;  // without threads: a commit failed
 };
 
 }  // namespace tally::service

@@ -62,6 +62,8 @@ class FaultyStore : public ForwardingStore {
     fail_next_ = true;
     next_written_ = written;
   }
+  // Takes back a fail_next_commit no commit has used yet.
+  void disarm() { fail_next_ = false; }
   std::expected<void, StoreError> commit(ShardId shard, std::span<const Entry> entries,
                                          const StateDelta& delta) override;
 

@@ -93,4 +93,20 @@ std::expected<void, StoreError> SqlitePayments::release(std::string_view payment
   return {};
 }
 
+std::expected<std::vector<PendingPayment>, StoreError> SqlitePayments::pending() {
+  std::lock_guard lock(mu_);
+  sqlite::Stmt get(db_->conn,
+                   "SELECT payment_ref, account, digest_hi, digest_lo FROM payments "
+                   "WHERE response IS NULL ORDER BY payment_ref");
+  std::vector<PendingPayment> out;
+  int rc;
+  while ((rc = get.step()) == SQLITE_ROW) {
+    out.push_back(PendingPayment{
+        get.text(0), get.text(1),
+        CommandDigest{static_cast<uint64_t>(get.i64(2)), static_cast<uint64_t>(get.i64(3))}});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(db_->error("read pending claims"));
+  return out;
+}
+
 }  // namespace tally::store

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/command.h"
 #include "store/store.h"
@@ -40,6 +41,14 @@ struct PaymentClaim {
   std::string account;
 };
 
+// A claim with no answer recorded: its purchase is in flight, never reached its shard, or was
+// made durable by a process that stopped before recording its answer.
+struct PendingPayment {
+  std::string payment_ref;
+  std::string account;
+  CommandDigest digest;
+};
+
 class Payments {
  public:
   virtual ~Payments() = default;
@@ -56,6 +65,8 @@ class Payments {
   // The ledger refused that purchase: the claim goes, unless it was credited.
   [[nodiscard]] virtual std::expected<void, StoreError> release(std::string_view payment_ref,
                                                                 CommandDigest digest) = 0;
+  // Every claim with no answer recorded.
+  [[nodiscard]] virtual std::expected<std::vector<PendingPayment>, StoreError> pending() = 0;
 };
 
 // DATA/payments.db (created 0600 by the caller's umask). `path` ":memory:" for tests.
@@ -71,6 +82,7 @@ class SqlitePayments final : public Payments {
                                          std::string_view response) override;
   std::expected<void, StoreError> release(std::string_view payment_ref,
                                           CommandDigest digest) override;
+  std::expected<std::vector<PendingPayment>, StoreError> pending() override;
 
  private:
   struct Db;

@@ -3,7 +3,8 @@
 //   tally_sim --seed 1 --seeds 1000     seeds 1..1000
 //   tally_sim --long 3600               consecutive seeds (from --seed) for an hour
 //   --steps N (default 300), --store memory|sqlite|postgres, --dir DIR (sqlite; default a temp
-//   dir), --pg-url URL (postgres: each seed gets a new schema in that database)
+//   dir), --pg-url URL (postgres: each seed gets a new schema in that database), --plant
+//   drop-lot-change|drop-entry (a store bug the checks must catch)
 // Exits 1 at the first failing seed, printing the report; 0 if every seed passed.
 #include <unistd.h>
 
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   app.add_option("--pg-url", pg_url, "The PostgreSQL server for --store postgres");
   app.add_option("--dir", dir, "Directory for the SQLite store (default: a temporary one)");
   app.add_flag("--trace", trace, "Print every step of the seed");
+  std::string plant = "none";
+  app.add_option("--plant", plant, "A bug planted in the store, to see the checks catch it")
+      ->check(CLI::IsMember({"none", "drop-lot-change", "drop-entry"}));
   CLI11_PARSE(app, argc, argv);
 
   namespace fs = std::filesystem;
@@ -46,11 +50,13 @@ int main(int argc, char** argv) {
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  uint64_t ran = 0, requests = 0, crashes = 0;
+  uint64_t ran = 0, requests = 0, crashes = 0, commits = 0, taken = 0;
   int rc = 0;
   for (uint64_t s = seed;; ++s) {
     if (long_s > 0 ? elapsed() >= long_s : s >= seed + seeds) break;
     tally::sim::Options o{.seed = s, .steps = steps, .keep_trace = trace};
+    if (plant == "drop-lot-change") o.plant = tally::sim::Plant::drop_lot_change;
+    if (plant == "drop-entry") o.plant = tally::sim::Plant::drop_entry;
     if (sqlite) {
       o.store = tally::sim::StoreKind::sqlite;
       o.dir = (base / tally::cat("seed-", s)).string();
@@ -72,6 +78,8 @@ int main(int argc, char** argv) {
     ++ran;
     requests += out.requests;
     crashes += out.crashes;
+    commits += out.commits;
+    taken += out.payments_taken;
     if (long_s > 0 && ran % 100 == 0) {
       std::printf("%.0f s: %llu seeds passed (last %llu)\n", elapsed(),
                   static_cast<unsigned long long>(ran), static_cast<unsigned long long>(s));
@@ -79,8 +87,11 @@ int main(int argc, char** argv) {
     }
   }
   if (sqlite && dir.empty()) fs::remove_all(base);
-  std::printf("%llu seeds passed, %llu requests, %llu injected faults, %.1f s\n",
-              static_cast<unsigned long long>(ran), static_cast<unsigned long long>(requests),
-              static_cast<unsigned long long>(crashes), elapsed());
+  std::printf(
+      "%llu seeds passed, %llu requests, %llu commits, %llu injected faults, %llu payments "
+      "refused as another purchase's, %.1f s\n",
+      static_cast<unsigned long long>(ran), static_cast<unsigned long long>(requests),
+      static_cast<unsigned long long>(commits), static_cast<unsigned long long>(crashes),
+      static_cast<unsigned long long>(taken), elapsed());
   return rc;
 }

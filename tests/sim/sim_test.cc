@@ -19,7 +19,7 @@ namespace {
 
 struct Totals {
   uint64_t requests = 0, acknowledged = 0, commits = 0, crashes = 0, restarts = 0, retries = 0,
-           recalls = 0, entries = 0, team_refusals = 0, budget_refusals = 0;
+           recalls = 0, entries = 0, team_refusals = 0, budget_refusals = 0, payments_taken = 0;
   void add(const Outcome& o) {
     requests += o.requests;
     acknowledged += o.acknowledged;
@@ -31,6 +31,7 @@ struct Totals {
     entries += o.entries;
     team_refusals += o.team_refusals;
     budget_refusals += o.budget_refusals;
+    payments_taken += o.payments_taken;
   }
 };
 
@@ -61,6 +62,9 @@ Totals run_seeds(uint64_t first, uint64_t count, StoreKind store) {
   // Team accounts were debited by users who may not, and past hard budgets (issue 17).
   EXPECT_GT(totals.team_refusals, count);
   EXPECT_GT(totals.budget_refusals, 0u);
+  // A payment was reported for two accounts, and the payments record refused the second
+  // (across shards: issue 13).
+  EXPECT_GT(totals.payments_taken, 0u);
   std::printf(
       "seeds %llu..%llu: %llu requests, %llu acknowledged, %llu commits, %llu crashes, "
       "%llu restarts, %llu retries, %llu recalled from the store, %llu entries, %llu team "

@@ -17,17 +17,19 @@
 #include "ledger/ledger_state.h"
 #include "ledger/test_support.h"
 #include "ledger/text.h"
+#include "service/purchase.h"
 #include "service/recall.h"
-#include "store/lend.h"
+#include "service/service.h"
 #include "service/submission.h"
+#include "store/lend.h"
 #include "store/memory_store.h"
+#include "store/payments.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 namespace tally::sim {
 namespace {
 
-constexpr ShardId k_shard = 0;
 const TimeUs k_start{1'767'225'600'000'000};  // 2026-01-01T00:00:00Z
 
 // splitmix64: the same stream on every platform and standard library (std's distributions are
@@ -215,8 +217,8 @@ class PlantedStore final : public store::ForwardingStore {
         return inner()->commit(s, entries, lossy);
       }
     }
-    if (plant_ == Plant::drop_entry && commits_ >= 30 && !dropped_ && !entries.empty()) {
-      dropped_ = true;  // the first batch with entries from the 30th commit on
+    if (plant_ == Plant::drop_entry && commits_ >= 15 && !dropped_ && !entries.empty()) {
+      dropped_ = true;  // the first batch with entries from the 15th commit on
       return inner()->commit(s, entries.first(entries.size() - 1), delta);
     }
     return inner()->commit(s, entries, delta);
@@ -289,33 +291,22 @@ std::optional<service::Submission::Answer> sim_prepare(const Ledger& l, Command*
   return std::nullopt;
 }
 
-std::string sim_encode(const Ledger&, const Result& r) { return cat("answer: ", describe(r)); }
+std::string sim_answer(const Result& r) {
+  return cat("answer: ", describe(r));
+}
+std::string sim_encode(const Ledger&, const Result& r) {
+  return sim_answer(r);
+}
 
-// A shard's ledger with what the service keeps beside it (service.cc): the keys the store holds
-// that the ledger let go. Applies requests as a shard does.
-struct Shard {
+// The shadow's shard: a ledger applying requests as a service shard does (service/submission.h)
+// with the store's cold keys beside it. It is the oracle, not the code under test: it applies
+// exactly the batches that reached the store, once, without faults or restarts.
+struct ShadowShard {
   std::unique_ptr<Ledger> ledger;
   service::ColdKeys cold;
 
-  // Loads the shard as last committed (recovery).
-  static std::expected<Shard, std::string> load(store::Store& store) {
-    auto state = store.load(k_shard);
-    if (!state) return std::unexpected(cat("load: ", state.error().message));
-    auto ledger = Ledger::from_state(sim_config(), testing::test_catalog(), k_shard,
-                                     std::move(*state));
-    if (!ledger) return std::unexpected(cat("recovery refused the stored state: ", ledger.error()));
-    Shard shard;
-    shard.ledger = std::move(*ledger);
-    if (auto cold = shard.cold.load(store, k_shard, *shard.ledger); !cold) {
-      return std::unexpected(cat("cold keys: ", cold.error().message));
-    }
-    return shard;
-  }
-
-  // The same steps as a service shard (service/submission.h), with the simulated rate card.
   std::expected<service::Outcome, std::string> apply(store::Store& store, const Request& request,
-                                                     TimeUs now, std::vector<Entry>* entries,
-                                                     uint64_t* recalls) {
+                                                     TimeUs now, std::vector<Entry>* entries) {
     service::Submission submission{request, sim_prepare, sim_encode};
     std::string error;
     auto out = service::run_submission(
@@ -328,7 +319,6 @@ struct Shard {
                 error = cat("idempotency lookup: ", found.error().message);
                 return std::nullopt;
               }
-              if (found->has_value()) ++*recalls;
               return std::move(*found);
             },
             [&](const Command& c) {
@@ -345,6 +335,23 @@ struct Shard {
     ledger->take_delta(delta);
     cold.left_memory(*ledger, *delta);
   }
+};
+
+// Sees what reaches the store below the fault layer: every batch written, per shard, in order,
+// until the shadow has matched it with a batch it applied.
+class WitnessStore final : public store::ForwardingStore {
+ public:
+  WitnessStore(store::Store* inner, std::vector<std::deque<std::vector<Entry>>>* written)
+      : ForwardingStore(inner), written_(written) {}
+  std::expected<void, store::StoreError> commit(ShardId s, std::span<const Entry> entries,
+                                                const StateDelta& delta) override {
+    auto committed = inner()->commit(s, entries, delta);
+    if (committed) (*written_)[s].emplace_back(entries.begin(), entries.end());
+    return committed;
+  }
+
+ private:
+  std::vector<std::deque<std::vector<Entry>>>* written_;
 };
 
 // A ledger's state as text for comparison, without what a restart legitimately changes: the
@@ -372,31 +379,41 @@ std::string first_difference(const std::string& a, const std::string& b) {
 
 enum class Fault {
   none,
-  fail_commit,         // the store refuses the commit: nothing written, the process stops
-  ambiguous_commit,    // written, but reported failed: the process stops
-  crash_mid_batch,     // the process dies while applying the batch
-  crash_before_commit, // the process dies between apply and commit
-  crash_before_reply,  // the process dies after the commit, before any reply leaves
+  fail_commit,          // the store refuses the commit: nothing written, the process stops
+  ambiguous_commit,     // written, but reported failed: the process stops
+  crash_before_commit,  // the process dies with a batch applied, not committed
+  crash_before_reply,   // the process dies after the commit, before any reply leaves
 };
 
 const char* fault_name(Fault f) {
   switch (f) {
     case Fault::none: return "none";
     case Fault::fail_commit: return "failed commit";
-    case Fault::ambiguous_commit: return "ambiguous commit (written, reported failed)";
-    case Fault::crash_mid_batch: return "crash in the middle of the batch";
+    case Fault::ambiguous_commit:
+      return "ambiguous commit (written, reported failed)";
     case Fault::crash_before_commit: return "crash between apply and commit";
     case Fault::crash_before_reply: return "crash between commit and reply";
   }
   return "?";
 }
 
+// The process has three shards: accounts spread over them by the service's hash, so payments
+// reported for accounts on different shards meet only in the payments record.
+constexpr size_t k_shards = 3;
+
 class Simulation {
  public:
-  explicit Simulation(const Options& options) : options_(options), rng_{options.seed} {}
+  explicit Simulation(const Options& options)
+      : options_(options), rng_{options.seed}, written_(k_shards), books_(k_shards) {}
 
   Outcome run() {
-    if (!open_store() || !restart(/*clean=*/false)) return std::move(outcome_);
+    for (size_t s = 0; s < k_shards; ++s) {
+      shadows_.emplace_back();
+      shadows_.back().ledger =
+          std::make_unique<Ledger>(sim_config(), testing::test_catalog(), static_cast<ShardId>(s));
+      shadow_journals_.emplace_back();
+    }
+    if (!open_store() || !start_process()) return std::move(outcome_);
     for (size_t step = 1; step <= options_.steps && outcome_.ok; ++step) {
       step_ = step;
       run_step();
@@ -406,11 +423,13 @@ class Simulation {
     if (outcome_.ok) check_store_journal("at the end");
     if (outcome_.ok) check_store_keys();
     if (outcome_.ok) {
-      for (const Entry& e : shadow_journal_) {
-        outcome_.journal_digest = fnv1a(format_entry(e), outcome_.journal_digest);
-        outcome_.journal_digest = fnv1a("\n", outcome_.journal_digest);
+      for (const std::vector<Entry>& journal : shadow_journals_) {
+        for (const Entry& e : journal) {
+          outcome_.journal_digest = fnv1a(format_entry(e), outcome_.journal_digest);
+          outcome_.journal_digest = fnv1a("\n", outcome_.journal_digest);
+        }
+        outcome_.entries += journal.size();
       }
-      outcome_.entries = shadow_journal_.size();
     }
     return std::move(outcome_);
   }
@@ -460,6 +479,12 @@ class Simulation {
     if (options_.store == StoreKind::memory) {
       if (!memory_) memory_ = std::make_unique<store::MemoryStore>();
       base_ = memory_.get();
+      // The payments record outlives the process like the store does.
+      if (!payments_) {
+        auto opened = store::SqlitePayments::open(":memory:");
+        if (!opened) return fail(cat("open payments: ", opened.error().message));
+        payments_ = std::move(*opened);
+      }
     } else if (options_.store == StoreKind::postgres) {
       durable_.reset();  // a crash: the connections go away with the process
       store::PgOptions o;
@@ -470,6 +495,11 @@ class Simulation {
       if (!opened) return fail(cat("open postgres store: ", opened.error().message));
       durable_ = std::move(*opened);
       base_ = durable_.get();
+      if (!payments_) {
+        auto record = store::SqlitePayments::open(":memory:");
+        if (!record) return fail(cat("open payments: ", record.error().message));
+        payments_ = std::move(*record);
+      }
     } else {
       durable_.reset();  // a crash: the connections go away with the process
       store::SqliteOptions o;
@@ -484,66 +514,228 @@ class Simulation {
       if (!opened) return fail(cat("open sqlite store: ", opened.error().message));
       base_ = opened->get();
       durable_ = std::move(*opened);
+      payments_.reset();  // DATA/payments.db, as tally serve keeps it
+      auto record = store::SqlitePayments::open(cat(options_.dir, "/payments.db"));
+      if (!record) return fail(cat("open payments: ", record.error().message));
+      payments_ = std::move(*record);
     }
     planted_ = std::make_unique<PlantedStore>(base_, options_.plant);
-    faulty_ = std::make_unique<store::FaultyStore>(planted_.get());
+    witness_ = std::make_unique<WitnessStore>(planted_.get(), &written_);
+    faulty_ = std::make_unique<store::FaultyStore>(witness_.get());
     return true;
   }
 
-  // The process restarts: a clean one first commits what it has queued (graceful stop); a
-  // crash loses the queue and everything in flight, which clients will send again.
+  // The process starts: the real service (src/service) recovers every shard from the store,
+  // and is then stepped by this simulation (ServiceOptions::threads false), at its clock.
+  bool start_process() {
+    service::ServiceOptions o;
+    o.shards = k_shards;
+    o.ledger = sim_config();
+    o.catalog = testing::test_catalog();
+    o.clock = [this] { return now_; };
+    o.threads = false;
+    auto started = service::Service::start(std::move(o), faulty_.get());
+    if (!started) return fail(cat("recovery: ", started.error()));
+    service_ = std::move(*started);
+    for (Books& b : books_) b = Books{};
+    // Payments made durable by the process that stopped, their answers never recorded.
+    auto settled = service::settle_pending_payments(
+        *payments_,
+        [this](const store::PendingPayment& p) -> std::optional<PurchaseRecord> {
+          const PurchaseRecord* r = service_->ledger(service_->shard_of_account(p.account))
+                                        .find_purchase_by_payment(p.payment_ref);
+          if (r == nullptr) return std::nullopt;
+          if (r->fingerprint == p.digest) {  // the model of the record: settled with its answer
+            payment_answers_.emplace(p.payment_ref, sim_answer(Result(r->reply)));
+          }
+          return *r;
+        },
+        [](const std::string&, const PurchaseReply& reply) { return sim_answer(Result(reply)); });
+    if (!settled) return fail(cat("settling payments: ", settled.error().message));
+    if (*settled > 0) trace(cat(*settled, " pending payments settled"));
+    return check_state("after recovery") && check_store_journal("after recovery");
+  }
+
+  // The process stops. A clean stop first commits what is queued; a crash loses the queues and
+  // every batch not committed, whose requests clients will send again.
   bool restart(bool clean) {
     if (clean) {
-      while (!queue_.empty() && outcome_.ok) tick(Fault::none, queue_.size());
+      for (size_t s = 0; s < k_shards && outcome_.ok; ++s) {
+        const auto id = static_cast<ShardId>(s);
+        while (outcome_.ok && !service_->stopped() &&
+               (service_->queued(id) > 0 || service_->handed_over(id))) {
+          run_batch(id, SIZE_MAX, true);
+        }
+      }
+      deliver(false);
       if (!outcome_.ok) return false;
+      if (service_->stopped()) return fail("a commit failed with no fault injected");
     } else {
-      for (Request& r : queue_) lost_.push_back(std::move(r));
-      queue_.clear();
+      // What the store holds of the batches in flight: the first one whose commit failed may
+      // have been written (an ambiguous failure); nothing after it was.
+      for (size_t s = 0; s < k_shards && outcome_.ok; ++s) {
+        settle(static_cast<ShardId>(s));
+        Books& b = books_[s];
+        if (!b.batches.empty() && !written_[s].empty()) {
+          trace(cat("shard ", s, ": the failed commit was written"));
+          if (!shadow_commit(static_cast<ShardId>(s), b.batches.front(), nullptr)) return false;
+        }
+        if (!written_[s].empty()) {
+          return fail(cat("shard ", s, ": the store holds a batch no request made"));
+        }
+      }
+      deliver(false);  // replies released before the crash reached their clients
+      for (auto& [serial, r] : in_flight_) lost_.push_back(std::move(r));
+      in_flight_.clear();
     }
-    if (shard_.ledger) ++outcome_.restarts;
-    shard_ = Shard{};
+    ++outcome_.restarts;
+    outcome_.recalls += cold_lookups();
+    service_.reset();
     if (options_.store != StoreKind::memory) {
       durable_.reset();  // the process is gone
       if (!clean && options_.store == StoreKind::sqlite) tear_journal_tail();
       if (!open_store()) return false;
     }
-    auto loaded = Shard::load(*faulty_);
-    if (!loaded) return fail(loaded.error());
-    shard_ = std::move(*loaded);
-    if (!shadow_.ledger) {  // the first start: the shadow starts from the same empty state
-      shadow_.ledger = std::make_unique<Ledger>(sim_config(), testing::test_catalog(), k_shard);
-    }
-    return check_state("after recovery") && check_store_journal("after recovery");
+    return start_process();
   }
 
-  // --- Checks ---
-  bool check_invariants(const char* when) {
-    auto bad = shard_.ledger->check_invariants();
-    if (!bad.empty()) return fail(cat("invariant broken ", when, ": ", absl::StrJoin(bad, "; ")));
-    return true;
-  }
-
-  // Every budget of every team account, as the process's ledger holds it.
+  // Every budget of every team account a ledger holds.
   using TeamBudgets = std::map<std::pair<std::string, std::string>, Budget>;
-  TeamBudgets team_budgets() const {
+  static TeamBudgets team_budgets(const Ledger& l) {
     TeamBudgets out;
     for (const std::string& t : k_teams) {
-      const Account* a = shard_.ledger->find_account(t);
+      const Account* a = l.find_account(t);
       if (a == nullptr || !a->team) continue;
       for (const Budget& b : a->team->budgets) out.emplace(std::pair{t, b.spec.id}, b);
     }
     return out;
   }
 
+  // --- The shards' books: which batches each shard applied, and which of them the store has ---
+  struct Sent {
+    uint64_t serial = 0;
+    Request request;
+  };
+  struct AppliedBatch {
+    std::vector<Sent> requests;
+    TimeUs now;
+    bool handed = false;   // else it had no request and changed nothing
+    bool writes = false;   // it went to the store (entries, or state alone)
+    uint64_t ordinal = 0;  // among the batches this process handed over on its shard
+  };
+  struct Books {
+    std::deque<Sent> queued;           // submitted to the shard, in its queue's order
+    std::deque<AppliedBatch> batches;  // applied, not yet settled with the shadow
+    uint64_t handed = 0;               // batches handed over since the process started
+  };
+
+  // Submits `r` to the process: a purchase through the payments record (service/purchase.h),
+  // everything else to its shard.
+  void submit(Request r) {
+    const uint64_t serial = ++serials_;
+    const ShardId shard = service_->shard_of(r.command);
+    in_flight_.emplace(serial, r);
+    service::Submission submission{r, checked_prepare(shard), checked_encode(shard)};
+    const size_t before = service_->queued(shard);
+    if (std::holds_alternative<Purchase>(r.command)) {
+      service::submit_purchase(*service_, *payments_, std::move(submission), now_,
+                               [this, serial](service::PurchaseOutcome o) {
+                                 if (o.kind == service::PurchaseOutcome::Kind::ran) {
+                                   results_.emplace(serial, o.outcome);
+                                 }
+                                 inbox_.emplace_back(serial, std::move(o));
+                               });
+    } else {
+      service_->submit(std::move(submission), [this, serial](service::Outcome o) {
+        results_.emplace(serial, o);
+        service::PurchaseOutcome ran;
+        ran.outcome = std::move(o);
+        inbox_.emplace_back(serial, std::move(ran));
+      });
+    }
+    if (service_->queued(shard) == before) return;  // answered by the payments record
+    if (const auto* p = std::get_if<Purchase>(&r.command)) {
+      claims_.emplace(p->payment_ref, fingerprint(r.command));  // claimed, or pending before
+    }
+    books_[shard].queued.push_back(Sent{serial, std::move(r)});
+  }
+
+  // The checks that run inside the shard after each request (through the submission's own
+  // steps, as the HTTP API's pricing and answers run): before a new request's command, what the
+  // team budgets and the journal are; after it, every invariant and rule 11.
+  struct BeforeCommand {
+    TeamBudgets budgets;
+    uint64_t seq = 0;
+    Command command;
+  };
+  std::function<std::optional<service::Submission::Answer>(const Ledger&, Command*, TimeUs)>
+  checked_prepare(ShardId) {
+    return [this](const Ledger& l, Command* c, TimeUs now) {
+      before_ = BeforeCommand{team_budgets(l), l.last_seq(), *c};
+      auto answer = sim_prepare(l, c, now);
+      if (answer) before_.reset();
+      return answer;
+    };
+  }
+  std::function<std::string(const Ledger&, const Result&)> checked_encode(ShardId) {
+    return [this](const Ledger& l, const Result& r) {
+      if (before_) {
+        check_invariants(l, "after a request");
+        check_budgets(l, before_->command, r, before_->budgets, l.last_seq() - before_->seq);
+        before_.reset();
+      }
+      return sim_encode(l, r);
+    };
+  }
+
+  // Applies up to `n` of the shard's queued requests as one batch (an idle tick if none) and,
+  // with `commit`, commits it (else it stays handed over while the next one applies: the
+  // pipeline). The shadow takes every batch the process released.
+  void run_batch(ShardId s, size_t n, bool commit) {
+    Books& b = books_[s];
+    if (service_->stopped()) return;
+    const service::Service::Applied applied = service_->step_apply(s, n);
+    AppliedBatch batch{{}, applied.now, applied.handed, applied.writes, 0};
+    for (size_t i = 0; i < applied.taken; ++i) {
+      batch.requests.push_back(std::move(b.queued.front()));
+      b.queued.pop_front();
+    }
+    outcome_.requests += applied.taken;
+    if (applied.handed) batch.ordinal = b.handed++;
+    trace(cat("shard ", s, ": batch of ", applied.taken, " at ", format_time(applied.now),
+              applied.handed ? "" : " (changed nothing)"));
+    b.batches.push_back(std::move(batch));
+    if (commit && !service_->stopped()) (void)service_->step_commit(s);
+    settle(s);
+  }
+
+  // The batches the shard released, in order, go to the shadow.
+  void settle(ShardId s) {
+    Books& b = books_[s];
+    while (outcome_.ok && !b.batches.empty()) {
+      const AppliedBatch& front = b.batches.front();
+      if (front.handed && front.ordinal >= service_->released(s)) return;
+      if (!shadow_commit(s, front, &results_)) return;
+      b.batches.pop_front();
+    }
+  }
+
+  // --- Checks ---
+  bool check_invariants(const Ledger& l, const char* when) {
+    auto bad = l.check_invariants();
+    if (!bad.empty()) return fail(cat("invariant broken ", when, ": ", absl::StrJoin(bad, "; ")));
+    return true;
+  }
+
   // Rule 11 after one request: no debit takes a hard budget past its limit (a hard budget is
   // over its limit only when an update lowered the limit or made it hard below its usage, and
   // then its usage only falls until its period ends); and a debit a team refuses for its
   // member, role or budget writes nothing and counts against no budget.
-  bool check_budgets(const Command& command, const service::Outcome& outcome,
-                     const TeamBudgets& before, size_t entries_written) {
+  bool check_budgets(const Ledger& l, const Command& command, const Result& result,
+                     const TeamBudgets& before, uint64_t entries_written) {
     const auto* update = std::get_if<UpdateBudget>(&command);
-    const bool updated = update != nullptr && outcome.result && outcome.result->has_value();
-    const TeamBudgets after = team_budgets();
+    const bool updated = update != nullptr && result.has_value();
+    const TeamBudgets after = team_budgets(l);
     for (const auto& [key, b] : after) {
       if (b.spec.mode != BudgetMode::hard || b.used <= b.spec.limit) continue;
       if (updated && update->account == key.first && update->id == key.second) continue;
@@ -558,8 +750,8 @@ class Simulation {
                         format_credits(b.spec.limit)));
       }
     }
-    if (!outcome.result || outcome.result->has_value()) return true;
-    const ErrorCode code = outcome.result->error().code;
+    if (result.has_value()) return true;
+    const ErrorCode code = result.error().code;
     if (code != ErrorCode::not_a_member && code != ErrorCode::forbidden &&
         code != ErrorCode::budget_exceeded) {
       return true;
@@ -578,57 +770,73 @@ class Simulation {
     return true;
   }
 
-  // The process's ledger and the shadow's hold the same state; a record the process remembers
-  // is the shadow's; `verify` recomputes the process's ledger from the journal.
+  // Each shard with nothing in flight: the process's ledger and the shadow's hold the same
+  // state; a record the process remembers is the shadow's; `verify` recomputes the process's
+  // ledger from the journal; and no payment credited two purchases.
   bool check_state(const char* when) {
-    if (!check_invariants(when)) return false;
-    const LedgerState mine = shard_.ledger->export_state();
-    const LedgerState truth = shadow_.ledger->export_state();
-    if (mine.now > truth.now) {
-      return fail(cat(when, ": the process's clock ", format_time(mine.now),
-                      " is past the last one applied ", format_time(truth.now)));
-    }
-    const std::string a = comparable(mine, truth.now);
-    const std::string b = comparable(truth, truth.now);
-    if (a != b) {
-      return fail(cat(when, ": the process's state differs from the shadow's (what committed): ",
-                      first_difference(a, b)));
-    }
-    std::map<std::string_view, const IdempotencyRecord*> known;
-    for (const IdempotencyRecord& r : truth.idempotency) known[r.key] = &r;
-    for (const IdempotencyRecord& r : mine.idempotency) {
-      auto it = known.find(r.key);
-      if (it == known.end() || it->second->at != r.at ||
-          !(it->second->fingerprint == r.fingerprint) || it->second->result != r.result) {
-        return fail(cat(when, ": the process remembers key '", r.key,
-                        "' unlike the shadow (a record changed or came back)"));
+    for (size_t s = 0; s < k_shards; ++s) {
+      const auto id = static_cast<ShardId>(s);
+      if (!books_[s].batches.empty() || service_->handed_over(id)) continue;
+      const Ledger& process = service_->ledger(id);
+      if (!check_invariants(process, when)) return false;
+      const LedgerState mine = process.export_state();
+      const LedgerState truth = shadows_[s].ledger->export_state();
+      if (mine.now > truth.now) {
+        return fail(cat(when, ": shard ", s, "'s clock ", format_time(mine.now),
+                        " is past the last one applied ", format_time(truth.now)));
       }
-    }
-    VerifyReport report = verify(*shard_.ledger, shadow_journal_);
-    if (!report.ok()) {
-      return fail(cat("verify ", when, ": ", absl::StrJoin(report.differences, "; ")));
+      const std::string a = comparable(mine, truth.now);
+      const std::string b = comparable(truth, truth.now);
+      if (a != b) {
+        return fail(
+            cat(when, ": shard ", s,
+                "'s state differs from the shadow's (what committed): ", first_difference(a, b)));
+      }
+      std::map<std::string_view, const IdempotencyRecord*> known;
+      for (const IdempotencyRecord& r : truth.idempotency) known[r.key] = &r;
+      for (const IdempotencyRecord& r : mine.idempotency) {
+        auto it = known.find(r.key);
+        if (it == known.end() || it->second->at != r.at ||
+            !(it->second->fingerprint == r.fingerprint) || it->second->result != r.result) {
+          return fail(cat(when, ": shard ", s, " remembers key '", r.key,
+                          "' unlike the shadow (a record changed or came back)"));
+        }
+      }
+      VerifyReport report = verify(process, shadow_journals_[s]);
+      if (!report.ok()) {
+        return fail(
+            cat("verify ", when, ": shard ", s, ": ", absl::StrJoin(report.differences, "; ")));
+      }
     }
     return true;
   }
 
-  // The store's whole journal is the shadow's, entry for entry.
+  // The store's whole journal is the shadow's, entry for entry, shard by shard.
   bool check_store_journal(const char* when) {
+    for (size_t s = 0; s < k_shards; ++s) {
+      if (!check_store_journal(static_cast<ShardId>(s), when)) return false;
+    }
+    return true;
+  }
+  bool check_store_journal(ShardId s, const char* when) {
+    const std::vector<Entry>& journal = shadow_journals_[s];
     size_t i = 0;
     std::string diff;
-    auto scanned = faulty_->scan_entries(k_shard, 0, [&](const Entry& e) {
-      if (i >= shadow_journal_.size() || !(shadow_journal_[i] == e)) {
+    auto scanned = faulty_->scan_entries(s, 0, [&](const Entry& e) {
+      if (i >= journal.size() || !(journal[i] == e)) {
         diff = cat("entry ", i + 1, " is '", format_entry(e), "', the shadow's is '",
-                   i < shadow_journal_.size() ? format_entry(shadow_journal_[i]) : "nothing", "'");
+                   i < journal.size() ? format_entry(journal[i]) : "nothing", "'");
         return false;
       }
       ++i;
       return true;
     });
     if (!scanned) return fail(cat("scan_entries ", when, ": ", scanned.error().message));
-    if (diff.empty() && i != shadow_journal_.size()) {
-      diff = cat("the store has ", i, " entries, the shadow ", shadow_journal_.size());
+    if (diff.empty() && i != journal.size()) {
+      diff = cat("the store has ", i, " entries, the shadow ", journal.size());
     }
-    if (!diff.empty()) return fail(cat("the store's journal ", when, " differs: ", diff));
+    if (!diff.empty())
+      return fail(cat("shard ", s, "'s journal in the store ", when, " differs: ", diff));
     // The outbox holds exactly the events of the committed batches (rule 12): those the shadow
     // produced replaying them, in order.
     std::vector<Event> stored, shadowed;
@@ -638,25 +846,27 @@ class Simulation {
         return true;
       };
     };
-    auto events = faulty_->scan_events(k_shard, 0, "", collect(&stored));
+    auto events = faulty_->scan_events(s, 0, "", collect(&stored));
     if (!events) return fail(cat("scan_events ", when, ": ", events.error().message));
-    auto shadow_events = memory_shadow_.scan_events(k_shard, 0, "", collect(&shadowed));
+    auto shadow_events = memory_shadow_.scan_events(s, 0, "", collect(&shadowed));
     if (!shadow_events) return fail(cat("shadow scan_events: ", shadow_events.error().message));
     if (stored != shadowed) {
-      return fail(cat("the store's events ", when, " are not the committed batches' (", stored.size(),
-                      " stored, ", shadowed.size(), " from the batches)"));
+      return fail(cat("shard ", s, "'s events in the store ", when,
+                      " are not the committed batches' (", stored.size(), " stored, ",
+                      shadowed.size(), " from the batches)"));
     }
     // Each account's history, read through the store's per-account index.
     std::vector<std::string> accounts = k_accounts;
     accounts.insert(accounts.end(), k_teams.begin(), k_teams.end());
     for (const std::string& account : accounts) {
+      if (service_ && service_->shard_of_account(account) != s) continue;
       std::vector<const Entry*> expected;
-      for (const Entry& e : shadow_journal_) {
+      for (const Entry& e : journal) {
         if (e.account == account) expected.push_back(&e);
       }
       size_t n = 0;
       bool same = true;
-      auto history = faulty_->scan_account_entries(k_shard, account, 0, [&](const Entry& e) {
+      auto history = faulty_->scan_account_entries(s, account, 0, [&](const Entry& e) {
         same = same && n < expected.size() && *expected[n] == e;
         ++n;
         return same;
@@ -671,8 +881,11 @@ class Simulation {
 
   // Rule 8 for good: the store answers every key that committed with its first reply.
   bool check_store_keys() {
-    for (const auto& [key, first] : first_) {
-      auto found = faulty_->find_idempotency(k_shard, key);
+    for (const auto& [at, first] : first_) {
+      const auto& [shard, key] = at;
+      // Rule 8 holds within the retention; past it the store may have forgotten the key.
+      if (add_us(first.at, sim_config().idempotency_retention_us) <= now_) continue;
+      auto found = faulty_->find_idempotency(shard, key);
       if (!found) return fail(cat("find_idempotency: ", found.error().message));
       if (!found->has_value() || !((*found)->fingerprint == first.fingerprint) ||
           (*found)->result != first.result || (*found)->response != first.response) {
@@ -682,56 +895,98 @@ class Simulation {
     return true;
   }
 
-  // A batch reached the store: the shadow applies it, which must give the same replies and
-  // entries; and each reply must be what its key got first (rule 8).
-  bool shadow_commit(const std::vector<Request>& batch,
-                     const std::vector<service::Outcome>& results, TimeUs now,
-                     const std::vector<Entry>& entries) {
+  // A batch reached shard `s`'s store: the shadow applies it, which must give the same entries
+  // and (when the process released them: `results`) the same replies; each reply must be what
+  // its key got first (rule 8), and a payment must credit one purchase in the deployment.
+  bool shadow_commit(ShardId s, const AppliedBatch& batch,
+                     std::map<uint64_t, service::Outcome>* results) {
+    ShadowShard& shadow = shadows_[s];
     std::vector<Entry> shadow_entries;
     std::vector<service::Outcome> shadow_results;
-    (void)shadow_.ledger->apply(Request{"", AdvanceTime{}}, now, &shadow_entries);
-    for (const Request& r : batch) {
-      auto applied = shadow_.apply(memory_shadow_, r, now, &shadow_entries, &unused_);
+    (void)shadow.ledger->apply(Request{"", AdvanceTime{}}, batch.now, &shadow_entries);
+    for (const Sent& sent : batch.requests) {
+      auto applied = shadow.apply(memory_shadow_, sent.request, batch.now, &shadow_entries);
       if (!applied) return fail(cat("shadow: ", applied.error()));
       shadow_results.push_back(std::move(*applied));
     }
     StateDelta delta;
-    shadow_.take_delta(&delta);
+    shadow.take_delta(&delta);
     for (const Event& e : delta.events) {  // the workload pays, fails and cancels them
       if (e.type != EventType::auto_topup_requested) continue;
       topups_.emplace_back(e.ref, e.account);
       if (topups_.size() > 48) topups_.erase(topups_.begin());
     }
     if (!shadow_entries.empty() || has_changes(delta)) {
-      auto committed = memory_shadow_.commit(k_shard, shadow_entries, delta);
+      auto committed = memory_shadow_.commit(s, shadow_entries, delta);
       if (!committed) return fail(cat("shadow commit: ", committed.error().message));
     }
-    if (shadow_entries.size() != entries.size() ||
-        !std::equal(entries.begin(), entries.end(), shadow_entries.begin())) {
-      std::string text = cat("the batch's entries differ from the shadow's:\n  process:\n");
-      for (const Entry& e : entries) text += cat("    ", format_entry(e), "\n");
-      text += "  shadow:\n";
-      for (const Entry& e : shadow_entries) text += cat("    ", format_entry(e), "\n");
-      return fail(text);
+    // (Whether a batch with no entries writes state may differ: what a restarted process lets go
+    // from memory is not what the shadow, which never restarts, holds. Entries may not.)
+    static const std::vector<Entry> k_nothing;
+    if (batch.writes && written_[s].empty()) {
+      return fail(cat("shard ", s, " released a batch the store never got (", batch.requests.size(),
+                      " requests at ", format_time(batch.now), ")"));
     }
-    shadow_journal_.insert(shadow_journal_.end(), shadow_entries.begin(), shadow_entries.end());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const Request& r = batch[i];
-      if (!same(results[i], shadow_results[i])) {
-        return fail(cat("request '", r.idempotency_key, "' (", describe(r.command), ") got ",
-                        describe(results[i]), ", the shadow ", describe(shadow_results[i])));
+    {
+      const std::vector<Entry>& entries = batch.writes ? written_[s].front() : k_nothing;
+      if (shadow_entries != entries) {
+        std::string text =
+            cat("shard ", s, ": the batch's entries differ from the shadow's:\n  process:\n");
+        for (const Entry& e : entries) text += cat("    ", format_entry(e), "\n");
+        text += "  shadow:\n";
+        for (const Entry& e : shadow_entries) text += cat("    ", format_entry(e), "\n");
+        return fail(text);
       }
-      if (!check_first_reply(r, results[i], now)) return false;
+      if (batch.writes) {
+        written_[s].pop_front();
+        ++outcome_.commits;
+      }
+    }
+    shadow_journals_[s].insert(shadow_journals_[s].end(), shadow_entries.begin(),
+                               shadow_entries.end());
+    for (size_t i = 0; i < batch.requests.size(); ++i) {
+      const Request& r = batch.requests[i].request;
+      if (!check_one_payment(r, shadow_results[i], s)) return false;
+      if (results == nullptr) {  // an ambiguous commit: nobody got a reply, the store has it
+        if (!check_first_reply(r, shadow_results[i], batch.now, s)) return false;
+        continue;
+      }
+      auto it = results->find(batch.requests[i].serial);
+      if (it == results->end()) {
+        return fail(cat("request '", r.idempotency_key, "' was committed but got no reply"));
+      }
+      const service::Outcome got = std::move(it->second);
+      results->erase(it);
+      if (!same(got, shadow_results[i])) {
+        return fail(cat("request '", r.idempotency_key, "' (", describe(r.command), ") got ",
+                        describe(got), ", the shadow ", describe(shadow_results[i])));
+      }
+      if (!check_first_reply(r, got, batch.now, s)) return false;
     }
     return true;
   }
 
-  bool check_first_reply(const Request& r, const service::Outcome& outcome, TimeUs now) {
+  // Rule 8 across shards: a payment_ref credits at most one purchase in the whole deployment.
+  bool check_one_payment(const Request& r, const service::Outcome& outcome, ShardId s) {
+    const auto* p = std::get_if<Purchase>(&r.command);
+    if (p == nullptr || !outcome.result || !outcome.result->has_value()) return true;
+    const auto* reply = std::get_if<PurchaseReply>(&**outcome.result);
+    if (reply == nullptr) return true;
+    auto [it, fresh] = credited_.emplace(p->payment_ref, std::pair{s, reply->purchase});
+    if (!fresh && it->second != std::pair{s, reply->purchase}) {
+      return fail(cat("payment '", p->payment_ref, "' credited purchase ", it->second.second,
+                      " on shard ", it->second.first, " and purchase ", reply->purchase,
+                      " on shard ", s));
+    }
+    return true;
+  }
+
+  bool check_first_reply(const Request& r, const service::Outcome& outcome, TimeUs now, ShardId s) {
     // Answered before the ledger and not remembered (a job the rate card cannot price): it may
     // run again.
     if (!outcome.result) return true;
     const Result& result = *outcome.result;
-    auto it = first_.find(r.idempotency_key);
+    auto it = first_.find(std::pair{s, r.idempotency_key});
     // Past the idempotency retention a key is forgotten (rule 8 holds within it): its next use
     // is a new request, whose reply is the key's first from then on.
     if (it != first_.end() &&
@@ -742,7 +997,7 @@ class Simulation {
     if (it == first_.end()) {
       // Refusals of malformed requests are not remembered (rule 8): they may run again.
       if (!result && result.error().code == ErrorCode::invalid_request) return true;
-      first_.emplace(r.idempotency_key,
+      first_.emplace(std::pair{s, r.idempotency_key},
                      First{fingerprint(r.command), result, outcome.response, now});
       return true;
     }
@@ -759,6 +1014,83 @@ class Simulation {
     return true;
   }
 
+  // Replies released in this step reach their clients (or, with `drop`, are lost with the
+  // process before they leave). An answer of the payments record is checked here: a payment
+  // credited before answers that purchase's first answer; one taken by another purchase is
+  // refused only while another purchase holds it.
+  void deliver(bool drop) {
+    for (auto& [serial, o] : inbox_) {
+      auto it = in_flight_.find(serial);
+      if (it == in_flight_.end()) {
+        (void)fail(cat("reply ", serial, " to a request no client is waiting for"));
+        return;
+      }
+      Request r = std::move(it->second);
+      in_flight_.erase(it);
+      note_payment(r, o);
+      if (drop) {
+        lost_.push_back(std::move(r));
+        continue;
+      }
+      if (!check_gate_answer(r, o)) return;
+      service::Outcome answer = std::move(o.outcome);
+      if (o.kind != service::PurchaseOutcome::Kind::ran) {
+        answer.result.reset();
+        answer.response =
+            cat("payments record: ",
+                o.kind == service::PurchaseOutcome::Kind::credited ? "credited" : "taken by ",
+                o.account, o.response);
+      }
+      acknowledge(std::move(r), answer);
+    }
+    inbox_.clear();
+  }
+
+  // What a purchase that ran did to the payments record (before its reply left the process):
+  // credited, its answer is the payment's; refused, its claim was given up.
+  void note_payment(const Request& r, const service::PurchaseOutcome& o) {
+    const auto* p = std::get_if<Purchase>(&r.command);
+    if (p == nullptr || o.kind != service::PurchaseOutcome::Kind::ran) return;
+    const Result& result = *o.outcome.result;
+    if (result && std::holds_alternative<PurchaseReply>(*result)) {
+      payment_answers_.emplace(p->payment_ref, o.outcome.response);
+    } else if (!result && result.error().code != ErrorCode::idempotency_conflict) {
+      auto claim = claims_.find(p->payment_ref);
+      if (claim != claims_.end() && claim->second == fingerprint(r.command)) claims_.erase(claim);
+    }
+  }
+
+  bool check_gate_answer(const Request& r, const service::PurchaseOutcome& o) {
+    using Kind = service::PurchaseOutcome::Kind;
+    const auto* p = std::get_if<Purchase>(&r.command);
+    if (p == nullptr) return true;
+    const CommandDigest digest = fingerprint(r.command);
+    switch (o.kind) {
+      case Kind::ran:
+        return true;
+      case Kind::credited: {
+        auto answer = payment_answers_.find(p->payment_ref);
+        if (answer == payment_answers_.end() || answer->second != o.response) {
+          return fail(cat("payment '", p->payment_ref, "' answered as credited with '", o.response,
+                          "', not its purchase's answer"));
+        }
+        return true;
+      }
+      case Kind::taken: {
+        auto claim = claims_.find(p->payment_ref);
+        if (claim == claims_.end() || claim->second == digest) {
+          return fail(cat("payment '", p->payment_ref, "' refused as taken, but no other ",
+                          "purchase holds it"));
+        }
+        ++outcome_.payments_taken;
+        return true;
+      }
+      case Kind::failed:
+        return fail(cat("the payments record failed: ", o.message));
+    }
+    return true;
+  }
+
   // --- Steps ---
   void run_step() {
     const uint64_t w = rng_.below(100);
@@ -771,18 +1103,19 @@ class Simulation {
     } else if (w < 63) {
       reuse_key();
     } else if (w < 84) {
-      tick(choose_fault(), 1 + rng_.below(12));
+      work(choose_fault(), 1 + rng_.below(12));
     } else if (w < 95) {
       jump();
     } else if (w < 97) {
       trace("restart (clean)");
       restart(/*clean=*/true);
     } else {
-      tick(choose_fault(), queue_.size());
+      work(choose_fault(), SIZE_MAX);
     }
+    if (outcome_.ok) deliver(false);
     // Sends and time jumps change nothing in the process until a batch runs.
     const bool changed = w >= 63 && !(w >= 84 && w < 95);
-    if (changed && outcome_.ok && shard_.ledger) check_state("after the step");
+    if (changed && outcome_.ok) check_state("after the step");
   }
 
   Fault choose_fault() {
@@ -790,14 +1123,13 @@ class Simulation {
     if (w < 78) return Fault::none;
     if (w < 82) return Fault::fail_commit;
     if (w < 85) return Fault::ambiguous_commit;
-    if (w < 90) return Fault::crash_mid_batch;
     if (w < 95) return Fault::crash_before_commit;
     return Fault::crash_before_reply;
   }
 
   void send(Request r) {
     trace(cat("send ", r.idempotency_key, ": ", describe(r.command)));
-    queue_.push_back(std::move(r));
+    submit(std::move(r));
   }
 
   // A duplicate delivery: a request whose reply the client had, sent again as it was.
@@ -843,68 +1175,42 @@ class Simulation {
     trace(cat("time jumps to ", format_time(now_)));
   }
 
-  // Applies up to `n` queued requests as one batch (an idle tick if none), then commits it,
-  // with `fault` injected.
-  void tick(Fault fault, size_t n) {
+  // One shard, chosen at random, applies up to `n` of its queued requests as one batch (an idle
+  // tick if none) and commits it, with `fault` injected. Without a fault, one batch in four is
+  // left handed over, so that the shard's next batch applies while it is still uncommitted.
+  void work(Fault fault, size_t n) {
     now_ = add_us(now_, rng_.range(0, 5) * k_us_per_second);
-    std::vector<Request> batch;
-    while (!queue_.empty() && batch.size() < n) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    const size_t cut = batch.empty() ? 0 : rng_.below(batch.size());
-    trace(cat("batch of ", batch.size(), " at ", format_time(now_), ", fault: ", fault_name(fault)));
-    std::vector<Entry> entries;
-    std::vector<service::Outcome> results;
-    // Time first, as a service shard does (reads answer as of their own time).
-    (void)shard_.ledger->apply(Request{"", AdvanceTime{}}, now_, &entries);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (fault == Fault::crash_mid_batch && i == cut) return crash(std::move(batch));
-      const size_t entries_before = entries.size();
-      const TeamBudgets budgets_before = team_budgets();
-      auto applied = shard_.apply(*faulty_, batch[i], now_, &entries, &outcome_.recalls);
-      if (!applied) return (void)fail(applied.error());
-      ++outcome_.requests;
-      trace(cat("  applied ", batch[i].idempotency_key, " -> ", describe(*applied)));
-      results.push_back(std::move(*applied));
-      if (!check_invariants("after a request")) return;
-      if (!check_budgets(batch[i].command, results.back(), budgets_before,
-                         entries.size() - entries_before)) {
+    const auto s = static_cast<ShardId>(rng_.below(k_shards));
+    const bool leave = rng_.percent(25);
+    trace(cat("shard ", s, ", fault: ", fault_name(fault)));
+    run_batch(s, n, fault == Fault::crash_before_reply || (fault == Fault::none && !leave));
+    if (!outcome_.ok) return;
+    if (service_->stopped()) return (void)fail("a commit failed with no fault injected");
+    switch (fault) {
+      case Fault::none:
         return;
-      }
-    }
-    if (fault == Fault::crash_mid_batch || fault == Fault::crash_before_commit) {
-      return crash(std::move(batch));
-    }
-    StateDelta delta;
-    shard_.take_delta(&delta);
-    const bool commit = !entries.empty() || has_changes(delta);
-    if (commit) {
-      if (fault == Fault::fail_commit) faulty_->fail_next_commit(false);
-      if (fault == Fault::ambiguous_commit) faulty_->fail_next_commit(true);
-      auto committed = faulty_->commit(k_shard, entries, delta);
-      const bool written = committed.has_value() || fault == Fault::ambiguous_commit;
-      if (written) {
-        ++outcome_.commits;
-        if (!shadow_commit(batch, results, now_, entries)) return;
-      }
-      if (!committed) {
-        if (fault != Fault::fail_commit && fault != Fault::ambiguous_commit) {
-          return (void)fail(cat("commit failed: ", committed.error().message));
+      case Fault::fail_commit:
+      case Fault::ambiguous_commit:
+        if (service_->handed_over(s)) {
+          // (A batch that writes nothing does not reach the store: the fault is taken back.)
+          faulty_->fail_next_commit(fault == Fault::ambiguous_commit);
+          (void)service_->step_commit(s);
+          faulty_->disarm();
+          settle(s);
         }
-        return crash(std::move(batch));  // fail-stop
-      }
-      if (fault == Fault::crash_before_reply) return crash(std::move(batch));
-    } else if (!shadow_commit(batch, results, now_, entries)) {  // changed nothing: no write
-      return;
+        if (outcome_.ok && service_->stopped()) crash();
+        return;
+      case Fault::crash_before_commit:
+        return crash();
+      case Fault::crash_before_reply:
+        deliver(/*drop=*/true);
+        return crash();
     }
-    for (size_t i = 0; i < batch.size(); ++i) acknowledge(std::move(batch[i]), results[i]);
   }
 
-  void crash(std::vector<Request> in_flight) {
+  void crash() {
     ++outcome_.crashes;
-    trace(cat("the process stops; ", in_flight.size() + queue_.size(), " requests lost"));
-    for (Request& r : in_flight) lost_.push_back(std::move(r));
+    trace(cat("the process stops; ", in_flight_.size() - inbox_.size(), " requests lost"));
     restart(/*clean=*/false);
   }
 
@@ -1099,7 +1405,7 @@ class Simulation {
     // Mostly a member as the team stood at its last commit (the shadow's state: the same for
     // every store), so that debits reach the budgets; else anyone.
     std::string user = rng_.pick(k_users);
-    const Account* team = shadow_.ledger->find_account(t);
+    const Account* team = shadows_[service_->shard_of_account(t)].ledger->find_account(t);
     if (team != nullptr && team->team && rng_.percent(75)) {
       user = team->team->members[rng_.below(team->team->members.size())].user;
     }
@@ -1169,13 +1475,25 @@ class Simulation {
     }
   }
 
-  // After the last step: clients retry everything lost, and the queue drains without faults.
+  // After the last step: clients retry everything lost, every shard drains its queue without
+  // faults, and the process stops cleanly and starts again.
   void drain() {
     step_ = options_.steps + 1;
     trace("drain: every lost request is retried, no more faults");
     while (!lost_.empty() && outcome_.ok) retry_lost();
-    while (!queue_.empty() && outcome_.ok) tick(Fault::none, 64);
+    if (outcome_.ok) deliver(false);
     if (outcome_.ok) restart(/*clean=*/true);
+    if (outcome_.ok && !in_flight_.empty()) {
+      fail(cat(in_flight_.size(), " requests never got a reply"));
+    }
+    if (outcome_.ok) outcome_.recalls += cold_lookups();
+  }
+
+  uint64_t cold_lookups() const {
+    uint64_t n = 0;
+    for (size_t s = 0; s < k_shards; ++s)
+      n += service_->stats(static_cast<ShardId>(s)).cold_key_lookups;
+    return n;
   }
 
   struct First {
@@ -1193,24 +1511,40 @@ class Simulation {
   uint64_t keys_ = 0;
   size_t opens_sent_ = 0;  // the first three steps open three accounts
 
+  // The disk: the store (with the fault layer, a planted bug and the witness above it) and the
+  // payments record, which outlive the process.
   std::unique_ptr<store::MemoryStore> memory_;
   std::unique_ptr<store::Store> durable_;  // SQLite or PostgreSQL
   store::Store* base_ = nullptr;
   std::unique_ptr<PlantedStore> planted_;
+  std::unique_ptr<WitnessStore> witness_;
   std::unique_ptr<store::FaultyStore> faulty_;
-  Shard shard_;
+  std::unique_ptr<store::SqlitePayments> payments_;
+  std::vector<std::deque<std::vector<Entry>>> written_;  // per shard, not yet matched
 
-  // The truth: what committed, applied once, without faults or restarts.
-  Shard shadow_;
+  // The process, and what the simulation knows of each of its shards.
+  std::unique_ptr<service::Service> service_;
+  std::vector<Books> books_;
+  std::optional<BeforeCommand> before_;
+  uint64_t serials_ = 0;
+  std::map<uint64_t, Request> in_flight_;  // submitted, no reply delivered
+  std::vector<std::pair<uint64_t, service::PurchaseOutcome>> inbox_;  // released this step
+  std::map<uint64_t, service::Outcome> results_;  // released, not yet settled with the shadow
+
+  // The truth: what committed, applied once per shard, without faults or restarts.
+  std::vector<ShadowShard> shadows_;
   store::MemoryStore memory_shadow_;
-  std::vector<Entry> shadow_journal_;
-  uint64_t unused_ = 0;
+  std::vector<std::vector<Entry>> shadow_journals_;
+  std::map<std::string, std::pair<ShardId, uint64_t>> credited_;  // payment_ref: shard, purchase
+  std::map<std::string, CommandDigest> claims_;         // payment_ref: the purchase holding it
+  std::map<std::string, std::string> payment_answers_;  // payment_ref: its purchase's answer
 
   // The clients' side.
-  std::deque<Request> queue_;          // sent, not yet applied
   std::vector<Request> lost_;          // in flight when the process stopped
   std::vector<Request> acknowledged_;  // a sample of requests whose reply arrived
-  std::map<std::string, First> first_; // each key's first committed reply
+  // Each key's first committed reply, by shard: keys are scoped to the shard of the request's
+  // account or object (docs/api.md), so a key reused on another shard is a new request there.
+  std::map<std::pair<ShardId, std::string>, First> first_;
   std::set<std::string> opened_;
   std::vector<uint64_t> lots_, holds_, spends_, purchases_;
   std::vector<std::pair<uint64_t, std::string>> topups_;  // requested: id, account

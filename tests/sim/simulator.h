@@ -2,16 +2,21 @@
 // generates a workload of clients (accounts, plans, grants, purchases, daily rewards, holds,
 // captures, releases, refunds, voids, subscription changes, retries, duplicate deliveries, key
 // reuse) and of time (small steps and jumps across many expiries and renewals at once), and
-// runs it through the real ledger and the real store interface, with faults injected between
-// them: failed commits, ambiguous commits (written, reported failed), crashes in the middle of
-// a batch, between apply and commit and between commit and reply, and restarts.
+// runs it through the real service shards, ledger and store interface, with faults injected
+// between them: failed commits, ambiguous commits (written, reported failed), crashes between
+// apply and commit and between commit and reply (with a second batch applied behind the
+// first), and restarts.
 //
-// The simulated process works like a service shard (src/service): requests queue, a batch is
-// applied by the ledger and committed as one store transaction (group commit), and replies are
-// released only after the commit; a failed commit stops the process (fail-stop) and the process
-// restarts from the store (recovery), with idempotency keys the ledger let go looked up in the
-// store (service/recall.h). Everything runs on one thread from one random stream, so a seed
-// replays exactly.
+// The simulated process is the real service (src/service, ServiceOptions::threads false) with
+// three shards, stepped by the simulation: it chooses from the seed which shard applies a batch
+// next, when each batch commits (one batch in four stays uncommitted while the shard's next one
+// applies, as the shard thread's pipeline lets it), and when a commit fails or the process
+// crashes. Purchases go through the payments record as the HTTP API sends them
+// (service/purchase.h), so a payment reported for accounts on different shards meets the record,
+// not a shard. A failed commit stops the process (fail-stop) and it restarts from the store
+// (recovery), with idempotency keys the ledger let go looked up in the store
+// (service/recall.h). Everything runs on one thread from one random stream, so a seed replays
+// exactly.
 //
 // After every request it checks the invariants, and after every step that runs a batch or
 // restarts the process it checks:
@@ -19,12 +24,15 @@
 //   - rule 11 on team accounts: no debit takes a hard budget past its limit, and a debit
 //     refused for its member, role or budget writes nothing;
 //   - `verify`: the store's whole journal recomputes the ledger's state;
-//   - against a shadow ledger that applied exactly the batches that reached the store, without
-//     faults or restarts: the same state (dump_state), the same journal, the same reply to every
-//     request; so after a recovery every acknowledged command is present, none is half-applied
-//     and nothing that did not commit survived;
+//   - against a shadow ledger per shard that applied exactly the batches that reached the store,
+//     without faults or restarts: the same state (dump_state), the same journal, the same reply
+//     to every request; so after a recovery every acknowledged command is present, none is
+//     half-applied and nothing that did not commit survived;
 //   - every reply a client was given is given again, unchanged, to every retry of its key, and
-//     a key reused for another command is refused with idempotency_conflict.
+//     a key reused for another command is refused with idempotency_conflict;
+//   - a payment_ref credits at most one purchase in the deployment, whatever shard or account it
+//     comes with; the payments record answers a payment credited before with its purchase's
+//     answer, and refuses one as taken only while another purchase holds it.
 // The journal's digest at the end lets a test check that a seed gives byte-identical journals.
 #pragma once
 
@@ -44,7 +52,7 @@ enum class StoreKind {
 enum class Plant {
   none,
   drop_lot_change,  // from the 20th commit on, one changed lot of a delta is not written
-  drop_entry,       // the 30th commit loses its last entry
+  drop_entry,       // the first commit with entries from the 15th on loses its last entry
 };
 
 struct Options {
@@ -74,6 +82,7 @@ struct Outcome {
   uint64_t recalls = 0;          // keys answered from the store, not the ledger's memory
   uint64_t team_refusals = 0;    // team debits refused (not a member, a viewer, a budget)
   uint64_t budget_refusals = 0;  // ... of which by a hard budget
+  uint64_t payments_taken = 0;   // purchases refused: their payment credits another purchase
   uint64_t entries = 0;
   uint64_t journal_digest = 0;  // FNV-1a over the store's journal as text
 };
