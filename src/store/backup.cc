@@ -12,6 +12,7 @@
 
 #include "ledger/text.h"
 #include "store/journal_file.h"
+#include "store/payments.h"
 #include "store/sqlite_schema.h"
 
 namespace tally::store {
@@ -25,6 +26,8 @@ std::string errno_text() {
 
 // Databases whose readers follow the shards (cursors into their events): copied first.
 constexpr const char* k_before_shards[] = {"webhooks.db"};
+// Claims copied after the shards, answers from a copy taken before them (keep_answers_of).
+constexpr const char* k_payments = "payments.db";
 
 // N if `name` is `<prefix>N<suffix>` with N a shard number.
 std::optional<ShardId> shard_in(const std::string& name, std::string_view prefix,
@@ -299,6 +302,14 @@ std::expected<BackupReport, std::string> backup_data_dir(const BackupOptions& gi
   for (const std::string& name : before) {
     if (auto r = copy_db(name); !r) return give_up(r.error());
   }
+  // payments.db: its answers as they were before the shards, its claims after them.
+  const bool payments =
+      std::find(databases.begin(), databases.end(), k_payments) != databases.end();
+  const std::string answers = cat(partial, "/", k_payments, ".answers");
+  if (payments) {
+    auto b = copy_database(cat(options.from, "/", k_payments), answers);
+    if (!b) return give_up(b.error());
+  }
   for (ShardId id : shards) {
     std::string last_error;
     for (int attempt = 0; attempt < options.attempts_max; ++attempt) {
@@ -319,6 +330,12 @@ std::expected<BackupReport, std::string> backup_data_dir(const BackupOptions& gi
   }
   for (const std::string& name : databases) {
     if (auto r = copy_db(name); !r) return give_up(r.error());
+  }
+  if (payments) {
+    auto kept = keep_answers_of(cat(partial, "/", k_payments), answers);
+    if (!kept) return give_up(kept.error());
+    fs::remove(answers, ec);
+    if (ec) return give_up(cat("removing ", answers, ": ", ec.message()));
   }
   for (const std::string& name : files) {
     auto b = copy_file(cat(options.from, "/", name), cat(partial, "/", name));

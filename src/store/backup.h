@@ -14,8 +14,10 @@
 // webhooks.db is copied before the shards (its cursors never run ahead of the shards' events:
 // an event may be delivered again, never skipped); every other database (payments.db, keys.db,
 // price_books.db) after them (every purchase in the copy has its payment_ref claim, every hold
-// its price book). Other plain files (admin.key, token.secret) are copied; `lock` and SQLite's
-// -wal and -shm files are not; a directory other than a shard's journal is skipped and named.
+// its price book). payments.db keeps only the answers a copy taken before the shards had
+// (keep_answers_of in store/payments.h): a later answer may be for a purchase the shards lack.
+// Other plain files (admin.key, token.secret) are copied; `lock` and SQLite's -wal and -shm files
+// are not; a directory other than a shard's journal is skipped and named.
 //
 // Never takes the data directory's lock: the server keeps it. Call from one thread; sets the
 // process umask to 077 (files 0600, directories 0700, as a data directory).

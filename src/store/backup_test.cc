@@ -18,6 +18,7 @@
 #include "ledger/test_support.h"
 #include "ledger/text.h"
 #include "store/data_dir.h"
+#include "store/payments.h"
 #include "store/sqlite_store.h"
 
 namespace tally::store {
@@ -168,6 +169,40 @@ TEST(Backup, RefusesATargetThatIsNotEmptyAndADirectoryThatIsNotADataDirectory) {
   EXPECT_TRUE(fs::exists(to + "/shard-0.db"));
   EXPECT_FALSE(fs::exists(to + "/lock"));
   EXPECT_TRUE(DataDir::open(to, false).has_value()) << "the copy is free for a server to take";
+}
+
+// A purchase answered while the shards were copied may be missing from them: the backup keeps
+// its claim (no other purchase can take the payment_ref) but not its answer, so the payment
+// reported again reaches the shard. One answered before the backup keeps its answer.
+TEST(Backup, APaymentAnsweredDuringTheBackupIsPendingInItAndOneAnsweredBeforeKeepsItsAnswer) {
+  const std::string from = fresh_dir("pay-from"), to = fresh_dir("pay-to");
+  auto store = SqliteStore::open({from, false});
+  ASSERT_TRUE(store.has_value());
+  Writer w(**store);
+  auto payments = SqlitePayments::open(from + "/payments.db");
+  ASSERT_TRUE(payments.has_value()) << payments.error().message;
+  const CommandDigest bob{1, 2}, carol{3, 4};
+  using State = PaymentClaim::State;
+  ASSERT_EQ((*payments)->claim("pi_before", "bob", bob, TimeUs{1})->state, State::claimed);
+  ASSERT_TRUE((*payments)->credit("pi_before", bob, "201 before").has_value());
+  BackupOptions b{.from = from, .to = to};
+  b.after_tables = [&](ShardId, int) {
+    ASSERT_EQ((*payments)->claim("pi_during", "carol", carol, TimeUs{2})->state, State::claimed);
+    ASSERT_TRUE((*payments)->credit("pi_during", carol, "201 during").has_value());
+  };
+  auto report = backup_data_dir(b);
+  ASSERT_TRUE(report.has_value()) << report.error();
+  EXPECT_FALSE(fs::exists(to + "/payments.db.answers"));
+
+  auto copy = SqlitePayments::open(to + "/payments.db");
+  ASSERT_TRUE(copy.has_value()) << copy.error().message;
+  auto before = (*copy)->claim("pi_before", "bob", bob, TimeUs{5});
+  EXPECT_EQ(before->state, State::credited);
+  EXPECT_EQ(before->response, "201 before");
+  EXPECT_EQ((*copy)->claim("pi_during", "carol", carol, TimeUs{5})->state, State::pending);
+  EXPECT_EQ((*copy)->claim("pi_during", "bob", bob, TimeUs{5})->state, State::taken);
+  // The original is untouched.
+  EXPECT_EQ((*payments)->claim("pi_during", "carol", carol, TimeUs{5})->state, State::credited);
 }
 
 }  // namespace
