@@ -235,118 +235,137 @@ std::expected<void, std::string> check_target(const std::string& to) {
   return {};
 }
 
+// What a data directory holds, sorted: shards, databases to copy before them and after them,
+// plain files, and directories left out.
+struct Listing {
+  std::vector<ShardId> shards;
+  std::vector<std::string> before, databases, files, skipped;
+};
+
+std::expected<Listing, std::string> list_data_dir(const std::string& from) {
+  Listing out;
+  std::error_code ec;
+  if (!fs::is_directory(from, ec)) return std::unexpected(cat(from, " is not a directory"));
+  for (const auto& e : fs::directory_iterator(from, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_directory()) {
+      if (!shard_in(name, "journal-", "")) out.skipped.push_back(name);
+      continue;
+    }
+    if (!e.is_regular_file()) continue;
+    if (auto id = shard_in(name, "shard-", ".db")) {
+      out.shards.push_back(*id);
+    } else if (name.ends_with(".db")) {
+      const bool first =
+          std::find_if(std::begin(k_before_shards), std::end(k_before_shards),
+                       [&](const char* n) { return name == n; }) != std::end(k_before_shards);
+      (first ? out.before : out.databases).push_back(name);
+    } else if (name != "lock" && !name.ends_with("-wal") && !name.ends_with("-shm") &&
+               !name.ends_with("-journal")) {
+      out.files.push_back(name);
+    }
+  }
+  if (ec) return std::unexpected(cat("cannot list ", from, ": ", ec.message()));
+  if (out.shards.empty()) {
+    return std::unexpected(cat(from,
+                               " is not a Tally data directory (no shard-N.db); a "
+                               "ledger in PostgreSQL is backed up with pg_basebackup or pg_dump "
+                               "(docs/operations.md)"));
+  }
+  std::sort(out.shards.begin(), out.shards.end());
+  std::sort(out.databases.begin(), out.databases.end());
+  std::sort(out.files.begin(), out.files.end());
+  return out;
+}
+
+// A shard, copied again (tables first) until a copy is consistent, at most attempts_max times.
+std::expected<BackupReport::Shard, std::string> copy_shard_again_and_again(
+    const BackupOptions& options, const std::string& into, ShardId id, uint64_t* bytes) {
+  std::string last_error;
+  for (int attempt = 0; attempt < options.attempts_max; ++attempt) {
+    auto copied = copy_shard(options, into, id, attempt, bytes);
+    if (copied) return copied;
+    last_error = copied.error();
+    std::error_code ec;
+    fs::remove(cat(into, "/shard-", id, ".db"), ec);
+    fs::remove_all(cat(into, "/journal-", id), ec);
+  }
+  return std::unexpected(cat("shard ", id, ": no consistent copy in ", options.attempts_max,
+                             " attempts; the last: ", last_error));
+}
+
+// Everything of `in` into `partial`, in the order of store/backup.h, synced.
+std::expected<void, std::string> copy_all(const BackupOptions& options, const Listing& in,
+                                          const std::string& partial, BackupReport* report) {
+  auto copy_db = [&](const std::string& name) -> std::expected<void, std::string> {
+    auto b = copy_database(cat(options.from, "/", name), cat(partial, "/", name));
+    if (!b) return std::unexpected(b.error());
+    report->bytes += *b;
+    report->databases.push_back(name);
+    return {};
+  };
+  for (const std::string& name : in.before) {
+    if (auto r = copy_db(name); !r) return r;
+  }
+  // payments.db: its answers as they were before the shards, its claims after them.
+  const bool payments =
+      std::find(in.databases.begin(), in.databases.end(), k_payments) != in.databases.end();
+  const std::string answers = cat(partial, "/", k_payments, ".answers");
+  if (payments) {
+    auto b = copy_database(cat(options.from, "/", k_payments), answers);
+    if (!b) return std::unexpected(b.error());
+  }
+  for (ShardId id : in.shards) {
+    auto copied = copy_shard_again_and_again(options, partial, id, &report->bytes);
+    if (!copied) return std::unexpected(copied.error());
+    report->shards.push_back(*copied);
+  }
+  for (const std::string& name : in.databases) {
+    if (auto r = copy_db(name); !r) return r;
+  }
+  if (payments) {
+    if (auto r = keep_answers_of(cat(partial, "/", k_payments), answers); !r) return r;
+    std::error_code ec;
+    fs::remove(answers, ec);
+    if (ec) return std::unexpected(cat("removing ", answers, ": ", ec.message()));
+  }
+  for (const std::string& name : in.files) {
+    auto b = copy_file(cat(options.from, "/", name), cat(partial, "/", name));
+    if (!b) return std::unexpected(b.error());
+    report->bytes += *b;
+    report->files.push_back(name);
+  }
+  return sync_path(partial, true);
+}
+
 }  // namespace
 
 std::expected<BackupReport, std::string> backup_data_dir(const BackupOptions& given) {
   ::umask(077);
   BackupOptions options = given;
   while (options.to.size() > 1 && options.to.back() == '/') options.to.pop_back();
-  std::error_code ec;
-  std::vector<ShardId> shards;
-  std::vector<std::string> databases, files, skipped;
-  std::vector<std::string> before;  // databases copied before the shards
-  if (!fs::is_directory(options.from, ec)) {
-    return std::unexpected(cat(options.from, " is not a directory"));
-  }
-  for (const auto& e : fs::directory_iterator(options.from, ec)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_directory()) {
-      if (!shard_in(name, "journal-", "")) skipped.push_back(name);
-      continue;
-    }
-    if (!e.is_regular_file()) continue;
-    if (auto id = shard_in(name, "shard-", ".db")) {
-      shards.push_back(*id);
-    } else if (name.ends_with(".db")) {
-      const bool first =
-          std::find_if(std::begin(k_before_shards), std::end(k_before_shards),
-                       [&](const char* n) { return name == n; }) != std::end(k_before_shards);
-      (first ? before : databases).push_back(name);
-    } else if (name != "lock" && !name.ends_with("-wal") && !name.ends_with("-shm") &&
-               !name.ends_with("-journal")) {
-      files.push_back(name);
-    }
-  }
-  if (ec) return std::unexpected(cat("cannot list ", options.from, ": ", ec.message()));
-  if (shards.empty()) {
-    return std::unexpected(cat(options.from,
-                               " is not a Tally data directory (no shard-N.db); a "
-                               "ledger in PostgreSQL is backed up with pg_basebackup or pg_dump "
-                               "(docs/operations.md)"));
-  }
-  std::sort(shards.begin(), shards.end());
-  std::sort(databases.begin(), databases.end());
-  std::sort(files.begin(), files.end());
+  auto listed = list_data_dir(options.from);
+  if (!listed) return std::unexpected(listed.error());
+  const Listing& in = *listed;
   if (auto r = check_target(options.to); !r) return std::unexpected(r.error());
 
+  std::error_code ec;
   const std::string partial = cat(options.to, ".partial");
   fs::remove_all(partial, ec);
   fs::create_directories(partial, ec);
   if (ec) return std::unexpected(cat("cannot create ", partial, ": ", ec.message()));
   fs::permissions(partial, fs::perms::owner_all, ec);
-  auto give_up = [&](std::string message) -> std::expected<BackupReport, std::string> {
-    std::error_code ignored;
-    fs::remove_all(partial, ignored);
-    return std::unexpected(std::move(message));
-  };
-
   BackupReport report;
-  report.skipped = skipped;
-  auto copy_db = [&](const std::string& name) -> std::expected<void, std::string> {
-    auto b = copy_database(cat(options.from, "/", name), cat(partial, "/", name));
-    if (!b) return std::unexpected(b.error());
-    report.bytes += *b;
-    report.databases.push_back(name);
-    return {};
-  };
-  for (const std::string& name : before) {
-    if (auto r = copy_db(name); !r) return give_up(r.error());
+  report.skipped = in.skipped;
+  if (auto r = copy_all(options, in, partial, &report); !r) {
+    fs::remove_all(partial, ec);
+    return std::unexpected(r.error());
   }
-  // payments.db: its answers as they were before the shards, its claims after them.
-  const bool payments =
-      std::find(databases.begin(), databases.end(), k_payments) != databases.end();
-  const std::string answers = cat(partial, "/", k_payments, ".answers");
-  if (payments) {
-    auto b = copy_database(cat(options.from, "/", k_payments), answers);
-    if (!b) return give_up(b.error());
-  }
-  for (ShardId id : shards) {
-    std::string last_error;
-    for (int attempt = 0; attempt < options.attempts_max; ++attempt) {
-      auto copied = copy_shard(options, partial, id, attempt, &report.bytes);
-      if (copied) {
-        report.shards.push_back(*copied);
-        last_error.clear();
-        break;
-      }
-      last_error = copied.error();
-      fs::remove(cat(partial, "/shard-", id, ".db"), ec);
-      fs::remove_all(cat(partial, "/journal-", id), ec);
-    }
-    if (!last_error.empty()) {
-      return give_up(cat("shard ", id, ": no consistent copy in ", options.attempts_max,
-                         " attempts; the last: ", last_error));
-    }
-  }
-  for (const std::string& name : databases) {
-    if (auto r = copy_db(name); !r) return give_up(r.error());
-  }
-  if (payments) {
-    auto kept = keep_answers_of(cat(partial, "/", k_payments), answers);
-    if (!kept) return give_up(kept.error());
-    fs::remove(answers, ec);
-    if (ec) return give_up(cat("removing ", answers, ": ", ec.message()));
-  }
-  for (const std::string& name : files) {
-    auto b = copy_file(cat(options.from, "/", name), cat(partial, "/", name));
-    if (!b) return give_up(b.error());
-    report.bytes += *b;
-    report.files.push_back(name);
-  }
-  if (auto r = sync_path(partial, true); !r) return give_up(r.error());
   // Into place in one step (over an empty directory too), and the rename made durable.
   if (::rename(partial.c_str(), options.to.c_str()) != 0) {
-    return give_up(cat("renaming ", partial, " to ", options.to, ": ", errno_text()));
+    const std::string error = errno_text();
+    fs::remove_all(partial, ec);
+    return std::unexpected(cat("renaming ", partial, " to ", options.to, ": ", error));
   }
   const fs::path parent = fs::absolute(options.to, ec).parent_path();
   if (auto r = sync_path(parent.string(), true); !r) return std::unexpected(r.error());
