@@ -4,6 +4,9 @@
 # synchronous=FULL, 2 shards) on a fresh data directory and stops it.
 #   bench/http_bench.sh [seconds] [connections]
 # TALLY_SERVE_ARGS: more options for `tally serve` (e.g. "--http-threads 1"), to compare layouts.
+# TALLY_DURING: a shell command run over and over while each mode runs, with $data the server's
+# data directory and $n a counter (e.g. 'rm -rf /tmp/b; "$bin" backup --data "$data" --to /tmp/b'),
+# to measure what it costs the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -42,9 +45,16 @@ for mode in ${MODES:-spend hold batch}; do
   # Server CPU time per command (user + system, from /proc): steadier than wall-clock rates
   # on a shared machine.
   t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  during=
+  if [ -n "${TALLY_DURING:-}" ]; then
+    (n=0; while [ ! -e "$data.stop" ]; do n=$((n + 1)); eval "$TALLY_DURING"; done) &
+    during=$!
+  fi
   out=$(TALLY_MODE=$mode TALLY_BATCH=256 wrk -t2 -c"$c" -d"${secs}s" -s bench/http_spend.lua "$url")
   t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  if [ -n "$during" ]; then touch "$data.stop"; wait "$during" || true; rm -f "$data.stop"; fi
   requests=$(grep -o '[0-9]* requests in' <<< "$out" | grep -o '^[0-9]*')
   per=1; [ "$mode" = batch ] && per=256
+  echo "$(grep -m1 Latency <<< "$out" | tr -s ' ')"
   echo "$(tail -1 <<< "$out")  server CPU/command $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) * 1000 / (requests * per) )) ns"
 done

@@ -5,6 +5,7 @@
 // commands; docs/api.md "Command line").
 #include <CLI/CLI.hpp>
 
+#include "cli/backup_command.h"
 #include "cli/client_commands.h"
 #include "cli/lint_command.h"
 #include "cli/pricing_commands.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   tally::cli::add_pricing_commands(app, exit_code);
   tally::cli::add_scenario_command(app, exit_code);
   tally::cli::add_verify_command(app, exit_code);
+  tally::cli::add_backup_command(app, exit_code);
   tally::cli::add_lint_command(app, exit_code);
   tally::cli::add_serve_command(app, exit_code);
   tally::cli::add_client_commands(app, exit_code);

@@ -109,4 +109,24 @@ std::expected<std::vector<PendingPayment>, StoreError> SqlitePayments::pending()
   return out;
 }
 
+std::expected<void, std::string> keep_answers_of(const std::string& copy,
+                                                 const std::string& earlier) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(copy.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+  sqlite::Connection db(raw);  // closes `raw` on every path
+  auto error = [&](std::string_view what) {
+    return std::unexpected(
+        cat(copy, ": ", what, ": ", raw ? sqlite3_errmsg(raw) : "out of memory"));
+  };
+  if (rc != SQLITE_OK) return error("open");
+  if (!sqlite::Stmt(db, "ATTACH ? AS earlier").bind(1, earlier).run()) return error("attach");
+  const bool updated = sqlite::Stmt(db,
+                                    "UPDATE payments SET response = NULL WHERE response IS NOT "
+                                    "NULL AND payment_ref NOT IN (SELECT payment_ref FROM "
+                                    "earlier.payments WHERE response IS NOT NULL)")
+                           .run();
+  if (!updated) return error("forgetting later answers");
+  return {};
+}
+
 }  // namespace tally::store

@@ -91,4 +91,13 @@ class SqlitePayments final : public Payments {
   std::unique_ptr<Db> db_;
 };
 
+// For backups (store/backup.h): in the payments database `copy`, forgets every recorded answer
+// that the payments database `earlier` (a copy of the same file taken before) does not hold;
+// the claims stay, pending. A backup copies the shards between the two: an answer recorded
+// before they were copied is for a purchase they hold, a later one may be for a purchase they
+// lack, which a pending claim lets the shard credit (or answer from its own payment_ref check)
+// when the payment is reported again, where a recorded answer would credit nothing.
+[[nodiscard]] std::expected<void, std::string> keep_answers_of(const std::string& copy,
+                                                               const std::string& earlier);
+
 }  // namespace tally::store
