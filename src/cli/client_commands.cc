@@ -647,6 +647,23 @@ void add_events_alerts(CLI::App& app, int& exit_code) {
   });
 }
 
+void add_audit(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<Command<AuditArgs>>();
+  CLI::App* audit = app.add_subcommand(
+      "audit", "Who did what: every change and admin action, oldest first (service key)");
+  audit->add_option("--key-id", a->args.key, "Only what this key (its id) or token (its id) did");
+  audit->add_option("--account", a->args.account, "Only changes to this account");
+  audit->add_option("--from", a->args.from, "Only at or after this RFC 3339 time");
+  audit->add_option("--to", a->args.to, "Only before this RFC 3339 time");
+  audit->add_option("--cursor", a->args.cursor, "The previous page's next_cursor");
+  CLI::Option* limit = audit->add_option("--limit", a->ttl_s, "Lines per page (1 to 1000)");
+  add_client_options(audit, a->options, KeyUse::none);
+  audit->callback([a, limit, &exit_code] {
+    if (limit->count() > 0) a->args.limit = a->ttl_s;
+    exit_code = run_built(a->options, build_audit(a->args));
+  });
+}
+
 void add_auto_topup(CLI::App& app, int& exit_code) {
   struct Args {
     std::string account, below, pack, currency, region, id, reason;
@@ -707,6 +724,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
   add_spend_refund_void(app, exit_code);
   add_reads_batch_clock(app, exit_code);
   add_events_alerts(app, exit_code);
+  add_audit(app, exit_code);
   add_auto_topup(app, exit_code);
   add_webhook_commands(app, exit_code);
   add_team_commands(app, exit_code);

@@ -160,6 +160,13 @@ struct EventsArgs {
   std::optional<int64_t> limit;
 };
 Built build_events(const EventsArgs& args);
+// `audit [--key-id K] [--account A] [--from T] [--to T] [--cursor C] [--limit N]` (issue 21,
+// docs/api.md "Audit trail"): who did what, oldest first, a page at a time.
+struct AuditArgs {
+  std::string key, account, from, to, cursor;
+  std::optional<int64_t> limit;
+};
+Built build_audit(const AuditArgs& args);
 // `alerts show ACCOUNT`, `alerts set ACCOUNT [--low-balance X] [--expiring-notice P3D]` (a
 // setting not given goes back to the plan's).
 Built build_alerts_show(const std::string& account);

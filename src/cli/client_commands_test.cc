@@ -455,6 +455,23 @@ TEST(ClientCalls, Webhooks) {
   EXPECT_FALSE(build_platform_events("", 0));
 }
 
+TEST(ClientCalls, AuditTakesItsFiltersAndChecksThem) {
+  EXPECT_EQ(ok(build_audit({})).path, "/v1/audit");
+  EXPECT_EQ(ok(build_audit({"key_1", "ana", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00+01:00",
+                            "3.0.1", 50}))
+                .path,
+            "/v1/audit?key=key_1&account=ana&from=2026-12-01T00:00:00Z&"
+            "to=2026-12-02T00:00:00+01:00&cursor=3.0.1&limit=50");
+  EXPECT_EQ(ok(build_audit({})).method, "GET");
+  EXPECT_FALSE(build_audit({.key = "a b"}));
+  EXPECT_FALSE(build_audit({.account = "a/b"}));
+  EXPECT_FALSE(build_audit({.from = "yesterday"}));
+  EXPECT_FALSE(build_audit({.to = "2026-12-01 00:00"}));
+  EXPECT_FALSE(build_audit({.cursor = "x"}));
+  EXPECT_FALSE(build_audit({.limit = 0}));
+  EXPECT_FALSE(build_audit({.limit = 1001}));
+}
+
 TEST(ClientCalls, TeamAccountsAndMemberJobs) {
   EXPECT_EQ(
       ok(build_account_open("t1", std::nullopt, true, true, "alice")),
@@ -707,6 +724,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"listWebhookDeliveries", "webhooks deliveries"},
       {"redeliverWebhookEvent", "webhooks redeliver"},
       {"listPlatformEvents", "webhooks platform-events"},
+      {"listAudit", "audit"},
       {"addMember", "members add"},
       {"listMembers", "members list"},
       {"setMemberRole", "members role"},

@@ -250,11 +250,30 @@ using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, Sp
                              SetAutoTopup, FailAutoTopup, CancelAutoTopup, AddMember,
                              SetMemberRole, RemoveMember, AddBudget, UpdateBudget, RemoveBudget>;
 
+// Who sent a request (issue 21's audit trail, docs/api.md "Audit trail"): an API key, by its id
+// ("admin": the admin key), or an end-user token, by its id (empty for a v1 token) and the team
+// member it acts as (empty for an account's own token). `none`: no caller (a test, the
+// simulator). Not part of the command's fingerprint: a retry with another key is a retry.
+enum class CredentialKind : uint8_t { none = 0, key = 1, token = 2 };
+inline constexpr uint8_t k_credential_kind_last = 2;
+std::string_view credential_kind_name(CredentialKind k);
+std::optional<CredentialKind> parse_credential_kind(std::string_view name);
+struct Credential {
+  CredentialKind kind = CredentialKind::none;
+  std::string id;      // the key's id, or the token's
+  std::string member;  // a team member's token: the member
+  friend bool operator==(const Credential&, const Credential&) = default;
+};
+
 // Every mutating command carries an idempotency key (rule 8); AdvanceTime needs none.
 struct Request {
   std::string idempotency_key;
   Command command;
+  Credential by;  // recorded with the change it makes (AuditLine)
 };
+
+// The stable name of a command ("place_hold", "void_lot", ...): the action of an audit line.
+std::string_view command_name(const Command& command);
 
 // --- Replies ---
 

@@ -89,6 +89,7 @@ Result Ledger::run(const Request& request, TimeUs now, std::vector<Entry>* out, 
   TALLY_CHECK(now < k_time_max);  // so every expiry computed from it is after it (time.h)
   AdvanceReply advanced = advance_to(now, out);
   if (std::holds_alternative<AdvanceTime>(request.command)) return advanced;
+  const size_t first_entry = out->size();  // the command's own entries start here
 
   if (auto e = check_text("idempotency_key", request.idempotency_key,
                           config_.idempotency_key_length_max, true)) {
@@ -117,8 +118,29 @@ Result Ledger::run(const Request& request, TimeUs now, std::vector<Entry>* out, 
   }
   it->second = Idempotent{print, result, now, {}};
   if (tracking()) changes_.idempotency_put.push_back(request.idempotency_key);
+  if (tracking() && execute && result) {
+    audit(request, now, std::span<const Entry>(*out).subspan(first_entry));
+  }
   idempotency_order_.emplace_back(now, &it->first);
   return result;
+}
+
+void Ledger::audit(const Request& request, TimeUs now, std::span<const Entry> made) {
+  // The account the command names; a capture, release or refund names a hold or a spend, whose
+  // account its entries carry.
+  std::string account = std::visit(
+      [](const auto& c) -> std::string {
+        if constexpr (requires { c.account; }) {
+          return c.account;
+        } else {
+          return {};
+        }
+      },
+      request.command);
+  if (account.empty() && !made.empty()) account = made.front().account;
+  changes_.audit.push_back(AuditLine{++audit_seq_, now, request.by, request.idempotency_key,
+                                     std::move(account),
+                                     std::string(command_name(request.command))});
 }
 
 Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {

@@ -100,6 +100,20 @@ struct IdempotencyRecord {
   std::string response;
 };
 
+// One change a request made, and who made it (issue 21's audit trail): the ledger writes it
+// into the delta of the batch that makes the change durable, so a change is acknowledged with its
+// line or not at all. Only a command that succeeded has one: a refusal (insufficient_credits, a
+// conflict, ...) changes nothing, and neither does a retry or a job its plan includes.
+struct AuditLine {
+  uint64_t seq = 0;  // its position in the shard's trail: from 1, no gaps (as entries)
+  TimeUs at;
+  Credential by;
+  std::string idempotency_key;
+  std::string account;  // the account the command changed
+  std::string action;   // command_name()
+  friend bool operator==(const AuditLine&, const AuditLine&) = default;
+};
+
 // What a request whose key is remembered gets: the first result (or idempotency_conflict, with
 // no response) and the first response.
 struct Recalled {
@@ -431,6 +445,8 @@ class Ledger {
   void touch(uint32_t account);
   // The same, and the lot `id` of that account changed (it is written again).
   void touch_lot(uint32_t account, LotId id);
+  // With tracking: the audit line of `request`, which succeeded and made the entries `made`.
+  void audit(const Request& request, TimeUs now, std::span<const Entry> made);
   struct Changes {
     std::vector<uint32_t> accounts;
     std::vector<bool> account_dirty;
@@ -442,6 +458,7 @@ class Ledger {
     std::vector<uint64_t> purchases_put, purchases_gone;
     std::vector<std::string> idempotency_put, idempotency_gone;
     std::vector<Event> events;
+    std::vector<AuditLine> audit;
   };
   Changes changes_;
   bool tracking() const { return config_.track_changes; }
@@ -463,6 +480,7 @@ class Ledger {
   uint64_t seq_ = 0;
   uint64_t id_counter_ = 0;
   uint64_t event_seq_ = 0;
+  uint64_t audit_seq_ = 0;         // the last audit line's seq
   std::vector<uint32_t> watched_;  // accounts posted to in the current step (check_balances)
 
   std::vector<Account> accounts_;

@@ -91,7 +91,7 @@ std::string account_text(const Account& a) {
 
 std::string dump_state(const LedgerState& s) {
   std::string out = cat("now ", t(s.now), " seq ", s.seq, " ids ", s.id_counter, " events ",
-                        s.event_seq, "\n");
+                        s.event_seq, " audit ", s.audit_seq, "\n");
   for (size_t i = 0; i < k_source_count; ++i) {
     out += cat("issuance ", source_name(static_cast<Source>(i)), " ",
                format_book(s.books.issuance[i]), "\n");

@@ -18,6 +18,7 @@ LedgerState Ledger::export_state() const {
   s.seq = seq_;
   s.id_counter = id_counter_;
   s.event_seq = event_seq_;
+  s.audit_seq = audit_seq_;
   s.books = books_;
   s.accounts = accounts_;
   for (const auto& [id, h] : holds_) s.holds.push_back(h);
@@ -42,6 +43,7 @@ std::expected<std::unique_ptr<Ledger>, std::string> Ledger::from_state(
   l->seq_ = state.seq;
   l->id_counter_ = state.id_counter;
   l->event_seq_ = state.event_seq;
+  l->audit_seq_ = state.audit_seq;
   l->books_ = std::move(state.books);
   l->accounts_ = std::move(state.accounts);
   for (uint32_t i = 0; i < l->accounts_.size(); ++i) {
@@ -170,7 +172,9 @@ void Ledger::take_delta(StateDelta* d) {
   d->seq = seq_;
   d->id_counter = id_counter_;
   d->event_seq = event_seq_;
+  d->audit_seq = audit_seq_;
   d->events = std::move(c.events);
+  d->audit = std::move(c.audit);
   d->books = books_;
   std::sort(c.accounts.begin(), c.accounts.end());
   // Each changed account goes with the lots that changed only: its other lots are as stored.
@@ -226,7 +230,8 @@ bool has_changes(const StateDelta& d) {
   return !d.accounts.empty() || !d.holds_put.empty() || !d.holds_gone.empty() ||
          !d.finished_put.empty() || !d.finished_gone.empty() || !d.spends_put.empty() ||
          !d.spends_gone.empty() || !d.purchases_put.empty() || !d.purchases_gone.empty() ||
-         !d.idempotency_put.empty() || !d.idempotency_gone.empty() || !d.events.empty();
+         !d.idempotency_put.empty() || !d.idempotency_gone.empty() || !d.events.empty() ||
+         !d.audit.empty();
 }
 
 void apply_delta(LedgerState* s, const StateDelta& d) {
@@ -234,6 +239,7 @@ void apply_delta(LedgerState* s, const StateDelta& d) {
   s->seq = d.seq;
   s->id_counter = d.id_counter;
   s->event_seq = d.event_seq;
+  s->audit_seq = d.audit_seq;
   s->books = d.books;
   // An account's lots that are not in the delta stay as they were.
   const absl::flat_hash_set<LotId> gone(d.lots_gone.begin(), d.lots_gone.end());

@@ -17,6 +17,7 @@ struct LedgerState {
   uint64_t seq = 0;         // the last entry's seq
   uint64_t id_counter = 0;  // the last id handed out (without the shard bits)
   uint64_t event_seq = 0;   // the last event's seq
+  uint64_t audit_seq = 0;   // the last audit line's seq
   SystemBooks books;
   std::vector<Account> accounts;  // in opening order, each with its lots and subscription
   std::vector<Hold> holds;        // open holds, by id
@@ -41,6 +42,7 @@ struct StateDelta {
   uint64_t seq = 0;
   uint64_t id_counter = 0;
   uint64_t event_seq = 0;     // the last event's seq
+  uint64_t audit_seq = 0;     // the last audit line's seq
   SystemBooks books;
   std::vector<Event> events;  // produced since the last delta, seqs following the last one
   std::vector<Account> accounts;
@@ -56,6 +58,7 @@ struct StateDelta {
   std::vector<uint64_t> purchases_gone;
   std::vector<IdempotencyRecord> idempotency_put;
   std::vector<std::string> idempotency_gone;
+  std::vector<AuditLine> audit;  // the batch's changes, seqs following the last one
 };
 
 // Whether a delta changes anything beyond the clock, counters and books (an idle batch whose

@@ -14,6 +14,61 @@
 
 namespace tally {
 
+std::string_view credential_kind_name(CredentialKind k) {
+  switch (k) {
+    case CredentialKind::none:
+      return "none";
+    case CredentialKind::key:
+      return "key";
+    case CredentialKind::token:
+      return "token";
+  }
+  return "?";
+}
+
+std::optional<CredentialKind> parse_credential_kind(std::string_view name) {
+  for (uint8_t k = 0; k <= k_credential_kind_last; ++k) {
+    if (credential_kind_name(static_cast<CredentialKind>(k)) == name) {
+      return static_cast<CredentialKind>(k);
+    }
+  }
+  return std::nullopt;
+}
+
+// Stored in audit lines and shown by GET /v1/audit: never rename one.
+std::string_view command_name(const Command& command) {
+  struct Name {
+    std::string_view operator()(const OpenAccount&) const { return "open_account"; }
+    std::string_view operator()(const Grant&) const { return "grant"; }
+    std::string_view operator()(const PlaceHold&) const { return "place_hold"; }
+    std::string_view operator()(const Capture&) const { return "capture"; }
+    std::string_view operator()(const Release&) const { return "release"; }
+    std::string_view operator()(const SpendNow&) const { return "spend"; }
+    std::string_view operator()(const Refund&) const { return "refund"; }
+    std::string_view operator()(const VoidLot&) const { return "void_lot"; }
+    std::string_view operator()(const SetPlan&) const { return "set_plan"; }
+    std::string_view operator()(const CancelSubscription&) const { return "cancel_subscription"; }
+    std::string_view operator()(const MarkPastDue&) const { return "mark_past_due"; }
+    std::string_view operator()(const ResumeSubscription&) const { return "resume_subscription"; }
+    std::string_view operator()(const ClaimDailyReward&) const { return "claim_daily_reward"; }
+    std::string_view operator()(const Purchase&) const { return "purchase"; }
+    std::string_view operator()(const VoidPurchase&) const { return "void_purchase"; }
+    std::string_view operator()(const AdvanceTime&) const { return "advance_time"; }
+    std::string_view operator()(const SetAlerts&) const { return "set_alerts"; }
+    std::string_view operator()(const SetAutoTopup&) const { return "set_auto_topup"; }
+    std::string_view operator()(const FailAutoTopup&) const { return "fail_auto_topup"; }
+    std::string_view operator()(const CancelAutoTopup&) const { return "cancel_auto_topup"; }
+    std::string_view operator()(const AddMember&) const { return "add_member"; }
+    std::string_view operator()(const SetMemberRole&) const { return "set_member_role"; }
+    std::string_view operator()(const RemoveMember&) const { return "remove_member"; }
+    std::string_view operator()(const AddBudget&) const { return "add_budget"; }
+    std::string_view operator()(const UpdateBudget&) const { return "update_budget"; }
+    std::string_view operator()(const RemoveBudget&) const { return "remove_budget"; }
+  };
+  static_assert(std::variant_size_v<Command> == 26, "a new command needs its name here");
+  return std::visit(Name{}, command);
+}
+
 std::string_view source_name(Source s) {
   switch (s) {
     case Source::signup:

@@ -465,6 +465,7 @@ void set_clock(const CallPtr& call) {
                                       format_time(call->now), ": time only moves forward")));
   }
   call->ctx.o.set_clock(*now);
+  if (!record_action(call, "set_clock", "", format_time(*now))) return;
   // Answered once every shard has moved to the new time (expiries, timeouts and renewals due
   // by then applied and durable): a read sent after this reply sees them.
   service::Service& service = *call->ctx.o.service;
@@ -616,6 +617,7 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/platform/events", Access::admin, false, get_platform_events},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
     {"POST", "/v1/admin/reload", Access::admin, false, reload},
+    {"GET", "/v1/audit", Access::service, false, get_audit},
 };
 
 void dispatch(Api::Context& ctx, HttpRequest&& request, Respond respond,
@@ -848,10 +850,28 @@ std::string remembered(std::string packed, std::string_view request_id) {
   return packed;
 }
 
+Credential credential_of(const Principal& who) {
+  using K = Principal::Kind;
+  switch (who.kind) {
+    case K::none:
+      return {};
+    case K::user:
+      return Credential{CredentialKind::token, who.token_id, who.member};
+    case K::admin:
+    case K::service:
+    case K::worker:
+    case K::read:
+      return Credential{CredentialKind::key, who.key_id, {}};
+  }
+  return {};
+}
+
 void submit(const CallPtr& call, Change change, std::string key) {
   if (key.empty()) key = call->request.idempotency_key;
   call->account = std::string(account_of(change.command));
-  service::Submission s{Request{std::move(key), std::move(change.command)}, nullptr, nullptr};
+  service::Submission s{
+      Request{std::move(key), std::move(change.command), credential_of(call->who)}, nullptr,
+      nullptr};
   if (change.prepare) {
     s.prepare = [prepare = std::move(change.prepare), id = call->request.request_id](
                     const Ledger& l, Command* command, TimeUs now) {

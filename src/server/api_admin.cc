@@ -51,8 +51,11 @@ void reload(const CallPtr& call) {
   FieldReader fields(*call->body);
   if (auto p = fields.finish()) return fail(call, *p);
   ReloadTrigger trigger{"POST /v1/admin/reload", call->request.request_id, call->who.key_id};
-  call->ctx.o.reload(std::move(trigger),
-                     [call](ReloadOutcome o) { answer(call, reload_answer(o)); });
+  call->ctx.o.reload(std::move(trigger), [call](ReloadOutcome o) {
+    // A refused reload changed nothing: only one in force is an admin action of the trail.
+    if (o.applied && !record_action(call, "reload", "", o.file)) return;
+    answer(call, reload_answer(o));
+  });
 }
 
 }  // namespace tally::server

@@ -123,10 +123,7 @@ std::vector<std::string_view> parts(std::string_view text, char sep) {
   }
 }
 
-struct Found {
-  ShardId shard;
-  Event event;
-};
+}  // namespace
 
 // "12.0.7": the last seq given per shard, in shard order.
 std::string format_cursor(const std::vector<uint64_t>& after) {
@@ -145,6 +142,13 @@ std::optional<std::vector<uint64_t>> parse_cursor(std::string_view text, size_t 
   if (out.size() != shards) return std::nullopt;
   return out;
 }
+
+namespace {
+
+struct Found {
+  ShardId shard;
+  Event event;
+};
 
 std::expected<EventQuery, Problem> decode_event_query(const Call& call, size_t shards,
                                                       std::string account) {

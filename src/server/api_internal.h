@@ -251,5 +251,17 @@ bool may_change(const Call& call, bool alerts);
 std::optional<Problem> token_limits(const Call& call, const AutoTopupSettings& s);
 // api_admin.cc
 void reload(const CallPtr& call);
+// api_audit.cc
+void get_audit(const CallPtr& call);
+// Records an admin action outside the ledger (AdminAction) as the caller's, after the change
+// and before the answer; false after answering 500 when keys.db could not be written.
+bool record_action(const CallPtr& call, std::string action, std::string account,
+                   std::string target);
+// The caller's credential as an audit line names it.
+Credential credential_of(const Principal& who);
+// A page cursor of several sources: "12.0.7", the last seq given by each, in order
+// (api_events.cc); nullopt unless it has exactly `sources` parts.
+std::string format_cursor(const std::vector<uint64_t>& after);
+std::optional<std::vector<uint64_t>> parse_cursor(std::string_view text, size_t sources);
 
 }  // namespace tally::server

@@ -430,7 +430,7 @@ void purchase(const CallPtr& call) {
   // Without a header the payment reference is the key: a retried webhook is a retry.
   std::string key = call->request.has_idempotency_key ? call->request.idempotency_key
                                                       : cat(k_purchase_key_prefix, p->payment_ref);
-  service::Submission s{Request{std::move(key), *p}, nullptr, nullptr};
+  service::Submission s{Request{std::move(key), *p, credential_of(call->who)}, nullptr, nullptr};
   s.encode = [p, id = call->request.request_id](const Ledger&, const Result& r) {
     if (!r) return remembered(pack_response(problem_response(ledger_problem(r.error()))), id);
     return purchase_answer_bytes(p->account, std::get<PurchaseReply>(*r));

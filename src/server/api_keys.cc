@@ -52,6 +52,7 @@ void create_key(const CallPtr& call) {
   auto key = call->ctx.o.auth->create_key(request->name, *parse_scope(request->scope),
                                           request->expires_at, call->now);
   if (!key) return fail(call, auth_problem(key.error()));
+  if (!record_action(call, "create_key", "", key->info.id)) return;
   answer(call, new_key_response(201, *key));
 }
 
@@ -74,6 +75,7 @@ void list_keys(const CallPtr& call) {
 void revoke_key(const CallPtr& call) {
   auto key = call->ctx.o.auth->revoke_key(call->args[0], call->now);
   if (!key) return fail(call, auth_problem(key.error()));
+  if (!record_action(call, "revoke_key", "", key->id)) return;
   answer(call, json(200, [&](JsonWriter& w) {
            w.StartObject();
            write_key_fields(w, *key);
@@ -87,6 +89,7 @@ void rotate_key(const CallPtr& call) {
   if (!overlap_s) return fail(call, overlap_s.error());
   auto key = call->ctx.o.auth->rotate_key(call->args[0], *overlap_s * k_us_per_second, call->now);
   if (!key) return fail(call, auth_problem(key.error()));
+  if (!record_action(call, "rotate_key", "", key->info.id)) return;
   answer(call, new_key_response(200, *key));
 }
 
@@ -101,6 +104,7 @@ void revoke_tokens(const CallPtr& call) {
   auto done = request->token_id ? auth->revoke_token(account, *request->token_id, call->now)
                                 : auth->revoke_tokens(account, call->now);
   if (!done) return fail(call, auth_problem(done.error()));
+  if (!record_action(call, "revoke_tokens", account, request->token_id.value_or(""))) return;
   const TimeUs now = call->now;
   read_shard(call, account_shard(*call, account),
              [account, now, request = *request](const Ledger& l) {

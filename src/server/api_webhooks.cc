@@ -135,6 +135,7 @@ void create_webhook(const CallPtr& call) {
   if (auto p = f.finish()) return fail(call, *p);
   auto made = d->create(*url, type_text, description.value_or(""));
   if (!made) return fail(call, webhook_problem(made.error()));
+  if (!record_action(call, "create_webhook", "", made->first.id)) return;
   answer(call, webhook_response(201, made->first, made->second));
 }
 
@@ -169,6 +170,7 @@ void delete_webhook(const CallPtr& call) {
   if (!d) return;
   auto v = d->remove(call->args[0]);
   if (!v) return fail(call, webhook_problem(v.error()));
+  if (!record_action(call, "delete_webhook", "", call->args[0])) return;
   answer(call, webhook_response(200, *v));
 }
 
@@ -180,6 +182,7 @@ void rotate_webhook_secret(const CallPtr& call) {
   if (auto p = f.finish()) return fail(call, *p);
   auto made = d->rotate(call->args[0], overlap.value_or(k_overlap_default_s) * k_us_per_second);
   if (!made) return fail(call, webhook_problem(made.error()));
+  if (!record_action(call, "rotate_webhook_secret", "", call->args[0])) return;
   answer(call, webhook_response(200, made->first, made->second));
 }
 
@@ -189,6 +192,7 @@ void enable_webhook(const CallPtr& call) {
   if (auto p = decode_no_fields(*call->body)) return fail(call, *p);
   auto v = d->enable(call->args[0]);
   if (!v) return fail(call, webhook_problem(v.error()));
+  if (!record_action(call, "enable_webhook", "", call->args[0])) return;
   answer(call, webhook_response(200, *v));
 }
 
@@ -248,6 +252,7 @@ void redeliver_webhook_event(const CallPtr& call) {
   if (!event) return fail(call, not_found(cat("no event '", call->args[1], "'")));
   if (auto r = d->redeliver(call->args[0], *event); !r)
     return fail(call, webhook_problem(r.error()));
+  if (!record_action(call, "redeliver_webhook_event", "", cat(call->args[0], " ", *event))) return;
   answer(call, json(202, [&](JsonWriter& w) {
            w.StartObject();
            write_text(w, "webhook", call->args[0]);

@@ -114,9 +114,16 @@ constexpr const char* k_migrations[] = {
     " revoked_at_us INTEGER NOT NULL, prune_at_us INTEGER NOT NULL);"
     "CREATE TABLE account_token_revocations (account TEXT PRIMARY KEY,"
     " issued_before_us INTEGER NOT NULL, prune_at_us INTEGER NOT NULL);",
+    // 1 -> 2: the audit trail of admin actions outside the ledger (issue 21, auth_audit.cc),
+    // kept for good.
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL,"
+    " credential_kind TEXT NOT NULL, credential TEXT NOT NULL, member TEXT NOT NULL,"
+    " action TEXT NOT NULL, account TEXT NOT NULL, target TEXT NOT NULL);"
+    "CREATE INDEX audit_by_credential ON audit (credential, seq);"
+    "CREATE INDEX audit_by_account ON audit (account, seq);",
 };
 constexpr int k_schema_version = static_cast<int>(std::size(k_migrations));
-static_assert(k_schema_version == 1, "a new migration: update docs/operations.md");
+static_assert(k_schema_version == 2, "a new migration: update docs/operations.md");
 
 }  // namespace
 

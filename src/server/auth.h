@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,7 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/command.h"
 #include "ledger/time.h"
+#include "store/store.h"
 
 namespace tally::server {
 
@@ -54,6 +57,18 @@ inline constexpr int64_t k_key_overlap_max_s = 30 * 86400;
 // this long, then pruned, since every token it could refuse has expired by then.
 inline constexpr int64_t k_token_lifetime_max_s = 30 * 86400;
 inline constexpr std::string_view k_admin_key_id = "admin";
+
+// An admin action that changed something outside the ledger (issue 21's audit trail): a key
+// created, revoked or rotated, tokens revoked, a webhook endpoint changed, the clock set, the
+// configuration reloaded. Ledger changes (voids among them) have their AuditLine instead.
+struct AdminAction {
+  uint64_t seq = 0;  // from 1, set by record_action
+  TimeUs at;
+  Credential by;        // kind none: a SIGHUP reload
+  std::string action;   // "create_key", "revoke_tokens", "reload", ... (docs/api.md)
+  std::string account;  // the account it concerns (a token revocation), else empty
+  std::string target;   // what it changed: a key's or webhook's id, the new time, ...
+};
 
 struct KeyInfo {
   std::string id;
@@ -141,6 +156,15 @@ class Auth {
   // Refuses every token of `account` issued before now; tokens issued later work.
   std::expected<void, AuthError> revoke_tokens(const std::string& account, TimeUs now);
   size_t revocations() const;  // entries of the revocation list (metrics, tests)
+
+  // Writes `action` (its seq set here) to keys.db durably; the caller answers after it. Any
+  // thread that may wait for an fsync (not a shard's). auth_audit.cc.
+  std::expected<void, AuthError> record_action(AdminAction action);
+  // Calls `visit` for each recorded action with seq > after_seq that `filter` lets through
+  // (its credential is the action's credential id), in seq order, until it returns false.
+  std::expected<void, std::string> scan_actions(
+      uint64_t after_seq, const store::AuditFilter& filter,
+      const std::function<bool(const AdminAction&)>& visit);
 
   struct KeyState;
   struct Db;

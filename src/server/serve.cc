@@ -400,7 +400,16 @@ int serve(const ServeOptions& options) {
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
-    reloader->reload({"SIGHUP", "", ""}, nullptr);  // it logs what it did
+    // It logs what it did; one in force goes into the audit trail, by no credential.
+    reloader->reload({"SIGHUP", "", ""}, [&auth, &clock](ReloadOutcome o) {
+      if (!o.applied) return;
+      auto recorded = (*auth)->record_action(AdminAction{0, clock(), {}, "reload", "", o.file});
+      if (!recorded) {
+        log::Line(log::Level::error, "store_failed")
+            .text("during", "recording a SIGHUP reload in the audit trail")
+            .text("message", recorded.error().detail);
+      }
+    });
   }
   const char* stop_name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
   std::printf("tally: %s: finishing what is in flight\n", stop_name);

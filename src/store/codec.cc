@@ -387,6 +387,12 @@ void fields(A& a, IdempotencyRecord& r) {
   a(r.response);
 }
 template <typename A>
+void fields(A& a, AuditLine& l) {
+  a(l.seq, l.at);
+  a.enumeration(l.by.kind, k_credential_kind_last);
+  a(l.by.id, l.by.member, l.idempotency_key, l.account, l.action);
+}
+template <typename A>
 void fields(A& a, std::pair<std::string, BookMicro>& book) {
   a(book.first, book.second);
 }
@@ -432,6 +438,10 @@ void fields(A& a, StateDelta& d) {
   a.list(d.purchases_gone);
   a.list(d.idempotency_put);
   a.list(d.idempotency_gone);
+  if (a.version >= 7) {
+    a(d.audit_seq);
+    a.list(d.audit);
+  }
 }
 
 // Reads the reply of variant index `tag`, expanding over the variant's alternatives.
@@ -598,7 +608,8 @@ std::expected<BatchRecord, std::string> decode_batch(std::string_view bytes) {
                                k_batch_version, ")"));
   }
   r.version = version;  // 1: before events and alerts; 2: before auto top-up; 3: before teams;
-                        // 4: before entries named member and project; 5: before budget alerts
+                        // 4: before entries named member and project; 5: before budget alerts;
+                        // 6: before audit lines
   BatchRecord out;
   r.list(out.entries);
   fields(r, out.delta);

@@ -39,9 +39,9 @@ std::string encode_team(const Team& t);
 // A journal record's payload (docs/storage.md, "The journal"): one batch's entries and the state
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
-// 2: events, alerts; 3: auto top-up; 4: teams; 5: entries' member and project; 6: budget alerts
-// (older versions are still read).
-inline constexpr uint8_t k_batch_version = 6;
+// 2: events, alerts; 3: auto top-up; 4: teams; 5: entries' member and project; 6: budget alerts;
+// 7: audit lines (StateDelta::audit; older versions are still read, with none).
+inline constexpr uint8_t k_batch_version = 7;
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;

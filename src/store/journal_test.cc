@@ -274,5 +274,60 @@ TEST(BatchRecord, AnOlderRecordStillDecodesAndTheNewOneKeepsMemberAndProject) {
   EXPECT_EQ(decoded->entries, team);
 }
 
+// Version 7 keeps each change's audit line (who made it, with which key) in the record of the
+// batch that made it; a version-6 record, written before audit lines, still decodes, with none.
+TEST(BatchRecord, AVersion7RecordKeepsItsAuditLinesAndAVersion6OneDecodesWithNone) {
+  LedgerConfig config;
+  config.track_changes = true;
+  Ledger ledger(config, testing::test_catalog());
+  const TimeUs now = testing::at("2026-11-02T00:00:00Z");
+  std::vector<Entry> entries;
+  const Credential svc{CredentialKind::key, "key_7", ""};
+  const Credential ana{CredentialKind::token, "tok_1", "ana"};
+  ASSERT_TRUE(ledger.apply({"k0", OpenAccount{"a", "", true}, svc}, now, &entries).has_value());
+  ASSERT_TRUE(ledger.apply({"k1", Grant{.account = "a", .amount = cr("10")}, svc}, now, &entries)
+                  .has_value());
+  ASSERT_TRUE(ledger
+                  .apply({"k2", PlaceHold{.account = "a", .amount = cr("2"), .tool = "image"}, ana},
+                         now, &entries)
+                  .has_value());
+  const HoldId hold = ledger.export_state().holds.back().id;
+  ASSERT_TRUE(ledger.apply({"k3", Capture{.hold = hold, .amount = cr("1")}, ana}, now, &entries)
+                  .has_value());
+  // A refusal changes nothing and has no line.
+  ASSERT_FALSE(ledger.apply({"k4", SpendNow{"a", cr("100"), "image", "v1"}, svc}, now, &entries)
+                   .has_value());
+  StateDelta delta;
+  ledger.take_delta(&delta);
+  ASSERT_EQ(delta.audit.size(), 4u);
+  EXPECT_EQ(delta.audit_seq, 4u);
+  EXPECT_EQ(delta.audit[0], (AuditLine{1, now, svc, "k0", "a", "open_account"}));
+  EXPECT_EQ(delta.audit[2], (AuditLine{3, now, ana, "k2", "a", "place_hold"}));
+  // A capture names a hold: its line takes the account from the capture's entries.
+  EXPECT_EQ(delta.audit[3], (AuditLine{4, now, ana, "k3", "a", "capture"}));
+  std::string record;
+  encode_batch(entries, delta, &record);
+  ASSERT_EQ(record[0], '\x07');
+  auto decoded = decode_batch(record);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->delta.audit, delta.audit);
+  EXPECT_EQ(decoded->delta.audit_seq, 4u);
+  std::string old_record;
+  encode_batch(entries, delta, &old_record, 6);
+  auto old = decode_batch(old_record);
+  ASSERT_TRUE(old.has_value()) << old.error();
+  EXPECT_TRUE(old->delta.audit.empty());
+  EXPECT_EQ(old->entries, entries);
+  // A credential kind past the last is a corrupt record, never a line.
+  std::string bad = record;
+  const size_t kind_at =
+      bad.size() - delta.audit.back().action.size() - 4 - delta.audit.back().account.size() - 4 -
+      delta.audit.back().idempotency_key.size() - 4 - delta.audit.back().by.member.size() - 4 -
+      delta.audit.back().by.id.size() - 4 - 1;
+  ASSERT_EQ(bad[kind_at], static_cast<char>(CredentialKind::token));
+  bad[kind_at] = 9;
+  EXPECT_FALSE(decode_batch(bad).has_value());
+}
+
 }  // namespace
 }  // namespace tally::store

@@ -35,6 +35,16 @@ std::expected<void, StoreError> MemoryStore::commit(ShardId shard, std::span<con
     return std::unexpected(StoreError{"the delta's event seq does not match its events"});
   }
   s.events.insert(s.events.end(), delta.events.begin(), delta.events.end());
+  uint64_t next_line = s.state.audit_seq + 1;
+  for (const AuditLine& line : delta.audit) {
+    if (line.seq != next_line++) {
+      return std::unexpected(StoreError{cat("audit line ", line.seq, " does not follow the last")});
+    }
+  }
+  if (delta.audit_seq != next_line - 1) {
+    return std::unexpected(StoreError{"the delta's audit seq does not match its lines"});
+  }
+  s.audit.insert(s.audit.end(), delta.audit.begin(), delta.audit.end());
   // Records leaving the ledger's memory stay here for good.
   for (const std::string& key : delta.idempotency_gone) {
     auto it = std::find_if(s.state.idempotency.begin(), s.state.idempotency.end(),
@@ -153,6 +163,20 @@ std::expected<void, StoreError> FaultyStore::commit(ShardId shard, std::span<con
     return std::unexpected(StoreError{"injected commit failure (after the write)"});
   }
   return inner()->commit(shard, entries, delta);
+}
+
+std::expected<void, StoreError> MemoryStore::scan_audit(
+    ShardId shard, uint64_t after_seq, const AuditFilter& filter,
+    const std::function<bool(const AuditLine&)>& visit) {
+  std::lock_guard lock(mu_);
+  auto it = shards_.find(shard);
+  if (it == shards_.end()) return {};
+  const std::vector<AuditLine>& lines = it->second.audit;
+  // Lines are kept in seq order from 1: line n is at n - 1.
+  for (size_t i = std::min<uint64_t>(after_seq, lines.size()); i < lines.size(); ++i) {
+    if (audit_matches(lines[i], filter) && !visit(lines[i])) break;
+  }
+  return {};
 }
 
 }  // namespace tally::store

@@ -32,12 +32,16 @@ class MemoryStore : public Store {
   std::expected<void, StoreError> scan_events(
       ShardId shard, uint64_t after_seq, std::string_view account,
       const std::function<bool(const Event&)>& visit) override;
+  std::expected<void, StoreError> scan_audit(
+      ShardId shard, uint64_t after_seq, const AuditFilter& filter,
+      const std::function<bool(const AuditLine&)>& visit) override;
 
  private:
   struct Shard {
     LedgerState state;  // what the ledger holds in memory
     std::vector<Entry> entries;
     std::vector<Event> events;  // kept for good
+    std::vector<AuditLine> audit;  // kept for good, in seq order
     // What left the ledger's memory (and, for spends, finished holds and lots, every version
     // put): kept for good.
     std::map<std::string, IdempotencyRecord, std::less<>> archive;

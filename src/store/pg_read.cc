@@ -223,6 +223,35 @@ std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint
   return {};
 }
 
+std::expected<void, std::string> scan_audit(Connection& db, ShardId shard, uint64_t after_seq,
+                                            const AuditFilter& filter,
+                                            const std::function<bool(const AuditLine&)>& visit) {
+  // Pages of k_page_rows, as paged() reads, with the filters' parameters.
+  int64_t after = static_cast<int64_t>(after_seq);
+  for (;;) {
+    Params p;
+    p.i64(shard).i64(after).i64(k_page_rows).text(filter.account).text(filter.credential);
+    p.i64(filter.from.us).i64(filter.to.us);
+    auto rows =
+        db.query("SELECT " TALLY_AUDIT_SELECT
+                 " FROM audit WHERE shard_id = $1 AND seq > $2 AND "
+                 "($4 = '' OR account = $4) AND ($5 = '' OR credential = $5) AND at_us >= $6 AND "
+                 "at_us < $7 ORDER BY seq LIMIT $3",
+                 p);
+    if (!rows) {
+      return std::unexpected(cat("shard ", shard, ": reading the audit trail: ", rows.error()));
+    }
+    for (int i = 0; i < rows->size(); ++i) {
+      const Row row{*rows, i};
+      auto l = audit_row(row);
+      if (!l) return std::unexpected(cat("shard ", shard, ": ", l.error()));
+      if (!visit(*l)) return {};
+      after = row.i64(0);
+    }
+    if (rows->size() < k_page_rows) return {};
+  }
+}
+
 std::expected<void, std::string> scan_keys(Connection& db, ShardId shard,
                                            const std::function<void(std::string_view)>& visit) {
   // Pages in `ord` order (the key's index would need a text key to page by).

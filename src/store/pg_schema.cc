@@ -110,6 +110,15 @@ constexpr Migration k_migrations[] = {
     {2,
      "ALTER TABLE entries ADD COLUMN member text NOT NULL DEFAULT '';"
      "ALTER TABLE entries ADD COLUMN project text NOT NULL DEFAULT '';"},
+    // 3 -> 4 (SQLite 9 -> 10): the audit trail (issue 21), kept for good. Changes made before
+    // have no line.
+    {3,
+     "CREATE TABLE audit (shard_id bigint NOT NULL, seq bigint NOT NULL, at_us bigint NOT NULL,"
+     " credential_kind text NOT NULL, credential text NOT NULL, member text NOT NULL,"
+     " idempotency_key text NOT NULL, account text NOT NULL, action text NOT NULL,"
+     " PRIMARY KEY (shard_id, seq));"
+     "CREATE INDEX audit_by_account ON audit (shard_id, account, seq);"
+     "CREATE INDEX audit_by_credential ON audit (shard_id, credential, seq);"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

@@ -16,6 +16,7 @@
 #include "ledger/entry.h"
 #include "ledger/ledger_state.h"
 #include "store/pg_conn.h"
+#include "store/store.h"
 
 namespace tally::store::pg {
 
@@ -50,6 +51,9 @@ std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uin
 std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint64_t after_seq,
                                              std::string_view account,
                                              const std::function<bool(const Event&)>& visit);
+std::expected<void, std::string> scan_audit(Connection& db, ShardId shard, uint64_t after_seq,
+                                            const AuditFilter& filter,
+                                            const std::function<bool(const AuditLine&)>& visit);
 std::expected<void, std::string> scan_keys(Connection& db, ShardId shard,
                                            const std::function<void(std::string_view)>& visit);
 std::expected<std::optional<int64_t>, std::string> meta_value(Connection& db, ShardId shard,

@@ -211,6 +211,14 @@ std::expected<void, StoreError> PgStore::scan_events(
   });
 }
 
+std::expected<void, StoreError> PgStore::scan_audit(
+    ShardId id, uint64_t after_seq, const AuditFilter& filter,
+    const std::function<bool(const AuditLine&)>& visit) {
+  return read(id, [&](Shard&, pg::Connection& db) {
+    return pg::scan_audit(db, id, after_seq, filter, visit);
+  });
+}
+
 namespace {
 
 // Reads one optional record into `*out`.

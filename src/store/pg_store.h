@@ -82,12 +82,15 @@ class PgStore : public Store {
   std::expected<void, StoreError> scan_events(
       ShardId shard, uint64_t after_seq, std::string_view account,
       const std::function<bool(const Event&)>& visit) override;
+  std::expected<void, StoreError> scan_audit(
+      ShardId shard, uint64_t after_seq, const AuditFilter& filter,
+      const std::function<bool(const AuditLine&)>& visit) override;
 
   // Every journal record of the shard, decoded, checked against its checksum and against the
   // entries table (for tests and `tally verify`): the last record's number.
   std::expected<uint64_t, StoreError> check_journal(ShardId shard);
 
-  static constexpr int k_schema_version = 3;  // docs/storage.md; migrations: pg_schema.cc
+  static constexpr int k_schema_version = 4;  // docs/storage.md; migrations: pg_schema.cc
 
  private:
   struct Shard;

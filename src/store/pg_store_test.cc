@@ -115,6 +115,50 @@ TEST(PgMigrations, ANewSchemaIsMigratedOnceAndANewerOneIsRefused) {
       << newer.error().message;
 }
 
+// A version 3 database (before the audit trail) is migrated to 4: an empty `audit` table that
+// the next changes fill, each with its credential and key; what came before keeps going.
+TEST(PgMigrations, AVersion3DatabaseGetsAnEmptyAuditTrail) {
+  const std::string schema = fresh_schema();
+  std::vector<Entry> journal;
+  {
+    std::unique_ptr<PgStore> store(open_store(schema));
+    Ledger ledger(config(), testing::test_catalog());
+    journal = write_history(*store, ledger);
+  }
+  raw_sql(schema,
+          "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; "
+          "UPDATE meta SET value = '3' WHERE shard_id = -1 AND key = 'schema_version'");
+  auto migrated = PgStore::migrate(test_pg_url(), schema);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error().message;
+  EXPECT_EQ(migrated->from, 3);
+  EXPECT_EQ(migrated->to, 4);
+  std::unique_ptr<PgStore> store(open_store(schema));
+  auto loaded = store->load(0);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(loaded->audit_seq, 0u);
+  EXPECT_EQ(read_entries(*store).value_or(std::vector<Entry>{}), journal);
+  auto ledger = Ledger::from_state(config(), testing::test_catalog(), 0, std::move(*loaded));
+  ASSERT_TRUE(ledger.has_value()) << ledger.error();
+  const TimeUs now = testing::at("2026-11-03T00:00:00Z");
+  const Credential by{CredentialKind::token, "tok_1", "ana"};
+  std::vector<Entry> entries;
+  ASSERT_TRUE((*ledger)
+                  ->apply({"after", SpendNow{"b", cr("1"), "image", "v1"}, by}, now, &entries)
+                  .has_value());
+  StateDelta delta;
+  (*ledger)->take_delta(&delta);
+  ASSERT_TRUE(store->commit(0, entries, delta).has_value());
+  std::vector<AuditLine> lines;
+  ASSERT_TRUE(store
+                  ->scan_audit(0, 0, {.credential = "tok_1"},
+                               [&](const AuditLine& l) {
+                                 lines.push_back(l);
+                                 return true;
+                               })
+                  .has_value());
+  EXPECT_EQ(lines, (std::vector<AuditLine>{AuditLine{1, now, by, "after", "b", "spend"}}));
+}
+
 TEST(PgMigrations, ConcurrentStartsMigrateOnce) {
   const std::string schema = fresh_schema();
   std::vector<std::thread> starts;

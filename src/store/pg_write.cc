@@ -73,7 +73,8 @@ void queue_books_and_meta(ShardId shard, const StateDelta& d, std::vector<Queued
   for (auto [key, value] : {std::pair<const char*, int64_t>{"now_us", d.now.us},
                             {"seq", id64(d.seq)},
                             {"id_counter", id64(d.id_counter)},
-                            {"event_seq", id64(d.event_seq)}}) {
+                            {"event_seq", id64(d.event_seq)},
+                            {"audit_seq", id64(d.audit_seq)}}) {
     add(out,
         "INSERT INTO meta VALUES ($1, $2, $3) ON CONFLICT (shard_id, key) "
         "DO UPDATE SET value = EXCLUDED.value")
@@ -313,6 +314,21 @@ void queue_events(ShardId shard, std::span<const Event> events, std::vector<Queu
   }
 }
 
+void queue_audit(ShardId shard, std::span<const AuditLine> lines, std::vector<Queued>* out) {
+  for (const AuditLine& l : lines) {
+    add(out, "INSERT INTO audit VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .i64(shard)
+        .i64(id64(l.seq))
+        .i64(l.at.us)
+        .text(credential_kind_name(l.by.kind))
+        .text(l.by.id)
+        .text(l.by.member)
+        .text(l.idempotency_key)
+        .text(l.account)
+        .text(l.action);
+  }
+}
+
 }  // namespace
 
 void queue_batch(ShardId shard, uint64_t record, std::string_view payload,
@@ -343,6 +359,7 @@ void queue_batch(ShardId shard, uint64_t record, std::string_view payload,
   queue_records(shard, delta, out);
   queue_purchases_and_keys(shard, delta, out);
   queue_events(shard, delta.events, out);
+  queue_audit(shard, delta.audit, out);
 }
 
 void queue_forget(ShardId shard, std::optional<TimeUs> keys_horizon,

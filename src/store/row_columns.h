@@ -134,6 +134,7 @@ inline void meta_row(const std::string& key, int64_t v, LedgerState* s) {
   if (key == "seq") s->seq = u64(v);
   if (key == "id_counter") s->id_counter = u64(v);
   if (key == "event_seq") s->event_seq = u64(v);
+  if (key == "audit_seq") s->audit_seq = u64(v);
 }
 
 // A books row (book, key, amount_micro) into the state.
@@ -295,6 +296,23 @@ std::expected<Entry, std::string> entry_row(const Row& q, ShardId shard) {
         cat("entry seq ", e.seq, " is corrupt: its checksum does not match its fields"));
   }
   return e;
+}
+
+#define TALLY_AUDIT_SELECT \
+  "seq, at_us, credential_kind, credential, member, idempotency_key, account, action"
+
+template <typename Row>
+std::expected<AuditLine, std::string> audit_row(const Row& q) {
+  AuditLine l;
+  l.seq = u64(q.i64(0));
+  l.at = TimeUs{q.i64(1)};
+  auto kind = parse_credential_kind(q.text(2));
+  if (!kind) return std::unexpected(cat("audit line ", l.seq, " has no known credential kind"));
+  l.by = Credential{*kind, q.text(3), q.text(4)};
+  l.idempotency_key = q.text(5);
+  l.account = q.text(6);
+  l.action = q.text(7);
+  return l;
 }
 
 #define TALLY_EVENT_SELECT                                                                     \

@@ -161,6 +161,37 @@ std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint
   return {};
 }
 
+std::expected<void, std::string> scan_audit(Connection& db, ShardId shard, uint64_t after_seq,
+                                            const AuditFilter& filter,
+                                            const std::function<bool(const AuditLine&)>& visit) {
+  // One statement per index it should use: the account's, the credential's, or the shard's.
+#define TALLY_AUDIT_WHERE                                                           \
+  " FROM audit WHERE shard_id = ?1 AND seq > ?2 AND (?3 = '' OR account = ?3) AND " \
+  "(?4 = '' OR credential = ?4) AND at_us >= ?5 AND at_us < ?6 "
+  Stmt q(db, !filter.account.empty() ? "SELECT " TALLY_AUDIT_SELECT TALLY_AUDIT_WHERE
+                                       "AND account = ?3 ORDER BY seq"
+             : !filter.credential.empty()
+                 ? "SELECT " TALLY_AUDIT_SELECT TALLY_AUDIT_WHERE "AND credential = ?4 ORDER BY seq"
+                 : "SELECT " TALLY_AUDIT_SELECT TALLY_AUDIT_WHERE "ORDER BY seq");
+#undef TALLY_AUDIT_WHERE
+  q.bind(1, shard).bind(2, static_cast<int64_t>(after_seq));
+  q.bind(3, filter.account)
+      .bind(4, filter.credential)
+      .bind(5, filter.from.us)
+      .bind(6, filter.to.us);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto l = audit_row(q);
+    if (!l) return std::unexpected(cat("shard ", shard, ": ", l.error()));
+    if (!visit(*l)) return {};
+  }
+  if (rc != SQLITE_DONE) {
+    return std::unexpected(
+        cat("shard ", shard, ": reading the audit trail: ", sqlite3_errmsg(db.raw)));
+  }
+  return {};
+}
+
 std::expected<void, std::string> scan_entries(Connection& db, ShardId shard, uint64_t after_seq,
                                               const std::function<bool(const Entry&)>& visit,
                                               std::string_view account) {

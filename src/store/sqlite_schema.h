@@ -15,8 +15,9 @@
 #include <string_view>
 
 #include "ledger/entry.h"
-#include "store/entry_row.h"
 #include "ledger/ledger_state.h"
+#include "store/entry_row.h"
+#include "store/store.h"
 
 namespace tally::store::sqlite {
 
@@ -111,6 +112,10 @@ std::expected<void, std::string> forget_events_before(Connection& db, ShardId sh
 std::expected<void, std::string> scan_events(Connection& db, ShardId shard, uint64_t after_seq,
                                              std::string_view account,
                                              const std::function<bool(const Event&)>& visit);
+// Audit lines with seq > after_seq that `filter` lets through, in seq order.
+std::expected<void, std::string> scan_audit(Connection& db, ShardId shard, uint64_t after_seq,
+                                            const AuditFilter& filter,
+                                            const std::function<bool(const AuditLine&)>& visit);
 // A number of the shard's meta table, or nullopt if it has none under `key`. The cold marks
 // (write_records and write_purchases_and_keys explain them): `idempotency_cold_until_us` (the
 // time of the newest key the ledger let go), `finished_cold_until_us` (the end of the newest

@@ -378,6 +378,29 @@ std::expected<void, StoreError> SqliteStore::scan_events(
   });
 }
 
+std::expected<void, StoreError> SqliteStore::scan_audit(
+    ShardId id, uint64_t after_seq, const AuditFilter& filter,
+    const std::function<bool(const AuditLine&)>& visit) {
+  auto sp = shard(id);
+  if (!sp) return std::unexpected(sp.error());
+  return with_snapshot(**sp, [&](const Tail& tail) -> std::expected<void, std::string> {
+    bool more = true;
+    auto scanned = sqlite::scan_audit(tail.db, id, after_seq, filter, [&](const AuditLine& l) {
+      more = visit(l);
+      return more;
+    });
+    if (!scanned || !more) return scanned;
+    // The batches the tables do not hold yet follow them.
+    for (const PendingPtr& b : tail.batches) {
+      for (const AuditLine& l : b->delta.audit) {
+        if (l.seq <= after_seq || !audit_matches(l, filter)) continue;
+        if (!visit(l)) return {};
+      }
+    }
+    return {};
+  });
+}
+
 std::expected<void, StoreError> SqliteStore::find_newest(
     ShardId id, const std::function<bool(const StateDelta&)>& in_tail,
     const std::function<std::expected<void, std::string>(sqlite::Connection&)>& in_tables) {

@@ -79,6 +79,9 @@ class SqliteStore : public Store {
   std::expected<std::optional<FinishedHold>, StoreError> find_finished_hold(ShardId shard,
                                                                              HoldId id) override;
   std::expected<std::optional<Lot>, StoreError> find_lot(ShardId shard, LotId id) override;
+  std::expected<void, StoreError> scan_audit(
+      ShardId shard, uint64_t after_seq, const AuditFilter& filter,
+      const std::function<bool(const AuditLine&)>& visit) override;
   std::expected<void, StoreError> scan_events(
       ShardId shard, uint64_t after_seq, std::string_view account,
       const std::function<bool(const Event&)>& visit) override;
@@ -92,7 +95,7 @@ class SqliteStore : public Store {
   };
   std::expected<JournalState, StoreError> journal_state(ShardId shard);
 
-  static constexpr int k_schema_version = 9;  // docs/storage.md; migrations: sqlite_write.cc
+  static constexpr int k_schema_version = 10;  // docs/storage.md; migrations: sqlite_write.cc
 
  private:
   struct Shard;

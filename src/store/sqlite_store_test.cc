@@ -263,6 +263,67 @@ TEST(SqliteEntries, ARowWrittenBeforeMemberAndProjectStillVerifies) {
   std::filesystem::remove_all(f.dir);
 }
 
+// A version 9 file (before the audit trail) gets an empty trail: the changes made before have
+// no line, and the first change after the migration is line 1, with its credential and key.
+TEST(SqliteMigration, AVersion9FileGetsAnEmptyAuditTrailThatTheNextChangesFill) {
+  const Fixture f = write_journal("version-9");
+  raw_sql(f.dir,
+          "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; "
+          "UPDATE meta SET value = '9' WHERE shard_id = -1 AND key = 'schema_version'");
+  auto store = SqliteStore::open({f.dir, false});
+  auto loaded = (*store)->load(0);  // opens the file: migrates it
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(stored_version(f.dir), std::to_string(SqliteStore::k_schema_version));
+  EXPECT_EQ(loaded->audit_seq, 0u);
+  auto trail = [&](const AuditFilter& filter) {
+    std::vector<AuditLine> out;
+    auto r = (*store)->scan_audit(0, 0, filter, [&](const AuditLine& l) {
+      out.push_back(l);
+      return true;
+    });
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+    return out;
+  };
+  EXPECT_TRUE(trail({}).empty());
+  auto ledger = Ledger::from_state(config(), testing::test_catalog(), 0, std::move(*loaded));
+  ASSERT_TRUE(ledger.has_value()) << ledger.error();
+  const TimeUs now = testing::at("2026-11-03T00:00:00Z");
+  const Credential svc{CredentialKind::key, "key_1", ""};
+  const Credential ana{CredentialKind::token, "tok_9", "ana"};
+  std::vector<Entry> entries;
+  ASSERT_TRUE((*ledger)
+                  ->apply({"s1", SpendNow{"b", cr("1"), "image", "v1"}, svc}, now, &entries)
+                  .has_value());
+  ASSERT_TRUE((*ledger)
+                  ->apply({"s2", SpendNow{"a", cr("1"), "image", "v1"}, ana}, now, &entries)
+                  .has_value());
+  StateDelta delta;
+  (*ledger)->take_delta(&delta);
+  ASSERT_TRUE((*store)->commit(0, entries, delta).has_value());
+  const std::vector<AuditLine> want = {AuditLine{1, now, svc, "s1", "b", "spend"},
+                                       AuditLine{2, now, ana, "s2", "a", "spend"}};
+  EXPECT_EQ(trail({}), want);
+  // The filters: by account, by credential, by time.
+  EXPECT_EQ(trail({.account = "a"}), std::vector<AuditLine>{want[1]});
+  EXPECT_EQ(trail({.credential = "key_1"}), std::vector<AuditLine>{want[0]});
+  EXPECT_TRUE(trail({.from = TimeUs{now.us + 1}}).empty());
+  EXPECT_TRUE(trail({.to = now}).empty());
+  store->reset();
+  // Projected and read back by a new store, the same lines.
+  auto again = SqliteStore::open({f.dir, false});
+  std::vector<AuditLine> read;
+  ASSERT_TRUE((*again)
+                  ->scan_audit(0, 1, {},
+                               [&](const AuditLine& l) {
+                                 read.push_back(l);
+                                 return true;
+                               })
+                  .has_value());
+  EXPECT_EQ(read, std::vector<AuditLine>{want[1]});
+  again->reset();
+  std::filesystem::remove_all(f.dir);
+}
+
 TEST(SqliteMigration, AFileOfAVersionWithNoPathToThisOneIsRefusedNamingIt) {
   const Fixture f = write_journal("versions");
   const std::string newer = std::to_string(SqliteStore::k_schema_version + 1);

@@ -33,6 +33,14 @@ namespace {
   ", currency TEXT NOT NULL DEFAULT '', price_minor INTEGER NOT NULL DEFAULT 0, " \
   "region TEXT NOT NULL DEFAULT ''"
 #define TALLY_EVENTS_TABLE TALLY_EVENTS_TABLE_6(TALLY_EVENT_PRICE_COLUMNS)
+// Version 10 (issue 21): who made each change (AuditLine), kept for good.
+#define TALLY_AUDIT_TABLE                                                               \
+  "CREATE TABLE IF NOT EXISTS audit (shard_id INTEGER NOT NULL, seq INTEGER NOT NULL, " \
+  "at_us INTEGER NOT NULL, credential_kind TEXT NOT NULL, credential TEXT NOT NULL, "   \
+  "member TEXT NOT NULL, idempotency_key TEXT NOT NULL, account TEXT NOT NULL, "        \
+  "action TEXT NOT NULL, PRIMARY KEY (shard_id, seq)) WITHOUT ROWID; "                  \
+  "CREATE INDEX IF NOT EXISTS audit_by_account ON audit (shard_id, account, seq); "     \
+  "CREATE INDEX IF NOT EXISTS audit_by_credential ON audit (shard_id, credential, seq);"
 
 // The columns of `lots` (lots in memory) and `lots_past` (lots that left it, kept for the
 // refunds of stored spends): those of version 5 (TALLY_LOT_COLUMNS_5, which the migration that
@@ -98,7 +106,7 @@ CREATE TABLE IF NOT EXISTS entries (shard_id INTEGER NOT NULL, seq INTEGER NOT N
   PRIMARY KEY (shard_id, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_account ON entries (shard_id, account, seq);
 CREATE TABLE IF NOT EXISTS lots_past )SQL" TALLY_LOT_TABLE R"SQL(;
-)SQL" TALLY_EVENTS_TABLE;
+)SQL" TALLY_EVENTS_TABLE TALLY_AUDIT_TABLE;
 
 std::string error_of(Connection& db, std::string_view what) {
   return cat(what, ": ", sqlite3_errmsg(db.raw));
@@ -238,6 +246,17 @@ bool write_events(Connection& db, ShardId shard, std::span<const Event> events) 
   return true;
 }
 
+bool write_audit(Connection& db, ShardId shard, std::span<const AuditLine> lines) {
+  Stmt in(db, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const AuditLine& l : lines) {
+    in.bind(1, shard).bind(2, id64(l.seq)).bind(3, l.at.us);
+    in.bind_ref(4, credential_kind_name(l.by.kind)).bind_ref(5, l.by.id).bind_ref(6, l.by.member);
+    in.bind_ref(7, l.idempotency_key).bind_ref(8, l.account).bind_ref(9, l.action);
+    if (!in.run()) return false;
+  }
+  return true;
+}
+
 bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
   // Books only grow keys (a tool, once consumed, stays): each is written in place.
   Stmt book(db, "INSERT OR REPLACE INTO books VALUES (?, ?, ?, ?)");
@@ -255,7 +274,8 @@ bool write_books_and_meta(Connection& db, ShardId shard, const StateDelta& d) {
   for (auto [key, value] : {std::pair<const char*, int64_t>{"now_us", d.now.us},
                             {"seq", id64(d.seq)},
                             {"id_counter", id64(d.id_counter)},
-                            {"event_seq", id64(d.event_seq)}}) {
+                            {"event_seq", id64(d.event_seq)},
+                            {"audit_seq", id64(d.audit_seq)}}) {
     if (!meta.bind(1, shard).bind(2, key).bind(3, std::to_string(value)).run()) return false;
   }
   return true;
@@ -491,6 +511,9 @@ constexpr Migration k_migrations[] = {
      "ALTER TABLE entries ADD COLUMN member TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE entries ADD COLUMN project TEXT NOT NULL DEFAULT '';",
      nullptr},
+    // 9 -> 10: the audit trail (issue 21): who made each change, with which idempotency key.
+    // Changes made before have no line: the trail starts at the migration (meta 'audit_seq' 0).
+    {9, TALLY_AUDIT_TABLE, nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==
@@ -631,7 +654,7 @@ std::expected<void, std::string> write_rows(Connection& db, ShardId shard,
                shard, delta.lots_gone) &&
        for_ids(db, "DELETE FROM lots WHERE shard_id = ? AND id = ?", shard, delta.lots_gone);
   ok = ok && write_records(db, shard, delta) && write_purchases_and_keys(db, shard, delta) &&
-       write_events(db, shard, delta.events);
+       write_events(db, shard, delta.events) && write_audit(db, shard, delta.audit);
   if (!ok) return std::unexpected(error_of(db, "write"));
   return {};
 }

@@ -23,6 +23,14 @@ struct StoreError {
   std::string message;
 };
 
+// Which audit lines a scan returns (GET /v1/audit): each filter that is set must match.
+struct AuditFilter {
+  std::string account;     // the account changed; empty: any
+  std::string credential;  // the key's or token's id (Credential::id); empty: any
+  TimeUs from{INT64_MIN};  // at or after
+  TimeUs to{INT64_MAX};    // before
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -81,7 +89,21 @@ class Store {
   [[nodiscard]] virtual std::expected<void, StoreError> scan_events(
       ShardId shard, uint64_t after_seq, std::string_view account,
       const std::function<bool(const Event&)>& visit) = 0;
+
+  // Calls `visit` for each audit line (StateDelta::audit) with seq > after_seq that `filter`
+  // lets through, in seq order (the order the changes ran), until it returns false. Kept for
+  // good (docs/storage.md).
+  [[nodiscard]] virtual std::expected<void, StoreError> scan_audit(
+      ShardId shard, uint64_t after_seq, const AuditFilter& filter,
+      const std::function<bool(const AuditLine&)>& visit) = 0;
 };
+
+// Whether `line` passes `filter` (for a backend that filters in memory).
+inline bool audit_matches(const AuditLine& line, const AuditFilter& filter) {
+  return (filter.account.empty() || line.account == filter.account) &&
+         (filter.credential.empty() || line.by.id == filter.credential) && line.at >= filter.from &&
+         line.at < filter.to;
+}
 
 // A store that passes every call to another; wrappers (fault injection, planted bugs) derive
 // from it and override what they change.
@@ -129,6 +151,11 @@ class ForwardingStore : public Store {
       ShardId shard, uint64_t after_seq, std::string_view account,
       const std::function<bool(const Event&)>& visit) override {
     return inner_->scan_events(shard, after_seq, account, visit);
+  }
+  std::expected<void, StoreError> scan_audit(
+      ShardId shard, uint64_t after_seq, const AuditFilter& filter,
+      const std::function<bool(const AuditLine&)>& visit) override {
+    return inner_->scan_audit(shard, after_seq, filter, visit);
   }
 
  protected:

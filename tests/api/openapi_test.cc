@@ -170,6 +170,7 @@ const std::vector<Expected> k_expected = {
     {"get", "/v1/accounts/{id}/usage", Key::none},
     {"post", "/v1/admin/clock", Key::none},
     {"post", "/v1/admin/reload", Key::none},
+    {"get", "/v1/audit", Key::none},
     {"get", "/healthz", Key::none},
     {"get", "/metrics", Key::none},
 };

@@ -433,7 +433,7 @@ TEST(KeysMigration, AKeysDbOfSchemaZeroIsMigrated) {
   sqlite3_stmt* q = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 2);  // migrated to the latest: 2 adds the audit trail
   sqlite3_finalize(q);
   sqlite3_close(db);
   std::filesystem::remove_all(dir);

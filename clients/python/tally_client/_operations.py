@@ -590,6 +590,30 @@ class Operations:
         `InvalidConfig` (its `errors` say why) and changes nothing. Safe to retry."""
         return self._run(Operations.reload_config)
 
+    @operation("listAudit", "GET", "/v1/audit", {200: m.AuditPage})
+    def list_audit(
+        self,
+        *,
+        key: Optional[str] = None,
+        account: Optional[str] = None,
+        from_: Optional[TimeLike] = None,
+        to: Optional[TimeLike] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> m.AuditPage:
+        """Who did what (admin or service key): every ledger change with the credential and
+        idempotency key that made it, and every admin action, oldest first. `key` is a key's or
+        a token's id; pass `next_cursor` as `cursor` for the next page."""
+        query = {
+            "key": key,
+            "account": account,
+            "from": None if from_ is None else time_to_wire(from_, "from_"),
+            "to": None if to is None else time_to_wire(to, "to"),
+            "cursor": cursor,
+            "limit": limit,
+        }
+        return self._run(Operations.list_audit, query=query)
+
     @operation("health", "GET", "/healthz", {200: m.Health})
     def health(self) -> m.Health:
         return self._run(Operations.health)

@@ -855,6 +855,34 @@ class ConfigReload:
     raw: dict = _raw()
 
 
+@_model
+class AuditLine:
+    """One line of GET /v1/audit: a ledger change (`source` "ledger", with the request's
+    `idempotency_key`) or an admin action outside the ledger (`source` "admin", with `target`)."""
+
+    at: Optional[datetime] = None
+    source: Optional[str] = None
+    shard: Optional[int] = None  # None for an admin action
+    seq: Optional[int] = None
+    action: Optional[str] = None
+    credential: Optional[str] = None  # "key", "token" or "none"
+    key_id: Optional[str] = None
+    token_id: Optional[str] = None
+    member: Optional[str] = None
+    idempotency_key: Optional[str] = None
+    account: Optional[str] = None
+    target: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class AuditPage:
+    lines: Optional[list[AuditLine]] = None
+    next_cursor: Optional[str] = None  # pass as `cursor` for the next page
+    has_more: Optional[bool] = None
+    raw: dict = _raw()
+
+
 @dataclass
 class BatchRequest:
     """One request of POST /v1/batch. A change without `idempotency_key` gets a generated one."""

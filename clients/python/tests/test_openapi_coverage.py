@@ -73,6 +73,7 @@ SAMPLE_CALLS = {
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),
     "createKey": lambda c: c.create_key("worker", scope="worker", expires_at=T),
     "listKeys": lambda c: c.list_keys(),
+    "listAudit": lambda c: c.list_audit(key="key_1", account="ana", from_=T, to=T, cursor="0.0.0", limit=10),
     "revokeKey": lambda c: c.revoke_key("key_1"),
     "rotateKey": lambda c: c.rotate_key("key_1", overlap_s=60),
     "createWebhook": lambda c: c.create_webhook("https://example.com/hook", event_types=["balance.low"], description="alerts"),

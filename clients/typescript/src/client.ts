@@ -93,6 +93,7 @@ export const ROUTES = {
   setClock: route('POST', '/v1/admin/clock'),
   // Reading the file again twice is harmless: retried like a read.
   reloadConfig: route('POST', '/v1/admin/reload'),
+  listAudit: route('GET', '/v1/audit'),
   health: route('GET', '/healthz'),
   metrics: route('GET', '/metrics'),
 } as const;
@@ -542,6 +543,14 @@ export class TallyClient {
    */
   reloadConfig(options?: CallOptions): Promise<T.ConfigReload> {
     return this.call('reloadConfig', {}, options);
+  }
+  /**
+   * Who did what (admin or service key): every ledger change with the credential and
+   * idempotency key that made it, and every admin action, oldest first. Pass `next_cursor` as
+   * `cursor` for the next page.
+   */
+  listAudit(query: T.AuditQuery = {}, options?: CallOptions): Promise<T.AuditPage> {
+    return this.call('listAudit', {query}, options);
   }
   health(options?: CallOptions): Promise<T.Health> {
     return this.call('health', {}, options);

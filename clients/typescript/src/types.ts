@@ -629,6 +629,52 @@ export interface ConfigReload {
   price_book_in_force: string | null;
 }
 
+/** GET /v1/audit: each filter narrows the list. */
+export type AuditQuery = {
+  /** Only what this credential did: a key's id ("admin" for the admin key) or a token's id. */
+  key?: string;
+  /** Only lines about this account. */
+  account?: AccountId;
+  /** Only lines at or after this time. */
+  from?: Time;
+  /** Only lines before this time. */
+  to?: Time;
+  /** The previous page's `next_cursor`. */
+  cursor?: string;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+};
+
+/** One line of the audit trail: a ledger change, or an admin action outside the ledger. */
+export interface AuditLine {
+  at: Time;
+  source: 'ledger' | 'admin';
+  /** The shard of a ledger change; `null` for an admin action. */
+  shard: number | null;
+  /** The line's place in its source (from 1). */
+  seq: number;
+  /** The command (`place_hold`, `void_lot`, ...) or the admin action (`revoke_key`, `reload`, ...). */
+  action: string;
+  credential: 'key' | 'token' | 'none';
+  key_id: string | null;
+  token_id: string | null;
+  /** The team member a token acts as. */
+  member: string | null;
+  /** The request's key; `null` for an admin action. */
+  idempotency_key: string | null;
+  account: AccountId | null;
+  /** What an admin action changed (a key's or webhook's id, the new time, the file). */
+  target: string | null;
+}
+
+export interface AuditPage {
+  lines: AuditLine[];
+  /** Pass as `cursor` for the next page (also when this one is empty). */
+  next_cursor: string;
+  /** Another page follows at once. */
+  has_more: boolean;
+}
+
 export interface ClockSet {
   now: Time;
 }

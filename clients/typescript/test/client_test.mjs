@@ -576,6 +576,24 @@ test('team accounts: members, budgets, a debit refused by a hard budget with its
   assert.equal((await admin.createToken('team-ts')).member, null);
 });
 
+test('listAudit names the key and idempotency key of each change, filtered and paged', async () => {
+  await admin.openAccount({id: 'audited'}, {idempotencyKey: 'ts-audit-open'});
+  const page = await admin.listAudit({account: 'audited', key: 'admin', limit: 1});
+  assert.equal(page.lines.length, 1);
+  const line = page.lines[0];
+  assert.equal(line.source, 'ledger');
+  assert.equal(line.action, 'open_account');
+  assert.equal(line.credential, 'key');
+  assert.equal(line.key_id, 'admin');
+  assert.equal(line.token_id, null);
+  assert.equal(line.idempotency_key, 'ts-audit-open');
+  assert.equal(line.account, 'audited');
+  const rest = await admin.listAudit({account: 'audited', cursor: page.next_cursor});
+  assert.deepEqual(rest.lines, []);
+  assert.equal(rest.has_more, false);
+  await assert.rejects(admin.listAudit({from: 'yesterday'}), sdk.InvalidRequest);
+});
+
 test('the clock moves forward only', async () => {
   const set = await admin.setClock({now: '2030-01-02T00:00:00Z'});
   assert.equal(set.now, '2030-01-02T00:00:00Z');
