@@ -4,10 +4,11 @@
 // Each shard scans its whole journal (the store's entries, in seq order) on its own thread,
 // after the commit in flight, into a FinanceBook (ledger/finance.h); the last shard to answer
 // merges the reports. A lot's cost basis comes from the ledger's memory, else from the store
-// (lots that left memory). An operator's report: linear in the journal, not a request path of
-// the pipeline.
+// (lots that left memory, looked up between a first scan that lists them and the second). An
+// operator's report: linear in the journal, not a request path of the pipeline.
 #include <mutex>
 
+#include "absl/container/flat_hash_map.h"
 #include "ledger/advice.h"
 #include "ledger/finance.h"
 #include "ledger/text.h"
@@ -57,27 +58,34 @@ std::expected<FinanceQuery, Problem> decode_finance_query(const Call& call) {
   return q;
 }
 
-// One shard's report: its journal from the first entry.
+// One shard's report: its journal from the first entry. Lots that left the ledger's memory are
+// read from the store between two scans (the store's reads may not nest in a scan).
 std::expected<FinanceReport, std::string> finance_of_shard(const Ledger& l, store::Store& store,
                                                            ShardId shard, const FinanceQuery& q) {
+  absl::flat_hash_map<uint64_t, std::optional<FinanceLot>> gone;
+  auto listed = store.scan_entries(shard, 0, [&](const Entry& e) {
+    if (e.kind == EntryKind::grant && e.at < q.to && l.find_lot(e.lot) == nullptr) {
+      gone.emplace(e.lot.value, std::nullopt);
+    }
+    return true;
+  });
+  if (!listed) return std::unexpected(listed.error().message);
+  for (auto& [id, lot] : gone) {
+    auto stored = store.find_lot(shard, LotId{id});
+    if (!stored) return std::unexpected(stored.error().message);
+    if (*stored) lot = finance_lot(**stored);
+  }
   FinanceBook book(q.from, q.to, q.currency);
-  std::string error;
   const FindFinanceLot find = [&](LotId id) -> std::optional<FinanceLot> {
     if (const Lot* lot = l.find_lot(id)) return finance_lot(*lot);
-    auto stored = store.find_lot(shard, id);
-    if (!stored) {
-      error = stored.error().message;
-      return std::nullopt;
-    }
-    if (!*stored) return std::nullopt;
-    return finance_lot(**stored);
+    auto it = gone.find(id.value);
+    return it == gone.end() ? std::nullopt : it->second;
   };
   auto scanned = store.scan_entries(shard, 0, [&](const Entry& e) {
     (void)book.add(e, find);  // it ignores entries at or after `to`
-    return error.empty();
+    return true;
   });
   if (!scanned) return std::unexpected(scanned.error().message);
-  if (!error.empty()) return std::unexpected(error);
   return book.report();
 }
 
