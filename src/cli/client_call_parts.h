@@ -80,6 +80,10 @@ std::optional<std::string> check_object_id(const char* what, const std::string& 
 std::optional<std::string> check_amount(const char* what, const std::string& amount);
 // An RFC 3339 time's characters (the server parses it); `option` names it in the message.
 std::optional<std::string> check_time(const char* option, const std::string& time);
+// Appends `name`=`time` to `path`'s query (after '?' or '&'), checked by check_time, the '+' of
+// an offset escaped (it would read as a space). Error: the usage message.
+std::optional<std::string> add_time_query(std::string* path, const char* name,
+                                          const std::string& time);
 
 inline ApiCall call(std::string method, std::string path, std::string body, KeyUse key, View view) {
   return ApiCall{std::move(method), std::move(path), std::move(body), key, view};

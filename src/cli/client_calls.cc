@@ -82,6 +82,16 @@ std::optional<std::string> check_time(const char* option, const std::string& tim
   return std::nullopt;
 }
 
+std::optional<std::string> add_time_query(std::string* path, const char* name,
+                                          const std::string& time) {
+  const std::string option = std::string("--") + name;
+  if (auto e = check_time(option.c_str(), time)) return e;
+  *path += path->find('?') == std::string::npos ? '?' : '&';
+  *path += std::string(name) + "=";
+  for (char c : time) *path += c == '+' ? std::string("%2B") : std::string(1, c);
+  return std::nullopt;
+}
+
 namespace {
 
 std::expected<std::vector<std::pair<std::string, std::string>>, std::string> parse_params(

@@ -728,6 +728,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
   add_auto_topup(app, exit_code);
   add_webhook_commands(app, exit_code);
   add_team_commands(app, exit_code);
+  add_report_commands(app, exit_code);
 }
 
 }  // namespace tally::cli

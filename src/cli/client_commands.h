@@ -231,6 +231,14 @@ Built build_budget_update(const std::string& account, const std::string& id,
 void add_team_commands(CLI::App& app, int& exit_code);
 // `usage ACCOUNT --from T --to T`: what a team's members and projects used in [from, to).
 Built build_team_usage(const std::string& account, const std::string& from, const std::string& to);
+// `finance --from T --to T --currency C [--csv]`: the finance report of [from, to)
+// (client_reports.cc).
+Built build_finance(const std::string& from, const std::string& to, const std::string& currency,
+                    bool csv);
+// `forecast ACCOUNT [--currency C]`: burn rate and upgrade-or-buy advice (client_reports.cc).
+Built build_forecast(const std::string& account, const std::string& currency);
+// Registers `finance` and `forecast` (client_reports.cc).
+void add_report_commands(CLI::App& app, int& exit_code);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",
                        const std::string& expires_at = "");

@@ -166,6 +166,20 @@ TEST(ClientCalls, SubscribeKeysTokenQuote) {
                "", KeyUse::none, View::fields}));
   EXPECT_FALSE(build_team_usage("team-1", "yesterday", "2027-02-01T00:00:00Z"));
   EXPECT_FALSE(build_team_usage("team-1", "2027-01-01T00:00:00Z", ""));
+  EXPECT_EQ(ok(build_finance("2027-01-01T00:00:00Z", "2027-02-01T00:00:00+01:00", "USD", false)),
+            (ApiCall{"GET",
+                     "/v1/reports/finance?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00%2B01:00"
+                     "&currency=USD",
+                     "", KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_finance("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", "EUR", true)).view,
+            View::text);
+  EXPECT_FALSE(build_finance("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", "usd", false));
+  EXPECT_FALSE(build_finance("today", "2027-02-01T00:00:00Z", "USD", false));
+  EXPECT_EQ(ok(build_forecast("u1", "")),
+            (ApiCall{"GET", "/v1/accounts/u1/forecast", "", KeyUse::none, View::fields}));
+  EXPECT_EQ(ok(build_forecast("u1", "EUR")).path, "/v1/accounts/u1/forecast?currency=EUR");
+  EXPECT_FALSE(build_forecast("u1", "eur"));
+  EXPECT_FALSE(build_forecast("a b", ""));
   EXPECT_EQ(ok(build_quote("image", {"model=flux"}, "pro", "u1")),
             (ApiCall{"POST", "/v1/quotes",
                      R"({"tool":"image","params":{"model":"flux"},"account":"u1","plan":"pro"})",
@@ -732,6 +746,8 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"addBudget", "budgets add"},
       {"listBudgets", "budgets list"},
       {"getTeamUsage", "usage"},
+      {"getFinanceReport", "finance"},
+      {"getForecast", "forecast"},
       {"getBudget", "budgets show"},
       {"updateBudget", "budgets update"},
       {"removeBudget", "budgets remove"},

@@ -163,15 +163,8 @@ Built build_budget_update(const std::string& account, const std::string& id,
 Built build_team_usage(const std::string& account, const std::string& from, const std::string& to) {
   if (auto e = check_account(account)) return std::unexpected(*e);
   std::string path = "/v1/accounts/" + account + "/usage";
-  char sep = '?';
-  for (const auto& [name, value] :
-       {std::pair<const char*, const std::string&>{"from", from}, {"to", to}}) {
-    const std::string option = std::string("--") + name;
-    if (auto e = check_time(option.c_str(), value)) return std::unexpected(*e);
-    path += sep + std::string(name) + "=";
-    for (char c : value) path += c == '+' ? std::string("%2B") : std::string(1, c);
-    sep = '&';
-  }
+  if (auto e = add_time_query(&path, "from", from)) return std::unexpected(*e);
+  if (auto e = add_time_query(&path, "to", to)) return std::unexpected(*e);
   return call("GET", path, "", KeyUse::none, View::fields);
 }
 

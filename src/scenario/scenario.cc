@@ -1,14 +1,17 @@
 #include "scenario/scenario.h"
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
 
+#include "catalog/catalog.h"
 #include "config/config.h"
 #include "config/toml_reader.h"
 #include "ledger/describe.h"
+#include "ledger/finance.h"
 #include "ledger/journal.h"
 #include "ledger/ledger.h"
 #include "ledger/text.h"
@@ -80,6 +83,8 @@ class Runner {
   void apply(const Line& l, const Command& c);
   void expect(const Line& l);
   void expect_lot(const Line& l);
+  void expect_finance(const Line& l);
+  FinanceReport finance(const Line& l, std::array<char, 3> currency);
   void show(const Line& l);
   std::optional<Command> command(const Line& l);
   std::optional<Command> plans_command(const Line& l);
@@ -100,6 +105,7 @@ class Runner {
   size_t last_entries_ = 0;
   std::optional<Result> last_;
   std::map<std::string, uint64_t> labels_;
+  std::map<uint64_t, FinanceLot> finance_lots_;  // what each lot cost, noted as it is granted
   bool bad_line_ = false;
   Outcome out_;
 };
@@ -171,7 +177,11 @@ void Runner::apply(const Line& l, const Command& c) {
   last_entries_ = journal_.size() - before;
   out_.transcript += cat("  ", describe(*last_), "\n");
   for (size_t i = before; i < journal_.size(); ++i) {
-    out_.transcript += cat("    ", describe(journal_[i]), "\n");
+    const Entry& e = journal_[i];
+    out_.transcript += cat("    ", describe(e), "\n");
+    if (e.kind != EntryKind::grant) continue;
+    if (const Lot* lot = ledger_->find_lot(e.lot))
+      finance_lots_.emplace(e.lot.value, finance_lot(*lot));
   }
   for (const std::string& bad : ledger_->check_invariants()) fail(l, "invariant: " + bad);
   for (const std::string& bad : verify(*ledger_, journal_).differences) fail(l, "verify: " + bad);
@@ -205,6 +215,17 @@ std::optional<Command> Runner::command(const Line& l) {
     for (std::string tool; std::getline(scope, tool, ',');) g.scope.push_back(tool);
     g.reason = option(l, "reason", "");
     g.reference = option(l, "reference", "");
+    if (l.options.contains("paid")) {
+      // What the credits cost: paid=MINOR_UNITS currency=ISO (finance reports).
+      auto currency = parse_currency(option(l, "currency", "USD"));
+      int64_t minor = 0;
+      const std::string text = l.options.at("paid");
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), minor);
+      if (!currency || ec != std::errc() || p != text.data() + text.size()) {
+        fail(l, "paid must be an integer of minor units and currency a 3-letter code");
+      }
+      g.cost_basis = CostBasis{currency.value_or(std::array<char, 3>{}), minor};
+    }
     return g;
   }
   if (verb == "hold") {
@@ -271,6 +292,7 @@ void Runner::expect(const Line& l) {
     return;
   }
   if (what == "lot") return expect_lot(l);
+  if (what == "finance" || what == "free") return expect_finance(l);
   if (what == "entries") {
     if (std::to_string(last_entries_) != word(l, 2)) {
       fail(l, cat("expected ", word(l, 2), " entries, the command wrote ", last_entries_));
@@ -321,6 +343,60 @@ void Runner::expect_lot(const Line& l) {
   }
   if (l.options.contains("source") && source_name(lot->source) != l.options.at("source")) {
     fail(l, cat("lot ", id, " source is ", source_name(lot->source)));
+  }
+}
+
+FinanceReport Runner::finance(const Line& l, std::array<char, 3> currency) {
+  const TimeUs from = l.options.contains("from") ? time(l, l.options.at("from")) : TimeUs{0};
+  const TimeUs to = l.options.contains("to") ? time(l, l.options.at("to")) : add_us(now_, 1);
+  FinanceBook book(from, to, currency);
+  for (const Entry& e : journal_) {
+    (void)book.add(e, [this](LotId id) -> std::optional<FinanceLot> {
+      auto it = finance_lots_.find(id.value);
+      if (it == finance_lots_.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+  return book.report();
+}
+
+// `expect finance CURRENCY key=MONEY...` (money in major units: received, recognized,
+// breakage, refunded, deferred_opening, deferred) or `expect free SOURCE key=CREDITS...`
+// (issued, consumed, expired, voided, outstanding, rolled_over), over [from, to).
+void Runner::expect_finance(const Line& l) {
+  const bool paid = word(l, 1) == "finance";
+  const std::string which = word(l, 2);
+  if (bad_line_) return;
+  auto currency = paid ? parse_currency(which) : std::array<char, 3>{'U', 'S', 'D'};
+  if (!currency) return fail(l, cat("'", which, "' is not a currency"));
+  const FinanceReport r = finance(l, *currency);
+  std::map<std::string, std::string> got;
+  if (paid) {
+    const PaidFigures& p = r.paid;
+    for (auto [key, minor] :
+         {std::pair{"received", p.received_minor}, std::pair{"recognized", p.recognized_minor},
+          std::pair{"breakage", p.breakage_minor}, std::pair{"refunded", p.refunded_minor},
+          std::pair{"deferred_opening", p.deferred_opening_minor},
+          std::pair{"deferred", p.deferred_closing_minor}}) {
+      got[key] = format_major(Money{*currency, minor});
+    }
+  } else {
+    auto source = parse_source(which);
+    if (!source) return fail(l, cat("'", which, "' is not a source"));
+    const FreeFigures& f = r.free[static_cast<size_t>(*source)];
+    for (auto [key, c] : {std::pair{"issued", f.issued}, std::pair{"consumed", f.consumed},
+                          std::pair{"expired", f.expired}, std::pair{"voided", f.voided},
+                          std::pair{"outstanding", f.outstanding_closing},
+                          std::pair{"rolled_over", r.rolled_over}}) {
+      got[key] = format_credits(c);
+    }
+  }
+  for (const auto& [key, want] : l.options) {
+    if (key == "from" || key == "to") continue;
+    auto it = got.find(key);
+    if (it == got.end()) return fail(l, cat("cannot expect '", key, "' of ", word(l, 1)));
+    if (it->second != want)
+      fail(l, cat(word(l, 1), " ", which, " ", key, ": expected ", want, ", got ", it->second));
   }
 }
 

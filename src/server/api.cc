@@ -11,6 +11,11 @@
 #include "server/web.h"
 
 namespace tally::server {
+
+// Reports (api_reports.cc, docs/reports.md).
+void get_finance(const CallPtr& call);
+void get_forecast(const CallPtr& call);
+
 namespace {
 
 // %XX decoding (no '+' to space: this is a path or query of RFC 3986, not a form).
@@ -578,6 +583,7 @@ constexpr Route k_routes[] = {
     {"PATCH", "/v1/accounts/{}/budgets/{}", Access::service, true, update_budget},
     {"DELETE", "/v1/accounts/{}/budgets/{}", Access::service, true, remove_budget},
     {"GET", "/v1/accounts/{}/usage", Access::reader, false, get_usage},
+    {"GET", "/v1/accounts/{}/forecast", Access::reader, false, get_forecast},
     {"POST", "/v1/accounts/{}/grants", Access::admin, true, grant},
     {"PUT", "/v1/accounts/{}/subscription", Access::service, true, set_subscription},
     {"DELETE", "/v1/accounts/{}/subscription", Access::service, true, cancel_subscription},
@@ -615,6 +621,7 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/webhooks/{}/deliveries/{}/redeliver", Access::admin, false,
      redeliver_webhook_event},
     {"GET", "/v1/platform/events", Access::admin, false, get_platform_events},
+    {"GET", "/v1/reports/finance", Access::service, false, get_finance},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
     {"POST", "/v1/admin/reload", Access::admin, false, reload},
     {"GET", "/v1/audit", Access::service, false, get_audit},

@@ -455,6 +455,22 @@ class Operations:
         query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to")}
         return self._run(Operations.get_team_usage, account, query=query)
 
+    @operation("getFinanceReport", "GET", "/v1/reports/finance", {200: m.FinanceReport})
+    def get_finance_report(self, *, from_: TimeLike, to: TimeLike, currency: str, format: str = "json") -> Union[m.FinanceReport, str]:
+        """Money received, recognized, deferred, breakage and refunded in `currency`, and free
+        credits by source, over [from_, to) (admin or service key; docs/reports.md).
+        `format="csv"`: the CSV text (figure,source,credits,money,currency)."""
+        query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to"), "currency": currency}
+        if format != "json":
+            query["format"] = format
+        return self._run(Operations.get_finance_report, query=query, text=format == "csv")
+
+    @operation("getForecast", "GET", "/v1/accounts/{id}/forecast", {200: m.Forecast})
+    def get_forecast(self, account: str, *, currency: Optional[str] = None) -> m.Forecast:
+        """When the account's credits run out at its 7- and 30-day rates, what expires unused
+        first, and upgrade-or-buy advice with plan and pack prices in `currency` (default USD)."""
+        return self._run(Operations.get_forecast, account, query={"currency": currency})
+
     @operation("getBudget", "GET", "/v1/accounts/{id}/budgets/{budget}", {200: m.Budget})
     def get_budget(self, account: str, budget: str) -> m.Budget:
         """One budget: its period, `used`, `left` and `exceeded`, as of the shard's time."""

@@ -816,6 +816,152 @@ class TeamUsage:
 
 
 @_model
+class MoneyAmount:
+    amount: Optional[str] = None  # major units as text; may be negative
+    currency: Optional[str] = None
+    raw: dict = _raw()
+
+
+@_model
+class BurnRate:
+    window_days: Optional[int] = None
+    consumed: Optional[Decimal] = None
+    consumed_micro: Optional[int] = None
+    per_day: Optional[Decimal] = None
+    per_day_micro: Optional[int] = None
+    runs_out_at: Optional[datetime] = None  # None: nothing is being consumed
+    expires_unused: Optional[Decimal] = None
+    expires_unused_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class PeriodUse:
+    start: Optional[datetime] = None
+    end: Optional[datetime] = None
+    used: Optional[Decimal] = None
+    used_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class PackCount:
+    pack: Optional[str] = None
+    count: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class PackChoice:
+    items: Optional[list[PackCount]] = None
+    credits: Optional[Decimal] = None
+    credits_micro: Optional[int] = None
+    price: Optional[MoneyAmount] = None
+    raw: dict = _raw()
+
+
+@_model
+class Advice:
+    """Amisi's rule over the last complete periods (docs/reports.md)."""
+
+    kind: Optional[str] = None  # stay, buy_packs or upgrade
+    why: Optional[str] = None
+    plan: Optional[str] = None
+    allocation: Optional[Decimal] = None
+    allocation_micro: Optional[int] = None
+    periods: Optional[list[PeriodUse]] = None
+    periods_over: Optional[int] = None
+    need: Optional[Decimal] = None
+    need_micro: Optional[int] = None
+    upgrade_plan: Optional[str] = None
+    upgrade_price: Optional[MoneyAmount] = None
+    stay_price: Optional[MoneyAmount] = None
+    saves: Optional[MoneyAmount] = None
+    packs: Optional[PackChoice] = None
+    raw: dict = _raw()
+
+
+@_model
+class Forecast:
+    """When an account's credits run out at its 7- and 30-day rates, and what to buy."""
+
+    account: Optional[str] = None
+    as_of: Optional[datetime] = None
+    available: Optional[Decimal] = None
+    available_micro: Optional[int] = None
+    rates: Optional[list[BurnRate]] = None
+    advice: Optional[Advice] = None
+    raw: dict = _raw()
+
+
+@_model
+class FinancePaid:
+    """Paid credits of one currency over a period, in money and in credits."""
+
+    received: Optional[str] = None  # money in major units ("9.99")
+    received_minor: Optional[int] = None
+    received_credits: Optional[Decimal] = None
+    received_credits_micro: Optional[int] = None
+    recognized: Optional[str] = None  # money in major units ("9.99")
+    recognized_minor: Optional[int] = None
+    recognized_credits: Optional[Decimal] = None
+    recognized_credits_micro: Optional[int] = None
+    breakage: Optional[str] = None  # money in major units ("9.99")
+    breakage_minor: Optional[int] = None
+    breakage_credits: Optional[Decimal] = None
+    breakage_credits_micro: Optional[int] = None
+    refunded: Optional[str] = None  # money in major units ("9.99")
+    refunded_minor: Optional[int] = None
+    refunded_credits: Optional[Decimal] = None
+    refunded_credits_micro: Optional[int] = None
+    deferred_opening: Optional[str] = None  # money in major units ("9.99")
+    deferred_opening_minor: Optional[int] = None
+    deferred_opening_credits: Optional[Decimal] = None
+    deferred_opening_credits_micro: Optional[int] = None
+    deferred_closing: Optional[str] = None  # money in major units ("9.99")
+    deferred_closing_minor: Optional[int] = None
+    deferred_closing_credits: Optional[Decimal] = None
+    deferred_closing_credits_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class FinanceFree:
+    """Credits without a cost basis of one source over a period."""
+
+    source: Optional[str] = None
+    issued: Optional[Decimal] = None
+    issued_micro: Optional[int] = None
+    consumed: Optional[Decimal] = None
+    consumed_micro: Optional[int] = None
+    expired: Optional[Decimal] = None
+    expired_micro: Optional[int] = None
+    voided: Optional[Decimal] = None
+    voided_micro: Optional[int] = None
+    outstanding_opening: Optional[Decimal] = None
+    outstanding_opening_micro: Optional[int] = None
+    outstanding_closing: Optional[Decimal] = None
+    outstanding_closing_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class FinanceReport:
+    """The finance report of [from_, to) in one currency (docs/reports.md)."""
+
+    from_: Optional[datetime] = None  # `from` on the wire
+    to: Optional[datetime] = None
+    currency: Optional[str] = None
+    paid: Optional[FinancePaid] = None
+    paid_lots: Optional[int] = None
+    free: Optional[list[FinanceFree]] = None
+    rolled_over: Optional[Decimal] = None
+    rolled_over_micro: Optional[int] = None
+    other_currencies: Optional[list[str]] = None
+    raw: dict = _raw()
+
+
+@_model
 class Budgets:
     account: Optional[str] = None
     as_of: Optional[datetime] = None

@@ -68,6 +68,8 @@ SAMPLE_CALLS = {
     "listBudgets": lambda c: c.list_budgets("team", member="ben", project="site"),
     "getBudget": lambda c: c.get_budget("team", "ben-daily"),
     "getTeamUsage": lambda c: c.get_team_usage("team", from_=T, to=T),
+    "getFinanceReport": lambda c: c.get_finance_report(from_=T, to=T, currency="USD"),
+    "getForecast": lambda c: c.get_forecast("ana", currency="EUR"),
     "updateBudget": lambda c: c.update_budget("team", "ben-daily", limit=20, mode="hard"),
     "removeBudget": lambda c: c.remove_budget("team", "ben-daily"),
     "batch": lambda c: c.batch([BatchRequest("GET", "/v1/accounts/ana")]),

@@ -177,6 +177,17 @@ class TeamsTest(ServerTestCase):
         self.assertEqual([(u.member, u.used) for u in usage.by_member], [("ben", Decimal("3")), ("olu", Decimal("2"))])
         self.assertEqual([(p.project, p.used) for p in usage.by_project], [("site", Decimal("3"))])
         self.assertIsNotNone(usage.from_)
+        # Reports (docs/reports.md): finance in JSON and CSV, and the account's forecast.
+        finance = self.client.get_finance_report(from_="2000-01-01T00:00:00Z", to="2100-01-01T00:00:00Z", currency="USD")
+        self.assertIsInstance(finance, tc.FinanceReport)
+        self.assertEqual(finance.currency, "USD")
+        self.assertIsInstance(finance.paid, tc.FinancePaid)
+        csv = self.client.get_finance_report(from_="2000-01-01T00:00:00Z", to="2100-01-01T00:00:00Z", currency="USD", format="csv")
+        self.assertTrue(csv.startswith("figure,source,credits,money,currency\n"), csv)
+        forecast = self.client.get_forecast(account)
+        self.assertIsInstance(forecast, tc.Forecast)
+        self.assertEqual([r.window_days for r in forecast.rates], [7, 30])
+        self.assertIn(forecast.advice.kind, ("stay", "buy_packs", "upgrade"))
 
 
 if __name__ == "__main__":

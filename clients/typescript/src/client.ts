@@ -77,6 +77,8 @@ export const ROUTES = {
   listBudgets: route('GET', '/v1/accounts/{id}/budgets'),
   getBudget: route('GET', '/v1/accounts/{id}/budgets/{budget}'),
   getTeamUsage: route('GET', '/v1/accounts/{id}/usage'),
+  getFinanceReport: route('GET', '/v1/reports/finance'),
+  getForecast: route('GET', '/v1/accounts/{id}/forecast'),
   updateBudget: route('PATCH', '/v1/accounts/{id}/budgets/{budget}', 'required'),
   removeBudget: route('DELETE', '/v1/accounts/{id}/budgets/{budget}', 'required'),
   // Webhooks (admin key), no Idempotency-Key: a repeated create or rotate would register
@@ -522,6 +524,21 @@ export class TallyClient {
   /** What the team's debits took in [from, to), net of releases and refunds, by member and project. */
   getTeamUsage(id: T.AccountId, query: T.TeamUsageQuery, options?: CallOptions): Promise<T.TeamUsage> {
     return this.call('getTeamUsage', {params: {id}, query: {from: query.from, to: query.to}}, options);
+  }
+  /**
+   * Money received, recognized, deferred, breakage and refunded in one currency, and free
+   * credits by source, over [from, to) (admin or service key; docs/reports.md).
+   */
+  getFinanceReport(query: T.FinanceQuery, options?: CallOptions): Promise<T.FinanceReport> {
+    return this.call('getFinanceReport', {query: {from: query.from, to: query.to, currency: query.currency}}, options);
+  }
+  /** When the account's credits run out at its 7- and 30-day rates, and upgrade-or-buy advice. */
+  getForecast(id: T.AccountId, query: T.ForecastQuery = {}, options?: CallOptions): Promise<T.Forecast> {
+    return this.call('getForecast', {params: {id}, query: {currency: query.currency}}, options);
+  }
+  /** The same report as CSV: `figure,source,credits,money,currency`, one line per figure. */
+  getFinanceReportCsv(query: Omit<T.FinanceQuery, 'format'>, options?: CallOptions): Promise<string> {
+    return this.call('getFinanceReport', {query: {from: query.from, to: query.to, currency: query.currency, format: 'csv'}}, options);
   }
   /** Changes a budget's limit, mode or alert_at; its usage so far stays. */
   updateBudget(id: T.AccountId, budget: T.BudgetId, body: T.UpdateBudgetRequest, options?: CallOptions): Promise<T.Budget> {

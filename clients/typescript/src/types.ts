@@ -880,6 +880,146 @@ export interface TeamUsage {
   by_project: ProjectUsage[];
 }
 
+export interface ForecastQuery {
+  /** ISO 4217 code of the plan and pack prices compared; default `USD`. */
+  currency?: string;
+}
+
+/** Money in major units as text (may be negative: a saving that is a cost). */
+export interface MoneyAmount {
+  amount: string;
+  currency: string;
+}
+
+export interface BurnRate {
+  window_days: number;
+  consumed: Amount;
+  consumed_micro: AmountMicro;
+  per_day: Amount;
+  per_day_micro: AmountMicro;
+  /** null: nothing is being consumed. */
+  runs_out_at: Time | null;
+  expires_unused: Amount;
+  expires_unused_micro: AmountMicro;
+}
+
+export interface PeriodUse {
+  start: Time;
+  end: Time;
+  used: Amount;
+  used_micro: AmountMicro;
+}
+
+export interface PackChoice {
+  items: {pack: string; count: number}[];
+  credits: Amount;
+  credits_micro: AmountMicro;
+  price: MoneyAmount;
+}
+
+/** Amisi's rule over the last complete periods (docs/reports.md). */
+export interface Advice {
+  kind: 'stay' | 'buy_packs' | 'upgrade';
+  why: string;
+  plan: string | null;
+  allocation: Amount;
+  allocation_micro: AmountMicro;
+  periods: PeriodUse[];
+  periods_over: number;
+  need: Amount;
+  need_micro: AmountMicro;
+  upgrade_plan: string | null;
+  upgrade_price: MoneyAmount | null;
+  stay_price: MoneyAmount | null;
+  saves: MoneyAmount | null;
+  packs: PackChoice | null;
+}
+
+/** When an account's credits run out at its 7- and 30-day rates, and what to buy. */
+export interface Forecast {
+  account: AccountId;
+  as_of: Time;
+  available: Amount;
+  available_micro: AmountMicro;
+  rates: BurnRate[];
+  advice: Advice;
+}
+
+export interface FinanceQuery {
+  /** RFC 3339, included. */
+  from: Time;
+  /** RFC 3339, excluded; after `from`. */
+  to: Time;
+  /** ISO 4217 code (`USD`). */
+  currency: string;
+  /** JSON only here: `getFinanceReportCsv` asks for `format=csv` and answers the CSV text. */
+  format?: 'json';
+}
+
+/** Paid credits of one currency over a period, in money and in credits. */
+export interface FinancePaid {
+  /** Money in major units ("9.99"). */
+  received: string;
+  received_minor: number;
+  received_credits: Amount;
+  received_credits_micro: AmountMicro;
+  /** Money in major units ("9.99"). */
+  recognized: string;
+  recognized_minor: number;
+  recognized_credits: Amount;
+  recognized_credits_micro: AmountMicro;
+  /** Money in major units ("9.99"). */
+  breakage: string;
+  breakage_minor: number;
+  breakage_credits: Amount;
+  breakage_credits_micro: AmountMicro;
+  /** Money in major units ("9.99"). */
+  refunded: string;
+  refunded_minor: number;
+  refunded_credits: Amount;
+  refunded_credits_micro: AmountMicro;
+  /** Money in major units ("9.99"). */
+  deferred_opening: string;
+  deferred_opening_minor: number;
+  deferred_opening_credits: Amount;
+  deferred_opening_credits_micro: AmountMicro;
+  /** Money in major units ("9.99"). */
+  deferred_closing: string;
+  deferred_closing_minor: number;
+  deferred_closing_credits: Amount;
+  deferred_closing_credits_micro: AmountMicro;
+}
+
+/** Credits without a cost basis of one source over a period. */
+export interface FinanceFree {
+  source: string;
+  issued: Amount;
+  issued_micro: AmountMicro;
+  consumed: Amount;
+  consumed_micro: AmountMicro;
+  expired: Amount;
+  expired_micro: AmountMicro;
+  voided: Amount;
+  voided_micro: AmountMicro;
+  outstanding_opening: Amount;
+  outstanding_opening_micro: AmountMicro;
+  outstanding_closing: Amount;
+  outstanding_closing_micro: AmountMicro;
+}
+
+/** The finance report of [from, to) in one currency (docs/reports.md). */
+export interface FinanceReport {
+  from: Time;
+  to: Time;
+  currency: string;
+  paid: FinancePaid;
+  paid_lots: number;
+  free: FinanceFree[];
+  rolled_over: Amount;
+  rolled_over_micro: AmountMicro;
+  other_currencies: string[];
+}
+
 export interface BalanceQuery {
   /** RFC 3339; default now. */
   as_of?: Time;

@@ -564,6 +564,17 @@ test('team accounts: members, budgets, a debit refused by a hard budget with its
   assert.ok(usage.by_project.some((p) => p.project === 'site'));
   assert.equal(typeof (await admin.getPlans()).plans[0].team_members, 'number');
 
+  // Reports (docs/reports.md): the finance report in JSON and CSV, and a forecast.
+  const period = {from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', currency: 'USD'};
+  const finance = await admin.getFinanceReport(period);
+  assert.equal(finance.currency, 'USD');
+  assert.ok(finance.free.some((f) => f.source === 'subscription'));
+  const csv = await admin.getFinanceReportCsv(period);
+  assert.ok(csv.startsWith('figure,source,credits,money,currency\n'), csv);
+  const forecast = await admin.getForecast('team-ts', {currency: 'USD'});
+  assert.deepEqual(forecast.rates.map((r) => r.window_days), [7, 30]);
+  assert.ok(['stay', 'buy_packs', 'upgrade'].includes(forecast.advice.kind));
+
   // A member's token reads what the member's role allows, at each request.
   const t = await admin.createToken('team-ts', {member: 'ben'});
   assert.deepEqual([t.account, t.member], ['team-ts', 'ben']);

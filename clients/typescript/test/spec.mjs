@@ -78,7 +78,9 @@ export function loadSpec(specPath, share = '/usr/share/nodejs') {
     const where = `${o.op.operationId} ${status}`;
     if (!resp) return [`${where}: status not documented`];
     const content = resp.content ?? {};
-    const media = content['application/json'] ?? content['application/problem+json'] ?? content['text/plain'];
+    // A text answer of an operation that also answers JSON (format=csv) is checked as its text.
+    const text = typeof body === 'string' ? content['text/csv'] : undefined;
+    const media = text ?? content['application/json'] ?? content['application/problem+json'] ?? content['text/plain'];
     if (!media) return [];
     return check(media.schema, body, where);
   }
