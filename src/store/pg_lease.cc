@@ -27,6 +27,8 @@ std::vector<LeaseRow> lease_rows(const pg::Rows& r) {
 
 }  // namespace
 
+PgLeases::PgLeases(std::string url, std::string schema)
+    : url_(std::move(url)), schema_(std::move(schema)) {}
 PgLeases::~PgLeases() = default;
 
 std::expected<std::unique_ptr<PgLeases>, StoreError> PgLeases::open(std::string url,

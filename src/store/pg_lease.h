@@ -62,8 +62,7 @@ class PgLeases {
   std::expected<std::vector<LeaseRow>, StoreError> rows();
 
  private:
-  PgLeases(std::string url, std::string schema)
-      : url_(std::move(url)), schema_(std::move(schema)) {}
+  PgLeases(std::string url, std::string schema);
   std::expected<pg::Connection*, StoreError> db();
   // The error, and the connection dropped (opened again by the next call).
   StoreError failed(const std::string& message);
