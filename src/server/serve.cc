@@ -427,10 +427,20 @@ int serve(const ServeOptions& options) {
   const HttpOptions ho = http_options(options, address, port);
   auto http =
       HttpServer::start(ho, [&api, l = lease.get(), shards](HttpRequest&& r, Respond respond) {
+        if (l == nullptr) return api.handle(std::move(r), std::move(respond));
         // A lease that ran out before its renewal: nothing is answered from memory that another
-        // node may by now have changed.
-        if (l && !l->serving()) return respond(not_serving_answer(r, *l, shards));
-        api.handle(std::move(r), std::move(respond));
+        // node may by now have changed. Checked again when the answer is ready: a node paused
+        // in between (and taken over) answers 503, which a client resends safely with its key.
+        if (!l->serving()) return respond(not_serving_answer(r, *l, shards));
+        HttpRequest head;
+        head.request_id = r.request_id;
+        head.method = r.method;
+        head.target = r.target;
+        api.handle(std::move(r), [l, shards, head = std::move(head),
+                                  respond = std::move(respond)](HttpResponse answer) {
+          if (!l->serving()) answer = not_serving_answer(head, *l, shards);
+          respond(std::move(answer));
+        });
       });
   if (!http) return error(http.error());
   http_raw = http->get();

@@ -254,6 +254,9 @@ TEST_F(PgFailover, APausedHolderIsFencedWhenItWakesAndStops) {
   std::printf("fencing: %s\n", log_a.substr(log_a.rfind('{', lost)).c_str());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop_load(load);
+  // An answer A gave before the pause may still reach its client after A wakes (the I/O thread
+  // writes it then): a change committed under A's lease, which expect_exactly_once counts. A
+  // change A applied but could not commit is never acknowledged: the balances would show it.
   EXPECT_EQ(store::test_pg_scalar(url_, journal_of_a),
             rows_of_a);  // nothing of A's after the takeover
   EXPECT_GT(store::test_pg_scalar(
