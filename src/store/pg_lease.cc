@@ -1,5 +1,7 @@
 #include "store/pg_lease.h"
 
+#include <algorithm>
+
 #include "ledger/text.h"
 #include "store/pg_conn.h"
 
@@ -46,11 +48,19 @@ std::expected<std::unique_ptr<PgLeases>, StoreError> PgLeases::open(std::string 
   return leases;
 }
 
-std::expected<pg::Connection*, StoreError> PgLeases::db() {
+std::expected<pg::Connection*, StoreError> PgLeases::db(int64_t lease_ms) {
   if (!db_) {
     auto c = pg::Connection::open(url_, schema_);
     if (!c) return std::unexpected(StoreError{c.error()});
     db_ = std::move(*c);
+    lock_timeout_ms_ = 0;
+  }
+  const int64_t wanted = lease_ms > 0 ? std::max<int64_t>(lease_ms / 3, 1) : 0;
+  if (wanted != lock_timeout_ms_) {
+    if (auto r = db_->exec(cat("SET lock_timeout = ", wanted)); !r) {
+      return std::unexpected(failed(r.error()));
+    }
+    lock_timeout_ms_ = wanted;
   }
   return db_.get();
 }
@@ -63,7 +73,7 @@ StoreError PgLeases::failed(const std::string& message) {
 
 std::expected<PgLeases::Acquired, StoreError> PgLeases::acquire_all(const std::string& node,
                                                                     int64_t lease_ms) {
-  auto conn = db();
+  auto conn = db(lease_ms);
   if (!conn) return std::unexpected(conn.error());
   pg::Connection& c = **conn;
   if (auto r = c.exec("BEGIN"); !r) return std::unexpected(failed(r.error()));
@@ -98,7 +108,7 @@ std::expected<PgLeases::Acquired, StoreError> PgLeases::acquire_all(const std::s
 
 std::expected<size_t, StoreError> PgLeases::renew(const std::string& node, int64_t epoch,
                                                   int64_t lease_ms) {
-  auto conn = db();
+  auto conn = db(lease_ms);
   if (!conn) return std::unexpected(conn.error());
   auto r = (*conn)->query(
       "UPDATE leases SET expires_at = clock_timestamp() + $3::bigint * interval '1 millisecond' "

@@ -63,12 +63,16 @@ class PgLeases {
 
  private:
   PgLeases(std::string url, std::string schema);
-  std::expected<pg::Connection*, StoreError> db();
+  // The connection, opened again if the last call failed. With `lease_ms`, a statement waits at
+  // most a third of it for a row lock (another transaction on the lease rows, a paused node's
+  // commit): it fails instead, and the caller tries again, rather than hang past the lease.
+  std::expected<pg::Connection*, StoreError> db(int64_t lease_ms = 0);
   // The error, and the connection dropped (opened again by the next call).
   StoreError failed(const std::string& message);
 
   std::string url_, schema_;
   std::unique_ptr<pg::Connection> db_;
+  int64_t lock_timeout_ms_ = 0;  // as set on db_ (0: PostgreSQL's default, no limit)
 };
 
 }  // namespace tally::store
