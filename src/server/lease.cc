@@ -32,12 +32,15 @@ bool LeaseManager::try_acquire() {
   const int64_t sent_ns = steady_ns();
   auto r = leases_->acquire_all(options_.node, options_.lease_ms);
   if (!r) {
-    ++renew_failures_;
-    log::Line(log::Level::warn, "lease_unreachable")
-        .text("node", options_.node)
-        .text("message", r.error().message);
+    // One line per run of failures, not one per attempt of a standby.
+    if (renew_failures_++ == failures_logged_) {
+      log::Line(log::Level::warn, "lease_unreachable")
+          .text("node", options_.node)
+          .text("message", r.error().message);
+    }
     return false;
   }
+  failures_logged_ = renew_failures_.load();
   std::string previous;
   for (const store::LeaseRow& row : r->rows) {
     if (!row.owner.empty() && row.owner != options_.node && previous.empty()) previous = row.owner;

@@ -84,6 +84,7 @@ class LeaseManager {
   // steady_clock ns: answer until then (the last renewal sent, plus 9/10 of the lease).
   std::atomic<int64_t> valid_until_ns_{0};
   std::atomic<uint64_t> renewals_{0}, renew_failures_{0}, acquisitions_{0};
+  uint64_t failures_logged_ = 0;  // renew_failures_ when try_acquire last reached PostgreSQL
   mutable std::mutex mu_;
   std::string owner_;  // mu_
   bool stop_ = false;  // mu_
