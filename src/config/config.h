@@ -57,6 +57,11 @@ struct LogConfig {
 struct StoreConfig {
   std::string url;     // postgresql://...; empty: SQLite in the data directory
   std::string schema;  // the PostgreSQL schema of Tally's tables; empty: the search path's
+  // Shard leases (docs/storage.md "Leases and fencing"): how long a lease lasts unless renewed,
+  // and the name this node holds them under (empty: HOSTNAME:DATA_DIR, stable across restarts
+  // of one node and unique among live ones, since a data directory has one server at a time).
+  int64_t lease_us = 5 * k_us_per_second;
+  std::string node_id;
 };
 
 struct Config {

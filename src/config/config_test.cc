@@ -368,6 +368,13 @@ TEST(ConfigStore, ReadsAPostgresUrlAndSchemaAndRefusesTheRest) {
   ASSERT_TRUE(pg.has_value()) << pg.error().to_string();
   EXPECT_EQ(pg->store.url, "postgresql://tally@db.internal:5432/ledger");
   EXPECT_EQ(pg->store.schema, "tally_eu");
+  EXPECT_EQ(pg->store.lease_us, 5'000'000);  // the default lease
+  EXPECT_TRUE(pg->store.node_id.empty());    // HOSTNAME:DATA_DIR
+  auto leased = parse_config(
+      "[store]\nurl = \"postgresql://h/d\"\nlease = \"PT1.5S\"\nnode_id = \"eu-1:a\"\n", "t.toml");
+  ASSERT_TRUE(leased.has_value()) << leased.error().to_string();
+  EXPECT_EQ(leased->store.lease_us, 1'500'000);
+  EXPECT_EQ(leased->store.node_id, "eu-1:a");
   struct Row {
     const char* text;
     const char* message;
@@ -377,6 +384,9 @@ TEST(ConfigStore, ReadsAPostgresUrlAndSchemaAndRefusesTheRest) {
            Row{"[store]\nurl = \"postgres://h/d\"\nschema = \"Bad-Name\"\n",
                "store.schema must be 1-63 of a-z 0-9 _"},
            Row{"[store]\nschema = \"s\"\n", "store.schema needs store.url"},
+           Row{"[store]\nlease = \"PT0.1S\"\n", "store.lease must be from PT0.5S to PT5M"},
+           Row{"[store]\nlease = \"PT6M\"\n", "store.lease must be from PT0.5S to PT5M"},
+           Row{"[store]\nnode_id = \"a b\"\n", "store.node_id must be 1-128 of"},
            Row{"[store]\nhost = \"db\"\n", "host"},
        }) {
     auto c = parse_config(row.text, "t.toml");

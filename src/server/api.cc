@@ -42,19 +42,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
-// Adds "request_id" as the last member of a problem body that has none (a remembered answer
-// keeps the id of the request that first got it).
-void add_request_id(std::string& body, std::string_view request_id) {
-  if (request_id.empty() || body.size() < 2 || body.back() != '}' ||
-      body.find(R"("request_id":)") != std::string::npos) {
-    return;
-  }
-  body.pop_back();
-  body += R"(,"request_id":")";
-  body += request_id;  // HttpRequest::request_id: nothing to escape
-  body += "\"}";
-}
-
 // An account a command names, for the access log.
 std::string_view account_of(const Command& command) {
   return std::visit(
@@ -282,6 +269,11 @@ void healthz(const CallPtr& call) {
            write_text(w, "status", "ok");
            w.Key("shards");
            w.Uint64(call->ctx.o.service->shards());
+           if (call->ctx.o.node_health) {
+             const std::string node = call->ctx.o.node_health();
+             w.Key("node");
+             w.RawValue(node.data(), node.size(), rapidjson::kObjectType);
+           }
            w.EndObject();
          }));
 }

@@ -51,6 +51,9 @@ struct ApiOptions {
   std::function<std::string()> listen_url;
   // More Prometheus text for /metrics (the HTTP server's counters).
   std::function<std::string()> metrics_extra;
+  // The "node" object of /healthz (a JSON object: the node's shard leases, server/lease.h);
+  // unset: none (SQLite).
+  std::function<std::string()> node_health;
   // The reply stage's histogram for /metrics (HttpServer::Counters::reply_ns); may be empty.
   std::function<service::HistogramSnapshot()> reply_ns;
 };

@@ -129,6 +129,19 @@ std::string_view kind_of(const rapidjson::Value& v) {
 
 Problem bad_request(std::string detail) { return {400, "invalid_request", std::move(detail), {}}; }
 
+// Adds "request_id" as the last member of a problem body that has none (a remembered answer
+// keeps the id of the request that first got it).
+void add_request_id(std::string& body, std::string_view request_id) {
+  if (request_id.empty() || body.size() < 2 || body.back() != '}' ||
+      body.find(R"("request_id":)") != std::string::npos) {
+    return;
+  }
+  body.pop_back();
+  body += R"(,"request_id":")";
+  body += request_id;  // HttpRequest::request_id: nothing to escape
+  body += "\"}";
+}
+
 HttpResponse problem_response(const Problem& p) {
   rapidjson::StringBuffer b;
   JsonWriter w(b);
@@ -148,6 +161,7 @@ HttpResponse problem_response(const Problem& p) {
     write_amount(w, "left", p.budget->left);
     w.EndObject();
   }
+  if (!p.owner.empty()) write_text(w, "owner", p.owner);
   if (!p.errors.empty()) {
     w.Key("errors");
     w.StartArray();

@@ -27,6 +27,9 @@ namespace tally::server {
 inline constexpr int k_json_depth_max = 32;
 
 HttpResponse problem_response(const Problem& p);
+// Adds "request_id" as the last member of a problem body that has none (a remembered answer
+// keeps the id of the request that first got it).
+void add_request_id(std::string& body, std::string_view request_id);
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 

@@ -19,6 +19,7 @@ struct Problem {
   std::optional<Credits> shortfall;  // insufficient_credits
   std::vector<std::string> errors;   // invalid_config: every message, as a start gives them
   std::optional<BudgetRefusal> budget;  // budget_exceeded: which budget, where it stood
+  std::string owner;  // unavailable on a node without the shards' leases: the node that has them
 };
 // A 400 invalid_request with `detail`.
 Problem bad_request(std::string detail);

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,10 +22,12 @@
 #include "server/api.h"
 #include "server/demo.h"
 #include "server/event_json.h"
+#include "server/lease.h"
 #include "server/price_book_store.h"
 #include "server/reload.h"
 #include "service/purchase.h"
 #include "store/data_dir.h"
+#include "store/pg_lease.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "webhooks/deliverer.h"
@@ -73,8 +76,28 @@ size_t default_shards() {
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// The exit status of a node that lost its shard leases (fail-stop, server/lease.h).
+constexpr int k_exit_lease_lost = 3;
+
+// Another node took this node's leases: it stops at once, writing nothing more (its commits
+// are fenced anyway) and answering nothing more.
+[[noreturn]] void exit_lease_lost() {
+  std::fflush(stdout);
+  std::_Exit(k_exit_lease_lost);
+}
+
+// The default [store] node_id: this host and the data directory, stable across restarts of
+// one node (which then takes its leases back at once) and unique among the live ones (a data
+// directory has one server at a time).
+std::string default_node_id(const std::string& data_dir) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return cat(host[0] ? host : "localhost", ":", std::filesystem::absolute(data_dir).string());
+}
+
 struct OpenedStore {
   std::unique_ptr<store::Store> store;
+  store::PgStore* pg = nullptr;  // store, when it is PostgreSQL
   size_t shards = 0;
   bool fresh = false;  // no shard holds anything yet
 };
@@ -100,6 +123,10 @@ std::expected<OpenedStore, std::string> open_store(const ServeOptions& options,
     po.schema = config.store.schema;
     po.idempotency_retention_us = config.ledger.idempotency_retention_us;
     po.event_retention_us = config.ledger.event_retention_us;
+    po.on_fenced = [](const std::string& message) {
+      log::Line(log::Level::error, "lease_lost").text("message", message);
+      exit_lease_lost();
+    };
     auto pg = store::PgStore::open(po);
     if (!pg) return std::unexpected(pg.error().message);
     auto count = (*pg)->claim_shard_count(options.shards, default_shards());
@@ -108,6 +135,7 @@ std::expected<OpenedStore, std::string> open_store(const ServeOptions& options,
     if (!used) return std::unexpected(used.error().message);
     out.shards = *count;
     out.fresh = used->empty();
+    out.pg = pg->get();
     out.store = std::move(*pg);
     return out;
   }
@@ -127,6 +155,59 @@ std::expected<OpenedStore, std::string> open_store(const ServeOptions& options,
   out.fresh = existing == 0;
   out.store = std::move(*sqlite);
   return out;
+}
+
+HttpOptions http_options(const ServeOptions& options, const std::string& address, uint16_t port) {
+  HttpOptions ho;
+  ho.address = address;
+  ho.port = port;
+  ho.threads = options.http_threads;
+  ho.tls_cert_file = options.tls_cert_file;
+  ho.tls_key_file = options.tls_key_file;
+  ho.on_exchange = log_access;
+  return ho;
+}
+
+enum class Waited { acquired, stopped, failed };
+
+// A node that does not hold the shard leases stands by (server/lease.h): it answers on the
+// address it will serve on (503 naming the holder; /healthz and /metrics say why), tries to
+// take the leases every retry_ms(), and returns once it has them (its HTTP server closed, the
+// port it bound in `*port`), or on SIGTERM or SIGINT.
+Waited stand_by(LeaseManager& lease, size_t shards, HttpOptions ho, const std::string& url_host,
+                const sigset_t& stop_signals, uint16_t* port) {
+  auto http = HttpServer::start(ho, [&lease, shards](HttpRequest&& r, Respond respond) {
+    respond(not_serving_answer(r, lease, shards));
+  });
+  if (!http) {
+    error(http.error());
+    return Waited::failed;
+  }
+  *port = (*http)->port();
+  std::printf("tally: listening on %s://%s:%u\n", ho.tls_cert_file.empty() ? "http" : "https",
+              url_host.c_str(), static_cast<unsigned>(*port));
+  const std::string owner = lease.owner();
+  std::printf("tally: standby     node %s waits for the leases of %zu shards%s\n",
+              lease.node().c_str(), shards,
+              owner.empty() ? "" : cat(" (held by ", owner, ")").c_str());
+  std::fflush(stdout);
+  log::Line(log::Level::info, "standby")
+      .text("node", lease.node())
+      .text("owner", owner)
+      .num("shards", shards);
+  const timespec wait{lease.retry_ms() / 1000, (lease.retry_ms() % 1000) * 1'000'000};
+  for (;;) {
+    const int sig = sigtimedwait(&stop_signals, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT) {
+      (*http)->shutdown();
+      std::printf("tally: stopped (standby)\n");
+      log::Line(log::Level::info, "stopped");
+      return Waited::stopped;
+    }
+    if (lease.try_acquire()) break;
+  }
+  (*http)->shutdown();  // the serving server binds the same port next
+  return Waited::acquired;
 }
 
 }  // namespace
@@ -183,6 +264,34 @@ int serve(const ServeOptions& options) {
   if (!opened) return error(opened.error());
   std::unique_ptr<store::Store> store = std::move(opened->store);
   const size_t shards = opened->shards;
+  // On PostgreSQL the node serves only while it holds every shard's lease (server/lease.h): a
+  // standby until it takes them, fenced from then on.
+  std::unique_ptr<LeaseManager> lease;
+  const std::string url_host =
+      address.find(':') == std::string::npos ? address : cat("[", address, "]");  // IPv6
+  if (opened->pg) {
+    auto leases = store::PgLeases::open(store_url, config->store.schema, shards);
+    if (!leases) return error(leases.error().message);
+    LeaseOptions lo;
+    lo.node =
+        config->store.node_id.empty() ? default_node_id(options.data_dir) : config->store.node_id;
+    lo.lease_ms = config->store.lease_us / 1000;
+    lo.shards = shards;
+    lo.on_lost = [](const std::string&) { exit_lease_lost(); };  // logged as lease_lost
+    lease = std::make_unique<LeaseManager>(std::move(lo), std::move(*leases));
+    if (!lease->try_acquire()) {
+      switch (stand_by(*lease, shards, http_options(options, address, port), url_host, stop_signals,
+                       &port)) {
+        case Waited::acquired:
+          break;
+        case Waited::stopped:
+          return 0;
+        case Waited::failed:
+          return 1;
+      }
+    }
+    opened->pg->set_fence(lease->node(), lease->epoch());
+  }
   // Every version run so far stays priceable (rule 7: a capture uses its hold's version).
   auto prices = open_price_versions(options.data_dir, config_text, config_name);
   if (!prices) return error(prices.error());
@@ -266,8 +375,6 @@ int serve(const ServeOptions& options) {
   // Links without --public-url name the address bound. With port 0 the port is known only once
   // the server listens, and no client can know it before either (it is printed after).
   std::atomic<uint16_t> listening_port{port};
-  const std::string url_host =
-      address.find(':') == std::string::npos ? address : cat("[", address, "]");  // IPv6
   const bool tls = !options.tls_cert_file.empty();
   ao.listen_url = [&listening_port, url_host, tls] {
     return cat(tls ? "https://" : "http://", url_host, ":", listening_port.load());
@@ -276,7 +383,8 @@ int serve(const ServeOptions& options) {
     ao.set_clock = [&manual_now](TimeUs t) { manual_now = t.us; };
   }
   HttpServer* http_raw = nullptr;
-  ao.metrics_extra = [&http_raw, d = hooks->get()] {
+  if (lease) ao.node_health = [l = lease.get()] { return l->health_json(); };
+  ao.metrics_extra = [&http_raw, d = hooks->get(), l = lease.get()] {
     if (!http_raw) return std::string();
     const HttpServer::Counters c = http_raw->counters();
     const webhooks::DelivererCounters w = d->counters();
@@ -294,7 +402,7 @@ int serve(const ServeOptions& options) {
                w.delivered, "\ntally_webhook_deliveries_total{outcome=\"failed\"} ", w.failed,
                "\n# TYPE tally_webhook_connections_total counter\ntally_webhook_connections_total ",
                w.connections, "\n# TYPE tally_webhook_writes_total counter\n",
-               "tally_webhook_writes_total ", w.writes, "\n");
+               "tally_webhook_writes_total ", w.writes, "\n", l ? l->metrics_text() : "");
   };
   ao.reply_ns = [&http_raw] {
     return http_raw ? http_raw->counters().reply_ns : service::HistogramSnapshot{};
@@ -322,16 +430,24 @@ int serve(const ServeOptions& options) {
     demo_seeding = false;
     if (!seeded) return error(cat("--demo: ", seeded.error()));
   }
-  HttpOptions ho;
-  ho.address = address;
-  ho.port = port;
-  ho.threads = options.http_threads;
-  ho.tls_cert_file = options.tls_cert_file;
-  ho.tls_key_file = options.tls_key_file;
-  ho.on_exchange = log_access;
-  auto http = HttpServer::start(ho, [&api](HttpRequest&& r, Respond respond) {
-    api.handle(std::move(r), std::move(respond));
-  });
+  const HttpOptions ho = http_options(options, address, port);
+  auto http =
+      HttpServer::start(ho, [&api, l = lease.get(), shards](HttpRequest&& r, Respond respond) {
+        if (l == nullptr) return api.handle(std::move(r), std::move(respond));
+        // A lease that ran out before its renewal: nothing is answered from memory that another
+        // node may by now have changed. Checked again when the answer is ready: a node paused
+        // in between (and taken over) answers 503, which a client resends safely with its key.
+        if (!l->serving()) return respond(not_serving_answer(r, *l, shards));
+        HttpRequest head;
+        head.request_id = r.request_id;
+        head.method = r.method;
+        head.target = r.target;
+        api.handle(std::move(r), [l, shards, head = std::move(head),
+                                  respond = std::move(respond)](HttpResponse answer) {
+          if (!l->serving()) answer = not_serving_answer(head, *l, shards);
+          respond(std::move(answer));
+        });
+      });
   if (!http) return error(http.error());
   http_raw = http->get();
   listening_port = (*http)->port();
@@ -420,6 +536,7 @@ int serve(const ServeOptions& options) {
   // The shards go first: their threads may still hold finished requests (and through them
   // connections), which must be released while the HTTP server's state exists.
   service->reset();  // commits anything still queued
+  if (lease) lease->release();  // after the last commit: a standby takes over at once
   http->reset();
   hooks->reset();  // deliveries in progress end; they are sent again after a restart
   {

@@ -85,6 +85,31 @@ CREATE TABLE events (shard_id bigint NOT NULL, seq bigint NOT NULL, at_us bigint
 CREATE INDEX events_by_account ON events (shard_id, account, seq);
 )SQL";
 
+// The leases step: a row per shard (created by the first node, pg_lease.cc), and the check a
+// commit runs first. FOR SHARE holds the row until the commit ends, so a takeover (an UPDATE of
+// the row) waits for a commit in flight, and a commit after a takeover reads the new owner.
+constexpr const char* k_schema_leases = R"SQL(
+CREATE TABLE leases (shard_id bigint PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL,
+  expires_at timestamptz NOT NULL);
+ALTER TABLE journal ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0;
+CREATE FUNCTION tally_fence(s bigint, node text, e bigint) RETURNS bigint
+LANGUAGE plpgsql AS $fence$
+DECLARE
+  held record;
+BEGIN
+  SELECT owner, epoch INTO held FROM leases WHERE shard_id = s FOR SHARE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'fenced: shard % has no lease row', s USING ERRCODE = 'TL001';
+  END IF;
+  IF held.owner <> node OR held.epoch <> e THEN
+    RAISE EXCEPTION 'fenced: the lease of shard % is held by ''%'' at epoch %, not by ''%'' at epoch %',
+      s, held.owner, held.epoch, node, e USING ERRCODE = 'TL001';
+  END IF;
+  RETURN e;
+END
+$fence$;
+)SQL";
+
 // One step of the schema: takes a database at `from_version` to the next. Steps run in order
 // from the database's version, all in the transaction that records the new version; what one
 // version adds goes into its one step (a column the ledger gains: ALTER TABLE ... ADD COLUMN
@@ -119,6 +144,10 @@ constexpr Migration k_migrations[] = {
      " PRIMARY KEY (shard_id, seq));"
      "CREATE INDEX audit_by_account ON audit (shard_id, account, seq);"
      "CREATE INDEX audit_by_credential ON audit (shard_id, credential, seq);"},
+    // 4 -> 5, "leases" (issue 16, docs/storage.md "Leases and fencing"): a shard is written
+    // only by the node holding its lease at its epoch; tally_fence() checks it inside each
+    // commit, and each journal row keeps the epoch it was written under (0: before leases).
+    {4, k_schema_leases},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

@@ -28,8 +28,12 @@ std::expected<int, std::string> migrate(Connection& db, const std::string& schem
 // Queues the statements that write one batch, as journal record `record`: its journal row
 // (`payload` is encode_batch's, its CRC-32C beside it), entries, books and counters, accounts
 // and lots, records put and gone, and events. Run them with Connection::transaction.
-void queue_batch(ShardId shard, uint64_t record, std::string_view payload,
+// `lease_epoch`: the epoch the journal row records (0: written without a lease).
+void queue_batch(ShardId shard, uint64_t record, int64_t lease_epoch, std::string_view payload,
                  std::span<const Entry> entries, const StateDelta& delta, std::vector<Queued>* out);
+// Queues the lease check a fenced commit runs first (tally_fence, pg_schema.cc): it fails the
+// transaction unless `node` holds the shard's lease at `epoch`; its message starts "fenced:".
+void queue_fence(ShardId shard, const std::string& node, int64_t epoch, std::vector<Queued>* out);
 // Queues the deletion of at most k_forget_max idempotency keys (events) that ran at or before
 // their horizon, oldest first.
 inline constexpr int64_t k_forget_max = 1024;

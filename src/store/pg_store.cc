@@ -142,7 +142,15 @@ std::expected<void, StoreError> PgStore::commit(ShardId id, std::span<const Entr
   if (auto r = check_follows(id, s.seq, entries, delta); !r) return r;
   encode_batch(entries, delta, &s.payload);
   s.statements.clear();
-  pg::queue_batch(id, s.record + 1, s.payload, entries, delta, &s.statements);
+  std::string fence_node;
+  int64_t fence_epoch = 0;
+  {
+    std::lock_guard lock(fence_mu_);
+    fence_node = fence_node_;
+    fence_epoch = fence_epoch_;
+  }
+  if (!fence_node.empty()) pg::queue_fence(id, fence_node, fence_epoch, &s.statements);
+  pg::queue_batch(id, s.record + 1, fence_epoch, s.payload, entries, delta, &s.statements);
   if ((s.record + 1) % k_forget_every == 0) {
     pg::queue_forget(id, horizon(delta.now, options_.idempotency_retention_us),
                      horizon(delta.now, options_.event_retention_us), &s.statements);
@@ -151,11 +159,18 @@ std::expected<void, StoreError> PgStore::commit(ShardId id, std::span<const Entr
     // Fail-stop: the caller stops; whether an interrupted COMMIT took effect is for the next
     // start to read.
     s.failed = cat("committing journal record ", s.record + 1, ": ", r.error());
+    if (r.error().starts_with("fenced:") && options_.on_fenced) options_.on_fenced(s.failed);
     return std::unexpected(shard_error(id, s.failed));
   }
   s.record += 1;
   s.seq = delta.seq;
   return {};
+}
+
+void PgStore::set_fence(std::string node, int64_t epoch) {
+  std::lock_guard lock(fence_mu_);
+  fence_node_ = std::move(node);
+  fence_epoch_ = epoch;
 }
 
 template <typename F>

@@ -16,6 +16,7 @@
 // shard's writer) and one for the reads (any one thread at a time).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,10 @@ struct PgOptions {
   // 1,024 per commit, every 64th commit of a shard); 0: kept for good.
   int64_t idempotency_retention_us = 0;
   int64_t event_retention_us = 0;
+  // Called (on the shard's writer thread) when a commit is refused because this node no
+  // longer holds the shard's lease at its epoch (set_fence), before commit() returns the
+  // error. `tally serve` stops the process there (docs/storage.md "Leases and fencing").
+  std::function<void(const std::string&)> on_fenced;
 };
 
 class PgStore : public Store {
@@ -86,11 +91,17 @@ class PgStore : public Store {
       ShardId shard, uint64_t after_seq, const AuditFilter& filter,
       const std::function<bool(const AuditLine&)>& visit) override;
 
+  // From now on every commit first checks, in its own transaction, that the lease of its shard
+  // is `node`'s at `epoch` (the leases table, pg_lease.h): if not, nothing of it is written,
+  // on_fenced is called and the shard stops (its later commits fail too). Without a fence
+  // (tests, tools) commits check nothing. Any thread; a commit in flight keeps the old fence.
+  void set_fence(std::string node, int64_t epoch);
+
   // Every journal record of the shard, decoded, checked against its checksum and against the
   // entries table (for tests and `tally verify`): the last record's number.
   std::expected<uint64_t, StoreError> check_journal(ShardId shard);
 
-  static constexpr int k_schema_version = 4;  // docs/storage.md; migrations: pg_schema.cc
+  static constexpr int k_schema_version = 5;  // docs/storage.md; migrations: pg_schema.cc
 
  private:
   struct Shard;
@@ -103,6 +114,9 @@ class PgStore : public Store {
 
   PgOptions options_;
   ShardSlots<Shard> shards_;
+  std::mutex fence_mu_;
+  std::string fence_node_;  // empty: no fence
+  int64_t fence_epoch_ = 0;
 };
 
 // Whether `text` names a PostgreSQL store (`postgresql://` or `postgres://`).

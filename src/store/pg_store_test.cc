@@ -115,8 +115,9 @@ TEST(PgMigrations, ANewSchemaIsMigratedOnceAndANewerOneIsRefused) {
       << newer.error().message;
 }
 
-// A version 3 database (before the audit trail) is migrated to 4: an empty `audit` table that
-// the next changes fill, each with its credential and key; what came before keeps going.
+// A version 3 database (before the audit trail and the leases) is migrated to the latest: an
+// empty `audit` table that the next changes fill, each with its credential and key (and the
+// leases step after it); what came before keeps going.
 TEST(PgMigrations, AVersion3DatabaseGetsAnEmptyAuditTrail) {
   const std::string schema = fresh_schema();
   std::vector<Entry> journal;
@@ -127,11 +128,13 @@ TEST(PgMigrations, AVersion3DatabaseGetsAnEmptyAuditTrail) {
   }
   raw_sql(schema,
           "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; "
+          "DROP TABLE leases; DROP FUNCTION tally_fence; ALTER TABLE journal DROP COLUMN "
+          "lease_epoch; "
           "UPDATE meta SET value = '3' WHERE shard_id = -1 AND key = 'schema_version'");
   auto migrated = PgStore::migrate(test_pg_url(), schema);
   ASSERT_TRUE(migrated.has_value()) << migrated.error().message;
   EXPECT_EQ(migrated->from, 3);
-  EXPECT_EQ(migrated->to, 4);
+  EXPECT_EQ(migrated->to, PgStore::k_schema_version);
   std::unique_ptr<PgStore> store(open_store(schema));
   auto loaded = store->load(0);
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message;

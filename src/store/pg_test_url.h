@@ -43,4 +43,14 @@ inline std::string test_pg_database(const std::string& name) {
   return url.substr(0, url.rfind('/') + 1) + name;
 }
 
+// The first column of the first row of `sql` (a bigint) on the database `url`; -1 on failure.
+inline int64_t test_pg_scalar(const std::string& url, const std::string& sql) {
+  auto db = pg::Connection::open(url, "");
+  EXPECT_TRUE(db.has_value()) << (db ? "" : db.error());
+  if (!db) return -1;
+  auto r = (*db)->query(sql.c_str());
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error());
+  return r && r->size() > 0 ? r->i64(0, 0) : -1;
+}
+
 }  // namespace tally::store

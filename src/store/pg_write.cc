@@ -331,15 +331,22 @@ void queue_audit(ShardId shard, std::span<const AuditLine> lines, std::vector<Qu
 
 }  // namespace
 
-void queue_batch(ShardId shard, uint64_t record, std::string_view payload,
+void queue_fence(ShardId shard, const std::string& node, int64_t epoch, std::vector<Queued>* out) {
+  add(out, "SELECT tally_fence($1, $2, $3)").i64(shard).text(node).i64(epoch);
+}
+
+void queue_batch(ShardId shard, uint64_t record, int64_t lease_epoch, std::string_view payload,
                  std::span<const Entry> entries, const StateDelta& delta,
                  std::vector<Queued>* out) {
-  add(out, "INSERT INTO journal VALUES ($1, $2, $3, $4, $5)")
+  add(out,
+      "INSERT INTO journal (shard_id, record, last_seq, payload, checksum, lease_epoch) "
+      "VALUES ($1, $2, $3, $4, $5, $6)")
       .i64(shard)
       .i64(id64(record))
       .i64(id64(delta.seq))
       .bytes(payload)
-      .i64(crc32c(0, payload));
+      .i64(crc32c(0, payload))
+      .i64(lease_epoch);
   queue_entries(shard, entries, out);
   queue_books_and_meta(shard, delta, out);
   for (size_t i = 0; i < delta.accounts.size(); ++i) {

@@ -18,15 +18,6 @@
 namespace tally::testing {
 namespace {
 
-int64_t scalar(const std::string& url, const std::string& sql) {
-  auto db = store::pg::Connection::open(url, "");
-  EXPECT_TRUE(db.has_value());
-  if (!db) return -1;
-  auto r = (*db)->query(sql.c_str());
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error());
-  return r && r->size() > 0 ? r->i64(0, 0) : -1;
-}
-
 class PgServe : public ::testing::Test {
  protected:
   HttpReply admin(HttpClient& c, const std::string& method, const std::string& path,
@@ -70,7 +61,7 @@ TEST_F(PgServe, AcknowledgedChangesSurviveASigkillAndVerifyClean) {
     EXPECT_EQ(available(c, "pg-b"), 88);
   }
   // Acknowledged means committed in PostgreSQL: the journal rows are there before the kill.
-  EXPECT_GE(scalar(url, "SELECT count(*) FROM journal"), 1);
+  EXPECT_GE(store::test_pg_scalar(url, "SELECT count(*) FROM journal"), 1);
   server.kill();  // SIGKILL: nothing is flushed on the way out
   for (const auto& f : std::filesystem::directory_iterator(server.data_dir())) {
     EXPECT_FALSE(f.path().filename().string().starts_with("shard-")) << f.path();
@@ -128,11 +119,12 @@ TEST_F(PgServe, TheConfigurationsStoreSectionPutsTheLedgerInPostgres) {
     EXPECT_EQ(server.stop(), 0);
   }
   std::filesystem::remove(file);
-  EXPECT_EQ(scalar(url, "SELECT count(*) FROM ledger.accounts WHERE id = 'cfg-a'"), 1);
+  EXPECT_EQ(store::test_pg_scalar(url, "SELECT count(*) FROM ledger.accounts WHERE id = 'cfg-a'"),
+            1);
   // Nothing of it in the default schema.
-  EXPECT_EQ(scalar(url,
-                   "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
-                   "AND tablename = 'accounts'"),
+  EXPECT_EQ(store::test_pg_scalar(url,
+                                  "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                                  "AND tablename = 'accounts'"),
             0);
 }
 

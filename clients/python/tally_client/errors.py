@@ -65,6 +65,12 @@ class TallyError(Exception):
         return value if isinstance(value, str) else None
 
     @property
+    def owner(self) -> Optional[str]:
+        """`Unavailable` from a node without the shard leases: the node that holds them."""
+        value = self.problem.get("owner")
+        return value if isinstance(value, str) else None
+
+    @property
     def errors(self) -> list[str]:
         """`InvalidConfig`: every message about the file, as a start of the server with it would
         give them; empty for other problems."""

@@ -981,9 +981,23 @@ class Clock:
 
 
 @_model
+class LeaseNode:
+    """On PostgreSQL: a node's shard leases (docs/storage.md "Leases and fencing")."""
+
+    id: Optional[str] = None
+    state: Optional[str] = None  # active, expired or standby
+    epoch: Optional[int] = None
+    lease_ms: Optional[int] = None
+    owner: Optional[str] = None  # the node holding the leases as last seen (empty if none)
+    shards_held: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
 class Health:
     status: Optional[str] = None
     shards: Optional[int] = None
+    node: Optional[LeaseNode] = None  # on PostgreSQL only
     raw: dict = _raw()
 
 

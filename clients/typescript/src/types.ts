@@ -50,6 +50,8 @@ export interface Problem {
   errors?: string[];
   /** The id of the request that got this problem (its `X-Request-Id`), for the server's log. */
   request_id?: string;
+  /** `unavailable` from a node without the shard leases: the node that holds them. */
+  owner?: string;
 }
 
 export interface Balance {
@@ -608,9 +610,22 @@ export interface Packs {
   packs: Pack[];
 }
 
+/** On PostgreSQL: a node's shard leases (docs/storage.md "Leases and fencing"). */
+export interface LeaseNode {
+  id: string;
+  state: 'active' | 'expired' | 'standby';
+  epoch: number;
+  lease_ms: number;
+  /** The node holding the leases as last seen (empty if none). */
+  owner: string;
+  shards_held: number;
+}
+
 export interface Health {
   status: 'ok';
   shards: number;
+  /** On PostgreSQL only. */
+  node?: LeaseNode;
 }
 
 /** POST /v1/admin/reload: the configuration read again, now in force. */

@@ -1,0 +1,274 @@
+// Two `tally serve` nodes on one PostgreSQL (issue 16, docs/deploy.md): shard leases with
+// fencing, on the fixture's server (tests/pg). One node holds every shard's lease and serves;
+// the other stands by, answering 503 with the holder's name, and takes over once the holder
+// stops renewing. Clients resend what got no answer, with its key, to whichever node answers:
+// every acknowledged change is there exactly once, and `tally verify --store` is clean.
+//
+// The lease is one second here (docs/storage.md "Leases and fencing"), so each test takes a
+// few seconds.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "ledger/text.h"
+#include "store/pg_conn.h"
+#include "store/pg_test_url.h"
+#include "tests/server/server_process.h"
+
+namespace tally::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int k_lease_ms = 1000;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Two nodes' files: the configuration (the ledger in PostgreSQL, a one-second lease) and each
+// node's log.
+class PgFailover : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    url_ = store::test_pg_database(cat("failover_", ::getpid(), "_", n++));
+    ASSERT_FALSE(url_.empty());
+    dir_ = (std::filesystem::temp_directory_path() / cat("tally-failover-", ::getpid(), "-", n))
+               .string();
+    std::filesystem::create_directories(dir_);
+    std::ifstream in(std::string(TALLY_SOURCE_DIR) + "/config/default.toml");
+    std::stringstream config;
+    config << in.rdbuf() << "\n[store]\nurl = \"" << url_ << "\"\nlease = \"PT1S\"\n";
+    std::ofstream(dir_ + "/tally.toml") << config.str();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  ServerOptions node(const std::string& name) {
+    return {.config = dir_ + "/tally.toml", .extra_args = {"--log-file", log(name)}};
+  }
+  std::string log(const std::string& name) const { return cat(dir_, "/", name, ".log"); }
+
+  static HttpReply admin(HttpClient& c, const std::string& method, const std::string& path,
+                         const std::string& body = "", const std::string& key = "") {
+    std::vector<std::pair<std::string, std::string>> headers = {bearer("tk_admin_test")};
+    if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
+    return c.send(method, path, body, headers);
+  }
+  // Waits until the node's /healthz answers 200 (it holds the leases and serves): how long it
+  // took, or -1 after `limit_ms`.
+  static int64_t wait_serving(int port, int limit_ms) {
+    const auto start = Clock::now();
+    while (Clock::now() - start < std::chrono::milliseconds(limit_ms)) {
+      HttpClient c(port);
+      if (c.send("GET", "/healthz").status == 200) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+  void open_accounts(HttpClient& c) {
+    for (int a = 0; a < k_accounts; ++a) {
+      auto r = admin(c, "POST", "/v1/accounts", cat(R"({"id":"fo-)", a, R"(","plan":null})"),
+                     cat("open-", a));
+      ASSERT_EQ(r.status, 201) << r.body;
+      r = admin(c, "POST", cat("/v1/accounts/fo-", a, "/grants"),
+                R"({"amount":"100000","reason":"failover test"})", cat("grant-", a));
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+  }
+
+  // Clients spending 1 credit at a time, each with a key of its own, sent to `*target` (the node
+  // a client believes serves). A request that gets no answer, or 503, goes again with the same
+  // key, to the port in `*target` then, until it is answered 201.
+  struct Load {
+    std::atomic<int>* target;
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::map<std::string, std::string> acknowledged;  // key -> first reply body
+    std::map<int, int> spent;                         // account -> acknowledged spends
+    std::atomic<int> not_served{0};                   // 503 answers
+    std::vector<std::thread> threads;
+  };
+  static void run_load(Load& load, int clients) {
+    for (int t = 0; t < clients; ++t) {
+      load.threads.emplace_back([&load, t] {
+        for (int i = 0; !load.stop; ++i) {
+          const std::string key = cat("spend-", t, "-", i);
+          const int account = (t + i) % k_accounts;
+          const std::string body = cat(R"({"account":"fo-)", account, R"(","amount":"1"})");
+          for (;;) {
+            HttpClient c(load.target->load());
+            auto r = admin(c, "POST", "/v1/spends", body, key);
+            if (r.status == 201) {
+              std::lock_guard lock(load.mu);
+              load.acknowledged.emplace(key, r.body);
+              load.spent[account] += 1;
+              break;
+            }
+            ASSERT_TRUE(r.status == 0 || r.status == 503) << r.status << " " << r.body;
+            if (r.status == 503) ++load.not_served;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+        }
+      });
+    }
+  }
+  static void stop_load(Load& load) {
+    load.stop = true;
+    for (auto& t : load.threads) t.join();
+  }
+  // Every acknowledged spend is there once: each account's balance is its grant less its
+  // acknowledged spends, and a retry of an acknowledged key gets its first reply.
+  void expect_exactly_once(HttpClient& c, Load& load) {
+    for (int a = 0; a < k_accounts; ++a) {
+      auto r = admin(c, "GET", cat("/v1/accounts/fo-", a));
+      ASSERT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(r.json()["balance"]["available_micro"].GetInt64(),
+                (100'000 - int64_t{load.spent[a]}) * 1'000'000)
+          << "account fo-" << a;
+    }
+    int retried = 0;
+    for (const auto& [key, reply] : load.acknowledged) {
+      if (retried++ % 7 != 0) continue;  // a sample: each is a request
+      const int t = std::stoi(key.substr(6));
+      const int i = std::stoi(key.substr(key.rfind('-') + 1));
+      auto again =
+          admin(c, "POST", "/v1/spends",
+                cat(R"({"account":"fo-)", (t + i) % k_accounts, R"(","amount":"1"})"), key);
+      EXPECT_EQ(again.status, 201);
+      EXPECT_EQ(again.body, reply) << key;
+    }
+  }
+  void expect_verify_clean() {
+    const CommandRun verify = run_tally({"verify", "--store", url_}, 60'000);
+    EXPECT_EQ(verify.status, 0) << verify.output;
+    EXPECT_EQ(verify.output.find("DIFFERENCES"), std::string::npos) << verify.output;
+  }
+
+  static constexpr int k_accounts = 4;
+  std::string url_, dir_;
+};
+
+TEST_F(PgFailover, TheStandbyAnswers503NamingTheHolderAndServesWithinTheLeaseTimeAfterASigkill) {
+  ServerProcess a(node("a"));
+  ServerProcess b(node("b"));  // starts while A holds the leases: stands by
+  {
+    HttpClient c(b.port());
+    auto health = c.send("GET", "/healthz");
+    EXPECT_EQ(health.status, 503) << health.body;
+    EXPECT_EQ(std::string(health.json()["status"].GetString()), "standby");
+    EXPECT_EQ(std::string(health.json()["node"]["state"].GetString()), "standby");
+    HttpClient ca(a.port());
+    auto active = ca.send("GET", "/healthz");
+    ASSERT_EQ(active.status, 200) << active.body;
+    const std::string holder = active.json()["node"]["id"].GetString();
+    EXPECT_EQ(std::string(active.json()["node"]["state"].GetString()), "active");
+    EXPECT_EQ(std::string(health.json()["node"]["owner"].GetString()), holder);
+    auto refused = admin(c, "GET", "/v1/accounts/fo-0");
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(std::string(refused.json()["type"].GetString()), "unavailable");
+    EXPECT_EQ(std::string(refused.json()["owner"].GetString()), holder);
+    EXPECT_NE(refused.body.find("does not hold the shard leases"), std::string::npos);
+    auto metrics = c.send("GET", "/metrics");
+    EXPECT_NE(metrics.body.find("tally_lease_serving 0"), std::string::npos) << metrics.body;
+    EXPECT_NE(ca.send("GET", "/metrics").body.find("tally_lease_serving 1"), std::string::npos);
+    open_accounts(ca);
+  }
+  std::atomic<int> target{a.port()};
+  Load load{&target};
+  run_load(load, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  a.kill();  // SIGKILL under load: no release, the lease runs out
+  target = b.port();
+  const int64_t took_ms = wait_serving(b.port(), 20'000);
+  ASSERT_GE(took_ms, 0) << read_file(log("b"));
+  // Within the lease time, a standby's retry (a fifth of it) and the load of the shards.
+  EXPECT_LT(took_ms, k_lease_ms + k_lease_ms / 5 + 3'000);
+  std::printf("failover: the standby served %lld ms after the SIGKILL\n",
+              static_cast<long long>(took_ms));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop_load(load);
+  EXPECT_GT(load.acknowledged.size(), 10u);
+  {
+    HttpClient c(b.port());
+    expect_exactly_once(c, load);
+  }
+  EXPECT_NE(read_file(log("b")).find("\"lease_acquired\""), std::string::npos);
+  EXPECT_EQ(b.stop(), 0);
+  EXPECT_NE(read_file(log("b")).find("\"lease_released\""), std::string::npos);
+  expect_verify_clean();
+}
+
+// SIGSTOP the holder until the standby took its leases, then SIGCONT it: nothing it commits
+// after the takeover lands (fencing: its journal rows stop at the takeover), it answers no
+// request from then on, and it notices and stops (exit status 3, `lease_lost` in its log).
+TEST_F(PgFailover, APausedHolderIsFencedWhenItWakesAndStops) {
+  ServerProcess a(node("a"));
+  ServerProcess b(node("b"));
+  int64_t epoch_a = 0;
+  {
+    HttpClient ca(a.port());
+    open_accounts(ca);
+    auto health = ca.send("GET", "/healthz");
+    ASSERT_EQ(health.status, 200) << health.body;
+    epoch_a = health.json()["node"]["epoch"].GetInt64();
+  }
+  std::atomic<int> target{a.port()};
+  Load load{&target};
+  run_load(load, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(::kill(a.pid(), SIGSTOP), 0);
+  const int64_t took_ms = wait_serving(b.port(), 20'000);
+  ASSERT_GE(took_ms, 0) << read_file(log("b"));
+  const std::string journal_of_a =
+      cat("SELECT count(*) FROM journal WHERE lease_epoch = ", epoch_a);
+  const int64_t rows_of_a = store::test_pg_scalar(url_, journal_of_a);
+  EXPECT_GT(rows_of_a, 0);
+  target = b.port();  // clients waiting on A stay there until it wakes
+  ASSERT_EQ(::kill(a.pid(), SIGCONT), 0);
+  int status = 0;
+  const auto start = Clock::now();
+  while (::waitpid(a.pid(), &status, WNOHANG) == 0 &&
+         Clock::now() - start < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  const std::string log_a = read_file(log("a"));
+  const size_t lost = log_a.find("\"lease_lost\"");
+  ASSERT_NE(lost, std::string::npos) << log_a;
+  std::printf("fencing: %s\n", log_a.substr(log_a.rfind('{', lost)).c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop_load(load);
+  // An answer A gave before the pause may still reach its client after A wakes (the I/O thread
+  // writes it then): a change committed under A's lease, which expect_exactly_once counts. A
+  // change A applied but could not commit is never acknowledged: the balances would show it.
+  EXPECT_EQ(store::test_pg_scalar(url_, journal_of_a),
+            rows_of_a);  // nothing of A's after the takeover
+  EXPECT_GT(store::test_pg_scalar(
+                url_, cat("SELECT count(*) FROM journal WHERE lease_epoch > ", epoch_a)),
+            0);
+  {
+    HttpClient c(b.port());
+    expect_exactly_once(c, load);
+  }
+  EXPECT_EQ(b.stop(), 0);
+  expect_verify_clean();
+}
+
+}  // namespace
+}  // namespace tally::testing
