@@ -11,6 +11,7 @@
 
 #include "ledger/text.h"
 #include "server/api_internal.h"
+#include "server/gather.h"
 
 namespace tally::server {
 namespace {
@@ -119,47 +120,33 @@ std::expected<Query, Problem> decode_query(const Call& call) {
 void list_accounts(const CallPtr& call) {
   auto q = decode_query(*call);
   if (!q) return fail(call, q.error());
-  service::Service& service = *call->ctx.o.service;
-  struct State {
-    std::mutex mu;
-    std::vector<Row> rows;
-    size_t left = 0;
-  };
-  auto state = std::make_shared<State>();
-  state->left = service.shards();
   auto query = std::make_shared<const Query>(std::move(*q));
   const TimeUs now = call->now;
-  for (size_t i = 0; i < service.shards(); ++i) {
-    auto page = std::make_shared<std::vector<Row>>();
-    service.read_ledger(
-        static_cast<ShardId>(i),
-        [page, query, now](const Ledger& l) { *page = scan(l, *query, now); },
-        [call, state, page, query] {
-          std::vector<Row> rows;
-          {
-            std::lock_guard lock(state->mu);
-            for (Row& r : *page) state->rows.push_back(std::move(r));
-            if (--state->left != 0) return;
-            rows = std::move(state->rows);
-          }
-          std::sort(rows.begin(), rows.end(),
-                    [](const Row& a, const Row& b) { return a.id < b.id; });
-          const bool more = rows.size() > query->limit;
-          if (more) rows.resize(query->limit);
-          answer(call, json(200, [&](JsonWriter& w) {
-                   w.StartObject();
-                   w.Key("accounts");
-                   w.StartArray();
-                   for (const Row& r : rows) {
-                     w.RawValue(r.json.data(), r.json.size(), rapidjson::kObjectType);
-                   }
-                   w.EndArray();
-                   write_text_or_null(w, "next_cursor",
-                                      more ? std::string_view(rows.back().id) : "");
-                   w.EndObject();
-                 }));
-        });
-  }
+  gather_shards<std::vector<Row>>(
+      call, /*uses_store=*/false,
+      [query, now](ShardId, const Ledger& l) -> std::expected<std::vector<Row>, std::string> {
+        return scan(l, *query, now);
+      },
+      [query](const CallPtr& call, std::vector<std::vector<Row>> pages) {
+        std::vector<Row> rows;
+        for (std::vector<Row>& page : pages) {
+          for (Row& r : page) rows.push_back(std::move(r));
+        }
+        std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+        const bool more = rows.size() > query->limit;
+        if (more) rows.resize(query->limit);
+        answer(call, json(200, [&](JsonWriter& w) {
+                 w.StartObject();
+                 w.Key("accounts");
+                 w.StartArray();
+                 for (const Row& r : rows) {
+                   w.RawValue(r.json.data(), r.json.size(), rapidjson::kObjectType);
+                 }
+                 w.EndArray();
+                 write_text_or_null(w, "next_cursor", more ? std::string_view(rows.back().id) : "");
+                 w.EndObject();
+               }));
+      });
 }
 
 }  // namespace tally::server

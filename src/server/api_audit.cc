@@ -6,6 +6,7 @@
 
 #include "ledger/text.h"
 #include "server/api_internal.h"
+#include "server/gather.h"
 
 namespace tally::server {
 namespace {
@@ -150,52 +151,35 @@ void get_audit(const CallPtr& call) {
   if (!q) return fail(call, q.error());
   // One more than the page from each source: whether there is more is then known.
   const uint32_t want = q->limit + 1;
-  struct State {
-    std::mutex mu;
-    std::vector<Line> found;
-    std::string error;
-    size_t left = 0;
-  };
-  auto state = std::make_shared<State>();
+  std::vector<Line> admin_lines;
   auto admin =
       call->ctx.o.auth->scan_actions(q->after[shards], q->filter, [&](const AdminAction& a) {
-        state->found.push_back(Line{shards, {}, a});
-        return state->found.size() < want;
+        admin_lines.push_back(Line{shards, {}, a});
+        return admin_lines.size() < want;
       });
   if (!admin) return fail(call, {500, "internal", admin.error(), {}});
-  state->left = shards;
   auto query = std::make_shared<const AuditQuery>(std::move(*q));
   store::Store* store = call->ctx.o.store;
-  handed(*call);
-  for (size_t i = 0; i < shards; ++i) {
-    const auto shard = static_cast<ShardId>(i);
-    auto page = std::make_shared<std::vector<Line>>();
-    auto error = std::make_shared<std::string>();
-    service.read(
-        shard,
-        [page, error, query, store, shard, want](const Ledger&) {
-          auto scanned =
-              store->scan_audit(shard, query->after[shard], query->filter, [&](const AuditLine& l) {
-                page->push_back(Line{shard, l, {}});
-                return page->size() < want;
-              });
-          if (!scanned) *error = scanned.error().message;
-        },
-        [call, state, page, error, query, shards] {
-          std::vector<Line> found;
-          std::string failed;
-          {
-            std::lock_guard lock(state->mu);
-            for (Line& l : *page) state->found.push_back(std::move(l));
-            if (state->error.empty()) state->error = *error;
-            if (--state->left != 0) return;
-            found = std::move(state->found);
-            failed = std::move(state->error);
-          }
-          if (!failed.empty()) return fail(call, {500, "internal", failed, {}});
-          answer(call, merged_page(std::move(found), *query, shards));
-        });
-  }
+  gather_shards<std::vector<Line>>(
+      call, /*uses_store=*/true,
+      [query, store, want](ShardId shard,
+                           const Ledger&) -> std::expected<std::vector<Line>, std::string> {
+        std::vector<Line> page;
+        auto scanned =
+            store->scan_audit(shard, query->after[shard], query->filter, [&](const AuditLine& l) {
+              page.push_back(Line{shard, l, {}});
+              return page.size() < want;
+            });
+        if (!scanned) return std::unexpected(scanned.error().message);
+        return page;
+      },
+      [query, shards, found = std::move(admin_lines)](
+          const CallPtr& call, std::vector<std::vector<Line>> pages) mutable {
+        for (std::vector<Line>& page : pages) {
+          for (Line& l : page) found.push_back(std::move(l));
+        }
+        answer(call, merged_page(std::move(found), *query, shards));
+      });
 }
 
 }  // namespace tally::server

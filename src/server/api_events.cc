@@ -13,6 +13,7 @@
 #include "ledger/text.h"
 #include "server/api_internal.h"
 #include "server/event_json.h"
+#include "server/gather.h"
 
 namespace tally::server {
 
@@ -284,40 +285,18 @@ void get_events(const CallPtr& call) {
   service::Service& service = *call->ctx.o.service;
   auto q = decode_event_query(*call, service.shards(), {});
   if (!q) return fail(call, q.error());
-  struct State {
-    std::mutex mu;
-    std::vector<Found> found;
-    std::string error;
-    size_t left = 0;
-  };
-  auto state = std::make_shared<State>();
-  state->left = service.shards();
   auto query = std::make_shared<const EventQuery>(std::move(*q));
   store::Store* store = call->ctx.o.store;
-  handed(*call);
-  for (size_t i = 0; i < service.shards(); ++i) {
-    const auto shard = static_cast<ShardId>(i);
-    auto page = std::make_shared<std::expected<std::vector<Found>, std::string>>();
-    service.read(
-        shard, [page, query, store, shard](const Ledger&) { *page = scan_shard(*store, shard, *query); },
-        [call, state, page, query] {
-          std::vector<Found> found;
-          std::string error;
-          {
-            std::lock_guard lock(state->mu);
-            if (*page) {
-              for (Found& f : **page) state->found.push_back(std::move(f));
-            } else if (state->error.empty()) {
-              state->error = page->error();
-            }
-            if (--state->left != 0) return;
-            found = std::move(state->found);
-            error = std::move(state->error);
-          }
-          if (!error.empty()) return fail(call, {500, "internal", error, {}});
-          answer(call, merged_page(std::move(found), *query, false));
-        });
-  }
+  gather_shards<std::vector<Found>>(
+      call, /*uses_store=*/true,
+      [query, store](ShardId shard, const Ledger&) { return scan_shard(*store, shard, *query); },
+      [query](const CallPtr& call, std::vector<std::vector<Found>> pages) {
+        std::vector<Found> found;
+        for (std::vector<Found>& page : pages) {
+          for (Found& f : page) found.push_back(std::move(f));
+        }
+        answer(call, merged_page(std::move(found), *query, false));
+      });
 }
 
 void get_account_events(const CallPtr& call) {

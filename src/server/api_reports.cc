@@ -13,6 +13,7 @@
 #include "ledger/finance.h"
 #include "ledger/text.h"
 #include "server/api_internal.h"
+#include "server/gather.h"
 
 namespace tally::server {
 namespace {
@@ -318,46 +319,18 @@ void get_forecast(const CallPtr& call) {
 void get_finance(const CallPtr& call) {
   auto q = decode_finance_query(*call);
   if (!q) return fail(call, q.error());
-  service::Service& service = *call->ctx.o.service;
-  struct State {
-    std::mutex mu;
-    std::optional<FinanceReport> report;
-    std::string error;
-    size_t left = 0;
-  };
-  auto state = std::make_shared<State>();
-  state->left = service.shards();
   auto query = std::make_shared<const FinanceQuery>(*q);
   store::Store* store = call->ctx.o.store;
-  handed(*call);
-  for (size_t i = 0; i < service.shards(); ++i) {
-    const auto shard = static_cast<ShardId>(i);
-    auto part = std::make_shared<std::expected<FinanceReport, std::string>>();
-    service.read(
-        shard,
-        [part, query, store, shard](const Ledger& l) {
-          *part = finance_of_shard(l, *store, shard, *query);
-        },
-        [call, state, part, query] {
-          std::optional<FinanceReport> report;
-          std::string error;
-          {
-            std::lock_guard lock(state->mu);
-            if (!*part) {
-              if (state->error.empty()) state->error = part->error();
-            } else if (!state->report) {
-              state->report = std::move(**part);
-            } else {
-              state->report->merge(**part);
-            }
-            if (--state->left != 0) return;
-            report = std::move(state->report);
-            error = std::move(state->error);
-          }
-          if (!error.empty()) return fail(call, {500, "internal", error, {}});
-          answer(call, query->csv ? finance_csv(*report) : finance_json(*report));
-        });
-  }
+  gather_shards<FinanceReport>(
+      call, /*uses_store=*/true,
+      [query, store](ShardId shard, const Ledger& l) {
+        return finance_of_shard(l, *store, shard, *query);
+      },
+      [query](const CallPtr& call, std::vector<FinanceReport> parts) {
+        FinanceReport report = std::move(parts.front());
+        for (size_t i = 1; i < parts.size(); ++i) report.merge(parts[i]);
+        answer(call, query->csv ? finance_csv(report) : finance_json(report));
+      });
 }
 
 }  // namespace tally::server
