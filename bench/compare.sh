@@ -67,7 +67,7 @@ TIMEFORMAT='%U %S'
 
 # Runs one Tally mode on a fresh server; appends "tally-<mode> ops/s p50 p99 cpu client".
 run_tally() { # $1 = spend | http | batch
-  local mode=$1 data="$work/tally-$1" url t0 t1 out res client
+  local mode=$1 data="$work/tally-$1" url t0 t1 res client
   export TALLY_ADMIN_KEY=tk_admin_compare TALLY_KEY=tk_admin_compare TALLY_ACCOUNTS=$accounts
   # Removed first: the background job truncates it only once it runs, and the grep below
   # must not find the previous server's address.

@@ -19,8 +19,9 @@ modes=${3:-spend pair}
 accounts=${ACCOUNTS:-10000}
 lots=${LOTS:-5}
 warmup=${WARMUP:-5}
-command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
-  { echo "no redis-server/redis-benchmark: scripts/setup.sh bench" >&2; exit 1; }
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  echo "no redis-server/redis-benchmark: scripts/setup.sh bench" >&2; exit 1
+fi
 
 dir=$(mktemp -d /tmp/tally-redis-baseline-XXXXXX)
 pid=
