@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Tally against the PostgreSQL peer baseline (issue 7, DESIGN §7), side by side in one run on
-# one machine, at equal durability (every acknowledged change fsynced: PostgreSQL with fsync
-# and synchronous_commit on, Tally with `--sync full`, i.e. SQLite synchronous=FULL), on the
-# same data (ACCOUNTS accounts with LOTS lots of varied expiries).
+# Tally against its two peer baselines (issues 7 and 15, DESIGN §7), PostgreSQL and Redis, side
+# by side in one run on one machine, at equal durability (every acknowledged change fsynced:
+# PostgreSQL with fsync and synchronous_commit on, Redis with appendonly yes and appendfsync
+# always, Tally with `--sync full`, i.e. SQLite synchronous=FULL), on the same data (ACCOUNTS
+# accounts with LOTS lots of varied expiries).
 #
-# One operation, on every side, is a hold+capture pair: hold 2 credits on a random account
-# (FEFO over its lots), then capture 1.5 of them (0.5 goes back to the lots). That is two API
-# calls, two durable commands, two PostgreSQL transactions:
-#   pg          pgbench, CLIENTS connections, bench/postgres_baseline/hold_capture.sql
+# Two operations, on every side, each on a random account, FEFO over its lots:
+#   spend  a one-shot spend of 1 credit: one API call, one durable command
+#   pair   a hold+capture pair: hold 2 credits, then capture 1.5 of them (0.5 goes back to the
+#          lots): two API calls, two durable commands, two PostgreSQL transactions (Redis: one
+#          Lua script call doing both, one AOF write, in Redis's favour)
+# by:
+#   pg          pgbench, CLIENTS connections, bench/postgres_baseline/{spend,hold_capture}.sql
+#   redis       redis-benchmark, CLIENTS connections, EVALSHA of bench/redis_baseline/ledger.lua
+#   tally spend wrk, CLIENTS connections, one POST /v1/spends per request (bench/hold_capture.lua)
 #   tally http  wrk, CLIENTS connections, one request per call (bench/hold_capture.lua)
 #   tally batch wrk, CLIENTS connections, /v1/batch of BATCH holds then a batch of their captures
-# Latency is the pair's: from sending the hold to the capture's answer (for batch: the batch
-# of holds to the batch of captures).
+# Latency is the operation's: for a pair from sending the hold to the capture's answer (for
+# batch: the batch of holds to the batch of captures). Each side's server CPU and load
+# generator CPU per operation are printed, to show the load generator is not the bottleneck.
 #
 #   bench/compare.sh [seconds per run, default 30]
 # Environment: CLIENTS (16), ACCOUNTS (10000), LOTS (5), BATCH (256), WARMUP seconds (5),
-# ROUNDS (1: the three runs are repeated ROUNDS times, interleaved; the table shows each round
-# and the median), SKIP_SETUP=1 / SKIP_BUILD=1 to reuse what is there.
+# ROUNDS (1: the runs are repeated ROUNDS times, interleaved; the table shows each round and
+# the median), TALLY_BIN (default ./build/release/tally; another build, e.g. one made
+# elsewhere, with SKIP_BUILD=1), SKIP_SETUP=1 / SKIP_BUILD=1 to reuse what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -40,7 +48,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/release --target tally -j "$(nproc)"
 fi
-bin=./build/release/tally
+bin=${TALLY_BIN:-./build/release/tally}
 [ -x "$bin" ] || { echo "no $bin" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/tally-compare-XXXXXX)
@@ -57,9 +65,9 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 TIMEFORMAT='%U %S'
 
-# Runs one Tally mode on a fresh server; appends "tally-<mode> pairs/s p50 p99 cpu client".
-run_tally() { # $1 = http | batch
-  local mode=$1 data="$work/tally-$1" url t0 t1 out res client
+# Runs one Tally mode on a fresh server; appends "tally-<mode> ops/s p50 p99 cpu client".
+run_tally() { # $1 = spend | http | batch
+  local mode=$1 data="$work/tally-$1" url t0 t1 res client
   export TALLY_ADMIN_KEY=tk_admin_compare TALLY_KEY=tk_admin_compare TALLY_ACCOUNTS=$accounts
   # Removed first: the background job truncates it only once it runs, and the grep below
   # must not find the previous server's address.
@@ -88,22 +96,32 @@ run_tally() { # $1 = http | batch
   rm -rf "$data"
 }
 
-run_pg() {
-  bench/postgres_baseline/run.sh "$secs" "$clients" >"$work/pg.out" 2>"$work/pg.err" ||
+run_pg() { # $1 = spend | pair
+  bench/postgres_baseline/run.sh "$secs" "$clients" "$1" >"$work/pg.out" 2>"$work/pg.err" ||
     { cat "$work/pg.err" >&2; exit 1; }
   grep -E '^tps|^latency|pg check|SELECT tally_' "$work/pg.err" >&2 || true
   grep '^RESULT' "$work/pg.out" >>"$work/results"
 }
 
+run_redis() { # both modes on one fresh server
+  bench/redis_baseline/run.sh "$secs" "$clients" "spend pair" >"$work/redis.out" 2>"$work/redis.err" ||
+    { cat "$work/redis.err" >&2; exit 1; }
+  grep -E '^redis' "$work/redis.err" >&2 || true
+  grep '^RESULT' "$work/redis.out" >>"$work/results"
+}
+
 echo "compare: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $accounts accounts x" \
   "$lots lots, $clients clients, ${secs}s per run, $rounds round(s), batch $batch" >&2
 for r in $(seq "$rounds"); do
-  echo "--- round $r: PostgreSQL" >&2; run_pg
-  echo "--- round $r: Tally HTTP" >&2; run_tally http
+  echo "--- round $r: PostgreSQL spends" >&2; run_pg spend
+  echo "--- round $r: Redis spends and pairs" >&2; run_redis
+  echo "--- round $r: Tally spends" >&2; run_tally spend
+  echo "--- round $r: PostgreSQL pairs" >&2; run_pg pair
+  echo "--- round $r: Tally HTTP pairs" >&2; run_tally http
   echo "--- round $r: Tally /v1/batch" >&2; run_tally batch
 done
 
-# RESULT name pairs/s p50 p99 server-CPU-µs/pair pairs errors client-CPU-µs/pair
+# RESULT name ops/s p50 p99 server-CPU-µs/op ops errors client-CPU-µs/op
 sort -s -k2,2 "$work/results" | awk -v rounds="$rounds" -v clients="$clients" -v batch="$batch" '
   { name = $2; n[name]++; rate[name, n[name]] = $3; p50[name, n[name]] = $4; p99[name, n[name]] = $5
     cpu[name, n[name]] = $6; cli[name, n[name]] = $9 }
@@ -112,22 +130,39 @@ sort -s -k2,2 "$work/results" | awk -v rounds="$rounds" -v clients="$clients" -v
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
   }
-  END {
-    label["pg"] = sprintf("PostgreSQL 15, pgbench, %d clients", clients)
-    label["tally-http"] = sprintf("Tally HTTP, 1 call per request, %d conns", clients)
-    label["tally-batch"] = sprintf("Tally /v1/batch of %d, %d conns", batch, clients)
-    split("pg tally-http tally-batch", order, " ")
-    base = median(rate, "pg", n["pg"])
-    printf "\n%-50s %12s %12s %9s %9s %13s %13s %8s\n", "hold+capture pairs (2 durable commands each)",
-      "pairs/s", "commands/s", "p50 ms", "p99 ms", "srv CPU/pair", "cli CPU/pair", "vs PG"
-    for (o = 1; o <= 3; o++) {
+  function ratio(r, b) { return b > 0 ? sprintf("%7.2fx", r / b) : sprintf("%8s", "-") }
+  # One table: its rows (names), what each operation counts as durable commands, and the
+  # PostgreSQL and Redis rows the ratios are against.
+  function table(title, names, per, pg, redis,   order, o, name, k, i, r, bp, br) {
+    split(names, order, " ")
+    bp = median(rate, pg, n[pg]); br = median(rate, redis, n[redis])
+    printf "\n%-50s %10s %11s %8s %8s %11s %11s %8s %8s\n", title, "ops/s", "commands/s", "p50 ms",
+      "p99 ms", "srv CPU/op", "cli CPU/op", "vs PG", "vs Redis"
+    for (o = 1; o in order; o++) {
       name = order[o]; k = n[name]
+      if (k == 0) continue
       if (k > 1) for (i = 1; i <= k; i++)
-        printf "  %-48s %12.0f %12.0f %9.2f %9.2f %10d us %10d us %7.1fx\n", label[name] " #" i,
-          rate[name, i], 2 * rate[name, i], p50[name, i], p99[name, i], cpu[name, i], cli[name, i],
-          rate[name, i] / base
+        printf "  %-48s %10.0f %11.0f %8.2f %8.2f %8d us %8d us %s %s\n", label[name] " #" i,
+          rate[name, i], per[name] * rate[name, i], p50[name, i], p99[name, i], cpu[name, i],
+          cli[name, i], ratio(rate[name, i], bp), ratio(rate[name, i], br)
       r = median(rate, name, k)
-      printf "%-50s %12.0f %12.0f %9.2f %9.2f %10d us %10d us %7.1fx\n", label[name] (k > 1 ? " (median)" : ""),
-        r, 2 * r, median(p50, name, k), median(p99, name, k), median(cpu, name, k), median(cli, name, k), r / base
+      printf "%-50s %10.0f %11.0f %8.2f %8.2f %8d us %8d us %s %s\n", label[name] (k > 1 ? " (median)" : ""),
+        r, per[name] * r, median(p50, name, k), median(p99, name, k), median(cpu, name, k),
+        median(cli, name, k), ratio(r, bp), ratio(r, br)
     }
+  }
+  END {
+    label["pg-spend"] = sprintf("PostgreSQL 15, pgbench, %d clients", clients)
+    label["redis-spend"] = sprintf("Redis 7 Lua, redis-benchmark, %d clients", clients)
+    label["tally-spend"] = sprintf("Tally HTTP, 1 call per request, %d conns", clients)
+    label["pg"] = label["pg-spend"]
+    label["redis-pair"] = sprintf("Redis 7 Lua (1 call per pair), %d clients", clients)
+    label["tally-http"] = label["tally-spend"]
+    label["tally-batch"] = sprintf("Tally /v1/batch of %d, %d conns", batch, clients)
+    per["pg-spend"] = per["redis-spend"] = per["tally-spend"] = 1
+    per["pg"] = per["redis-pair"] = per["tally-http"] = per["tally-batch"] = 2
+    table("single-request spends of 1 credit", "pg-spend redis-spend tally-spend", per,
+      "pg-spend", "redis-spend")
+    table("hold+capture pairs (2 durable commands each)", "pg redis-pair tally-http tally-batch",
+      per, "pg", "redis-pair")
   }'

@@ -5,6 +5,8 @@
 --                     the lots): a pair is two requests, two durable commands.
 --   TALLY_MODE=batch: POST /v1/batch of TALLY_BATCH holds, then a /v1/batch capturing each
 --                     hold that was made.
+--   TALLY_MODE=spend : one durable one-shot spend of 1 credit per request (POST /v1/spends on a
+--                     random account, FEFO over its lots): each "pair" below is one spend.
 -- A pair counts when its capture is answered 200; its latency runs from sending the hold
 -- (or the batch of holds) to the capture's (or the batch of captures') answer.
 -- done() prints: RESULT tally-<mode> <pairs/s> <p50 ms> <p99 ms> <pairs> <errors>
@@ -75,6 +77,12 @@ function request()
     return wrk.format("POST", "/v1/batch", headers, '{"requests":[' .. table.concat(items, ",") .. ']}')
   end
   headers["Idempotency-Key"] = prefix .. n
+  if mode == "spend" then
+    sent = "spend"
+    t_hold = now_us()
+    return wrk.format("POST", "/v1/spends", headers, '{"account":"' .. prefix_env ..
+      math.random(1, accounts) .. '","amount":"1","tool":"chat"}')
+  end
   if #pending > 0 then
     sent = "capture"
     return wrk.format("POST", "/v1/holds/" .. table.remove(pending) .. "/capture", headers,
@@ -111,7 +119,7 @@ function response(status, hdrs, body)
   if sent == "hold" then
     local id = status == 201 and string.match(body, '^{"id":"(%d+)"')
     if id then pending[#pending + 1] = id else errors = errors + 1 end
-  elseif status == 200 then
+  elseif status == (sent == "spend" and 201 or 200) then -- a spend made, or a capture
     pairs_done = pairs_done + 1
     lat[#lat + 1] = (now_us() - t_hold) / 1000
   else
@@ -134,8 +142,8 @@ function done(summary, latency, requests)
   local secs = summary.duration / 1e6
   errs = errs + summary.errors.status + summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout
-  io.write(string.format("tally %s: %d pairs in %.1f s, per request: p50 %.2f ms, p99 %.2f ms\n",
-    mode, total, secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("tally %s: %d %s in %.1f s, per request: p50 %.2f ms, p99 %.2f ms\n",
+    mode, total, mode == "spend" and "spends" or "pairs", secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
   io.write(string.format("RESULT tally-%s %.1f %.2f %.2f %d %d\n", mode, total / secs, pct(0.50),
     pct(0.99), total, errs))
 end

@@ -19,9 +19,10 @@ packages=(
   clang-16 libclang-rt-16-dev  # libFuzzer targets (fuzz/); Debian 12's g++ has no libFuzzer
 )
 # `setup.sh bench`: also what bench/compare.sh and bench/soak.sh need (the PostgreSQL
-# baseline runs a real PostgreSQL 15 server and pgbench).
+# baseline runs a real PostgreSQL 15 server and pgbench; the Redis baseline a private
+# redis-server 7 that the script starts itself, with redis-benchmark from redis-tools).
 if [ "${1:-}" = bench ]; then
-  packages+=(postgresql postgresql-contrib procps)
+  packages+=(postgresql postgresql-contrib procps redis-server redis-tools)
 fi
 # npm: Debian's package on a fresh system; a nodejs from elsewhere (NodeSource) bundles it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

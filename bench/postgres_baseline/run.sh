@@ -2,12 +2,13 @@
 # The PostgreSQL peer baseline: starts a private PostgreSQL 15 cluster in a temporary directory
 # (127.0.0.1 on a free port, fsync, synchronous_commit and full_page_writes on: the defaults,
 # stated explicitly), loads ACCOUNTS accounts with LOTS lots each, runs pgbench with
-# hold_capture.sql and prints one line:
+# hold_capture.sql (mode pair) or spend.sql (mode spend) and prints one line:
 #   RESULT pg <pairs/s> <p50 ms> <p99 ms> <server CPU µs/pair> <pairs> <failed> <pgbench CPU µs/pair>
-# p50/p99 are of the pair (hold call + capture call), from pgbench's per-transaction log.
+# (mode spend: RESULT pg-spend, per spend). p50/p99 are of the pair (hold call + capture call)
+# or the spend, from pgbench's per-transaction log.
 # The cluster is stopped and removed at exit. Works as root (PostgreSQL runs as the
 # `postgres` user) and as a normal user.
-#   bench/postgres_baseline/run.sh [seconds] [clients]
+#   bench/postgres_baseline/run.sh [seconds] [clients] [pair|spend, default pair]
 # Environment: ACCOUNTS (10000), LOTS (5), WARMUP seconds (5), PG_SHARED_BUFFERS (512MB),
 # PG_CONF (extra postgresql.conf lines, for diagnosis only, e.g. "synchronous_commit = off"),
 # PG_KEEP=1 keeps the directory for a look afterwards.
@@ -15,6 +16,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-30}
 clients=${2:-16}
+mode=${3:-pair}
+case $mode in
+  pair) script=hold_capture.sql name=pg ;;
+  spend) script=spend.sql name=pg-spend ;;
+  *) echo "unknown mode $mode" >&2; exit 1 ;;
+esac
 accounts=${ACCOUNTS:-10000}
 lots=${LOTS:-5}
 warmup=${WARMUP:-5}
@@ -67,7 +74,7 @@ echo "pg: $accounts accounts x $lots lots loaded; $("${psql[@]}" -Atc 'SHOW serv
   "full_page_writes=$("${psql[@]}" -Atc 'SHOW full_page_writes')" >&2
 
 pgbench=(pgbench -n -M prepared -h 127.0.0.1 -p "$port" -U bench -c "$clients" -j $((clients < 2 ? 1 : 2))
-  -D accounts="$accounts" -f "$here/hold_capture.sql" postgres)
+  -D accounts="$accounts" -f "$here/$script" postgres)
 [ "$warmup" -gt 0 ] && "${pgbench[@]}" -T "$warmup" >/dev/null 2>&1
 
 # Server CPU: the postmaster's reaped children (the pgbench backends exit with their
@@ -100,4 +107,4 @@ cpu=$(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / (pairs > 0 ? pairs : 1) ))
     (SELECT account_id, sum(remaining) r, sum(held) h FROM lots GROUP BY account_id) l
     ON l.account_id = a.id) FROM holds" >&2
 client=$(awk -v p="$pairs" '{printf "%.0f", ($1 + $2) * 1e6 / (p > 0 ? p : 1)}' "$dir/pgbench.time")
-echo "RESULT pg $tps $p50 $p99 $cpu $pairs ${failed:-0} $client"
+echo "RESULT $name $tps $p50 $p99 $cpu $pairs ${failed:-0} $client"
