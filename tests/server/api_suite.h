@@ -35,9 +35,7 @@ class Api : public ::testing::Test {
   }
   HttpReply as(const std::string& secret, const std::string& method, const std::string& path,
                const std::string& body = "", const std::string& key = "") {
-    std::vector<std::pair<std::string, std::string>> h = {bearer(secret)};
-    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
-    return client_->send(method, path, body, h);
+    return send_as(*client_, secret, method, path, body, key);
   }
   // Opens an account with the default plan (free: 25 signup + 10 weekly) and grants `extra`;
   // returns the opening's reply.

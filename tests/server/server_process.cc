@@ -232,6 +232,13 @@ std::pair<std::string, std::string> bearer(const std::string& secret) {
   return {"Authorization", "Bearer " + secret};
 }
 
+HttpReply send_as(HttpClient& client, const std::string& secret, const std::string& method,
+                  const std::string& path, const std::string& body, const std::string& key) {
+  std::vector<std::pair<std::string, std::string>> h = {bearer(secret)};
+  if (!key.empty()) h.emplace_back("Idempotency-Key", key);
+  return client.send(method, path, body, h);
+}
+
 ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options)) {
   data_dir_ = options_.data_dir;
   if (data_dir_.empty()) {

@@ -100,5 +100,10 @@ CommandRun run_tally(const std::vector<std::string>& args, int timeout_ms);
 
 // Bearer header for a secret.
 std::pair<std::string, std::string> bearer(const std::string& secret);
+// `method path body` sent with `secret` as its bearer token and, unless empty, `key` as its
+// Idempotency-Key.
+HttpReply send_as(HttpClient& client, const std::string& secret, const std::string& method,
+                  const std::string& path, const std::string& body = "",
+                  const std::string& key = "");
 
 }  // namespace tally::testing

@@ -60,9 +60,7 @@ class TokenSettings : public ::testing::Test {
   }
   HttpReply as(const std::string& secret, const std::string& method, const std::string& path,
                const std::string& body = "", const std::string& key = "") {
-    std::vector<std::pair<std::string, std::string>> h = {bearer(secret)};
-    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
-    return client_->send(method, path, body, h);
+    return send_as(*client_, secret, method, path, body, key);
   }
   HttpReply admin(const std::string& method, const std::string& path, const std::string& body = "",
                   const std::string& key = "") {
