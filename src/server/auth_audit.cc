@@ -46,6 +46,7 @@ std::expected<void, std::string> Auth::scan_actions(
     a.target = q.col(7);
     if (!visit(a)) return {};
   }
+  if (q.failed()) return std::unexpected(cat("keys.db: reading the audit trail: ", db_->error()));
   return {};
 }
 

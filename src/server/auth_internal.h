@@ -59,7 +59,12 @@ class Stmt {
     sqlite3_bind_null(q_, i);
     return *this;
   }
-  bool row() { return sqlite3_step(q_) == SQLITE_ROW; }
+  bool row() {
+    rc_ = sqlite3_step(q_);
+    return rc_ == SQLITE_ROW;
+  }
+  // The last row() ended in an error, not at the end of the rows.
+  bool failed() const { return rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
   // Runs a statement that returns no rows; false (and the db's message) on failure.
   bool run() {
     const int rc = sqlite3_step(q_);
@@ -78,6 +83,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* q_ = nullptr;
+  int rc_ = SQLITE_OK;
 };
 
 }  // namespace auth_detail
