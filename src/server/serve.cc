@@ -519,7 +519,13 @@ int serve(const ServeOptions& options) {
     // It logs what it did; one in force goes into the audit trail, by no credential.
     reloader->reload({"SIGHUP", "", ""}, [&auth, &clock](ReloadOutcome o) {
       if (!o.applied) return;
-      auto recorded = (*auth)->record_action(AdminAction{0, clock(), {}, "reload", "", o.file});
+      // Filled field by field: g++ 12 -O3 takes `{}` for the Credential as maybe uninitialized
+      // (-Werror), which broke the release build `make run` uses.
+      AdminAction reload;
+      reload.at = clock();
+      reload.action = "reload";
+      reload.target = o.file;
+      auto recorded = (*auth)->record_action(reload);
       if (!recorded) {
         log::Line(log::Level::error, "store_failed")
             .text("during", "recording a SIGHUP reload in the audit trail")
