@@ -298,8 +298,18 @@ int serve(const ServeOptions& options) {
 
   std::string generated_key_file;
   const char* env_key = std::getenv("TALLY_ADMIN_KEY");
-  auto payments = store::SqlitePayments::open(options.data_dir + "/payments.db");
-  if (!payments) return error(payments.error().message);
+  // The payments record (rule 8): the deployment's, so in PostgreSQL beside the ledger when
+  // that is the store (every node claims a payment_ref in one table), else DATA/payments.db.
+  std::unique_ptr<store::Payments> payments;
+  if (opened->pg) {
+    auto p = store::PgPayments::open(store_url, config->store.schema);
+    if (!p) return error(p.error().message);
+    payments = std::move(*p);
+  } else {
+    auto p = store::SqlitePayments::open(options.data_dir + "/payments.db");
+    if (!p) return error(p.error().message);
+    payments = std::move(*p);
+  }
   auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file,
                          wall_clock());
   if (!auth) return error(auth.error());
@@ -356,7 +366,7 @@ int serve(const ServeOptions& options) {
   (*hooks)->start();
   (*service)->set_commit_stall_us(reload_options.log.commit_stall_us);
   // Payments a stopped process made durable without recording their answer (service/purchase.h).
-  auto settled = service::settle_pending_payments(**payments, service::find_in_service(**service),
+  auto settled = service::settle_pending_payments(*payments, service::find_in_service(**service),
                                                   purchase_answer_bytes);
   if (!settled) return error(settled.error().message);
   if (*settled > 0) log::Line(log::Level::info, "payments_settled").num("payments", *settled);
@@ -364,7 +374,7 @@ int serve(const ServeOptions& options) {
   ApiOptions ao;
   ao.service = service->get();
   ao.store = store.get();
-  ao.payments = payments->get();
+  ao.payments = payments.get();
   ao.auth = auth->get();
   ao.webhooks = hooks->get();
   ao.prices = *prices;

@@ -148,6 +148,13 @@ constexpr Migration k_migrations[] = {
     // only by the node holding its lease at its epoch; tally_fence() checks it inside each
     // commit, and each journal row keeps the epoch it was written under (0: before leases).
     {4, k_schema_leases},
+    // 5 -> 6, "payments" (docs/storage.md "PostgreSQL"): the deployment's payments record
+    // (store/payments.h), DATA/payments.db's one table, here so that a payment_ref credits at
+    // most one purchase whichever node it reaches (rule 8). A node's payments.db is not copied.
+    {5,
+     "CREATE TABLE payments (payment_ref text PRIMARY KEY, account text NOT NULL,"
+     " digest_hi bigint NOT NULL, digest_lo bigint NOT NULL, claimed_at_us bigint NOT NULL,"
+     " response bytea);"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

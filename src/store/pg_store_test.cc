@@ -127,7 +127,7 @@ TEST(PgMigrations, AVersion3DatabaseGetsAnEmptyAuditTrail) {
     journal = write_history(*store, ledger);
   }
   raw_sql(schema,
-          "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; "
+          "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; DROP TABLE payments; "
           "DROP TABLE leases; DROP FUNCTION tally_fence; ALTER TABLE journal DROP COLUMN "
           "lease_epoch; "
           "UPDATE meta SET value = '3' WHERE shard_id = -1 AND key = 'schema_version'");

@@ -270,5 +270,49 @@ TEST_F(PgFailover, APausedHolderIsFencedWhenItWakesAndStops) {
   expect_verify_clean();
 }
 
+// Rule 8 across nodes: a payment_ref credited on the old active node is the deployment's, so
+// the new one answers the same purchase with its first reply and refuses it for any other
+// account (whatever shard that account is on), from the `payments` table both nodes share.
+TEST_F(PgFailover, APaymentRefCreditsOncePerDeploymentAcrossAFailover) {
+  ServerProcess a(node("a"));
+  ServerProcess b(node("b"));
+  const std::string body =
+      R"({"account":"fo-0","pack":"small","currency":"USD","payment_ref":"pay_fo"})";
+  std::string reply;
+  {
+    HttpClient ca(a.port());
+    open_accounts(ca);
+    auto p = admin(ca, "POST", "/v1/purchases", body, "buy-a");
+    ASSERT_EQ(p.status, 201) << p.body;
+    reply = p.body;
+  }
+  // The other accounts are not all on fo-0's shard: a shard's own payment_ref check would
+  // not see the payment from there.
+  ASSERT_GT(store::test_pg_scalar(url_,
+                                  "SELECT count(DISTINCT shard_id) FROM accounts WHERE id "
+                                  "IN ('fo-0', 'fo-1', 'fo-2', 'fo-3')"),
+            1);
+  EXPECT_EQ(a.stop(), 0);
+  ASSERT_GE(wait_serving(b.port(), 20'000), 0) << read_file(log("b"));
+  HttpClient cb(b.port());
+  auto again = admin(cb, "POST", "/v1/purchases", body, "buy-b");  // another key, same payment
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.body, reply);
+  for (int other = 1; other < k_accounts; ++other) {
+    auto taken = admin(cb, "POST", "/v1/purchases",
+                       cat(R"({"account":"fo-)", other,
+                           R"(","pack":"small","currency":"USD","payment_ref":"pay_fo"})"),
+                       cat("buy-other-", other));
+    EXPECT_EQ(taken.status, 409) << taken.body;
+    EXPECT_NE(taken.body.find("payment_ref_used"), std::string::npos) << taken.body;
+  }
+  EXPECT_EQ(
+      store::test_pg_scalar(url_, "SELECT count(*) FROM purchases WHERE payment_ref = 'pay_fo'"),
+      1);
+  EXPECT_EQ(store::test_pg_scalar(url_, "SELECT count(*) FROM payments WHERE response IS NOT NULL"),
+            1);
+  EXPECT_EQ(b.stop(), 0);
+}
+
 }  // namespace
 }  // namespace tally::testing
