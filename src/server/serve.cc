@@ -310,8 +310,15 @@ int serve(const ServeOptions& options) {
     if (!p) return error(p.error().message);
     payments = std::move(*p);
   }
+  // Keys, token revocations and the admin audit trail: the deployment's on PostgreSQL, read
+  // here, once this node holds the leases (the previous holder, fenced, writes no more), and
+  // written under the lease from now on (auth_db.h).
+  AuthStorage keys_storage;
+  if (opened->pg) {
+    keys_storage = {store_url, config->store.schema, lease->node(), lease->epoch()};
+  }
   auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file,
-                         wall_clock());
+                         wall_clock(), keys_storage);
   if (!auth) return error(auth.error());
 
   std::atomic<int64_t> manual_now{wall_clock().us};
@@ -470,7 +477,7 @@ int serve(const ServeOptions& options) {
                 std::filesystem::absolute(options.data_dir).c_str(), (*service)->shards(),
                 options.synchronous_full ? "FULL" : "NORMAL");
   } else {
-    std::printf("tally: data        %s (keys, payments, price books, webhooks)\n",
+    std::printf("tally: data        %s (price books, webhooks)\n",
                 std::filesystem::absolute(options.data_dir).c_str());
     std::printf("tally: store       %s (%zu shards, synchronous_commit=on)\n",
                 store::url_for_display(store_url).c_str(), (*service)->shards());

@@ -155,6 +155,25 @@ constexpr Migration k_migrations[] = {
      "CREATE TABLE payments (payment_ref text PRIMARY KEY, account text NOT NULL,"
      " digest_hi bigint NOT NULL, digest_lo bigint NOT NULL, claimed_at_us bigint NOT NULL,"
      " response bytea);"},
+    // 6 -> 7, "keys" (docs/operations.md "Keys on PostgreSQL"): DATA/keys.db's tables (API
+    // keys, their secrets, the token revocation list, the admin audit trail) and the end-user
+    // token secret, shared by every node (server/auth_db.h). A node's keys.db is not copied.
+    {6,
+     "CREATE TABLE api_keys (id text PRIMARY KEY, name text NOT NULL, scope text NOT NULL,"
+     " created_at_us bigint NOT NULL, expires_at_us bigint, revoked_at_us bigint,"
+     " last_used_at_us bigint);"
+     "CREATE TABLE api_key_secrets (sha256 text PRIMARY KEY, key_id text NOT NULL,"
+     " created_at_us bigint NOT NULL, valid_until_us bigint);"
+     "CREATE TABLE token_revocations (token_id text PRIMARY KEY, account text NOT NULL,"
+     " revoked_at_us bigint NOT NULL, prune_at_us bigint NOT NULL);"
+     "CREATE TABLE account_token_revocations (account text PRIMARY KEY,"
+     " issued_before_us bigint NOT NULL, prune_at_us bigint NOT NULL);"
+     "CREATE TABLE admin_audit (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+     " at_us bigint NOT NULL, credential_kind text NOT NULL, credential text NOT NULL,"
+     " member text NOT NULL, action text NOT NULL, account text NOT NULL, target text NOT NULL);"
+     "CREATE INDEX admin_audit_by_credential ON admin_audit (credential, seq);"
+     "CREATE INDEX admin_audit_by_account ON admin_audit (account, seq);"
+     "CREATE TABLE auth_secrets (name text PRIMARY KEY, value text NOT NULL);"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==
