@@ -1,9 +1,8 @@
-// API keys (auth.h): keys.db and its migrations, the admin key, create, list, revoke, rotate,
-// and the key half of authenticate(). Tokens: auth_tokens.cc.
+// API keys (auth.h): the admin key, create, list, revoke, rotate, and the key half of
+// authenticate(). Tokens: auth_tokens.cc; where they are kept: auth_db.h.
 #include "server/auth.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "ledger/check.h"
 #include "ledger/text.h"
 #include "log/log.h"
+#include "server/auth_db.h"
 #include "server/auth_internal.h"
 
 namespace tally::server {
@@ -90,41 +90,6 @@ Principal::Kind kind_of(Scope s) {
   return Principal::Kind::none;
 }
 
-// --- keys.db ---
-
-// Each step takes the schema from version i to i + 1, in one transaction with the version
-// bump. Version 0 is the schema before migrations existed (keys with their one hash).
-constexpr const char* k_migrations[] = {
-    // 0 -> 1: several secrets per key (rotation), expiry, revocation, last use; the admin key
-    // kept here; token revocations.
-    "CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-    " scope TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, created_at_us INTEGER NOT NULL);"
-    "ALTER TABLE keys RENAME TO keys_v0;"
-    "CREATE TABLE keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL,"
-    " created_at_us INTEGER NOT NULL, expires_at_us INTEGER, revoked_at_us INTEGER,"
-    " last_used_at_us INTEGER);"
-    "CREATE TABLE key_secrets (sha256 TEXT PRIMARY KEY, key_id TEXT NOT NULL,"
-    " created_at_us INTEGER NOT NULL, valid_until_us INTEGER);"
-    "INSERT INTO keys (id, name, scope, created_at_us)"
-    " SELECT id, name, scope, created_at_us FROM keys_v0;"
-    "INSERT INTO key_secrets (sha256, key_id, created_at_us)"
-    " SELECT sha256, id, created_at_us FROM keys_v0;"
-    "DROP TABLE keys_v0;"
-    "CREATE TABLE token_revocations (token_id TEXT PRIMARY KEY, account TEXT NOT NULL,"
-    " revoked_at_us INTEGER NOT NULL, prune_at_us INTEGER NOT NULL);"
-    "CREATE TABLE account_token_revocations (account TEXT PRIMARY KEY,"
-    " issued_before_us INTEGER NOT NULL, prune_at_us INTEGER NOT NULL);",
-    // 1 -> 2: the audit trail of admin actions outside the ledger (issue 21, auth_audit.cc),
-    // kept for good.
-    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL,"
-    " credential_kind TEXT NOT NULL, credential TEXT NOT NULL, member TEXT NOT NULL,"
-    " action TEXT NOT NULL, account TEXT NOT NULL, target TEXT NOT NULL);"
-    "CREATE INDEX audit_by_credential ON audit (credential, seq);"
-    "CREATE INDEX audit_by_account ON audit (account, seq);",
-};
-constexpr int k_schema_version = static_cast<int>(std::size(k_migrations));
-static_assert(k_schema_version == 2, "a new migration: update docs/operations.md");
-
 }  // namespace
 
 namespace auth_detail {
@@ -175,35 +140,15 @@ Auth::~Auth() = default;
 std::expected<std::unique_ptr<Auth>, std::string> Auth::open(const std::string& data_dir,
                                                              std::string admin_key,
                                                              std::string* admin_key_file,
-                                                             TimeUs now) {
+                                                             TimeUs now,
+                                                             const AuthStorage& storage) {
   std::unique_ptr<Auth> a(new Auth());
-  a->db_ = std::make_unique<Db>();
-  const std::string db_path = data_dir.empty() ? ":memory:" : data_dir + "/keys.db";
-  if (sqlite3_open(db_path.c_str(), &a->db_->db) != SQLITE_OK) {
-    return std::unexpected(cat("cannot open ", db_path, ": ", a->db_->error()));
-  }
-  if (auto r = a->db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !r) {
-    return std::unexpected(cat(db_path, ": ", r.error()));
-  }
-  int version = 0;
-  {
-    Stmt q(a->db_->db, "PRAGMA user_version");
-    if (q.row()) version = static_cast<int>(std::stoll(q.col(0)));
-  }
-  if (version > k_schema_version) {
-    return std::unexpected(cat(db_path, " has schema version ", version, "; this tally knows up to ",
-                               k_schema_version, " (a newer tally wrote it)"));
-  }
-  for (; version < k_schema_version; ++version) {
-    const std::string step = cat("BEGIN IMMEDIATE;", k_migrations[version],
-                                 "PRAGMA user_version = ", version + 1, "; COMMIT;");
-    if (auto r = a->db_->exec(step.c_str()); !r) {
-      (void)a->db_->exec("ROLLBACK");
-      return std::unexpected(cat(db_path, ": migrating from schema version ", version, ": ",
-                                 r.error()));
-    }
-  }
-
+  auto db = storage.pg_url.empty()
+                ? open_sqlite_auth_db(data_dir.empty() ? "" : data_dir + "/keys.db")
+                : open_pg_auth_db(storage.pg_url, storage.pg_schema, storage.node, storage.epoch);
+  if (!db) return std::unexpected(db.error());
+  a->db_ = std::move(*db);
+  const std::string db_path = a->db_->where();
   if (admin_key.empty()) {
     if (data_dir.empty()) return std::unexpected("an in-memory Auth needs an admin key");
     bool created = false;
@@ -217,7 +162,11 @@ std::expected<std::unique_ptr<Auth>, std::string> Auth::open(const std::string& 
     return std::unexpected(cat(db_path, ": ", r.error()));
   }
   if (auto r = a->load(); !r) return std::unexpected(cat(db_path, ": ", r.error()));
-  if (data_dir.empty()) {
+  auto shared = a->db_->shared_token_secret(new_token_secret());
+  if (!shared) return std::unexpected(shared.error());
+  if (*shared) {
+    a->token_secret_ = std::move(**shared);
+  } else if (data_dir.empty()) {
     a->token_secret_ = new_token_secret();
   } else {
     bool created = false;
@@ -228,69 +177,34 @@ std::expected<std::unique_ptr<Auth>, std::string> Auth::open(const std::string& 
   return a;
 }
 
-// A bootstrap secret never seen becomes the admin key's one secret; a known one changes
-// nothing (if it was rotated away it stays away).
+// A bootstrap secret never seen becomes the admin key's one secret (keys.db) or one more of
+// them (PostgreSQL, where each node brings its own); a known one changes nothing (if it was
+// rotated away it stays away).
 std::expected<void, std::string> Auth::import_bootstrap(const std::string& secret, TimeUs now) {
   bootstrap_hash_ = sha256_hex(secret);
-  {
-    Stmt q(db_->db, "SELECT 1 FROM key_secrets WHERE sha256 = ?");
-    if (q.text(1, bootstrap_hash_).row()) return {};
-  }
-  if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) return r;
-  const bool ok =
-      Stmt(db_->db,
-           "INSERT OR IGNORE INTO keys (id, name, scope, created_at_us) VALUES (?, 'admin', 'admin', ?)")
-          .text(1, k_admin_key_id)
-          .int64(2, now.us)
-          .run() &&
-      Stmt(db_->db,
-           "UPDATE key_secrets SET valid_until_us = ? WHERE key_id = ? AND"
-           " (valid_until_us IS NULL OR valid_until_us > ?)")
-          .int64(1, INT64_MIN)
-          .text(2, k_admin_key_id)
-          .int64(3, INT64_MIN)
-          .run() &&
-      Stmt(db_->db, "INSERT INTO key_secrets (sha256, key_id, created_at_us) VALUES (?, ?, ?)")
-          .text(1, bootstrap_hash_)
-          .text(2, k_admin_key_id)
-          .int64(3, now.us)
-          .run();
-  if (!ok) {
-    const std::string m = db_->error();
-    (void)db_->exec("ROLLBACK");
-    return std::unexpected(m);
-  }
-  return db_->exec("COMMIT");
+  return db_->import_admin_secret(bootstrap_hash_, !db_->shared(), now);
 }
 
 std::expected<void, std::string> Auth::load() {
-  Stmt keys(db_->db,
-            "SELECT id, name, scope, created_at_us, expires_at_us, last_used_at_us FROM keys"
-            " WHERE revoked_at_us IS NULL");
-  while (keys.row()) {
+  auto stored = db_->load();
+  if (!stored) return std::unexpected(stored.error());
+  for (auto& key : stored->keys) {
     auto k = std::make_unique<KeyState>();
-    auto scope = parse_scope(keys.col(2));
-    if (!scope) return std::unexpected(cat("key ", keys.col(0), " has an unknown scope"));
-    k->info = KeyInfo{keys.col(0), keys.col(1), *scope, TimeUs{keys.col_time(3)},
-                      opt_time(keys.col_time(4)), {}, {}, {}};
-    k->last_used_us = k->flushed_us = keys.col_time(5);
+    k->info = std::move(key.info);
+    k->last_used_us = k->flushed_us = key.last_used_us;
     keys_[k->info.id] = std::move(k);
   }
-  Stmt secrets(db_->db, "SELECT sha256, key_id, valid_until_us FROM key_secrets");
-  while (secrets.row()) {
-    auto it = keys_.find(secrets.col(1));
+  for (const auto& secret : stored->secrets) {
+    auto it = keys_.find(secret.key_id);
     if (it == keys_.end()) continue;  // revoked
-    by_hash_[secrets.col(0)] = Secret{it->second.get(), secrets.col_time(2)};
+    by_hash_[secret.sha256] = Secret{it->second.get(), secret.valid_until_us};
   }
-  Stmt tokens(db_->db, "SELECT token_id, prune_at_us FROM token_revocations");
-  while (tokens.row()) revoked_tokens_[tokens.col(0)] = tokens.col_time(1);
-  Stmt accounts(db_->db,
-                "SELECT account, issued_before_us, prune_at_us FROM account_token_revocations");
-  while (accounts.row()) {
-    const int64_t before = accounts.col_time(1);
-    revoked_accounts_[accounts.col(0)] = AccountCutoff{before, accounts.col_time(2)};
+  for (const auto& token : stored->tokens) revoked_tokens_[token.token_id] = token.prune_at_us;
+  for (const auto& account : stored->accounts) {
+    revoked_accounts_[account.account] =
+        AccountCutoff{account.issued_before_us, account.prune_at_us};
     // Tokens issued from now on are stamped after every cutoff, whatever the clock says.
-    last_stamp_us_ = std::max(last_stamp_us_.load(), before);
+    last_stamp_us_ = std::max(last_stamp_us_.load(), account.issued_before_us);
   }
   return {};
 }
@@ -376,27 +290,8 @@ std::expected<NewKey, AuthError> Auth::create_key(std::string name, Scope scope,
   k.secret = cat(secret_prefix(scope), crypto::random_hex(24));
   k.info = KeyInfo{cat("key_", crypto::random_hex(8)), std::move(name), scope, now, expires_at, {}, {}, {}};
   const std::string hash = sha256_hex(k.secret);
-  if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) {
-    return std::unexpected(AuthError{AuthError::Code::store, r.error()});
-  }
-  const bool ok =
-      Stmt(db_->db,
-           "INSERT INTO keys (id, name, scope, created_at_us, expires_at_us) VALUES (?,?,?,?,?)")
-          .text(1, k.info.id)
-          .text(2, k.info.name)
-          .text(3, scope_name(scope))
-          .int64(4, now.us)
-          .opt(5, expires_at)
-          .run() &&
-      Stmt(db_->db, "INSERT INTO key_secrets (sha256, key_id, created_at_us) VALUES (?,?,?)")
-          .text(1, hash)
-          .text(2, k.info.id)
-          .int64(3, now.us)
-          .run();
-  if (!ok || !db_->exec("COMMIT")) {
-    const std::string m = db_->error();
-    (void)db_->exec("ROLLBACK");
-    return std::unexpected(AuthError{AuthError::Code::store, cat("storing the key: ", m)});
+  if (auto r = db_->insert_key(k.info, hash); !r) {
+    return std::unexpected(AuthError{AuthError::Code::store, cat("storing the key: ", r.error())});
   }
   auto state = std::make_unique<KeyState>();
   state->info = k.info;
@@ -447,12 +342,8 @@ std::expected<KeyInfo, AuthError> Auth::revoke_key(const std::string& id, TimeUs
     info.last_used_at = opt_time(it->second->last_used_us.load());
   }
   info.revoked_at = now;
-  if (!Stmt(db_->db, "UPDATE keys SET revoked_at_us = ?, last_used_at_us = ? WHERE id = ?")
-           .int64(1, now.us)
-           .opt(2, info.last_used_at)
-           .text(3, id)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
+  if (auto r = db_->revoke_key(id, now, info.last_used_at); !r) {
+    return std::unexpected(AuthError{AuthError::Code::store, r.error()});
   }
   std::unique_lock lock(mu_);
   const KeyState* gone = keys_.at(id).get();
@@ -480,26 +371,8 @@ std::expected<NewKey, AuthError> Auth::rotate_key(const std::string& id, int64_t
   const std::string hash = sha256_hex(k.secret);
   // No overlap: ended whatever the clock says later (a manual clock restarts behind).
   const int64_t until = overlap_us == 0 ? INT64_MIN : add_us(now, overlap_us).us;
-  if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) {
-    return std::unexpected(AuthError{AuthError::Code::store, r.error()});
-  }
-  const bool ok =
-      Stmt(db_->db,
-           "UPDATE key_secrets SET valid_until_us = ? WHERE key_id = ? AND"
-           " (valid_until_us IS NULL OR valid_until_us > ?)")
-          .int64(1, until)
-          .text(2, id)
-          .int64(3, until)
-          .run() &&
-      Stmt(db_->db, "INSERT INTO key_secrets (sha256, key_id, created_at_us) VALUES (?,?,?)")
-          .text(1, hash)
-          .text(2, id)
-          .int64(3, now.us)
-          .run();
-  if (!ok || !db_->exec("COMMIT")) {
-    const std::string m = db_->error();
-    (void)db_->exec("ROLLBACK");
-    return std::unexpected(AuthError{AuthError::Code::store, cat("rotating the key: ", m)});
+  if (auto r = db_->rotate_key(id, until, hash, now); !r) {
+    return std::unexpected(AuthError{AuthError::Code::store, cat("rotating the key: ", r.error())});
   }
   {
     std::unique_lock lock(mu_);
@@ -530,16 +403,7 @@ std::expected<void, std::string> Auth::flush_last_used(TimeUs now) {
     }
   }
   if (!changed.empty()) {
-    if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) return r;
-    Stmt q(db_->db, "UPDATE keys SET last_used_at_us = ? WHERE id = ?");
-    for (const auto& [id, used] : changed) {
-      if (!q.int64(1, used).text(2, id).run()) {
-        const std::string m = db_->error();
-        (void)db_->exec("ROLLBACK");
-        return std::unexpected(m);
-      }
-    }
-    if (auto r = db_->exec("COMMIT"); !r) return r;
+    if (auto r = db_->write_last_used(changed); !r) return r;
     std::shared_lock lock(mu_);
     for (const auto& [id, used] : changed) {
       if (auto it = keys_.find(id); it != keys_.end()) it->second->flushed_us = used;

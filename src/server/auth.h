@@ -2,10 +2,13 @@
 // stored in DATA/keys.db as SHA-256 hashes of their secrets (the admin key too), and end-user
 // tokens signed with HMAC-SHA256 that read one account until they expire or are revoked.
 //
-// keys.db holds keys, their secrets (a key has several during a rotation's overlap), the
-// revoked token ids and the accounts whose tokens were all revoked. Its schema is versioned by
-// `PRAGMA user_version` and migrated on open (auth.cc, k_migrations). Every change is durable
-// (synchronous=FULL) before the call returns, and in force for the next authenticate().
+// The store (auth_db.h) holds keys, their secrets (a key has several during a rotation's
+// overlap), the revoked token ids, the accounts whose tokens were all revoked and the admin
+// audit trail: DATA/keys.db (SQLite, migrated on open), or the ledger's PostgreSQL database
+// when that is the store (shared by every node; open it only once this node holds the shard
+// leases, so that it reads every change the previous holder made). Every change is durable
+// before the call returns, and in force for the next authenticate(). authenticate() answers
+// from memory, loaded at open.
 //
 // Thread-safe: authenticate() runs on every I/O thread, under a shared lock and without I/O
 // (a key's last use is kept in memory and written by flush_last_used()); the changes may run
@@ -100,18 +103,33 @@ struct AuthError {
   std::string detail;
 };
 
+class AuthDb;
+
+// Where the keys are kept (auth_db.h).
+struct AuthStorage {
+  std::string pg_url;  // empty: DATA/keys.db; else the ledger's PostgreSQL database
+  std::string pg_schema;
+  // PostgreSQL: every write is fenced by this node's lease at `epoch` (empty: not fenced).
+  std::string node;
+  int64_t epoch = 0;
+};
+
 class Auth {
  public:
-  // Opens DATA/keys.db (creating or migrating it) and DATA/token.secret. The admin key's
-  // secret comes from `admin_key` when not empty, else from DATA/admin.key (generated, mode
-  // 0600, on the first start; `*generated_admin_key_file` then names it). A secret the keys db
-  // has never seen becomes the admin key's only secret (a new TALLY_ADMIN_KEY replaces the
-  // old); one it has seen (rotated away, say) is not brought back. `data_dir` empty:
-  // everything in memory (tests). Fails with a message on a store or file error.
+  // Opens the keys' store (`storage`: DATA/keys.db, created or migrated, or PostgreSQL) and
+  // the end-user token secret (DATA/token.secret; on PostgreSQL the database's, made by the
+  // first node). The admin key's secret comes from `admin_key` when not empty, else from
+  // DATA/admin.key (generated, mode 0600, on the first start; `*generated_admin_key_file` then
+  // names it). A secret the store has never seen becomes the admin key's only secret with
+  // keys.db (a new TALLY_ADMIN_KEY replaces the old), one more of its secrets on PostgreSQL
+  // (each node keeps the admin key of its configuration); one it has seen (rotated away, say)
+  // is not brought back. `data_dir` empty: everything in memory (tests). Fails with a message
+  // on a store or file error.
   static std::expected<std::unique_ptr<Auth>, std::string> open(const std::string& data_dir,
                                                                 std::string admin_key,
                                                                 std::string* admin_key_file,
-                                                                TimeUs now);
+                                                                TimeUs now,
+                                                                const AuthStorage& storage = {});
   ~Auth();
 
   // From an Authorization header value; Kind::none if missing, bad, expired or revoked (`why`
@@ -157,7 +175,7 @@ class Auth {
   std::expected<void, AuthError> revoke_tokens(const std::string& account, TimeUs now);
   size_t revocations() const;  // entries of the revocation list (metrics, tests)
 
-  // Writes `action` (its seq set here) to keys.db durably; the caller answers after it. Any
+  // Writes `action` (its seq set by the store) durably; the caller answers after it. Any
   // thread that may wait for an fsync (not a shard's). auth_audit.cc.
   std::expected<void, AuthError> record_action(AdminAction action);
   // Calls `visit` for each recorded action with seq > after_seq that `filter` lets through
@@ -167,7 +185,6 @@ class Auth {
       const std::function<bool(const AdminAction&)>& visit);
 
   struct KeyState;
-  struct Db;
 
  private:
   Auth() = default;
@@ -182,7 +199,7 @@ class Auth {
   void prune_locked(TimeUs now);
   std::expected<void, AuthError> prune_stored(TimeUs now);
 
-  std::unique_ptr<Db> db_;
+  std::unique_ptr<AuthDb> db_;
   std::mutex change_mu_;            // one change at a time (the db, then the maps)
   mutable std::shared_mutex mu_;    // the maps below
   struct Secret {

@@ -1,8 +1,6 @@
-// Internal to src/server/auth*.cc: the token format, the keys.db handle and a
-// prepared statement, shared by the keys (auth.cc) and the tokens (auth_tokens.cc).
+// Internal to src/server/auth*.cc: the token format and the time columns, shared by the keys
+// (auth.cc), the tokens (auth_tokens.cc) and the stores (auth_sqlite.cc, auth_pg.cc).
 #pragma once
-
-#include <sqlite3.h>
 
 #include <climits>
 #include <cstdint>
@@ -40,65 +38,6 @@ std::optional<int64_t> digits(std::string_view s);
 // k_no_end reads as nullopt.
 std::optional<TimeUs> opt_time(int64_t us);
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    TALLY_CHECK(sqlite3_prepare_v2(db, sql, -1, &q_, nullptr) == SQLITE_OK);
-  }
-  ~Stmt() { sqlite3_finalize(q_); }
-  Stmt& text(int i, std::string_view s) {
-    sqlite3_bind_text(q_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& int64(int i, int64_t v) {
-    sqlite3_bind_int64(q_, i, v);
-    return *this;
-  }
-  Stmt& opt(int i, std::optional<TimeUs> t) {
-    if (t) return int64(i, t->us);
-    sqlite3_bind_null(q_, i);
-    return *this;
-  }
-  bool row() {
-    rc_ = sqlite3_step(q_);
-    return rc_ == SQLITE_ROW;
-  }
-  // The last row() ended in an error, not at the end of the rows.
-  bool failed() const { return rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
-  // Runs a statement that returns no rows; false (and the db's message) on failure.
-  bool run() {
-    const int rc = sqlite3_step(q_);
-    sqlite3_reset(q_);
-    return rc == SQLITE_DONE;
-  }
-  std::string col(int i) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(q_, i));
-    return p ? p : "";
-  }
-  // NULL reads as k_no_end.
-  int64_t col_time(int i) const {
-    return sqlite3_column_type(q_, i) == SQLITE_NULL ? k_no_end : sqlite3_column_int64(q_, i);
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* q_ = nullptr;
-  int rc_ = SQLITE_OK;
-};
-
 }  // namespace auth_detail
-
-struct Auth::Db {
-  sqlite3* db = nullptr;
-  ~Db() { sqlite3_close(db); }
-  std::expected<void, std::string> exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return {};
-    std::string m = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    return std::unexpected(m);
-  }
-  std::string error() const { return sqlite3_errmsg(db); }
-};
 
 }  // namespace tally::server

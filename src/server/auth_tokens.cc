@@ -1,10 +1,11 @@
 // End-user tokens (auth.h): signed, stamped with a strictly increasing issue time, and checked
 // against the revocation list (token ids, and accounts whose tokens issued before a time are
-// all refused), which DATA/keys.db keeps and memory answers from.
+// all refused), which the keys' store keeps (auth_db.h) and memory answers from.
 #include <algorithm>
 #include <vector>
 
 #include "ledger/text.h"
+#include "server/auth_db.h"
 #include "server/auth_internal.h"
 
 namespace tally::server {
@@ -72,13 +73,8 @@ Token Auth::issue_token(std::string_view account, TimeUs expires_at, TimeUs now,
 // Drops the revocations whose tokens have all expired, from the db then from memory. Under
 // change_mu_.
 std::expected<void, AuthError> Auth::prune_stored(TimeUs now) {
-  if (!Stmt(db_->db, "DELETE FROM token_revocations WHERE prune_at_us <= ?")
-           .int64(1, now.us)
-           .run() ||
-      !Stmt(db_->db, "DELETE FROM account_token_revocations WHERE prune_at_us <= ?")
-           .int64(1, now.us)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
+  if (auto r = db_->prune(now); !r) {
+    return std::unexpected(AuthError{AuthError::Code::store, r.error()});
   }
   std::unique_lock lock(mu_);
   prune_locked(now);
@@ -106,16 +102,8 @@ std::expected<void, AuthError> Auth::revoke_token(const std::string& account,
   }
   // The token's own expiry is not known from its id: keep it as long as any token can live.
   const int64_t prune_at = add_us(now, k_token_lifetime_max_s * k_us_per_second).us;
-  if (!Stmt(
-           db_->db,
-           "INSERT OR IGNORE INTO token_revocations (token_id, account, revoked_at_us, prune_at_us)"
-           " VALUES (?,?,?,?)")
-           .text(1, token_id)
-           .text(2, account)
-           .int64(3, now.us)
-           .int64(4, prune_at)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
+  if (auto r = db_->revoke_token(token_id, account, now, prune_at); !r) {
+    return std::unexpected(AuthError{AuthError::Code::store, r.error()});
   }
   std::unique_lock lock(mu_);
   revoked_tokens_[token_id] = prune_at;
@@ -141,14 +129,8 @@ std::expected<void, AuthError> Auth::revoke_tokens(const std::string& account, T
   }
   cutoff = std::max(now.us, cutoff + 1);
   const int64_t prune_at = add_us(TimeUs{cutoff}, k_token_lifetime_max_s * k_us_per_second).us;
-  if (!Stmt(db_->db,
-            "INSERT OR REPLACE INTO account_token_revocations (account, issued_before_us,"
-            " prune_at_us) VALUES (?,?,?)")
-           .text(1, account)
-           .int64(2, cutoff)
-           .int64(3, prune_at)
-           .run()) {
-    return std::unexpected(AuthError{AuthError::Code::store, db_->error()});
+  if (auto r = db_->revoke_account_tokens(account, cutoff, prune_at); !r) {
+    return std::unexpected(AuthError{AuthError::Code::store, r.error()});
   }
   std::unique_lock lock(mu_);
   revoked_accounts_[account] = AccountCutoff{cutoff, prune_at};

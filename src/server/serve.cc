@@ -298,10 +298,27 @@ int serve(const ServeOptions& options) {
 
   std::string generated_key_file;
   const char* env_key = std::getenv("TALLY_ADMIN_KEY");
-  auto payments = store::SqlitePayments::open(options.data_dir + "/payments.db");
-  if (!payments) return error(payments.error().message);
+  // The payments record (rule 8): the deployment's, so in PostgreSQL beside the ledger when
+  // that is the store (every node claims a payment_ref in one table), else DATA/payments.db.
+  std::unique_ptr<store::Payments> payments;
+  if (opened->pg) {
+    auto p = store::PgPayments::open(store_url, config->store.schema);
+    if (!p) return error(p.error().message);
+    payments = std::move(*p);
+  } else {
+    auto p = store::SqlitePayments::open(options.data_dir + "/payments.db");
+    if (!p) return error(p.error().message);
+    payments = std::move(*p);
+  }
+  // Keys, token revocations and the admin audit trail: the deployment's on PostgreSQL, read
+  // here, once this node holds the leases (the previous holder, fenced, writes no more), and
+  // written under the lease from now on (auth_db.h).
+  AuthStorage keys_storage;
+  if (opened->pg) {
+    keys_storage = {store_url, config->store.schema, lease->node(), lease->epoch()};
+  }
   auto auth = Auth::open(options.data_dir, env_key ? env_key : "", &generated_key_file,
-                         wall_clock());
+                         wall_clock(), keys_storage);
   if (!auth) return error(auth.error());
 
   std::atomic<int64_t> manual_now{wall_clock().us};
@@ -356,7 +373,7 @@ int serve(const ServeOptions& options) {
   (*hooks)->start();
   (*service)->set_commit_stall_us(reload_options.log.commit_stall_us);
   // Payments a stopped process made durable without recording their answer (service/purchase.h).
-  auto settled = service::settle_pending_payments(**payments, service::find_in_service(**service),
+  auto settled = service::settle_pending_payments(*payments, service::find_in_service(**service),
                                                   purchase_answer_bytes);
   if (!settled) return error(settled.error().message);
   if (*settled > 0) log::Line(log::Level::info, "payments_settled").num("payments", *settled);
@@ -364,7 +381,7 @@ int serve(const ServeOptions& options) {
   ApiOptions ao;
   ao.service = service->get();
   ao.store = store.get();
-  ao.payments = payments->get();
+  ao.payments = payments.get();
   ao.auth = auth->get();
   ao.webhooks = hooks->get();
   ao.prices = *prices;
@@ -460,7 +477,7 @@ int serve(const ServeOptions& options) {
                 std::filesystem::absolute(options.data_dir).c_str(), (*service)->shards(),
                 options.synchronous_full ? "FULL" : "NORMAL");
   } else {
-    std::printf("tally: data        %s (keys, payments, price books, webhooks)\n",
+    std::printf("tally: data        %s (price books, webhooks)\n",
                 std::filesystem::absolute(options.data_dir).c_str());
     std::printf("tally: store       %s (%zu shards, synchronous_commit=on)\n",
                 store::url_for_display(store_url).c_str(), (*service)->shards());

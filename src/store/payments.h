@@ -11,8 +11,10 @@
 // other request is refused. A claim whose purchase the ledger refused is given up, so a
 // corrected request can use the payment_ref.
 //
-// SQLite here (DATA/payments.db, one row per payment, PRIMARY KEY payment_ref); a PostgreSQL
-// backend keeps the same promise across nodes with the same unique key.
+// Two implementations with the same table (one row per payment, PRIMARY KEY payment_ref):
+// SqlitePayments in DATA/payments.db (one node), PgPayments in the ledger's PostgreSQL database
+// (every node of a deployment: the unique key is the deployment's). `tally serve` picks the one
+// of its store.
 //
 // Thread-safe: any thread may call; calls are serialized.
 #pragma once
@@ -87,6 +89,33 @@ class SqlitePayments final : public Payments {
  private:
   struct Db;
   explicit SqlitePayments(std::unique_ptr<Db> db);
+  std::mutex mu_;
+  std::unique_ptr<Db> db_;
+};
+
+// The table `payments` of the ledger's PostgreSQL database (schema version 6, pg_schema.cc;
+// PgStore::open created it). Each node has its own connection; the primary key makes a
+// payment_ref the deployment's, and every write is committed (synchronous_commit = on) before
+// the call returns. A failed call drops the connection; the next call opens it again (a
+// restarted or promoted PostgreSQL is picked up).
+class PgPayments final : public Payments {
+ public:
+  static std::expected<std::unique_ptr<PgPayments>, StoreError> open(std::string url,
+                                                                     std::string schema);
+  ~PgPayments() override;
+
+  std::expected<PaymentClaim, StoreError> claim(std::string_view payment_ref,
+                                                std::string_view account, CommandDigest digest,
+                                                TimeUs now) override;
+  std::expected<void, StoreError> credit(std::string_view payment_ref, CommandDigest digest,
+                                         std::string_view response) override;
+  std::expected<void, StoreError> release(std::string_view payment_ref,
+                                          CommandDigest digest) override;
+  std::expected<std::vector<PendingPayment>, StoreError> pending() override;
+
+ private:
+  struct Db;
+  explicit PgPayments(std::unique_ptr<Db> db);
   std::mutex mu_;
   std::unique_ptr<Db> db_;
 };

@@ -262,4 +262,19 @@ std::expected<void, std::string> Connection::transaction(const std::vector<Queue
   return r;
 }
 
+std::expected<Connection*, std::string> LazyConnection::get() {
+  if (!conn_) {
+    auto c = Connection::open(url_, schema_);
+    if (!c) return std::unexpected(cat(what_, ": ", c.error()));
+    conn_ = std::move(*c);
+  }
+  return conn_.get();
+}
+
+std::string LazyConnection::failed(std::string_view step, const std::string& message) {
+  const std::string where = conn_ ? conn_->where() : std::string("PostgreSQL");
+  conn_.reset();
+  return cat(where, ": ", what_, ": ", step, ": ", message);
+}
+
 }  // namespace tally::store::pg

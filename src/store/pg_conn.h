@@ -117,6 +117,23 @@ class Connection {
   std::map<const char*, std::string> prepared_;
 };
 
+// A connection opened on first use, and again by the next get() after failed(): a restarted
+// or promoted PostgreSQL is picked up. For the small tables beside the ledger (payments, keys).
+// Not thread-safe: the owner serialises its calls.
+class LazyConnection {
+ public:
+  // `what` names the owner in messages ("payments").
+  LazyConnection(std::string url, std::string schema, std::string what)
+      : url_(std::move(url)), schema_(std::move(schema)), what_(std::move(what)) {}
+  std::expected<Connection*, std::string> get();
+  // "host:port: what: step: message", and the connection dropped.
+  std::string failed(std::string_view step, const std::string& message);
+
+ private:
+  std::string url_, schema_, what_;
+  std::unique_ptr<Connection> conn_;
+};
+
 // The first line of a libpq or server message.
 std::string first_line(std::string_view message);
 

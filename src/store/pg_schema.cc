@@ -148,6 +148,32 @@ constexpr Migration k_migrations[] = {
     // only by the node holding its lease at its epoch; tally_fence() checks it inside each
     // commit, and each journal row keeps the epoch it was written under (0: before leases).
     {4, k_schema_leases},
+    // 5 -> 6, "payments" (docs/storage.md "PostgreSQL"): the deployment's payments record
+    // (store/payments.h), DATA/payments.db's one table, here so that a payment_ref credits at
+    // most one purchase whichever node it reaches (rule 8). A node's payments.db is not copied.
+    {5,
+     "CREATE TABLE payments (payment_ref text PRIMARY KEY, account text NOT NULL,"
+     " digest_hi bigint NOT NULL, digest_lo bigint NOT NULL, claimed_at_us bigint NOT NULL,"
+     " response bytea);"},
+    // 6 -> 7, "keys" (docs/operations.md "Keys on PostgreSQL"): DATA/keys.db's tables (API
+    // keys, their secrets, the token revocation list, the admin audit trail) and the end-user
+    // token secret, shared by every node (server/auth_db.h). A node's keys.db is not copied.
+    {6,
+     "CREATE TABLE api_keys (id text PRIMARY KEY, name text NOT NULL, scope text NOT NULL,"
+     " created_at_us bigint NOT NULL, expires_at_us bigint, revoked_at_us bigint,"
+     " last_used_at_us bigint);"
+     "CREATE TABLE api_key_secrets (sha256 text PRIMARY KEY, key_id text NOT NULL,"
+     " created_at_us bigint NOT NULL, valid_until_us bigint);"
+     "CREATE TABLE token_revocations (token_id text PRIMARY KEY, account text NOT NULL,"
+     " revoked_at_us bigint NOT NULL, prune_at_us bigint NOT NULL);"
+     "CREATE TABLE account_token_revocations (account text PRIMARY KEY,"
+     " issued_before_us bigint NOT NULL, prune_at_us bigint NOT NULL);"
+     "CREATE TABLE admin_audit (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+     " at_us bigint NOT NULL, credential_kind text NOT NULL, credential text NOT NULL,"
+     " member text NOT NULL, action text NOT NULL, account text NOT NULL, target text NOT NULL);"
+     "CREATE INDEX admin_audit_by_credential ON admin_audit (credential, seq);"
+     "CREATE INDEX admin_audit_by_account ON admin_audit (account, seq);"
+     "CREATE TABLE auth_secrets (name text PRIMARY KEY, value text NOT NULL);"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

@@ -127,7 +127,9 @@ TEST(PgMigrations, AVersion3DatabaseGetsAnEmptyAuditTrail) {
     journal = write_history(*store, ledger);
   }
   raw_sql(schema,
-          "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; "
+          "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; DROP TABLE payments, "
+          "api_keys, api_key_secrets, token_revocations, account_token_revocations, admin_audit, "
+          "auth_secrets; "
           "DROP TABLE leases; DROP FUNCTION tally_fence; ALTER TABLE journal DROP COLUMN "
           "lease_epoch; "
           "UPDATE meta SET value = '3' WHERE shard_id = -1 AND key = 'schema_version'");

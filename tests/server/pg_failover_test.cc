@@ -270,5 +270,131 @@ TEST_F(PgFailover, APausedHolderIsFencedWhenItWakesAndStops) {
   expect_verify_clean();
 }
 
+// Rule 8 across nodes: a payment_ref credited on the old active node is the deployment's, so
+// the new one answers the same purchase with its first reply and refuses it for any other
+// account (whatever shard that account is on), from the `payments` table both nodes share.
+TEST_F(PgFailover, APaymentRefCreditsOncePerDeploymentAcrossAFailover) {
+  ServerProcess a(node("a"));
+  ServerProcess b(node("b"));
+  const std::string body =
+      R"({"account":"fo-0","pack":"small","currency":"USD","payment_ref":"pay_fo"})";
+  std::string reply;
+  {
+    HttpClient ca(a.port());
+    open_accounts(ca);
+    auto p = admin(ca, "POST", "/v1/purchases", body, "buy-a");
+    ASSERT_EQ(p.status, 201) << p.body;
+    reply = p.body;
+  }
+  // The other accounts are not all on fo-0's shard: a shard's own payment_ref check would
+  // not see the payment from there.
+  ASSERT_GT(store::test_pg_scalar(url_,
+                                  "SELECT count(DISTINCT shard_id) FROM accounts WHERE id "
+                                  "IN ('fo-0', 'fo-1', 'fo-2', 'fo-3')"),
+            1);
+  EXPECT_EQ(a.stop(), 0);
+  ASSERT_GE(wait_serving(b.port(), 20'000), 0) << read_file(log("b"));
+  HttpClient cb(b.port());
+  auto again = admin(cb, "POST", "/v1/purchases", body, "buy-b");  // another key, same payment
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.body, reply);
+  for (int other = 1; other < k_accounts; ++other) {
+    auto taken = admin(cb, "POST", "/v1/purchases",
+                       cat(R"({"account":"fo-)", other,
+                           R"(","pack":"small","currency":"USD","payment_ref":"pay_fo"})"),
+                       cat("buy-other-", other));
+    EXPECT_EQ(taken.status, 409) << taken.body;
+    EXPECT_NE(taken.body.find("payment_ref_used"), std::string::npos) << taken.body;
+  }
+  EXPECT_EQ(
+      store::test_pg_scalar(url_, "SELECT count(*) FROM purchases WHERE payment_ref = 'pay_fo'"),
+      1);
+  EXPECT_EQ(store::test_pg_scalar(url_, "SELECT count(*) FROM payments WHERE response IS NOT NULL"),
+            1);
+  EXPECT_EQ(b.stop(), 0);
+}
+
+// Keys, token revocations and the admin audit trail are the deployment's (docs/operations.md
+// "Keys on PostgreSQL"): made or revoked on the active node, in force on the node that takes
+// over from the first request it answers, and back again. B stands by while A makes every
+// change, so it cannot have read them at its start: it reads them once it holds the leases.
+TEST_F(PgFailover, KeysTokenRevocationsAndTheAdminAuditFollowTheActiveNode) {
+  ServerProcess a(node("a"));
+  ServerProcess b(node("b"));
+  auto as = [](HttpClient& c, const std::string& secret, const std::string& path) {
+    return c.send("GET", path, "", {bearer(secret)});
+  };
+  auto field = [](const HttpReply& r, const char* name) {
+    return std::string(r.json()[name].GetString());
+  };
+  std::string kept, revoked, kept_id, token_kept, token_kept_id, token_revoked;
+  {
+    HttpClient ca(a.port());
+    open_accounts(ca);
+    auto k1 = admin(ca, "POST", "/v1/keys", R"({"name":"kept","scope":"read"})", "key-1");
+    auto k2 = admin(ca, "POST", "/v1/keys", R"({"name":"revoked","scope":"read"})", "key-2");
+    ASSERT_EQ(k1.status, 201) << k1.body;
+    ASSERT_EQ(k2.status, 201) << k2.body;
+    kept = field(k1, "key");
+    kept_id = field(k1, "id");
+    revoked = field(k2, "key");
+    ASSERT_EQ(admin(ca, "DELETE", "/v1/keys/" + field(k2, "id")).status, 200);
+    auto t1 = admin(ca, "POST", "/v1/accounts/fo-0/tokens", "{}");
+    auto t2 = admin(ca, "POST", "/v1/accounts/fo-0/tokens", "{}");
+    ASSERT_EQ(t1.status, 201) << t1.body;
+    ASSERT_EQ(t2.status, 201) << t2.body;
+    token_kept = field(t1, "token");
+    token_kept_id = field(t1, "id");
+    token_revoked = field(t2, "token");
+    ASSERT_EQ(admin(ca, "POST", "/v1/accounts/fo-0/tokens/revoke",
+                    R"({"token_id":")" + field(t2, "id") + "\"}")
+                  .status,
+              200);
+    EXPECT_EQ(as(ca, kept, "/v1/accounts/fo-0").status, 200);
+    EXPECT_EQ(as(ca, revoked, "/v1/accounts/fo-0").status, 401);
+  }
+  EXPECT_EQ(a.stop(), 0);
+  ASSERT_GE(wait_serving(b.port(), 20'000), 0) << read_file(log("b"));
+  {
+    HttpClient cb(b.port());
+    EXPECT_EQ(as(cb, kept, "/v1/accounts/fo-0").status, 200) << "a key made on A works on B";
+    auto refused = as(cb, revoked, "/v1/accounts/fo-0");
+    EXPECT_EQ(refused.status, 401) << "a key revoked on A is refused on B: " << refused.body;
+    EXPECT_EQ(as(cb, token_kept, "/v1/accounts/fo-0").status, 200) << "A's token is read on B";
+    auto token_refused = as(cb, token_revoked, "/v1/accounts/fo-0");
+    EXPECT_EQ(token_refused.status, 401) << token_refused.body;
+    EXPECT_NE(token_refused.body.find("revoked"), std::string::npos) << token_refused.body;
+    // A's admin actions are in B's audit trail.
+    auto audit = admin(cb, "GET", "/v1/audit?limit=100");
+    ASSERT_EQ(audit.status, 200) << audit.body;
+    std::map<std::string, int> actions;
+    const auto page = audit.json();
+    for (const auto& l : page["lines"].GetArray()) {
+      if (std::string(l["source"].GetString()) == "admin") ++actions[l["action"].GetString()];
+    }
+    EXPECT_EQ(actions["create_key"], 2) << audit.body;
+    EXPECT_EQ(actions["revoke_key"], 1) << audit.body;
+    EXPECT_EQ(actions["revoke_tokens"], 1) << audit.body;
+    // Revoked on B: refused on A when it serves again.
+    ASSERT_EQ(admin(cb, "DELETE", "/v1/keys/" + kept_id).status, 200);
+    ASSERT_EQ(admin(cb, "POST", "/v1/accounts/fo-0/tokens/revoke",
+                    R"({"token_id":")" + token_kept_id + "\"}")
+                  .status,
+              200);
+    EXPECT_EQ(as(cb, kept, "/v1/accounts/fo-0").status, 401);
+  }
+  a.restart();  // stands by while B holds the leases
+  EXPECT_EQ(b.stop(), 0);
+  ASSERT_GE(wait_serving(a.port(), 20'000), 0) << read_file(log("a"));
+  HttpClient ca(a.port());
+  EXPECT_EQ(as(ca, kept, "/v1/accounts/fo-0").status, 401) << "revoked on B";
+  EXPECT_EQ(as(ca, token_kept, "/v1/accounts/fo-0").status, 401) << "revoked on B";
+  auto keys = admin(ca, "GET", "/v1/keys");
+  ASSERT_EQ(keys.status, 200) << keys.body;
+  EXPECT_EQ(keys.body.find(kept_id), std::string::npos) << keys.body;
+  EXPECT_EQ(store::test_pg_scalar(url_, "SELECT count(*) FROM admin_audit"), 6);
+  EXPECT_EQ(a.stop(), 0);
+}
+
 }  // namespace
 }  // namespace tally::testing
