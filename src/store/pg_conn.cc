@@ -143,6 +143,15 @@ std::string Connection::where() const {
   return cat("PostgreSQL at ", PQhost(conn_), ":", PQport(conn_));
 }
 
+bool Connection::alive() {
+  // A read that finds data returns without looking further, and a backend ending the session
+  // sends its FATAL message before closing: read again, to the end of stream behind it.
+  for (int i = 0; i < 4; ++i) {
+    if (PQstatus(conn_) != CONNECTION_OK || PQconsumeInput(conn_) == 0) return false;
+  }
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
 std::expected<void, std::string> Connection::exec(const std::string& sql) {
   PGresult* r = PQexec(conn_, sql.c_str());
   const ExecStatusType status = PQresultStatus(r);

@@ -102,6 +102,10 @@ class Connection {
 
   // "host:port" as connected, for messages.
   std::string where() const;
+  // Whether the connection is still up, as far as the socket tells without a round trip: reads
+  // what the server sent (an end of stream when its server died, was stopped or terminated the
+  // session) and says false once libpq marked it broken. Only between statements.
+  bool alive();
 
  private:
   explicit Connection(pg_conn* c) : conn_(c) {}
