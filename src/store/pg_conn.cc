@@ -37,6 +37,10 @@ std::string first_line(std::string_view message) {
   return line.empty() ? std::string("unknown error") : line;
 }
 
+std::string writer_session_sql(int64_t lease_ms) {
+  return cat("SET idle_in_transaction_session_timeout = ", std::max<int64_t>(lease_ms / 2, 1));
+}
+
 Params& Params::add(std::string v, int format, bool is_null) {
   lengths_.push_back(static_cast<int>(v.size()));
   formats_.push_back(format);

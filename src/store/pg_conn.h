@@ -121,6 +121,12 @@ class Connection {
   std::map<const char*, std::string> prepared_;
 };
 
+// The session settings of a shard's writer connection under a lease of `lease_ms`
+// (PgOptions::lease_ms): idle_in_transaction_session_timeout at half the lease, so a node
+// paused between two chunks of a commit holds its lease row's lock no longer. No
+// statement_timeout: docs/storage.md "A paused writer" says why.
+std::string writer_session_sql(int64_t lease_ms);
+
 // The first line of a libpq or server message.
 std::string first_line(std::string_view message);
 

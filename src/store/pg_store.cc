@@ -134,8 +134,12 @@ std::expected<void, std::string> PgStore::open_shard(Shard& s) {
 }
 
 std::expected<std::unique_ptr<pg::Connection>, std::string> PgStore::connect(bool writer) const {
-  (void)writer;
-  return pg::Connection::open(options_.url, options_.schema);
+  auto c = pg::Connection::open(options_.url, options_.schema);
+  if (!c || !writer || options_.lease_ms <= 0) return c;
+  if (auto r = (*c)->exec(pg::writer_session_sql(options_.lease_ms)); !r) {
+    return std::unexpected(cat((*c)->where(), ": ", r.error()));
+  }
+  return c;
 }
 
 std::expected<void, std::string> PgStore::reopen_if_broken(ShardId id, bool writer,

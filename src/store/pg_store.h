@@ -47,6 +47,11 @@ struct PgOptions {
   // longer holds the shard's lease at its epoch (set_fence), before commit() returns the
   // error. `tally serve` stops the process there (docs/storage.md "Leases and fencing").
   std::function<void(const std::string&)> on_fenced;
+  // The shard lease's length ([store] lease): a writer connection's transaction left idle
+  // longer than half of it (its node paused in the middle of a batch) is ended by PostgreSQL
+  // (idle_in_transaction_session_timeout), so it cannot hold off a takeover past the lease.
+  // 0: no limit (tools, tests without leases).
+  int64_t lease_ms = 0;
   // Called when a connection found broken between two transactions (its server died or was
   // restarted, or a failover moved the primary) was opened again, with what and where. Nothing
   // of a transaction had been sent on it, so nothing is in doubt. `tally serve` logs it.
@@ -116,7 +121,7 @@ class PgStore : public Store {
   explicit PgStore(PgOptions options);
   std::expected<Shard*, StoreError> shard(ShardId id);
   std::expected<void, std::string> open_shard(Shard& s);
-  // A writer or a reader connection.
+  // A writer (with the session limits of PgOptions::lease_ms) or a reader connection.
   std::expected<std::unique_ptr<pg::Connection>, std::string> connect(bool writer) const;
   // Opens `*conn` again if it broke since its last transaction (docs/storage.md "PostgreSQL
   // fails over"); an error if that fails.
