@@ -62,7 +62,7 @@ kill-primary)
   dir=$(cat "$state/dir")
   pid=$(head -1 "$dir/primary/postmaster.pid")
   # Its process group is its own (pg_ctl runs it under setsid): the postmaster and its backends.
-  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || { echo "pg_ha: $pid leads no group" >&2; exit 1; }
+  [ "$(awk '{print $5}' "/proc/$pid/stat")" = "$pid" ] || { echo "pg_ha: $pid leads no group" >&2; exit 1; }
   kill -KILL -- "-$pid"
   ;;
 promote)
