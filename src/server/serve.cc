@@ -123,6 +123,10 @@ std::expected<OpenedStore, std::string> open_store(const ServeOptions& options,
     po.schema = config.store.schema;
     po.idempotency_retention_us = config.ledger.idempotency_retention_us;
     po.event_retention_us = config.ledger.event_retention_us;
+    po.lease_ms = config.store.lease_us / 1000;
+    po.on_reconnected = [](const std::string& message) {
+      log::Line(log::Level::warn, "store_reconnected").text("message", message);
+    };
     po.on_fenced = [](const std::string& message) {
       log::Line(log::Level::error, "lease_lost").text("message", message);
       exit_lease_lost();

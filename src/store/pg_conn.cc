@@ -37,6 +37,10 @@ std::string first_line(std::string_view message) {
   return line.empty() ? std::string("unknown error") : line;
 }
 
+std::string writer_session_sql(int64_t lease_ms) {
+  return cat("SET idle_in_transaction_session_timeout = ", std::max<int64_t>(lease_ms / 2, 1));
+}
+
 Params& Params::add(std::string v, int format, bool is_null) {
   lengths_.push_back(static_cast<int>(v.size()));
   formats_.push_back(format);
@@ -141,6 +145,15 @@ std::string Connection::error_text() const {
 
 std::string Connection::where() const {
   return cat("PostgreSQL at ", PQhost(conn_), ":", PQport(conn_));
+}
+
+bool Connection::alive() {
+  // A read that finds data returns without looking further, and a backend ending the session
+  // sends its FATAL message before closing: read again, to the end of stream behind it.
+  for (int i = 0; i < 4; ++i) {
+    if (PQstatus(conn_) != CONNECTION_OK || PQconsumeInput(conn_) == 0) return false;
+  }
+  return PQstatus(conn_) == CONNECTION_OK;
 }
 
 std::expected<void, std::string> Connection::exec(const std::string& sql) {

@@ -102,6 +102,10 @@ class Connection {
 
   // "host:port" as connected, for messages.
   std::string where() const;
+  // Whether the connection is still up, as far as the socket tells without a round trip: reads
+  // what the server sent (an end of stream when its server died, was stopped or terminated the
+  // session) and says false once libpq marked it broken. Only between statements.
+  bool alive();
 
  private:
   explicit Connection(pg_conn* c) : conn_(c) {}
@@ -133,6 +137,11 @@ class LazyConnection {
   std::string url_, schema_, what_;
   std::unique_ptr<Connection> conn_;
 };
+// The session settings of a shard's writer connection under a lease of `lease_ms`
+// (PgOptions::lease_ms): idle_in_transaction_session_timeout at half the lease, so a node
+// paused between two chunks of a commit holds its lease row's lock no longer. No
+// statement_timeout: docs/storage.md "A paused writer" says why.
+std::string writer_session_sql(int64_t lease_ms);
 
 // The first line of a libpq or server message.
 std::string first_line(std::string_view message);

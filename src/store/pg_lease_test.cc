@@ -187,5 +187,63 @@ TEST(PgFencing, AnExpiredLeaseNobodyTookIsRenewed) {
   EXPECT_EQ(a->renew("node-a", *held->epoch, 200).value_or(0), 1u);
 }
 
+// How long `node` takes to acquire every lease of `leases`, trying every 100 ms for at most
+// `limit_ms`: -1 if it did not.
+int64_t takeover_ms(PgLeases& leases, const std::string& node, int64_t lease_ms, int limit_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+    if (took > limit_ms) return -1;
+    auto r = leases.acquire_all(node, lease_ms);
+    if (r && r->epoch) return took;
+    sleep_ms(100);
+  }
+}
+
+// A writer paused in the middle of a commit (a batch of several pipeline chunks: its node
+// stopped between two) holds the row lock tally_fence took on its lease row. Without a limit,
+// no takeover gets past that lock until the node wakes; with PgStore's writer settings
+// (pg::writer_session_sql, idle_in_transaction_session_timeout at half the lease) PostgreSQL
+// ends the session and the standby takes the shards about when the lease runs out.
+TEST(PgFencing, APausedWriterHoldsOffATakeoverOnlyUntilItsSessionTimesOut) {
+  constexpr int64_t k_lease = 1000;
+  const std::string schema = lease_schema();
+  auto a = leases(schema, 1);
+  auto b = leases(schema, 1);
+  ASSERT_TRUE(a && b);
+  for (const bool limited : {false, true}) {
+    SCOPED_TRACE(limited ? "with the writer settings" : "without them");
+    auto held = a->acquire_all("node-a", k_lease);
+    ASSERT_TRUE(held.has_value() && held->epoch.has_value());
+    auto writer = pg::Connection::open(test_pg_url(), schema);
+    ASSERT_TRUE(writer.has_value()) << writer.error();
+    pg::Connection& w = **writer;
+    if (limited) {
+      ASSERT_TRUE(w.exec(pg::writer_session_sql(k_lease)).has_value());
+    }
+    ASSERT_TRUE(w.exec("BEGIN").has_value());
+    auto fenced = w.query("SELECT tally_fence($1, $2, $3)",
+                          pg::Params().i64(0).text("node-a").i64(*held->epoch));
+    ASSERT_TRUE(fenced.has_value()) << fenced.error();
+    // The node pauses here: it neither renews nor sends the rest of its commit.
+    const int64_t took = takeover_ms(*b, "node-b", k_lease, 3 * k_lease);
+    if (limited) {
+      EXPECT_GE(took, k_lease - 300);  // not before the lease ran out (taken just before)
+      EXPECT_LE(took, k_lease + 1000);
+      EXPECT_FALSE(w.alive());  // PostgreSQL ended the paused writer's session
+      auto late = w.exec("COMMIT");
+      EXPECT_FALSE(late.has_value());
+    } else {
+      EXPECT_EQ(took, -1);  // three leases long, and still the lock stands
+      EXPECT_TRUE(w.alive());
+      ASSERT_TRUE(w.exec("ROLLBACK").has_value());
+    }
+    std::printf("takeover behind a paused writer %s the limit: %lld ms\n",
+                limited ? "with" : "without", static_cast<long long>(took));
+  }
+}
+
 }  // namespace
 }  // namespace tally::store

@@ -118,9 +118,9 @@ std::expected<PgStore::Shard*, StoreError> PgStore::shard(ShardId id) {
 // Nothing to recover: every committed batch is in the tables. The writer only needs where the
 // shard's journal and entries end.
 std::expected<void, std::string> PgStore::open_shard(Shard& s) {
-  auto writer = pg::Connection::open(options_.url, options_.schema);
+  auto writer = connect(/*writer=*/true);
   if (!writer) return std::unexpected(writer.error());
-  auto reader = pg::Connection::open(options_.url, options_.schema);
+  auto reader = connect(/*writer=*/false);
   if (!reader) return std::unexpected(reader.error());
   auto record = pg::last_record(**writer, s.id);
   if (!record) return std::unexpected(record.error());
@@ -130,6 +130,30 @@ std::expected<void, std::string> PgStore::open_shard(Shard& s) {
   s.seq = *seq;
   s.writer = std::move(*writer);
   s.reader = std::move(*reader);
+  return {};
+}
+
+std::expected<std::unique_ptr<pg::Connection>, std::string> PgStore::connect(bool writer) const {
+  auto c = pg::Connection::open(options_.url, options_.schema);
+  if (!c || !writer || options_.lease_ms <= 0) return c;
+  if (auto r = (*c)->exec(pg::writer_session_sql(options_.lease_ms)); !r) {
+    return std::unexpected(cat((*c)->where(), ": ", r.error()));
+  }
+  return c;
+}
+
+std::expected<void, std::string> PgStore::reopen_if_broken(ShardId id, bool writer,
+                                                           std::unique_ptr<pg::Connection>* conn) {
+  if ((*conn)->alive()) return {};
+  const std::string was = (*conn)->where();
+  auto c = connect(writer);
+  if (!c) return std::unexpected(c.error());
+  *conn = std::move(*c);
+  if (options_.on_reconnected) {
+    options_.on_reconnected(cat("shard ", id, ": the ", writer ? "writer" : "reader",
+                                " connection to ", was, " broke; reconnected to ",
+                                (*conn)->where()));
+  }
   return {};
 }
 
@@ -149,6 +173,12 @@ std::expected<void, StoreError> PgStore::commit(ShardId id, std::span<const Entr
     fence_node = fence_node_;
     fence_epoch = fence_epoch_;
   }
+  // A connection that broke while idle is opened again: nothing of this batch was sent, so
+  // nothing is in doubt. One that breaks from here on leaves the commit's outcome unknown.
+  if (auto r = reopen_if_broken(id, /*writer=*/true, &s.writer); !r) {
+    s.failed = cat("reconnecting before journal record ", s.record + 1, ": ", r.error());
+    return std::unexpected(shard_error(id, s.failed));
+  }
   if (!fence_node.empty()) pg::queue_fence(id, fence_node, fence_epoch, &s.statements);
   pg::queue_batch(id, s.record + 1, fence_epoch, s.payload, entries, delta, &s.statements);
   if ((s.record + 1) % k_forget_every == 0) {
@@ -157,7 +187,10 @@ std::expected<void, StoreError> PgStore::commit(ShardId id, std::span<const Entr
   }
   if (auto r = s.writer->transaction(s.statements); !r) {
     // Fail-stop: the caller stops; whether an interrupted COMMIT took effect is for the next
-    // start to read.
+    // start to read. Asking now would not settle it: a commit waiting for the synchronous
+    // standby stays invisible until that wait ends, and a wait ended without the standby (its
+    // session cancelled) leaves it on the primary alone (docs/storage.md "PostgreSQL fails
+    // over").
     s.failed = cat("committing journal record ", s.record + 1, ": ", r.error());
     if (r.error().starts_with("fenced:") && options_.on_fenced) options_.on_fenced(s.failed);
     return std::unexpected(shard_error(id, s.failed));
@@ -179,6 +212,9 @@ std::expected<void, StoreError> PgStore::read(ShardId id, F&& body) {
   if (!sp) return std::unexpected(sp.error());
   Shard& s = **sp;
   std::lock_guard lock(s.read_mu);
+  if (auto r = reopen_if_broken(id, /*writer=*/false, &s.reader); !r) {
+    return std::unexpected(shard_error(id, r.error()));
+  }
   pg::Connection& db = *s.reader;
   if (auto r = db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); !r) {
     return std::unexpected(shard_error(id, r.error()));

@@ -27,6 +27,10 @@
 
 namespace tally::store {
 
+namespace pg {
+class Connection;
+}
+
 struct PgOptions {
   // A libpq connection URI ("postgresql://user@host:port/db?sslmode=..."), or key=value pairs.
   std::string url;
@@ -43,6 +47,15 @@ struct PgOptions {
   // longer holds the shard's lease at its epoch (set_fence), before commit() returns the
   // error. `tally serve` stops the process there (docs/storage.md "Leases and fencing").
   std::function<void(const std::string&)> on_fenced;
+  // The shard lease's length ([store] lease): a writer connection's transaction left idle
+  // longer than half of it (its node paused in the middle of a batch) is ended by PostgreSQL
+  // (idle_in_transaction_session_timeout), so it cannot hold off a takeover past the lease.
+  // 0: no limit (tools, tests without leases).
+  int64_t lease_ms = 0;
+  // Called when a connection found broken between two transactions (its server died or was
+  // restarted, or a failover moved the primary) was opened again, with what and where. Nothing
+  // of a transaction had been sent on it, so nothing is in doubt. `tally serve` logs it.
+  std::function<void(const std::string&)> on_reconnected;
 };
 
 class PgStore : public Store {
@@ -108,6 +121,12 @@ class PgStore : public Store {
   explicit PgStore(PgOptions options);
   std::expected<Shard*, StoreError> shard(ShardId id);
   std::expected<void, std::string> open_shard(Shard& s);
+  // A writer (with the session limits of PgOptions::lease_ms) or a reader connection.
+  std::expected<std::unique_ptr<pg::Connection>, std::string> connect(bool writer) const;
+  // Opens `*conn` again if it broke since its last transaction (docs/storage.md "PostgreSQL
+  // fails over"); an error if that fails.
+  std::expected<void, std::string> reopen_if_broken(ShardId id, bool writer,
+                                                    std::unique_ptr<pg::Connection>* conn);
   // Runs `read` on the shard's reader connection, in one read-only repeatable-read transaction.
   template <typename F>
   std::expected<void, StoreError> read(ShardId id, F&& body);

@@ -15,40 +15,15 @@
 set -euo pipefail
 cmd=${1:?start or stop}
 state=${2:?state directory}
-pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
-as_pg=()
-if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
+. "$(dirname "$0")/pg_common.sh"
 
 case "$cmd" in
 start)
-  [ -x "$pgbin/initdb" ] || { echo "no PostgreSQL 15 in $pgbin (scripts/setup.sh installs postgresql-15)" >&2; exit 1; }
-  if [ ${#as_pg[@]} -gt 0 ] && ! id postgres >/dev/null 2>&1; then
-    echo "running as root needs the postgres user (package postgresql-15)" >&2; exit 1
-  fi
-  mkdir -p "$state"
-  # A server left by an earlier run that was interrupted before its cleanup.
-  [ -f "$state/dir" ] && "$0" stop "$state" || true
-  dir=$(mktemp -d /tmp/tally-pg-test-XXXXXX)
-  chmod 755 "$dir"
-  [ ${#as_pg[@]} -eq 0 ] || chown postgres: "$dir"
-  echo "$dir" >"$state/dir"
-  cd "$dir"
-  "${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U tally --auth=trust -E UTF8 --no-instructions \
-    >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-  # A free port: the kernel's choice for a socket bound to port 0. Another process may take it
-  # before the server binds it; the start then fails and says so, and is tried again.
+  new_cluster "$state" tally-pg-test data
+  # Another process may take the free port before the server binds it: tried again.
   for attempt in 1 2 3 4 5; do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    cat >"$dir/data/postgresql.auto.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$dir'
-max_connections = 200
-fsync = off
-synchronous_commit = on
-shared_buffers = 64MB
-${PG_CONF:-}
-CONF
+    port=$(free_port)
+    { base_conf "$port"; echo "${PG_CONF:-}"; } >"$dir/data/postgresql.auto.conf"
     if "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null; then
       echo "postgresql://tally@127.0.0.1:$port/postgres" >"$state/url"
       echo "pg_cluster: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"

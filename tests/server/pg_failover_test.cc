@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -43,18 +44,24 @@ std::string read_file(const std::string& path) {
 class PgFailover : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int n = 0;
-    url_ = store::test_pg_database(cat("failover_", ::getpid(), "_", n++));
+    make_dir();
+    url_ = store::test_pg_database(cat("failover_", ::getpid(), "_", n_));
     ASSERT_FALSE(url_.empty());
-    dir_ = (std::filesystem::temp_directory_path() / cat("tally-failover-", ::getpid(), "-", n))
+    write_config();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void make_dir() {
+    dir_ = (std::filesystem::temp_directory_path() / cat("tally-failover-", ::getpid(), "-", ++n_))
                .string();
     std::filesystem::create_directories(dir_);
+  }
+  // The nodes' configuration: the ledger in PostgreSQL at url_, a one-second lease.
+  void write_config() {
     std::ifstream in(std::string(TALLY_SOURCE_DIR) + "/config/default.toml");
     std::stringstream config;
     config << in.rdbuf() << "\n[store]\nurl = \"" << url_ << "\"\nlease = \"PT1S\"\n";
     std::ofstream(dir_ + "/tally.toml") << config.str();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   ServerOptions node(const std::string& name) {
     return {.config = dir_ + "/tally.toml", .extra_args = {"--log-file", log(name)}};
@@ -101,6 +108,7 @@ class PgFailover : public ::testing::Test {
     std::map<std::string, std::string> acknowledged;  // key -> first reply body
     std::map<int, int> spent;                         // account -> acknowledged spends
     std::atomic<int> not_served{0};                   // 503 answers
+    std::atomic<int> no_answer{0};                    // the connection failed or closed
     std::vector<std::thread> threads;
   };
   static void run_load(Load& load, int clients) {
@@ -120,7 +128,7 @@ class PgFailover : public ::testing::Test {
               break;
             }
             ASSERT_TRUE(r.status == 0 || r.status == 503) << r.status << " " << r.body;
-            if (r.status == 503) ++load.not_served;
+            ++(r.status == 503 ? load.not_served : load.no_answer);
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
           }
         }
@@ -160,6 +168,7 @@ class PgFailover : public ::testing::Test {
   }
 
   static constexpr int k_accounts = 4;
+  static inline int n_ = 0;
   std::string url_, dir_;
 };
 
@@ -394,6 +403,131 @@ TEST_F(PgFailover, KeysTokenRevocationsAndTheAdminAuditFollowTheActiveNode) {
   EXPECT_EQ(keys.body.find(kept_id), std::string::npos) << keys.body;
   EXPECT_EQ(store::test_pg_scalar(url_, "SELECT count(*) FROM admin_audit"), 6);
   EXPECT_EQ(a.stop(), 0);
+// A primary with a synchronous standby (tests/pg/pg_ha.sh), started and stopped by the test;
+// the nodes connect with a multi-host URL (target_session_attrs=read-write).
+class PgHaFailover : public PgFailover {
+ protected:
+  void SetUp() override {
+    make_dir();
+    state_ = dir_ + "/pg-ha";
+    ASSERT_EQ(ha("start"), 0);
+    std::string primary, multi;
+    std::getline(std::ifstream(state_ + "/primary_url"), primary);
+    std::getline(std::ifstream(state_ + "/url"), multi);
+    ASSERT_FALSE(primary.empty());
+    auto db = store::pg::Connection::open(primary, "");
+    ASSERT_TRUE(db.has_value()) << db.error();
+    ASSERT_TRUE((*db)->exec("CREATE DATABASE ha").has_value());
+    url_ = multi;
+    url_.replace(url_.rfind("/postgres"), 9, "/ha");
+    write_config();
+  }
+  void TearDown() override {
+    EXPECT_EQ(ha("stop"), 0);
+    PgFailover::TearDown();
+  }
+  int ha(const std::string& command) {
+    const std::string script = std::string(TALLY_SOURCE_DIR) + "/tests/pg/pg_ha.sh";
+    const int status = std::system(cat(script, " ", command, " ", state_).c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string state_;
+};
+
+// SIGKILL the PostgreSQL primary (postmaster and backends: its machine died) under load, then
+// promote the standby. The active node's commit in flight has an unknown outcome: it stops
+// (fail-stop, as on SQLite), its lease runs out, and the standby node takes the shards from the
+// promoted server. Meanwhile every request is answered 503 `unavailable` or not at all, never
+// 201 for something lost nor 500; afterwards every acknowledged spend is there exactly once
+// (those the old primary committed reached the standby before their reply: synchronous
+// replication) and `tally verify --store` is clean.
+TEST_F(PgHaFailover, SigkillOfThePrimaryThenPromotionLosesNoAcknowledgedChange) {
+  ServerProcess a(node("a"));
+  ServerProcess b(node("b"));
+  {
+    HttpClient ca(a.port());
+    ASSERT_EQ(ca.send("GET", "/healthz").status, 200);
+    open_accounts(ca);
+  }
+  std::atomic<int> target{a.port()};
+  Load load{&target};
+  run_load(load, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  size_t before_kill = 0;
+  {
+    std::lock_guard lock(load.mu);
+    before_kill = load.acknowledged.size();
+  }
+  ASSERT_EQ(ha("kill-primary"), 0);
+  const auto killed = Clock::now();
+  target = b.port();
+  // No primary for a while (longer than the lease): nothing is served, nothing is lost.
+  std::this_thread::sleep_for(std::chrono::milliseconds(k_lease_ms + 500));
+  {
+    HttpClient c(b.port());
+    auto refused = admin(c, "GET", "/v1/accounts/fo-0");
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(std::string(refused.json()["type"].GetString()), "unavailable");
+  }
+  ASSERT_EQ(ha("promote"), 0);
+  const auto promoted = Clock::now();
+  // Either node may serve next: b, once a's lease ran out, or a itself, if it renewed its lease
+  // (expired, not taken) on the promoted server before b took it.
+  ServerProcess* serving = nullptr;
+  while (serving == nullptr && Clock::now() - promoted < std::chrono::seconds(30)) {
+    for (ServerProcess* p : {&a, &b}) {
+      HttpClient c(p->port());
+      if (c.send("GET", "/healthz").status == 200) serving = p;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(serving, nullptr) << read_file(log("a")) << read_file(log("b"));
+  target = serving->port();
+  const auto since = [](Clock::time_point t) {
+    return static_cast<long long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+  };
+  std::printf("pg failover: node %s served %lld ms after the promotion (%lld ms after the kill)\n",
+              serving == &a ? "a" : "b", since(promoted), since(killed));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop_load(load);
+  std::printf(
+      "pg failover: %zu acknowledged (%zu before the kill), %d answered 503, %d not at all\n",
+      load.acknowledged.size(), before_kill, load.not_served.load(), load.no_answer.load());
+  EXPECT_GT(before_kill, 10u);
+  EXPECT_GT(load.acknowledged.size(), before_kill);  // served again after the promotion
+  EXPECT_GT(load.not_served.load(), 0);
+  {
+    HttpClient c(serving->port());
+    expect_exactly_once(c, load);
+  }
+  EXPECT_EQ(serving->stop(), 0);
+  expect_verify_clean();
+}
+
+// A node that was idle while the primary died and the standby was promoted: it answers 503
+// while it cannot renew its lease, renews it on the promoted server (nobody took it), and goes
+// on. Its connections broke while nothing was in flight on them: the next commit and the next
+// read open them again (`store_reconnected`), rather than fail (a stop, a 500).
+TEST_F(PgHaFailover, ANodeIdleThroughTheFailoverReconnectsAndServesOn) {
+  ServerProcess a(node("a"));
+  HttpClient c(a.port());
+  open_accounts(c);
+  ASSERT_EQ(admin(c, "GET", "/v1/events").status, 200);
+  ASSERT_EQ(ha("kill-primary"), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(k_lease_ms + 300));
+  auto refused = admin(c, "POST", "/v1/spends", R"({"account":"fo-0","amount":"1"})", "idle-1");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  ASSERT_EQ(ha("promote"), 0);
+  ASSERT_GE(wait_serving(a.port(), 30'000), 0) << read_file(log("a"));
+  auto spent = admin(c, "POST", "/v1/spends", R"({"account":"fo-0","amount":"1"})", "idle-1");
+  ASSERT_EQ(spent.status, 201) << spent.body << read_file(log("a"));
+  EXPECT_EQ(admin(c, "GET", "/v1/events").status, 200);
+  auto account = admin(c, "GET", "/v1/accounts/fo-0");
+  EXPECT_EQ(account.json()["balance"]["available_micro"].GetInt64(), 99'999'000'000);
+  EXPECT_NE(read_file(log("a")).find("\"store_reconnected\""), std::string::npos);
+  EXPECT_EQ(a.stop(), 0);
+  expect_verify_clean();
 }
 
 }  // namespace
