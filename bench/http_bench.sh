@@ -37,6 +37,15 @@ for start in $(seq 0 250 $((TALLY_ACCOUNTS - 1))); do
     -H "Authorization: Bearer $TALLY_KEY" -H 'Content-Type: application/json' --data-binary @-
 done
 
+# Context switches of every server thread so far (voluntary and not), from /proc.
+switches() { cat /proc/$pid/task/*/status 2>/dev/null | awk '/ctxt_switches/ { n += $2 } END { print n }'; }
+# CPU ticks so far by thread kind (the threads' names without their number: http, shard,
+# commit, project; docs/operations.md), one "kind ticks" line each.
+threads_cpu() {
+  for t in /proc/$pid/task/*; do
+    echo "$(sed 's/-[0-9]*$//' "$t/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done | awk 'NF == 2 { n[$1] += $2 } END { for (k in n) print k, n[k] }' | sort
+}
 echo "tally http bench: $(nproc) cores, $conns connections, ${secs}s each, synchronous=FULL"
 echo "server pid $pid"
 for mode in ${MODES:-spend hold batch}; do
@@ -45,6 +54,8 @@ for mode in ${MODES:-spend hold batch}; do
   # Server CPU time per command (user + system, from /proc): steadier than wall-clock rates
   # on a shared machine.
   t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  cs0=$(switches)
+  threads_cpu > "$data/cpu0"
   during=
   if [ -n "${TALLY_DURING:-}" ]; then
     (n=0; while [ ! -e "$data.stop" ]; do n=$((n + 1)); eval "$TALLY_DURING"; done) &
@@ -52,9 +63,14 @@ for mode in ${MODES:-spend hold batch}; do
   fi
   out=$(TALLY_MODE=$mode TALLY_BATCH=256 wrk -t2 -c"$c" -d"${secs}s" -s bench/http_spend.lua "$url")
   t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  cs1=$(switches)
+  threads_cpu > "$data/cpu1"
   if [ -n "$during" ]; then touch "$data.stop"; wait "$during" || true; rm -f "$data.stop"; fi
   requests=$(grep -o '[0-9]* requests in' <<< "$out" | grep -o '^[0-9]*')
   per=1; [ "$mode" = batch ] && per=256
   echo "$(grep -m1 Latency <<< "$out" | tr -s ' ')"
-  echo "$(tail -1 <<< "$out")  server CPU/command $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) * 1000 / (requests * per) )) ns"
+  echo "$(tail -1 <<< "$out")  server CPU/command $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) * 1000 / (requests * per) )) ns, context switches/request $(awk -v d=$((cs1 - cs0)) -v r="$requests" 'BEGIN { printf "%.2f", d / r }')"
+  # Where the server's CPU went, µs per command by thread kind.
+  echo "  by thread (µs/command): $(join "$data/cpu0" "$data/cpu1" | awk -v hz="$(getconf CLK_TCK)" \
+    -v n=$((requests * per)) '{ printf "%s %.1f  ", $1, ($3 - $2) * 1e6 / hz / n }')"
 done

@@ -36,6 +36,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--http-threads", options->http_threads, "HTTP I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--shard-threads", options->shard_threads,
+                  "threads per shard: 1 applies and commits each batch, 2 applies the next while "
+                  "one commits")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2));
   cmd->add_option("--clock", args->clock, "wall, or manual (tests only: POST /v1/admin/clock)")
       ->check(CLI::IsMember({"wall", "manual"}))
       ->capture_default_str();

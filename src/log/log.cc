@@ -1,6 +1,7 @@
 #include "log/log.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -281,5 +282,11 @@ void Line::array_item(std::string_view value) {
 }
 
 void Line::close_array() { *buffer_ += ']'; }
+
+void name_thread(std::string_view name) {
+  char cut[16] = {};
+  name.copy(cut, std::min<size_t>(name.size(), sizeof cut - 1));
+  pthread_setname_np(pthread_self(), cut);
+}
 
 }  // namespace tally::log

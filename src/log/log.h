@@ -106,4 +106,8 @@ void append_json_text(std::string& out, std::string_view value, size_t max_bytes
 // RFC 3339 UTC with microseconds: "2026-12-03T06:00:00.123456Z".
 void append_time(std::string& out, int64_t unix_us);
 
+// Names the calling thread ("shard-3", at most 15 bytes; longer is cut), as `top -H`, `ps -L`,
+// perf and /proc/PID/task/*/comm show it (docs/operations.md lists the names).
+void name_thread(std::string_view name);
+
 }  // namespace tally::log

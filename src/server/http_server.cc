@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,8 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <algorithm>
-#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -20,6 +20,8 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+
+#include "log/log.h"
 
 namespace tally::server {
 namespace {
@@ -519,7 +521,10 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(HttpOp
   impl->accept();
   const size_t n = std::max<size_t>(1, impl->options.threads);
   for (size_t i = 0; i < n; ++i) {
-    impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
+    impl->threads.emplace_back([raw = impl.get(), i] {
+      log::name_thread("http-" + std::to_string(i));
+      raw->ioc.run();
+    });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

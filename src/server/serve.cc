@@ -368,6 +368,7 @@ int serve(const ServeOptions& options) {
 
   service::ServiceOptions so;
   so.shards = shard_count;
+  so.overlap_commit = options.shard_threads == 2;
   so.on_events = [d = hooks->get()](ShardId shard, uint64_t seq) { d->notify(shard, seq); };
   so.ledger = config->ledger;
   so.catalog = config->catalog;

@@ -22,6 +22,9 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   size_t shards = 0;        // 0: the number of cores
   size_t http_threads = 2;
+  // Threads per shard: 2 applies the next batch while the last one commits (a writer thread
+  // per shard), 1 applies and commits on one thread (service.h, ServiceOptions::overlap_commit).
+  size_t shard_threads = 1;
   bool manual_clock = false;  // tests only: POST /v1/admin/clock sets the time
   bool synchronous_full = true;
   // Seed demo accounts with three months of history on a new data directory (src/server/demo.h).

@@ -200,8 +200,18 @@ std::expected<std::unique_ptr<Service>, std::string> Service::start(ServiceOptio
       };
       continue;
     }
-    raw->writer = std::thread([svc = s.get(), raw] { svc->write(*raw); });
-    raw->thread = std::thread([svc = s.get(), raw] { svc->run(*raw); });
+    // Without the overlap the shard thread commits its own batches: no writer thread, no
+    // hand-over between threads per batch.
+    if (s->options_.overlap_commit) {
+      raw->writer = std::thread([svc = s.get(), raw] {
+        log::name_thread(cat("commit-", raw->id));
+        svc->write(*raw);
+      });
+    }
+    raw->thread = std::thread([svc = s.get(), raw] {
+      log::name_thread(cat("shard-", raw->id));
+      svc->run(*raw);
+    });
   }
   return s;
 }
@@ -405,8 +415,11 @@ void Service::run(Shard& shard) {
     }
     apply_batch(shard, batch);
     if (batch.commit || !batch.items.empty()) {
-      shard.hand_over(batch);  // committed and replied to by the writer, in order
-      if (!options_.overlap_commit) shard.wait_writer_idle();
+      if (options_.overlap_commit) {
+        shard.hand_over(batch);  // committed and replied to by the writer, in order
+      } else {
+        (void)commit_batch(shard, batch);  // here: a failed commit aborts (fail-stop)
+      }
     } else {
       batch.clear();
     }

@@ -1,9 +1,10 @@
 // The service layer (DESIGN §4, issue 5): accounts map to shards by a stable hash of the
 // account id; one thread per shard owns that shard's Ledger; commands queued while a batch
 // is being applied and committed form the next batch (group commit: one batch, one store
-// transaction, one fsync); a reply is released only after its batch is durable. Each shard
-// also has a writer thread: applying batch k+1 overlaps committing batch k (a pipeline of
-// depth 2), and replies are released in order by the writer once their batch is durable.
+// transaction, one fsync); a reply is released only after its batch is durable. The shard's
+// thread commits each batch itself, or (overlap_commit) hands it to the shard's writer thread
+// and applies the next batch meanwhile (a pipeline of depth 2); either way replies are
+// released in order once their batch is durable.
 //
 // Thread-safe: any thread may submit. Reads go through the same queue, so a read submitted
 // after a write was acknowledged sees it. A failed commit stops the process (fail-stop):
@@ -38,14 +39,17 @@ struct ServiceOptions {
   // time for accounts that send nothing (DESIGN rule 4).
   int64_t tick_us = k_us_per_second;
   size_t batch_max = 4096;  // commands per batch at most
-  // Apply the next batch while the last one commits (true), or wait for each commit before
-  // applying more (false: for measuring what the overlap gives).
-  bool overlap_commit = true;
-  // Called on a shard's writer thread once a batch that produced events (ledger/event.h) is
-  // durable, with the shard and its last event's seq (the store's scan_events now returns it).
-  // Must be quick and must not block, like a reply (webhook delivery wakes its thread here).
+  // Apply the next batch while the last one commits (true: each shard has a writer thread that
+  // commits and releases replies, a pipeline of depth 2), or apply and commit each batch on the
+  // shard's one thread (false: one thread per shard, no hand-over between threads per batch,
+  // and a cold key or a read from the store never waits for another thread).
+  bool overlap_commit = false;
+  // Called on the thread that committed (the shard's, or its writer's) once a batch that produced
+  // events (ledger/event.h) is durable, with the shard and its last event's seq (the store's
+  // scan_events now returns it). Must be quick and must not block, like a reply (webhook delivery
+  // wakes its thread here).
   std::function<void(ShardId, uint64_t)> on_events;
-  // Who runs the shards. true (production): each shard's own thread and writer thread. false: the
+  // Who runs the shards. true (production): each shard's own thread (and writer thread). false: the
   // caller, step by step on one thread (step_apply, step_commit), as the simulator (tests/sim)
   // does to choose the order of every apply, commit and crash from a seed, with the same shard
   // code production runs.
@@ -82,7 +86,7 @@ class Service {
   // Stops taking work, applies and commits everything queued, then joins the threads.
   ~Service();
 
-  // Called with a command's result on its shard's writer thread once the batch holding it is
+  // Called with a command's result on the thread that committed its batch once that batch is
   // durable, in submission order per shard. Must be quick and must not block: it delays the
   // shard's next commit.
   using ReplyFn = std::function<void(Result)>;
@@ -100,7 +104,7 @@ class Service {
   // Runs `read` on the shard's thread after every write queued before it, once every earlier
   // batch is durable (so it may also use the store's reads for that shard, which then hold
   // every write before `read`'s own batch); `done` runs after that batch is durable, so what
-  // `read` saw was acknowledged. `read` on the shard's thread, `done` on its writer thread;
+  // `read` saw was acknowledged. `read` on the shard's thread, `done` where its batch committed;
   // neither may block.
   void read(ShardId shard, std::function<void(const Ledger&)> read, std::function<void()> done);
   // The same for a `read` that uses the Ledger only, never the store: it does not wait for the

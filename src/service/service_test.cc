@@ -31,14 +31,29 @@ struct ManualClock {
   }
 };
 
+// The layout the running test uses (ServiceOptions::overlap_commit): the tests that hold for
+// both run once with a writer thread per shard and once with one thread per shard.
+bool g_overlap_commit = true;
+
 ServiceOptions options(ManualClock& clock, size_t shards) {
   ServiceOptions o;
   o.shards = shards;
   o.catalog = testing::test_catalog();
   o.clock = clock.fn();
   o.tick_us = 5'000;
+  o.overlap_commit = g_overlap_commit;
   return o;
 }
+
+class ServiceLayout : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { g_overlap_commit = GetParam(); }
+  void TearDown() override { g_overlap_commit = true; }
+};
+INSTANTIATE_TEST_SUITE_P(Layouts, ServiceLayout, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ApplyWhileCommitting" : "OneThreadPerShard";
+                         });
 
 std::string temp_dir(const char* name) {
   return testing::scratch_dir(cat("service-", name));
@@ -60,7 +75,7 @@ Credits balance(Service& s, const std::string& account) {
   return out;
 }
 
-TEST(Service, ConcurrentClientsAreAcknowledgedDurablyAndRecoveredExactly) {
+TEST_P(ServiceLayout, ConcurrentClientsAreAcknowledgedDurablyAndRecoveredExactly) {
   auto store = store::SqliteStore::open({temp_dir("concurrent"), /*synchronous_full=*/false});
   ASSERT_TRUE(store.has_value());
   ManualClock clock;
@@ -141,7 +156,7 @@ TEST(Service, ConcurrentClientsAreAcknowledgedDurablyAndRecoveredExactly) {
   }
 }
 
-TEST(Service, AReadSeesEveryWriteQueuedBeforeIt) {
+TEST_P(ServiceLayout, AReadSeesEveryWriteQueuedBeforeIt) {
   store::MemoryStore store;
   ManualClock clock;
   auto service = started(&store, clock, 2);
@@ -156,7 +171,7 @@ TEST(Service, AReadSeesEveryWriteQueuedBeforeIt) {
 // A configuration reload (server/reload.h) swaps each shard's catalog in order with the
 // shard's queue: what was queued before runs with the old catalog, what is queued after with the
 // new one, and `done` runs once, after every shard has it.
-TEST(Service, ReconfigureRunsInOrderWithEachShardsQueue) {
+TEST_P(ServiceLayout, ReconfigureRunsInOrderWithEachShardsQueue) {
   store::MemoryStore store;
   ManualClock clock;
   auto service = started(&store, clock, 3);
@@ -196,7 +211,7 @@ TEST(Service, ReconfigureRunsInOrderWithEachShardsQueue) {
 
 // A /v1/batch hands each shard its items at once: held back while the Handoff lives, then one
 // batch (one commit) per shard, in the order given, a read after the writes before it.
-TEST(Service, AHandoffGivesEachShardItsItemsAsOneBatchInOrder) {
+TEST_P(ServiceLayout, AHandoffGivesEachShardItsItemsAsOneBatchInOrder) {
   store::MemoryStore store;
   ManualClock clock;
   auto service = started(&store, clock, 2);
@@ -243,7 +258,7 @@ TEST(Service, AHandoffGivesEachShardItsItemsAsOneBatchInOrder) {
 // Rule 10 on the journal-first store (issue 14): the tables are written after the reply, so a
 // history read right after an acknowledged write must find it in the journal's tail when the
 // projector has not caught up, and never miss it while the projector moves it.
-TEST(Service, AHistoryReadRightAfterAWriteSeesItWhateverTheProjectionLags) {
+TEST_P(ServiceLayout, AHistoryReadRightAfterAWriteSeesItWhateverTheProjectionLags) {
   for (const bool project : {true, false}) {
     SCOPED_TRACE(project ? "projecting" : "no projector");
     store::SqliteOptions so{temp_dir(project ? "read-after-write" : "read-after-write-tail"), false};
@@ -277,7 +292,7 @@ TEST(Service, AHistoryReadRightAfterAWriteSeesItWhateverTheProjectionLags) {
   }
 }
 
-TEST(Service, IdleShardsAdvanceTimeThemselves) {
+TEST_P(ServiceLayout, IdleShardsAdvanceTimeThemselves) {
   store::MemoryStore store;
   ManualClock clock;
   auto service = Service::start(options(clock, 1), &store);
@@ -305,7 +320,7 @@ TEST(Service, IdleShardsAdvanceTimeThemselves) {
   EXPECT_TRUE(expired);  // durable, dated at the expiry instant
 }
 
-TEST(Service, AKeyOlderThanTheLedgersMemoryStillGetsItsFirstReply) {
+TEST_P(ServiceLayout, AKeyOlderThanTheLedgersMemoryStillGetsItsFirstReply) {
   auto store = store::SqliteStore::open({temp_dir("old-keys"), /*synchronous_full=*/false});
   ASSERT_TRUE(store.has_value());
   ManualClock clock;
@@ -335,7 +350,7 @@ TEST(Service, AKeyOlderThanTheLedgersMemoryStillGetsItsFirstReply) {
 
 // A restart loads only the most recent keys (SqliteOptions::idempotency_loaded_max); an older
 // one is still answered from the store, and a key never seen costs no store lookup.
-TEST(Service, KeysLeftOutOfTheLoadStillGetTheirFirstReplyAndNewKeysAreNotLookedUp) {
+TEST_P(ServiceLayout, KeysLeftOutOfTheLoadStillGetTheirFirstReplyAndNewKeysAreNotLookedUp) {
   const std::string dir = temp_dir("load-window");
   ManualClock clock;
   std::vector<Result> first;
@@ -381,7 +396,7 @@ TEST(Service, KeysLeftOutOfTheLoadStillGetTheirFirstReplyAndNewKeysAreNotLookedU
 // Issue 14: spends and finished holds leave memory after the memory window, and a refund or a
 // capture that names them later, also after a restart, is answered as if they had stayed; the
 // ledger's memory of them stays bounded.
-TEST(Service, ARefundOrCaptureAfterTheMemoryWindowIsAnsweredFromTheStore) {
+TEST_P(ServiceLayout, ARefundOrCaptureAfterTheMemoryWindowIsAnsweredFromTheStore) {
   const std::string dir = temp_dir("memory-window");
   ManualClock clock;
   ServiceOptions o = options(clock, 1);
@@ -429,7 +444,7 @@ TEST(Service, ARefundOrCaptureAfterTheMemoryWindowIsAnsweredFromTheStore) {
 
 // The store forgets keys past the idempotency retention, and so do the key filters: a key that
 // old is a new request (rule 8 holds within the retention), and nothing grows without bound.
-TEST(Service, KeysPastTheirRetentionAreForgottenByTheStoreAndTheFilters) {
+TEST_P(ServiceLayout, KeysPastTheirRetentionAreForgottenByTheStoreAndTheFilters) {
   store::SqliteOptions so{temp_dir("key-retention"), /*synchronous_full=*/false};
   so.idempotency_retention_us = k_us_per_hour;
   auto store = store::SqliteStore::open(so);
@@ -535,17 +550,22 @@ TEST(Service, TheNextBatchIsAppliedWhileOneCommitsAndRepliesWaitTheirTurn) {
 
 TEST(ServiceDeathTest, AFailedCommitStopsTheProcess) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        store::MemoryStore inner;
-        store::FaultyStore store(&inner);
-        store.fail_commit_after(0);
-        ManualClock clock;
-        auto service = Service::start(options(clock, 1), &store);
-        (*service)->submit({"o", OpenAccount{"u", "", true}}).get();
-      },
-      // The log's line (log.h) on standard error, then the stop.
-      R"("event":"store_failed","shard":0,"during":"commit","message":"injected commit failure","then":"stopping")");
+  for (bool overlap : {true, false}) {  // committed on the writer thread, or the shard's own
+    SCOPED_TRACE(overlap ? "a writer thread per shard" : "one thread per shard");
+    g_overlap_commit = overlap;
+    EXPECT_DEATH(
+        {
+          store::MemoryStore inner;
+          store::FaultyStore store(&inner);
+          store.fail_commit_after(0);
+          ManualClock clock;
+          auto service = Service::start(options(clock, 1), &store);
+          (*service)->submit({"o", OpenAccount{"u", "", true}}).get();
+        },
+        // The log's line (log.h) on standard error, then the stop.
+        R"("event":"store_failed","shard":0,"during":"commit","message":"injected commit failure","then":"stopping")");
+  }
+  g_overlap_commit = true;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ledger/text.h"
+#include "log/log.h"
 #include "store/codec.h"
 #include "store/journal_file.h"
 #include "store/sqlite_schema.h"
@@ -185,7 +186,12 @@ std::expected<void, std::string> SqliteStore::open_shard(Shard& s) {
   s.journal = std::move(*journal);
   s.writer = std::move(*writer);
   s.reader = std::move(*reader);
-  if (options_.project) s.projector = std::thread([this, &s] { project_loop(s); });
+  if (options_.project) {
+    s.projector = std::thread([this, &s] {
+      log::name_thread(cat("project-", s.id));
+      project_loop(s);
+    });
+  }
   return {};
 }
 
