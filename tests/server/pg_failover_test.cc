@@ -403,6 +403,8 @@ TEST_F(PgFailover, KeysTokenRevocationsAndTheAdminAuditFollowTheActiveNode) {
   EXPECT_EQ(keys.body.find(kept_id), std::string::npos) << keys.body;
   EXPECT_EQ(store::test_pg_scalar(url_, "SELECT count(*) FROM admin_audit"), 6);
   EXPECT_EQ(a.stop(), 0);
+}
+
 // A primary with a synchronous standby (tests/pg/pg_ha.sh), started and stopped by the test;
 // the nodes connect with a multi-host URL (target_session_attrs=read-write).
 class PgHaFailover : public PgFailover {
