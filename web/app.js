@@ -22,9 +22,10 @@
     account: null,  // the account shown
     member: null,   // the team member a token acts as (a v3 token), else null
     team: null,     // a team account's {members, budgets, me}; null for a personal account
-    history: null,  // the entries the member and project filters asked the server for
+    history: null,  // the operations the member and project filters asked the server for
     now: null,      // the server's time (from /balance), ISO string
     entries: [],
+    operations: [],  // the history by operation (GET …/entries?group=operation)
     shown: k_history_step,
     plans: new Map(),
   };
@@ -217,7 +218,7 @@
   function signOut() {
     sessionStorage.removeItem('tally.token');
     Object.assign(state, {secret: null, kind: null, account: null, member: null, team: null,
-                          history: null, entries: [], now: null});
+                          history: null, entries: [], operations: [], now: null});
     showMessage('');
     showView();
     $('secret').value = '';
@@ -290,10 +291,11 @@
 
   async function openAccount(id) {
     try {
-      const [account, balance, entries, alerts, topup] = await Promise.all([
+      const [account, balance, entries, operations, alerts, topup] = await Promise.all([
         api(`/v1/accounts/${enc(id)}`),
         api(`/v1/accounts/${enc(id)}/balance`),
         loadEntries(id),
+        loadEntries(id, {group: 'operation'}),
         unlessForbidden(api(`/v1/accounts/${enc(id)}/alerts`)),
         unlessForbidden(api(`/v1/accounts/${enc(id)}/auto_topup`)),
       ]);
@@ -305,6 +307,7 @@
       state.account = id;
       state.now = balance.as_of;
       state.entries = entries;
+      state.operations = operations;
       state.team = team;
       state.history = null;
       state.shown = k_history_step;
@@ -324,7 +327,8 @@
     }
   }
 
-  // The account's history; `filters` ({member, project}) are the server's own query filters.
+  // The account's history; `filters` ({member, project, group}) are the server's own query
+  // filters. With group 'operation', its operations (one per hold, capture, spend, …).
   async function loadEntries(id, filters = {}) {
     const out = [];
     let after = 0;
@@ -333,7 +337,7 @@
     for (let page = 0; page < k_entry_pages_max; ++page) {
       const r = await api(`/v1/accounts/${enc(id)}/entries?limit=${k_entries_page}&after=${after}` +
                           only);
-      out.push(...r.entries);
+      out.push(...(filters.group === 'operation' ? r.operations : r.entries));
       if (r.next_after === null || r.next_after === undefined) break;
       after = r.next_after;
     }
@@ -478,7 +482,7 @@
     const account = state.account;
     try {
       const history = member || project
-        ? await loadEntries(account, {member, project}) : null;
+        ? await loadEntries(account, {member, project, group: 'operation'}) : null;
       if (state.account !== account || $('filter-member').value !== member ||
           $('filter-project').value !== project) return;  // changed since: a newer one follows
       state.history = history;
@@ -677,31 +681,19 @@
 
   // --- History ----------------------------------------------------------------------------
 
-  // The reason a lot was granted, for "expired: weekly allocation".
-  function lotReasons() {
-    const m = new Map();
-    for (const e of state.entries) if (e.kind === 'grant') m.set(e.lot, e.reason);
-    return m;
+  // What a line's amount column shows: the change of the available credits, or for a capture
+  // (which moves only held credits) what left "held".
+  function shownAmount(x) {
+    const amount = micro(x.amount_micro), held = micro(x.held_micro);
+    return amount === 0n && held !== 0n ? {value: held, note: ' held'} : {value: amount, note: ''};
   }
 
-  function describe(e, reasons) {
-    const tool = e.tool ?? 'a job';
-    switch (e.kind) {
-      case 'grant': return `added: ${e.reason || e.source}`;
-      case 'hold': return `held for ${tool}`;
-      case 'release': return `returned: ${e.reason || 'job did not run'}`;
-      case 'capture': return `used by ${tool}`;
-      case 'spend': return `used by ${tool}`;
-      case 'refund': return `returned: ${e.reason || 'refund'}`;
-      case 'expire': return `expired: ${reasons.get(e.lot) || e.reason || e.source}`;
-      case 'void': return `removed: ${e.reason || 'voided'}`;
-      default: return e.kind;
-    }
-  }
-
+  // The history is the server's, by operation (docs/api.md "History by operation"): its
+  // summaries are the one wording of what happened; the tool and source filters apply here.
   function filtered() {
     const tool = $('filter-tool').value, source = $('filter-source').value;
-    return (state.history ?? state.entries).filter((e) => (!tool || e.tool === tool) && (!source || e.source === source));
+    return (state.history ?? state.operations).filter((op) => (!tool || op.tool === tool) &&
+      (!source || op.portions.some((p) => p.source === source)));
   }
 
   function renderFilters() {
@@ -723,27 +715,50 @@
     if (state.history === null) $('filter-member').value = $('filter-project').value = '';
   }
 
-  function renderHistory() {
-    const reasons = lotReasons();
-    const list = filtered().reverse();  // newest first
-    const rows = list.slice(0, state.shown).map((e) => {
-      const amount = micro(e.amount_micro);
-      const held = micro(e.held_micro);
-      // A capture moves credits out of "held": show what it took.
-      const shown = amount === 0n && held !== 0n ? held : amount;
-      const note = amount === 0n && held !== 0n ? ' held' : '';
-      return h('tr', {'data-kind': e.kind, 'data-seq': e.seq, 'data-member': e.member,
-                      'data-project': e.project},
-        h('td', {'data-label': 'Time'}, h('time', {datetime: e.at}, fmtTime(e.at))),
-        h('td', {'data-label': 'What happened'}, describe(e, reasons),
-          e.member ? [' ', h('span', {class: 'tag'}, e.member)] : null,
-          e.project ? [' ', h('span', {class: 'tag'}, `project ${e.project}`)] : null),
-        h('td', {'data-label': 'Source or tool'},
-          e.tool ? e.tool : h('span', {class: 'tag'}, e.source)),
-        h('td', {class: `num ${shown < 0n ? 'neg' : shown > 0n ? 'pos' : ''}`,
-                 'data-label': 'Amount'}, fmt(microStr(shown), true) + note),
-        h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(e.balance_after)));
+  function amountCell(x) {
+    const {value, note} = shownAmount(x);
+    return h('td', {class: `num ${value < 0n ? 'neg' : value > 0n ? 'pos' : ''}`,
+                    'data-label': 'Amount'}, fmt(microStr(value), true) + note);
+  }
+
+  // One operation's row, then (hidden until asked for) one row per lot portion under it.
+  function operationRows(op) {
+    const many = op.portions.length > 1;
+    const toggle = many ? h('button', {type: 'button', class: 'quiet portions-toggle',
+                                       'aria-expanded': 'false'},
+                            `${op.portions.length} lots`) : null;
+    const row = h('tr', {class: 'op', 'data-operation': op.operation, 'data-seq': op.first_seq,
+                         'data-last-seq': op.last_seq, 'data-member': op.member,
+                         'data-project': op.project},
+      h('td', {'data-label': 'Time'}, h('time', {datetime: op.at}, fmtTime(op.at))),
+      h('td', {'data-label': 'What happened'}, op.summary,
+        op.member ? [' ', h('span', {class: 'tag'}, op.member)] : null,
+        op.project ? [' ', h('span', {class: 'tag'}, `project ${op.project}`)] : null,
+        toggle ? [' ', toggle] : null),
+      h('td', {'data-label': 'Source or tool'},
+        op.tool ? op.tool : h('span', {class: 'tag'}, op.source ?? 'several')),
+      amountCell(op),
+      h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(op.balance_after)));
+    if (!many) return [row];
+    const portions = op.portions.map((e) => h('tr', {class: 'portion', 'data-seq': e.seq,
+                                                     'data-kind': e.kind, hidden: true},
+      h('td', {'data-label': 'Time'}),
+      h('td', {'data-label': 'What happened'},
+        `lot ${e.lot}: ${e.source} credits${e.reason ? ` (${e.reason})` : ''}`),
+      h('td', {'data-label': 'Source or tool'}, h('span', {class: 'tag'}, e.source)),
+      amountCell(e),
+      h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(e.balance_after))));
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      for (const p of portions) p.hidden = !open;
     });
+    return [row, ...portions];
+  }
+
+  function renderHistory() {
+    const list = filtered().reverse();  // newest first
+    const rows = list.slice(0, state.shown).flatMap(operationRows);
     if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'Nothing here yet.')));
     $('history').tBodies[0].replaceChildren(...rows);
     $('more').hidden = list.length <= state.shown;

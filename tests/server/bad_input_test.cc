@@ -401,6 +401,8 @@ const std::vector<Case>& cases() {
         get("history: member too long", "/v1/accounts/alice/entries?member=" + std::string(129, 'm'), 400, "invalid_request").with_detail("member"),
         get("history: project empty", "/v1/accounts/alice/entries?project=", 400, "invalid_request").with_detail("project"),
         get("history: project outside the id alphabet", "/v1/accounts/alice/entries?project=x/y", 400, "invalid_request").with_detail("project"),
+        get("history: group neither entry nor operation", "/v1/accounts/alice/entries?group=lot", 400, "invalid_request").with_detail("group"),
+        get("history: group empty", "/v1/accounts/alice/entries?group=", 400, "invalid_request").with_detail("group"),
         get("usage: no period", "/v1/accounts/alice/usage", 400, "invalid_request").with_detail("from"),
         get("usage: no end", "/v1/accounts/alice/usage?from=2027-01-01T00:00:00Z", 400, "invalid_request").with_detail("to"),
         get("usage: from not a time", "/v1/accounts/alice/usage?from=monday&to=2027-01-02T00:00:00Z", 400, "invalid_request").with_detail("from"),

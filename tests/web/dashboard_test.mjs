@@ -253,9 +253,9 @@ test('a grant made in the operator view appears in the user history with its bal
   await user.goto(url);
   await user.waitForSelector('body[data-ready]');
   assert.equal(new URL(user.url()).hash, '', 'the token is taken out of the address bar');
-  const row = user.locator(`#history tr[data-seq="${entry.seq}"] td`);
+  const row = user.locator(`#history tr.op[data-seq="${entry.seq}"] td`);
   const cells = await row.allInnerTexts();
-  assert.equal(cells[1].trim(), 'added: sorry for the outage');
+  assert.equal(cells[1].trim(), 'Added 12.5 credits (admin): sorry for the outage');
   assert.equal(cells[2].trim(), 'admin');
   assert.equal(cells[3].trim(), '+12.5');
   assert.equal(cells[4].trim(), fmt(entry.balance_after));
@@ -351,7 +351,8 @@ test('a held job shows as held and disappears when released', async () => {
   assert.equal(await text(page, '#sum-held'), '6');
   const job = page.locator(`#jobs li[data-hold="${hold.id}"]`);
   assert.match(await job.innerText(), /6 credits held for video/);
-  assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'), 'held for video');
+  assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'),
+               'Held 6 credits for video');
   await shot(page, 'held_job');
 
   await post(`/v1/holds/${hold.id}/release`, {reason: 'video generation failed'});
@@ -360,10 +361,41 @@ test('a held job shows as held and disappears when released', async () => {
   assert.equal(await text(page, '#sum-held'), '0');
   assert.equal(await job.count(), 0, 'the released job is gone');
   assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'),
-               'returned: video generation failed');
+               'Returned 6 credits held for video: video generation failed');
   const a = await get('/v1/accounts/carol');
   assert.equal(await text(page, '#sum-available'), fmt(a.balance.available));
   await shot(page, 'held_job_released');
+  await page.context().close();
+});
+
+// Issue 19: a failed 12-credit video over several lots was a line per lot for its hold and
+// another per lot for its release; it is one line each, the lots under it on request.
+test('a hold over several lots and its release are one line each, lots expandable', async () => {
+  await post('/v1/accounts', {id: 'vera', plan: null});
+  for (const [i, day] of ['2032-01-10', '2032-01-11', '2032-01-12'].entries()) {
+    await post('/v1/accounts/vera/grants',
+               {amount: '4', reason: `credit ${i}`, expires_at: `${day}T00:00:00Z`});
+  }
+  const hold = await post('/v1/holds', {account: 'vera', amount: '12', tool: 'video'});
+  await post(`/v1/holds/${hold.id}/release`, {reason: 'render failed'});
+  const {operations} = await get('/v1/accounts/vera/entries?group=operation');
+  const page = await openAsUser('vera');
+  assert.equal(await page.locator('#history tbody tr.op').count(), operations.length);
+  assert.equal(operations.length, 5, 'three grants, the hold, the release');
+  const released = page.locator('#history tbody tr.op').first();
+  assert.equal(await released.getAttribute('data-operation'), 'release');
+  assert.equal(await text(page, '#history tbody tr.op:first-child td:nth-child(2)'),
+               'Returned 12 credits held for video: render failed 3 lots');
+  assert.equal(await page.locator('#history tr.portion:visible').count(), 0, 'folded');
+  await released.getByRole('button', {name: '3 lots'}).click();
+  assert.equal(await page.locator('#history tr.portion:visible').count(), 3);
+  const portions = operations.at(-1).portions;
+  for (const p of portions) {
+    const cells = await page.locator(`#history tr.portion[data-seq="${p.seq}"] td`).allInnerTexts();
+    assert.match(cells[1], new RegExp(`lot ${p.lot}`));
+    assert.equal(cells[3].trim(), '+4');
+  }
+  await shot(page, 'history_by_operation');
   await page.context().close();
 });
 
@@ -640,9 +672,9 @@ test('a team member\'s link shows its own row and budgets, and no error for what
   assert.deepEqual((await rowKeys(page, '#filter-member option', 'value')).filter(Boolean),
                    ['ana'], 'it filters by itself only');
   // Its history is what the server gives its token.
-  const {entries} = await call('GET', `/v1/accounts/${team}/entries?limit=1000`, undefined,
-                               {key: token});
-  assert.equal(await page.locator('#history tbody tr').count(), entries.length);
+  const {operations} = await call('GET', `/v1/accounts/${team}/entries?limit=1000&group=operation`,
+                                  undefined, {key: token});
+  assert.equal(await page.locator('#history tbody tr.op').count(), operations.length);
   await shot(page, 'team_member');
   await page.context().close();
 });
@@ -655,7 +687,10 @@ test('the team history filtered by project shows only that project\'s entries', 
   await openTeam();
   const entries = async (q = '') =>
     (await get(`/v1/accounts/${team}/entries?limit=1000${q}`)).entries;
+  const operations = async (q = '') =>
+    (await get(`/v1/accounts/${team}/entries?limit=1000&group=operation${q}`)).operations;
   const all = await entries();
+  const allOps = await operations();
   const named = all.some((e) => 'project' in e);
   const launch = await entries('&project=launch');
   if (named) {
@@ -666,35 +701,36 @@ test('the team history filtered by project shows only that project\'s entries', 
                 'checking only that the page filters through the server');
   }
   const {page} = await openAsMember('ada');
-  assert.equal(await page.locator('#history tbody tr').count(), all.length);
+  assert.equal(await page.locator('#history tbody tr.op').count(), allOps.length);
   if (named) {  // each line names its member and project
     const spend = all.find((e) => e.member === 'bo' && e.project === 'docs');
-    const line = await text(page, `#history tr[data-seq="${spend.seq}"] td:nth-child(2)`);
+    const line = await text(page, `#history tr.op[data-seq="${spend.seq}"] td:nth-child(2)`);
     assert.match(line, /bo/);
     assert.match(line, /project docs/);
     assert.ok((await rowKeys(page, '#projects tbody tr', 'data-project')).includes('docs'));
   }
-  const seqs = async () => (await rowKeys(page, '#history tbody tr', 'data-seq')).map(Number);
-  const newestFirst = (list) => list.map((e) => e.seq).reverse();
+  const seqs = async () => (await rowKeys(page, '#history tbody tr.op', 'data-seq')).map(Number);
+  const newestFirst = (list) => list.map((op) => op.first_seq).reverse();
 
   const asked = page.waitForRequest((r) => /\/entries\?.*project=launch/.test(r.url()));
   await page.selectOption('#filter-project', 'launch');  // offered: a budget names it
   await asked;
   await page.waitForSelector('#history[data-query="|launch"]');
-  assert.deepEqual(await seqs(), newestFirst(launch), 'what the server answers, newest first');
+  assert.deepEqual(await seqs(), newestFirst(await operations('&project=launch')),
+                   'what the server answers, newest first');
   if (named) {
-    assert.deepEqual([...new Set(await rowKeys(page, '#history tbody tr', 'data-project'))],
+    assert.deepEqual([...new Set(await rowKeys(page, '#history tbody tr.op', 'data-project'))],
                      ['launch'], 'only the project\'s entries');
   }
   await page.selectOption('#filter-member', 'ana');
   await page.waitForSelector('#history[data-query="ana|launch"]');
-  const anaLaunch = await entries('&member=ana&project=launch');
+  const anaLaunch = await operations('&member=ana&project=launch');
   assert.deepEqual(await seqs(), newestFirst(anaLaunch));
-  if (named) assert.deepEqual(await rowKeys(page, '#history tbody tr', 'data-member'), ['ana']);
+  if (named) assert.deepEqual(await rowKeys(page, '#history tbody tr.op', 'data-member'), ['ana']);
   await page.selectOption('#filter-project', '');
   await page.selectOption('#filter-member', '');
   await page.waitForSelector('#history[data-query="|"]');
-  assert.equal(await page.locator('#history tbody tr').count(), all.length);
+  assert.equal(await page.locator('#history tbody tr.op').count(), allOps.length);
   await shot(page, 'team_history_by_project');
   await page.context().close();
 });
@@ -708,7 +744,7 @@ test('tally serve --demo seeds accounts with months of history and links to one'
     await page.goto(url);
     await page.waitForSelector('body[data-ready]');
     assert.equal(await text(page, '#account-title'), 'Your credits');
-    assert.equal(await page.locator('#history tbody tr').count(), 50, 'a full first page');
+    assert.equal(await page.locator('#history tbody tr.op').count(), 50, 'a full first page');
     assert.ok(await page.locator('#more').isVisible(), 'older history to show');
     assert.equal(await page.locator('#jobs li').count(), 1, 'one video still rendering');
     assert.ok(await page.locator('#usage svg').isVisible(), 'a usage chart');

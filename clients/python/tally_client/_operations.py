@@ -127,11 +127,12 @@ class Operations:
         return self._run(Operations.get_account, account)
 
     @operation("listEntries", "GET", "/v1/accounts/{id}/entries", {200: m.EntriesPage})
-    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None, member: Optional[str] = None, project: Optional[str] = None) -> m.EntriesPage:
+    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None, member: Optional[str] = None, project: Optional[str] = None, group: Optional[str] = None) -> m.EntriesPage:
         """One page of history, oldest first; pass `next_after` as `after` for the next page.
         `member`, `project`: a team account's entries of that member and/or project only.
+        `group="operation"`: one line per operation in `operations` (`limit` counts them).
         `iter_entries` walks every page."""
-        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after, "member": member, "project": project})
+        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after, "member": member, "project": project, "group": group})
 
     @operation("getBalance", "GET", "/v1/accounts/{id}/balance", {200: m.BalanceAt})
     def get_balance(self, account: str, *, as_of: Optional[TimeLike] = None) -> m.BalanceAt:

@@ -232,15 +232,15 @@ export class TallyClient {
   }
   /** One page of history, oldest first. See `entries` to walk every page. */
   listEntries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): Promise<T.EntryPage> {
-    const {limit, after, member, project} = query;
-    return this.call('listEntries', {params: {id}, query: {limit, after, member, project}}, options);
+    const {limit, after, member, project, group} = query;
+    return this.call('listEntries', {params: {id}, query: {limit, after, member, project, group}}, options);
   }
   /** Every entry after `after` (default all), oldest first, fetched a page at a time. */
   async *entries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): AsyncGenerator<T.Entry> {
     let after: number | null = query.after ?? 0;
     while (after !== null) {
-      const page: T.EntryPage = await this.listEntries(id, {...query, after}, options);
-      for (const entry of page.entries) yield entry;
+      const page: T.EntryPage = await this.listEntries(id, {...query, group: 'entry', after}, options);
+      for (const entry of page.entries ?? []) yield entry;
       after = page.next_after;
     }
   }
