@@ -258,7 +258,7 @@
       }
     }
     showView();
-    await renderWebhooks();
+    await Promise.all([renderWebhooks(), renderOverview()]);
     $('find-id').focus();
   }
 
@@ -291,13 +291,14 @@
 
   async function openAccount(id) {
     try {
-      const [account, balance, entries, operations, alerts, topup] = await Promise.all([
+      const [account, balance, entries, operations, alerts, topup, forecast] = await Promise.all([
         api(`/v1/accounts/${enc(id)}`),
         api(`/v1/accounts/${enc(id)}/balance`),
         loadEntries(id),
         loadEntries(id, {group: 'operation'}),
         unlessForbidden(api(`/v1/accounts/${enc(id)}/alerts`)),
         unlessForbidden(api(`/v1/accounts/${enc(id)}/auto_topup`)),
+        unlessForbidden(api(`/v1/accounts/${enc(id)}/forecast`)),
       ]);
       const team = account.kind === 'team' ? await loadTeam(id) : null;
       // Both refused: this credential reads no settings; the part is hidden, not an error.
@@ -308,6 +309,7 @@
       state.now = balance.as_of;
       state.entries = entries;
       state.operations = operations;
+      state.forecast = forecast === forbidden ? null : forecast;
       state.team = team;
       state.history = null;
       state.shown = k_history_step;
@@ -378,6 +380,7 @@
     renderTimeline(a.lots);
     renderJobs();
     renderUsage();
+    renderForecast();
     renderAlerts(state.alerts, state.topup);
     renderTeam(a);
     renderFilters();
@@ -677,6 +680,94 @@
         h('text', {x: labelW + barMax + 8, y: y + 18}, fmt(microStr(b.micro)))));
     });
     return svg;
+  }
+
+  // The balance forecast (GET …/forecast, docs/reports.md): for the trailing 7- and 30-day
+  // rates, a line from today's available credits to the day they run out, in inline SVG. The
+  // server computes when (lot by lot, in consumption order, what expires first); the line
+  // between is drawn straight.
+  function renderForecast() {
+    const f = state.forecast;
+    $('forecast-part').hidden = !f;
+    if (!f) return;
+    const now = Date.parse(f.as_of);
+    const rates = f.rates.filter((r) => r.runs_out_at);
+    const words = f.rates.map((r) => h('li', {'data-window': r.window_days},
+      `At the ${r.window_days}-day rate (${credits(r.per_day)} a day): `,
+      r.runs_out_at ? `runs out on ${fmtDate(r.runs_out_at)}` : 'does not run out',
+      micro(r.expires_unused_micro) > 0n
+        ? `; ${credits(r.expires_unused)} expire unused before then` : ''));
+    if (!rates.length) {
+      $('forecast').replaceChildren(h('ul', {}, words),
+        h('p', {class: 'note'}, 'No use in the last 30 days: nothing to draw.'));
+      return;
+    }
+    const width = 440, height = 160, left = 60, bottom = 24;
+    const end = Math.max(...rates.map((r) => Date.parse(r.runs_out_at)));
+    const x = (t) => left + (width - left - 10) * (t - now) / Math.max(end - now, 1);
+    const top = 10, y0 = height - bottom;
+    const title = `Available credits from ${fmt(f.available)} today to 0`;
+    const svg = h('svg', {class: 'chart forecast', role: 'img', 'aria-label': title,
+                          viewBox: `0 0 ${width} ${height}`}, h('title', {}, title),
+      h('line', {class: 'axis', x1: left, y1: y0, x2: width - 10, y2: y0}),
+      h('line', {class: 'axis', x1: left, y1: top, x2: left, y2: y0}),
+      h('text', {x: 0, y: top + 10}, fmt(f.available)),
+      h('text', {x: 0, y: y0}, '0'),
+      h('text', {x: left, y: height - 4}, fmtDate(f.as_of)),
+      h('text', {x: width - 110, y: height - 4}, fmtDate(new Date(end).toISOString())));
+    for (const r of rates) {
+      svg.append(h('line', {class: `rate rate-${r.window_days}`, 'data-window': r.window_days,
+                            x1: left, y1: top, x2: x(Date.parse(r.runs_out_at)), y2: y0}));
+    }
+    $('forecast').replaceChildren(svg, h('ul', {}, words));
+  }
+
+  // --- Operator overview --------------------------------------------------------------------
+
+  // The month the overview shows: the one typed, else this month (UTC) of the browser's clock.
+  function overviewPeriod() {
+    const month = $('overview-month').value || new Date().toISOString().slice(0, 7);
+    const [year, m] = month.split('-').map(Number);
+    const from = new Date(Date.UTC(year, m - 1, 1)).toISOString().replace('.000', '');
+    const to = new Date(Date.UTC(year, m, 1)).toISOString().replace('.000', '');
+    return {month, from, to};
+  }
+
+  // The finance report of a month for the operator (GET /v1/reports/finance): money received,
+  // revenue recognized, deferred revenue and breakage, and free credits by source. A key that
+  // may not read it (a read key) does not see the panel.
+  async function renderOverview() {
+    if (!$('overview-currency').options.length) {
+      const packs = state.packs ?? (await api('/v1/packs')).packs;
+      const currencies = [...new Set(packs.flatMap((p) => p.prices.map((x) => x.currency)))];
+      $('overview-currency').replaceChildren(...currencies.map((c) => h('option', {value: c}, c)));
+    }
+    const {month, from, to} = overviewPeriod();
+    $('overview-month').value = month;
+    const currency = $('overview-currency').value || 'USD';
+    let r;
+    try {
+      r = await api(`/v1/reports/finance?from=${enc(from)}&to=${enc(to)}&currency=${enc(currency)}`);
+    } catch (err) {
+      $('overview').hidden = true;
+      return;
+    }
+    $('overview').hidden = false;
+    const p = r.paid;
+    const money = (name) => `${r.currency} ${p[name]} (${credits(p[`${name}_credits`])})`;
+    const facts = [['received', 'Money received'], ['recognized', 'Revenue recognized'],
+                   ['deferred_closing', 'Deferred revenue at the end'],
+                   ['breakage', 'Breakage (paid credits expired unused)'],
+                   ['refunded', 'Refunded (charge-backs)']];
+    $('overview-money').replaceChildren(...facts.map(([name, label]) =>
+      h('div', {'data-figure': name}, h('dt', {}, label), h('dd', {}, money(name)))));
+    const rows = r.free.map((f) => h('tr', {'data-source': f.source},
+      h('td', {'data-label': 'Source'}, f.source),
+      ...['issued', 'consumed', 'expired', 'outstanding_closing'].map((k) =>
+        h('td', {class: 'num', 'data-label': k}, fmt(f[k])))));
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'No free credits.')));
+    $('overview-free').tBodies[0].replaceChildren(...rows);
+    $('overview').dataset.period = `${from}|${currency}`;  // what the figures answer
   }
 
   // --- History ----------------------------------------------------------------------------
@@ -1047,6 +1138,10 @@
     for (const id of ['filter-member', 'filter-project']) {
       $(id).addEventListener('change', filterByTeam);
     }
+    $('overview-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      renderOverview();
+    });
     $('more').addEventListener('click', () => {
       state.shown += k_history_step;
       renderHistory();

@@ -399,6 +399,41 @@ test('a hold over several lots and its release are one line each, lots expandabl
   await page.context().close();
 });
 
+// Issue 19, the operator overview: the month's money and free credits are the finance report's.
+test('the operator overview shows the month\'s finance report as the API has it', async () => {
+  await post('/v1/accounts', {id: 'olga', plan: null});
+  await post('/v1/purchases', {account: 'olga', pack: 'small', currency: 'USD',
+                               payment_ref: 'pi_olga_1'}, {idempotent: false});
+  await post('/v1/spends', {account: 'olga', amount: '30', tool: 'chat'});
+  const report = await get('/v1/reports/finance?from=2031-03-01T00:00:00Z' +
+                           '&to=2031-04-01T00:00:00Z&currency=USD');
+  assert.notEqual(report.paid.received, '0', 'the purchase is in the report');
+  const page = await newPage();
+  await page.goto(base + '/');
+  await page.getByLabel('Access token or admin key').fill(adminKey);
+  await page.getByRole('button', {name: 'Open'}).click();
+  await page.waitForSelector('#overview[data-period]');
+  await page.fill('#overview-month', '2031-03');
+  await page.selectOption('#overview-currency', 'USD');
+  await page.getByRole('button', {name: 'Show'}).click();
+  await page.waitForSelector('#overview[data-period="2031-03-01T00:00:00Z|USD"]');
+  for (const name of ['received', 'recognized', 'deferred_closing', 'breakage', 'refunded']) {
+    assert.equal(await text(page, `#overview-money [data-figure="${name}"] dd`),
+                 `USD ${report.paid[name]} (${fmt(report.paid[`${name}_credits`])} credit` +
+                 `${report.paid[`${name}_credits`] === '1' ? '' : 's'})`, name);
+  }
+  for (const f of report.free) {
+    const cells = await page.locator(`#overview-free tr[data-source="${f.source}"] td`)
+      .allInnerTexts();
+    assert.deepEqual(cells.map((c) => c.trim()),
+                     [f.source, fmt(f.issued), fmt(f.consumed), fmt(f.expired),
+                      fmt(f.outstanding_closing)]);
+  }
+  assert.ok(report.free.length > 0, 'signup credits at least');
+  await shot(page, 'operator_overview');
+  await page.context().close();
+});
+
 test('the price table lists every tool of the configuration', async () => {
   const configured = [...fs.readFileSync(configFile, 'utf8')
     .matchAll(/^\[price_book\.tools\.([A-Za-z0-9_-]+)\]\s*$/gm)].map((m) => m[1]);
@@ -762,4 +797,27 @@ test('tally serve --demo seeds accounts with months of history and links to one'
   } finally {
     assert.equal(await demo.stop(), 0);
   }
+});
+
+// The balance forecast on the account view: the server's dates, drawn as lines in the page.
+// Last of the tests on this server: it moves the shared clock a day on (the trailing rates
+// count [now - N days, now), so a spend at now is not in them yet).
+test('the account view draws the balance forecast from the API', async () => {
+  await post('/v1/accounts', {id: 'fred'});
+  await post('/v1/spends', {account: 'fred', amount: '7', tool: 'chat'});
+  await post('/v1/admin/clock', {now: '2031-03-02T10:00:00Z'}, {idempotent: false});
+  const f = await get('/v1/accounts/fred/forecast');
+  const page = await openAsUser('fred');
+  assert.ok(await page.locator('#forecast svg').isVisible(), 'a chart');
+  for (const r of f.rates) {
+    const line = await text(page, `#forecast li[data-window="${r.window_days}"]`);
+    assert.match(line, new RegExp(`${r.window_days}-day rate`));
+    if (r.runs_out_at) {
+      assert.equal(await page.locator(`#forecast line[data-window="${r.window_days}"]`).count(), 1);
+      assert.match(line, /runs out on/);
+    }
+  }
+  assert.ok(f.rates.some((r) => r.runs_out_at), 'fred spent: his credits run out');
+  await shot(page, 'balance_forecast');
+  await page.context().close();
 });
