@@ -767,7 +767,25 @@
         h('td', {class: 'num', 'data-label': k}, fmt(f[k])))));
     if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'No free credits.')));
     $('overview-free').tBodies[0].replaceChildren(...rows);
+    await renderTopAccounts(from, to);
     $('overview').dataset.period = `${from}|${currency}`;  // what the figures answer
+  }
+
+  // The accounts that used most in the month (GET /v1/reports/top-accounts), each a link that
+  // opens the account (the drill-down).
+  async function renderTopAccounts(from, to) {
+    const {accounts} = await api(`/v1/reports/top-accounts?from=${enc(from)}&to=${enc(to)}&limit=10`);
+    const rows = accounts.map((u) => {
+      const open = h('button', {type: 'button', class: 'quiet'}, u.account);
+      open.addEventListener('click', () => {
+        $('find-id').value = u.account;
+        openAccount(u.account);
+      });
+      return h('tr', {'data-account': u.account}, h('td', {'data-label': 'Account'}, open),
+               h('td', {class: 'num', 'data-label': 'Credits used'}, fmt(u.used)));
+    });
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 2}, 'No use this month.')));
+    $('top-accounts').tBodies[0].replaceChildren(...rows);
   }
 
   // --- History ----------------------------------------------------------------------------

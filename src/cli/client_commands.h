@@ -239,7 +239,10 @@ Built build_finance(const std::string& from, const std::string& to, const std::s
                     bool csv);
 // `forecast ACCOUNT [--currency C]`: burn rate and upgrade-or-buy advice (client_reports.cc).
 Built build_forecast(const std::string& account, const std::string& currency);
-// Registers `finance` and `forecast` (client_reports.cc).
+// `top-accounts --from T --to T [--limit N]`: the accounts that used most over [from, to).
+Built build_top_accounts(const std::string& from, const std::string& to,
+                         std::optional<int64_t> limit);
+// Registers `finance`, `top-accounts` and `forecast` (client_reports.cc).
 void add_report_commands(CLI::App& app, int& exit_code);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",

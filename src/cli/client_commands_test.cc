@@ -180,6 +180,13 @@ TEST(ClientCalls, SubscribeKeysTokenQuote) {
             View::text);
   EXPECT_FALSE(build_finance("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", "usd", false));
   EXPECT_FALSE(build_finance("today", "2027-02-01T00:00:00Z", "USD", false));
+  EXPECT_EQ(ok(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", 5)).path,
+            "/v1/reports/top-accounts?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z&limit=5");
+  EXPECT_EQ(ok(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", {})).path,
+            "/v1/reports/top-accounts?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z");
+  EXPECT_FALSE(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", 0));
+  EXPECT_FALSE(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", 101));
+  EXPECT_FALSE(build_top_accounts("today", "2027-02-01T00:00:00Z", {}));
   EXPECT_EQ(ok(build_forecast("u1", "")),
             (ApiCall{"GET", "/v1/accounts/u1/forecast", "", KeyUse::none, View::fields}));
   EXPECT_EQ(ok(build_forecast("u1", "EUR")).path, "/v1/accounts/u1/forecast?currency=EUR");
@@ -779,6 +786,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"listBudgets", "budgets list"},
       {"getTeamUsage", "usage"},
       {"getFinanceReport", "finance"},
+      {"getTopAccounts", "top-accounts"},
       {"getForecast", "forecast"},
       {"getBudget", "budgets show"},
       {"updateBudget", "budgets update"},

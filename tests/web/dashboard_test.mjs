@@ -430,7 +430,18 @@ test('the operator overview shows the month\'s finance report as the API has it'
                       fmt(f.outstanding_closing)]);
   }
   assert.ok(report.free.length > 0, 'signup credits at least');
+  // The accounts that used most, as the API ranks them; one opens the account.
+  const top = await get('/v1/reports/top-accounts?from=2031-03-01T00:00:00Z' +
+                        '&to=2031-04-01T00:00:00Z&limit=10');
+  assert.deepEqual(await page.locator('#top-accounts tbody tr').evaluateAll(
+                     (rows) => rows.map((r) => r.getAttribute('data-account'))),
+                   top.accounts.map((u) => u.account));
+  assert.ok(top.accounts.some((u) => u.account === 'olga' && u.used === '30'));
+  assert.equal(await text(page, '#top-accounts tr[data-account="olga"] td:nth-child(2)'), '30');
   await shot(page, 'operator_overview');
+  await page.getByRole('button', {name: 'olga', exact: true}).click();
+  await page.waitForSelector('#account:not([hidden])');
+  assert.equal(await text(page, '#account-title'), 'Account olga');
   await page.context().close();
 });
 

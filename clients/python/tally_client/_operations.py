@@ -456,6 +456,13 @@ class Operations:
         query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to")}
         return self._run(Operations.get_team_usage, account, query=query)
 
+    @operation("getTopAccounts", "GET", "/v1/reports/top-accounts", {200: m.TopAccounts})
+    def get_top_accounts(self, *, from_: TimeLike, to: TimeLike, limit: Optional[int] = None) -> m.TopAccounts:
+        """The accounts that used most credits over [from_, to), most first (admin or service
+        key; docs/reports.md). `limit`: 1 to 100, default 10."""
+        query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to"), "limit": limit}
+        return self._run(Operations.get_top_accounts, query=query)
+
     @operation("getFinanceReport", "GET", "/v1/reports/finance", {200: m.FinanceReport})
     def get_finance_report(self, *, from_: TimeLike, to: TimeLike, currency: str, format: str = "json") -> Union[m.FinanceReport, str]:
         """Money received, recognized, deferred, breakage and refunded in `currency`, and free

@@ -973,6 +973,24 @@ class FinanceFree:
 
 
 @_model
+class AccountUse:
+    account: Optional[str] = None
+    used: Optional[Decimal] = None  # captures and spends less refunds over the period
+    used_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class TopAccounts:
+    """The accounts that used most over [from_, to), most first (docs/reports.md)."""
+
+    from_: Optional[datetime] = None  # `from` on the wire
+    to: Optional[datetime] = None
+    accounts: Optional[list[AccountUse]] = None
+    raw: dict = _raw()
+
+
+@_model
 class FinanceReport:
     """The finance report of [from_, to) in one currency (docs/reports.md)."""
 

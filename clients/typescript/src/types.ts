@@ -995,6 +995,29 @@ export interface Forecast {
   advice: Advice;
 }
 
+export interface TopAccountsQuery {
+  /** RFC 3339, included. */
+  from: Time;
+  /** RFC 3339, excluded; after `from`. */
+  to: Time;
+  /** 1 to 100; default 10. */
+  limit?: number;
+}
+
+/** An account's use over a period: captures and spends less refunds of spends. */
+export interface AccountUse {
+  account: AccountId;
+  used: Amount;
+  used_micro: AmountMicro;
+}
+
+/** The accounts that used most over a period, most first. */
+export interface TopAccounts {
+  from: Time;
+  to: Time;
+  accounts: AccountUse[];
+}
+
 export interface FinanceQuery {
   /** RFC 3339, included. */
   from: Time;
