@@ -22,9 +22,10 @@
     account: null,  // the account shown
     member: null,   // the team member a token acts as (a v3 token), else null
     team: null,     // a team account's {members, budgets, me}; null for a personal account
-    history: null,  // the entries the member and project filters asked the server for
+    history: null,  // the operations the member and project filters asked the server for
     now: null,      // the server's time (from /balance), ISO string
     entries: [],
+    operations: [],  // the history by operation (GET …/entries?group=operation)
     shown: k_history_step,
     plans: new Map(),
   };
@@ -217,7 +218,7 @@
   function signOut() {
     sessionStorage.removeItem('tally.token');
     Object.assign(state, {secret: null, kind: null, account: null, member: null, team: null,
-                          history: null, entries: [], now: null});
+                          history: null, entries: [], operations: [], now: null});
     showMessage('');
     showView();
     $('secret').value = '';
@@ -257,7 +258,7 @@
       }
     }
     showView();
-    await renderWebhooks();
+    await Promise.all([renderWebhooks(), renderOverview()]);
     $('find-id').focus();
   }
 
@@ -290,12 +291,14 @@
 
   async function openAccount(id) {
     try {
-      const [account, balance, entries, alerts, topup] = await Promise.all([
+      const [account, balance, entries, operations, alerts, topup, forecast] = await Promise.all([
         api(`/v1/accounts/${enc(id)}`),
         api(`/v1/accounts/${enc(id)}/balance`),
         loadEntries(id),
+        loadEntries(id, {group: 'operation'}),
         unlessForbidden(api(`/v1/accounts/${enc(id)}/alerts`)),
         unlessForbidden(api(`/v1/accounts/${enc(id)}/auto_topup`)),
+        unlessForbidden(api(`/v1/accounts/${enc(id)}/forecast`)),
       ]);
       const team = account.kind === 'team' ? await loadTeam(id) : null;
       // Both refused: this credential reads no settings; the part is hidden, not an error.
@@ -305,6 +308,8 @@
       state.account = id;
       state.now = balance.as_of;
       state.entries = entries;
+      state.operations = operations;
+      state.forecast = forecast === forbidden ? null : forecast;
       state.team = team;
       state.history = null;
       state.shown = k_history_step;
@@ -324,7 +329,8 @@
     }
   }
 
-  // The account's history; `filters` ({member, project}) are the server's own query filters.
+  // The account's history; `filters` ({member, project, group}) are the server's own query
+  // filters. With group 'operation', its operations (one per hold, capture, spend, …).
   async function loadEntries(id, filters = {}) {
     const out = [];
     let after = 0;
@@ -333,7 +339,7 @@
     for (let page = 0; page < k_entry_pages_max; ++page) {
       const r = await api(`/v1/accounts/${enc(id)}/entries?limit=${k_entries_page}&after=${after}` +
                           only);
-      out.push(...r.entries);
+      out.push(...(filters.group === 'operation' ? r.operations : r.entries));
       if (r.next_after === null || r.next_after === undefined) break;
       after = r.next_after;
     }
@@ -374,6 +380,7 @@
     renderTimeline(a.lots);
     renderJobs();
     renderUsage();
+    renderForecast();
     renderAlerts(state.alerts, state.topup);
     renderTeam(a);
     renderFilters();
@@ -478,7 +485,7 @@
     const account = state.account;
     try {
       const history = member || project
-        ? await loadEntries(account, {member, project}) : null;
+        ? await loadEntries(account, {member, project, group: 'operation'}) : null;
       if (state.account !== account || $('filter-member').value !== member ||
           $('filter-project').value !== project) return;  // changed since: a newer one follows
       state.history = history;
@@ -675,33 +682,127 @@
     return svg;
   }
 
+  // The balance forecast (GET …/forecast, docs/reports.md): for the trailing 7- and 30-day
+  // rates, a line from today's available credits to the day they run out, in inline SVG. The
+  // server computes when (lot by lot, in consumption order, what expires first); the line
+  // between is drawn straight.
+  function renderForecast() {
+    const f = state.forecast;
+    $('forecast-part').hidden = !f;
+    if (!f) return;
+    const now = Date.parse(f.as_of);
+    const rates = f.rates.filter((r) => r.runs_out_at);
+    const words = f.rates.map((r) => h('li', {'data-window': r.window_days},
+      `At the ${r.window_days}-day rate (${credits(r.per_day)} a day): `,
+      r.runs_out_at ? `runs out on ${fmtDate(r.runs_out_at)}` : 'does not run out',
+      micro(r.expires_unused_micro) > 0n
+        ? `; ${credits(r.expires_unused)} expire unused before then` : ''));
+    if (!rates.length) {
+      $('forecast').replaceChildren(h('ul', {}, words),
+        h('p', {class: 'note'}, 'No use in the last 30 days: nothing to draw.'));
+      return;
+    }
+    const width = 440, height = 160, left = 60, bottom = 24;
+    const end = Math.max(...rates.map((r) => Date.parse(r.runs_out_at)));
+    const x = (t) => left + (width - left - 10) * (t - now) / Math.max(end - now, 1);
+    const top = 10, y0 = height - bottom;
+    const title = `Available credits from ${fmt(f.available)} today to 0`;
+    const svg = h('svg', {class: 'chart forecast', role: 'img', 'aria-label': title,
+                          viewBox: `0 0 ${width} ${height}`}, h('title', {}, title),
+      h('line', {class: 'axis', x1: left, y1: y0, x2: width - 10, y2: y0}),
+      h('line', {class: 'axis', x1: left, y1: top, x2: left, y2: y0}),
+      h('text', {x: 0, y: top + 10}, fmt(f.available)),
+      h('text', {x: 0, y: y0}, '0'),
+      h('text', {x: left, y: height - 4}, fmtDate(f.as_of)),
+      h('text', {x: width - 110, y: height - 4}, fmtDate(new Date(end).toISOString())));
+    for (const r of rates) {
+      svg.append(h('line', {class: `rate rate-${r.window_days}`, 'data-window': r.window_days,
+                            x1: left, y1: top, x2: x(Date.parse(r.runs_out_at)), y2: y0}));
+    }
+    $('forecast').replaceChildren(svg, h('ul', {}, words));
+  }
+
+  // --- Operator overview --------------------------------------------------------------------
+
+  // The month the overview shows: the one typed, else this month (UTC) of the browser's clock.
+  function overviewPeriod() {
+    const month = $('overview-month').value || new Date().toISOString().slice(0, 7);
+    const [year, m] = month.split('-').map(Number);
+    const from = new Date(Date.UTC(year, m - 1, 1)).toISOString().replace('.000', '');
+    const to = new Date(Date.UTC(year, m, 1)).toISOString().replace('.000', '');
+    return {month, from, to};
+  }
+
+  // The finance report of a month for the operator (GET /v1/reports/finance): money received,
+  // revenue recognized, deferred revenue and breakage, and free credits by source. A key that
+  // may not read it (a read key) does not see the panel.
+  async function renderOverview() {
+    if (!$('overview-currency').options.length) {
+      const packs = state.packs ?? (await api('/v1/packs')).packs;
+      const currencies = [...new Set(packs.flatMap((p) => p.prices.map((x) => x.currency)))];
+      $('overview-currency').replaceChildren(...currencies.map((c) => h('option', {value: c}, c)));
+    }
+    const {month, from, to} = overviewPeriod();
+    $('overview-month').value = month;
+    const currency = $('overview-currency').value || 'USD';
+    let r;
+    try {
+      r = await api(`/v1/reports/finance?from=${enc(from)}&to=${enc(to)}&currency=${enc(currency)}`);
+    } catch (err) {
+      $('overview').hidden = true;
+      return;
+    }
+    $('overview').hidden = false;
+    const p = r.paid;
+    const money = (name) => `${r.currency} ${p[name]} (${credits(p[`${name}_credits`])})`;
+    const facts = [['received', 'Money received'], ['recognized', 'Revenue recognized'],
+                   ['deferred_closing', 'Deferred revenue at the end'],
+                   ['breakage', 'Breakage (paid credits expired unused)'],
+                   ['refunded', 'Refunded (charge-backs)']];
+    $('overview-money').replaceChildren(...facts.map(([name, label]) =>
+      h('div', {'data-figure': name}, h('dt', {}, label), h('dd', {}, money(name)))));
+    const rows = r.free.map((f) => h('tr', {'data-source': f.source},
+      h('td', {'data-label': 'Source'}, f.source),
+      ...['issued', 'consumed', 'expired', 'outstanding_closing'].map((k) =>
+        h('td', {class: 'num', 'data-label': k}, fmt(f[k])))));
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'No free credits.')));
+    $('overview-free').tBodies[0].replaceChildren(...rows);
+    await renderTopAccounts(from, to);
+    $('overview').dataset.period = `${from}|${currency}`;  // what the figures answer
+  }
+
+  // The accounts that used most in the month (GET /v1/reports/top-accounts), each a link that
+  // opens the account (the drill-down).
+  async function renderTopAccounts(from, to) {
+    const {accounts} = await api(`/v1/reports/top-accounts?from=${enc(from)}&to=${enc(to)}&limit=10`);
+    const rows = accounts.map((u) => {
+      const open = h('button', {type: 'button', class: 'quiet'}, u.account);
+      open.addEventListener('click', () => {
+        $('find-id').value = u.account;
+        openAccount(u.account);
+      });
+      return h('tr', {'data-account': u.account}, h('td', {'data-label': 'Account'}, open),
+               h('td', {class: 'num', 'data-label': 'Credits used'}, fmt(u.used)));
+    });
+    if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 2}, 'No use this month.')));
+    $('top-accounts').tBodies[0].replaceChildren(...rows);
+  }
+
   // --- History ----------------------------------------------------------------------------
 
-  // The reason a lot was granted, for "expired: weekly allocation".
-  function lotReasons() {
-    const m = new Map();
-    for (const e of state.entries) if (e.kind === 'grant') m.set(e.lot, e.reason);
-    return m;
+  // What a line's amount column shows: the change of the available credits, or for a capture
+  // (which moves only held credits) what left "held".
+  function shownAmount(x) {
+    const amount = micro(x.amount_micro), held = micro(x.held_micro);
+    return amount === 0n && held !== 0n ? {value: held, note: ' held'} : {value: amount, note: ''};
   }
 
-  function describe(e, reasons) {
-    const tool = e.tool ?? 'a job';
-    switch (e.kind) {
-      case 'grant': return `added: ${e.reason || e.source}`;
-      case 'hold': return `held for ${tool}`;
-      case 'release': return `returned: ${e.reason || 'job did not run'}`;
-      case 'capture': return `used by ${tool}`;
-      case 'spend': return `used by ${tool}`;
-      case 'refund': return `returned: ${e.reason || 'refund'}`;
-      case 'expire': return `expired: ${reasons.get(e.lot) || e.reason || e.source}`;
-      case 'void': return `removed: ${e.reason || 'voided'}`;
-      default: return e.kind;
-    }
-  }
-
+  // The history is the server's, by operation (docs/api.md "History by operation"): its
+  // summaries are the one wording of what happened; the tool and source filters apply here.
   function filtered() {
     const tool = $('filter-tool').value, source = $('filter-source').value;
-    return (state.history ?? state.entries).filter((e) => (!tool || e.tool === tool) && (!source || e.source === source));
+    return (state.history ?? state.operations).filter((op) => (!tool || op.tool === tool) &&
+      (!source || op.portions.some((p) => p.source === source)));
   }
 
   function renderFilters() {
@@ -723,27 +824,50 @@
     if (state.history === null) $('filter-member').value = $('filter-project').value = '';
   }
 
-  function renderHistory() {
-    const reasons = lotReasons();
-    const list = filtered().reverse();  // newest first
-    const rows = list.slice(0, state.shown).map((e) => {
-      const amount = micro(e.amount_micro);
-      const held = micro(e.held_micro);
-      // A capture moves credits out of "held": show what it took.
-      const shown = amount === 0n && held !== 0n ? held : amount;
-      const note = amount === 0n && held !== 0n ? ' held' : '';
-      return h('tr', {'data-kind': e.kind, 'data-seq': e.seq, 'data-member': e.member,
-                      'data-project': e.project},
-        h('td', {'data-label': 'Time'}, h('time', {datetime: e.at}, fmtTime(e.at))),
-        h('td', {'data-label': 'What happened'}, describe(e, reasons),
-          e.member ? [' ', h('span', {class: 'tag'}, e.member)] : null,
-          e.project ? [' ', h('span', {class: 'tag'}, `project ${e.project}`)] : null),
-        h('td', {'data-label': 'Source or tool'},
-          e.tool ? e.tool : h('span', {class: 'tag'}, e.source)),
-        h('td', {class: `num ${shown < 0n ? 'neg' : shown > 0n ? 'pos' : ''}`,
-                 'data-label': 'Amount'}, fmt(microStr(shown), true) + note),
-        h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(e.balance_after)));
+  function amountCell(x) {
+    const {value, note} = shownAmount(x);
+    return h('td', {class: `num ${value < 0n ? 'neg' : value > 0n ? 'pos' : ''}`,
+                    'data-label': 'Amount'}, fmt(microStr(value), true) + note);
+  }
+
+  // One operation's row, then (hidden until asked for) one row per lot portion under it.
+  function operationRows(op) {
+    const many = op.portions.length > 1;
+    const toggle = many ? h('button', {type: 'button', class: 'quiet portions-toggle',
+                                       'aria-expanded': 'false'},
+                            `${op.portions.length} lots`) : null;
+    const row = h('tr', {class: 'op', 'data-operation': op.operation, 'data-seq': op.first_seq,
+                         'data-last-seq': op.last_seq, 'data-member': op.member,
+                         'data-project': op.project},
+      h('td', {'data-label': 'Time'}, h('time', {datetime: op.at}, fmtTime(op.at))),
+      h('td', {'data-label': 'What happened'}, op.summary,
+        op.member ? [' ', h('span', {class: 'tag'}, op.member)] : null,
+        op.project ? [' ', h('span', {class: 'tag'}, `project ${op.project}`)] : null,
+        toggle ? [' ', toggle] : null),
+      h('td', {'data-label': 'Source or tool'},
+        op.tool ? op.tool : h('span', {class: 'tag'}, op.source ?? 'several')),
+      amountCell(op),
+      h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(op.balance_after)));
+    if (!many) return [row];
+    const portions = op.portions.map((e) => h('tr', {class: 'portion', 'data-seq': e.seq,
+                                                     'data-kind': e.kind, hidden: true},
+      h('td', {'data-label': 'Time'}),
+      h('td', {'data-label': 'What happened'},
+        `lot ${e.lot}: ${e.source} credits${e.reason ? ` (${e.reason})` : ''}`),
+      h('td', {'data-label': 'Source or tool'}, h('span', {class: 'tag'}, e.source)),
+      amountCell(e),
+      h('td', {class: 'num', 'data-label': 'Balance after'}, fmt(e.balance_after))));
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      for (const p of portions) p.hidden = !open;
     });
+    return [row, ...portions];
+  }
+
+  function renderHistory() {
+    const list = filtered().reverse();  // newest first
+    const rows = list.slice(0, state.shown).flatMap(operationRows);
     if (!rows.length) rows.push(h('tr', {}, h('td', {colspan: 5}, 'Nothing here yet.')));
     $('history').tBodies[0].replaceChildren(...rows);
     $('more').hidden = list.length <= state.shown;
@@ -1032,6 +1156,10 @@
     for (const id of ['filter-member', 'filter-project']) {
       $(id).addEventListener('change', filterByTeam);
     }
+    $('overview-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      renderOverview();
+    });
     $('more').addEventListener('click', () => {
       state.shown += k_history_step;
       renderHistory();

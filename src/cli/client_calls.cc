@@ -136,7 +136,7 @@ Built build_balance(const std::string& account) {
 }
 
 Built build_history(const std::string& account, std::optional<int64_t> limit,
-                    std::optional<int64_t> after) {
+                    std::optional<int64_t> after, bool by_operation) {
   if (auto e = check_account(account)) return std::unexpected(*e);
   if (limit && (*limit < 1 || *limit > 1000)) return std::unexpected("--limit must be 1 to 1000");
   if (after && *after < 0) return std::unexpected("--after must be a sequence number (0 or more)");
@@ -146,8 +146,12 @@ Built build_history(const std::string& account, std::optional<int64_t> limit,
     path += sep + std::string("limit=") + std::to_string(*limit);
     sep = '&';
   }
-  if (after) path += sep + std::string("after=") + std::to_string(*after);
-  return call("GET", path, "", KeyUse::none, View::history);
+  if (after) {
+    path += sep + std::string("after=") + std::to_string(*after);
+    sep = '&';
+  }
+  if (by_operation) path += sep + std::string("group=operation");
+  return call("GET", path, "", KeyUse::none, by_operation ? View::operations : View::history);
 }
 
 Built build_balance_at(const std::string& account, const std::string& as_of) {

@@ -94,6 +94,7 @@ void add_balance_and_history(CLI::App& app, int& exit_code) {
     std::string account;
     int64_t limit = 0, after = 0;
     bool newest_first = false;
+    std::string group = "entry";
   };
   auto h = std::make_shared<Command<Args>>();
   CLI::App* hist = app.add_subcommand("history", "An account's journal, oldest first");
@@ -105,13 +106,21 @@ void add_balance_and_history(CLI::App& app, int& exit_code) {
   hist->add_flag("--newest-first", h->args.newest_first,
                  "The last --limit entries (default 100), newest first")
       ->excludes(after);
+  hist->add_option("--group", h->args.group,
+                   "entry (one line per lot portion, the default) or operation (one line per "
+                   "hold, capture, release, spend, refund, purchase, grant, renewal, expiry or "
+                   "void, its portions under it; --limit then counts operations)")
+      ->check(CLI::IsMember({"entry", "operation"}))
+      ->excludes("--newest-first");
   add_client_options(hist, h->options, KeyUse::none);
   hist->callback([h, limit, after, &exit_code] {
     std::optional<int64_t> l, a;
     if (limit->count() > 0) l = h->args.limit;
     if (after->count() > 0) a = h->args.after;
-    exit_code = h->args.newest_first ? run_history_newest_first(h->options, h->args.account, l)
-                                     : run_built(h->options, build_history(h->args.account, l, a));
+    const bool by_operation = h->args.group == "operation";
+    exit_code = h->args.newest_first
+                    ? run_history_newest_first(h->options, h->args.account, l)
+                    : run_built(h->options, build_history(h->args.account, l, a, by_operation));
   });
 }
 

@@ -33,6 +33,7 @@ void add_client_commands(CLI::App& app, int& exit_code);
 enum class View {
   account,       // GET /v1/accounts/{id}, POST /v1/accounts: balance, then lots
   history,       // entries page
+  operations,    // entries page grouped by operation (?group=operation)
   lot,           // a grant's lot
   hold,          // a new hold
   capture,       // a capture's outcome
@@ -81,9 +82,10 @@ Built build_account_open(const std::string& account, const std::optional<std::st
                          bool no_plan, bool team = false, const std::string& owner = "");
 // `balance ID`.
 Built build_balance(const std::string& account);
-// `history ID [--limit N] [--after SEQ]`.
+// `history ID [--limit N] [--after SEQ] [--group operation]`: by operation, `--limit` counts
+// operations (GET /v1/accounts/{id}/entries?group=operation).
 Built build_history(const std::string& account, std::optional<int64_t> limit,
-                    std::optional<int64_t> after);
+                    std::optional<int64_t> after, bool by_operation = false);
 // `balance ID --as-of T`: the balance at a time, recomputed from the journal.
 Built build_balance_at(const std::string& account, const std::string& as_of);
 
@@ -237,7 +239,10 @@ Built build_finance(const std::string& from, const std::string& to, const std::s
                     bool csv);
 // `forecast ACCOUNT [--currency C]`: burn rate and upgrade-or-buy advice (client_reports.cc).
 Built build_forecast(const std::string& account, const std::string& currency);
-// Registers `finance` and `forecast` (client_reports.cc).
+// `top-accounts --from T --to T [--limit N]`: the accounts that used most over [from, to).
+Built build_top_accounts(const std::string& from, const std::string& to,
+                         std::optional<int64_t> limit);
+// Registers `finance`, `top-accounts` and `forecast` (client_reports.cc).
 void add_report_commands(CLI::App& app, int& exit_code);
 // `keys create --name N [--scope S] [--expires-at T]`: scope empty = service.
 Built build_key_create(const std::string& name, const std::string& scope = "service",

@@ -45,6 +45,11 @@ TEST(ClientCalls, BalanceAndHistoryAreReads) {
   EXPECT_EQ(ok(build_history("u1", 10, 42)).path, "/v1/accounts/u1/entries?limit=10&after=42");
   EXPECT_EQ(ok(build_history("u1", std::nullopt, 7)).path, "/v1/accounts/u1/entries?after=7");
   EXPECT_EQ(ok(build_history("u1", 1, 0)).view, View::history);
+  EXPECT_EQ(ok(build_history("u1", 10, 42, true)).path,
+            "/v1/accounts/u1/entries?limit=10&after=42&group=operation");
+  EXPECT_EQ(ok(build_history("u1", std::nullopt, std::nullopt, true)).path,
+            "/v1/accounts/u1/entries?group=operation");
+  EXPECT_EQ(ok(build_history("u1", 1, 0, true)).view, View::operations);
   EXPECT_FALSE(build_history("u1", 0, std::nullopt));
   EXPECT_FALSE(build_history("u1", 1001, std::nullopt));
   EXPECT_FALSE(build_history("u1", std::nullopt, -1));
@@ -175,6 +180,13 @@ TEST(ClientCalls, SubscribeKeysTokenQuote) {
             View::text);
   EXPECT_FALSE(build_finance("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", "usd", false));
   EXPECT_FALSE(build_finance("today", "2027-02-01T00:00:00Z", "USD", false));
+  EXPECT_EQ(ok(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", 5)).path,
+            "/v1/reports/top-accounts?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z&limit=5");
+  EXPECT_EQ(ok(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", {})).path,
+            "/v1/reports/top-accounts?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z");
+  EXPECT_FALSE(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", 0));
+  EXPECT_FALSE(build_top_accounts("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", 101));
+  EXPECT_FALSE(build_top_accounts("today", "2027-02-01T00:00:00Z", {}));
   EXPECT_EQ(ok(build_forecast("u1", "")),
             (ApiCall{"GET", "/v1/accounts/u1/forecast", "", KeyUse::none, View::fields}));
   EXPECT_EQ(ok(build_forecast("u1", "EUR")).path, "/v1/accounts/u1/forecast?currency=EUR");
@@ -233,6 +245,33 @@ TEST(ClientViews, AccountShowsPendingOnlyWhenThereIsSome) {
             "account u2  (no plan)\n"
             "available  held  total  pending\n"
             "        0     0      0       10\n");
+}
+
+// A line per operation; the portions of an operation of several lots under it.
+TEST(ClientViews, OperationsWithTheirPortions) {
+  auto text = render_view(View::operations, R"json({"operations": [
+    {"operation": "grant", "at": "2026-11-01T00:00:00Z", "first_seq": 1, "last_seq": 1,
+     "summary": "Added 40 credits (signup)", "credits": "40", "amount": "40", "held": "0",
+     "balance_after": "40", "portions": [{"seq": 1, "kind": "grant", "lot": "9",
+     "amount": "40", "held": "0", "source": "signup"}]},
+    {"operation": "hold", "at": "2026-11-01T00:01:00Z", "first_seq": 2, "last_seq": 3,
+     "summary": "Held 12 credits for video", "credits": "12", "amount": "-12", "held": "12",
+     "balance_after": "28", "portions": [
+       {"seq": 2, "kind": "hold", "lot": "9", "amount": "-10", "held": "10", "source": "signup"},
+       {"seq": 3, "kind": "hold", "lot": "10", "amount": "-2", "held": "2", "source": "promo"}]}],
+    "next_after": 3})json");
+  ASSERT_TRUE(text) << text.error();
+  EXPECT_EQ(*text,
+            "seq  time                  operation      amount  held  balance after  what\n"
+            "  1  2026-11-01T00:00:00Z  grant             +40                   40  Added 40 "
+            "credits (signup)\n"
+            "2-3  2026-11-01T00:01:00Z  hold              -12   +12             28  Held 12 "
+            "credits for video\n"
+            "  2                          hold lot 9      -10   +10                 signup\n"
+            "  3                          hold lot 10      -2    +2                 promo\n"
+            "more: --after 3\n");
+  EXPECT_EQ(*render_view(View::operations, R"({"operations": [], "next_after": null})"),
+            "no entries\n");
 }
 
 TEST(ClientViews, HistoryColumnsAndNextPage) {
@@ -747,6 +786,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"listBudgets", "budgets list"},
       {"getTeamUsage", "usage"},
       {"getFinanceReport", "finance"},
+      {"getTopAccounts", "top-accounts"},
       {"getForecast", "forecast"},
       {"getBudget", "budgets show"},
       {"updateBudget", "budgets update"},

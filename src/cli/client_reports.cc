@@ -1,4 +1,4 @@
-// Report commands (docs/reports.md): `finance` and `forecast`.
+// Report commands (docs/reports.md): `finance`, `top-accounts` and `forecast`.
 #include "cli/client_call_parts.h"
 
 namespace tally::cli {
@@ -15,6 +15,18 @@ Built build_finance(const std::string& from, const std::string& to, const std::s
   path += "&currency=" + currency;
   if (csv) path += "&format=csv";
   return call("GET", path, "", KeyUse::none, csv ? View::text : View::fields);
+}
+
+Built build_top_accounts(const std::string& from, const std::string& to,
+                         std::optional<int64_t> limit) {
+  std::string path = "/v1/reports/top-accounts";
+  if (auto e = add_time_query(&path, "from", from)) return std::unexpected(*e);
+  if (auto e = add_time_query(&path, "to", to)) return std::unexpected(*e);
+  if (limit) {
+    if (*limit < 1 || *limit > 100) return std::unexpected("--limit must be 1 to 100");
+    path += "&limit=" + std::to_string(*limit);
+  }
+  return call("GET", path, "", KeyUse::none, View::fields);
 }
 
 Built build_forecast(const std::string& account, const std::string& currency) {
@@ -49,6 +61,26 @@ void add_report_commands(CLI::App& app, int& exit_code) {
   cmd->callback([finance, &exit_code] {
     exit_code = run_built(finance->options, build_finance(finance->from, finance->to,
                                                           finance->currency, finance->csv));
+  });
+
+  struct TopArgs {
+    ClientOptions options;
+    std::string from, to;
+    int64_t limit = 0;
+  };
+  auto top = std::make_shared<TopArgs>();
+  CLI::App* t = app.add_subcommand(
+      "top-accounts",
+      "The accounts that used most credits over a period (captures and spends less refunds), "
+      "most first (admin or service key)");
+  t->add_option("--from", top->from, "The start, RFC 3339 (included)")->required();
+  t->add_option("--to", top->to, "The end, RFC 3339 (excluded)")->required();
+  CLI::Option* top_limit = t->add_option("--limit", top->limit, "How many (1 to 100; default 10)");
+  add_client_options(t, top->options, KeyUse::none);
+  t->callback([top, top_limit, &exit_code] {
+    std::optional<int64_t> limit;
+    if (top_limit->count() > 0) limit = top->limit;
+    exit_code = run_built(top->options, build_top_accounts(top->from, top->to, limit));
   });
 
   struct ForecastArgs {

@@ -183,6 +183,32 @@ std::string view_history(const Value& page) {
   return out;
 }
 
+// ?group=operation: a line per operation, then its lot portions indented under it.
+std::string view_operations(const Value& page) {
+  const Value* ops = member(page, "operations");
+  if (ops == nullptr || !ops->IsArray() || ops->Empty()) return "no entries\n";
+  Table t{{"seq", "time", "operation", "amount", "held", "balance after", "what"}, "rllrrrl", {}};
+  for (const Value& op : ops->GetArray()) {
+    const std::string first = text(op, "first_seq"), last = text(op, "last_seq");
+    t.rows.push_back({first == last ? first : first + "-" + last, text(op, "at"),
+                      text(op, "operation"), signed_amount(text(op, "amount")),
+                      signed_amount(text(op, "held")), text(op, "balance_after"),
+                      text(op, "summary")});
+    const Value* portions = member(op, "portions");
+    if (portions == nullptr || !portions->IsArray() || portions->Size() < 2) continue;
+    for (const Value& e : portions->GetArray()) {
+      t.rows.push_back({text(e, "seq"), "", "  " + text(e, "kind") + " lot " + text(e, "lot"),
+                        signed_amount(text(e, "amount")), signed_amount(text(e, "held")), "",
+                        text(e, "source")});
+    }
+  }
+  std::string out = t.render();
+  if (const std::string next = text(page, "next_after"); !next.empty()) {
+    out += "more: --after " + next + "\n";
+  }
+  return out;
+}
+
 std::string view_lot(const Value& lot) {
   return "lot " + text(lot, "id") + " on " + text(lot, "account") + ": " +
          signed_amount(text(lot, "amount")) + " " + text(lot, "source") + " credits\n" +
@@ -336,9 +362,9 @@ std::expected<std::string, std::string> render_view(View view, std::string_view 
   d.Parse(body.data(), body.size());
   if (d.HasParseError() || !d.IsObject())
     return std::unexpected("the server's answer is not a JSON object");
-  static constexpr const char* k_key_field[] = {"balance",  "entries",  "id",   "id",
-                                                "captured", "released", "id",   "plan",
-                                                "key",      "token",    "total"};
+  static constexpr const char* k_key_field[] = {"balance", "entries",  "operations", "id",
+                                                "id",      "captured", "released",   "id",
+                                                "plan",    "key",      "token",      "total"};
   static_assert(std::size(k_key_field) == static_cast<size_t>(View::quote) + 1);
   if (view == View::fields) return view_fields(d);
   if (const char* key = k_key_field[static_cast<size_t>(view)]; member(d, key) == nullptr) {
@@ -349,6 +375,8 @@ std::expected<std::string, std::string> render_view(View view, std::string_view 
       return view_account(d);
     case View::history:
       return view_history(d);
+    case View::operations:
+      return view_operations(d);
     case View::lot:
       return view_lot(d);
     case View::hold:

@@ -15,6 +15,7 @@ namespace tally::server {
 // Reports (api_reports.cc, docs/reports.md).
 void get_finance(const CallPtr& call);
 void get_forecast(const CallPtr& call);
+void get_top_accounts(const CallPtr& call);
 
 namespace {
 
@@ -614,6 +615,7 @@ constexpr Route k_routes[] = {
      redeliver_webhook_event},
     {"GET", "/v1/platform/events", Access::admin, false, get_platform_events},
     {"GET", "/v1/reports/finance", Access::service, false, get_finance},
+    {"GET", "/v1/reports/top-accounts", Access::service, false, get_top_accounts},
     {"POST", "/v1/admin/clock", Access::admin, false, set_clock},
     {"POST", "/v1/admin/reload", Access::admin, false, reload},
     {"GET", "/v1/audit", Access::service, false, get_audit},

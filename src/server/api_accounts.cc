@@ -1,4 +1,5 @@
 // Accounts: open, read, history, balance as of, grants, subscriptions, rewards and tokens.
+#include "ledger/history.h"
 #include "ledger/journal.h"
 #include "ledger/text.h"
 #include "server/api_internal.h"
@@ -30,6 +31,125 @@ struct EntryFilter {
     return (!member || e.member == *member) && (!project || e.project == *project);
   }
 };
+
+void write_entry(JsonWriter& w, const Entry& e) {
+  w.StartObject();
+  w.Key("seq");
+  w.Uint64(e.seq);
+  write_time(w, "at", e.at);
+  write_text(w, "kind", entry_kind_name(e.kind));
+  write_text(w, "account", e.account);
+  write_amount(w, "amount", e.amount);
+  write_amount(w, "held", e.held);
+  write_amount(w, "balance_after", e.balance_after);
+  write_id(w, "lot", e.lot.value);
+  write_text(w, "source", source_name(e.source));
+  write_text_or_null(w, "tool", e.tool);
+  write_id(w, "hold", e.hold.value);
+  write_id(w, "spend", e.spend.value);
+  write_text(w, "reason", e.reason);
+  if (!e.member.empty()) write_text(w, "member", e.member);  // team accounts only
+  if (!e.project.empty()) write_text(w, "project", e.project);
+  if (e.kind == EntryKind::grant) {  // when the credits it granted expire
+    write_time(w, "expires_at", e.expires_at);
+  } else {
+    w.Key("expires_at");
+    w.Null();
+  }
+  w.EndObject();
+}
+
+// The cursor of a page: the seq of its last entry when more follow, else null.
+void write_next_after(JsonWriter& w, bool more, const std::vector<Entry>& page) {
+  w.Key("next_after");
+  if (more && !page.empty()) {
+    w.Uint64(page.back().seq);
+  } else {
+    w.Null();
+  }
+}
+
+// One operation of ?group=operation (ledger/history.h) with its entries as `portions`.
+void write_operation(JsonWriter& w, std::span<const Entry> entries) {
+  const Operation op = fold_operation(entries);
+  const Entry& first = entries.front();
+  w.StartObject();
+  write_text(w, "operation", operation_kind_name(op.kind));
+  write_time(w, "at", first.at);
+  w.Key("first_seq");
+  w.Uint64(first.seq);
+  w.Key("last_seq");
+  w.Uint64(entries.back().seq);
+  write_text(w, "summary", op.summary);
+  write_amount(w, "credits", op.credits);
+  write_amount(w, "amount", op.amount);
+  write_amount(w, "held", op.held);
+  write_amount(w, "balance_after", op.balance_after);
+  const bool one_source = std::all_of(entries.begin(), entries.end(),
+                                      [&](const Entry& e) { return e.source == first.source; });
+  if (one_source) {
+    write_text(w, "source", source_name(first.source));
+  } else {
+    w.Key("source");
+    w.Null();
+  }
+  write_text_or_null(w, "tool", first.tool);
+  write_id(w, "hold", first.hold.value);
+  write_id(w, "spend", first.spend.value);
+  if (!first.member.empty()) write_text(w, "member", first.member);
+  if (!first.project.empty()) write_text(w, "project", first.project);
+  w.Key("portions");
+  w.StartArray();
+  for (const Entry& e : entries) write_entry(w, e);
+  w.EndArray();
+  w.EndObject();
+}
+
+struct HistoryQuery {
+  std::string account;
+  uint32_t limit = 0;  // entries, or operations when by_operation
+  uint64_t after = 0;
+  EntryFilter filter;
+  bool by_operation = false;
+};
+
+// One page of an account's history from the store, by entry or by operation.
+HttpResponse history_page(store::Store& store, ShardId shard, const HistoryQuery& q) {
+  std::vector<Entry> page;
+  std::vector<size_t> starts;  // by operation: where each operation's entries start in `page`
+  bool more = false;
+  auto scanned = store.scan_account_entries(shard, q.account, q.after, [&](const Entry& e) {
+    if (!q.filter.passes(e)) return true;
+    if (q.by_operation && !starts.empty() && continues_operation(page[starts.back()], e)) {
+      page.push_back(e);  // an operation is never cut between pages
+      return true;
+    }
+    if ((q.by_operation ? starts.size() : page.size()) == q.limit) {
+      more = true;
+      return false;
+    }
+    if (q.by_operation) starts.push_back(page.size());
+    page.push_back(e);
+    return true;
+  });
+  if (!scanned) return problem_response({500, "internal", scanned.error().message, {}});
+  return json(200, [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key(q.by_operation ? "operations" : "entries");
+    w.StartArray();
+    if (q.by_operation) {
+      for (size_t i = 0; i < starts.size(); ++i) {
+        const size_t end = i + 1 < starts.size() ? starts[i + 1] : page.size();
+        write_operation(w, std::span(page).subspan(starts[i], end - starts[i]));
+      }
+    } else {
+      for (const Entry& e : page) write_entry(w, e);
+    }
+    w.EndArray();
+    write_next_after(w, more, page);
+    w.EndObject();
+  });
+}
 
 HttpResponse no_account(std::string_view id) {
   return problem_response(not_found(cat("no account '", id, "'")));
@@ -114,64 +234,25 @@ void get_entries(const CallPtr& call) {
   } else {
     return;
   }
+  // ?group=operation (issue 19): one line per operation, its entries folded under it; `limit`
+  // then counts operations, and the cursor is the seq of the page's last operation's last entry.
+  bool by_operation = false;
+  if (auto v = call->query_value("group")) {
+    if (*v != "operation" && *v != "entry") {
+      return fail(call, bad_request(cat("'group' must be 'operation' or 'entry', not '", *v, "'")));
+    }
+    by_operation = *v == "operation";
+  }
   store::Store* store = call->ctx.o.store;
   const ShardId shard = account_shard(*call, id);
-  read_shard(call, shard, [id, limit, after, store, shard, filter](const Ledger& l) {
-    if (!l.find_account(id)) return no_account(id);
-    std::vector<Entry> page;
-    bool more = false;
-    auto scanned = store->scan_account_entries(shard, id, after, [&](const Entry& e) {
-      if (!filter.passes(e)) return true;
-      if (page.size() == limit) {
-        more = true;
-        return false;
-      }
-      page.push_back(e);
-      return true;
-    });
-    if (!scanned) {
-      return problem_response({500, "internal", scanned.error().message, {}});
-    }
-    return json(200, [&](JsonWriter& w) {
-      w.StartObject();
-      w.Key("entries");
-      w.StartArray();
-      for (const Entry& e : page) {
-        w.StartObject();
-        w.Key("seq");
-        w.Uint64(e.seq);
-        write_time(w, "at", e.at);
-        write_text(w, "kind", entry_kind_name(e.kind));
-        write_text(w, "account", e.account);
-        write_amount(w, "amount", e.amount);
-        write_amount(w, "held", e.held);
-        write_amount(w, "balance_after", e.balance_after);
-        write_id(w, "lot", e.lot.value);
-        write_text(w, "source", source_name(e.source));
-        write_text_or_null(w, "tool", e.tool);
-        write_id(w, "hold", e.hold.value);
-        write_id(w, "spend", e.spend.value);
-        write_text(w, "reason", e.reason);
-        if (!e.member.empty()) write_text(w, "member", e.member);  // team accounts only
-        if (!e.project.empty()) write_text(w, "project", e.project);
-        if (e.kind == EntryKind::grant) {  // when the credits it granted expire
-          write_time(w, "expires_at", e.expires_at);
-        } else {
-          w.Key("expires_at");
-          w.Null();
-        }
-        w.EndObject();
-      }
-      w.EndArray();
-      w.Key("next_after");
-      if (more && !page.empty()) {
-        w.Uint64(page.back().seq);
-      } else {
-        w.Null();
-      }
-      w.EndObject();
-    });
-  }, /*uses_store=*/true);
+  const HistoryQuery q{id, limit, after, std::move(filter), by_operation};
+  read_shard(
+      call, shard,
+      [q, store, shard](const Ledger& l) {
+        if (!l.find_account(q.account)) return no_account(q.account);
+        return history_page(*store, shard, q);
+      },
+      /*uses_store=*/true);
 }
 
 void get_balance(const CallPtr& call) {

@@ -1,6 +1,7 @@
 // Reports (issue 19, docs/reports.md).
 //   GET /v1/reports/finance?from=&to=&currency=[&format=csv]   money and credits of a period
 //   GET /v1/accounts/{id}/forecast[?currency=]                  burn rate and upgrade advice
+//   GET /v1/reports/top-accounts?from=&to=[&limit=]             the accounts that used most
 // Each shard scans its whole journal (the store's entries, in seq order) on its own thread,
 // after the commit in flight, into a FinanceBook (ledger/finance.h); the last shard to answer
 // merges the reports. A lot's cost basis comes from the ledger's memory, else from the store
@@ -18,6 +19,86 @@
 namespace tally::server {
 namespace {
 
+// A report's period: ?from= and ?to=, RFC 3339 times, `to` after `from`.
+std::optional<Problem> decode_period(const Call& call, TimeUs* from, TimeUs* to) {
+  for (auto [name, at] : {std::pair{"from", from}, std::pair{"to", to}}) {
+    auto v = call.query_value(name);
+    if (!v) return bad_request(cat("'", name, "' is required: an RFC 3339 time"));
+    auto t = parse_time(*v);
+    if (!t)
+      return bad_request(cat("'", name, "' is not an RFC 3339 time: '", v->substr(0, 64), "'"));
+    *at = *t;
+  }
+  if (*to <= *from) return bad_request("'to' must be after 'from'");
+  return std::nullopt;
+}
+
+constexpr int64_t k_top_accounts_default = 10;
+constexpr int64_t k_top_accounts_max = 100;
+
+struct TopQuery {
+  TimeUs from, to;
+  size_t limit = k_top_accounts_default;
+};
+
+// An account's use over the period: what its entries counted against the consumption book
+// (captures and spends, less refunds of spends), as the forecast counts it.
+struct AccountUse {
+  std::string account;
+  Credits used;
+};
+
+bool uses_more(const AccountUse& a, const AccountUse& b) {
+  return a.used != b.used ? a.used > b.used : a.account < b.account;
+}
+
+// The `limit` accounts that used most, most first (ties by id); none that used nothing.
+void keep_top(std::vector<AccountUse>* uses, size_t limit) {
+  std::erase_if(*uses, [](const AccountUse& u) { return !u.used.is_positive(); });
+  std::sort(uses->begin(), uses->end(), uses_more);
+  if (uses->size() > limit) uses->resize(limit);
+}
+
+std::expected<TopQuery, Problem> decode_top_query(const Call& call) {
+  TopQuery q;
+  for (const auto& [name, value] : call.query) {
+    if (name != "from" && name != "to" && name != "limit") {
+      return std::unexpected(
+          bad_request(cat("unknown query parameter '", name.substr(0, 64),
+                          "': GET /v1/reports/top-accounts takes from, to and limit")));
+    }
+  }
+  if (auto p = decode_period(call, &q.from, &q.to)) return std::unexpected(*p);
+  if (auto v = call.query_value("limit")) {
+    auto n = parse_id(*v);
+    if (!n || *n > static_cast<uint64_t>(k_top_accounts_max)) {
+      return std::unexpected(
+          bad_request(cat("'limit' must be an integer from 1 to ", k_top_accounts_max)));
+    }
+    q.limit = static_cast<size_t>(*n);
+  }
+  return q;
+}
+
+// One shard's top accounts: its whole journal, the entries in [from, to) that moved the
+// consumption book.
+std::expected<std::vector<AccountUse>, std::string> top_of_shard(store::Store& store, ShardId shard,
+                                                                 const TopQuery& q) {
+  absl::flat_hash_map<std::string, Credits> used;
+  auto scanned = store.scan_entries(shard, 0, [&](const Entry& e) {
+    if (e.counter == Book::consumption && e.at >= q.from && e.at < q.to) {
+      used[e.account] += e.counter_amount();
+    }
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error().message);
+  std::vector<AccountUse> out;
+  out.reserve(used.size());
+  for (auto& [account, credits] : used) out.push_back({account, credits});
+  keep_top(&out, q.limit);
+  return out;
+}
+
 struct FinanceQuery {
   TimeUs from, to;
   std::array<char, 3> currency{};
@@ -33,17 +114,7 @@ std::expected<FinanceQuery, Problem> decode_finance_query(const Call& call) {
                           "': GET /v1/reports/finance takes from, to, currency and format")));
     }
   }
-  for (auto [name, at] : {std::pair{"from", &q.from}, std::pair{"to", &q.to}}) {
-    auto v = call.query_value(name);
-    if (!v) return std::unexpected(bad_request(cat("'", name, "' is required: an RFC 3339 time")));
-    auto t = parse_time(*v);
-    if (!t) {
-      return std::unexpected(
-          bad_request(cat("'", name, "' is not an RFC 3339 time: '", v->substr(0, 64), "'")));
-    }
-    *at = *t;
-  }
-  if (q.to <= q.from) return std::unexpected(bad_request("'to' must be after 'from'"));
+  if (auto p = decode_period(call, &q.from, &q.to)) return std::unexpected(*p);
   std::optional<std::array<char, 3>> currency;
   if (auto c = call.query_value("currency")) currency = parse_currency(*c);
   if (!currency) {
@@ -330,6 +401,36 @@ void get_finance(const CallPtr& call) {
         FinanceReport report = std::move(parts.front());
         for (size_t i = 1; i < parts.size(); ++i) report.merge(parts[i]);
         answer(call, query->csv ? finance_csv(report) : finance_json(report));
+      });
+}
+
+void get_top_accounts(const CallPtr& call) {
+  auto q = decode_top_query(*call);
+  if (!q) return fail(call, q.error());
+  auto query = std::make_shared<const TopQuery>(*q);
+  store::Store* store = call->ctx.o.store;
+  gather_shards<std::vector<AccountUse>>(
+      call, /*uses_store=*/true,
+      [query, store](ShardId shard, const Ledger&) { return top_of_shard(*store, shard, *query); },
+      [query](const CallPtr& call, std::vector<std::vector<AccountUse>> parts) {
+        std::vector<AccountUse> all;  // an account lives on one shard: no sums across parts
+        for (auto& part : parts) all.insert(all.end(), part.begin(), part.end());
+        keep_top(&all, query->limit);
+        answer(call, json(200, [&](JsonWriter& w) {
+                 w.StartObject();
+                 write_time(w, "from", query->from);
+                 write_time(w, "to", query->to);
+                 w.Key("accounts");
+                 w.StartArray();
+                 for (const AccountUse& u : all) {
+                   w.StartObject();
+                   write_text(w, "account", u.account);
+                   write_amount(w, "used", u.used);
+                   w.EndObject();
+                 }
+                 w.EndArray();
+                 w.EndObject();
+               }));
       });
 }
 

@@ -170,6 +170,7 @@ const std::vector<Expected> k_expected = {
     {"get", "/v1/accounts/{id}/usage", Key::none},
     {"get", "/v1/accounts/{id}/forecast", Key::none},
     {"get", "/v1/reports/finance", Key::none},
+    {"get", "/v1/reports/top-accounts", Key::none},
     {"post", "/v1/admin/clock", Key::none},
     {"post", "/v1/admin/reload", Key::none},
     {"get", "/v1/audit", Key::none},

@@ -363,6 +363,58 @@ TEST_F(Api, HistoryPagesAndBalanceAsOf) {
   EXPECT_EQ(admin("GET", "/v1/accounts/hist-1/balance?as_of=yesterday").status, 400);
 }
 
+// Issue 19, "history people can read": ?group=operation folds a hold over three lots and its
+// release into one line each, and pages by operation.
+TEST_F(Api, HistoryByOperationFoldsPortionsAndPagesByOperation) {
+  open("grp-1", "10");  // 25 signup (never expire), 10 weekly, 10 admin (a month)
+  auto h =
+      admin("POST", "/v1/holds", R"({"account":"grp-1","amount":"40","tool":"video"})", "gh-1");
+  ASSERT_EQ(h.status, 201) << h.body;
+  const std::string hold = h.json()["id"].GetString();
+  ASSERT_EQ(admin("POST", "/v1/holds/" + hold + "/release", R"({"reason":"render failed"})", "gr-1")
+                .status,
+            200);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(admin("POST", "/v1/spends", R"({"account":"grp-1","amount":"1","tool":"chat"})",
+                    "gs-" + std::to_string(i))
+                  .status,
+              201);
+  }
+  std::vector<std::string> lines;
+  std::vector<size_t> portions;
+  std::string after = "0";
+  int pages = 0;
+  for (; pages < 10; ++pages) {
+    auto r = admin("GET", "/v1/accounts/grp-1/entries?group=operation&limit=2&after=" + after);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = r.json();
+    ASSERT_TRUE(j["operations"].IsArray()) << r.body;
+    EXPECT_LE(j["operations"].Size(), 2u);
+    uint64_t last = 0;
+    for (const auto& op : j["operations"].GetArray()) {
+      lines.push_back(std::string(op["operation"].GetString()) + ": " + op["summary"].GetString());
+      portions.push_back(op["portions"].Size());
+      last = op["last_seq"].GetUint64();
+      EXPECT_EQ(op["portions"][op["portions"].Size() - 1]["seq"].GetUint64(), last);
+    }
+    if (j["next_after"].IsNull()) break;
+    EXPECT_EQ(j["next_after"].GetUint64(), last);  // the cursor is the last operation's end
+    after = std::to_string(j["next_after"].GetUint64());
+  }
+  EXPECT_EQ(pages, 3);  // 8 operations, 2 a page: the 4th page says there is no more
+  ASSERT_EQ(lines.size(), 8u);
+  EXPECT_EQ(lines[3], "hold: Held 40 credits for video");
+  EXPECT_EQ(lines[4], "release: Returned 40 credits held for video: render failed");
+  EXPECT_EQ(portions[3], 3u);  // the weekly, admin and signup lots
+  EXPECT_EQ(portions[4], 3u);
+  EXPECT_EQ(lines[7], "spend: Used 1 credit for chat");
+  // By entry, the same history is 2 + 1 + 3 + 3 + 3 lines.
+  auto flat = admin("GET", "/v1/accounts/grp-1/entries?group=entry");
+  ASSERT_EQ(flat.status, 200);
+  EXPECT_EQ(flat.json()["entries"].Size(), 12u);
+  EXPECT_EQ(admin("GET", "/v1/accounts/grp-1/entries?group=lot").status, 400);
+}
+
 TEST_F(Api, AuthScopes) {
   open("auth-1");
   open("auth-2");

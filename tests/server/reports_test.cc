@@ -86,6 +86,68 @@ TEST_F(ReportsApi, FinanceFollowsPaidCreditsToTheCentAndFreeCreditsBySource) {
   EXPECT_EQ(str(e["free"][0]["expired"]), "10");
 }
 
+// The accounts that used most over a period: captures and spends less refunds, most first, ties
+// by id, none that used nothing; a hold counts once captured, a release not at all.
+TEST_F(ReportsApi, TopAccountsAreThoseThatUsedMostInThePeriod) {
+  set_clock("2029-01-01T00:00:00Z");  // after the finance test's activity (it runs first)
+  for (const char* id : {"top-a", "top-b", "top-c", "top-d"}) {
+    const std::string account = id;
+    ASSERT_EQ(admin("POST", "/v1/accounts", R"({"id":")" + account + R"(","plan":null})",
+                    "top-open-" + account)
+                  .status,
+              201);
+    ASSERT_EQ(admin("POST", "/v1/accounts/" + account + "/grants",
+                    R"({"amount":"100","reason":"test","never_expires":true})", "top-g-" + account)
+                  .status,
+              201);
+  }
+  auto spend = [&](const std::string& id, const std::string& amount, const std::string& key) {
+    auto r =
+        admin("POST", "/v1/spends",
+              R"({"account":")" + id + R"(","amount":")" + amount + R"(","tool":"chat"})", key);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json()["id"].IsString() ? std::string(r.json()["id"].GetString()) : std::string();
+  };
+  const std::string a1 = spend("top-a", "30", "top-s1");  // a: 30 - 25 refunded = 5
+  ASSERT_EQ(
+      admin("POST", "/v1/spends/" + a1 + "/refunds", R"({"amount":"25","reason":"r"})", "top-r1")
+          .status,
+      200);
+  spend("top-b", "12", "top-s2");  // b: 12 + 8 captured of a 20 hold = 20
+  auto hold =
+      admin("POST", "/v1/holds", R"({"account":"top-b","amount":"20","tool":"video"})", "top-h1");
+  ASSERT_EQ(hold.status, 201) << hold.body;
+  ASSERT_EQ(admin("POST", "/v1/holds/" + str(hold.json()["id"]) + "/capture", R"({"amount":"8"})",
+                  "top-c1")
+                .status,
+            200);
+  spend("top-c", "20", "top-s3");  // c: 20, as b: after b by id
+  auto released = admin("POST", "/v1/holds", R"({"account":"top-d","amount":"50"})", "top-h2");
+  ASSERT_EQ(released.status, 201);  // d: a released hold uses nothing
+  ASSERT_EQ(
+      admin("POST", "/v1/holds/" + str(released.json()["id"]) + "/release", "{}", "top-rel").status,
+      200);
+  auto top =
+      admin("GET", "/v1/reports/top-accounts?from=2029-01-01T00:00:00Z&to=2029-02-01T00:00:00Z");
+  ASSERT_EQ(top.status, 200) << top.body;
+  std::vector<std::string> got;
+  const auto ranked = top.json();
+  for (const auto& u : ranked["accounts"].GetArray()) {
+    got.push_back(str(u["account"]) + " " + str(u["used"]));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"top-b 20", "top-c 20", "top-a 5"})) << top.body;
+  auto two = admin("GET",
+                   "/v1/reports/top-accounts?from=2029-01-01T00:00:00Z&to=2029-02-01T00:00:00Z"
+                   "&limit=2");
+  EXPECT_EQ(two.json()["accounts"].Size(), 2u);
+  auto before =
+      admin("GET", "/v1/reports/top-accounts?from=2028-12-01T00:00:00Z&to=2029-01-01T00:00:00Z");
+  const auto earlier = before.json();
+  for (const auto& u : earlier["accounts"].GetArray()) {
+    EXPECT_FALSE(str(u["account"]).starts_with("top-")) << before.body;  // none before the period
+  }
+}
+
 using ForecastApi = Api;
 
 // 14 credits spent in the last 7 days (2 a day) over 16 credits expiring in 12 days and 100

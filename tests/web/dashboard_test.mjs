@@ -253,9 +253,9 @@ test('a grant made in the operator view appears in the user history with its bal
   await user.goto(url);
   await user.waitForSelector('body[data-ready]');
   assert.equal(new URL(user.url()).hash, '', 'the token is taken out of the address bar');
-  const row = user.locator(`#history tr[data-seq="${entry.seq}"] td`);
+  const row = user.locator(`#history tr.op[data-seq="${entry.seq}"] td`);
   const cells = await row.allInnerTexts();
-  assert.equal(cells[1].trim(), 'added: sorry for the outage');
+  assert.equal(cells[1].trim(), 'Added 12.5 credits (admin): sorry for the outage');
   assert.equal(cells[2].trim(), 'admin');
   assert.equal(cells[3].trim(), '+12.5');
   assert.equal(cells[4].trim(), fmt(entry.balance_after));
@@ -351,7 +351,8 @@ test('a held job shows as held and disappears when released', async () => {
   assert.equal(await text(page, '#sum-held'), '6');
   const job = page.locator(`#jobs li[data-hold="${hold.id}"]`);
   assert.match(await job.innerText(), /6 credits held for video/);
-  assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'), 'held for video');
+  assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'),
+               'Held 6 credits for video');
   await shot(page, 'held_job');
 
   await post(`/v1/holds/${hold.id}/release`, {reason: 'video generation failed'});
@@ -360,10 +361,87 @@ test('a held job shows as held and disappears when released', async () => {
   assert.equal(await text(page, '#sum-held'), '0');
   assert.equal(await job.count(), 0, 'the released job is gone');
   assert.equal(await text(page, '#history tbody tr:first-child td:nth-child(2)'),
-               'returned: video generation failed');
+               'Returned 6 credits held for video: video generation failed');
   const a = await get('/v1/accounts/carol');
   assert.equal(await text(page, '#sum-available'), fmt(a.balance.available));
   await shot(page, 'held_job_released');
+  await page.context().close();
+});
+
+// Issue 19: a failed 12-credit video over several lots was a line per lot for its hold and
+// another per lot for its release; it is one line each, the lots under it on request.
+test('a hold over several lots and its release are one line each, lots expandable', async () => {
+  await post('/v1/accounts', {id: 'vera', plan: null});
+  for (const [i, day] of ['2032-01-10', '2032-01-11', '2032-01-12'].entries()) {
+    await post('/v1/accounts/vera/grants',
+               {amount: '4', reason: `credit ${i}`, expires_at: `${day}T00:00:00Z`});
+  }
+  const hold = await post('/v1/holds', {account: 'vera', amount: '12', tool: 'video'});
+  await post(`/v1/holds/${hold.id}/release`, {reason: 'render failed'});
+  const {operations} = await get('/v1/accounts/vera/entries?group=operation');
+  const page = await openAsUser('vera');
+  assert.equal(await page.locator('#history tbody tr.op').count(), operations.length);
+  assert.equal(operations.length, 5, 'three grants, the hold, the release');
+  const released = page.locator('#history tbody tr.op').first();
+  assert.equal(await released.getAttribute('data-operation'), 'release');
+  assert.equal(await text(page, '#history tbody tr.op:first-child td:nth-child(2)'),
+               'Returned 12 credits held for video: render failed 3 lots');
+  assert.equal(await page.locator('#history tr.portion:visible').count(), 0, 'folded');
+  await released.getByRole('button', {name: '3 lots'}).click();
+  assert.equal(await page.locator('#history tr.portion:visible').count(), 3);
+  const portions = operations.at(-1).portions;
+  for (const p of portions) {
+    const cells = await page.locator(`#history tr.portion[data-seq="${p.seq}"] td`).allInnerTexts();
+    assert.match(cells[1], new RegExp(`lot ${p.lot}`));
+    assert.equal(cells[3].trim(), '+4');
+  }
+  await shot(page, 'history_by_operation');
+  await page.context().close();
+});
+
+// Issue 19, the operator overview: the month's money and free credits are the finance report's.
+test('the operator overview shows the month\'s finance report as the API has it', async () => {
+  await post('/v1/accounts', {id: 'olga', plan: null});
+  await post('/v1/purchases', {account: 'olga', pack: 'small', currency: 'USD',
+                               payment_ref: 'pi_olga_1'}, {idempotent: false});
+  await post('/v1/spends', {account: 'olga', amount: '30', tool: 'chat'});
+  const report = await get('/v1/reports/finance?from=2031-03-01T00:00:00Z' +
+                           '&to=2031-04-01T00:00:00Z&currency=USD');
+  assert.notEqual(report.paid.received, '0', 'the purchase is in the report');
+  const page = await newPage();
+  await page.goto(base + '/');
+  await page.getByLabel('Access token or admin key').fill(adminKey);
+  await page.getByRole('button', {name: 'Open'}).click();
+  await page.waitForSelector('#overview[data-period]');
+  await page.fill('#overview-month', '2031-03');
+  await page.selectOption('#overview-currency', 'USD');
+  await page.getByRole('button', {name: 'Show'}).click();
+  await page.waitForSelector('#overview[data-period="2031-03-01T00:00:00Z|USD"]');
+  for (const name of ['received', 'recognized', 'deferred_closing', 'breakage', 'refunded']) {
+    assert.equal(await text(page, `#overview-money [data-figure="${name}"] dd`),
+                 `USD ${report.paid[name]} (${fmt(report.paid[`${name}_credits`])} credit` +
+                 `${report.paid[`${name}_credits`] === '1' ? '' : 's'})`, name);
+  }
+  for (const f of report.free) {
+    const cells = await page.locator(`#overview-free tr[data-source="${f.source}"] td`)
+      .allInnerTexts();
+    assert.deepEqual(cells.map((c) => c.trim()),
+                     [f.source, fmt(f.issued), fmt(f.consumed), fmt(f.expired),
+                      fmt(f.outstanding_closing)]);
+  }
+  assert.ok(report.free.length > 0, 'signup credits at least');
+  // The accounts that used most, as the API ranks them; one opens the account.
+  const top = await get('/v1/reports/top-accounts?from=2031-03-01T00:00:00Z' +
+                        '&to=2031-04-01T00:00:00Z&limit=10');
+  assert.deepEqual(await page.locator('#top-accounts tbody tr').evaluateAll(
+                     (rows) => rows.map((r) => r.getAttribute('data-account'))),
+                   top.accounts.map((u) => u.account));
+  assert.ok(top.accounts.some((u) => u.account === 'olga' && u.used === '30'));
+  assert.equal(await text(page, '#top-accounts tr[data-account="olga"] td:nth-child(2)'), '30');
+  await shot(page, 'operator_overview');
+  await page.getByRole('button', {name: 'olga', exact: true}).click();
+  await page.waitForSelector('#account:not([hidden])');
+  assert.equal(await text(page, '#account-title'), 'Account olga');
   await page.context().close();
 });
 
@@ -640,9 +718,9 @@ test('a team member\'s link shows its own row and budgets, and no error for what
   assert.deepEqual((await rowKeys(page, '#filter-member option', 'value')).filter(Boolean),
                    ['ana'], 'it filters by itself only');
   // Its history is what the server gives its token.
-  const {entries} = await call('GET', `/v1/accounts/${team}/entries?limit=1000`, undefined,
-                               {key: token});
-  assert.equal(await page.locator('#history tbody tr').count(), entries.length);
+  const {operations} = await call('GET', `/v1/accounts/${team}/entries?limit=1000&group=operation`,
+                                  undefined, {key: token});
+  assert.equal(await page.locator('#history tbody tr.op').count(), operations.length);
   await shot(page, 'team_member');
   await page.context().close();
 });
@@ -655,7 +733,10 @@ test('the team history filtered by project shows only that project\'s entries', 
   await openTeam();
   const entries = async (q = '') =>
     (await get(`/v1/accounts/${team}/entries?limit=1000${q}`)).entries;
+  const operations = async (q = '') =>
+    (await get(`/v1/accounts/${team}/entries?limit=1000&group=operation${q}`)).operations;
   const all = await entries();
+  const allOps = await operations();
   const named = all.some((e) => 'project' in e);
   const launch = await entries('&project=launch');
   if (named) {
@@ -666,35 +747,36 @@ test('the team history filtered by project shows only that project\'s entries', 
                 'checking only that the page filters through the server');
   }
   const {page} = await openAsMember('ada');
-  assert.equal(await page.locator('#history tbody tr').count(), all.length);
+  assert.equal(await page.locator('#history tbody tr.op').count(), allOps.length);
   if (named) {  // each line names its member and project
     const spend = all.find((e) => e.member === 'bo' && e.project === 'docs');
-    const line = await text(page, `#history tr[data-seq="${spend.seq}"] td:nth-child(2)`);
+    const line = await text(page, `#history tr.op[data-seq="${spend.seq}"] td:nth-child(2)`);
     assert.match(line, /bo/);
     assert.match(line, /project docs/);
     assert.ok((await rowKeys(page, '#projects tbody tr', 'data-project')).includes('docs'));
   }
-  const seqs = async () => (await rowKeys(page, '#history tbody tr', 'data-seq')).map(Number);
-  const newestFirst = (list) => list.map((e) => e.seq).reverse();
+  const seqs = async () => (await rowKeys(page, '#history tbody tr.op', 'data-seq')).map(Number);
+  const newestFirst = (list) => list.map((op) => op.first_seq).reverse();
 
   const asked = page.waitForRequest((r) => /\/entries\?.*project=launch/.test(r.url()));
   await page.selectOption('#filter-project', 'launch');  // offered: a budget names it
   await asked;
   await page.waitForSelector('#history[data-query="|launch"]');
-  assert.deepEqual(await seqs(), newestFirst(launch), 'what the server answers, newest first');
+  assert.deepEqual(await seqs(), newestFirst(await operations('&project=launch')),
+                   'what the server answers, newest first');
   if (named) {
-    assert.deepEqual([...new Set(await rowKeys(page, '#history tbody tr', 'data-project'))],
+    assert.deepEqual([...new Set(await rowKeys(page, '#history tbody tr.op', 'data-project'))],
                      ['launch'], 'only the project\'s entries');
   }
   await page.selectOption('#filter-member', 'ana');
   await page.waitForSelector('#history[data-query="ana|launch"]');
-  const anaLaunch = await entries('&member=ana&project=launch');
+  const anaLaunch = await operations('&member=ana&project=launch');
   assert.deepEqual(await seqs(), newestFirst(anaLaunch));
-  if (named) assert.deepEqual(await rowKeys(page, '#history tbody tr', 'data-member'), ['ana']);
+  if (named) assert.deepEqual(await rowKeys(page, '#history tbody tr.op', 'data-member'), ['ana']);
   await page.selectOption('#filter-project', '');
   await page.selectOption('#filter-member', '');
   await page.waitForSelector('#history[data-query="|"]');
-  assert.equal(await page.locator('#history tbody tr').count(), all.length);
+  assert.equal(await page.locator('#history tbody tr.op').count(), allOps.length);
   await shot(page, 'team_history_by_project');
   await page.context().close();
 });
@@ -708,7 +790,7 @@ test('tally serve --demo seeds accounts with months of history and links to one'
     await page.goto(url);
     await page.waitForSelector('body[data-ready]');
     assert.equal(await text(page, '#account-title'), 'Your credits');
-    assert.equal(await page.locator('#history tbody tr').count(), 50, 'a full first page');
+    assert.equal(await page.locator('#history tbody tr.op').count(), 50, 'a full first page');
     assert.ok(await page.locator('#more').isVisible(), 'older history to show');
     assert.equal(await page.locator('#jobs li').count(), 1, 'one video still rendering');
     assert.ok(await page.locator('#usage svg').isVisible(), 'a usage chart');
@@ -726,4 +808,27 @@ test('tally serve --demo seeds accounts with months of history and links to one'
   } finally {
     assert.equal(await demo.stop(), 0);
   }
+});
+
+// The balance forecast on the account view: the server's dates, drawn as lines in the page.
+// Last of the tests on this server: it moves the shared clock a day on (the trailing rates
+// count [now - N days, now), so a spend at now is not in them yet).
+test('the account view draws the balance forecast from the API', async () => {
+  await post('/v1/accounts', {id: 'fred'});
+  await post('/v1/spends', {account: 'fred', amount: '7', tool: 'chat'});
+  await post('/v1/admin/clock', {now: '2031-03-02T10:00:00Z'}, {idempotent: false});
+  const f = await get('/v1/accounts/fred/forecast');
+  const page = await openAsUser('fred');
+  assert.ok(await page.locator('#forecast svg').isVisible(), 'a chart');
+  for (const r of f.rates) {
+    const line = await text(page, `#forecast li[data-window="${r.window_days}"]`);
+    assert.match(line, new RegExp(`${r.window_days}-day rate`));
+    if (r.runs_out_at) {
+      assert.equal(await page.locator(`#forecast line[data-window="${r.window_days}"]`).count(), 1);
+      assert.match(line, /runs out on/);
+    }
+  }
+  assert.ok(f.rates.some((r) => r.runs_out_at), 'fred spent: his credits run out');
+  await shot(page, 'balance_forecast');
+  await page.context().close();
 });

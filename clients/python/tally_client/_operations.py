@@ -127,11 +127,12 @@ class Operations:
         return self._run(Operations.get_account, account)
 
     @operation("listEntries", "GET", "/v1/accounts/{id}/entries", {200: m.EntriesPage})
-    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None, member: Optional[str] = None, project: Optional[str] = None) -> m.EntriesPage:
+    def list_entries(self, account: str, *, limit: Optional[int] = None, after: Optional[int] = None, member: Optional[str] = None, project: Optional[str] = None, group: Optional[str] = None) -> m.EntriesPage:
         """One page of history, oldest first; pass `next_after` as `after` for the next page.
         `member`, `project`: a team account's entries of that member and/or project only.
+        `group="operation"`: one line per operation in `operations` (`limit` counts them).
         `iter_entries` walks every page."""
-        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after, "member": member, "project": project})
+        return self._run(Operations.list_entries, account, query={"limit": limit, "after": after, "member": member, "project": project, "group": group})
 
     @operation("getBalance", "GET", "/v1/accounts/{id}/balance", {200: m.BalanceAt})
     def get_balance(self, account: str, *, as_of: Optional[TimeLike] = None) -> m.BalanceAt:
@@ -454,6 +455,13 @@ class Operations:
         by member and by project (a member's token: its own only)."""
         query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to")}
         return self._run(Operations.get_team_usage, account, query=query)
+
+    @operation("getTopAccounts", "GET", "/v1/reports/top-accounts", {200: m.TopAccounts})
+    def get_top_accounts(self, *, from_: TimeLike, to: TimeLike, limit: Optional[int] = None) -> m.TopAccounts:
+        """The accounts that used most credits over [from_, to), most first (admin or service
+        key; docs/reports.md). `limit`: 1 to 100, default 10."""
+        query = {"from": time_to_wire(from_, "from_"), "to": time_to_wire(to, "to"), "limit": limit}
+        return self._run(Operations.get_top_accounts, query=query)
 
     @operation("getFinanceReport", "GET", "/v1/reports/finance", {200: m.FinanceReport})
     def get_finance_report(self, *, from_: TimeLike, to: TimeLike, currency: str, format: str = "json") -> Union[m.FinanceReport, str]:

@@ -140,8 +140,35 @@ class Entry:
 
 
 @_model
+class Operation:
+    """One line of history by operation (`group="operation"`): its entries under `portions`."""
+    operation: Optional[str] = None  # grant, purchase, hold, capture, release, spend, refund, expiry, renewal, void
+    at: Optional[datetime] = None
+    first_seq: Optional[int] = None
+    last_seq: Optional[int] = None
+    summary: Optional[str] = None  # e.g. "Held 12 credits for video"
+    credits: Optional[Decimal] = None  # the figure the summary leads with
+    credits_micro: Optional[int] = None
+    amount: Optional[Decimal] = None  # change of the available credits
+    amount_micro: Optional[int] = None
+    held: Optional[Decimal] = None
+    held_micro: Optional[int] = None
+    balance_after: Optional[Decimal] = None
+    balance_after_micro: Optional[int] = None
+    source: Optional[str] = None  # None when its lots have several sources
+    tool: Optional[str] = None
+    hold: Optional[str] = None
+    spend: Optional[str] = None
+    member: Optional[str] = None
+    project: Optional[str] = None
+    portions: Optional[list[Entry]] = None
+    raw: dict = _raw()
+
+
+@_model
 class EntriesPage:
     entries: Optional[list[Entry]] = None
+    operations: Optional[list[Operation]] = None  # group="operation" only
     next_after: Optional[int] = None  # None: this page is the last
     raw: dict = _raw()
 
@@ -942,6 +969,24 @@ class FinanceFree:
     outstanding_opening_micro: Optional[int] = None
     outstanding_closing: Optional[Decimal] = None
     outstanding_closing_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class AccountUse:
+    account: Optional[str] = None
+    used: Optional[Decimal] = None  # captures and spends less refunds over the period
+    used_micro: Optional[int] = None
+    raw: dict = _raw()
+
+
+@_model
+class TopAccounts:
+    """The accounts that used most over [from_, to), most first (docs/reports.md)."""
+
+    from_: Optional[datetime] = None  # `from` on the wire
+    to: Optional[datetime] = None
+    accounts: Optional[list[AccountUse]] = None
     raw: dict = _raw()
 
 

@@ -69,6 +69,7 @@ SAMPLE_CALLS = {
     "getBudget": lambda c: c.get_budget("team", "ben-daily"),
     "getTeamUsage": lambda c: c.get_team_usage("team", from_=T, to=T),
     "getFinanceReport": lambda c: c.get_finance_report(from_=T, to=T, currency="USD"),
+    "getTopAccounts": lambda c: c.get_top_accounts(from_=T, to=T, limit=5),
     "getForecast": lambda c: c.get_forecast("ana", currency="EUR"),
     "updateBudget": lambda c: c.update_budget("team", "ben-daily", limit=20, mode="hard"),
     "removeBudget": lambda c: c.remove_budget("team", "ben-daily"),

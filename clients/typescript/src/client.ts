@@ -78,6 +78,7 @@ export const ROUTES = {
   getBudget: route('GET', '/v1/accounts/{id}/budgets/{budget}'),
   getTeamUsage: route('GET', '/v1/accounts/{id}/usage'),
   getFinanceReport: route('GET', '/v1/reports/finance'),
+  getTopAccounts: route('GET', '/v1/reports/top-accounts'),
   getForecast: route('GET', '/v1/accounts/{id}/forecast'),
   updateBudget: route('PATCH', '/v1/accounts/{id}/budgets/{budget}', 'required'),
   removeBudget: route('DELETE', '/v1/accounts/{id}/budgets/{budget}', 'required'),
@@ -232,15 +233,15 @@ export class TallyClient {
   }
   /** One page of history, oldest first. See `entries` to walk every page. */
   listEntries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): Promise<T.EntryPage> {
-    const {limit, after, member, project} = query;
-    return this.call('listEntries', {params: {id}, query: {limit, after, member, project}}, options);
+    const {limit, after, member, project, group} = query;
+    return this.call('listEntries', {params: {id}, query: {limit, after, member, project, group}}, options);
   }
   /** Every entry after `after` (default all), oldest first, fetched a page at a time. */
   async *entries(id: T.AccountId, query: T.EntriesQuery = {}, options?: CallOptions): AsyncGenerator<T.Entry> {
     let after: number | null = query.after ?? 0;
     while (after !== null) {
-      const page: T.EntryPage = await this.listEntries(id, {...query, after}, options);
-      for (const entry of page.entries) yield entry;
+      const page: T.EntryPage = await this.listEntries(id, {...query, group: 'entry', after}, options);
+      for (const entry of page.entries ?? []) yield entry;
       after = page.next_after;
     }
   }
@@ -529,6 +530,10 @@ export class TallyClient {
    * Money received, recognized, deferred, breakage and refunded in one currency, and free
    * credits by source, over [from, to) (admin or service key; docs/reports.md).
    */
+  /** The accounts that used most over [from, to), most first (admin or service key). */
+  getTopAccounts(query: T.TopAccountsQuery, options?: CallOptions): Promise<T.TopAccounts> {
+    return this.call('getTopAccounts', {query: {from: query.from, to: query.to, limit: query.limit}}, options);
+  }
   getFinanceReport(query: T.FinanceQuery, options?: CallOptions): Promise<T.FinanceReport> {
     return this.call('getFinanceReport', {query: {from: query.from, to: query.to, currency: query.currency}}, options);
   }

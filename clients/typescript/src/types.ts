@@ -167,8 +167,41 @@ export interface Entry {
   project?: ProjectId;
 }
 
+/** One line of history by operation (`group: 'operation'`), its entries under `portions`. */
+export interface Operation {
+  operation: 'grant' | 'purchase' | 'hold' | 'capture' | 'release' | 'spend' | 'refund' |
+      'expiry' | 'renewal' | 'void' | 'other';
+  at: Time;
+  first_seq: number;
+  /** The seq of its last entry. */
+  last_seq: number;
+  /** One line a person reads: "Held 12 credits for video". */
+  summary: string;
+  /** The figure the summary leads with. */
+  credits: Amount;
+  credits_micro: AmountMicro;
+  /** Change of the available credits. */
+  amount: Amount;
+  amount_micro: AmountMicro;
+  held: Amount;
+  held_micro: AmountMicro;
+  balance_after: Amount;
+  balance_after_micro: AmountMicro;
+  /** `null` when its lots have several sources. */
+  source: Source | null;
+  tool: string | null;
+  hold: Id | null;
+  spend: Id | null;
+  member?: UserId;
+  project?: ProjectId;
+  portions: Entry[];
+}
+
 export interface EntryPage {
-  entries: Entry[];
+  /** Without `group: 'operation'`. */
+  entries?: Entry[];
+  /** With `group: 'operation'`. */
+  operations?: Operation[];
   /** Pass as `after` for the next page; `null` when this page is the last. */
   next_after: number | null;
 }
@@ -863,6 +896,8 @@ export interface EntriesQuery {
   member?: UserId;
   /** A team account's entries of this project only. */
   project?: ProjectId;
+  /** 'operation': one line per operation (`operations`; `limit` counts them). */
+  group?: 'entry' | 'operation';
 }
 
 export interface TeamUsageQuery {
@@ -958,6 +993,29 @@ export interface Forecast {
   available_micro: AmountMicro;
   rates: BurnRate[];
   advice: Advice;
+}
+
+export interface TopAccountsQuery {
+  /** RFC 3339, included. */
+  from: Time;
+  /** RFC 3339, excluded; after `from`. */
+  to: Time;
+  /** 1 to 100; default 10. */
+  limit?: number;
+}
+
+/** An account's use over a period: captures and spends less refunds of spends. */
+export interface AccountUse {
+  account: AccountId;
+  used: Amount;
+  used_micro: AmountMicro;
+}
+
+/** The accounts that used most over a period, most first. */
+export interface TopAccounts {
+  from: Time;
+  to: Time;
+  accounts: AccountUse[];
 }
 
 export interface FinanceQuery {

@@ -571,6 +571,8 @@ test('team accounts: members, budgets, a debit refused by a hard budget with its
   assert.ok(finance.free.some((f) => f.source === 'subscription'));
   const csv = await admin.getFinanceReportCsv(period);
   assert.ok(csv.startsWith('figure,source,credits,money,currency\n'), csv);
+  const top = await admin.getTopAccounts({from: period.from, to: period.to, limit: 100});
+  assert.ok(top.accounts.some((a) => a.account === 'team-ts'), top.accounts.map((a) => a.account).join());
   const forecast = await admin.getForecast('team-ts', {currency: 'USD'});
   assert.deepEqual(forecast.rates.map((r) => r.window_days), [7, 30]);
   assert.ok(['stay', 'buy_packs', 'upgrade'].includes(forecast.advice.kind));
