@@ -148,6 +148,8 @@ constexpr Migration k_migrations[] = {
     // only by the node holding its lease at its epoch; tally_fence() checks it inside each
     // commit, and each journal row keeps the epoch it was written under (0: before leases).
     {4, k_schema_leases},
+    // 5 -> 6 (SQLite 10 -> 11): a spend's outcome (issue 19): 0 none, 1 usable, 2 rejected.
+    {5, "ALTER TABLE spends ADD COLUMN outcome bigint NOT NULL DEFAULT 0;"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==
