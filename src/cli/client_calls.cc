@@ -244,6 +244,16 @@ std::optional<std::string> job_body(const HoldArgs& a, Body& b) {
   return std::nullopt;
 }
 
+// An --outcome (issue 19), if given, into the body.
+std::optional<std::string> outcome_field(const std::string& outcome, Body& b) {
+  if (outcome.empty()) return std::nullopt;
+  if (outcome != "usable" && outcome != "rejected") {
+    return "--outcome is 'usable' or 'rejected'";
+  }
+  b.str("outcome", outcome);
+  return std::nullopt;
+}
+
 std::optional<std::string> check_reason(const std::string& reason) {
   if (reason.empty()) return "--reason is required and may not be empty";
   if (reason.size() > 1024) return "--reason may be at most 1024 bytes";
@@ -254,6 +264,7 @@ std::optional<std::string> check_reason(const std::string& reason) {
 
 Built build_hold(const HoldArgs& a) {
   Body b;
+  if (!a.outcome.empty()) return std::unexpected("a hold has no --outcome: give it to capture");
   if (auto e = job_body(a, b)) return std::unexpected(*e);
   if (a.ttl_s) b.integer("ttl_s", *a.ttl_s);
   return call("POST", "/v1/holds", b.take(), KeyUse::always, View::hold);
@@ -263,6 +274,7 @@ Built build_spend(const HoldArgs& a) {
   if (a.ttl_s) return std::unexpected("a spend has no --ttl-s");
   Body b;
   if (auto e = job_body(a, b)) return std::unexpected(*e);
+  if (auto e = outcome_field(a.outcome, b)) return std::unexpected(*e);
   return call("POST", "/v1/spends", b.take(), KeyUse::always, View::fields);
 }
 
@@ -285,6 +297,16 @@ Built build_refund(const std::string& spend, const std::string& amount, const st
   return call("POST", "/v1/spends/" + spend + "/refunds", b.take(), KeyUse::always, View::fields);
 }
 
+Built build_outcome(const std::string& spend, const std::string& outcome) {
+  if (auto e = check_object_id("spend", spend)) return std::unexpected(*e);
+  if (outcome != "usable" && outcome != "rejected") {
+    return std::unexpected("the outcome is 'usable' or 'rejected'");
+  }
+  Body b;
+  b.str("outcome", outcome);
+  return call("POST", "/v1/spends/" + spend + "/outcome", b.take(), KeyUse::always, View::fields);
+}
+
 Built build_void(const std::string& kind, const std::string& id, const std::string& reason) {
   if (kind != "lot" && kind != "purchase")
     return std::unexpected("void lot ID, or void purchase ID");
@@ -295,7 +317,7 @@ Built build_void(const std::string& kind, const std::string& id, const std::stri
 }
 
 Built build_capture(const std::string& hold, const std::string& amount,
-                    const std::vector<std::string>& usage) {
+                    const std::vector<std::string>& usage, const std::string& outcome) {
   if (auto e = check_object_id("hold", hold)) return std::unexpected(*e);
   if (!amount.empty() && !usage.empty())
     return std::unexpected("give --amount or --usage, not both");
@@ -309,6 +331,7 @@ Built build_capture(const std::string& hold, const std::string& amount,
     if (!params) return std::unexpected(params.error());
     b.params("usage", *params);
   }
+  if (auto e = outcome_field(outcome, b)) return std::unexpected(*e);
   return call("POST", "/v1/holds/" + hold + "/capture", b.take(), KeyUse::always, View::capture);
 }
 

@@ -178,6 +178,7 @@ void add_hold_capture_release(CLI::App& app, int& exit_code) {
   struct CaptureArgs {
     std::string hold, amount;
     std::vector<std::string> usage;
+    std::string outcome;
   };
   auto c = std::make_shared<Command<CaptureArgs>>();
   CLI::App* cap = app.add_subcommand("capture", "Capture a hold (all of it by default)");
@@ -188,9 +189,11 @@ void add_hold_capture_release(CLI::App& app, int& exit_code) {
                   "Actual usage key=value, priced with the hold's book (repeatable)")
       ->allow_extra_args(false)
       ->excludes(cap_amount);
+  cap->add_option("--outcome", c->args.outcome, "What the job's output was: usable or rejected");
   add_client_options(cap, c->options, KeyUse::always);
   cap->callback([c, &exit_code] {
-    exit_code = run_built(c->options, build_capture(c->args.hold, c->args.amount, c->args.usage));
+    exit_code = run_built(
+        c->options, build_capture(c->args.hold, c->args.amount, c->args.usage, c->args.outcome));
   });
 
   auto r = std::make_shared<Command<std::pair<std::string, std::string>>>();
@@ -257,6 +260,7 @@ void add_spend_refund_void(CLI::App& app, int& exit_code) {
   auto s = std::make_shared<Command<HoldArgs>>();
   CLI::App* spend = app.add_subcommand("spend", "Debit credits at once (no hold)");
   add_job_options(spend, s->args, "Spend this many credits");
+  spend->add_option("--outcome", s->args.outcome, "What the job's output was: usable or rejected");
   add_client_options(spend, s->options, KeyUse::always);
   spend->callback([s, &exit_code] { exit_code = run_built(s->options, build_spend(s->args)); });
 
@@ -272,6 +276,17 @@ void add_spend_refund_void(CLI::App& app, int& exit_code) {
   add_client_options(refund, r->options, KeyUse::always);
   refund->callback([r, &exit_code] {
     exit_code = run_built(r->options, build_refund(r->args.spend, r->args.amount, r->args.reason));
+  });
+
+  auto o = std::make_shared<Command<std::pair<std::string, std::string>>>();
+  CLI::App* outcome = app.add_subcommand(
+      "outcome", "Mark what a spend's output turned out to be: usable or rejected (once)");
+  outcome->add_option("spend", o->args.first, "Spend id (for a captured hold: its capture's)")
+      ->required();
+  outcome->add_option("outcome", o->args.second, "usable or rejected")->required();
+  add_client_options(outcome, o->options, KeyUse::always);
+  outcome->callback([o, &exit_code] {
+    exit_code = run_built(o->options, build_outcome(o->args.first, o->args.second));
   });
 
   CLI::App* voids =

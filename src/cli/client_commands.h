@@ -118,24 +118,29 @@ struct HoldArgs {
   std::optional<int64_t> ttl_s;
   std::string member;   // a team account's member who spends (the server requires it there)
   std::string project;  // a team account's project (optional)
+  std::string outcome;  // spends only: usable or rejected (issue 19); a hold's comes with capture
 };
 // `hold ACCOUNT (--amount A | --tool T [--param k=v]...) [--ttl-s N] [--member U]
 // [--project P]`.
 Built build_hold(const HoldArgs& args);
 
-// `spend ACCOUNT (--amount A | --tool T [--param k=v]...) [--member U] [--project P]`: a
-// one-shot debit (ttl_s unused).
+// `spend ACCOUNT (--amount A | --tool T [--param k=v]...) [--member U] [--project P]
+// [--outcome usable|rejected]`: a one-shot debit (ttl_s unused).
 Built build_spend(const HoldArgs& args);
 // `show hold ID`, `show spend ID`: kind is "hold" or "spend".
 Built build_show(const std::string& kind, const std::string& id);
 // `refund SPEND --reason R [--amount A]`: without an amount, all that is left of the spend.
 Built build_refund(const std::string& spend, const std::string& amount, const std::string& reason);
+// `outcome SPEND usable|rejected` (issue 19): what a spend's output turned out to be; for a
+// captured hold, SPEND is the spend its capture made.
+Built build_outcome(const std::string& spend, const std::string& outcome);
 // `void lot ID --reason R`, `void purchase ID --reason R`: kind is "lot" or "purchase".
 Built build_void(const std::string& kind, const std::string& id, const std::string& reason);
 
-// `capture HOLD [--amount A | --usage k=v ...]`: neither captures the whole hold.
+// `capture HOLD [--amount A | --usage k=v ...] [--outcome usable|rejected]`: neither amount nor
+// usage captures the whole hold.
 Built build_capture(const std::string& hold, const std::string& amount,
-                    const std::vector<std::string>& usage);
+                    const std::vector<std::string>& usage, const std::string& outcome = "");
 // `release HOLD [--reason R]`.
 Built build_release(const std::string& hold, const std::string& reason);
 

@@ -434,6 +434,18 @@ TEST(ClientCalls, SpendRefundVoidShow) {
   EXPECT_FALSE(build_refund("12", "x", "r"));
   EXPECT_FALSE(build_refund("s12", "", "r"));
 
+  EXPECT_EQ(ok(build_outcome("12", "rejected")),
+            (ApiCall{"POST", "/v1/spends/12/outcome", R"({"outcome":"rejected"})", KeyUse::always,
+                     View::fields}));
+  EXPECT_FALSE(build_outcome("12", "failed"));  // a failed job is a released hold
+  EXPECT_FALSE(build_outcome("s12", "usable"));
+  EXPECT_EQ(ok(build_spend({.account = "u1", .amount = "2", .outcome = "usable"})).body,
+            R"({"account":"u1","amount":"2","outcome":"usable"})");
+  EXPECT_FALSE(build_spend({.account = "u1", .amount = "2", .outcome = "good"}));
+  EXPECT_FALSE(build_hold({.account = "u1", .amount = "2", .outcome = "usable"}));
+  EXPECT_EQ(ok(build_capture("5", "1", {}, "rejected")).body,
+            R"({"amount":"1","outcome":"rejected"})");
+
   EXPECT_EQ(
       ok(build_void("lot", "9", "fraud")),
       (ApiCall{"POST", "/v1/lots/9/void", R"({"reason":"fraud"})", KeyUse::always, View::fields}));
@@ -744,6 +756,7 @@ TEST(ClientCoverage, EveryOpenApiOperationHasACommand) {
       {"createSpend", "spend"},
       {"getSpend", "show spend"},
       {"refundSpend", "refund"},
+      {"markSpendOutcome", "outcome"},
       {"createPurchase", "buy"},
       {"voidPurchase", "void purchase"},
       {"voidLot", "void lot"},

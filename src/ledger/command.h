@@ -75,6 +75,7 @@ struct Capture {
   std::optional<Credits> amount;  // default: everything held; the rest is released
   bool priced = false;  // `amount` was priced by the caller from `usage` and the hold
   JobParams usage;      // the usage it was priced from
+  Outcome outcome = Outcome::none;  // what the job's output turned out to be, if known yet
 };
 
 struct Release {
@@ -91,6 +92,7 @@ struct SpendNow {
   JobParams params;
   std::string member;  // as PlaceHold's
   std::string project;
+  Outcome outcome = Outcome::none;  // as Capture's
 };
 
 struct Refund {
@@ -244,11 +246,22 @@ struct RemoveBudget {
 // Applies due renewals, expiries and hold timeouts up to `now` and does nothing else.
 struct AdvanceTime {};
 
+// Says what a spend's output turned out to be (issue 19), after the capture or spend that made
+// it. `spend` is a spend's id; for a captured hold, the spend its capture made
+// (CaptureReply::spend). A spend keeps its first outcome: the same one again changes nothing
+// (OutcomeReply::changed is false), another is outcome_conflict. Spends can be marked while
+// they can be refunded (config.spend_retention_us).
+struct MarkOutcome {
+  SpendId spend;
+  Outcome outcome = Outcome::usable;  // usable or rejected
+};
+
 using Command = std::variant<OpenAccount, Grant, PlaceHold, Capture, Release, SpendNow, Refund,
                              VoidLot, SetPlan, CancelSubscription, MarkPastDue, ResumeSubscription,
                              ClaimDailyReward, Purchase, VoidPurchase, AdvanceTime, SetAlerts,
                              SetAutoTopup, FailAutoTopup, CancelAutoTopup, AddMember,
-                             SetMemberRole, RemoveMember, AddBudget, UpdateBudget, RemoveBudget>;
+                             SetMemberRole, RemoveMember, AddBudget, UpdateBudget, RemoveBudget,
+                             MarkOutcome>;
 
 // Who sent a request (issue 21's audit trail, docs/api.md "Audit trail"): an API key, by its id
 // ("admin": the admin key), or an end-user token, by its id (empty for a v1 token) and the team
@@ -420,12 +433,18 @@ struct BudgetReply {
   Budget budget;  // as it is now, in the period containing the command's time
   friend bool operator==(const BudgetReply&, const BudgetReply&) = default;
 };
+struct OutcomeReply {
+  SpendId spend;
+  Outcome outcome = Outcome::none;  // the spend's outcome now
+  bool changed = false;             // false: it already had this outcome
+  friend bool operator==(const OutcomeReply&, const OutcomeReply&) = default;
+};
 
 // Stored as its index (store/codec.cc): add alternatives at the end only.
 using Reply = std::variant<OpenAccountReply, GrantReply, HoldReply, CaptureReply, ReleaseReply,
                            SpendReply, RefundReply, VoidReply, AdvanceReply, SubscriptionReply,
                            RewardReply, PurchaseReply, VoidPurchaseReply, NoChangeReply,
-                           AlertsReply, AutoTopupReply, MemberReply, BudgetReply>;
+                           AlertsReply, AutoTopupReply, MemberReply, BudgetReply, OutcomeReply>;
 using Result = std::expected<Reply, LedgerError>;
 
 // A 128-bit digest of everything a command asks, used to tell a retry (same key, same command)

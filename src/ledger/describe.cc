@@ -109,6 +109,10 @@ struct Describe {
   std::string operator()(const MemberReply& r) {
     return cat("member ", r.member.user, " of ", r.account, ": ", role_name(r.member.role));
   }
+  std::string operator()(const OutcomeReply& r) {
+    return cat("spend ", r.spend.value, ": ", outcome_name(r.outcome),
+               r.changed ? "" : " (already)");
+  }
   std::string operator()(const BudgetReply& r) {
     const Budget& b = r.budget;
     return cat("budget ", b.spec.id, " of ", r.account, ": ", c(b.used), " of ", c(b.spec.limit),

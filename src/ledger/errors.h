@@ -31,10 +31,11 @@ enum class ErrorCode : uint8_t {
   budget_exceeded,       // rule 11: a hard budget refuses the debit whole; `budget` says which
   member_exists,         // a member added twice
   budget_exists,         // a budget id used twice
+  outcome_conflict,      // a spend's outcome marked again differently (issue 19)
 };
 std::string_view error_code_name(ErrorCode c);
 // The highest ErrorCode value (keep it the last enumerator): decoders check against it.
-inline constexpr uint8_t k_error_code_last = static_cast<uint8_t>(ErrorCode::budget_exists);
+inline constexpr uint8_t k_error_code_last = static_cast<uint8_t>(ErrorCode::outcome_conflict);
 
 // budget_exceeded: the budget that refused, where it stood and what the debit needed.
 struct BudgetRefusal {

@@ -138,6 +138,9 @@ void Ledger::audit(const Request& request, TimeUs now, std::span<const Entry> ma
       },
       request.command);
   if (account.empty() && !made.empty()) account = made.front().account;
+  if (const auto* mark = std::get_if<MarkOutcome>(&request.command)) {  // moves no credits
+    account = accounts_[spends_.at(mark->spend).account].id;
+  }
   changes_.audit.push_back(AuditLine{++audit_seq_, now, request.by, request.idempotency_key,
                                      std::move(account),
                                      std::string(command_name(request.command))});
@@ -176,6 +179,7 @@ Result Ledger::execute(const Command& c, TimeUs now, std::vector<Entry>* out) {
     Result operator()(const AddBudget& c) { return l.add_budget(c, now); }
     Result operator()(const UpdateBudget& c) { return l.update_budget(c, now); }
     Result operator()(const RemoveBudget& c) { return l.remove_budget(c); }
+    Result operator()(const MarkOutcome& c) { return l.mark_outcome(c, now); }
   };
   return std::visit(Visitor{*this, now, out}, c);
 }

@@ -298,6 +298,7 @@ class Ledger {
   Result release(const Release& c, TimeUs now, std::vector<Entry>* out);
   Result spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out);
   Result refund(const Refund& c, TimeUs now, std::vector<Entry>* out);
+  Result mark_outcome(const MarkOutcome& c, TimeUs now);
   Result void_lot(const VoidLot& c, TimeUs now, std::vector<Entry>* out);
   Result set_plan(const SetPlan& c, TimeUs now, std::vector<Entry>* out);
   Result cancel_subscription(const CancelSubscription& c);

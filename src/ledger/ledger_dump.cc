@@ -119,7 +119,8 @@ std::string dump_state(const LedgerState& s) {
                c(x.refunded), " tool ", x.tool, " version ", x.price_book_version, " at ", t(x.at),
                " hold ", x.hold.value, portions(x.portions),
                x.member.empty() ? "" : cat(" member ", x.member, " counted ", t(x.counted_at)),
-               x.project.empty() ? "" : cat(" project ", x.project), "\n");
+               x.project.empty() ? "" : cat(" project ", x.project),
+               x.outcome == Outcome::none ? "" : cat(" outcome ", outcome_name(x.outcome)), "\n");
   }
   for (const PurchaseRecord& p : s.purchases) {
     out += cat("purchase ", p.id, " account ", p.account, " ref ", p.payment_ref, " at ", t(p.at),

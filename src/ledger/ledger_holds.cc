@@ -191,6 +191,7 @@ Result Ledger::capture(const Capture& c, TimeUs now, std::vector<Entry>* out) {
   made.member = h.member;
   made.project = h.project;
   made.counted_at = h.created_at;
+  made.outcome = c.outcome;
   uncount_budgets(h.account, h.member, h.project, h.amount - amount, h.id.value, h.created_at, now);
   static const std::string k_rest_reason = "released: captured less than held";
   Restored restored =
@@ -258,8 +259,37 @@ Result Ledger::spend_now(const SpendNow& c, TimeUs now, std::vector<Entry>* out)
   made.member = c.member;
   made.project = c.project;
   made.counted_at = now;
+  made.outcome = c.outcome;
   count_budgets(account, c.member, c.project, c.amount, spend.value, now);
   return SpendReply{spend, c.amount, std::move(*portions)};
+}
+
+Result Ledger::mark_outcome(const MarkOutcome& c, TimeUs now) {
+  if (c.outcome == Outcome::none) {
+    return std::unexpected(
+        make_error(ErrorCode::invalid_request, "outcome must be 'usable' or 'rejected'"));
+  }
+  auto it = spends_.find(c.spend);
+  // A spend the store lent back (Ledger::lend_spend) may be past its retention, as for refunds.
+  if (it == spends_.end() || add_us(it->second.at, config_.spend_retention_us) <= now) {
+    const bool is_hold =
+        holds_.contains(HoldId{c.spend.value}) || finished_.contains(HoldId{c.spend.value});
+    return std::unexpected(make_error(
+        ErrorCode::not_found,
+        cat("no spend ", c.spend.value,
+            is_hold ? " (that is a hold: mark the spend its capture made)" : "",
+            " (outcomes can be marked for ", config_.spend_retention_us / k_us_per_day, " days)")));
+  }
+  Spend& s = it->second;
+  if (s.outcome == c.outcome) return OutcomeReply{s.id, s.outcome, false};
+  if (s.outcome != Outcome::none) {
+    return std::unexpected(make_error(ErrorCode::outcome_conflict,
+                                      cat("spend ", s.id.value, " is already marked ",
+                                          outcome_name(s.outcome), "; an outcome is set once")));
+  }
+  s.outcome = c.outcome;
+  if (tracking()) changes_.spends_put.push_back(s.id);
+  return OutcomeReply{s.id, s.outcome, true};
 }
 
 void Ledger::record_spend(SpendId id, uint32_t account, const Portions& portions,

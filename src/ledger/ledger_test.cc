@@ -530,6 +530,27 @@ TEST_F(MemoryWindowTest, AFinishedHoldThatLeftMemoryIsAnsweredAsBefore) {
   EXPECT_FALSE(windowed_.hold_status(hold).has_value());
 }
 
+// Issue 19: a spend that left memory is lent back to be marked, and the store gets the outcome.
+TEST_F(MemoryWindowTest, AnOutcomeOfASpendThatLeftMemoryIsMarkedAsIfItHadStayed) {
+  run(OpenAccount{"u"}, "o");
+  run(Grant{.account = "u", .source = Source::purchase, .amount = cr("10")}, "g");
+  const SpendId spend =
+      std::get<SpendReply>(*run(SpendNow{"u", cr("1"), "image", "v1"}, "s")).spend;
+  end_batch();
+  now_ = add_us(now_, 2 * k_us_per_minute);
+  run(AdvanceTime{}, "");
+  EXPECT_EQ(end_batch().spends_gone, std::vector<SpendId>{spend});
+  lend(spend);
+  EXPECT_EQ(std::get<OutcomeReply>(*run(MarkOutcome{spend, Outcome::usable}, "m")).changed, true);
+  const StateDelta d = end_batch();
+  ASSERT_EQ(d.spends_put.size(), 1u);
+  EXPECT_EQ(d.spends_put[0].outcome, Outcome::usable);
+  lend(spend);
+  EXPECT_EQ(run(MarkOutcome{spend, Outcome::rejected}, "m2").error().code,
+            ErrorCode::outcome_conflict);
+  end_batch();
+}
+
 // Past its retention a lent spend is refused like one the ledger forgot.
 TEST_F(MemoryWindowTest, ASpendPastItsRetentionIsNotRefundedEvenIfTheStoreLendsIt) {
   run(OpenAccount{"u"}, "o");

@@ -64,8 +64,9 @@ std::string_view command_name(const Command& command) {
     std::string_view operator()(const AddBudget&) const { return "add_budget"; }
     std::string_view operator()(const UpdateBudget&) const { return "update_budget"; }
     std::string_view operator()(const RemoveBudget&) const { return "remove_budget"; }
+    std::string_view operator()(const MarkOutcome&) const { return "mark_outcome"; }
   };
-  static_assert(std::variant_size_v<Command> == 26, "a new command needs its name here");
+  static_assert(std::variant_size_v<Command> == 27, "a new command needs its name here");
   return std::visit(Name{}, command);
 }
 
@@ -110,6 +111,25 @@ std::string_view hold_state_name(HoldState s) {
       return "expired";
   }
   return "?";
+}
+
+std::string_view outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::none:
+      return "none";
+    case Outcome::usable:
+      return "usable";
+    case Outcome::rejected:
+      return "rejected";
+  }
+  return "?";
+}
+
+std::optional<Outcome> parse_outcome(std::string_view name) {
+  for (uint8_t o = 0; o <= k_outcome_last; ++o) {
+    if (outcome_name(static_cast<Outcome>(o)) == name) return static_cast<Outcome>(o);
+  }
+  return std::nullopt;
 }
 
 std::string_view entry_kind_name(EntryKind k) {
@@ -230,6 +250,8 @@ std::string_view error_code_name(ErrorCode c) {
       return "member_exists";
     case ErrorCode::budget_exists:
       return "budget_exists";
+    case ErrorCode::outcome_conflict:
+      return "outcome_conflict";
   }
   return "?";
 }
@@ -450,6 +472,11 @@ CommandDigest fingerprint(const Command& command) {
       if (member.empty() && project.empty()) return f;
       return f.i(-17).s(member).s(project);
     }
+    // A debit's outcome (issue 19), only when given, for the same reason.
+    static Fingerprint& outcome(Fingerprint& f, Outcome o) {
+      if (o == Outcome::none) return f;
+      return f.i(-19).i(static_cast<int64_t>(o));
+    }
     CommandDigest operator()(const OpenAccount& c) {
       Fingerprint f('o');
       f.s(c.account).s(c.plan).i(c.no_plan);
@@ -538,9 +565,12 @@ CommandDigest fingerprint(const Command& command) {
       f.s(c.account).i(c.amount.micro).s(c.tool).opt(c.ttl_us).s(c.price_book_version);
       return team(f, c.member, c.project).take();
     }
+    // An outcome counts only when given, so digests of requests without one stay as they were.
     CommandDigest operator()(const Capture& c) {
-      if (c.priced) return params(Fingerprint('C').u(c.hold.value), c.usage);
-      return Fingerprint('c').u(c.hold.value).opt(c.amount).take();
+      if (c.priced) return params(outcome(Fingerprint('C').u(c.hold.value), c.outcome), c.usage);
+      Fingerprint f('c');
+      f.u(c.hold.value).opt(c.amount);
+      return outcome(f, c.outcome).take();
     }
     CommandDigest operator()(const Release& c) {
       return Fingerprint('r').u(c.hold.value).s(c.reason).take();
@@ -549,11 +579,14 @@ CommandDigest fingerprint(const Command& command) {
       if (c.priced) {
         Fingerprint f('S');
         f.s(c.account).s(c.tool);
-        return params(team(f, c.member, c.project), c.params);
+        return params(outcome(team(f, c.member, c.project), c.outcome), c.params);
       }
       Fingerprint f('s');
       f.s(c.account).i(c.amount.micro).s(c.tool).s(c.price_book_version);
-      return team(f, c.member, c.project).take();
+      return outcome(team(f, c.member, c.project), c.outcome).take();
+    }
+    CommandDigest operator()(const MarkOutcome& c) {
+      return Fingerprint('O').u(c.spend.value).i(static_cast<int64_t>(c.outcome)).take();
     }
     CommandDigest operator()(const Refund& c) {
       return Fingerprint('f').u(c.spend.value).opt(c.amount).s(c.reason).take();

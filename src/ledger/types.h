@@ -128,6 +128,15 @@ using JobParams = std::vector<JobParam>;
 enum class HoldState : uint8_t { active, captured, released, expired };
 std::string_view hold_state_name(HoldState s);
 
+// What a job's output turned out to be (issue 19, for effective cost per usable output): given
+// with a capture or a spend, or marked later (MarkOutcome). `none`: not said. A released or
+// timed-out hold is a failed job; its state says so, it has no spend and no outcome. Stored as
+// its number: add values at the end only.
+enum class Outcome : uint8_t { none = 0, usable = 1, rejected = 2 };
+inline constexpr uint8_t k_outcome_last = 2;
+std::string_view outcome_name(Outcome o);  // "none", "usable", "rejected"
+std::optional<Outcome> parse_outcome(std::string_view name);
+
 // An open hold. Once captured, released or timed out it leaves the ledger's memory (a small
 // tombstone answers late captures; the journal and the store keep its history).
 struct Hold {
@@ -158,6 +167,7 @@ struct Spend {
   std::string member;  // team accounts: as the hold's, or the spend's own
   std::string project;
   TimeUs counted_at;   // when it counted against budgets: the hold's placement, or `at`
+  Outcome outcome = Outcome::none;  // set once: with the capture or spend, or by MarkOutcome
 };
 
 }  // namespace tally

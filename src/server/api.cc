@@ -593,6 +593,7 @@ constexpr Route k_routes[] = {
     {"POST", "/v1/spends", Access::service, true, spend},
     {"GET", "/v1/spends/{}", Access::service, false, get_spend},
     {"POST", "/v1/spends/{}/refunds", Access::service, true, refund},
+    {"POST", "/v1/spends/{}/outcome", Access::service, true, mark_outcome},
     {"POST", "/v1/purchases", Access::service, true, purchase},
     {"POST", "/v1/purchases/{}/void", Access::admin, true, void_purchase},
     {"POST", "/v1/lots/{}/void", Access::admin, true, void_lot},

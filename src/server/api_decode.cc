@@ -158,6 +158,22 @@ std::expected<QuoteRequest, Problem> decode_quote(const JsonValue& body) {
   return QuoteRequest{std::move(*tool), std::move(account), std::move(plan), std::move(*list)};
 }
 
+namespace {
+
+// An "outcome" field (issue 19): usable or rejected; Outcome::none when absent and not required.
+Outcome read_outcome(FieldReader& f, bool required) {
+  auto text = f.text("outcome", required, 16);
+  if (!text || !f.ok()) return Outcome::none;
+  auto o = parse_outcome(*text);
+  if (!o || *o == Outcome::none) {
+    f.fail(cat("'outcome' must be 'usable' or 'rejected', not '", *text, "'"));
+    return Outcome::none;
+  }
+  return *o;
+}
+
+}  // namespace
+
 std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold) {
   FieldReader f(body);
   JobRequest j;
@@ -168,6 +184,7 @@ std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold) 
   if (hold) j.ttl_s = f.integer("ttl_s", false, 1, k_hold_ttl_max_s);
   j.member = f.id("member", false).value_or("");  // team accounts (issue 17)
   j.project = f.id("project", false).value_or("");
+  if (!hold) j.outcome = read_outcome(f, false);  // a hold's outcome comes with its capture
   if (f.ok() && !j.amount && !tool) f.fail("give 'amount', or 'tool' with its 'params'");
   if (f.ok() && j.amount && params) f.fail("give 'amount' or 'params', not both");
   if (auto p = f.finish()) return std::unexpected(*p);
@@ -194,6 +211,7 @@ SpendNow spend_command(const JobRequest& job, Credits amount, std::string price_
   SpendNow s{job.account, amount, job.tool, std::move(price_book_version)};
   s.member = job.member;
   s.project = job.project;
+  s.outcome = job.outcome;
   return s;
 }
 
@@ -201,9 +219,11 @@ std::expected<CaptureRequest, Problem> decode_capture(const JsonValue& body, Hol
   FieldReader f(body);
   auto amount = f.amount("amount", false);
   const JsonValue* usage = f.object("usage", false);
+  const Outcome outcome = read_outcome(f, false);
   if (f.ok() && amount && usage) f.fail("give 'amount' or 'usage', not both");
   if (auto p = f.finish()) return std::unexpected(*p);
   CaptureRequest c{Capture{hold, amount}, std::nullopt};
+  c.command.outcome = outcome;
   if (usage) {
     auto list = decode_params(usage);
     if (!list) return std::unexpected(list.error());
@@ -225,6 +245,13 @@ std::expected<Refund, Problem> decode_refund(const JsonValue& body, SpendId spen
   auto reason = f.text("reason", true, 1024);
   if (auto p = f.finish()) return std::unexpected(*p);
   return Refund{spend, amount, std::move(*reason)};
+}
+
+std::expected<MarkOutcome, Problem> decode_outcome(const JsonValue& body, SpendId spend) {
+  FieldReader f(body);
+  const Outcome outcome = read_outcome(f, true);
+  if (auto p = f.finish()) return std::unexpected(*p);
+  return MarkOutcome{spend, outcome};
 }
 
 std::expected<Purchase, Problem> decode_purchase(const JsonValue& body) {

@@ -87,6 +87,7 @@ struct JobRequest {
   std::optional<int64_t> ttl_s;  // holds only: 1 to k_hold_ttl_max_s
   std::string member;            // team accounts: who debits, and for which project
   std::string project;
+  Outcome outcome = Outcome::none;  // spends only: "outcome": "usable" | "rejected" (issue 19)
 };
 [[nodiscard]] std::expected<JobRequest, Problem> decode_job(const JsonValue& body, bool hold);
 // The ledger command of a priced job.
@@ -102,6 +103,9 @@ struct CaptureRequest {
                                                                     HoldId hold);
 [[nodiscard]] std::expected<Release, Problem> decode_release(const JsonValue& body, HoldId hold);
 [[nodiscard]] std::expected<Refund, Problem> decode_refund(const JsonValue& body, SpendId spend);
+// POST /v1/spends/{spend}/outcome: {"outcome": "usable" | "rejected"}.
+[[nodiscard]] std::expected<MarkOutcome, Problem> decode_outcome(const JsonValue& body,
+                                                                 SpendId spend);
 [[nodiscard]] std::expected<Purchase, Problem> decode_purchase(const JsonValue& body);
 [[nodiscard]] std::expected<VoidPurchase, Problem> decode_void_purchase(const JsonValue& body,
                                                                         uint64_t purchase);

@@ -200,6 +200,7 @@ void release(const CallPtr& call);
 void spend(const CallPtr& call);
 void get_spend(const CallPtr& call);
 void refund(const CallPtr& call);
+void mark_outcome(const CallPtr& call);
 void purchase(const CallPtr& call);
 void void_purchase(const CallPtr& call);
 void void_lot(const CallPtr& call);

@@ -57,7 +57,7 @@ void write_hold(JsonWriter& w, const HoldReply& h, std::string_view account, std
 void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits amount,
                  std::string_view tool, const Portions& portions, Credits refunded,
                  std::string_view version, HoldId hold, std::string_view member,
-                 std::string_view project) {
+                 std::string_view project, Outcome outcome) {
   w.StartObject();
   write_id(w, "id", id.value);
   write_text(w, "account", account);
@@ -68,6 +68,7 @@ void write_spend(JsonWriter& w, SpendId id, std::string_view account, Credits am
   write_text_or_null(w, "price_book_version", version);
   write_id(w, "hold", hold.value);
   write_member_project(w, member, project);
+  write_text_or_null(w, "outcome", outcome == Outcome::none ? "" : outcome_name(outcome));
   w.EndObject();
 }
 
@@ -246,6 +247,24 @@ void get_hold(const CallPtr& call) {
                          });
 }
 
+void mark_outcome(const CallPtr& call) {
+  auto id = id_arg(call, 0, "spend");
+  if (!id) return;
+  auto c = decode_outcome(*call->body, SpendId{*id});
+  if (!c) return fail(call, c.error());
+  submit(call, std::move(*c), [](const Reply& r) {
+    const OutcomeReply& o = std::get<OutcomeReply>(r);
+    return json(200, [&](JsonWriter& w) {
+      w.StartObject();
+      write_id(w, "spend", o.spend.value);
+      write_text(w, "outcome", outcome_name(o.outcome));
+      w.Key("changed");
+      w.Bool(o.changed);
+      w.EndObject();
+    });
+  });
+}
+
 namespace {
 
 HttpResponse capture_answer(const Reply& r) {
@@ -345,7 +364,8 @@ void spend(const CallPtr& call) {
     const pricing::BookedQuote* q = priced->quote.get();
     return json(201, [&](JsonWriter& w) {
       write_spend(w, sp.spend, job->account, sp.amount, job->tool, sp.portions, Credits{},
-                  q ? std::string_view(q->book->version) : "", HoldId{}, job->member, job->project);
+                  q ? std::string_view(q->book->version) : "", HoldId{}, job->member, job->project,
+                  job->outcome);
     });
   };
   submit(call, std::move(change));
@@ -359,7 +379,7 @@ void get_spend(const CallPtr& call) {
   auto show = [](const Ledger& l, const Spend& s) {
     return json(200, [&](JsonWriter& w) {
       write_spend(w, s.id, account_id(l, s.account), s.amount, s.tool, s.portions, s.refunded,
-                  s.price_book_version, s.hold, s.member, s.project);
+                  s.price_book_version, s.hold, s.member, s.project, s.outcome);
     });
   };
   auto in_memory = [sid, show](const Ledger& l) -> std::optional<HttpResponse> {

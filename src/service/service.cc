@@ -257,6 +257,7 @@ struct Route {
   ShardId operator()(const Capture& c) const { return id(c.hold.value); }
   ShardId operator()(const Release& c) const { return id(c.hold.value); }
   ShardId operator()(const Refund& c) const { return id(c.spend.value); }
+  ShardId operator()(const MarkOutcome& c) const { return id(c.spend.value); }
   ShardId operator()(const VoidLot& c) const { return id(c.lot.value); }
   ShardId operator()(const VoidPurchase& c) const { return id(c.purchase); }
   ShardId operator()(const FailAutoTopup& c) const { return id(c.id); }

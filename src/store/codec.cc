@@ -282,6 +282,12 @@ void fields(A& a, BudgetReply& r) {
   fields(a, r.budget);
 }
 template <typename A>
+void fields(A& a, OutcomeReply& r) {
+  a(r.spend);
+  a.enumeration(r.outcome, k_outcome_last);
+  a(r.changed);
+}
+template <typename A>
 void fields(A& a, VoidPurchaseReply& r) {
   a(r.purchase, r.voided, r.consumed, r.held, r.expired);
   a.list(r.lots);
@@ -368,6 +374,7 @@ void fields(A& a, Spend& s) {
   a(s.id, s.account, s.amount, s.refunded, s.tool, s.price_book_version, s.at, s.hold);
   a.list(s.portions);
   if (a.version >= 4) a(s.member, s.project, s.counted_at);
+  if (a.version >= 8) a.enumeration(s.outcome, k_outcome_last);
 }
 template <typename A>
 void fields(A& a, CommandDigest& d) {

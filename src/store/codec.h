@@ -17,7 +17,8 @@
 namespace tally::store {
 
 // The version byte that opens a column and a stored result. 1: the fields of batch version 4
-// (before budget alerts), still read; 2: those of k_batch_version.
+// (before budget alerts), still read; 2: those of k_batch_version (no column or result type
+// gained a field after batch version 6: a new one needs codec version 3).
 inline constexpr uint8_t k_codec_version = 2;
 
 std::string encode_result(const Result& r);
@@ -40,8 +41,9 @@ std::string encode_team(const Team& t);
 // delta after them, every field of every record (fields() in codec.cc is the one list). Version
 // byte first; lists hold at most k_batch_count_max items.
 // 2: events, alerts; 3: auto top-up; 4: teams; 5: entries' member and project; 6: budget alerts;
-// 7: audit lines (StateDelta::audit; older versions are still read, with none).
-inline constexpr uint8_t k_batch_version = 7;
+// 7: audit lines (StateDelta::audit; older versions are still read, with none); 8: a spend's
+// outcome (issue 19; older spends read as Outcome::none).
+inline constexpr uint8_t k_batch_version = 8;
 inline constexpr size_t k_batch_count_max = size_t{1} << 24;
 struct BatchRecord {
   std::vector<Entry> entries;

@@ -59,6 +59,7 @@ std::vector<Result> every_kind() {
   b.crossed = true;
   b.reached = true;
   out.push_back(BudgetReply{"team", b});
+  out.push_back(OutcomeReply{SpendId{23}, Outcome::rejected, true});
   out.push_back(std::unexpected(LedgerError{ErrorCode::insufficient_credits, "needs 5", cr("5")}));
   out.push_back(std::unexpected(LedgerError{ErrorCode::budget_exceeded, "over b-1", cr("2"),
                                             BudgetRefusal{"b-1", cr("10"), cr("9"), cr("1")}}));

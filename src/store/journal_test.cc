@@ -242,21 +242,25 @@ TEST(BatchRecord, DecodesToTheEntriesAndDeltaThatWereEncoded) {
   }
 }
 
-// A record an older Tally wrote (version 4: entries without member and project) still decodes,
-// to entries that name neither; a version-5 record keeps a team entry's member and project.
-TEST(BatchRecord, AnOlderRecordStillDecodesAndTheNewOneKeepsMemberAndProject) {
+// A batch that opens account "a", grants it 10 and makes `spend`: its entries and delta.
+void one_spend(const SpendNow& spend, std::vector<Entry>* entries, StateDelta* delta) {
   LedgerConfig config;
   config.track_changes = true;
   Ledger ledger(config, testing::test_catalog());
   const TimeUs now = testing::at("2026-11-02T00:00:00Z");
+  ASSERT_TRUE(ledger.apply({"k0", OpenAccount{"a", "", true}}, now, entries).has_value());
+  ASSERT_TRUE(
+      ledger.apply({"k1", Grant{.account = "a", .amount = cr("10")}}, now, entries).has_value());
+  ASSERT_TRUE(ledger.apply({"k2", spend}, now, entries).has_value());
+  ledger.take_delta(delta);
+}
+
+// A record an older Tally wrote (version 4: entries without member and project) still decodes,
+// to entries that name neither; a version-5 record keeps a team entry's member and project.
+TEST(BatchRecord, AnOlderRecordStillDecodesAndTheNewOneKeepsMemberAndProject) {
   std::vector<Entry> entries;
-  ASSERT_TRUE(ledger.apply({"k0", OpenAccount{"a", "", true}}, now, &entries).has_value());
-  ASSERT_TRUE(
-      ledger.apply({"k1", Grant{.account = "a", .amount = cr("10")}}, now, &entries).has_value());
-  ASSERT_TRUE(
-      ledger.apply({"k2", SpendNow{"a", cr("3"), "image", "v1"}}, now, &entries).has_value());
   StateDelta delta;
-  ledger.take_delta(&delta);
+  one_spend(SpendNow{"a", cr("3"), "image", "v1"}, &entries, &delta);
   std::string old_record;
   encode_batch(entries, delta, &old_record, 4);
   ASSERT_EQ(old_record[0], '\x04');
@@ -306,7 +310,7 @@ TEST(BatchRecord, AVersion7RecordKeepsItsAuditLinesAndAVersion6OneDecodesWithNon
   // A capture names a hold: its line takes the account from the capture's entries.
   EXPECT_EQ(delta.audit[3], (AuditLine{4, now, ana, "k3", "a", "capture"}));
   std::string record;
-  encode_batch(entries, delta, &record);
+  encode_batch(entries, delta, &record, 7);
   ASSERT_EQ(record[0], '\x07');
   auto decoded = decode_batch(record);
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
@@ -327,6 +331,32 @@ TEST(BatchRecord, AVersion7RecordKeepsItsAuditLinesAndAVersion6OneDecodesWithNon
   ASSERT_EQ(bad[kind_at], static_cast<char>(CredentialKind::token));
   bad[kind_at] = 9;
   EXPECT_FALSE(decode_batch(bad).has_value());
+}
+
+// Version 8 keeps a spend's outcome (issue 19); a version-7 record, written before outcomes,
+// still decodes, its spends with none.
+TEST(BatchRecord, AVersion8RecordKeepsASpendsOutcomeAndAVersion7OneDecodesWithNone) {
+  SpendNow spend{"a", cr("3"), "image", "v1"};
+  spend.outcome = Outcome::rejected;
+  std::vector<Entry> entries;
+  StateDelta delta;
+  one_spend(spend, &entries, &delta);
+  ASSERT_EQ(delta.spends_put.size(), 1u);
+  std::string record;
+  encode_batch(entries, delta, &record);
+  ASSERT_EQ(record[0], '\x08');
+  auto decoded = decode_batch(record);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  ASSERT_EQ(decoded->delta.spends_put.size(), 1u);
+  EXPECT_EQ(decoded->delta.spends_put[0].id, delta.spends_put[0].id);
+  EXPECT_EQ(decoded->delta.spends_put[0].outcome, Outcome::rejected);
+  std::string old_record;
+  encode_batch(entries, delta, &old_record, 7);
+  auto old = decode_batch(old_record);
+  ASSERT_TRUE(old.has_value()) << old.error();
+  ASSERT_EQ(old->delta.spends_put.size(), 1u);
+  EXPECT_EQ(old->delta.spends_put[0].outcome, Outcome::none);
+  EXPECT_EQ(old->entries, entries);
 }
 
 }  // namespace

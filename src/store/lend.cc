@@ -6,10 +6,11 @@ namespace tally::store {
 
 namespace {
 
-// The spend or hold `command` names, if it is a refund, a capture or a release.
+// The spend or hold `command` names, if it is a refund, an outcome, a capture or a release.
 const SpendId* spend_named(const Command& command) {
-  const auto* refund = std::get_if<Refund>(&command);
-  return refund ? &refund->spend : nullptr;
+  if (const auto* refund = std::get_if<Refund>(&command)) return &refund->spend;
+  if (const auto* mark = std::get_if<MarkOutcome>(&command)) return &mark->spend;
+  return nullptr;
 }
 
 const HoldId* hold_named(const Command& command) {

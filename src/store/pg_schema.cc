@@ -174,6 +174,8 @@ constexpr Migration k_migrations[] = {
      "CREATE INDEX admin_audit_by_credential ON admin_audit (credential, seq);"
      "CREATE INDEX admin_audit_by_account ON admin_audit (account, seq);"
      "CREATE TABLE auth_secrets (name text PRIMARY KEY, value text NOT NULL);"},
+    // 7 -> 8 (SQLite 10 -> 11): a spend's outcome (issue 19): 0 none, 1 usable, 2 rejected.
+    {7, "ALTER TABLE spends ADD COLUMN outcome bigint NOT NULL DEFAULT 0;"},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

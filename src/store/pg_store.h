@@ -114,7 +114,7 @@ class PgStore : public Store {
   // entries table (for tests and `tally verify`): the last record's number.
   std::expected<uint64_t, StoreError> check_journal(ShardId shard);
 
-  static constexpr int k_schema_version = 7;  // docs/storage.md; migrations: pg_schema.cc
+  static constexpr int k_schema_version = 8;  // docs/storage.md; migrations: pg_schema.cc
 
  private:
   struct Shard;

@@ -131,7 +131,7 @@ TEST(PgMigrations, AVersion3DatabaseGetsAnEmptyAuditTrail) {
           "api_keys, api_key_secrets, token_revocations, account_token_revocations, admin_audit, "
           "auth_secrets; "
           "DROP TABLE leases; DROP FUNCTION tally_fence; ALTER TABLE journal DROP COLUMN "
-          "lease_epoch; "
+          "lease_epoch; ALTER TABLE spends DROP COLUMN outcome; "
           "UPDATE meta SET value = '3' WHERE shard_id = -1 AND key = 'schema_version'");
   auto migrated = PgStore::migrate(test_pg_url(), schema);
   ASSERT_TRUE(migrated.has_value()) << migrated.error().message;

@@ -199,13 +199,13 @@ void queue_records(ShardId shard, const StateDelta& d, std::vector<Queued>* out)
   }
   for (const Spend& s : d.spends_put) {
     add(out,
-        "INSERT INTO spends VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+        "INSERT INTO spends VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
         "ON CONFLICT (shard_id, id) DO UPDATE SET account_idx = EXCLUDED.account_idx, "
         "amount_micro = EXCLUDED.amount_micro, refunded_micro = EXCLUDED.refunded_micro, "
         "tool = EXCLUDED.tool, price_book_version = EXCLUDED.price_book_version, "
         "at_us = EXCLUDED.at_us, hold = EXCLUDED.hold, portions = EXCLUDED.portions, "
         "member = EXCLUDED.member, project = EXCLUDED.project, "
-        "counted_at_us = EXCLUDED.counted_at_us")
+        "counted_at_us = EXCLUDED.counted_at_us, outcome = EXCLUDED.outcome")
         .i64(shard)
         .i64(id64(s.id.value))
         .i64(s.account)
@@ -218,7 +218,8 @@ void queue_records(ShardId shard, const StateDelta& d, std::vector<Queued>* out)
         .bytes(encode_portions(s.portions))
         .text(s.member)
         .text(s.project)
-        .i64(s.counted_at.us);
+        .i64(s.counted_at.us)
+        .i64(static_cast<int64_t>(s.outcome));
   }
   // The cold marks (sqlite_write.cc's write_records explains them): the end of the newest
   // finished hold let go that has a row (this batch's rows are written above), and the newest

@@ -70,7 +70,7 @@ inline std::vector<std::string> scope_of(const std::string& s) {
   "notice_at_us, noticed"
 #define TALLY_SPEND_SELECT \
   "id, account_idx, amount_micro, refunded_micro, tool, price_book_version, at_us, hold, " \
-  "portions, member, project, counted_at_us"
+  "portions, member, project, counted_at_us, outcome"
 #define TALLY_FINISHED_SELECT "id, state, expires_at_us, spend, ended_at_us"
 
 // A lot from a row of TALLY_LOT_SELECT; nullopt if its source is unknown.
@@ -107,6 +107,10 @@ template <typename Row>
 std::expected<Spend, std::string> spend_row(const Row& spends) {
   auto portions = decode_portions(spends.bytes(8));
   if (!portions) return std::unexpected(cat("spend portions: ", portions.error()));
+  const int64_t outcome = spends.i64(12);
+  if (outcome < 0 || outcome > k_outcome_last) {
+    return std::unexpected(cat("spend ", spends.i64(0), ": unknown outcome ", outcome));
+  }
   return Spend{SpendId{u64(spends.i64(0))},
                static_cast<uint32_t>(spends.i64(1)),
                Credits::from_micro(spends.i64(2)),
@@ -118,7 +122,8 @@ std::expected<Spend, std::string> spend_row(const Row& spends) {
                std::move(*portions),
                spends.text(9),
                spends.text(10),
-               TimeUs{spends.i64(11)}};
+               TimeUs{spends.i64(11)},
+               static_cast<Outcome>(outcome)};
 }
 
 template <typename Row>

@@ -95,7 +95,7 @@ class SqliteStore : public Store {
   };
   std::expected<JournalState, StoreError> journal_state(ShardId shard);
 
-  static constexpr int k_schema_version = 10;  // docs/storage.md; migrations: sqlite_write.cc
+  static constexpr int k_schema_version = 11;  // docs/storage.md; migrations: sqlite_write.cc
 
  private:
   struct Shard;

@@ -163,6 +163,7 @@ void make_version_2(const std::string& dir) {
           "ALTER TABLE holds DROP COLUMN project; ALTER TABLE spends DROP COLUMN member; "
           "ALTER TABLE spends DROP COLUMN project; ALTER TABLE spends DROP COLUMN counted_at_us; "
           "ALTER TABLE entries DROP COLUMN member; ALTER TABLE entries DROP COLUMN project; "
+          "ALTER TABLE spends DROP COLUMN outcome; "
           "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
 }
 
@@ -263,12 +264,34 @@ TEST(SqliteEntries, ARowWrittenBeforeMemberAndProjectStillVerifies) {
   std::filesystem::remove_all(f.dir);
 }
 
+// A version 10 file (before outcomes, issue 19) loads as before, its spends with none.
+TEST(SqliteMigration, AVersion10FileGetsSpendsWithoutAnOutcome) {
+  const Fixture f = write_journal("version-10");
+  std::string state_before;
+  {
+    auto store = SqliteStore::open({f.dir, false});
+    state_before = dump_state(*(*store)->load(0));
+  }
+  raw_sql(f.dir,
+          "ALTER TABLE spends DROP COLUMN outcome; "
+          "UPDATE meta SET value = '10' WHERE shard_id = -1 AND key = 'schema_version'");
+  auto store = SqliteStore::open({f.dir, false});
+  auto loaded = (*store)->load(0);  // opens the file: migrates it
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(stored_version(f.dir), std::to_string(SqliteStore::k_schema_version));
+  EXPECT_EQ(dump_state(*loaded), state_before);
+  ASSERT_FALSE(loaded->spends.empty());
+  for (const Spend& s : loaded->spends) EXPECT_EQ(s.outcome, Outcome::none);
+  std::filesystem::remove_all(f.dir);
+}
+
 // A version 9 file (before the audit trail) gets an empty trail: the changes made before have
 // no line, and the first change after the migration is line 1, with its credential and key.
 TEST(SqliteMigration, AVersion9FileGetsAnEmptyAuditTrailThatTheNextChangesFill) {
   const Fixture f = write_journal("version-9");
   raw_sql(f.dir,
           "DROP TABLE audit; DELETE FROM meta WHERE key = 'audit_seq'; "
+          "ALTER TABLE spends DROP COLUMN outcome; "
           "UPDATE meta SET value = '9' WHERE shard_id = -1 AND key = 'schema_version'");
   auto store = SqliteStore::open({f.dir, false});
   auto loaded = (*store)->load(0);  // opens the file: migrates it

@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS spends (shard_id INTEGER NOT NULL, id INTEGER NOT NUL
   tool TEXT NOT NULL, price_book_version TEXT NOT NULL, at_us INTEGER NOT NULL,
   hold INTEGER NOT NULL, portions BLOB NOT NULL, member TEXT NOT NULL DEFAULT '',
   project TEXT NOT NULL DEFAULT '', counted_at_us INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
+  outcome INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (shard_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS purchases (shard_id INTEGER NOT NULL, id INTEGER NOT NULL,
   account_idx INTEGER NOT NULL, pack TEXT NOT NULL, payment_ref TEXT NOT NULL,
   currency TEXT NOT NULL, price_minor INTEGER NOT NULL, lot INTEGER NOT NULL,
@@ -326,13 +326,13 @@ bool write_records(Connection& db, ShardId shard, const StateDelta& d) {
     fin.bind(4, f.expires_at.us).bind(5, id64(f.spend.value)).bind(6, f.ended_at.us);
     if (!fin.run()) return false;
   }
-  Stmt spend(db,
-             "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt spend(db, "INSERT OR REPLACE INTO spends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const Spend& s : d.spends_put) {
     spend.bind(1, shard).bind(2, id64(s.id.value)).bind(3, s.account).bind(4, s.amount.micro);
     spend.bind(5, s.refunded.micro).bind_ref(6, s.tool).bind_ref(7, s.price_book_version);
     spend.bind(8, s.at.us).bind(9, id64(s.hold.value)).blob(10, encode_portions(s.portions));
     spend.bind_ref(11, s.member).bind_ref(12, s.project).bind(13, s.counted_at.us);
+    spend.bind(14, static_cast<int64_t>(s.outcome));
     if (!spend.run()) return false;
   }
   // Finished holds and spends that leave memory stay, for a capture or refund that names them
@@ -514,6 +514,9 @@ constexpr Migration k_migrations[] = {
     // 9 -> 10: the audit trail (issue 21): who made each change, with which idempotency key.
     // Changes made before have no line: the trail starts at the migration (meta 'audit_seq' 0).
     {9, TALLY_AUDIT_TABLE, nullptr},
+    // 10 -> 11: a spend's outcome (issue 19): 0 none, 1 usable, 2 rejected (Outcome). Spends
+    // written before have none.
+    {10, "ALTER TABLE spends ADD COLUMN outcome INTEGER NOT NULL DEFAULT 0;", nullptr},
 };
 static_assert(std::size(k_migrations) > 0 &&
               k_migrations[std::size(k_migrations) - 1].from_version + 1 ==

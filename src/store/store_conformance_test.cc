@@ -235,6 +235,39 @@ TEST_P(StoreConformance, TeamEntriesKeepTheirMemberAndProject) {
   check_loaded_equals(*store, ledger);
 }
 
+// Outcomes (issue 19): a spend's outcome, given with it or marked in a later batch, is what
+// every backend loads and finds again.
+TEST_P(StoreConformance, ASpendsOutcomeIsStoredAndLoaded) {
+  std::unique_ptr<Store> store = GetParam().make();
+  Ledger ledger(config(), testing::test_catalog());
+  const TimeUs now{1'767'225'600'000'000};
+  // Each command in its own committed batch.
+  auto commit = [&, key = 0](Command c) mutable {
+    std::vector<Entry> entries;
+    Result r = ledger.apply({cat("k", ++key), std::move(c)}, now, &entries);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().detail);
+    StateDelta delta;
+    ledger.take_delta(&delta);
+    EXPECT_TRUE(store->commit(0, entries, delta).has_value());
+    return r;
+  };
+  commit(OpenAccount{"u", "", true});
+  commit(Grant{.account = "u", .source = Source::purchase, .amount = cr("10")});
+  SpendNow spend{"u", cr("2"), "image", "v1"};
+  spend.outcome = Outcome::rejected;
+  const SpendId rejected = std::get<SpendReply>(*commit(spend)).spend;
+  const SpendId later = std::get<SpendReply>(*commit(SpendNow{"u", cr("1"), "image", "v1"})).spend;
+  commit(MarkOutcome{later, Outcome::usable});
+  check_loaded_equals(*store, ledger);
+  for (const auto& [id, want] :
+       {std::pair{rejected, Outcome::rejected}, {later, Outcome::usable}}) {
+    auto found = store->find_spend(0, id);
+    ASSERT_TRUE(found.has_value()) << found.error().message;
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->outcome, want);
+  }
+}
+
 // The audit trail (issue 21): every change's line as the ledger wrote it into its batch, read
 // back in seq order from every backend, narrowed by account, credential and time, and paged by
 // seq; a refused command has none.

@@ -146,6 +146,7 @@ const std::vector<Expected> k_expected = {
     {"post", "/v1/spends", Key::required},
     {"get", "/v1/spends/{id}", Key::none},
     {"post", "/v1/spends/{id}/refunds", Key::required},
+    {"post", "/v1/spends/{id}/outcome", Key::required},
     {"post", "/v1/purchases", Key::optional},
     {"post", "/v1/purchases/{id}/void", Key::required},
     {"post", "/v1/lots/{id}/void", Key::required},

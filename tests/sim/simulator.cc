@@ -167,6 +167,9 @@ std::string describe(const Command& command) {
     }
     std::string operator()(const FailAutoTopup& c) { return cat("auto-topup-fail ", c.id); }
     std::string operator()(const CancelAutoTopup& c) { return cat("auto-topup-cancel ", c.id); }
+    std::string operator()(const MarkOutcome& c) {
+      return cat("outcome ", c.spend.value, " ", outcome_name(c.outcome));
+    }
   };
   return std::visit(V{}, command);
 }
@@ -1334,6 +1337,10 @@ class Simulation {
         if (rng_.percent(35)) return SpendNow{account(), {}, "video", "", true, video_params()};
         return SpendNow{account(), amount(2'000), tool, "v1"};
       case 11:
+        if (rng_.percent(30)) {  // issue 19: marked once; again the same, or a conflict
+          return MarkOutcome{SpendId{pick_id(spends_)},
+                             rng_.percent(50) ? tally::Outcome::usable : tally::Outcome::rejected};
+        }
         return Refund{SpendId{pick_id(spends_)},
                       rng_.percent(50) ? std::optional<Credits>{} : amount(1'000), "job failed"};
       case 12:

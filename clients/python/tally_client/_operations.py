@@ -260,10 +260,11 @@ class Operations:
         return self._run(Operations.get_hold, hold)
 
     @operation("captureHold", "POST", "/v1/holds/{id}/capture", {200: m.Capture})
-    def capture(self, hold: str, *, usage: Optional[Params] = None, amount: Optional[AmountLike] = None, idempotency_key: Optional[str] = None) -> m.Capture:
+    def capture(self, hold: str, *, usage: Optional[Params] = None, amount: Optional[AmountLike] = None, outcome: Optional[str] = None, idempotency_key: Optional[str] = None) -> m.Capture:
         """Turns the hold (or part of it) into a spend: `usage` is the job's actual usage
-        (priced with the hold's price book), `amount` a number of credits, neither the whole hold."""
-        body = _body(usage=_params(usage, "usage"), amount=amount_to_wire(amount) if amount is not None else None)
+        (priced with the hold's price book), `amount` a number of credits, neither the whole hold.
+        `outcome` ("usable" or "rejected") says what the job's output turned out to be."""
+        body = _body(usage=_params(usage, "usage"), amount=amount_to_wire(amount) if amount is not None else None, outcome=outcome)
         return self._run(Operations.capture, hold, body=body, key=idempotency_key, changes=True)
 
     @operation("releaseHold", "POST", "/v1/holds/{id}/release", {200: m.Release})
@@ -282,10 +283,12 @@ class Operations:
         amount: Optional[AmountLike] = None,
         member: Optional[str] = None,
         project: Optional[str] = None,
+        outcome: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Union[m.Spend, m.IncludedJob]:
-        """Takes a job's cost at once; `member` and `project` as for `create_hold`."""
-        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, member=member, project=project)
+        """Takes a job's cost at once; `member` and `project` as for `create_hold`; `outcome`
+        ("usable" or "rejected") as for `capture`."""
+        body = _body(account=account, tool=tool, params=_params(params, "params"), amount=amount_to_wire(amount) if amount is not None else None, member=member, project=project, outcome=outcome)
         return self._run(Operations.create_spend, body=body, key=idempotency_key, changes=True)
 
     @operation("getSpend", "GET", "/v1/spends/{id}", {200: m.Spend})
@@ -297,6 +300,12 @@ class Operations:
         """Returns credits of a spend to their lots; `amount` None: all that is left."""
         body = _body(amount=amount_to_wire(amount) if amount is not None else None, reason=reason)
         return self._run(Operations.refund, spend, body=body, key=idempotency_key, changes=True)
+
+    @operation("markSpendOutcome", "POST", "/v1/spends/{id}/outcome", {200: m.SpendOutcome})
+    def mark_outcome(self, spend: str, outcome: str, *, idempotency_key: Optional[str] = None) -> m.SpendOutcome:
+        """Marks what a spend's output turned out to be ("usable" or "rejected"), once; for a
+        captured hold, `spend` is the spend its capture made."""
+        return self._run(Operations.mark_outcome, spend, body=_body(outcome=outcome), key=idempotency_key, changes=True)
 
     # ---- purchases and voids ----
 

@@ -241,6 +241,10 @@ class BudgetExists(Conflict):
     pass
 
 
+class OutcomeConflict(Conflict):
+    pass
+
+
 # 413, 415, 422, 5xx
 class PayloadTooLarge(TallyError):
     pass
@@ -301,6 +305,7 @@ PROBLEM_TYPES: dict[str, type] = {
     "reward_unavailable": RewardUnavailable,
     "member_exists": MemberExists,
     "budget_exists": BudgetExists,
+    "outcome_conflict": OutcomeConflict,
     "payload_too_large": PayloadTooLarge,
     "unsupported_media_type": UnsupportedMediaType,
     "limit_exceeded": LimitExceeded,

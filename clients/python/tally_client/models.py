@@ -274,6 +274,15 @@ class Spend:
     hold: Optional[str] = None  # the captured hold; sent by the server, not in docs/openapi.yaml
     member: Optional[str] = None  # a team account's spend: who made it, for which project
     project: Optional[str] = None
+    outcome: Optional[str] = None  # "usable", "rejected", or None until said
+    raw: dict = _raw()
+
+
+@_model
+class SpendOutcome:
+    spend: Optional[str] = None
+    outcome: Optional[str] = None
+    changed: Optional[bool] = None  # False: the spend already had this outcome
     raw: dict = _raw()
 
 

@@ -48,6 +48,7 @@ SAMPLE_CALLS = {
     "createSpend": lambda c: c.create_spend("ana", amount=3),
     "getSpend": lambda c: c.get_spend("281474976710658"),
     "refundSpend": lambda c: c.refund("281474976710658", "bad output"),
+    "markSpendOutcome": lambda c: c.mark_outcome("281474976710658", "usable"),
     "createPurchase": lambda c: c.create_purchase("ana", "starter", "USD", "pay-1"),
     "voidPurchase": lambda c: c.void_purchase("281474976710659", "charge-back"),
     "voidLot": lambda c: c.void_lot("281474976710660", "fraud"),
@@ -96,6 +97,7 @@ SAMPLE_CALLS = {
 
 CHANGES = {"openAccount", "grantCredits", "subscribe", "cancelSubscription", "markPastDue", "resumeSubscription",
            "claimDailyReward", "createHold", "captureHold", "releaseHold", "createSpend", "refundSpend",
+           "markSpendOutcome",
            "voidPurchase", "voidLot", "setAlerts",
            "setAutoTopup", "disableAutoTopup", "failAutoTopup", "cancelAutoTopup",
            "addMember", "setMemberRole", "removeMember", "addBudget", "updateBudget", "removeBudget"}

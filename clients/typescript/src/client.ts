@@ -47,6 +47,7 @@ export const ROUTES = {
   createSpend: route('POST', '/v1/spends', 'required'),
   getSpend: route('GET', '/v1/spends/{id}'),
   refundSpend: route('POST', '/v1/spends/{id}/refunds', 'required'),
+  markSpendOutcome: route('POST', '/v1/spends/{id}/outcome', 'required'),
   createPurchase: route('POST', '/v1/purchases', 'optional'),
   voidPurchase: route('POST', '/v1/purchases/{id}/void', 'required'),
   voidLot: route('POST', '/v1/lots/{id}/void', 'required'),
@@ -377,6 +378,10 @@ export class TallyClient {
   }
   refundSpend(id: T.Id, body: T.RefundRequest, options?: CallOptions): Promise<T.Refund> {
     return this.call('refundSpend', {params: {id}, body}, options);
+  }
+  /** Marks what a spend's output turned out to be, once (for a captured hold: its capture's spend). */
+  markSpendOutcome(id: T.Id, body: T.OutcomeRequest, options?: CallOptions): Promise<T.SpendOutcome> {
+    return this.call('markSpendOutcome', {params: {id}, body}, options);
   }
 
   // --- purchases and voids -----------------------------------------------------------------

@@ -97,6 +97,7 @@ export class AlreadyClaimed extends Conflict {}
 export class RewardUnavailable extends Conflict {}
 export class MemberExists extends Conflict {}
 export class BudgetExists extends Conflict {}
+export class OutcomeConflict extends Conflict {}
 // 413, 415, 422, 500, 503
 export class PayloadTooLarge extends TallyError {}
 export class UnsupportedMediaType extends TallyError {}
@@ -148,6 +149,7 @@ export const PROBLEM_CLASSES: {readonly [T in ProblemType]: new (p: Problem) => 
   not_a_member: NotAMember,
   member_exists: MemberExists,
   budget_exists: BudgetExists,
+  outcome_conflict: OutcomeConflict,
   unavailable: Unavailable,
   internal: Internal,
 };

@@ -32,7 +32,7 @@ export type ProblemType =
   'refund_exceeds_spend' | 'spend_not_refundable' | 'lot_voided' | 'idempotency_conflict' |
   'payment_ref_used' | 'not_subscribed' | 'already_claimed' | 'reward_unavailable' |
   'payload_too_large' | 'unsupported_media_type' | 'limit_exceeded' | 'invalid_config' |
-  'budget_exceeded' | 'not_a_member' | 'member_exists' | 'budget_exists' |
+  'budget_exceeded' | 'not_a_member' | 'member_exists' | 'budget_exists' | 'outcome_conflict' |
   'unavailable' | 'internal' | 'editing_not_allowed';
 
 /** RFC 9457 problem details (`application/problem+json`). */
@@ -302,6 +302,22 @@ export interface Spend {
   /** A team account's spend: who made it, for which project. */
   member?: UserId;
   project?: ProjectId;
+  /** What the job's output turned out to be; `null` until said. */
+  outcome?: Outcome | null;
+}
+
+/** What a job's output turned out to be (a failed job is a released hold, not an outcome). */
+export type Outcome = 'usable' | 'rejected';
+
+export interface SpendOutcome {
+  spend: Id;
+  outcome: Outcome;
+  /** false: the spend already had this outcome. */
+  changed: boolean;
+}
+
+export interface OutcomeRequest {
+  outcome: Outcome;
 }
 
 export interface Purchase {
@@ -788,13 +804,14 @@ export type HoldRequest =
   | ({account: AccountId; amount: AmountInput; tool?: string; ttl_s?: number; params?: never} & TeamDebit);
 
 export type SpendRequest =
-  | ({account: AccountId; tool: string; params: Params; amount?: never} & TeamDebit)
-  | ({account: AccountId; amount: AmountInput; tool?: string; params?: never} & TeamDebit);
+  | ({account: AccountId; tool: string; params: Params; amount?: never; outcome?: Outcome} & TeamDebit)
+  | ({account: AccountId; amount: AmountInput; tool?: string; params?: never; outcome?: Outcome} & TeamDebit);
 
 /** At most one of `usage` (actual usage, priced with the hold's book) and `amount`. */
 export interface CaptureRequest {
   usage?: Params;
   amount?: AmountInput;
+  outcome?: Outcome;
 }
 
 export interface ReleaseRequest {

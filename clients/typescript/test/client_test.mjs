@@ -124,6 +124,13 @@ test('quote, hold, capture with actual usage, spend and refund', async () => {
   assert.equal(refund.refunded_total, '3');
   await assert.rejects(admin.refundSpend(cap.spend, {amount: '13', reason: 'too much'}), sdk.RefundExceedsSpend);
   await assert.rejects(admin.getSpend('999999'), sdk.NotFound);
+  // Issue 19: the capture's spend is marked once; another outcome is a conflict.
+  assert.equal(spend.outcome, null);
+  const marked = await admin.markSpendOutcome(cap.spend, {outcome: 'usable'});
+  assert.deepEqual(marked, {spend: cap.spend, outcome: 'usable', changed: true});
+  assert.equal((await admin.markSpendOutcome(cap.spend, {outcome: 'usable'})).changed, false);
+  await assert.rejects(admin.markSpendOutcome(cap.spend, {outcome: 'rejected'}), sdk.OutcomeConflict);
+  assert.equal((await admin.getSpend(cap.spend)).outcome, 'usable');
 });
 
 test('hold by amount and release; a one-shot spend; an included job', async () => {
