@@ -258,6 +258,7 @@ TEST(SqliteEntries, ARowWrittenBeforeMemberAndProjectStillVerifies) {
   const Fixture f = write_journal("version-8");
   raw_sql(f.dir,
           "ALTER TABLE entries DROP COLUMN member; ALTER TABLE entries DROP COLUMN project; "
+          "ALTER TABLE spends DROP COLUMN outcome; "
           "UPDATE meta SET value = '8' WHERE shard_id = -1 AND key = 'schema_version'");
   EXPECT_EQ(read_entries(f.dir).value_or(std::vector<Entry>{}), f.journal);
   EXPECT_EQ(stored_version(f.dir), std::to_string(SqliteStore::k_schema_version));

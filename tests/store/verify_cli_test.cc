@@ -86,6 +86,7 @@ TEST(VerifyCli, CleanDataVerifiesAndATamperedLotIsNamed) {
       "ALTER TABLE holds DROP COLUMN project; ALTER TABLE spends DROP COLUMN member; "
       "ALTER TABLE spends DROP COLUMN project; ALTER TABLE spends DROP COLUMN counted_at_us; "
       "ALTER TABLE entries DROP COLUMN member; ALTER TABLE entries DROP COLUMN project; "
+      "ALTER TABLE spends DROP COLUMN outcome; "
       "UPDATE meta SET value = '2' WHERE shard_id = -1 AND key = 'schema_version'");
   CliRun journal = tally_cli(cat("verify --data ", dir));
   EXPECT_EQ(journal.status, 1) << journal.out;
